@@ -1,0 +1,11 @@
+// Jest runs the TypeScript sources as native ESM (noble and cbor-x ship ESM); a small esbuild transform strips types.
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
+  transform: { '^.+\\.ts$': '<rootDir>/tools/jest/transform.cjs' },
+  testMatch: ['<rootDir>/{packages,tools,firmware,examples,hil-tests}/**/*.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  testTimeout: 30000,
+  maxWorkers: 2,
+};
