@@ -44,7 +44,7 @@ export function qualityNames(flags: number): string[] {
   const names: string[] = [];
   const known = QualityFlag as Record<string, number>;
   for (let bit = 0; bit < 32; bit++) {
-    const mask = 2 ** bit;
+    const mask = Math.pow(2, bit);
     if (Math.floor(flags / mask) % 2 !== 1) continue;
     let name = `bit${bit}`;
     for (const key of Object.keys(known)) if (known[key] === mask) name = key;
