@@ -1,0 +1,66 @@
+// Byte helpers that run everywhere (no Buffer, no TextEncoder): compare, concatenate, UTF-8, big-endian integers.
+
+export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
+  return diff === 0;
+}
+
+/** Bytewise lexicographic order: negative, zero or positive like a sort comparator. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length < b.length ? a.length : b.length;
+  for (let i = 0; i < n; i++) {
+    if (a[i] !== b[i]) return a[i]! - b[i]!;
+  }
+  return a.length - b.length;
+}
+
+export function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** UTF-8 encoding of a string; throws on lone surrogates (they have no UTF-8 form). */
+export function utf8Encode(text: string): Uint8Array {
+  const out: number[] = [];
+  for (let i = 0; i < text.length; i++) {
+    let c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (d < 0xdc00 || d > 0xdfff) throw new RangeError('utf8: lone surrogate');
+      c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+      i++;
+    } else if (c >= 0xdc00 && c <= 0xdfff) {
+      throw new RangeError('utf8: lone surrogate');
+    }
+    if (c < 0x80) out.push(c);
+    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
+    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+  }
+  return new Uint8Array(out);
+}
+
+/** Big-endian unsigned integer of `length` bytes (up to 6, so the result stays an exact number). */
+export function readUintBE(bytes: Uint8Array, offset: number, length: number): number {
+  let v = 0;
+  for (let i = 0; i < length; i++) v = v * 256 + bytes[offset + i]!;
+  return v;
+}
+
+/** Writes `value` (a non-negative safe integer) big-endian into `length` bytes. */
+export function writeUintBE(bytes: Uint8Array, offset: number, length: number, value: number): void {
+  let v = value;
+  for (let i = length - 1; i >= 0; i--) {
+    bytes[offset + i] = v % 256;
+    v = Math.floor(v / 256);
+  }
+}

@@ -1,0 +1,35 @@
+// CRC-16/MODBUS (Modbus RTU frames) and CRC-16/CCITT-FALSE (IEEE C37.118.2 synchrophasor frames), table-driven.
+
+function makeTable(poly: number, reflected: boolean): Uint16Array {
+  const table = new Uint16Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = reflected ? n : n << 8;
+    for (let k = 0; k < 8; k++) {
+      if (reflected) c = c & 1 ? (c >>> 1) ^ poly : c >>> 1;
+      else c = c & 0x8000 ? ((c << 1) ^ poly) & 0xffff : (c << 1) & 0xffff;
+    }
+    table[n] = c;
+  }
+  return table;
+}
+
+const MODBUS_TABLE = makeTable(0xa001, true);
+const CCITT_TABLE = makeTable(0x1021, false);
+
+/** CRC-16/MODBUS: poly 0x8005 reflected, init 0xFFFF. On the wire the low byte goes first. */
+export function crc16Modbus(bytes: Uint8Array, start?: number, end?: number): number {
+  const from = start ?? 0;
+  const to = end ?? bytes.length;
+  let crc = 0xffff;
+  for (let i = from; i < to; i++) crc = (crc >>> 8) ^ MODBUS_TABLE[(crc ^ bytes[i]!) & 0xff]!;
+  return crc;
+}
+
+/** CRC-16/CCITT-FALSE: poly 0x1021, init 0xFFFF, no reflection (IEEE C37.118.2 §6.2). High byte first on the wire. */
+export function crcCcitt(bytes: Uint8Array, start?: number, end?: number): number {
+  const from = start ?? 0;
+  const to = end ?? bytes.length;
+  let crc = 0xffff;
+  for (let i = from; i < to; i++) crc = ((crc << 8) & 0xffff) ^ CCITT_TABLE[((crc >>> 8) ^ bytes[i]!) & 0xff]!;
+  return crc;
+}
