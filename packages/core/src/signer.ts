@@ -15,7 +15,3 @@ export interface Verifier {
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }
 
-/** Sizes fixed by RFC 8032 §5.1. */
-export const PUBLIC_KEY_LENGTH = 32;
-export const SIGNATURE_LENGTH = 64;
-export const SEED_LENGTH = 32;
