@@ -1,0 +1,76 @@
+// Deterministic encoding (RFC 8949 §4.2.1): shortest heads, definite lengths, map keys in bytewise order.
+
+import { encodeBytes } from './bytes.ts';
+import { encodeInt } from './int.ts';
+import { FORBIDDEN_KEY, compareKeys, writeMapHead } from './map.ts';
+import { writeArrayHead } from './array.ts';
+import { writeSimple } from './simple.ts';
+import { encodeText, utf8Length, writeText } from './text.ts';
+import type { CborMap, CborValue } from './value.ts';
+import { describeValue, unsupported } from './value.ts';
+import { ByteWriter } from './writer.ts';
+
+/** Nesting the encoder follows before it gives up: far beyond any meterchain message, and it stops cycles. */
+export const MAX_ENCODE_DEPTH = 64;
+
+/** True for objects written as CBOR maps: plain objects only (a class instance, Map or Date is a mistake). */
+export function isPlainObject(v: object): boolean {
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+function encodeMap(w: ByteWriter, m: CborMap, depth: number, encodeItem: (w: ByteWriter, v: CborValue, depth: number) => void): void {
+  const keys = Object.keys(m);
+  const n = keys.length;
+  const lengths: number[] = [];
+  let sorted = true;
+  for (let i = 0; i < n; i++) {
+    const k = keys[i]!;
+    if (k === FORBIDDEN_KEY) throw unsupported(`map key "${FORBIDDEN_KEY}" is refused (it would replace a decoded object's prototype)`);
+    const length = utf8Length(k);
+    if (length < 0) throw unsupported(`map key ${JSON.stringify(k)} holds a lone surrogate`);
+    lengths.push(length);
+    if (i > 0 && sorted && compareKeys(keys[i - 1]!, lengths[i - 1]!, k, length) > 0) sorted = false;
+  }
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) order.push(i);
+  if (!sorted) order.sort((a, b) => compareKeys(keys[a]!, lengths[a]!, keys[b]!, lengths[b]!));
+  writeMapHead(w, n);
+  for (let i = 0; i < n; i++) {
+    const j = order[i]!;
+    writeText(w, keys[j]!, lengths[j]!);
+    encodeItem(w, m[keys[j]!]!, depth + 1);
+  }
+}
+
+function encodeItem(w: ByteWriter, v: CborValue, depth: number): void {
+  const t = typeof v;
+  if (t === 'number') {
+    encodeInt(w, v as number);
+  } else if (t === 'string') {
+    encodeText(w, v as string);
+  } else if (t === 'boolean' || v === null) {
+    writeSimple(w, v as boolean | null);
+  } else if (t === 'object') {
+    if (depth >= MAX_ENCODE_DEPTH) throw unsupported(`nesting deeper than ${MAX_ENCODE_DEPTH} (a cycle?)`);
+    if (v instanceof Uint8Array) {
+      encodeBytes(w, v);
+    } else if (Array.isArray(v)) {
+      if (Object.getPrototypeOf(v) !== Array.prototype) throw unsupported(`expected a plain array, got ${describeValue(v)}`);
+      writeArrayHead(w, v.length);
+      for (let i = 0; i < v.length; i++) encodeItem(w, v[i]!, depth + 1);
+    } else {
+      if (!isPlainObject(v as object)) throw unsupported(`expected a plain object for a map, got ${describeValue(v)}`);
+      encodeMap(w, v as CborMap, depth, encodeItem);
+    }
+  } else {
+    throw unsupported(`${describeValue(v)} is not in the profile`);
+  }
+}
+
+/** Deterministic CBOR of `value`; throws CBOR_UNSUPPORTED for anything outside the profile (see CborValue). */
+export function encode(value: CborValue): Uint8Array {
+  const w = new ByteWriter(256);
+  encodeItem(w, value, 0);
+  return w.result();
+}

@@ -1,0 +1,119 @@
+// RFC 8949 §3.1 major type 3: text strings in UTF-8 (RFC 3629), written and checked here (no TextEncoder on Espruino).
+
+import { MT_TEXT, writeHead } from './head.ts';
+import { unsupported } from './value.ts';
+import type { ByteWriter } from './writer.ts';
+
+/** UTF-8 length of `s`; −1 when it holds a lone surrogate, which has no UTF-8 form. */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c < 0xd800 || c > 0xdfff) n += 3;
+    else if (c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d < 0xdc00 || d > 0xdfff) return -1;
+      n += 4;
+      i++;
+    } else return -1;
+  }
+  return n;
+}
+
+/** Writes the UTF-8 of `s` (already checked by utf8Length) into `buf` at `p`; returns the offset after it. */
+function writeUtf8(buf: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      buf[p++] = c;
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 63);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 63);
+      buf[p++] = 0x80 | (c & 63);
+    } else {
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00);
+      i++;
+      buf[p++] = 0xf0 | (c >> 18);
+      buf[p++] = 0x80 | ((c >> 12) & 63);
+      buf[p++] = 0x80 | ((c >> 6) & 63);
+      buf[p++] = 0x80 | (c & 63);
+    }
+  }
+  return p;
+}
+
+/** Writes a text string whose UTF-8 length the caller has measured (map keys are measured to be sorted). */
+export function writeText(w: ByteWriter, s: string, length: number): void {
+  writeHead(w, MT_TEXT, length);
+  w.ensure(length);
+  w.pos = writeUtf8(w.buf, w.pos, s);
+}
+
+export function encodeText(w: ByteWriter, s: string): void {
+  const length = utf8Length(s);
+  if (length < 0) throw unsupported('text holds a lone surrogate, which has no UTF-8 form');
+  writeText(w, s, length);
+}
+
+/** UTF-8 bytes of a string the caller has checked with utf8Length (used to order map keys). */
+export function utf8Bytes(s: string, length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  writeUtf8(out, 0, s);
+  return out;
+}
+
+/**
+ * Decodes UTF-8 strictly (RFC 3629 §3): no overlong forms, no surrogates, nothing above U+10FFFF, no cut
+ * sequences. Returns null on any of them.
+ */
+export function readUtf8(src: Uint8Array, start: number, end: number): string | null {
+  let out = '';
+  let i = start;
+  while (i < end) {
+    const a = src[i]!;
+    if (a < 0x80) {
+      out += String.fromCharCode(a);
+      i += 1;
+      continue;
+    }
+    let cp: number;
+    if (a >= 0xc2 && a <= 0xdf) {
+      if (i + 1 >= end) return null;
+      const b = src[i + 1]!;
+      if ((b & 0xc0) !== 0x80) return null;
+      cp = ((a & 31) << 6) | (b & 63);
+      i += 2;
+    } else if (a >= 0xe0 && a <= 0xef) {
+      if (i + 2 >= end) return null;
+      const b = src[i + 1]!;
+      const c = src[i + 2]!;
+      if ((b & 0xc0) !== 0x80 || (c & 0xc0) !== 0x80) return null;
+      cp = ((a & 15) << 12) | ((b & 63) << 6) | (c & 63);
+      if (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff)) return null;
+      i += 3;
+    } else if (a >= 0xf0 && a <= 0xf4) {
+      if (i + 3 >= end) return null;
+      const b = src[i + 1]!;
+      const c = src[i + 2]!;
+      const d = src[i + 3]!;
+      if ((b & 0xc0) !== 0x80 || (c & 0xc0) !== 0x80 || (d & 0xc0) !== 0x80) return null;
+      cp = ((a & 7) << 18) | ((b & 63) << 12) | ((c & 63) << 6) | (d & 63);
+      if (cp < 0x10000 || cp > 0x10ffff) return null;
+      i += 4;
+    } else {
+      return null;
+    }
+    if (cp < 0x10000) {
+      out += String.fromCharCode(cp);
+    } else {
+      cp -= 0x10000;
+      out += String.fromCharCode(0xd800 + (cp >> 10), 0xdc00 + (cp & 1023));
+    }
+  }
+  return out;
+}
