@@ -1,0 +1,54 @@
+// Channels as a reading carries them: fixed-point integers with a unit and a power-of-ten scale, so that the
+// signed bytes never contain number text or floats (DESIGN §4: integers only in deterministic CBOR).
+
+/** One measured quantity of a sample: the quantity is `value × 10^scale` in `unit`. */
+export interface Channel {
+  /** SunSpec point name (`PhVphA`) or OBIS code (`1-0:32.7.0`). */
+  name: string;
+  /** Fixed-point integer, or null when the device says the value is not implemented or not available. */
+  value: number | null;
+  /** Power of ten of the fixed-point value (SunSpec scale factor convention): -2 means hundredths. */
+  scale: number;
+  /** Unit symbol as the profile names it (V, A, W, var, VA, Hz, Wh, varh, VAh, Pct, PF, deg, ...). */
+  unit: string;
+}
+
+/** The fixed-point integer of `quantity` at `scale`, or null for NaN and infinities (sensor said "no value"). */
+export function toFixed(quantity: number, scale: number): number | null {
+  if (!isFinite(quantity)) return null;
+  const scaled = Math.round(quantity / Math.pow(10, scale));
+  // Float rounding can leave -0: keep integers canonical.
+  if (scaled === 0) return 0;
+  if (Math.abs(scaled) > 9007199254740991) return null;
+  return scaled;
+}
+
+/** The quantity a channel stands for, as a float (for display only: never sign or hash this). */
+export function channelQuantity(channel: Channel): number | null {
+  if (channel.value === null) return null;
+  return channel.value * Math.pow(10, channel.scale);
+}
+
+/** Channel value as decimal text without float error ("230.05"), for display and logs. */
+export function formatChannel(channel: Channel): string {
+  if (channel.value === null) return 'n/a';
+  const negative = channel.value < 0;
+  let digits = String(Math.abs(channel.value));
+  let text: string;
+  if (channel.scale >= 0) {
+    text = digits;
+    for (let i = 0; i < channel.scale; i++) text += '0';
+  } else {
+    const places = -channel.scale;
+    while (digits.length <= places) digits = '0' + digits;
+    text = digits.slice(0, digits.length - places) + '.' + digits.slice(digits.length - places);
+  }
+  return (negative ? '-' : '') + text;
+}
+
+/** Plain error with a `code` (portable code cannot subclass Error on Espruino). */
+export function meterError(code: string, message: string): Error {
+  const error = new Error(message) as Error & { code: string };
+  error.code = code;
+  return error;
+}
