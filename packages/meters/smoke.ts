@@ -11,7 +11,7 @@ function check(condition: boolean, what: string): void {
 }
 
 function find(channels: Channel[], name: string): Channel {
-  for (const channel of channels) if (channel.name === name) return channel;
+  for (const channel of channels) if (channel.id === name) return channel;
   check(false, `channel ${name} missing`);
   return channels[0]!;
 }
@@ -60,7 +60,7 @@ export function smoke(): number {
   check(readout.ok, 'IEC 62056-21 message with a good BCC is accepted');
   if (readout.ok) {
     const energy = find(readout.readout.channels, '1.8.0');
-    check(energy.value === 1234567 && energy.scale === -3 && energy.unit === 'kWh', 'IEC 62056-21 1.8.0 = 1234.567 kWh');
+    check(energy.value === 1234567 && energy.scale === 0 && energy.unit === 'Wh', 'IEC 62056-21 1.8.0 = 1234.567 kWh');
   }
   bytes[bytes.length - 1] = 0x17;
   check(!parseDataMessage(bytes).ok, 'IEC 62056-21 message with a bad BCC is refused');

@@ -3,13 +3,13 @@
 
 /** One measured quantity of a sample: the quantity is `value × 10^scale` in `unit`. */
 export interface Channel {
-  /** SunSpec point name (`PhVphA`) or OBIS code (`1-0:32.7.0`). */
-  name: string;
+  /** OBIS code (`1-0:32.7.0`) or SunSpec point name (`PhVphA`), as in the reading model. */
+  id: string;
   /** Fixed-point integer, or null when the device says the value is not implemented or not available. */
   value: number | null;
   /** Power of ten of the fixed-point value (SunSpec scale factor convention): -2 means hundredths. */
   scale: number;
-  /** Unit symbol as the profile names it (V, A, W, var, VA, Hz, Wh, varh, VAh, Pct, PF, deg, ...). */
+  /** SI unit symbol as the reading model has them (V, A, W, var, VA, Wh, varh, VAh, Hz, deg, 1 for ratios). */
   unit: string;
 }
 
@@ -44,6 +44,18 @@ export function formatChannel(channel: Channel): string {
     text = digits.slice(0, digits.length - places) + '.' + digits.slice(digits.length - places);
   }
   return (negative ? '-' : '') + text;
+}
+
+/**
+ * Unit symbols normalised to the reading model's: prefixes folded into the scale (kWh → Wh with scale + 3) and
+ * ratios written as 1 (SunSpec `Pct` → 1 with scale - 2, `PF` → 1). Exact: only the exponent changes.
+ */
+export function normaliseUnit(unit: string): { unit: string; shift: number } {
+  if (unit === 'Pct' || unit === '%') return { unit: '1', shift: -2 };
+  if (unit === 'PF' || unit === 'cos' || unit === '') return { unit: unit === '' ? '' : '1', shift: 0 };
+  const prefixed = /^([kM])(Wh|varh|VAh|W|var|VA|V|A|Hz)$/.exec(unit);
+  if (prefixed !== null) return { unit: prefixed[2]!, shift: prefixed[1] === 'k' ? 3 : 6 };
+  return { unit, shift: 0 };
 }
 
 /** Plain error with a `code` (portable code cannot subclass Error on Espruino). */

@@ -1,6 +1,6 @@
 // IEC 62056-21 (ex IEC 61107) mode C readout, the pure half: messages of §6.3, the baud rate table of §6.3.14 and the
 // block check character of §6.3 (XOR of every byte after STX up to and including ETX). The serial I/O lives on the host.
-import { meterError, type Channel } from './channel.ts';
+import { meterError, normaliseUnit, type Channel } from './channel.ts';
 
 export const SOH = 0x01;
 export const STX = 0x02;
@@ -200,7 +200,9 @@ export function parseDataMessage(bytes: Uint8Array): ReadoutVerdict {
     const first = set.values[0];
     if (first === undefined || first.unit === '') continue;
     const number = parseDecimal(first.value);
-    if (number !== null) channels.push({ name: obisName(set.address), value: number.value, scale: number.scale, unit: first.unit });
+    if (number === null) continue;
+    const { unit, shift } = normaliseUnit(first.unit);
+    channels.push({ id: obisName(set.address), value: number.value, scale: number.scale + shift, unit });
   }
   return { ok: true, readout: { dataSets, channels } };
 }

@@ -55,7 +55,7 @@ export function decodePoints(points: RegisterPoint[], blocks: ReadBlock[], resul
       if (block.fn !== point.fn || point.address < block.address || point.address + registerCount(point.type) > block.address + block.count) continue;
       found = true;
       if (words === null || words === undefined) missing.push(point.name);
-      else channels.push({ name: point.name, value: decodePoint(point, words, point.address - block.address), scale: point.scale, unit: point.unit });
+      else channels.push({ id: point.name, value: decodePoint(point, words, point.address - block.address), scale: point.scale, unit: point.unit });
       break;
     }
     if (!found) missing.push(point.name);

@@ -1,6 +1,6 @@
 // SunSpec information models (common model 1, meter models 201–204 with scale factors, 211–214 in float32):
 // layouts computed from the model definitions the host loads and passes in, and register blocks decoded into channels.
-import { toFixed, meterError, type Channel } from './channel.ts';
+import { toFixed, meterError, normaliseUnit, type Channel } from './channel.ts';
 import { decodeRegisters, decodeString, rawUint32, type Words } from './registers.ts';
 
 /** One point of a SunSpec model definition (the JSON model files, `group.points[]`). */
@@ -115,7 +115,7 @@ export function sunspecRaw(words: Words, offset: number, type: string): number |
  * Chosen to keep the resolution of class 0.2 meters: 10 mV, 1 mA, 1 mHz, 0.1 W, 1 Wh.
  */
 export const FLOAT_SCALE: { [unit: string]: number } = {
-  V: -2, A: -3, Hz: -3, W: -1, VA: -1, var: -1, PF: -3, Pct: -2, Wh: 0, VAh: 0, varh: 0,
+  V: -2, A: -3, Hz: -3, W: -1, VA: -1, var: -1, PF: -3, Pct: -4, Wh: 0, VAh: 0, varh: 0,
 };
 
 /** Decodes one meter model block (starting at its ID register) into channels, in definition order. */
@@ -129,16 +129,17 @@ export function decodeSunSpecMeter(layout: SunSpecLayout, words: Words): Channel
   for (const point of layout.points) {
     if (point.name === 'ID' || point.name === 'L' || point.type === 'sunssf' || point.type === 'pad' || point.type === 'string') continue;
     const raw = sunspecRaw(words, point.offset, point.type);
-    const unit = point.units ?? '';
+    const units = point.units ?? '';
+    const { unit, shift } = normaliseUnit(units);
     if (point.type === 'float32') {
-      const scale = FLOAT_SCALE[unit] ?? -3;
-      channels.push({ name: point.name, value: raw === null ? null : toFixed(raw, scale), scale, unit });
+      const scale = FLOAT_SCALE[units] ?? -3;
+      channels.push({ id: point.name, value: raw === null ? null : toFixed(raw, scale - shift), scale, unit });
     } else if (point.sf !== undefined) {
       const sf = scaleFactors[point.sf];
       const known = sf !== null && sf !== undefined && sf >= -10 && sf <= 10;
-      channels.push({ name: point.name, value: raw === null || !known ? null : raw, scale: known ? sf : 0, unit });
+      channels.push({ id: point.name, value: raw === null || !known ? null : raw, scale: known ? sf + shift : 0, unit });
     } else {
-      channels.push({ name: point.name, value: raw, scale: 0, unit });
+      channels.push({ id: point.name, value: raw, scale: 0, unit });
     }
   }
   return channels;

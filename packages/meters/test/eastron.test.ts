@@ -22,15 +22,15 @@ describe('Eastron SDM630', () => {
   });
   test('phase 1 voltage at 30001 is float32 high word first', () => {
     const { decoded } = read('SDM630', 'big', { 0x0000: [0x4366, 0x8000] });
-    expect(decoded.channels.find((c) => c.name === '1-0:32.7.0')).toEqual({ name: '1-0:32.7.0', value: 23050, scale: -2, unit: 'V' });
+    expect(decoded.channels.find((c) => c.id === '1-0:32.7.0')).toEqual({ id: '1-0:32.7.0', value: 23050, scale: -2, unit: 'V' });
   });
   test('import energy in kWh is carried in Wh', () => {
     const { decoded } = read('SDM630', 'big', { 0x0048: [0x4640, 0xe6b6] }); // 12345.678 kWh
-    expect(decoded.channels.find((c) => c.name === '1-0:1.8.0')).toEqual({ name: '1-0:1.8.0', value: 12345678, scale: 0, unit: 'Wh' });
+    expect(decoded.channels.find((c) => c.id === '1-0:1.8.0')).toEqual({ id: '1-0:1.8.0', value: 12345678, scale: 0, unit: 'Wh' });
   });
   test('word order little reads a gateway that swaps words', () => {
     const { decoded } = read('SDM630', 'little', { 0x0006: [0x0000, 0x40a4] });
-    expect(decoded.channels.find((c) => c.name === '1-0:31.7.0')!.value).toBe(5125);
+    expect(decoded.channels.find((c) => c.id === '1-0:31.7.0')!.value).toBe(5125);
   });
   test('a failed read lists its channels as missing instead of guessing', () => {
     const points = eastronPoints('SDM630', 'big');

@@ -34,8 +34,8 @@ describe('IEC 62056-21 data message', () => {
     if (!verdict.ok) return;
     expect(verdict.readout.dataSets[0]).toEqual({ address: '0.0.0', values: [{ value: '12345678', unit: '' }] });
     expect(verdict.readout.channels).toEqual([
-      { name: '1.8.0', value: 1234567, scale: -3, unit: 'kWh' },
-      { name: '32.7.0', value: 2301, scale: -1, unit: 'V' },
+      { id: '1.8.0', value: 1234567, scale: 0, unit: 'Wh' },
+      { id: '32.7.0', value: 2301, scale: -1, unit: 'V' },
     ]);
   });
   test('a flipped data byte fails the BCC', () => {
@@ -55,7 +55,7 @@ describe('IEC 62056-21 data message', () => {
   });
   test('full OBIS addresses drop the F group 255', () => {
     const verdict = parseDataMessage(dataMessage(['1-0:1.8.0*255(0012345.6*kWh)']));
-    expect(verdict.ok && verdict.readout.channels[0]).toEqual({ name: '1-0:1.8.0', value: 123456, scale: -1, unit: 'kWh' });
+    expect(verdict.ok && verdict.readout.channels[0]).toEqual({ id: '1-0:1.8.0', value: 123456, scale: 2, unit: 'Wh' });
   });
   test('the message builder and parser agree', () => {
     expect(dataMessage(['0.0.0(12345678)', '1.8.0(001234.567*kWh)', '32.7.0(230.1*V)'])).toEqual(bytes(MESSAGE));

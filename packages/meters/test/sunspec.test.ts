@@ -49,16 +49,16 @@ describe('SunSpec 203 (integers with scale factors)', () => {
     w[at('A_SF')] = 0x8000; // scale factor not implemented
   });
   const channels = decodeSunSpecMeter(layout, words);
-  const get = (name: string) => channels.find((c) => c.name === name)!;
+  const get = (name: string) => channels.find((c) => c.id === name)!;
 
   test('a value keeps its raw integer with the scale factor as exponent', () => {
-    expect(get('PhVphA')).toEqual({ name: 'PhVphA', value: 23012, scale: -2, unit: 'V' });
+    expect(get('PhVphA')).toEqual({ id: 'PhVphA', value: 23012, scale: -2, unit: 'V' });
   });
   test('negative power is a signed int16', () => {
     expect(get('W').value).toBe(-1000);
   });
   test('acc32 energy spans two registers', () => {
-    expect(get('TotWhImp')).toEqual({ name: 'TotWhImp', value: 100000, scale: 0, unit: 'Wh' });
+    expect(get('TotWhImp')).toEqual({ id: 'TotWhImp', value: 100000, scale: 0, unit: 'Wh' });
   });
   test('int16 0x8000 (not implemented) is null', () => {
     expect(get('Hz').value).toBeNull();
@@ -70,7 +70,7 @@ describe('SunSpec 203 (integers with scale factors)', () => {
     expect(get('TotWhExp').value).toBeNull();
   });
   test('scale factors and the ID/L header are not channels', () => {
-    expect(channels.find((c) => c.name === 'V_SF' || c.name === 'ID' || c.name === 'L')).toBeUndefined();
+    expect(channels.find((c) => c.id === 'V_SF' || c.id === 'ID' || c.id === 'L')).toBeUndefined();
   });
   test('a short block is refused', () => {
     expect(() => decodeSunSpecMeter(layout, words.slice(0, 50))).toThrow(/needs 107 registers/);
@@ -90,10 +90,10 @@ describe('SunSpec 213 (float32)', () => {
   });
   const channels = decodeSunSpecMeter(layout, words);
   test('floats become fixed-point at the unit’s scale (V: 10 mV)', () => {
-    expect(channels.find((c) => c.name === 'PhVphA')).toEqual({ name: 'PhVphA', value: 22987, scale: -2, unit: 'V' });
+    expect(channels.find((c) => c.id === 'PhVphA')).toEqual({ id: 'PhVphA', value: 22987, scale: -2, unit: 'V' });
   });
   test('NaN 0x7FC00000 is null', () => {
-    expect(channels.find((c) => c.name === 'Hz')!.value).toBeNull();
+    expect(channels.find((c) => c.id === 'Hz')!.value).toBeNull();
   });
 });
 
