@@ -1,0 +1,114 @@
+// Build step of the gate: one Espruino-compatible IIFE bundle per target, with esbuild told what Espruino lacks.
+import { build, type Message } from 'esbuild';
+import { existsSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { SUPPORTED } from './espruino.ts';
+import type { Finding } from './finding.ts';
+
+/** What the gate bundles: a portable package (its public API plus its smoke test) or a firmware entry. */
+export interface GateTarget {
+  /** Package name, printed with each finding. */
+  name: string;
+  /** Absolute directory of the package. */
+  dir: string;
+  /** Absolute path of a module whose exports are all kept in the bundle (a package's `src/index.ts`). */
+  api?: string;
+  /** Absolute path of the smoke test: a module exporting `smoke()`, which the bundle calls when it runs. */
+  smoke?: string;
+  /** Absolute path of a module that is the program itself (firmware `src/main.ts`): run for its effects. */
+  main?: string;
+}
+
+/** The target of a portable package by convention: `src/index.ts` for the API, `smoke.ts` beside package.json. */
+export function packageTarget(name: string, dir: string): GateTarget {
+  const api = join(dir, 'src', 'index.ts');
+  const smoke = join(dir, 'smoke.ts');
+  return {
+    name,
+    dir,
+    ...(existsSync(api) ? { api } : {}),
+    ...(existsSync(smoke) ? { smoke } : {}),
+  };
+}
+
+export interface Bundle {
+  /** The bundle's JavaScript, or undefined when the build failed. */
+  code?: string;
+  /** Its source map (JSON text), sources relative to `file`'s directory. */
+  map?: string;
+  /** The absolute path the bundle stands for (written there only by callers that want a file). */
+  file: string;
+  findings: Finding[];
+}
+
+/** The entry esbuild starts from: re-exports the API (so all of it is bundled and linted), then calls the smoke. */
+const entryName = 'gate-entry.ts';
+
+function entrySource(target: GateTarget): string {
+  const lines: string[] = [];
+  const spec = (abs: string) => JSON.stringify('./' + relative(target.dir, abs).split('\\').join('/'));
+  if (target.api) lines.push(`export * from ${spec(target.api)};`);
+  if (target.main) lines.push(`import ${spec(target.main)};`);
+  if (target.smoke) lines.push(`import { smoke } from ${spec(target.smoke)};`, 'smoke();');
+  return lines.join('\n') + '\n';
+}
+
+// esbuild's messages for what it cannot lower, by the rule name the lint uses for the same construct.
+const BUILD_RULES: readonly [RegExp, string][] = [
+  [/destructuring|rest binding/i, 'destructuring'],
+  [/rest arguments|array spread|object rest|spread/i, 'spread'],
+  [/default arguments/i, 'default-param'],
+  [/async generator|for-await|for await/i, 'async'],
+  [/generator/i, 'generator'],
+  [/async|await/i, 'async'],
+  [/big ?int/i, 'bigint'],
+  [/new\.target/i, 'new-target'],
+  [/could not resolve "node:/i, 'node-import'],
+];
+
+function ruleOf(message: Message): string {
+  for (const [pattern, rule] of BUILD_RULES) if (pattern.test(message.text)) return rule;
+  return 'build';
+}
+
+function toFinding(target: GateTarget, root: string, message: Message): Finding {
+  const loc = message.location;
+  // With absWorkingDir set to the root, esbuild reports files relative to it.
+  const file = loc ? loc.file.split('\\').join('/') : relative(root, target.dir);
+  return { target: target.name, file: file || '.', line: loc?.line ?? 0, rule: ruleOf(message), message: message.text };
+}
+
+/** Bundles one target. Build errors, and esbuild's warnings that something may crash at run time, are findings. */
+export async function bundleTarget(target: GateTarget, root: string, outfile: string): Promise<Bundle> {
+  try {
+    const result = await build({
+      stdin: { contents: entrySource(target), resolveDir: target.dir, sourcefile: entryName, loader: 'ts' },
+      bundle: true,
+      format: 'iife',
+      platform: 'neutral',
+      // `neutral` resolves no `main` field by default; workspace packages and pure-JS dependencies use these.
+      mainFields: ['module', 'main'],
+      conditions: ['import', 'default'],
+      supported: SUPPORTED,
+      minify: false,
+      sourcemap: 'external',
+      sourcesContent: false,
+      outfile,
+      absWorkingDir: root,
+      write: false,
+      logLevel: 'silent',
+      charset: 'utf8',
+      legalComments: 'none',
+      // Fields as plain assignments in the constructor: what Espruino runs natively, no defineProperty helper.
+      tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
+    });
+    const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
+    const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text;
+    const findings = result.warnings.filter((w) => ruleOf(w) !== 'build').map((w) => toFinding(target, root, w));
+    return { ...(code === undefined ? {} : { code }), ...(map === undefined ? {} : { map }), file: outfile, findings };
+  } catch (e) {
+    const failure = e as { errors?: Message[]; message?: string };
+    if (!failure.errors) throw e;
+    return { file: outfile, findings: failure.errors.map((m) => toFinding(target, root, m)) };
+  }
+}

@@ -1,0 +1,147 @@
+// The portability gate: build, lint and smoke-run every portable package (and the Espruino firmware entry) as
+// Espruino would meet it. Any finding fails the gate.
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleTarget, packageTarget, type GateTarget } from './build.ts';
+import { SourceLocator, type Finding } from './finding.ts';
+import { lintBundle } from './lint.ts';
+import { runInSandbox, type SmokeResult } from './sandbox.ts';
+
+export interface GateOptions {
+  /** Repository root. Default: the root of the workspace this tool lives in. */
+  root?: string;
+  /** What to gate. Default: every workspace package marked `"meterchain": {"portable": true}`, and every package
+   * naming an Espruino entry (`"meterchain": {"espruino": {"main": "src/main.ts"}}`). */
+  targets?: GateTarget[];
+  /** Where bundles and source maps are written for inspection. Default: `<root>/.cache/gate`. */
+  outDir?: string;
+  /** Run the smoke step (default true). */
+  smoke?: boolean;
+  /** Bound on each smoke run (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface TargetReport {
+  target: GateTarget;
+  /** Bundle path relative to the root (written when the build succeeded). */
+  bundleFile: string;
+  /** Bundle size in bytes; 0 when the build failed. */
+  bytes: number;
+  findings: Finding[];
+  /** Smoke run, when the target has a smoke test (or is a package API with none: then the bundle is just loaded). */
+  smoke?: SmokeResult;
+  ms: number;
+}
+
+export interface GateReport {
+  ok: boolean;
+  targets: TargetReport[];
+  findings: Finding[];
+  ms: number;
+}
+
+export const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+
+interface PackageJson {
+  name?: string;
+  workspaces?: string[];
+  meterchain?: { portable?: boolean; espruino?: { main?: string } };
+}
+
+function readJson(path: string): PackageJson {
+  return JSON.parse(readFileSync(path, 'utf8')) as PackageJson;
+}
+
+/** Package directories of the workspace (`dir/*` and plain `dir` patterns, as the root package.json uses). */
+export function workspaceDirs(root: string): string[] {
+  const dirs: string[] = [];
+  for (const pattern of readJson(join(root, 'package.json')).workspaces ?? []) {
+    if (pattern.endsWith('/*')) {
+      const base = join(root, pattern.slice(0, -2));
+      if (!existsSync(base)) continue;
+      for (const d of readdirSync(base, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+        if (d.isDirectory() && existsSync(join(base, d.name, 'package.json'))) dirs.push(join(base, d.name));
+      }
+    } else if (existsSync(join(root, pattern, 'package.json'))) {
+      dirs.push(join(root, pattern));
+    }
+  }
+  return dirs;
+}
+
+/** The default targets: portable packages, then Espruino firmware entries. */
+export function discoverTargets(root: string): GateTarget[] {
+  const portable: GateTarget[] = [];
+  const firmware: GateTarget[] = [];
+  for (const dir of workspaceDirs(root)) {
+    const pkg = readJson(join(dir, 'package.json'));
+    const name = pkg.name ?? relative(root, dir);
+    if (pkg.meterchain?.portable === true) portable.push(packageTarget(name, dir));
+    const main = pkg.meterchain?.espruino?.main;
+    if (main) firmware.push(firmwareTarget(name, dir, main));
+  }
+  return [...portable, ...firmware];
+}
+
+/** A firmware target: its entry is the program; a `smoke.ts` beside package.json, if any, runs after it. */
+export function firmwareTarget(name: string, dir: string, main: string): GateTarget {
+  const smoke = join(dir, 'smoke.ts');
+  return { name, dir, main: join(dir, main), ...(existsSync(smoke) ? { smoke } : {}) };
+}
+
+function bundleName(target: GateTarget): string {
+  return target.name.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '-') + '.js';
+}
+
+/** Builds, lints and (when it has something to run) smoke-runs one target. */
+export async function gateTarget(target: GateTarget, root: string, outDir: string, opts: { smoke?: boolean; timeoutMs?: number } = {}): Promise<TargetReport> {
+  const started = performance.now();
+  const outfile = join(outDir, bundleName(target));
+  const bundleFile = relative(root, outfile).split('\\').join('/');
+  const built = await bundleTarget(target, root, outfile);
+  const findings = [...built.findings];
+  const report: TargetReport = { target, bundleFile, bytes: 0, findings, ms: 0 };
+  if (built.code !== undefined && built.map !== undefined) {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(outfile, built.code + `//# sourceMappingURL=${bundleName(target)}.map\n`);
+    writeFileSync(outfile + '.map', built.map);
+    report.bytes = Buffer.byteLength(built.code);
+    const locator = new SourceLocator(built.map, outfile, root);
+    const locate = (line: number, column: number) => locator.origin(line, column);
+    for (const f of lintBundle({ code: built.code, target: target.name, locate, bundleFile })) {
+      if (!findings.some((g) => g.file === f.file && g.line === f.line && g.rule === f.rule)) findings.push(f);
+    }
+    // A firmware entry without a smoke test talks to hardware: it is built and linted, not run.
+    const runnable = target.smoke !== undefined || target.main === undefined;
+    if (opts.smoke !== false && runnable) {
+      const smoke = runInSandbox(built.code, bundleFile, opts.timeoutMs);
+      report.smoke = smoke;
+      if (!smoke.ok && smoke.error) {
+        const { bundleLine, bundleColumn } = smoke.error;
+        const origin = bundleLine !== undefined ? locate(bundleLine, bundleColumn ?? 0) : undefined;
+        findings.push({
+          target: target.name,
+          file: origin?.file ?? bundleFile,
+          line: origin?.line ?? bundleLine ?? 0,
+          rule: 'smoke',
+          message: `threw in the Espruino-like sandbox: ${smoke.error.message}`,
+        });
+      }
+    }
+  }
+  report.ms = performance.now() - started;
+  return report;
+}
+
+/** Runs the gate over all targets. `ok` is false on any finding. */
+export async function runGate(opts: GateOptions = {}): Promise<GateReport> {
+  const started = performance.now();
+  const root = resolve(opts.root ?? defaultRoot);
+  const outDir = resolve(opts.outDir ?? join(root, '.cache', 'gate'));
+  const targets = opts.targets ?? discoverTargets(root);
+  const reports: TargetReport[] = [];
+  for (const target of targets) reports.push(await gateTarget(target, root, outDir, opts));
+  const findings = reports.flatMap((r) => r.findings);
+  return { ok: findings.length === 0, targets: reports, findings, ms: performance.now() - started };
+}

@@ -1,0 +1,67 @@
+// Smoke step of the gate: runs a bundle in a fresh `node:vm` context from which what Espruino lacks was deleted,
+// with `print` and `console.log` as its only outputs. An approximation of Espruino: the lint covers the rest.
+import { createContext, runInContext } from 'node:vm';
+import { MISSING_GLOBALS, MISSING_PROTOTYPE_METHODS, MISSING_STATICS, NODE_GLOBALS } from './espruino.ts';
+
+export interface SmokeResult {
+  /** The bundle ran to its end without throwing. */
+  ok: boolean;
+  /** Lines it printed. */
+  output: string[];
+  /** What it threw, with the bundle line of the innermost frame in the bundle, when known. */
+  error?: { message: string; bundleLine?: number; bundleColumn?: number };
+  ms: number;
+}
+
+/** Source run in the context before the bundle: deletes the globals, static and prototype methods Espruino lacks. */
+export function strippingPrelude(): string {
+  const lines = ['"use strict";'];
+  for (const name of [...MISSING_GLOBALS, ...NODE_GLOBALS, 'BigInt']) lines.push(`delete globalThis[${JSON.stringify(name)}];`);
+  for (const [object, methods] of Object.entries(MISSING_STATICS)) {
+    for (const m of methods) lines.push(`delete ${object}[${JSON.stringify(m)}];`);
+  }
+  for (const [object, methods] of Object.entries(MISSING_PROTOTYPE_METHODS)) {
+    for (const m of methods) lines.push(`delete ${object}.prototype[${JSON.stringify(m)}];`);
+  }
+  return lines.join('\n');
+}
+
+function text(value: unknown): string {
+  if (typeof value === 'string') return value;
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Runs `code` (named `filename` in stack traces) in a stripped context; `timeoutMs` bounds its run time. */
+export function runInSandbox(code: string, filename: string, timeoutMs = 10_000): SmokeResult {
+  const output: string[] = [];
+  const print = (...args: unknown[]) => {
+    if (output.length < 1000) output.push(args.map(text).join(' '));
+  };
+  const context = createContext({}, { codeGeneration: { strings: true, wasm: false }, microtaskMode: 'afterEvaluate' });
+  runInContext(strippingPrelude(), context);
+  // Espruino's output functions; defined after the prelude so nothing of the host's realm survives but these.
+  const sandbox = context as Record<string, unknown>;
+  sandbox['print'] = print;
+  sandbox['console'] = { log: print, warn: print, error: print, info: print };
+  const started = performance.now();
+  try {
+    runInContext(code, context, { filename, timeout: timeoutMs, displayErrors: false });
+    return { ok: true, output, ms: performance.now() - started };
+  } catch (e) {
+    const err = e as { name?: unknown; message?: unknown; stack?: unknown };
+    const message = typeof err?.message === 'string' ? `${String(err.name ?? 'Error')}: ${err.message}` : text(e);
+    const error: NonNullable<SmokeResult['error']> = { message };
+    const stack = typeof err?.stack === 'string' ? err.stack : '';
+    const escaped = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
+    if (frame) {
+      error.bundleLine = Number(frame[1]);
+      error.bundleColumn = Number(frame[2]) - 1;
+    }
+    return { ok: false, output, error, ms: performance.now() - started };
+  }
+}
