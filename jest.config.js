@@ -1,4 +1,6 @@
 // Jest runs the TypeScript sources as native ESM (noble and cbor-x ship ESM); a small esbuild transform strips types.
+// Pinned to Jest 29: Jest 30's resolver has optional native builds that not every registry carries, and npm ci then
+// refuses the lockfile.
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
