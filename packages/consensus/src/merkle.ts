@@ -1,0 +1,120 @@
+// Merkle trees as RFC 6962 §2.1 / RFC 9162 §2.1 define them: leaf = H(0x00 || data), node = H(0x01 || left || right),
+// the split at the largest power of two below n, and the empty tree's root = H(""). Used for the readings of a block
+// and for the judgments of a vote (docs/protocol.md, "Merkle trees").
+import type { Hash } from '@meterchain/core';
+
+export const HASH_LENGTH = 32;
+
+/** RFC 6962 §2.1: MTH({d}) = SHA-256(0x00 || d). */
+export function leafHash(hash: Hash, data: Uint8Array): Uint8Array {
+  const input = new Uint8Array(data.length + 1);
+  input[0] = 0;
+  input.set(data, 1);
+  return hash(input);
+}
+
+/** RFC 6962 §2.1: SHA-256(0x01 || left || right). */
+export function nodeHash(hash: Hash, left: Uint8Array, right: Uint8Array): Uint8Array {
+  const input = new Uint8Array(1 + left.length + right.length);
+  input[0] = 1;
+  input.set(left, 1);
+  input.set(right, 1 + left.length);
+  return hash(input);
+}
+
+/** The largest power of two strictly below n (n ≥ 2): where RFC 6962 splits a list of n leaves. */
+function splitPoint(n: number): number {
+  let k = 1;
+  while (k * 2 < n) k *= 2;
+  return k;
+}
+
+/**
+ * The root over leaf hashes (already H(0x00 || d)). Computed bottom-up level by level, pairing left to right and
+ * carrying an odd last node up unchanged: that is the same tree as the recursive definition of §2.1.
+ */
+export function rootOfLeafHashes(hash: Hash, leaves: Uint8Array[]): Uint8Array {
+  if (leaves.length === 0) return hash(new Uint8Array(0));
+  let level = leaves;
+  while (level.length > 1) {
+    const next: Uint8Array[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(nodeHash(hash, level[i]!, level[i + 1]!));
+    if (level.length % 2 === 1) next.push(level[level.length - 1]!);
+    level = next;
+  }
+  return level[0]!;
+}
+
+/** The root over leaf data (each item hashed as a leaf first). */
+export function merkleRoot(hash: Hash, items: Uint8Array[]): Uint8Array {
+  const leaves: Uint8Array[] = [];
+  for (const item of items) leaves.push(leafHash(hash, item));
+  return rootOfLeafHashes(hash, leaves);
+}
+
+function subtreeRoot(hash: Hash, leaves: Uint8Array[], from: number, to: number): Uint8Array {
+  const n = to - from;
+  if (n === 1) return leaves[from]!;
+  const k = splitPoint(n);
+  return nodeHash(hash, subtreeRoot(hash, leaves, from, from + k), subtreeRoot(hash, leaves, from + k, to));
+}
+
+function pathInto(hash: Hash, leaves: Uint8Array[], index: number, from: number, to: number, out: Uint8Array[]): void {
+  const n = to - from;
+  if (n <= 1) return;
+  const k = splitPoint(n);
+  if (index < from + k) {
+    pathInto(hash, leaves, index, from, from + k, out);
+    out.push(subtreeRoot(hash, leaves, from + k, to));
+  } else {
+    pathInto(hash, leaves, index, from + k, to, out);
+    out.push(subtreeRoot(hash, leaves, from, from + k));
+  }
+}
+
+/** RFC 6962 §2.1.1 audit path of leaf `index` among `leaves` (leaf hashes), nearest sibling first. */
+export function inclusionProof(hash: Hash, leaves: Uint8Array[], index: number): Uint8Array[] {
+  if (Math.floor(index) !== index || index < 0 || index >= leaves.length) {
+    throw new RangeError(`merkle: leaf index must be an integer in 0..${leaves.length - 1}, got ${index}`);
+  }
+  const out: Uint8Array[] = [];
+  pathInto(hash, leaves, index, 0, leaves.length, out);
+  return out;
+}
+
+/**
+ * RFC 9162 §2.1.3.2: the root an audit path leads to from `leaf` (a leaf hash) at `index` in a tree of `size`
+ * leaves, or undefined when the path has the wrong length for that position (hostile input: never throws).
+ */
+export function rootFromInclusion(hash: Hash, leaf: Uint8Array, index: number, size: number, path: Uint8Array[]): Uint8Array | undefined {
+  if (!(index >= 0 && index < size && Math.floor(index) === index && Math.floor(size) === size)) return undefined;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of path) {
+    if (p.length !== HASH_LENGTH) return undefined;
+    if (sn === 0) return undefined;
+    if (fn % 2 === 1 || fn === sn) {
+      r = nodeHash(hash, p, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = nodeHash(hash, r, p);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 ? r : undefined;
+}
+
+/** True when `path` proves `leaf` (a leaf hash) at `index` in the tree of `size` leaves whose root is `root`. */
+export function verifyInclusion(hash: Hash, leaf: Uint8Array, index: number, size: number, path: Uint8Array[], root: Uint8Array): boolean {
+  const r = rootFromInclusion(hash, leaf, index, size, path);
+  if (r === undefined || r.length !== root.length) return false;
+  for (let i = 0; i < r.length; i++) if (r[i] !== root[i]) return false;
+  return true;
+}
