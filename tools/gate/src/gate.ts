@@ -100,7 +100,12 @@ export async function gateTarget(target: GateTarget, root: string, outDir: strin
   const outfile = join(outDir, bundleName(target));
   const bundleFile = relative(root, outfile).split('\\').join('/');
   const built = await bundleTarget(target, root, outfile);
-  const findings = [...built.findings];
+  const findings: Finding[] = [];
+  // One finding per place and rule: esbuild and the lint often see the same construct.
+  const add = (f: Finding) => {
+    if (!findings.some((g) => g.file === f.file && g.line === f.line && g.rule === f.rule)) findings.push(f);
+  };
+  built.findings.forEach(add);
   const report: TargetReport = { target, bundleFile, bytes: 0, findings, ms: 0 };
   if (built.code !== undefined && built.map !== undefined) {
     mkdirSync(outDir, { recursive: true });
@@ -109,21 +114,22 @@ export async function gateTarget(target: GateTarget, root: string, outDir: strin
     report.bytes = Buffer.byteLength(built.code);
     const locator = new SourceLocator(built.map, outfile, root);
     const locate = (line: number, column: number) => locator.origin(line, column);
-    for (const f of lintBundle({ code: built.code, target: target.name, locate, bundleFile })) {
-      if (!findings.some((g) => g.file === f.file && g.line === f.line && g.rule === f.rule)) findings.push(f);
-    }
+    lintBundle({ code: built.code, target: target.name, locate, bundleFile }).forEach(add);
     // A firmware entry without a smoke test talks to hardware: it is built and linted, not run.
     const runnable = target.smoke !== undefined || target.main === undefined;
     if (opts.smoke !== false && runnable) {
-      const smoke = runInSandbox(built.code, bundleFile, opts.timeoutMs);
+      // A name that is no file on disk: a stack-mapping hook in the host (Jest installs one) must not rewrite the
+      // frames, which are mapped here.
+      const smoke = runInSandbox(built.code, `espruino-sandbox/${bundleName(target)}`, opts.timeoutMs);
       report.smoke = smoke;
       if (!smoke.ok && smoke.error) {
-        const { bundleLine, bundleColumn } = smoke.error;
-        const origin = bundleLine !== undefined ? locate(bundleLine, bundleColumn ?? 0) : undefined;
+        // The innermost frame in source code (frames in esbuild's helpers have no source).
+        const frames = smoke.error.frames;
+        const origin = frames.map((f) => locate(f.line, f.column)).find((o) => o !== undefined);
         findings.push({
           target: target.name,
           file: origin?.file ?? bundleFile,
-          line: origin?.line ?? bundleLine ?? 0,
+          line: origin?.line ?? frames[0]?.line ?? 0,
           rule: 'smoke',
           message: `threw in the Espruino-like sandbox: ${smoke.error.message}`,
         });

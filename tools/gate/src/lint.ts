@@ -99,7 +99,15 @@ class Linter {
     for (const ref of this.analysis.references) if (!this.inHelper(ref.node)) this.checkReference(ref);
     this.checkHoisting();
     this.checkLoopClosures();
-    return this.findings;
+    return this.withoutPrivateLowering();
+  }
+
+  /** esbuild lowers #private to `new WeakMap()`/`new WeakSet()` at the class: one cause, reported once. */
+  private withoutPrivateLowering(): Finding[] {
+    const privateLines = new Set(this.findings.filter((f) => f.rule === 'private-member').map((f) => `${f.file}:${f.line}`));
+    return this.findings.filter(
+      (f) => !(f.rule === 'missing-global' && /^Weak(Map|Set):/.test(f.message) && privateLines.has(`${f.file}:${f.line}`)),
+    );
   }
 
   // ---- reporting
@@ -108,9 +116,12 @@ class Linter {
     return this.input.locate(node.loc.start.line, node.loc.start.column);
   }
 
-  private lineOf(node: Node): string {
+  /** Where a node is, said from where `from` is: `line N` in the same file, else `file:N`. */
+  private lineOf(node: Node, from: Node): string {
     const o = this.origin(node);
-    return o ? `${o.file}:${o.line}` : `${this.input.bundleFile}:${node.loc.start.line}`;
+    const f = this.origin(from);
+    if (!o) return `${this.input.bundleFile}:${node.loc.start.line}`;
+    return f && f.file === o.file ? `line ${o.line}` : `${o.file}:${o.line}`;
   }
 
   private report(at: Node | { line: number; column: number }, rule: string, message: string): void {
@@ -138,8 +149,8 @@ class Linter {
         }
         return;
       }
-      // Helpers sit at the top of the bundle's IIFE; three levels reach its body.
-      if (depth < 4) for (const c of children(node)) visit(c, depth + 1);
+      // Helpers sit at the top of the bundle's IIFE: Program > statement > call > arrow > block > declaration.
+      if (depth < 5) for (const c of children(node)) visit(c, depth + 1);
     };
     visit(this.program, 0);
   }
@@ -203,7 +214,9 @@ class Linter {
         break;
       case 'SpreadElement':
       case 'RestElement':
-        this.report(node, 'spread', 'spread/rest syntax: Espruino has none');
+        this.report(node, 'spread', this.isLoweredConstructor(node)
+          ? 'esbuild wrote constructor(...args) for field initializers in a subclass without a constructor, and Espruino has no rest/spread: write the constructor'
+          : 'spread/rest syntax: Espruino has none');
         break;
       case 'ObjectPattern':
       case 'ArrayPattern':
@@ -223,6 +236,15 @@ class Linter {
         this.report(node, 'new-target', `${node.meta.name}.${node.property.name}: Espruino has none`);
         break;
     }
+  }
+
+  /** The `constructor(...args) { super(...args) }` esbuild adds to a derived class whose fields it lowers. */
+  private isLoweredConstructor(node: Node): boolean {
+    for (let n = this.analysis.parentOf.get(node); n; n = this.analysis.parentOf.get(n)) {
+      if (n.type === 'MethodDefinition') return n.kind === 'constructor';
+      if (isFunction(n) && this.analysis.parentOf.get(n)?.type !== 'MethodDefinition') return false;
+    }
+    return false;
   }
 
   private checkRegExp(node: Node, pattern: string, flags: string): void {
@@ -395,7 +417,7 @@ class Linter {
         const b = ref.binding;
         if (this.isFunctionDeclaredIn(b, unit) && at < b.node.start) {
           this.report(ref.node, 'use-before-define',
-            `${b.name} is used before its declaration at ${this.lineOf(b.node)}; Espruino does not hoist functions: move the declaration up`);
+            `${b.name} is used before its declaration (${this.lineOf(b.node, ref.node)}); Espruino does not hoist functions: move the declaration up`);
           continue;
         }
         if (!ref.invoked) continue;
@@ -405,7 +427,7 @@ class Linter {
           const ib = inner.binding;
           if (this.isFunctionDeclaredIn(ib, unit) && at < ib.node.start) {
             this.report(ref.node, 'use-before-define',
-              `calling ${ref.node.name} here reaches ${ib.name} (${this.lineOf(inner.node)}) before its declaration at ${this.lineOf(ib.node)} runs; Espruino does not hoist functions: move the declaration up`);
+              `calling ${ref.node.name} here reaches ${ib.name} (${this.lineOf(inner.node, ref.node)}) before its declaration (${this.lineOf(ib.node, ref.node)}) has run; Espruino does not hoist functions: move the declaration up`);
           }
         }
       }

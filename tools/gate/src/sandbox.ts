@@ -8,8 +8,8 @@ export interface SmokeResult {
   ok: boolean;
   /** Lines it printed. */
   output: string[];
-  /** What it threw, with the bundle line of the innermost frame in the bundle, when known. */
-  error?: { message: string; bundleLine?: number; bundleColumn?: number };
+  /** What it threw, with the stack frames in the bundle (1-based line, 0-based column), innermost first. */
+  error?: { message: string; frames: { line: number; column: number }[] };
   ms: number;
 }
 
@@ -54,14 +54,13 @@ export function runInSandbox(code: string, filename: string, timeoutMs = 10_000)
   } catch (e) {
     const err = e as { name?: unknown; message?: unknown; stack?: unknown };
     const message = typeof err?.message === 'string' ? `${String(err.name ?? 'Error')}: ${err.message}` : text(e);
-    const error: NonNullable<SmokeResult['error']> = { message };
     const stack = typeof err?.stack === 'string' ? err.stack : '';
     const escaped = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    const frame = new RegExp(`${escaped}:(\\d+):(\\d+)`).exec(stack);
-    if (frame) {
-      error.bundleLine = Number(frame[1]);
-      error.bundleColumn = Number(frame[2]) - 1;
-    }
+    const frames = [...stack.matchAll(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'))].map((m) => ({
+      line: Number(m[1]),
+      column: Number(m[2]) - 1,
+    }));
+    const error = { message, frames };
     return { ok: false, output, error, ms: performance.now() - started };
   }
 }
