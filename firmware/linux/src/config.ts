@@ -1,0 +1,121 @@
+// The node's configuration: one YAML file checked by a JSON Schema; every error names the key and the problem.
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ErrorObject } from 'ajv';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+
+export interface NodeConfig {
+  cluster: { manifest: string; operatorKey?: string };
+  key: string;
+  dataDir: string;
+  broker: { url: string; username?: string; passwordFile?: string; keepaliveS?: number };
+  sensor: {
+    type: 'simulated' | 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' | 'iec62056';
+    profile?: string;
+    seed?: number;
+    host?: string;
+    port?: number;
+    path?: string;
+    baud?: number;
+    parity?: 'none' | 'even' | 'odd';
+    unit?: number;
+    timeoutMs?: number;
+  };
+  edge?: { profile?: string };
+  metrics?: { listen?: string };
+  log?: { level?: 'debug' | 'info' | 'warn' | 'error' };
+}
+
+/** A configuration that cannot be used; the message is one line naming the file, the key and the problem. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'node.schema.json');
+const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
+const validate = new Ajv({ allErrors: false, strict: true }).compile(schema);
+
+function keyOf(e: ErrorObject): string {
+  const path = e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+  return path || '(top level)';
+}
+
+/** Turns one ajv error into "key: problem" in the words an operator would use. */
+export function describeError(e: ErrorObject): string {
+  const at = keyOf(e);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required':
+      return `${at === '(top level)' ? '' : at + '.'}${String(p['missingProperty'])}: missing (required)`;
+    case 'additionalProperties':
+      return `${at === '(top level)' ? '' : at + '.'}${String(p['additionalProperty'])}: unknown key`;
+    case 'enum':
+      return `${at}: must be one of ${(p['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
+    case 'type':
+      return `${at}: must be ${String(p['type'])}`;
+    case 'pattern':
+      return `${at}: does not look right (expected to match ${String(p['pattern'])})`;
+    default:
+      return `${at}: ${e.message ?? 'is not valid'}`;
+  }
+}
+
+function requireFor(cfg: NodeConfig, keys: (keyof NodeConfig['sensor'])[]): string | undefined {
+  for (const k of keys) if (cfg.sensor[k] === undefined) return `sensor.${k}: missing (required for sensor.type ${cfg.sensor.type})`;
+  return undefined;
+}
+
+function crossCheck(cfg: NodeConfig): string | undefined {
+  switch (cfg.sensor.type) {
+    case 'modbus-tcp':
+    case 'modbus-rtu-over-tcp':
+      return requireFor(cfg, ['host', 'port', 'unit', 'profile']);
+    case 'modbus-rtu':
+      return requireFor(cfg, ['path', 'baud', 'unit', 'profile']);
+    case 'iec62056':
+      return requireFor(cfg, ['path']);
+    default:
+      return undefined;
+  }
+}
+
+/** Checks a parsed configuration object; relative paths are resolved against `baseDir`. */
+export function checkConfig(value: unknown, source: string, baseDir: string): NodeConfig {
+  if (!validate(value)) throw new ConfigError(`${source}: ${describeError(validate.errors![0]!)}`);
+  const cfg = value as NodeConfig;
+  const problem = crossCheck(cfg);
+  if (problem) throw new ConfigError(`${source}: ${problem}`);
+  const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
+  cfg.cluster.manifest = abs(cfg.cluster.manifest);
+  if (cfg.cluster.operatorKey) cfg.cluster.operatorKey = abs(cfg.cluster.operatorKey);
+  cfg.key = abs(cfg.key);
+  cfg.dataDir = abs(cfg.dataDir);
+  if (cfg.broker.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
+  return cfg;
+}
+
+export function loadConfig(path: string): NodeConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ConfigError(`cannot read ${path}: ${code === 'ENOENT' ? 'no such file' : code ?? (e as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = parseYaml(text);
+  } catch (e) {
+    if (e instanceof YAMLParseError) {
+      const line = e.linePos?.[0]?.line;
+      throw new ConfigError(`${path}${line ? `:${line}` : ''}: not valid YAML: ${e.message.split('\n')[0]}`);
+    }
+    throw e;
+  }
+  return checkConfig(value, path, dirname(resolve(path)));
+}

@@ -1,0 +1,74 @@
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'mc-config-'));
+const good = `
+cluster:
+  manifest: cluster/manifest.cbor
+key: keys/meter.key
+dataDir: data
+broker:
+  url: mqtt://127.0.0.1:18830
+sensor:
+  type: simulated
+  profile: three-phase
+  seed: 3
+metrics:
+  listen: 127.0.0.1:0
+`;
+
+function write(name: string, text: string): string {
+  const p = join(dir, name);
+  writeFileSync(p, text);
+  return p;
+}
+
+function errorOf(text: string): string {
+  try {
+    loadConfig(write('c.yaml', text));
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('node configuration', () => {
+  test('a valid file loads, relative paths resolved against the file', () => {
+    const cfg = loadConfig(write('good.yaml', good));
+    expect(cfg.cluster.manifest).toBe(join(dir, 'cluster/manifest.cbor'));
+    expect(cfg.dataDir).toBe(join(dir, 'data'));
+    expect(cfg.sensor).toEqual({ type: 'simulated', profile: 'three-phase', seed: 3 });
+  });
+
+  test('a missing key is named', () => {
+    expect(errorOf(good.replace('key: keys/meter.key\n', ''))).toMatch(/c\.yaml: key: missing \(required\)$/);
+  });
+
+  test('a misspelt key is named as unknown', () => {
+    expect(errorOf(good.replace('  seed: 3', '  sead: 3'))).toMatch(/c\.yaml: sensor\.sead: unknown key$/);
+  });
+
+  test('a wrong type names the key and the expected type', () => {
+    expect(errorOf(good.replace('seed: 3', 'seed: three'))).toMatch(/c\.yaml: sensor\.seed: must be integer$/);
+  });
+
+  test('a value outside its set lists the allowed values', () => {
+    expect(errorOf(good.replace('type: simulated', 'type: zigbee'))).toMatch(/sensor\.type: must be one of "simulated", "modbus-tcp"/);
+  });
+
+  test('a sensor type without the keys it needs names the first missing one', () => {
+    expect(errorOf(good.replace('type: simulated', 'type: modbus-rtu'))).toMatch(/sensor\.path: missing \(required for sensor\.type modbus-rtu\)$/);
+  });
+
+  test('broken YAML names the line', () => {
+    expect(errorOf('cluster:\n  manifest: [unclosed\n')).toMatch(/c\.yaml:\d+: not valid YAML/);
+  });
+
+  test('a missing file is one clear line', () => {
+    expect(() => loadConfig(join(dir, 'absent.yaml'))).toThrow(/cannot read .*absent\.yaml: no such file/);
+  });
+});
