@@ -105,6 +105,7 @@ export class Sha256 {
       err.code = 'HASH_FINISHED';
       throw err;
     }
+    if (!(data instanceof Uint8Array)) throw new TypeError(`sha256: expected a Uint8Array, got ${typeof data}`);
     const n = data.length;
     this.lengthLow += n;
     if (this.lengthLow >= 0x100000000) {

@@ -87,6 +87,9 @@ describe('Sha256 misuse', () => {
     h.digest();
     expect(() => h.update(new Uint8Array(1))).toThrow(/after digest/);
   });
+  test('refuses input that is not bytes (text must be encoded first)', () => {
+    expect(() => sha256('abc' as unknown as Uint8Array)).toThrow(/expected a Uint8Array/);
+  });
   test('refuses a second digest', () => {
     const h = new Sha256();
     h.digest();
