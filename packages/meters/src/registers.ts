@@ -114,9 +114,12 @@ export function planReads(spans: { fn: 3 | 4; address: number; count: number }[]
   return blocks;
 }
 
-/** Conventional reference of a 0-based register (Modicon notation: 30001 input, 40001 holding), for messages. */
+/**
+ * A 0-based register as integrators look it up: decimal, hex, and the Modicon reference of data sheets
+ * (30001 + address for input, 40001 + address for holding registers) where it exists: `70 (0x0046, 30071)`.
+ */
 export function registerReference(fn: number, address: number): string {
   const hex = '0x' + ('0000' + address.toString(16).toUpperCase()).slice(-4);
-  if (address <= 9998 && (fn === 3 || fn === 4)) return `${hex} (${(fn === 4 ? 30001 : 40001) + address})`;
-  return hex;
+  if (address <= 9998 && (fn === 3 || fn === 4)) return `${address} (${hex}, ${(fn === 4 ? 30001 : 40001) + address})`;
+  return `${address} (${hex})`;
 }

@@ -48,7 +48,7 @@ describe('read planning', () => {
     expect(planReads([{ fn: 3, address: 0, count: 1 }, { fn: 4, address: 1, count: 1 }], 8, 125)).toHaveLength(2);
   });
   test('register references name the 0-based address and the Modicon number', () => {
-    expect(registerReference(4, 0x46)).toBe('0x0046 (30071)');
-    expect(registerReference(3, 40000)).toBe('0x9C40');
+    expect(registerReference(4, 0x46)).toBe('70 (0x0046, 30071)');
+    expect(registerReference(3, 40000)).toBe('40000 (0x9C40)');
   });
 });

@@ -1,0 +1,360 @@
+// A Modbus bus over modbus-serial: RTU on a serial line, Modbus TCP, or raw RTU frames over TCP (RS-485 gateways,
+// ser2net). It adds what the library leaves to its caller (DESIGN §4): one request at a time, a timeout on every
+// request, replies checked against the request, late replies dropped, retries with backoff, counters, and a link
+// reopened after it disappears.
+import ModbusRTU from 'modbus-serial';
+import { crc16, crcOk } from './crc16.ts';
+import {
+  ModbusBusClosedError, ModbusCrcError, ModbusError, ModbusExceptionError, ModbusReplyMismatchError, ModbusTimeoutError,
+  type RequestContext,
+} from './errors.ts';
+
+export type Parity = 'none' | 'even' | 'odd';
+
+export type Link =
+  | { kind: 'rtu'; path: string; baudRate: number; parity: Parity; dataBits?: 7 | 8; stopBits?: 1 | 2 }
+  | { kind: 'tcp'; host: string; port: number }
+  /** Raw RTU frames (with CRC) over a TCP socket: RS-485-to-Ethernet gateways in transparent mode, ser2net. */
+  | { kind: 'rtu-over-tcp'; host: string; port: number };
+
+export interface BusOptions {
+  link: Link;
+  /** Reply timeout per request. modbus-serial has none by default (an unanswered request waits forever). */
+  timeoutMs?: number;
+  /** Further attempts after a timeout, CRC error, mismatched reply or busy/gateway exception. */
+  retries?: number;
+  /** Wait before the first retry; doubles on each further one. */
+  backoffMs?: number;
+  /** Consecutive failed requests after which the link is closed and reopened (a half-open socket, a dead pty). */
+  reopenAfterFailures?: number;
+  /** After a timeout on a serial line: how long to wait for a late reply to arrive so it can be dropped. */
+  lateReplyWindowMs?: number;
+  /** Injected for tests; defaults to setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export interface ReadRequest {
+  /** Device name for messages (profile or configured name). */
+  device: string;
+  unit: number;
+  /** 3 = read holding registers, 4 = read input registers. */
+  fn: 3 | 4;
+  address: number;
+  count: number;
+}
+
+/** Counters since the bus was created; drivers take differences around a sample. */
+export interface BusCounters {
+  requests: number;
+  replies: number;
+  timeouts: number;
+  crcErrors: number;
+  exceptions: number;
+  mismatches: number;
+  retries: number;
+  /** Bytes of replies that came after their request had timed out, dropped instead of read as the next answer. */
+  lateReplies: number;
+  reopens: number;
+  closedErrors: number;
+}
+
+export function zeroCounters(): BusCounters {
+  return { requests: 0, replies: 0, timeouts: 0, crcErrors: 0, exceptions: 0, mismatches: 0, retries: 0, lateReplies: 0, reopens: 0, closedErrors: 0 };
+}
+
+export function countersDelta(after: BusCounters, before: BusCounters): BusCounters {
+  const delta = zeroCounters();
+  for (const key of Object.keys(delta) as (keyof BusCounters)[]) delta[key] = after[key] - before[key];
+  return delta;
+}
+
+/** Human form of a link: `rtu /dev/ttyUSB0 9600 8E1`, `tcp 127.0.0.1:502`, `rtu-over-tcp 127.0.0.1:4001`. */
+export function describeLink(link: Link): string {
+  if (link.kind === 'rtu') {
+    const parity = link.parity === 'none' ? 'N' : link.parity === 'even' ? 'E' : 'O';
+    return `rtu ${link.path} ${link.baudRate} ${link.dataBits ?? 8}${parity}${link.stopBits ?? 1}`;
+  }
+  return `${link.kind} ${link.host}:${link.port}`;
+}
+
+/** Time on the wire of `chars` characters at `baudRate` with 11 bits each (start, 8 data, parity or 2nd stop, stop). */
+export function charTimeMs(baudRate: number): number {
+  return (11 * 1000) / baudRate;
+}
+
+type Client = InstanceType<typeof ModbusRTU>;
+interface RawPort {
+  _buffer?: Buffer;
+  _client?: NodeJS.EventEmitter;
+}
+
+const RETRY_EXCEPTIONS = [5, 6, 11];
+
+export class ModbusBus {
+  readonly link: Link;
+  readonly counters: BusCounters = zeroCounters();
+  private readonly timeoutMs: number;
+  private readonly retries: number;
+  private readonly backoffMs: number;
+  private readonly reopenAfterFailures: number;
+  private readonly lateReplyWindowMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private client: Client | null = null;
+  private opening: Promise<void> | null = null;
+  private tail: Promise<unknown> = Promise.resolve();
+  private consecutiveFailures = 0;
+  private closed = false;
+  // Raw bytes seen on the line since the current request was sent (serial links): lets a timeout tell
+  // "nothing came" from "a reply came from another unit".
+  private rx = Buffer.alloc(512);
+  private rxLength = 0;
+  private lastRxAt = 0;
+  private afterTimeout = false;
+
+  constructor(options: BusOptions) {
+    if (!options || !options.link) throw new Error('expected bus options with a link ({kind: "rtu"|"tcp"|"rtu-over-tcp", ...})');
+    this.link = options.link;
+    this.timeoutMs = options.timeoutMs ?? 1000;
+    if (!(this.timeoutMs > 0)) throw new Error(`expected timeoutMs > 0, got ${options.timeoutMs}`);
+    this.retries = options.retries ?? 2;
+    this.backoffMs = options.backoffMs ?? 100;
+    this.reopenAfterFailures = options.reopenAfterFailures ?? 3;
+    this.lateReplyWindowMs = options.lateReplyWindowMs ?? Math.min(this.timeoutMs, 250);
+    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+  }
+
+  /** `rtu /dev/ttyUSB0 9600 8E1` etc. */
+  get description(): string {
+    return describeLink(this.link);
+  }
+
+  get isOpen(): boolean {
+    return this.client !== null && this.client.isOpen;
+  }
+
+  /** Opens the link now (otherwise the first request opens it). Rejects when the port or peer is not there. */
+  async open(): Promise<void> {
+    if (this.closed) throw new Error(`bus ${this.description} was closed`);
+    if (this.isOpen) return;
+    if (this.opening) return this.opening;
+    this.opening = this.connect().finally(() => {
+      this.opening = null;
+    });
+    return this.opening;
+  }
+
+  private async connect(): Promise<void> {
+    this.dropClient();
+    const client = new ModbusRTU();
+    const link = this.link;
+    if (link.kind === 'rtu') {
+      await client.connectRTUBuffered(link.path, { baudRate: link.baudRate, parity: link.parity, dataBits: link.dataBits ?? 8, stopBits: link.stopBits ?? 1 });
+    } else if (link.kind === 'tcp') {
+      await client.connectTCP(link.host, { port: link.port, timeout: 0 } as never);
+    } else {
+      await client.connectTelnet(link.host, { port: link.port });
+    }
+    client.setTimeout(this.timeoutMs);
+    // Errors after open surface as failed requests; an unhandled 'error' event would kill the process.
+    client.on('error', () => undefined);
+    client.on('close', () => {
+      if (this.client === client) this.client = null;
+    });
+    const raw = (client as unknown as { _port: RawPort })._port._client;
+    raw?.on('error', () => undefined);
+    raw?.on('data', (chunk: Buffer) => this.onRaw(chunk));
+    this.client = client;
+  }
+
+  private onRaw(chunk: Buffer): void {
+    this.lastRxAt = Date.now();
+    const room = this.rx.length - this.rxLength;
+    chunk.copy(this.rx, this.rxLength, 0, Math.min(room, chunk.length));
+    this.rxLength += Math.min(room, chunk.length);
+  }
+
+  private dropClient(): void {
+    const client = this.client;
+    this.client = null;
+    if (client) {
+      try {
+        (client as unknown as NodeJS.EventEmitter).removeAllListeners('close');
+        client.close(() => undefined);
+      } catch {
+        // already gone
+      }
+    }
+  }
+
+  /**
+   * Reads `count` registers, queued behind any request in flight. Resolves with the words (copied into `target`
+   * when given, so drivers reuse one buffer); rejects with a ModbusError naming device, unit and register.
+   */
+  read(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
+    checkRequest(request);
+    const run = this.tail.then(() => this.readWithRetries(request, target));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async readWithRetries(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
+    let lastError: ModbusError | null = null;
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      if (attempt > 0) {
+        this.counters.retries++;
+        await this.sleep(this.backoffMs * Math.pow(2, attempt - 1));
+      }
+      try {
+        const words = await this.readOnce(request, target);
+        this.consecutiveFailures = 0;
+        return words;
+      } catch (e) {
+        const error = e as ModbusError;
+        lastError = error;
+        this.consecutiveFailures++;
+        if (this.consecutiveFailures >= this.reopenAfterFailures && !(error instanceof ModbusExceptionError)) {
+          // A link that stays silent may be half open (peer restarted, pty recreated): start afresh.
+          this.dropClient();
+          this.consecutiveFailures = 0;
+        }
+        const retriable = error instanceof ModbusTimeoutError || error instanceof ModbusCrcError || error instanceof ModbusReplyMismatchError
+          || (error instanceof ModbusExceptionError && RETRY_EXCEPTIONS.includes(error.exceptionCode));
+        if (!retriable) break;
+      }
+    }
+    throw lastError!;
+  }
+
+  private context(request: ReadRequest): RequestContext {
+    return { device: request.device, unit: request.unit, fn: request.fn, address: request.address, count: request.count, link: this.description };
+  }
+
+  private async readOnce(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
+    const context = this.context(request);
+    if (!this.isOpen) {
+      try {
+        const wasOpened = this.client !== null || this.counters.requests > 0;
+        await this.open();
+        if (wasOpened) this.counters.reopens++;
+      } catch (e) {
+        this.counters.closedErrors++;
+        throw new ModbusBusClosedError(context, (e as Error).message);
+      }
+    }
+    const client = this.client!;
+    await this.dropStaleBytes(client);
+    this.counters.requests++;
+    client.setID(request.unit);
+    let result: { data: number[]; buffer: Buffer; responses?: Buffer[] };
+    try {
+      result = (request.fn === 3
+        ? await client.readHoldingRegisters(request.address, request.count)
+        : await client.readInputRegisters(request.address, request.count)) as typeof result;
+    } catch (e) {
+      const error = this.classify(e as Error & { modbusCode?: number; errno?: string }, context);
+      // From here on, bytes that arrive are late replies, dropped before the next request.
+      this.rxLength = 0;
+      throw error;
+    }
+    const reply = result.responses && result.responses.length > 0 ? result.responses[result.responses.length - 1]! : null;
+    if (reply !== null && (reply[0] !== request.unit || reply[1] !== request.fn)) {
+      this.counters.mismatches++;
+      throw new ModbusReplyMismatchError(context, `unit ${reply[0]} function ${reply[1]} answered unit ${request.unit} function ${request.fn}`);
+    }
+    if (result.data.length !== request.count) {
+      this.counters.mismatches++;
+      throw new ModbusReplyMismatchError(context, `${result.data.length} registers instead of ${request.count}`);
+    }
+    this.counters.replies++;
+    this.rxLength = 0;
+    const words = target ?? new Uint16Array(request.count);
+    if (words.length < request.count) throw new Error(`target buffer of ${words.length} registers is too small for ${request.count}`);
+    for (let i = 0; i < request.count; i++) words[i] = result.data[i]!;
+    return words;
+  }
+
+  /**
+   * Serial lines (and RTU over TCP) have no transaction id: a reply that arrives after its request timed out
+   * would be taken as the answer to the next request, shifting every later read (DESIGN §4). Wait for the line
+   * to go quiet, then throw away whatever is buffered before sending.
+   */
+  private async dropStaleBytes(client: Client): Promise<void> {
+    if (this.link.kind === 'tcp') {
+      this.rxLength = 0;
+      return;
+    }
+    if (this.afterTimeout) {
+      this.afterTimeout = false;
+      await this.sleep(this.lateReplyWindowMs);
+    }
+    const quietMs = this.link.kind === 'rtu' ? Math.max(5, 3.5 * charTimeMs(this.link.baudRate)) : 5;
+    for (let i = 0; i < 20 && Date.now() - this.lastRxAt < quietMs; i++) await this.sleep(quietMs);
+    const port = (client as unknown as { _port: RawPort })._port;
+    if (this.rxLength > 0 || (port._buffer && port._buffer.length > 0)) this.counters.lateReplies++;
+    if (port._buffer) port._buffer = Buffer.alloc(0);
+    this.rxLength = 0;
+  }
+
+  private classify(error: Error & { modbusCode?: number; errno?: string }, context: RequestContext): ModbusError {
+    if (typeof error.modbusCode === 'number') {
+      this.counters.exceptions++;
+      return new ModbusExceptionError(context, error.modbusCode);
+    }
+    const message = String(error.message);
+    if (message === 'CRC error') {
+      this.counters.crcErrors++;
+      return new ModbusCrcError(context);
+    }
+    if (message.startsWith('Unexpected data error') || message.startsWith('Data length error')) {
+      this.counters.mismatches++;
+      return new ModbusReplyMismatchError(context, message);
+    }
+    if (message === 'Timed out' || error.errno === 'ETIMEDOUT') {
+      if (this.link.kind !== 'tcp') this.afterTimeout = true;
+      const other = this.replyFromOtherUnit(context.unit);
+      const garbled = this.rxLength >= 4 && !crcOk(this.rx.subarray(0, this.rxLength));
+      if (other !== null) {
+        this.counters.mismatches++;
+        return new ModbusReplyMismatchError(context, `the reply came from unit ${other}: check the unit id`);
+      }
+      if (garbled) {
+        this.counters.crcErrors++;
+        return new ModbusCrcError(context);
+      }
+      this.counters.timeouts++;
+      return new ModbusTimeoutError(context, this.timeoutMs);
+    }
+    this.counters.closedErrors++;
+    this.dropClient();
+    return new ModbusBusClosedError(context, message);
+  }
+
+  /** On a serial line, a well-formed frame from another unit means the unit id is wrong (or two devices share it). */
+  private replyFromOtherUnit(unit: number): number | null {
+    if (this.link.kind === 'tcp' || this.rxLength < 5) return null;
+    const frame = this.rx.subarray(0, this.rxLength);
+    if (frame[0] === unit) return null;
+    for (let end = 5; end <= frame.length; end++) {
+      const crc = crc16(frame, 0, end - 2);
+      if (frame[end - 2] === (crc & 0xff) && frame[end - 1] === crc >> 8) return frame[0]!;
+    }
+    return null;
+  }
+
+  /** Closes the link; pending requests fail. The bus cannot be used afterwards. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.tail;
+    const client = this.client;
+    this.client = null;
+    if (client && client.isOpen) await new Promise<void>((resolve) => client.close(() => resolve()));
+  }
+}
+
+function checkRequest(request: ReadRequest): void {
+  if (!request || typeof request.device !== 'string') throw new Error('expected a read request {device, unit, fn, address, count}');
+  if (!Number.isInteger(request.unit) || request.unit < 0 || request.unit > 255) throw new Error(`expected a unit id 0-255, got ${request.unit}`);
+  if (request.fn !== 3 && request.fn !== 4) throw new Error(`expected function 3 or 4, got ${request.fn}`);
+  if (!Number.isInteger(request.address) || request.address < 0 || request.address > 65535) throw new Error(`expected a register address 0-65535, got ${request.address}`);
+  if (!Number.isInteger(request.count) || request.count < 1 || request.count > 125) throw new Error(`expected 1-125 registers per read (Modbus limit), got ${request.count}`);
+}
