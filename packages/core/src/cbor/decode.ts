@@ -8,7 +8,7 @@ import { MT_BYTES, MT_MAP, MT_NINT, MT_SIMPLE, MT_TAG, MT_TEXT, readHead } from 
 import { intFromHead } from './int.ts';
 import { FORBIDDEN_KEY, compareEncoded } from './map.ts';
 import type { Schema } from './schema.ts';
-import { arrayLengthProblem, assertSchema, describeSchema, itemSchema, keySegment, missingKey, schemaFailure, schemaForm } from './schema.ts';
+import { arrayLengthProblem, assertSchemaOnce, describeSchema, itemSchema, keySegment, missingKey, schemaFailure, schemaForm } from './schema.ts';
 import { simpleProblem, simpleValue } from './simple.ts';
 import { readUtf8 } from './text.ts';
 import type { CborMap, CborValue } from './value.ts';
@@ -199,17 +199,8 @@ function readContainer(st: State, schema: Schema, form: string, isMap: boolean, 
   return readArray(st, s, count, depth);
 }
 
-/** Schemas already checked for shape: decoding with one schema object again skips the walk. */
-const checkedSchemas: Schema[] = [];
-
-function rememberChecked(schema: Schema): void {
-  for (let i = 0; i < checkedSchemas.length; i++) if (checkedSchemas[i] === schema) return;
-  assertSchema(schema, '');
-  if (checkedSchemas.length >= 16) checkedSchemas.shift();
-  checkedSchemas.push(schema);
-}
-
-function limitOf(limits: CborLimits | undefined, name: 'depth' | 'maxBytes'): number {
+/** One limit, its default when absent; throws CBOR_LIMITS for a value that is not a count (a programmer mistake). */
+export function limitOf(limits: CborLimits | undefined, name: 'depth' | 'maxBytes'): number {
   const given = limits === undefined ? undefined : limits[name];
   if (given === undefined) return DEFAULT_CBOR_LIMITS[name];
   if (typeof given !== 'number' || Math.floor(given) !== given || given < 0) {
@@ -225,7 +216,7 @@ function limitOf(limits: CborLimits | undefined, name: 'depth' | 'maxBytes'): nu
  */
 export function decode(bytes: Uint8Array, schema?: Schema, limits?: CborLimits): DecodeResult {
   const root: Schema = schema === undefined ? 'any' : schema;
-  if (root !== 'any') rememberChecked(root);
+  if (root !== 'any') assertSchemaOnce(root);
   const maxDepth = limitOf(limits, 'depth');
   const maxBytes = limitOf(limits, 'maxBytes');
   if (!(bytes instanceof Uint8Array)) return { ok: false, reason: 'input is not a byte array', offset: 0 };

@@ -33,8 +33,15 @@ function encodeMap(w: ByteWriter, m: CborMap, depth: number, encodeItem: (w: Byt
     if (i > 0 && sorted && compareKeys(keys[i - 1]!, lengths[i - 1]!, k, length) > 0) sorted = false;
   }
   const order: number[] = [];
-  for (let i = 0; i < n; i++) order.push(i);
-  if (!sorted) order.sort((a, b) => compareKeys(keys[a]!, lengths[a]!, keys[b]!, lengths[b]!));
+  for (let i = 0; i < n; i++) {
+    // Insertion sort of the key indices: maps hold a handful of keys, and it needs no comparator closure.
+    let j = i;
+    while (!sorted && j > 0 && compareKeys(keys[order[j - 1]!]!, lengths[order[j - 1]!]!, keys[i]!, lengths[i]!) > 0) {
+      order[j] = order[j - 1]!;
+      j--;
+    }
+    order[j] = i;
+  }
   writeMapHead(w, n);
   for (let i = 0; i < n; i++) {
     const j = order[i]!;
@@ -52,10 +59,13 @@ function encodeItem(w: ByteWriter, v: CborValue, depth: number): void {
   } else if (t === 'boolean' || v === null) {
     writeSimple(w, v as boolean | null);
   } else if (t === 'object') {
-    if (depth >= MAX_ENCODE_DEPTH) throw unsupported(`nesting deeper than ${MAX_ENCODE_DEPTH} (a cycle?)`);
     if (v instanceof Uint8Array) {
       encodeBytes(w, v);
-    } else if (Array.isArray(v)) {
+      return;
+    }
+    // Counted as the decoder counts: this array or map sits at nesting level depth + 1.
+    if (depth >= MAX_ENCODE_DEPTH) throw unsupported(`nesting deeper than ${MAX_ENCODE_DEPTH} (a cycle?)`);
+    if (Array.isArray(v)) {
       if (Object.getPrototypeOf(v) !== Array.prototype) throw unsupported(`expected a plain array, got ${describeValue(v)}`);
       writeArrayHead(w, v.length);
       for (let i = 0; i < v.length; i++) encodeItem(w, v[i]!, depth + 1);

@@ -241,9 +241,23 @@ export function schemaForm(schema: Schema): string {
   return '';
 }
 
-/** Public check of a value against a schema: undefined when it conforms, else the reason with its path. */
-export function checkSchema(value: CborValue, schema: Schema): string | undefined {
+/** Schemas already checked for shape: using one schema object again skips the walk. */
+const checkedSchemas: Schema[] = [];
+
+/** assertSchema, remembered for the last few schema objects (callers reuse a handful of constant schemas). */
+export function assertSchemaOnce(schema: Schema): void {
+  for (let i = 0; i < checkedSchemas.length; i++) if (checkedSchemas[i] === schema) return;
   assertSchema(schema, '');
+  if (checkedSchemas.length >= 16) checkedSchemas.shift();
+  checkedSchemas.push(schema);
+}
+
+/**
+ * Checks a value against a schema: undefined when it conforms, else the reason with its path
+ * ('$.channels[2].value: expected int'). Throws CBOR_SCHEMA for a malformed schema.
+ */
+export function checkSchema(value: CborValue, schema: Schema): string | undefined {
+  assertSchemaOnce(schema);
   const f = schemaFailure(value, schema);
   return f === null ? undefined : `$${f.path}: ${f.message}`;
 }
