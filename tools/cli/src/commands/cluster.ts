@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressToText, createManifest, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
-import { createNodeSigner, generateSeed, publicKeyFromSeed, writeKeyFile, writePublicKeyFile } from '@meterchain/crypto';
+import { createNodeSigner, generateSeed, writeKeyPair } from '@meterchain/crypto';
 import { intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
 import { loadManifest, writeOutput } from '../files.ts';
 
@@ -46,15 +46,11 @@ async function init(argv: string[], io: Io): Promise<number> {
 
   mkdirSync(out, { recursive: true });
   const operatorSeed = generateSeed();
-  writeKeyFile(join(out, 'operator.key'), operatorSeed);
-  writePublicKeyFile(join(out, 'operator.pub'), publicKeyFromSeed(operatorSeed));
+  writeKeyPair(out, operatorSeed, 'operator');
   const members = [];
   for (let i = 0; i < n; i++) {
-    const seed = generateSeed();
-    const publicKey = publicKeyFromSeed(seed);
     mkdirSync(join(out, 'members', member(i)), { recursive: true });
-    writeKeyFile(join(out, 'members', member(i), 'meter.key'), seed);
-    writePublicKeyFile(join(out, 'members', member(i), 'meter.pub'), publicKey);
+    const { publicKey } = writeKeyPair(join(out, 'members', member(i)), generateSeed());
     members.push({ publicKey, name: member(i), role: 'full' as const });
   }
   const bytes = createManifest(

@@ -1,8 +1,6 @@
 // `meterchain keygen --out DIR`: a new Ed25519 key pair for a meter or operator; prints its address.
 import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { addressFromPublicKey, addressToText } from '@meterchain/core';
-import { generateSeed, publicKeyFromSeed, writeKeyFile, writePublicKeyFile } from '@meterchain/crypto';
+import { generateSeed, writeKeyPair } from '@meterchain/crypto';
 import { parse, required, type Command } from '../command.ts';
 
 export const command: Command = {
@@ -17,11 +15,8 @@ then prints the address. NAME defaults to "meter". Refuses to overwrite an exist
     const dir = required(values.out, 'out');
     const name = values.name ?? 'meter';
     mkdirSync(dir, { recursive: true });
-    const seed = generateSeed();
-    const publicKey = publicKeyFromSeed(seed);
-    writeKeyFile(join(dir, `${name}.key`), seed);
-    writePublicKeyFile(join(dir, `${name}.pub`), publicKey);
-    io.out(addressToText(addressFromPublicKey(publicKey)));
+    const pair = writeKeyPair(dir, generateSeed(), name);
+    io.out(pair.address);
     return 0;
   },
 };
