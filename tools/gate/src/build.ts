@@ -15,8 +15,10 @@ export interface GateTarget {
   api?: string;
   /** Absolute path of the smoke test: a module exporting `smoke()`, which the bundle calls when it runs. */
   smoke?: string;
-  /** Absolute path of a module that is the program itself (firmware `src/main.ts`): run for its effects. */
+  /** Absolute path of a module that is the program itself (firmware `src/main.ts`): built and linted, not run. */
   main?: string;
+  /** Espruino built-in modules the program may `require` (firmware only: `crypto`, `Storage`). */
+  modules?: string[];
 }
 
 /** The target of a portable package by convention: `src/index.ts` for the API, `smoke.ts` beside package.json. */
@@ -90,6 +92,7 @@ export async function bundleTarget(target: GateTarget, root: string, outfile: st
       mainFields: ['module', 'main'],
       conditions: ['import', 'default'],
       supported: SUPPORTED,
+      external: target.modules ?? [],
       minify: false,
       sourcemap: 'external',
       sourcesContent: false,

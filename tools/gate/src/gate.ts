@@ -46,7 +46,7 @@ export const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 interface PackageJson {
   name?: string;
   workspaces?: string[];
-  meterchain?: { portable?: boolean; espruino?: { main?: string } };
+  meterchain?: { portable?: boolean; espruino?: { main?: string; modules?: string[] } };
 }
 
 function readJson(path: string): PackageJson {
@@ -78,20 +78,23 @@ export function discoverTargets(root: string): GateTarget[] {
     const pkg = readJson(join(dir, 'package.json'));
     const name = pkg.name ?? relative(root, dir);
     if (pkg.meterchain?.portable === true) portable.push(packageTarget(name, dir));
-    const main = pkg.meterchain?.espruino?.main;
-    if (main) firmware.push(firmwareTarget(name, dir, main));
+    const espruino = pkg.meterchain?.espruino;
+    if (espruino?.main) firmware.push(...firmwareTargets(name, dir, espruino.main, espruino.modules ?? []));
   }
   return [...portable, ...firmware];
 }
 
-/** A firmware target: its entry is the program; a `smoke.ts` beside package.json, if any, runs after it. */
-export function firmwareTarget(name: string, dir: string, main: string): GateTarget {
+/** A firmware package gives two targets: its program (built and linted: it talks to hardware, so it is not run)
+ * and, when there is a `smoke.ts` beside package.json, its smoke test of the composition (built, linted, run). */
+export function firmwareTargets(name: string, dir: string, main: string, modules: string[]): GateTarget[] {
+  const targets: GateTarget[] = [{ name, dir, main: join(dir, main), modules }];
   const smoke = join(dir, 'smoke.ts');
-  return { name, dir, main: join(dir, main), ...(existsSync(smoke) ? { smoke } : {}) };
+  if (existsSync(smoke)) targets.push({ name: `${name} (smoke)`, dir, smoke });
+  return targets;
 }
 
 function bundleName(target: GateTarget): string {
-  return target.name.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '-') + '.js';
+  return target.name.replace(/^@/, '').replace(/[^A-Za-z0-9._-]+/g, '-').replace(/-+$/, '') + '.js';
 }
 
 /** Builds, lints and (when it has something to run) smoke-runs one target. */
@@ -114,9 +117,9 @@ export async function gateTarget(target: GateTarget, root: string, outDir: strin
     report.bytes = Buffer.byteLength(built.code);
     const locator = new SourceLocator(built.map, outfile, root);
     const locate = (line: number, column: number) => locator.origin(line, column);
-    lintBundle({ code: built.code, target: target.name, locate, bundleFile }).forEach(add);
-    // A firmware entry without a smoke test talks to hardware: it is built and linted, not run.
-    const runnable = target.smoke !== undefined || target.main === undefined;
+    lintBundle({ code: built.code, target: target.name, locate, bundleFile, modules: target.modules ?? [] }).forEach(add);
+    // A firmware program talks to hardware: it is built and linted, not run.
+    const runnable = target.main === undefined;
     if (opts.smoke !== false && runnable) {
       // A name that is no file on disk: a stack-mapping hook in the host (Jest installs one) must not rewrite the
       // frames, which are mapped here.

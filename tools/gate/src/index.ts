@@ -1,5 +1,5 @@
 // @meterchain/gate: keeps the portable packages runnable on Espruino (build with esbuild, lint, smoke-run).
-export { runGate, gateTarget, discoverTargets, firmwareTarget, workspaceDirs, defaultRoot } from './gate.ts';
+export { runGate, gateTarget, discoverTargets, firmwareTargets, workspaceDirs, defaultRoot } from './gate.ts';
 export type { GateOptions, GateReport, TargetReport } from './gate.ts';
 export { bundleTarget, packageTarget } from './build.ts';
 export type { Bundle, GateTarget } from './build.ts';

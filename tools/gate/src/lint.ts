@@ -14,6 +14,8 @@ export interface LintInput {
   locate: (line: number, column: number) => Origin | undefined;
   /** Path printed for findings in code no source map covers. */
   bundleFile: string;
+  /** Espruino built-in modules the target may load with `require("name")` (firmware only). */
+  modules?: readonly string[];
 }
 
 /** esbuild helpers that need what Espruino lacks: the rule they fall under and why. */
@@ -310,11 +312,20 @@ class Linter {
   }
 
   private checkHelperUse(ref: Reference, name: string): void {
+    if (name === '__require' && this.isEspruinoModuleLoad(ref)) return;
     const forbidden = FORBIDDEN_HELPERS[name];
     if (forbidden) this.report(ref.node, forbidden.rule, `${forbidden.why} (esbuild helper ${name})`);
     else if (!REVIEWED_HELPERS.has(name)) {
       this.report(ref.node, 'esbuild-helper', `esbuild helper ${name} is not reviewed for Espruino: check what it needs, then list it in the gate`);
     }
+  }
+
+  /** `require("crypto")` in a firmware program: esbuild keeps it as `__require("crypto")`, and on Espruino that
+   * helper is Espruino's own `require` (it checks `typeof require` first). */
+  private isEspruinoModuleLoad(ref: Reference): boolean {
+    const call = this.analysis.parentOf.get(ref.node);
+    const arg = call?.type === 'CallExpression' && call.callee === ref.node ? (call.arguments[0] as Node | undefined) : undefined;
+    return arg?.type === 'Literal' && typeof arg.value === 'string' && (this.input.modules ?? []).includes(arg.value);
   }
 
   // ---- no function hoisting

@@ -20,6 +20,15 @@ describe('the workspace', () => {
     expect(names).not.toContain('@meterchain/cli');
   });
 
+  test('finds the Espruino firmware program and its smoke test as targets of their own', () => {
+    const targets = discoverTargets(join(here, '..', '..', '..')).filter((t) => t.name.startsWith('@meterchain/firmware-espruino'));
+    expect(targets.map((t) => [t.name, t.main !== undefined, t.smoke !== undefined])).toEqual([
+      ['@meterchain/firmware-espruino', true, false],
+      ['@meterchain/firmware-espruino (smoke)', false, true],
+    ]);
+    expect(targets[0]!.modules).toEqual(['crypto', 'Storage']);
+  });
+
   test('every portable package and the Espruino firmware pass the gate: build, lint and smoke', async () => {
     const report = await runGate({ outDir });
     const lines = report.findings.map((f) => `${f.file}:${f.line}: ${f.rule}: ${f.message}`);

@@ -1,0 +1,51 @@
+// Smoke test of the sensor-node composition, run by the portability gate in its Espruino-like sandbox: publishes
+// readings through fake board services and checks each frame as the full node would (CRC, CBOR, HMAC, reading).
+import { Domain, crc16Modbus, decode, decodeReading, fromHex, readUintBE, sha256, signingInput, verifyHmacSha256 } from '@meterchain/core';
+import { createSensorNode, SEQUENCE_BLOCK } from './src/node.ts';
+
+function check(condition: boolean, what: string): void {
+  if (!condition) {
+    const error = new Error(`firmware smoke: ${what}`) as Error & { code: string };
+    error.code = 'SMOKE_FAILED';
+    throw error;
+  }
+}
+
+export function smoke(): number {
+  const key = fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f');
+  const meter = fromHex('00112233445566778899aabbccddeeff00112233');
+  const sent: Uint8Array[] = [];
+  const reservations: number[] = [];
+  let mark = 1000;
+  const node = createSensorNode(
+    {
+      hash: sha256,
+      key,
+      now: () => 1700000000000,
+      send: (frame) => sent.push(frame),
+      reserveSequence: (count) => {
+        reservations.push(mark);
+        mark += count;
+        return mark - count;
+      },
+    },
+    { cluster: 'cluster-1', meter },
+  );
+  const channels = [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2305 }];
+  for (let i = 0; i <= SEQUENCE_BLOCK; i++) node.publish(channels, 0);
+  check(sent.length === SEQUENCE_BLOCK + 1, 'one frame per reading');
+  check(reservations.length === 2 && reservations[1] === 1000 + SEQUENCE_BLOCK, 'a new sequence block once one is used up');
+  const frame = sent[SEQUENCE_BLOCK]!;
+  const length = readUintBE(frame, 0, 2);
+  check(frame.length === length + 4, 'length prefix covers the payload');
+  const crc = crc16Modbus(frame, 0, length + 2);
+  check(frame[length + 2] === (crc & 0xff) && frame[length + 3] === crc >>> 8, 'CRC-16/MODBUS over length and payload');
+  const payload = decode(frame.subarray(2, length + 2));
+  check(payload.ok, 'payload is canonical CBOR');
+  const msg = (payload as { value: { body: Uint8Array; tag: Uint8Array } }).value;
+  check(verifyHmacSha256(key, signingInput(Domain.SENSOR, msg.body), msg.tag), 'HMAC-SHA256 tag under the sensor domain');
+  const reading = decodeReading(msg.body);
+  check(reading.ok && reading.reading.seq === 1000 + SEQUENCE_BLOCK && reading.reading.channels[0]!.value === 2305, 'reading decodes with its sequence number');
+  console.log(`firmware smoke: ${sent.length} frames, last ${frame.length} bytes, seq ${1000 + SEQUENCE_BLOCK}`);
+  return sent.length;
+}
