@@ -233,7 +233,7 @@ describe('fast path: same verdicts as the portable decoder', () => {
     const input = Buffer.from(encode({ meter: new Uint8Array([1, 2, 3]) }));
     const d = decodeFast(input);
     expect(d.ok).toBe(true);
-    const meter = (d as { value: { meter: Uint8Array } }).value.meter;
+    const meter = (d as unknown as { value: { meter: Uint8Array } }).value.meter;
     expect(meter.constructor).toBe(Uint8Array);
     input[input.length - 1] = 9;
     expect(meter).toEqual(new Uint8Array([1, 2, 3]));
