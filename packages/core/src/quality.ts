@@ -35,6 +35,8 @@ export const QualityFlag = {
   COMM_ERROR: 1 << 14,
   /** Some channels of the device profile are missing from this reading. */
   PARTIAL: 1 << 15,
+  /** An energy register advanced more than the metering point's maximum power allows in the elapsed time. */
+  ENERGY_JUMP: 1 << 16,
 } as const;
 
 export type QualityFlagName = keyof typeof QualityFlag;

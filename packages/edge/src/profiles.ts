@@ -1,0 +1,376 @@
+// Generated from profiles/*.yaml by scripts/build-profiles.ts: do not edit; edit the YAML and regenerate.
+// The shipped profiles as plain objects, for devices that cannot parse YAML (a test keeps them in step).
+import type { Profile } from './profile.ts';
+
+export const residentialProfile: Profile = {
+  "name": "residential",
+  "description": "Single-phase residential meter, 230 V / 50 Hz, direct connected, Imax 100 A.",
+  "channels": [
+    "voltage",
+    "current",
+    "activePower",
+    "reactivePower",
+    "apparentPower",
+    "powerFactor",
+    "frequency",
+    "energyImport"
+  ],
+  "time": {
+    "interval_ms": 0,
+    "gap_factor": 1.5,
+    "sequence_modulo": 4294967296
+  },
+  "limits": {
+    "voltage": {
+      "min": 207,
+      "max": 253
+    },
+    "current": {
+      "min": 0,
+      "max": 100
+    },
+    "activePower": {
+      "min": -25300,
+      "max": 25300
+    },
+    "reactivePower": {
+      "min": -25300,
+      "max": 25300
+    },
+    "apparentPower": {
+      "min": 0,
+      "max": 25300
+    }
+  },
+  "rate_of_change": {
+    "voltage": {
+      "max_step": 23
+    }
+  },
+  "spike": {
+    "voltage": {
+      "abs": 11.5
+    },
+    "current": {
+      "abs": 2,
+      "rel": 0.5,
+      "companion": "activePower",
+      "companion_floor": 230
+    },
+    "activePower": {
+      "abs": 460,
+      "rel": 0.5,
+      "companion": "current",
+      "companion_floor": 1
+    }
+  },
+  "stuck": {
+    "voltage": {
+      "samples": 10
+    }
+  },
+  "energy": {
+    "energyImport": {
+      "modulus": 100000000,
+      "max_power": 25300,
+      "resolution": 1
+    }
+  },
+  "physics": [
+    {
+      "voltage": "voltage",
+      "current": "current",
+      "active": "activePower",
+      "reactive": "reactivePower",
+      "apparent": "apparentPower",
+      "power_factor": "powerFactor",
+      "rel_high": 0.05,
+      "abs_current": 0.3,
+      "ratio_min": 0.45,
+      "pf_tolerance": 0.05
+    }
+  ],
+  "frequency": {
+    "channel": "frequency",
+    "normal": [
+      49.5,
+      50.5
+    ],
+    "limit": [
+      47,
+      52
+    ],
+    "rocof_max": 2,
+    "window": 10
+  },
+  "filters": {}
+};
+
+export const threePhaseProfile: Profile = {
+  "name": "three-phase",
+  "description": "Three-phase four-wire meter, 230/400 V / 50 Hz, direct connected, Imax 100 A per phase.",
+  "channels": [
+    "voltageL1",
+    "voltageL2",
+    "voltageL3",
+    "currentL1",
+    "currentL2",
+    "currentL3",
+    "activePowerL1",
+    "activePowerL2",
+    "activePowerL3",
+    "reactivePowerL1",
+    "reactivePowerL2",
+    "reactivePowerL3",
+    "activePower",
+    "reactivePower",
+    "frequency",
+    "energyImport",
+    "energyExport"
+  ],
+  "time": {
+    "interval_ms": 0,
+    "gap_factor": 1.5,
+    "sequence_modulo": 4294967296
+  },
+  "limits": {
+    "voltageL1": {
+      "min": 207,
+      "max": 253
+    },
+    "voltageL2": {
+      "min": 207,
+      "max": 253
+    },
+    "voltageL3": {
+      "min": 207,
+      "max": 253
+    },
+    "currentL1": {
+      "min": 0,
+      "max": 100
+    },
+    "currentL2": {
+      "min": 0,
+      "max": 100
+    },
+    "currentL3": {
+      "min": 0,
+      "max": 100
+    },
+    "activePowerL1": {
+      "min": -25300,
+      "max": 25300
+    },
+    "activePowerL2": {
+      "min": -25300,
+      "max": 25300
+    },
+    "activePowerL3": {
+      "min": -25300,
+      "max": 25300
+    },
+    "activePower": {
+      "min": -75900,
+      "max": 75900
+    },
+    "reactivePower": {
+      "min": -75900,
+      "max": 75900
+    }
+  },
+  "rate_of_change": {
+    "voltageL1": {
+      "max_step": 23
+    },
+    "voltageL2": {
+      "max_step": 23
+    },
+    "voltageL3": {
+      "max_step": 23
+    }
+  },
+  "spike": {
+    "voltageL1": {
+      "abs": 11.5
+    },
+    "voltageL2": {
+      "abs": 11.5
+    },
+    "voltageL3": {
+      "abs": 11.5
+    },
+    "currentL1": {
+      "abs": 2,
+      "rel": 0.5,
+      "companion": "activePowerL1",
+      "companion_floor": 230
+    },
+    "currentL2": {
+      "abs": 2,
+      "rel": 0.5,
+      "companion": "activePowerL2",
+      "companion_floor": 230
+    },
+    "currentL3": {
+      "abs": 2,
+      "rel": 0.5,
+      "companion": "activePowerL3",
+      "companion_floor": 230
+    }
+  },
+  "stuck": {
+    "voltageL1": {
+      "samples": 10
+    },
+    "voltageL2": {
+      "samples": 10
+    },
+    "voltageL3": {
+      "samples": 10
+    }
+  },
+  "energy": {
+    "energyImport": {
+      "modulus": 100000000,
+      "max_power": 75900,
+      "resolution": 1
+    },
+    "energyExport": {
+      "modulus": 100000000,
+      "max_power": 75900,
+      "resolution": 1
+    }
+  },
+  "physics": [
+    {
+      "voltage": "voltageL1",
+      "current": "currentL1",
+      "active": "activePowerL1",
+      "reactive": "reactivePowerL1",
+      "rel_high": 0.05,
+      "abs_current": 0.3,
+      "ratio_min": 0.45
+    },
+    {
+      "voltage": "voltageL2",
+      "current": "currentL2",
+      "active": "activePowerL2",
+      "reactive": "reactivePowerL2",
+      "rel_high": 0.05,
+      "abs_current": 0.3,
+      "ratio_min": 0.45
+    },
+    {
+      "voltage": "voltageL3",
+      "current": "currentL3",
+      "active": "activePowerL3",
+      "reactive": "reactivePowerL3",
+      "rel_high": 0.05,
+      "abs_current": 0.3,
+      "ratio_min": 0.45
+    }
+  ],
+  "phase_sum": [
+    {
+      "total": "activePower",
+      "parts": [
+        "activePowerL1",
+        "activePowerL2",
+        "activePowerL3"
+      ],
+      "abs": 10,
+      "rel": 0.01
+    },
+    {
+      "total": "reactivePower",
+      "parts": [
+        "reactivePowerL1",
+        "reactivePowerL2",
+        "reactivePowerL3"
+      ],
+      "abs": 10,
+      "rel": 0.01
+    }
+  ],
+  "frequency": {
+    "channel": "frequency",
+    "normal": [
+      49.5,
+      50.5
+    ],
+    "limit": [
+      47,
+      52
+    ],
+    "rocof_max": 2,
+    "window": 10
+  },
+  "filters": {}
+};
+
+export const pmuProfile: Profile = {
+  "name": "pmu",
+  "description": "Phasor measurement unit, 50 Hz system, frequency and ROCOF with positive-sequence voltage and current.",
+  "channels": [
+    "voltage",
+    "current",
+    "frequency",
+    "rocof"
+  ],
+  "time": {
+    "interval_ms": 0,
+    "gap_factor": 1.5,
+    "sequence_modulo": 65536
+  },
+  "limits": {
+    "voltage": {
+      "min": 207,
+      "max": 253
+    },
+    "current": {
+      "min": 0,
+      "max": 100
+    }
+  },
+  "rate_of_change": {
+    "voltage": {
+      "max_step": 23
+    }
+  },
+  "spike": {
+    "frequency": {
+      "abs": 0.05
+    },
+    "voltage": {
+      "abs": 11.5
+    }
+  },
+  "stuck": {
+    "frequency": {
+      "samples": 50
+    },
+    "voltage": {
+      "samples": 50
+    }
+  },
+  "frequency": {
+    "channel": "frequency",
+    "rocof": "rocof",
+    "normal": [
+      49.5,
+      50.5
+    ],
+    "limit": [
+      47,
+      52
+    ],
+    "rocof_max": 2,
+    "window": 10,
+    "rocof_tolerance": 0.25
+  },
+  "filters": {}
+};
+
+/** The shipped profiles, by name. */
+export const builtInProfiles: Profile[] = [residentialProfile, threePhaseProfile, pmuProfile];
