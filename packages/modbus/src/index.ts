@@ -11,3 +11,10 @@ export { SunSpecMeter, loadSunSpecModels, defaultSunSpecDir, type SunSpecOptions
 export { RegisterMapMeter, parseRegisterMap, loadRegisterMap, type RegisterMapOptions, type RegisterMapLoad } from './register-map.ts';
 export { poll, type PollEvent, type PollOptions } from './poller.ts';
 export { crc16, crcOk } from './crc16.ts';
+export { Iec62056Reader, type Iec62056Options, type Iec62056Sample } from './iec62056.ts';
+export { SerialLine, type SerialSettings } from './serial-line.ts';
+export { startSimulator, SIM_PROFILES, type SimulatorOptions, type RunningSimulator, type SimProfile, type SimLink } from './sim/simulator.ts';
+export { parseFaults, ModbusSlave, type Faults, type SlaveCounters } from './sim/slave.ts';
+export { MeterSimulation, seededRandom } from './sim/physics.ts';
+export { Sdm630Image, SunSpecImage, type RegisterImage } from './sim/images.ts';
+export { readoutLines } from './sim/iec62056-server.ts';
