@@ -114,6 +114,22 @@ describe('cbor encode: values outside the profile throw CBOR_UNSUPPORTED', () =>
   });
 });
 
+describe('cbor encode: reuse of its scratch buffer', () => {
+  test('an encode called from a getter inside the value does not disturb the outer encode', () => {
+    const inner = { b: 2 };
+    const outer = {
+      get a(): CborValue {
+        return hex(encode(inner));
+      },
+    };
+    expect(hex(encode(outer as unknown as CborValue))).toBe('a16161' + '68' + Buffer.from('a1616202').toString('hex'));
+  });
+  test('an error part-way leaves the encoder ready for the next value', () => {
+    expect(() => encode([1, 2, 0.5])).toThrow(unsupported);
+    expect(hex(encode([1, 2]))).toBe('820102');
+  });
+});
+
 describe('cbor decode', () => {
   test('a reading-sized value round-trips', () => {
     expect(decode(encode(reading))).toEqual({ ok: true, value: reading });

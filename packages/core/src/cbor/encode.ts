@@ -78,9 +78,33 @@ function encodeItem(w: ByteWriter, v: CborValue, depth: number): void {
   }
 }
 
+/** Scratch space kept between calls (the result is always a fresh copy), unless an encode is already using it. */
+const scratch = new ByteWriter(256);
+let scratchBusy = false;
+
+function releaseScratch(): void {
+  scratchBusy = false;
+  // Do not keep a buffer grown by one large value.
+  if (scratch.buf.length > 65536) scratch.buf = new Uint8Array(256);
+}
+
 /** Deterministic CBOR of `value`; throws CBOR_UNSUPPORTED for anything outside the profile (see CborValue). */
 export function encode(value: CborValue): Uint8Array {
-  const w = new ByteWriter(256);
-  encodeItem(w, value, 0);
-  return w.result();
+  // A getter inside `value` could call encode again: that call gets its own writer.
+  if (scratchBusy) {
+    const own = new ByteWriter(256);
+    encodeItem(own, value, 0);
+    return own.result();
+  }
+  scratchBusy = true;
+  scratch.pos = 0;
+  try {
+    encodeItem(scratch, value, 0);
+  } catch (e) {
+    releaseScratch();
+    throw e;
+  }
+  const out = scratch.result();
+  releaseScratch();
+  return out;
 }
