@@ -26,6 +26,7 @@ export interface SpikeSpec {
   rel?: number;
   companion?: string;
   companion_floor?: number;
+  companion_ratio?: number;
 }
 export interface StuckSpec {
   samples: number;
@@ -170,7 +171,8 @@ function spikeRules(p: Profile, layout: Layout): SpikeRule[] {
     const rel = optionalNumber(p.name, `${path}.rel`, spec.rel, 0, 0);
     const companion = spec.companion === undefined ? -1 : channelOf(layout, `${path}.companion`, spec.companion);
     const companionFloor = optionalNumber(p.name, `${path}.companion_floor`, spec.companion_floor, 0, 0);
-    if (c >= 0) rules.push({ channel: c, name, abs, rel, companion, companionName: spec.companion ?? '', companionFloor });
+    const companionRatio = optionalNumber(p.name, `${path}.companion_ratio`, spec.companion_ratio, 0, 0.5);
+    if (c >= 0) rules.push({ channel: c, name, abs, rel, companion, companionName: spec.companion ?? '', companionFloor, companionRatio });
   }
   return rules;
 }

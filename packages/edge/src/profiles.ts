@@ -55,13 +55,15 @@ export const residentialProfile: Profile = {
       "abs": 2,
       "rel": 0.5,
       "companion": "activePower",
-      "companion_floor": 230
+      "companion_floor": 230,
+      "companion_ratio": 0.5
     },
     "activePower": {
       "abs": 460,
       "rel": 0.5,
       "companion": "current",
-      "companion_floor": 1
+      "companion_floor": 1,
+      "companion_ratio": 0.3
     }
   },
   "stuck": {
@@ -204,19 +206,22 @@ export const threePhaseProfile: Profile = {
       "abs": 2,
       "rel": 0.5,
       "companion": "activePowerL1",
-      "companion_floor": 230
+      "companion_floor": 230,
+      "companion_ratio": 0.5
     },
     "currentL2": {
       "abs": 2,
       "rel": 0.5,
       "companion": "activePowerL2",
-      "companion_floor": 230
+      "companion_floor": 230,
+      "companion_ratio": 0.5
     },
     "currentL3": {
       "abs": 2,
       "rel": 0.5,
       "companion": "activePowerL3",
-      "companion_floor": 230
+      "companion_floor": 230,
+      "companion_ratio": 0.5
     }
   },
   "stuck": {

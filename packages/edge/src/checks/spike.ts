@@ -16,24 +16,25 @@ export interface SpikeRule {
   companionName: string;
   /** Floor of the companion's level for its relative change, companion units. */
   companionFloor: number;
+  /** The companion explains the spike when its relative change, in the same direction, is at least this fraction
+   * of the channel's own. */
+  companionRatio: number;
 }
 
 export interface SpikeState {
   channel: Int32Array;
   companion: Int32Array;
-  par: Float64Array; // per rule: abs, rel, companionFloor
+  par: Float64Array; // per rule: abs, rel, companionFloor, companionRatio
   hist: Float64Array; // per rule: x[k-2], x[k-1], c[k-2], c[k-1]
   names: string[];
 }
 
-function explainedByCompanion(dev: number, level: number, floor: number, ca: number, cm: number, cb: number, cFloor: number): boolean {
-  // The companion moved the same way by at least a quarter as much, relative to each one's own level. Not half:
-  // r.m.s. currents of different loads add less than linearly, so on the UCI data a load switching on for one
-  // minute raised P by 127 % of its level and I by only 60 % of its own (24/12/2006 03:50).
+function explainedByCompanion(dev: number, level: number, floor: number, ca: number, cm: number, cb: number, cFloor: number, ratio: number): boolean {
+  // The companion moved the same way by at least `ratio` as much, relative to each one's own level.
   const cDev = cm - (ca + cb) / 2;
   const rx = dev / Math.max(Math.abs(level), floor);
   const rc = cDev / Math.max(Math.abs((ca + cb) / 2), cFloor);
-  return rx * rc > 0 && Math.abs(rc) >= 0.25 * Math.abs(rx);
+  return rx * rc > 0 && Math.abs(rc) >= ratio * Math.abs(rx);
 }
 
 function spikeStep(s: SpikeState, sample: Sample, out: Finding[]): SpikeState {
@@ -51,10 +52,10 @@ function spikeStep(s: SpikeState, sample: Sample, out: Finding[]): SpikeState {
     if (d1 * d2 > 0) {
       const dev = Math.abs(d1) < Math.abs(d2) ? d1 : d2;
       const level = (a + b) / 2;
-      const p = i * 3;
+      const p = i * 4;
       const threshold = Math.max(s.par[p]!, s.par[p + 1]! * Math.abs(level));
-      if (Math.abs(dev) > threshold && Math.abs(b - a) <= 0.5 * Math.abs(dev)) {
-        const explained = c >= 0 && explainedByCompanion(dev, level, s.par[p]!, s.hist[h + 2]!, s.hist[h + 3]!, cb, s.par[p + 2]!);
+      if (Math.abs(dev) > threshold && Math.abs(b - a) < Math.abs(dev)) {
+        const explained = c >= 0 && explainedByCompanion(dev, level, s.par[p]!, s.hist[h + 2]!, s.hist[h + 3]!, cb, s.par[p + 2]!, s.par[p + 3]!);
         if (!explained) {
           out.push(finding('spike', 'isolated', 'error', s.names[i]!, QualityFlag.SPIKE, m, threshold, `isolated spike ${num(m)} between ${num(a)} and ${num(b)} (threshold ${num(threshold)})`, 1));
         }
@@ -70,15 +71,16 @@ function spikeStep(s: SpikeState, sample: Sample, out: Finding[]): SpikeState {
 
 export function spikeCheck(rules: SpikeRule[]): Check<SpikeState> {
   const n = rules.length;
-  const s: SpikeState = { channel: new Int32Array(n), companion: new Int32Array(n), par: new Float64Array(n * 3), hist: new Float64Array(n * 4), names: [] };
+  const s: SpikeState = { channel: new Int32Array(n), companion: new Int32Array(n), par: new Float64Array(n * 4), hist: new Float64Array(n * 4), names: [] };
   s.hist.fill(NaN);
   for (let i = 0; i < n; i++) {
     const r = rules[i]!;
     s.channel[i] = r.channel;
     s.companion[i] = r.companion;
-    s.par[i * 3] = r.abs;
-    s.par[i * 3 + 1] = r.rel;
-    s.par[i * 3 + 2] = r.companionFloor;
+    s.par[i * 4] = r.abs;
+    s.par[i * 4 + 1] = r.rel;
+    s.par[i * 4 + 2] = r.companionFloor;
+    s.par[i * 4 + 3] = r.companionRatio;
     s.names.push(r.name);
   }
   return { name: 'spike', lag: 1, state: s, step: spikeStep };
