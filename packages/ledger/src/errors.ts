@@ -1,0 +1,23 @@
+// The ledger's one error class; `code` says which failure it is, so callers branch on it, not on message text.
+
+export type LedgerErrorCode =
+  /** A record that was once durable is damaged (a bad check before the durable mark), or a file is not ours. */
+  | 'corrupt'
+  /** A write or fsync failed: what reached the disk is unknown, so the handle refuses all further writes. */
+  | 'io-failed'
+  /** The handle was closed. */
+  | 'closed'
+  /** Another live process holds the directory. */
+  | 'locked'
+  /** A record does not follow the stored chain (wrong height). */
+  | 'out-of-order';
+
+export class LedgerError extends Error {
+  override name = 'LedgerError';
+  readonly code: LedgerErrorCode;
+
+  constructor(code: LedgerErrorCode, message: string) {
+    super(message);
+    this.code = code;
+  }
+}
