@@ -62,9 +62,10 @@ interface FaultClass {
   /** A finding of this check on the event's rows means the fault was misread (a rollover taken for a rollback). */
   forbidden: string;
   how: string;
-  /** Rows the event spans, and how many after it belong to it; -1 span when the class does not apply. */
+  /** Rows the event spans. */
   span(ctx: Context, rand: () => number): number;
-  after: number;
+  /** Rows after the event whose findings still belong to it (a step back, a ROCOF comparison window). */
+  after(ctx: Context): number;
   /** Applies the fault at rows [i, i + span - 1]. */
   apply(ctx: Context, edit: Edit, i: number, span: number): void;
   /** One event per pass (a rollover can happen once without a jump). */
@@ -124,13 +125,18 @@ function none(list: number[], what: string): string {
   return list.length === 0 ? `no channel with a ${what} rule in the recording` : '';
 }
 
+/** Reach after an edit of channel values: a frequency value also enters the next ROCOF comparison window. */
+function valueAfter(ctx: Context): number {
+  return ctx.frequency >= 0 ? ctx.window + 1 : 1;
+}
+
 const FAULTS: FaultClass[] = [
   {
     fault: 'limits',
     check: 'limits',
     forbidden: '',
     how: 'one sample 5-50 % of the band beyond a limit',
-    after: 1,
+    after: valueAfter,
     single: false,
     missing: (ctx) => none(ctx.limits, 'limits'),
     span: () => 1,
@@ -150,7 +156,7 @@ const FAULTS: FaultClass[] = [
     check: 'rate-of-change',
     forbidden: '',
     how: 'a level shift of 1.2-2 × the allowed step, held for 3-8 samples',
-    after: 1,
+    after: valueAfter,
     single: false,
     missing: (ctx) => none(ctx.rate, 'rate_of_change'),
     span: (_ctx, rand) => 3 + Math.floor(rand() * 6),
@@ -167,7 +173,7 @@ const FAULTS: FaultClass[] = [
     check: 'spike',
     forbidden: '',
     how: 'one sample moved by 2-5 × the larger of the spike threshold and its neighbours\' difference, its companion channel untouched',
-    after: 1,
+    after: valueAfter,
     single: false,
     missing: (ctx) => none(ctx.spike, 'spike'),
     span: () => 1,
@@ -192,7 +198,7 @@ const FAULTS: FaultClass[] = [
     check: 'stuck',
     forbidden: '',
     how: 'the channel repeats its last value for 2-3 × the stuck count',
-    after: 1,
+    after: valueAfter,
     single: false,
     missing: (ctx) => none(ctx.stuck, 'stuck'),
     span(ctx) {
@@ -213,7 +219,7 @@ const FAULTS: FaultClass[] = [
     check: 'gap',
     forbidden: '',
     how: '1-4 consecutive samples dropped',
-    after: 0,
+    after: () => 0,
     single: false,
     missing: () => '',
     span: (_ctx, rand) => 1 + Math.floor(rand() * 4),
@@ -226,7 +232,7 @@ const FAULTS: FaultClass[] = [
     check: 'duplicate',
     forbidden: '',
     how: 'a sample sent twice',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: () => '',
     span: () => 1,
@@ -239,7 +245,7 @@ const FAULTS: FaultClass[] = [
     check: 'time-backwards',
     forbidden: '',
     how: 'a timestamp 1-10 intervals before the previous one',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: () => '',
     span: () => 1,
@@ -252,7 +258,7 @@ const FAULTS: FaultClass[] = [
     check: 'clock-unsynced',
     forbidden: 'time-backwards',
     how: '2-10 samples stamped by an unsynced clock running 5-120 s behind, then re-synchronised',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: () => '',
     span: (_ctx, rand) => 2 + Math.floor(rand() * 9),
@@ -269,7 +275,7 @@ const FAULTS: FaultClass[] = [
     check: 'energy-rollback',
     forbidden: '',
     how: 'the register set back, from then on, by 1-10 × the most it can advance in one interval',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: (ctx) => none(ctx.energy, 'energy'),
     span: () => 1,
@@ -287,7 +293,7 @@ const FAULTS: FaultClass[] = [
     check: 'energy-jump',
     forbidden: '',
     how: 'the register advanced by 2-20 × what full power allows, from then on',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: (ctx) => none(ctx.energy, 'energy'),
     span: () => 1,
@@ -303,21 +309,32 @@ const FAULTS: FaultClass[] = [
     fault: 'energy-rollover',
     check: 'energy-rollover',
     forbidden: 'energy-rollback',
-    how: 'the register offset so that it wraps at its modulus on this sample (one per pass)',
-    after: 1,
+    how: 'the register offset so that it wraps at its modulus within 5 samples (one per pass)',
+    after: () => 1,
     single: true,
     missing(ctx) {
       for (const c of ctx.energy) if (ctx.profile.energy![ctx.channels[c]!]!.modulus > 0) return '';
       return 'no energy register with a modulus in the recording';
     },
-    span: () => 1,
-    apply(ctx, edit, i) {
+    span: () => 5,
+    apply(ctx, edit, i, span) {
+      // The wrap needs a sample on which the register advances (one standing still cannot cross its modulus):
+      // the first such sample of the span, on the register with a modulus that advances there.
       let c = -1;
-      for (const k of ctx.energy) if (ctx.profile.energy![ctx.channels[k]!]!.modulus > 0) c = k;
+      let j = i;
+      for (let k = i; k < i + span && c < 0; k++) {
+        for (const r of ctx.energy) {
+          if (c < 0 && ctx.profile.energy![ctx.channels[r]!]!.modulus > 0 && at(edit.rec, k, r) - at(edit.rec, k - 1, r) >= 1) {
+            c = r;
+            j = k;
+          }
+        }
+      }
+      if (c < 0) for (const r of ctx.energy) if (ctx.profile.energy![ctx.channels[r]!]!.modulus > 0) c = r;
       const m = ctx.profile.energy![ctx.channels[c]!]!.modulus;
-      const before = at(edit.rec, i - 1, c);
-      const advance = Math.max(at(edit.rec, i, c) - before, 0);
-      // Wrap between rows i-1 and i: row i-1 lands 1..advance below the modulus (0 advance: exactly at it).
+      const before = at(edit.rec, j - 1, c);
+      const advance = Math.max(at(edit.rec, j, c) - before, 0);
+      // Row j-1 lands 1..advance below the modulus, row j at or past it.
       const below = advance >= 1 ? 1 + Math.floor(edit.rand() * Math.floor(advance)) : 0;
       const offset = m - before - below;
       for (let k = 0; k < edit.rec.length; k++) {
@@ -331,7 +348,7 @@ const FAULTS: FaultClass[] = [
     check: 'physics',
     forbidden: '',
     how: 'active and reactive power scaled by 2-5 or 0-0.05 for 1-3 samples, voltage and current untouched',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: (ctx) => (ctx.physics.length === 0 ? 'no voltage, current and active power of one physics rule in the recording' : ''),
     span: (_ctx, rand) => 1 + Math.floor(rand() * 3),
@@ -350,7 +367,7 @@ const FAULTS: FaultClass[] = [
     check: 'phase-sum',
     forbidden: '',
     how: 'the total off its phases by 3-10 × the tolerance for 1-3 samples',
-    after: 1,
+    after: () => 1,
     single: false,
     missing: (ctx) => (ctx.phaseSum.length === 0 ? 'no total with all its phases in the recording' : ''),
     span: (_ctx, rand) => 1 + Math.floor(rand() * 3),
@@ -369,7 +386,7 @@ const FAULTS: FaultClass[] = [
     check: 'frequency',
     forbidden: '',
     how: 'frequency 0.1-1 Hz outside the normal band for 1-5 samples',
-    after: 0,
+    after: (ctx) => ctx.window + 1,
     single: false,
     missing: (ctx) => (ctx.frequency < 0 ? 'no frequency channel in the recording' : ''),
     span: (_ctx, rand) => 1 + Math.floor(rand() * 5),
@@ -384,7 +401,7 @@ const FAULTS: FaultClass[] = [
     check: 'rocof',
     forbidden: '',
     how: 'reported ROCOF off by 0.5-2 Hz/s for 1-2 comparison windows',
-    after: 0,
+    after: (ctx) => ctx.window + 1,
     single: false,
     missing: (ctx) => (ctx.rocof < 0 ? 'no reported ROCOF channel in the recording' : ''),
     span: (ctx, rand) => ctx.window + Math.floor(rand() * (ctx.window + 1)),
@@ -505,11 +522,11 @@ function placeEvents(fc: FaultClass, ctx: Context, rec: Recording, count: number
   const margin = Math.max(4, ctx.window + 2);
   for (let s = 0; s < count; s++) {
     const span = fc.span(ctx, rand);
-    const room = segment - span - fc.after - 2 * margin;
+    const room = segment - span - fc.after(ctx) - 2 * margin;
     if (room < 1) continue;
     for (let attempt = 0; attempt < 20; attempt++) {
       const i = s * segment + margin + Math.floor(rand() * room);
-      if (complete(rec, i - margin, i + span + fc.after + margin - 1)) {
+      if (complete(rec, i - margin, i + span + fc.after(ctx) + margin - 1)) {
         placed.push({ i, span });
         break;
       }
@@ -593,7 +610,7 @@ function runPass(fc: FaultClass, ctx: Context, base: Recording, placed: { i: num
     }
     if (found && !misread) result.detected++;
     else result.missed.push(out.origin[Math.min(judgedFirst, out.length - 1)]!);
-    for (let n = first; n <= judgedLast + fc.after && n < out.length; n++) reach[n] = 1;
+    for (let n = first; n <= judgedLast + fc.after(ctx) && n < out.length; n++) reach[n] = 1;
   }
   let from = 0;
   let to = out.length - 1;

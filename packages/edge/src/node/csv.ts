@@ -65,13 +65,30 @@ const UNITS: Record<string, [string, number]> = {
   kvarh: ['varh', 1e3],
 };
 
-/** Parses `CHANNEL=COLUMN[:UNIT],...`. The unit defaults to the channel's SI unit. Throws EDGE_USAGE. */
+/** Splits on commas outside double quotes. */
+function splitItems(text: string): string[] {
+  const items: string[] = [];
+  let current = '';
+  let quoted = false;
+  for (const ch of text) {
+    if (ch === '"') quoted = !quoted;
+    if (ch === ',' && !quoted) {
+      items.push(current);
+      current = '';
+    } else current += ch;
+  }
+  items.push(current);
+  return items;
+}
+
+/** Parses `CHANNEL=COLUMN[:UNIT],...` (a column name with a comma or colon in double quotes). The unit defaults to
+ * the channel's SI unit. Throws EDGE_USAGE. */
 export function parseChannelMap(text: string): ChannelMapping[] {
   const items: ChannelMapping[] = [];
-  for (const part of text.split(',')) {
+  for (const part of splitItems(text)) {
     const item = part.trim();
     if (item === '') continue;
-    const m = /^([A-Za-z][A-Za-z0-9_]*)=([^:]+?)(?::([^:]+))?$/.exec(item);
+    const m = /^([A-Za-z][A-Za-z0-9_]*)=("[^"]*"|[^:"]+?)(?::([^:"]+))?$/.exec(item);
     if (!m) throw edgeError('EDGE_USAGE', `--map: expected CHANNEL=COLUMN[:UNIT], got '${item}'`);
     const channel = m[1]!;
     const si = channelUnit(channel);
@@ -81,7 +98,8 @@ export function parseChannelMap(text: string): ChannelMapping[] {
     if (known === undefined) throw edgeError('EDGE_USAGE', `--map ${channel}: unknown unit '${unit}' (${Object.keys(UNITS).join(', ')})`);
     if (known[0] !== si) throw edgeError('EDGE_USAGE', `--map ${channel}: unit '${unit}' is not a unit of ${si}`);
     for (const other of items) if (other.channel === channel) throw edgeError('EDGE_USAGE', `--map: channel '${channel}' mapped twice`);
-    items.push({ channel, column: m[2]!.trim(), unit });
+    const column = m[2]!.trim();
+    items.push({ channel, column: column[0] === '"' ? column.slice(1, -1) : column, unit });
   }
   if (items.length === 0) throw edgeError('EDGE_USAGE', '--map: no channels given');
   return items;
