@@ -38,6 +38,9 @@ export interface Bundle {
   code?: string;
   /** Its source map (JSON text), sources relative to `file`'s directory. */
   map?: string;
+  /** When the build failed on syntax esbuild cannot lower: a bundle built with that syntax let through, so the lint
+   * can report everything else at once. Never run. */
+  lintOnly?: { code: string; map: string };
   /** The absolute path the bundle stands for (written there only by callers that want a file). */
   file: string;
   findings: Finding[];
@@ -80,10 +83,14 @@ function toFinding(target: GateTarget, root: string, message: Message): Finding 
   return { target: target.name, file: file || '.', line: loc?.line ?? 0, rule: ruleOf(message), message: message.text };
 }
 
-/** Bundles one target. Build errors, and esbuild's warnings that something may crash at run time, are findings. */
-export async function bundleTarget(target: GateTarget, root: string, outfile: string): Promise<Bundle> {
-  try {
-    const result = await build({
+// What esbuild cannot lower: let through for the lint-only bundle (the lint names each of them).
+const UNLOWERABLE = [
+  'array-spread', 'object-rest-spread', 'rest-argument', 'destructuring', 'nested-rest-binding', 'default-argument',
+  'generator', 'async-await', 'async-generator', 'for-await', 'top-level-await', 'new-target', 'using', 'decorators',
+];
+
+async function esbuild(target: GateTarget, root: string, outfile: string, supported: Record<string, boolean>) {
+  return build({
       stdin: { contents: entrySource(target), resolveDir: target.dir, sourcefile: entryName, loader: 'ts' },
       bundle: true,
       format: 'iife',
@@ -91,7 +98,7 @@ export async function bundleTarget(target: GateTarget, root: string, outfile: st
       // `neutral` resolves no `main` field by default; workspace packages and pure-JS dependencies use these.
       mainFields: ['module', 'main'],
       conditions: ['import', 'default'],
-      supported: SUPPORTED,
+      supported,
       external: target.modules ?? [],
       minify: false,
       sourcemap: 'external',
@@ -105,6 +112,18 @@ export async function bundleTarget(target: GateTarget, root: string, outfile: st
       // Fields as plain assignments in the constructor: what Espruino runs natively, no defineProperty helper.
       tsconfigRaw: { compilerOptions: { useDefineForClassFields: false } },
     });
+}
+
+function outputs(result: { outputFiles: { path: string; text: string }[] }): { code?: string; map?: string } {
+  const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
+  const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text;
+  return { ...(code === undefined ? {} : { code }), ...(map === undefined ? {} : { map }) };
+}
+
+/** Bundles one target. Build errors, and esbuild's warnings that something may crash at run time, are findings. */
+export async function bundleTarget(target: GateTarget, root: string, outfile: string): Promise<Bundle> {
+  try {
+    const result = await esbuild(target, root, outfile, SUPPORTED);
     const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
     const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text;
     const findings = result.warnings.filter((w) => ruleOf(w) !== 'build').map((w) => toFinding(target, root, w));
@@ -112,6 +131,15 @@ export async function bundleTarget(target: GateTarget, root: string, outfile: st
   } catch (e) {
     const failure = e as { errors?: Message[]; message?: string };
     if (!failure.errors) throw e;
-    return { file: outfile, findings: failure.errors.map((m) => toFinding(target, root, m)) };
+    const findings = failure.errors.map((m) => toFinding(target, root, m));
+    const permissive = { ...SUPPORTED };
+    for (const feature of UNLOWERABLE) permissive[feature] = true;
+    try {
+      const { code, map } = outputs(await esbuild(target, root, outfile, permissive));
+      if (code !== undefined && map !== undefined) return { file: outfile, findings, lintOnly: { code, map } };
+    } catch {
+      // Unresolvable imports and the like: the build errors above say it all.
+    }
+    return { file: outfile, findings };
   }
 }

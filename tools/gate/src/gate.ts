@@ -109,6 +109,11 @@ export async function gateTarget(target: GateTarget, root: string, outDir: strin
     if (!findings.some((g) => g.file === f.file && g.line === f.line && g.rule === f.rule)) findings.push(f);
   };
   built.findings.forEach(add);
+  if (built.lintOnly) {
+    const locator = new SourceLocator(built.lintOnly.map, outfile, root);
+    const locate = (line: number, column: number) => locator.origin(line, column);
+    lintBundle({ code: built.lintOnly.code, target: target.name, locate, bundleFile, modules: target.modules ?? [] }).forEach(add);
+  }
   const report: TargetReport = { target, bundleFile, bytes: 0, findings, ms: 0 };
   if (built.code !== undefined && built.map !== undefined) {
     mkdirSync(outDir, { recursive: true });
@@ -151,6 +156,13 @@ export async function runGate(opts: GateOptions = {}): Promise<GateReport> {
   const targets = opts.targets ?? discoverTargets(root);
   const reports: TargetReport[] = [];
   for (const target of targets) reports.push(await gateTarget(target, root, outDir, opts));
-  const findings = reports.flatMap((r) => r.findings);
+  // Targets share sources (core is in every bundle): each place and rule is listed once, under the first target.
+  const findings: Finding[] = [];
+  const seen = new Set<string>();
+  for (const f of reports.flatMap((r) => r.findings)) {
+    const key = `${f.file}:${f.line}:${f.rule}`;
+    if (!seen.has(key)) findings.push(f);
+    seen.add(key);
+  }
   return { ok: findings.length === 0, targets: reports, findings, ms: performance.now() - started };
 }

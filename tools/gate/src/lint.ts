@@ -2,8 +2,9 @@
 // (globals, static methods, syntax it does not lower, its own helpers that need missing features) and what
 // Espruino runs differently (no function hoisting, one binding per `for (let …)` loop).
 import { parse } from 'acorn';
-import { BUILTIN_CLASSES, MISSING_GLOBALS, MISSING_STATICS, NODE_GLOBALS, REGEXP_FLAGS, REGEXP_SYNTAX } from './espruino.ts';
+import { BUILTIN_CLASSES, MISSING_GLOBALS, MISSING_STATICS, NODE_GLOBALS, OPAQUE_PROTOTYPES, REGEXP_FLAGS } from './espruino.ts';
 import type { Finding, Origin } from './finding.ts';
+import { regexpProblems } from './regexp.ts';
 import { ScopeAnalysis, children, isFunction, type Binding, type Node, type Reference } from './scope.ts';
 
 export interface LintInput {
@@ -20,8 +21,7 @@ export interface LintInput {
 
 /** esbuild helpers that need what Espruino lacks: the rule they fall under and why. */
 const FORBIDDEN_HELPERS: Readonly<Record<string, { rule: string; why: string }>> = {
-  __spreadValues: { rule: 'spread', why: 'object spread is lowered to a helper that needs Object.getOwnPropertySymbols' },
-  __spreadProps: { rule: 'spread', why: 'object spread is lowered to a helper that needs Object.getOwnPropertyDescriptors' },
+  __pow: { rule: 'math-pow', why: "** is lowered to Math.pow, and Espruino's Math.pow is inexact (Math.pow(2, 31) !== 2147483648): use a constant, a shift or a multiplication" },
   __objRest: { rule: 'spread', why: 'object rest is lowered to a helper that needs Object.getOwnPropertySymbols' },
   __restKey: { rule: 'spread', why: 'object rest needs Symbol' },
   __privateAdd: { rule: 'private-member', why: '#private members need WeakMap/WeakSet' },
@@ -50,7 +50,13 @@ const FORBIDDEN_HELPERS: Readonly<Record<string, { rule: string; why: string }>>
 
 /** esbuild helpers reviewed and found to use only what Espruino has. Any other helper is reported for review. */
 const REVIEWED_HELPERS: ReadonlySet<string> = new Set([
-  '__pow', // Math.pow
+  // Object spread: run on Espruino 2v29 (the symbol branch is skipped, getOwnPropertyDescriptors exists).
+  '__spreadValues',
+  '__spreadProps',
+  '__getOwnPropSymbols',
+  '__propIsEnum',
+  '__getOwnPropDescs',
+  '__defProps',
   '__export', // Object.defineProperty with getters
   '__publicField', // Object.defineProperty
   '__defNormalProp',
@@ -69,6 +75,7 @@ const SYNCHRONOUS_CALLBACKS: ReadonlySet<string> = new Set([
 ]);
 
 const missingGlobals = new Set(MISSING_GLOBALS);
+const opaquePrototypes = new Set(OPAQUE_PROTOTYPES);
 const nodeGlobals = new Set(NODE_GLOBALS);
 const builtinClasses = new Set(BUILTIN_CLASSES);
 
@@ -101,6 +108,7 @@ class Linter {
     for (const ref of this.analysis.references) if (!this.inHelper(ref.node)) this.checkReference(ref);
     this.checkHoisting();
     this.checkLoopClosures();
+    this.checkStaticInheritance();
     return this.withoutPrivateLowering();
   }
 
@@ -251,10 +259,11 @@ class Linter {
 
   private checkRegExp(node: Node, pattern: string, flags: string): void {
     for (const f of flags) {
-      if (!REGEXP_FLAGS.includes(f)) this.report(node, 'regexp', `regular expression flag '${f}': Espruino knows only ${REGEXP_FLAGS}`);
+      if (!REGEXP_FLAGS.includes(f)) this.report(node, 'regexp', `regular expression flag '${f}': Espruino ignores or lacks it (use ${REGEXP_FLAGS.split('').join(', ')})`);
     }
-    for (const { pattern: p, what } of REGEXP_SYNTAX) {
-      if (p.test(pattern)) this.report(node, 'regexp', `regular expression /${pattern}/ uses ${what}: Espruino's matcher has none`);
+    const problems = regexpProblems(pattern);
+    if (problems.length > 0) {
+      this.report(node, 'regexp', `/${pattern}/ uses ${problems.join('; ')}: Espruino's matcher lacks them and fails silently`);
     }
   }
 
@@ -298,13 +307,37 @@ class Linter {
     if (name === 'BigInt') this.report(ref.node, 'bigint', 'BigInt: Espruino has no BigInt; use numbers or byte arrays');
     else if (missingGlobals.has(name)) this.report(ref.node, 'missing-global', `${name}: Espruino has no ${name}`);
     else if (nodeGlobals.has(name)) this.report(ref.node, 'node-global', `${name}: a Node.js global, absent on Espruino; pass it in`);
-    else if (name in MISSING_STATICS) this.checkStatic(ref, name);
+    else {
+      if (name in MISSING_STATICS) this.checkStatic(ref, name);
+      if (opaquePrototypes.has(name)) this.checkPrototypeRead(ref, name);
+      if (name === 'Math') this.checkPow(ref);
+    }
+  }
+
+  private memberName(member: Node): string | undefined {
+    if (!member.computed) return member.property.name;
+    return member.property.type === 'Literal' && typeof member.property.value === 'string' ? member.property.value : undefined;
+  }
+
+  private checkPrototypeRead(ref: Reference, object: string): void {
+    const proto = this.analysis.parentOf.get(ref.node);
+    if (proto?.type !== 'MemberExpression' || proto.object !== ref.node || this.memberName(proto) !== 'prototype') return;
+    const method = this.analysis.parentOf.get(proto);
+    if (method?.type !== 'MemberExpression' || method.object !== proto) return;
+    const name = this.memberName(method) ?? '[…]';
+    this.report(method, 'prototype-method', `${object}.prototype.${name} is undefined on Espruino (its methods are found on instances only): call it on a value`);
+  }
+
+  private checkPow(ref: Reference): void {
+    const member = this.analysis.parentOf.get(ref.node);
+    if (member?.type !== 'MemberExpression' || member.object !== ref.node || this.memberName(member) !== 'pow') return;
+    this.report(member, 'math-pow', "Math.pow is inexact on Espruino (Math.pow(2, 31) !== 2147483648, Math.pow(10, -3) !== 0.001): use a constant, a shift, a multiplication or a table");
   }
 
   private checkStatic(ref: Reference, object: string): void {
     const member = this.analysis.parentOf.get(ref.node);
     if (member?.type !== 'MemberExpression' || member.object !== ref.node) return;
-    const prop = member.computed ? (member.property.type === 'Literal' ? member.property.value : undefined) : member.property.name;
+    const prop = this.memberName(member);
     if (typeof prop !== 'string' || !MISSING_STATICS[object]!.includes(prop)) return;
     const typeofParent = this.analysis.parentOf.get(member);
     if (typeofParent?.type === 'UnaryExpression' && typeofParent.operator === 'typeof') return;
@@ -441,6 +474,62 @@ class Linter {
               `calling ${ref.node.name} here reaches ${ib.name} (${this.lineOf(inner.node, ref.node)}) before its declaration (${this.lineOf(ib.node, ref.node)}) has run; Espruino does not hoist functions: move the declaration up`);
           }
         }
+      }
+    }
+  }
+
+  // ---- static members are not inherited
+
+  /** The class a binding holds: a class declaration, `var X = class …`, or an alias `var K = _K` of one. */
+  private classOf(binding: Binding | undefined, depth = 0): Node | undefined {
+    if (!binding || depth > 4) return undefined;
+    if (binding.kind === 'class' || (binding.kind === 'self' && binding.node.type === 'ClassExpression')) return binding.node;
+    if (binding.kind !== 'var' && binding.kind !== 'let' && binding.kind !== 'const') return undefined;
+    const decl = this.analysis.parentOf.get(binding.node);
+    const init = decl?.type === 'VariableDeclarator' && decl.id === binding.node ? (decl.init as Node | null) : null;
+    if (init?.type === 'ClassExpression') return init;
+    if (init?.type === 'Identifier') return this.classOf(this.analysis.lookup(this.scopeAt(init), init.name), depth + 1);
+    return undefined;
+  }
+
+  private checkStaticInheritance(): void {
+    const statics = new Map<Node, Set<string>>();
+    const own = (cls: Node) => {
+      let names = statics.get(cls);
+      if (!names) {
+        names = new Set();
+        for (const m of cls.body.body as Node[]) if (m.static && !m.computed && m.key?.type === 'Identifier') names.add(m.key.name);
+        statics.set(cls, names);
+      }
+      return names;
+    };
+    const reads: { member: Node; cls: Node; name: string }[] = [];
+    for (const ref of this.analysis.references) {
+      if (this.inHelper(ref.node)) continue;
+      const cls = this.classOf(ref.binding);
+      if (!cls) continue;
+      const member = this.analysis.parentOf.get(ref.node);
+      if (member?.type !== 'MemberExpression' || member.object !== ref.node) continue;
+      const name = this.memberName(member);
+      if (name === undefined) continue;
+      const parent = this.analysis.parentOf.get(member);
+      // `C.x = …` (esbuild's lowered static fields) defines a static of C.
+      if (parent?.type === 'AssignmentExpression' && parent.left === member) own(cls).add(name);
+      else reads.push({ member, cls, name });
+    }
+    const superOf = (cls: Node): { cls: Node; name: string } | undefined => {
+      const sup = cls.superClass as Node | null;
+      if (sup?.type !== 'Identifier') return undefined;
+      const found = this.classOf(this.analysis.lookup(this.scopeAt(cls), sup.name));
+      return found ? { cls: found, name: sup.name as string } : undefined;
+    };
+    for (const { member, cls, name } of reads) {
+      if (own(cls).has(name) || ['prototype', 'name', 'length', 'call', 'apply', 'bind'].includes(name)) continue;
+      let ancestor = superOf(cls);
+      for (let depth = 0; ancestor && depth < 16; depth++, ancestor = superOf(ancestor.cls)) {
+        if (!own(ancestor.cls).has(name)) continue;
+        this.report(member, 'static-inherit', `${name} is a static member of ${ancestor.name}, and Espruino does not inherit static members: write ${ancestor.name}.${name}`);
+        break;
       }
     }
   }

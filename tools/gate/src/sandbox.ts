@@ -13,15 +13,17 @@ export interface SmokeResult {
   ms: number;
 }
 
-/** Source run in the context before the bundle: deletes the globals, static and prototype methods Espruino lacks. */
+/** Source run in the context before the bundle: deletes the globals, static and prototype methods Espruino lacks.
+ * Sloppy mode: a few are not configurable (Number.MAX_SAFE_INTEGER, BYTES_PER_ELEMENT) and stay; the lint has them. */
 export function strippingPrelude(): string {
-  const lines = ['"use strict";'];
+  const lines: string[] = [];
   for (const name of [...MISSING_GLOBALS, ...NODE_GLOBALS, 'BigInt']) lines.push(`delete globalThis[${JSON.stringify(name)}];`);
   for (const [object, methods] of Object.entries(MISSING_STATICS)) {
     for (const m of methods) lines.push(`delete ${object}[${JSON.stringify(m)}];`);
   }
   for (const [object, methods] of Object.entries(MISSING_PROTOTYPE_METHODS)) {
-    for (const m of methods) lines.push(`delete ${object}.prototype[${JSON.stringify(m)}];`);
+    const proto = object === 'TypedArray' ? 'Object.getPrototypeOf(Uint8Array.prototype)' : `${object}.prototype`;
+    for (const m of methods) lines.push(`delete ${proto}[${JSON.stringify(m)}];`);
   }
   return lines.join('\n');
 }

@@ -1,0 +1,81 @@
+import { describe, expect, test } from '@jest/globals';
+import { lintBundle, runInSandbox } from '../src/index.ts';
+
+// The lint on plain JavaScript, as if esbuild had let it through (no source map: findings point at the bundle).
+function rules(code: string): string[] {
+  return lintBundle({ code, target: 'test', locate: () => undefined, bundleFile: 'bundle.js' }).map((f) => f.rule);
+}
+
+describe('syntax esbuild normally rejects or lowers is still caught if it reaches the bundle', () => {
+  test.each([
+    ['const { a } = o;', 'destructuring'],
+    ['function f(a = 1) { return a; }', 'default-param'],
+    ['f(...xs);', 'spread'],
+    ['const v = o?.a;', 'optional-chain'],
+    ['const v = 2 ** 8;', 'exponent'],
+    ['function* g() { yield 1; }', 'generator'],
+    ['async function g() { await 1; }', 'async'],
+    ['const v = 10n;', 'bigint'],
+    ['function F() { return new.target; }', 'new-target'],
+  ])('%s → %s', (code, rule) => {
+    expect(rules(code)).toContain(rule);
+  });
+});
+
+describe('Espruino behaviours the lint knows', () => {
+  test('a call in a loop callback that runs at once is not a loop-closure finding', () => {
+    expect(rules('for (let i = 0; i < 3; i++) [1].forEach(function (x) { return x + i; });')).toEqual([]);
+  });
+
+  test('a closure over a let declared inside the loop body is fine (fresh per turn on Espruino)', () => {
+    expect(rules('var fs = []; for (var i = 0; i < 3; i++) { const v = i; fs.push(function () { return v; }); }')).toEqual([]);
+  });
+
+  test('a closure over a for-of const is a loop-closure finding', () => {
+    expect(rules('var fs = []; for (const x of [1, 2]) fs.push(function () { return x; });')).toEqual(['loop-closure']);
+  });
+
+  test('Object.prototype methods are readable on Espruino; Array.prototype ones are not', () => {
+    expect(rules('Object.prototype.hasOwnProperty.call({}, "a");')).toEqual([]);
+    expect(rules('String.prototype.charCodeAt.call("a", 0);')).toEqual(['prototype-method']);
+  });
+
+  test('typeof feature tests of missing globals and methods are not findings', () => {
+    expect(rules('var m = typeof Map !== "undefined"; var f = typeof Array.from === "function";')).toEqual([]);
+  });
+
+  test('Math.pow is a finding (inexact on Espruino); Math.round is not', () => {
+    expect(rules('var a = Math.pow(10, 3); var b = Math.round(1.5);')).toEqual(['math-pow']);
+  });
+
+  test('a function declared later but only called after its declaration is fine', () => {
+    expect(rules('function a() { return b(); } function b() { return 1; } a();')).toEqual([]);
+  });
+
+  test('a call passed as a callback before the declaration of what it reaches is a finding', () => {
+    expect(rules('[1].map(function (x) { return twice(x); }); function twice(x) { return 2 * x; }')).toEqual(['use-before-define']);
+  });
+});
+
+describe('the smoke sandbox lacks what Espruino lacks', () => {
+  test('globals, static and prototype methods are gone; what Espruino has is there', () => {
+    const probe = [
+      'typeof Map', 'typeof Symbol', 'typeof BigInt', 'typeof RangeError', 'typeof TextEncoder', 'typeof Reflect',
+      'typeof Array.from', 'typeof Math.imul', 'typeof Object.freeze', 'typeof Number.isInteger',
+      'typeof [].at', 'typeof "".codePointAt', 'typeof process', 'typeof require',
+      'typeof Promise', 'typeof DataView', 'typeof [].includes', 'typeof "".padStart',
+    ];
+    const result = runInSandbox(`print(${probe.join(', ')});`, 'probe.js');
+    expect(result.ok).toBe(true);
+    expect(result.output[0]!.split(' ')).toEqual([
+      ...Array(14).fill('undefined'),
+      'function', 'function', 'function', 'function',
+    ]);
+  });
+
+  test('a script that runs longer than its bound is stopped', () => {
+    const result = runInSandbox('for (;;) {}', 'loop.js', 200);
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toMatch(/timed out/i);
+  });
+});
