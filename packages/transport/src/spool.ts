@@ -1,0 +1,448 @@
+// The on-disk spool of outgoing frames: an append-only file, so frames published while the broker is unreachable
+// survive a restart (mqtt.js keeps its offline queue in memory only, DESIGN §4). Every frame goes through it, in
+// order; a frame leaves it when the broker acknowledged it.
+//
+// Files in the spool directory:
+//   spool.log    records: u32 bodyLength | u32 crc32(body) | body = u8 topicLength | topic (ASCII) | payload
+//   spool.ack    u32 offsetHigh | u32 offsetLow | u32 crc32 of those 8 bytes: where the first unacknowledged record
+//                starts. Written without fsync: after a crash it may lag, and the lag is resent (receivers drop the
+//                duplicates by sequence number).
+//   spool.state  {"incarnation": n}, written atomically, raised on every open.
+//   spool.lock   the pid of the process that holds the spool.
+// fsync policy: 'always' (default) fdatasyncs each write batch before publish() resolves and before the frames are
+// sent (appends that arrive during a sync share the next one); 'interval' writes at once and syncs every
+// fsyncIntervalMs, so a power cut can lose that much while a process crash loses nothing.
+import { constants } from 'node:fs';
+import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { crc32 } from './crc32.ts';
+import { MAX_INCARNATION } from './header.ts';
+
+export type FsyncPolicy = 'always' | 'interval';
+
+export interface SpoolOptions {
+  dir: string;
+  fsync?: FsyncPolicy;
+  /** With fsync 'interval': how often, in ms (default 1000). */
+  fsyncIntervalMs?: number;
+  /** The spool refuses frames past this size (default 64 MiB). */
+  maxBytes?: number;
+  /** Once everything is acknowledged and the file is at least this large, it is truncated (default 1 MiB). */
+  compactBytes?: number;
+  /** Wall clock in ms, for the incarnation (default Date.now). */
+  now?: () => number;
+}
+
+export interface SpoolRecord {
+  /** Where the record starts in spool.log (identifies it for ack()). */
+  offset: number;
+  end: number;
+  /** The topic it was published on (the spool may outlive a change of cluster or address in the configuration). */
+  topic: string;
+  /** The framed payload, in a buffer of its own that nothing writes to again. */
+  payload: Buffer;
+}
+
+/** The spool holds its limit of bytes; the frame was not taken. */
+export class SpoolFullError extends Error {
+  readonly code = 'SPOOL_FULL';
+  constructor(maxBytes: number) {
+    super(`spool: full (limit ${maxBytes} bytes); frames are waiting for the broker`);
+    this.name = 'SpoolFullError';
+  }
+}
+
+/** Another live process holds the spool directory. */
+export class SpoolLockedError extends Error {
+  readonly code = 'SPOOL_LOCKED';
+  constructor(dir: string, pid: number) {
+    super(`spool: ${dir} is in use by process ${pid}`);
+    this.name = 'SpoolLockedError';
+  }
+}
+
+const RECORD_PREFIX = 8;
+const READ_CHUNK = 64 * 1024;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function takeLock(dir: string): Promise<string> {
+  const path = join(dir, 'spool.lock');
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      await writeFile(path, String(process.pid), { flag: 'wx' });
+      return path;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
+    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new SpoolLockedError(dir, pid);
+    if (pid === process.pid) throw new SpoolLockedError(dir, pid);
+    // The holder died (a crash or SIGKILL): its lock is stale.
+    await unlink(path).catch(() => undefined);
+  }
+  throw new Error(`spool: could not take the lock in ${dir}`);
+}
+
+function encodeAck(offset: number): Buffer {
+  const out = Buffer.alloc(12);
+  out.writeUInt32BE(Math.floor(offset / 0x100000000), 0);
+  out.writeUInt32BE(offset % 0x100000000, 4);
+  out.writeUInt32BE(crc32(out.subarray(0, 8)), 8);
+  return out;
+}
+
+function decodeAck(bytes: Buffer): number {
+  if (bytes.length < 12 || bytes.readUInt32BE(8) !== crc32(bytes.subarray(0, 8))) return 0;
+  return bytes.readUInt32BE(0) * 0x100000000 + bytes.readUInt32BE(4);
+}
+
+function encodeRecord(topic: string, payload: Uint8Array): Buffer {
+  if (!/^[\x21-\x7e]{1,255}$/.test(topic)) throw new TypeError(`spool: expected a printable ASCII topic of 1-255 characters, got ${JSON.stringify(topic.slice(0, 300))}`);
+  const bodyLength = 1 + topic.length + payload.length;
+  const out = Buffer.allocUnsafe(RECORD_PREFIX + bodyLength);
+  out.writeUInt32BE(bodyLength, 0);
+  out.writeUInt8(topic.length, RECORD_PREFIX);
+  out.write(topic, RECORD_PREFIX + 1, 'latin1');
+  out.set(payload, RECORD_PREFIX + 1 + topic.length);
+  out.writeUInt32BE(crc32(out.subarray(RECORD_PREFIX)), 4);
+  return out;
+}
+
+type Parsed = { record: SpoolRecord } | { need: number } | { torn: true };
+
+/** Parses the record at `at` of `chunk` (which starts at file offset `base`). */
+function parseRecord(chunk: Buffer, at: number, base: number): Parsed {
+  if (chunk.length - at < RECORD_PREFIX) return { need: RECORD_PREFIX };
+  const bodyLength = chunk.readUInt32BE(at);
+  if (bodyLength < 2) return { torn: true };
+  const total = RECORD_PREFIX + bodyLength;
+  if (chunk.length - at < total) return { need: total };
+  const body = chunk.subarray(at + RECORD_PREFIX, at + total);
+  if (crc32(body) !== chunk.readUInt32BE(at + 4)) return { torn: true };
+  const topicLength = body[0]!;
+  if (topicLength === 0 || topicLength + 1 > body.length) return { torn: true };
+  const topic = body.toString('latin1', 1, 1 + topicLength);
+  return { record: { offset: base + at, end: base + at + total, topic, payload: body.subarray(1 + topicLength) } };
+}
+
+/** Counts the whole, intact records in [from, to) and returns where they end. */
+async function scanRecords(log: FileHandle, from: number, to: number): Promise<{ end: number; count: number }> {
+  let base = from;
+  let count = 0;
+  while (base < to) {
+    let chunk = Buffer.allocUnsafe(Math.min(16 * READ_CHUNK, to - base));
+    await log.read(chunk, 0, chunk.length, base);
+    let at = 0;
+    for (;;) {
+      const parsed = parseRecord(chunk, at, base);
+      if ('torn' in parsed) return { end: base + at, count };
+      if ('need' in parsed) {
+        if (base + at + parsed.need > to) return { end: base + at, count };
+        if (at === 0) {
+          chunk = Buffer.allocUnsafe(parsed.need);
+          await log.read(chunk, 0, chunk.length, base);
+          continue;
+        }
+        break;
+      }
+      count++;
+      at = parsed.record.end - base;
+      if (at >= chunk.length) break;
+    }
+    base += at;
+  }
+  return { end: base, count };
+}
+
+interface PendingAppend {
+  record: Buffer;
+  resolve: () => void;
+  reject: (error: Error) => void;
+}
+
+export class Spool {
+  readonly dir: string;
+  readonly incarnation: number;
+  readonly #log: FileHandle;
+  readonly #ack: FileHandle;
+  readonly #lockPath: string;
+  readonly #policy: FsyncPolicy;
+  readonly #maxBytes: number;
+  readonly #compactBytes: number;
+  #syncTimer: NodeJS.Timeout | undefined;
+  /** Serialises every file operation (writes, reads, truncation). */
+  #io: Promise<unknown> = Promise.resolve();
+  #pending: PendingAppend[] = [];
+  #pendingBytes = 0;
+  #writing = false;
+  /** End of the bytes written to spool.log (and synced, under 'always'). */
+  #written: number;
+  /** Start of the first unacknowledged record. */
+  #acked: number;
+  /** Next record to hand to the sender. */
+  #sendCursor: number;
+  /** Records handed out and not yet acknowledged, by offset, in file order. */
+  readonly #outstanding: Array<{ offset: number; end: number; done: boolean }> = [];
+  #queued: number;
+  #ackDirty = false;
+  #ackWriting = false;
+  #closed = false;
+  /** Called after new records were written, so a sender can pick them up. */
+  onWritten: () => void = () => undefined;
+
+  private constructor(
+    dir: string,
+    incarnation: number,
+    log: FileHandle,
+    ack: FileHandle,
+    lockPath: string,
+    options: SpoolOptions,
+    written: number,
+    acked: number,
+    queued: number,
+  ) {
+    this.dir = dir;
+    this.incarnation = incarnation;
+    this.#log = log;
+    this.#ack = ack;
+    this.#lockPath = lockPath;
+    this.#policy = options.fsync ?? 'always';
+    this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    this.#compactBytes = options.compactBytes ?? 1024 * 1024;
+    this.#written = written;
+    this.#acked = acked;
+    this.#sendCursor = acked;
+    this.#queued = queued;
+    if (this.#policy === 'interval') {
+      const every = options.fsyncIntervalMs ?? 1000;
+      this.#syncTimer = setInterval(() => void this.#serial(() => this.#log.datasync()).catch(() => undefined), every);
+      this.#syncTimer.unref();
+    }
+  }
+
+  /** Opens (or creates) the spool in `options.dir`: takes the lock, recovers after a crash, raises the incarnation. */
+  static async open(options: SpoolOptions): Promise<Spool> {
+    const policy = options.fsync ?? 'always';
+    if (policy !== 'always' && policy !== 'interval') throw new TypeError(`spool: expected fsync 'always' or 'interval', got ${JSON.stringify(policy)}`);
+    if (typeof options.dir !== 'string' || options.dir === '') throw new TypeError(`spool: expected a directory path, got ${JSON.stringify(options.dir)}`);
+    const maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
+    if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new RangeError(`spool: expected maxBytes >= 1024, got ${options.maxBytes}`);
+    const dir = options.dir;
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const lockPath = await takeLock(dir);
+    try {
+      const incarnation = await Spool.#nextIncarnation(dir, (options.now ?? Date.now)());
+      const log = await open(join(dir, 'spool.log'), constants.O_RDWR | constants.O_CREAT, 0o600);
+      const ack = await open(join(dir, 'spool.ack'), constants.O_RDWR | constants.O_CREAT, 0o600);
+      const size = (await log.stat()).size;
+      const ackBytes = Buffer.alloc(12);
+      await ack.read(ackBytes, 0, 12, 0);
+      let acked = Math.min(decodeAck(ackBytes), size);
+      // Walk the unacknowledged records; a bad one is a torn write at the tail from a crash: cut it off there.
+      const { end: at, count: queued } = await scanRecords(log, acked, size);
+      if (at < size) {
+        await log.truncate(at);
+        await log.datasync();
+      }
+      if (acked > at) acked = at;
+      return new Spool(dir, incarnation, log, ack, lockPath, options, at, acked, queued);
+    } catch (error) {
+      await unlink(lockPath).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  static async #nextIncarnation(dir: string, nowMs: number): Promise<number> {
+    const path = join(dir, 'spool.state');
+    let previous = 0;
+    try {
+      const state = JSON.parse(await readFile(path, 'utf8')) as { incarnation?: unknown };
+      if (typeof state.incarnation === 'number' && Number.isInteger(state.incarnation)) previous = state.incarnation;
+    } catch {
+      // No state yet (or unreadable): the clock still gives a number above any earlier run's.
+    }
+    // Seconds of the wall clock keep incarnations rising even if the directory is lost and recreated.
+    const incarnation = Math.max(previous + 1, Math.floor(nowMs / 1000));
+    if (incarnation > MAX_INCARNATION) throw new RangeError(`spool: incarnation ${incarnation} out of range`);
+    const temp = `${path}.tmp`;
+    const handle = await open(temp, 'w');
+    try {
+      await handle.writeFile(JSON.stringify({ incarnation }));
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+    return incarnation;
+  }
+
+  /** Frames not yet acknowledged, including those recovered from a previous run. */
+  get queued(): number {
+    return this.#queued + this.#pending.length;
+  }
+
+  /** Bytes of spool.log not yet acknowledged. */
+  get queuedBytes(): number {
+    return this.#written - this.#acked + this.#pendingBytes;
+  }
+
+  /** Appends one framed payload; resolves when it is written (and synced under 'always'). */
+  append(topic: string, payload: Uint8Array): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('spool: append() after close()'));
+    const record = encodeRecord(topic, payload);
+    if (this.#written - this.#acked + this.#pendingBytes + record.length > this.#maxBytes) return Promise.reject(new SpoolFullError(this.#maxBytes));
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ record, resolve, reject });
+      this.#pendingBytes += record.length;
+      if (!this.#writing) void this.#writeLoop();
+    });
+  }
+
+  /** Up to `max` records after the last one handed out; each is handed out once until rewind(). */
+  async take(max: number): Promise<SpoolRecord[]> {
+    return this.#serial(async () => {
+      const out: SpoolRecord[] = [];
+      while (out.length < max && this.#sendCursor < this.#written) {
+        const available = this.#written - this.#sendCursor;
+        let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, available));
+        await this.#log.read(chunk, 0, chunk.length, this.#sendCursor);
+        let at = 0;
+        while (out.length < max) {
+          const parsed = parseRecord(chunk, at, this.#sendCursor);
+          if ('torn' in parsed) throw new Error(`spool: damaged record at offset ${this.#sendCursor + at} in ${this.dir}`);
+          if ('need' in parsed) {
+            if (at === 0) {
+              // One record larger than the chunk: read exactly it.
+              chunk = Buffer.allocUnsafe(Math.min(parsed.need, available));
+              await this.#log.read(chunk, 0, chunk.length, this.#sendCursor);
+              continue;
+            }
+            break;
+          }
+          out.push(parsed.record);
+          this.#outstanding.push({ offset: parsed.record.offset, end: parsed.record.end, done: false });
+          at = parsed.record.end - this.#sendCursor;
+          if (at >= chunk.length) break;
+        }
+        this.#sendCursor += at;
+      }
+      return out;
+    });
+  }
+
+  /** Marks a handed-out record as acknowledged by the broker (or refused for good). */
+  ack(offset: number): void {
+    const entry = this.#outstanding.find((o) => o.offset === offset);
+    if (!entry || entry.done) return;
+    entry.done = true;
+    let advanced = false;
+    while (this.#outstanding.length > 0 && this.#outstanding[0]!.done) {
+      const head = this.#outstanding.shift()!;
+      this.#acked = head.end;
+      this.#queued--;
+      advanced = true;
+    }
+    if (advanced) this.#persistAck();
+  }
+
+  /** Forgets what was handed out and not acknowledged; take() starts again from the first such record. */
+  rewind(): void {
+    this.#outstanding.length = 0;
+    this.#sendCursor = this.#acked;
+  }
+
+  /** Records handed out and not yet acknowledged. */
+  get outstanding(): number {
+    return this.#outstanding.length;
+  }
+
+  /** True when take() has something to hand out. */
+  get hasUnsent(): boolean {
+    return this.#sendCursor < this.#written;
+  }
+
+  /** Writes everything pending, saves the acknowledgement point, closes the files, releases the lock. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    if (this.#syncTimer) clearInterval(this.#syncTimer);
+    while (this.#writing || this.#pending.length > 0) await this.#serial(async () => undefined);
+    await this.#serial(async () => {
+      await this.#ack.write(encodeAck(this.#acked), 0, 12, 0);
+      await this.#ack.datasync();
+      await this.#log.datasync();
+    }).catch(() => undefined);
+    await this.#log.close().catch(() => undefined);
+    await this.#ack.close().catch(() => undefined);
+    await unlink(this.#lockPath).catch(() => undefined);
+  }
+
+  #serial<T>(op: () => Promise<T>): Promise<T> {
+    const next = this.#io.then(op, op);
+    this.#io = next.catch(() => undefined);
+    return next;
+  }
+
+  async #writeLoop(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#pending.length > 0) {
+        const batch = this.#pending;
+        this.#pending = [];
+        const bytes = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((p) => p.record));
+        this.#pendingBytes -= bytes.length;
+        try {
+          await this.#serial(async () => {
+            await this.#maybeCompact();
+            await this.#log.write(bytes, 0, bytes.length, this.#written);
+            if (this.#policy === 'always') await this.#log.datasync();
+            this.#written += bytes.length;
+            this.#queued += batch.length;
+          });
+          for (const p of batch) p.resolve();
+          this.onWritten();
+        } catch (error) {
+          const err = error instanceof Error ? error : new Error(String(error));
+          for (const p of batch) p.reject(err);
+        }
+      }
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /** Empties spool.log once every record in it is acknowledged and it has grown past compactBytes. */
+  async #maybeCompact(): Promise<void> {
+    if (this.#acked !== this.#written || this.#written < this.#compactBytes || this.#outstanding.length > 0) return;
+    // The acknowledgement point goes to 0 first: a crash in between resends acknowledged frames (duplicates the
+    // receivers drop) rather than skipping new ones.
+    await this.#ack.write(encodeAck(0), 0, 12, 0);
+    await this.#ack.datasync();
+    await this.#log.truncate(0);
+    this.#written = 0;
+    this.#acked = 0;
+    this.#sendCursor = 0;
+  }
+
+  #persistAck(): void {
+    this.#ackDirty = true;
+    if (this.#ackWriting || this.#closed) return;
+    this.#ackWriting = true;
+    const loop = async (): Promise<void> => {
+      while (this.#ackDirty && !this.#closed) {
+        this.#ackDirty = false;
+        await this.#serial(() => this.#ack.write(encodeAck(this.#acked), 0, 12, 0)).catch(() => undefined);
+      }
+      this.#ackWriting = false;
+    };
+    void loop();
+  }
+}
