@@ -37,7 +37,7 @@ export function replay(pipeline: Pipeline, rec: Recording, sink: FindingSink): n
     sample.t = rec.t[i]!;
     sample.seq = rec.seq[i]!;
     sample.clock = rec.clock[i]!;
-    sample.values.set(rec.values.subarray(i * nch, i * nch + nch));
+    for (let c = 0; c < nch; c++) sample.values[c] = rec.values[i * nch + c]!;
     const out = pipeline.step(sample);
     if (out !== null) {
       quality |= out.quality;
