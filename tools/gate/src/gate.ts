@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { bundleTarget, packageTarget, type GateTarget } from './build.ts';
 import { SourceLocator, type Finding } from './finding.ts';
 import { lintBundle } from './lint.ts';
+import { runInEspruino, type InterpreterResult } from './interpreter.ts';
 import { runInSandbox, type SmokeResult } from './sandbox.ts';
 
 export interface GateOptions {
@@ -20,6 +21,8 @@ export interface GateOptions {
   smoke?: boolean;
   /** Bound on each smoke run (default 10 s). */
   timeoutMs?: number;
+  /** Path of an Espruino interpreter (its Linux build): runnable bundles also run there (rule `espruino`). */
+  espruino?: string;
 }
 
 export interface TargetReport {
@@ -31,6 +34,8 @@ export interface TargetReport {
   findings: Finding[];
   /** Smoke run, when the target has a smoke test (or is a package API with none: then the bundle is just loaded). */
   smoke?: SmokeResult;
+  /** Run under the real interpreter, when one was given. */
+  espruino?: InterpreterResult;
   ms: number;
 }
 
@@ -98,7 +103,12 @@ function bundleName(target: GateTarget): string {
 }
 
 /** Builds, lints and (when it has something to run) smoke-runs one target. */
-export async function gateTarget(target: GateTarget, root: string, outDir: string, opts: { smoke?: boolean; timeoutMs?: number } = {}): Promise<TargetReport> {
+export async function gateTarget(
+  target: GateTarget,
+  root: string,
+  outDir: string,
+  opts: { smoke?: boolean; timeoutMs?: number; espruino?: string } = {},
+): Promise<TargetReport> {
   const started = performance.now();
   const outfile = join(outDir, bundleName(target));
   const bundleFile = relative(root, outfile).split('\\').join('/');
@@ -142,6 +152,11 @@ export async function gateTarget(target: GateTarget, root: string, outDir: strin
           message: `threw in the Espruino-like sandbox: ${smoke.error.message}`,
         });
       }
+    }
+    if (opts.espruino && runnable) {
+      const result = runInEspruino(opts.espruino, built.code, outfile.replace(/\.js$/, '.espruino.js'));
+      report.espruino = result;
+      if (!result.ok) add({ target: target.name, file: bundleFile, line: 0, rule: 'espruino', message: result.error ?? 'failed' });
     }
   }
   report.ms = performance.now() - started;

@@ -7,6 +7,8 @@ export { formatFinding } from './finding.ts';
 export type { Finding } from './finding.ts';
 export { lintBundle } from './lint.ts';
 export { runInSandbox } from './sandbox.ts';
+export { runInEspruino } from './interpreter.ts';
+export type { InterpreterResult } from './interpreter.ts';
 export type { SmokeResult } from './sandbox.ts';
 export { SUPPORTED, MISSING_GLOBALS, MISSING_STATICS, MISSING_PROTOTYPE_METHODS, NODE_GLOBALS } from './espruino.ts';
 export { main } from './main.ts';

@@ -240,7 +240,15 @@ class Linter {
         break;
       case 'BinaryExpression':
       case 'AssignmentExpression':
-        if (node.operator === '**' || node.operator === '**=') this.report(node, 'exponent', '** : Espruino has none; use Math.pow');
+        if (node.operator === '**' || node.operator === '**=') this.report(node, 'exponent', '** : Espruino has none');
+        if (node.type === 'AssignmentExpression' && node.left.type === 'MemberExpression' && this.memberName(node.left) === 'length') {
+          this.report(node, 'array-length', "assigning to .length throws on Espruino ('Assignment to a constant'): truncate with splice(n) instead");
+        }
+        break;
+      case 'UpdateExpression':
+        if (node.argument.type === 'MemberExpression' && this.memberName(node.argument) === 'length') {
+          this.report(node, 'array-length', "changing .length throws on Espruino ('Assignment to a constant'): use push or splice instead");
+        }
         break;
       case 'MetaProperty':
         this.report(node, 'new-target', `${node.meta.name}.${node.property.name}: Espruino has none`);

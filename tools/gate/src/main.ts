@@ -26,6 +26,7 @@ options:
   --json          print the report as JSON
   --root DIR      repository root (default: this workspace)
   --out DIR       where bundles are written (default: <root>/.cache/gate)
+  --espruino BIN  also run each runnable bundle under this Espruino interpreter (its Linux build)
   -h, --help      this text`;
 
 function kb(bytes: number): string {
@@ -43,15 +44,18 @@ function printTargets(report: GateReport, io: Io): void {
     const parts = [t.bytes > 0 ? `bundle ${kb(t.bytes)} (${t.bundleFile})` : 'no bundle'];
     if (t.smoke) parts.push(t.target.smoke ? `smoke ${t.smoke.ok ? 'ok' : 'failed'} in ${t.smoke.ms.toFixed(0)} ms` : `loaded ${t.smoke.ok ? 'ok' : 'failed'} (no smoke.ts)`);
     else if (t.target.main) parts.push('firmware entry: not run');
+    if (t.espruino) parts.push(`Espruino ${t.espruino.ok ? 'ok' : 'FAILED'} in ${(t.espruino.ms / 1000).toFixed(2)} s`);
     if (!t.target.api && !t.target.smoke && !t.target.main) parts.push('nothing to build yet (no src/index.ts, no smoke.ts)');
     io.out(`${t.target.name}: ${parts.join(', ')}, ${t.findings.length} findings, ${t.ms.toFixed(0)} ms`);
     for (const line of t.smoke?.output ?? []) io.out(`  | ${line}`);
+    for (const line of t.espruino?.output ?? []) io.out(`  E ${line}`);
   }
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   let root = defaultRoot;
   let outDir: string | undefined;
+  let espruino: string | undefined;
   let smoke = true;
   let quiet = false;
   let json = false;
@@ -64,14 +68,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     } else if (arg === '--no-smoke') smoke = false;
     else if (arg === '--quiet') quiet = true;
     else if (arg === '--json') json = true;
-    else if (arg === '--root' || arg === '--out') {
+    else if (arg === '--root' || arg === '--out' || arg === '--espruino') {
       const value = argv[++i];
       if (value === undefined) {
-        io.err(`meterchain-gate: ${arg} needs a directory`);
+        io.err(`meterchain-gate: ${arg} needs a path`);
         return 2;
       }
       if (arg === '--root') root = resolve(value);
-      else outDir = resolve(value);
+      else if (arg === '--out') outDir = resolve(value);
+      else espruino = resolve(value);
     } else if (arg.startsWith('-')) {
       io.err(`meterchain-gate: unknown option '${arg}' (see --help)`);
       return 2;
@@ -83,7 +88,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     targets = dirs.map((dir) => known.find((t) => t.dir === dir) ?? packageTarget(dir, dir));
   }
   try {
-    const report = await runGate({ root, smoke, ...(outDir ? { outDir } : {}), ...(targets ? { targets } : {}) });
+    const report = await runGate({ root, smoke, ...(outDir ? { outDir } : {}), ...(espruino ? { espruino } : {}), ...(targets ? { targets } : {}) });
     if (json) {
       io.out(JSON.stringify(report, null, 2));
     } else {

@@ -57,6 +57,7 @@ const rejected: [fixture: string, rule: string][] = [
   ['math-pow', 'math-pow'],
   ['prototype-method', 'prototype-method'],
   ['static-inherit', 'static-inherit'],
+  ['array-length', 'array-length'],
   ['destructuring', 'destructuring'],
   ['default-param', 'default-param'],
   ['regexp', 'regexp'],
