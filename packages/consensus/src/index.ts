@@ -1,0 +1,57 @@
+// @meterchain/consensus: voting rounds, blocks, certificates, evidence and chain verification as pure state machines
+// and functions (docs/protocol.md). Portable: runs wherever @meterchain/core runs.
+export { ConsensusDomain, Verdict, Reason, reasonName } from './codes.ts';
+export { threshold, bftFaults, faultBounds } from './threshold.ts';
+export { HASH_LENGTH, leafHash, nodeHash, merkleRoot, rootOfLeafHashes, inclusionProof, rootFromInclusion, verifyInclusion } from './merkle.ts';
+export type { Batch, Submission, SubmissionResult } from './submission.ts';
+export { BATCH_VERSION, encodeBatch, signBatch, roundOf, roundStart, memberIndex, openSubmission, submissionDomain, checkSubmissionSignature } from './submission.ts';
+export type { Judgment, VoteBody, VoteMessage } from './vote.ts';
+export {
+  JUDGMENT_LENGTH,
+  emptyJudgments,
+  setJudgment,
+  judgmentAt,
+  judgmentRecord,
+  judgmentsRoot,
+  judgmentLeaves,
+  voteBodyFor,
+  voteSigningInput,
+  signVote,
+  decodeVoteMessage,
+  decodeVoteBody,
+} from './vote.ts';
+export type { CertVote, RoundCertificate, HeldVote, SignatureCheck, Candidate, RoundTally, MemberOutcome } from './certificate.ts';
+export {
+  buildRoundCertificate,
+  encodeRoundCertificate,
+  decodeRoundCertificate,
+  certificateSignatures,
+  tallyCertificate,
+  memberOutcome,
+} from './certificate.ts';
+export type { BlockHeader, BlockBody, RoundSummary, BlockVote, BlockCertificate, StoredBlock, Timeout } from './block.ts';
+export {
+  BLOCK_VERSION,
+  Phase,
+  encodeHeader,
+  decodeHeader,
+  encodeBody,
+  decodeBody,
+  blockHash,
+  blockVoteBody,
+  decodeBlockVote,
+  encodeBlockCertificate,
+  decodeBlockCertificate,
+  encodeStoredBlock,
+  decodeStoredBlock,
+  timeoutBody,
+  rescale,
+} from './block.ts';
+export type { Evidence, EvidenceKind, EvidenceClaim, EvidenceResult } from './evidence.ts';
+export { makeEvidence, openEvidence } from './evidence.ts';
+export type { MemberMemory, SubmissionJudge, RoundJudge, Judges, Limits } from './judge.ts';
+export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJudge, defaultJudges, compareQuantities } from './judge.ts';
+export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle, EpochManifest, ChainVerdict } from './chain.ts';
+export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
+export type { Topic, NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './node.ts';
+export { ConsensusNode, submissionDigest } from './node.ts';

@@ -1,0 +1,1487 @@
+// A member's consensus state machine: the voting rounds and the block protocol of docs/protocol.md, driven by
+// events (a tick with the time, an own reading, a message) and answering with effects (persist, publish, outcomes,
+// evidence, committed blocks) for the runtime to perform in the order given. No I/O, no clock, no randomness.
+import {
+  Domain,
+  addressFromPublicKey,
+  decode,
+  encode,
+  equalBytes,
+  signReading,
+  signingInput,
+  toHex,
+  type CborValue,
+  type Hash,
+  type Manifest,
+  type Reading,
+  type Schema,
+  type Signer,
+  type Verifier,
+} from '@meterchain/core';
+import {
+  BLOCK_CERTIFICATE_SCHEMA,
+  BLOCK_VERSION,
+  Phase,
+  addReadingToSummary,
+  blockCertificateFromCbor,
+  blockCertificateToCbor,
+  decodeBlockVote,
+  decodeHeader,
+  decodeSigned,
+  decodeStoredBlock,
+  decodeTimeout,
+  encodeBody,
+  encodeHeader,
+  encodeStoredBlock,
+  signBlockVote,
+  timeoutBody,
+  timeoutSigningInput,
+  type BlockCertificate,
+  type BlockHeader,
+  type Timeout,
+} from './block.ts';
+import {
+  buildRoundCertificate,
+  certificateSignatures,
+  decodeRoundCertificate,
+  emptyTally,
+  encodeRoundCertificate,
+  memberOutcome,
+  tallyAdd,
+  type HeldVote,
+  type RoundCertificate,
+  type RoundTally,
+  type SignatureCheck,
+} from './certificate.ts';
+import { checkBlockCertificate, countCertificates, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type CheckedBlock } from './chain.ts';
+import { Reason, Verdict, consensusError } from './codes.ts';
+import { makeEvidence, openEvidence, type EvidenceClaim, type EvidenceKind } from './evidence.ts';
+import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type MemberMemory } from './judge.ts';
+import { leafHash, merkleRoot } from './merkle.ts';
+import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
+import { threshold } from './threshold.ts';
+import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteEnvelope, voteSigningInput } from './vote.ts';
+
+/** Kinds of message, each on its own topic (docs/protocol.md, "Topics"). */
+export type Topic = 'submission' | 'vote' | 'certificate' | 'proposal' | 'block-vote' | 'timeout' | 'evidence' | 'block' | 'sync';
+
+export type NodeEvent =
+  | { type: 'tick'; now: number }
+  | { type: 'reading'; now: number; reading: Reading }
+  | { type: 'batch'; now: number; batch: Batch }
+  | { type: 'message'; now: number; topic: Topic; bytes: Uint8Array };
+
+/** What a node signed for a slot, to be stored durably before the message is published. `lock` is the prepare
+ * certificate a node is locked on, with the block it certifies. */
+export interface PersistRecord {
+  kind: 'submission' | 'vote' | 'prepare' | 'commit' | 'timeout' | 'lock';
+  /** Round of a submission or vote; −1 otherwise. */
+  round: number;
+  /** Height and view of a block signature, timeout or lock; −1 otherwise. */
+  height: number;
+  view: number;
+  bytes: Uint8Array;
+}
+
+export type Effect =
+  | { type: 'persist'; record: PersistRecord }
+  | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array }
+  | { type: 'accepted'; round: number; member: Uint8Array; digest: Uint8Array; submission?: Uint8Array }
+  | { type: 'rejected'; round: number; member: Uint8Array; digest: Uint8Array; reason: number }
+  | { type: 'not-enough-votes'; round: number; member: Uint8Array; digest?: Uint8Array }
+  | { type: 'evidence'; kind: EvidenceKind; accused: Uint8Array; slot: number; evidence: Uint8Array }
+  | { type: 'committed'; height: number; view: number; hash: Uint8Array; block: Uint8Array; submissions: number }
+  | { type: 'refused'; what: string; reason: string }
+  | { type: 'sync-request'; height: number; from: Uint8Array };
+
+export interface NodeRestore {
+  /** The last committed block (stored bytes), if any. */
+  tip?: Uint8Array;
+  /** The last record of each kind the node persisted. */
+  records: PersistRecord[];
+}
+
+export interface NodeConfig {
+  manifest: Manifest;
+  /** Digest of the signed manifest (the first block's prev). */
+  manifestDigest: Uint8Array;
+  signer: Signer;
+  verifier: Verifier;
+  hash: Hash;
+  judges?: Judges;
+  /** Quality flags that make a reading rejected (default DEFAULT_REJECT_QUALITY). */
+  rejectQuality?: number;
+  restore?: NodeRestore;
+  /** Committed blocks kept in memory to answer sync requests (default 64). */
+  keepBlocks?: number;
+}
+
+export interface NodeStats {
+  verifications: number;
+  votesCast: number;
+  blocksCommitted: number;
+  proposals: number;
+  timeouts: number;
+  dropped: number;
+}
+
+interface SubSlot {
+  sub: Submission;
+  /** Reason found on arrival (FUTURE), else 0. */
+  reason: number;
+  /** Arrived after this node voted the round: kept for blocks, not judged. */
+  late: boolean;
+  /** A second, different signed submission of the same member and round. */
+  other?: Submission;
+}
+
+interface Held extends HeldVote {
+  body: Uint8Array;
+}
+
+interface RoundState {
+  round: number;
+  subs: (SubSlot | undefined)[];
+  badSig: (Uint8Array | undefined)[];
+  received: number;
+  votes: (Held | undefined)[];
+  excluded: { [voter: number]: boolean };
+  tally: RoundTally;
+  voted: boolean;
+  myVote?: Uint8Array;
+  decided: number[];
+  closed: boolean;
+  certSent: boolean;
+  certSeen: boolean;
+  fallbackSent: boolean;
+}
+
+interface Content {
+  header: Uint8Array;
+  body: Uint8Array;
+  hash: Uint8Array;
+  checked: CheckedBlock;
+}
+
+interface TimeoutEntry {
+  voter: number;
+  lockView: number | null;
+  lock: Uint8Array | null;
+  sig: Uint8Array;
+  cert?: BlockCertificate;
+}
+
+interface Lock {
+  view: number;
+  hash: Uint8Array;
+  cert: BlockCertificate;
+  content: Content;
+}
+
+interface SignedVote {
+  hash: string;
+  bytes: Uint8Array;
+}
+
+interface HeightState {
+  height: number;
+  view: number;
+  viewStart: number;
+  entered: boolean;
+  proposed: { [view: number]: boolean };
+  contents: { [hash: string]: Content };
+  prepares: { [view: number]: { [hash: string]: { [voter: number]: Uint8Array } } };
+  commits: { [view: number]: { [hash: string]: { [voter: number]: Uint8Array } } };
+  signedBy: { [slot: string]: SignedVote };
+  timeouts: { [view: number]: { [voter: number]: TimeoutEntry } };
+  myTimeout: { [view: number]: Uint8Array };
+  lastTimeoutSent: number;
+  syncAskedAt: number;
+  syncTurn: number;
+}
+
+const NEVER = 9007199254740991;
+const ACCEPTED = 1;
+const REJECTED = 2;
+const UNDECIDED = 3;
+
+function hexKey(b: Uint8Array): string {
+  return toHex(b);
+}
+
+function newHeight(height: number): HeightState {
+  return {
+    height,
+    view: 0,
+    viewStart: 0,
+    entered: false,
+    proposed: {},
+    contents: {},
+    prepares: {},
+    commits: {},
+    signedBy: {},
+    timeouts: {},
+    myTimeout: {},
+    lastTimeoutSent: 0,
+    syncAskedAt: -NEVER,
+    syncTurn: 0,
+  };
+}
+
+/** (h, v, p) ordering of block signatures: a node signs only above its last mark. */
+function markBelow(h: number, v: number, p: number, mark: { height: number; view: number; phase: number }): boolean {
+  if (h !== mark.height) return h < mark.height;
+  if (v !== mark.view) return v < mark.view;
+  return p <= mark.phase;
+}
+
+const PROPOSAL_SCHEMA: Schema = {
+  map: {
+    header: 'bytes',
+    body: 'bytes',
+    view: 'uint',
+    vote: 'bytes',
+    timeouts: { array: { tuple: ['uint', { oneOf: ['uint', 'null'] }, { oneOf: [{ bytes: 32 }, 'null'] }, { bytes: 64 }] }, max: 1024 },
+    lock: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] },
+  },
+};
+
+const TIMEOUT_MESSAGE_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: 64 }, cert: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] } } };
+const SYNC_SCHEMA: Schema = { map: { height: 'uint', from: { bytes: 20 } } };
+
+export class ConsensusNode {
+  readonly manifest: Manifest;
+  readonly self: Uint8Array;
+  readonly selfIndex: number;
+  readonly isVoter: boolean;
+  readonly threshold: number;
+  readonly stats: NodeStats;
+  private readonly signer: Signer;
+  private readonly verifier: Verifier;
+  private readonly hash: Hash;
+  private readonly judges: Judges;
+  private readonly base: (s: Submission, m: MemberMemory) => number;
+  private readonly voterIndexes: number[];
+  private readonly n: number;
+  private readonly leaderMode: boolean;
+  private readonly keepBlocks: number;
+  private readonly maxRounds: number;
+  private rounds: { [round: number]: RoundState };
+  private openRounds: number[];
+  private nextRound: number;
+  private started: boolean;
+  private memory: MemberMemory[];
+  private subMark: number;
+  private voteMark: number;
+  private voteRecord: PersistRecord | undefined;
+  private blockMark: { height: number; view: number; phase: number };
+  private timeoutMark: { height: number; view: number };
+  private knownEvidence: { [key: string]: Uint8Array };
+  private pendingEvidence: string[];
+  private committedEvidence: { [key: string]: boolean };
+  private flagged: { [member: number]: boolean };
+  private tipHeight: number;
+  private tipHash: Uint8Array;
+  private blocks: { [height: number]: Uint8Array };
+  private hs: HeightState;
+  private lock: Lock | null;
+  private future: { height: number; topic: Topic; bytes: Uint8Array }[];
+  private memo: { [sig: string]: { pk: Uint8Array; msg: Uint8Array } };
+  private memoOld: { [sig: string]: { pk: Uint8Array; msg: Uint8Array } };
+  private memoSize: number;
+  private rootMemo: { [root: string]: Uint8Array };
+  private rootMemoSize: number;
+  private out: Effect[];
+  private now: number;
+
+  constructor(cfg: NodeConfig) {
+    const m = cfg.manifest;
+    this.manifest = m;
+    this.signer = cfg.signer;
+    this.verifier = cfg.verifier;
+    this.hash = cfg.hash;
+    this.self = addressFromPublicKey(cfg.signer.publicKey, cfg.hash);
+    this.selfIndex = memberIndex(m, this.self);
+    if (this.selfIndex < 0) throw consensusError('NOT_MEMBER', 'consensus node: the signer is not a member of the manifest');
+    this.isVoter = m.members[this.selfIndex]!.role === 'full';
+    this.n = m.members.length;
+    this.voterIndexes = [];
+    for (let i = 0; i < this.n; i++) if (m.members[i]!.role === 'full') this.voterIndexes.push(i);
+    this.threshold = threshold(m.rule, this.voterIndexes.length);
+    this.leaderMode = m.voteMode === 'leader';
+    this.judges = cfg.judges ?? defaultJudges();
+    this.base = baseJudge(cfg.rejectQuality ?? DEFAULT_REJECT_QUALITY);
+    this.keepBlocks = cfg.keepBlocks ?? 64;
+    this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
+    this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0 };
+    this.rounds = {};
+    this.openRounds = [];
+    this.nextRound = 0;
+    this.started = false;
+    this.memory = [];
+    for (let i = 0; i < this.n; i++) this.memory.push({ lastSeq: -1 });
+    this.subMark = -1;
+    this.voteMark = -1;
+    this.voteRecord = undefined;
+    this.blockMark = { height: -1, view: -1, phase: -1 };
+    this.timeoutMark = { height: -1, view: -1 };
+    this.knownEvidence = {};
+    this.pendingEvidence = [];
+    this.committedEvidence = {};
+    this.flagged = {};
+    this.tipHeight = -1;
+    this.tipHash = cfg.manifestDigest;
+    this.blocks = {};
+    this.hs = newHeight(0);
+    this.lock = null;
+    this.future = [];
+    this.memo = {};
+    this.memoOld = {};
+    this.memoSize = 0;
+    this.rootMemo = {};
+    this.rootMemoSize = 0;
+    this.out = [];
+    this.now = 0;
+    if (cfg.restore) this.restore(cfg.restore);
+  }
+
+  // ---- public surface ----
+
+  /** Feeds one event; returns the effects to perform, in order. */
+  step(event: NodeEvent): Effect[] {
+    this.out = [];
+    this.now = event.now;
+    if (!this.started) this.start(event.now);
+    if (event.type === 'tick') this.tick();
+    else if (event.type === 'reading') this.ownReading(event.reading);
+    else if (event.type === 'batch') this.ownBatch(event.batch);
+    else this.message(event.topic, event.bytes);
+    const effects = this.out;
+    this.out = [];
+    return effects;
+  }
+
+  /** The earliest time a tick has something to do (the runtime may tick more often). */
+  wakeAt(): number {
+    let at = this.voteDeadline(this.nextRound);
+    for (const r of this.openRounds) {
+      const rs = this.rounds[r]!;
+      if (!rs.voted) at = Math.min(at, this.voteDeadline(r));
+      else if (!rs.closed) {
+        at = Math.min(at, this.closeAt(r));
+        if (this.leaderMode && !rs.certSent && !rs.certSeen) at = Math.min(at, this.leaderMode && this.leaderOf(r) === this.selfIndex ? this.certAt(r) : this.fallbackAt(r));
+      }
+    }
+    const hs = this.hs;
+    const ready = this.readyAt(hs.height);
+    if (!hs.entered) at = Math.min(at, ready);
+    else {
+      if (!hs.myTimeout[hs.view]) at = Math.min(at, hs.viewStart + this.viewTimeout(hs.view));
+      else at = Math.min(at, hs.lastTimeoutSent + this.manifest.params.timeoutMs);
+    }
+    return at;
+  }
+
+  /** Height of the last committed block (−1 before the first). */
+  get height(): number {
+    return this.tipHeight;
+  }
+
+  /** Hash of the last committed header (the manifest digest before the first block). */
+  get tip(): Uint8Array {
+    return this.tipHash;
+  }
+
+  /** Members caught equivocating, by index in the manifest. */
+  flaggedMembers(): number[] {
+    const out: number[] = [];
+    for (const k of Object.keys(this.flagged)) out.push(Number(k));
+    return out.sort((a, b) => a - b);
+  }
+
+  /** A committed block this node still holds in memory. */
+  storedBlock(height: number): Uint8Array | undefined {
+    return this.blocks[height];
+  }
+
+  // ---- time ----
+
+  private voteDeadline(r: number): number {
+    return roundStart(this.manifest, r + 1) + this.manifest.params.skewMs;
+  }
+
+  private certAt(r: number): number {
+    return this.voteDeadline(r) + Math.floor(this.manifest.params.timeoutMs / 2);
+  }
+
+  private fallbackAt(r: number): number {
+    return this.voteDeadline(r) + Math.floor((3 * this.manifest.params.timeoutMs) / 4);
+  }
+
+  private closeAt(r: number): number {
+    return this.voteDeadline(r) + this.manifest.params.timeoutMs;
+  }
+
+  private lastRoundOf(height: number): number {
+    return firstRoundOf(this.manifest, height, 0) + this.manifest.params.blockRounds - 1;
+  }
+
+  private readyAt(height: number): number {
+    return this.closeAt(this.lastRoundOf(height));
+  }
+
+  private viewTimeout(view: number): number {
+    return this.manifest.params.timeoutMs * (view + 1);
+  }
+
+  private leaderOf(round: number): number {
+    return this.voterIndexes[round % this.voterIndexes.length]!;
+  }
+
+  private start(now: number): void {
+    this.started = true;
+    const r = roundOf(this.manifest, now);
+    if (this.nextRound < r) this.nextRound = r < 0 ? 0 : r;
+    if (this.voteMark >= this.nextRound) this.nextRound = this.voteMark;
+  }
+
+  // ---- restart ----
+
+  private restore(restore: NodeRestore): void {
+    if (restore.tip) {
+      const s = decodeStoredBlock(restore.tip);
+      if (!s.ok) throw consensusError('BAD_RESTORE', `consensus node: restore tip: ${s.reason}`);
+      const h = decodeHeader(s.block.header);
+      if (!h.ok) throw consensusError('BAD_RESTORE', `consensus node: restore tip: ${h.reason}`);
+      this.tipHeight = h.header.height;
+      this.tipHash = this.hash(s.block.header);
+      this.blocks[this.tipHeight] = restore.tip;
+      this.hs = newHeight(this.tipHeight + 1);
+      this.nextRound = h.header.last + 1;
+    }
+    for (const rec of restore.records) {
+      if (rec.kind === 'submission') this.subMark = Math.max(this.subMark, rec.round);
+      else if (rec.kind === 'vote') {
+        if (rec.round > this.voteMark) {
+          this.voteMark = rec.round;
+          this.voteRecord = rec;
+        }
+      } else if (rec.kind === 'prepare' || rec.kind === 'commit') {
+        const phase = rec.kind === 'prepare' ? Phase.PREPARE : Phase.COMMIT;
+        if (!markBelow(rec.height, rec.view, phase, this.blockMark)) this.blockMark = { height: rec.height, view: rec.view, phase };
+        this.rememberOwnBlockVote(rec);
+      } else if (rec.kind === 'timeout') {
+        if (rec.height > this.timeoutMark.height || (rec.height === this.timeoutMark.height && rec.view > this.timeoutMark.view)) {
+          this.timeoutMark = { height: rec.height, view: rec.view };
+        }
+        if (rec.height === this.hs.height) this.hs.myTimeout[rec.view] = rec.bytes;
+      } else if (rec.kind === 'lock' && rec.height === this.hs.height) {
+        this.restoreLock(rec);
+      }
+    }
+  }
+
+  private rememberOwnBlockVote(rec: PersistRecord): void {
+    if (rec.height !== this.hs.height) return;
+    const d = decodeSigned(rec.bytes);
+    if (!d.ok) return;
+    const v = decodeBlockVote(d.body);
+    if (!v.ok) return;
+    this.hs.signedBy[`${v.vote.phase}:${v.vote.view}:${this.selfIndex}`] = { hash: hexKey(v.vote.block), bytes: rec.bytes };
+  }
+
+  private restoreLock(rec: PersistRecord): void {
+    const d = decode(rec.bytes, { map: { cert: BLOCK_CERTIFICATE_SCHEMA, header: 'bytes', body: 'bytes' } }, { maxBytes: 67108864 });
+    if (!d.ok) throw consensusError('BAD_RESTORE', `consensus node: restore lock: ${d.reason}`);
+    const o = d.value as { cert: unknown; header: Uint8Array; body: Uint8Array };
+    const cert = blockCertificateFromCbor(o.cert);
+    const verdict = inspectBlock(this.manifest, this.hash, o.header, o.body, undefined, this.expectation(), () => true);
+    if (!verdict.ok) throw consensusError('BAD_RESTORE', `consensus node: restore lock: ${verdict.reason}`);
+    const content: Content = { header: o.header, body: o.body, hash: verdict.block.hash, checked: verdict.block };
+    this.hs.contents[hexKey(content.hash)] = content;
+    this.lock = { view: cert.view, hash: cert.block, cert, content };
+  }
+
+  // ---- effects ----
+
+  private emit(e: Effect): void {
+    this.out.push(e);
+  }
+
+  private persistThenPublish(record: PersistRecord, topic: Topic, bytes: Uint8Array, to?: Uint8Array): void {
+    this.emit({ type: 'persist', record });
+    this.publish(topic, bytes, to);
+  }
+
+  private publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): void {
+    if (to !== undefined) this.emit({ type: 'publish', topic, bytes, to });
+    else this.emit({ type: 'publish', topic, bytes });
+  }
+
+  // ---- verification with memory (a signature verified once is not verified again) ----
+
+  private verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+    const key = hexKey(sig);
+    const hit = this.memo[key] ?? this.memoOld[key];
+    if (hit && equalBytes(hit.msg, msg) && equalBytes(hit.pk, pk)) return true;
+    this.stats.verifications++;
+    const ok = this.verifier.verify(pk, msg, sig);
+    if (ok) {
+      if (this.memoSize >= 8192) {
+        this.memoOld = this.memo;
+        this.memo = {};
+        this.memoSize = 0;
+      }
+      this.memo[key] = { pk, msg };
+      this.memoSize++;
+    }
+    return ok;
+  }
+
+  private oracle(): (c: SignatureCheck) => boolean {
+    return (c) => this.verify(c.publicKey, c.message, c.signature);
+  }
+
+  /** True when `records` hash to `root` (remembering lists already hashed: honest voters send identical lists). */
+  private rootMatches(records: Uint8Array, root: Uint8Array): boolean {
+    const key = hexKey(root);
+    const hit = this.rootMemo[key];
+    if (hit && equalBytes(hit, records)) return true;
+    if (!equalBytes(judgmentsRoot(this.hash, records), root)) return false;
+    if (this.rootMemoSize >= 1024) {
+      this.rootMemo = {};
+      this.rootMemoSize = 0;
+    }
+    this.rootMemo[key] = records;
+    this.rootMemoSize++;
+    return true;
+  }
+
+  // ---- rounds ----
+
+  private roundState(r: number, create: boolean): RoundState | undefined {
+    const have = this.rounds[r];
+    if (have || !create) return have;
+    const current = roundOf(this.manifest, this.now);
+    if (r < this.nextRound && this.openRounds.length > 0 && r < this.openRounds[0]!) return undefined;
+    if (r > current + 2) return undefined;
+    if (r <= this.lastRoundOf(this.tipHeight) && this.tipHeight >= 0) return undefined;
+    const rs: RoundState = {
+      round: r,
+      subs: [],
+      badSig: [],
+      received: 0,
+      votes: [],
+      excluded: {},
+      tally: emptyTally(this.n),
+      voted: false,
+      decided: [],
+      closed: false,
+      certSent: false,
+      certSeen: false,
+      fallbackSent: false,
+    };
+    if (r <= this.voteMark) {
+      // Voted before a restart: never sign this round again.
+      rs.voted = true;
+    }
+    this.rounds[r] = rs;
+    let i = this.openRounds.length;
+    while (i > 0 && this.openRounds[i - 1]! > r) i--;
+    this.openRounds.splice(i, 0, r);
+    return rs;
+  }
+
+  private tick(): void {
+    const current = roundOf(this.manifest, this.now);
+    if (current - this.nextRound > this.maxRounds) this.nextRound = current - this.maxRounds;
+    while (this.nextRound <= current) {
+      this.roundState(this.nextRound, true);
+      this.nextRound++;
+    }
+    const list = this.openRounds.slice(0);
+    let allVoted = true;
+    for (const r of list) {
+      const rs = this.rounds[r];
+      if (!rs) continue;
+      if (!rs.voted && allVoted && this.now >= this.voteDeadline(r)) this.castVote(rs);
+      if (!rs.voted) allVoted = false;
+      if (rs.voted && this.leaderMode && !rs.closed) {
+        if (this.leaderOf(r) === this.selfIndex) {
+          if (!rs.certSent && this.now >= this.certAt(r)) this.publishCertificate(rs);
+        } else if (this.isVoter && !rs.certSeen && !rs.fallbackSent && rs.myVote && this.now >= this.fallbackAt(r)) {
+          // The leader is silent: fall back to broadcasting the same vote (no new signature).
+          rs.fallbackSent = true;
+          this.publish('vote', rs.myVote);
+        }
+      }
+      if (rs.voted && !rs.closed && this.now >= this.closeAt(r)) this.closeRound(rs);
+    }
+    this.blockTick();
+    this.pruneRounds();
+  }
+
+  private ownReading(reading: Reading): void {
+    const r = roundOf(this.manifest, reading.ts);
+    if (r < 0) {
+      this.emit({ type: 'refused', what: 'reading', reason: 'timestamp before genesis' });
+      return;
+    }
+    if (r <= this.subMark) {
+      this.emit({ type: 'refused', what: 'reading', reason: `a submission for round ${r} was already signed` });
+      return;
+    }
+    const rs = this.roundState(r, true);
+    if (!rs || rs.voted) {
+      this.emit({ type: 'refused', what: 'reading', reason: `round ${r} is already voted or out of the window` });
+      return;
+    }
+    const bytes = signReading(reading, this.signer);
+    this.subMark = r;
+    this.persistThenPublish({ kind: 'submission', round: r, height: -1, view: -1, bytes }, 'submission', bytes);
+    this.onSubmission(bytes);
+  }
+
+  private ownBatch(batch: Batch): void {
+    const r = batch.round;
+    if (r <= this.subMark) {
+      this.emit({ type: 'refused', what: 'batch', reason: `a submission for round ${r} was already signed` });
+      return;
+    }
+    const rs = this.roundState(r, true);
+    if (!rs || rs.voted) {
+      this.emit({ type: 'refused', what: 'batch', reason: `round ${r} is already voted or out of the window` });
+      return;
+    }
+    const bytes = signBatch(batch, this.signer, (pk) => addressFromPublicKey(pk, this.hash));
+    this.subMark = r;
+    this.persistThenPublish({ kind: 'submission', round: r, height: -1, view: -1, bytes }, 'submission', bytes);
+    this.onSubmission(bytes);
+  }
+
+  private message(topic: Topic, bytes: Uint8Array): void {
+    if (topic === 'submission') this.onSubmission(bytes);
+    else if (topic === 'vote') this.onVote(bytes);
+    else if (topic === 'certificate') this.onCertificate(bytes);
+    else if (topic === 'evidence') this.onEvidence(bytes);
+    else if (topic === 'proposal') this.onProposal(bytes);
+    else if (topic === 'block-vote') this.onBlockVote(bytes);
+    else if (topic === 'timeout') this.onTimeout(bytes);
+    else if (topic === 'block') this.onBlock(bytes);
+    else if (topic === 'sync') this.onSync(bytes);
+    else this.stats.dropped++;
+  }
+
+  private onSubmission(bytes: Uint8Array): void {
+    const o = openSubmission(this.manifest, bytes, this.hash);
+    if (!o.ok) {
+      // Not attributable to a member and round (malformed, wrong cluster, not a member): nothing to judge.
+      this.stats.dropped++;
+      return;
+    }
+    const s = o.submission;
+    const rs = this.roundState(s.round, true);
+    if (!rs) {
+      this.stats.dropped++;
+      return;
+    }
+    const i = s.index;
+    const msg = signingInput(submissionDomain(s.kind), s.envelope.body);
+    if (!this.verify(s.member.publicKey, msg, s.envelope.sig)) {
+      // Anyone can forge a bad signature in a member's name: remember it only in case nothing valid comes.
+      if (!rs.subs[i]) rs.badSig[i] = s.digest;
+      return;
+    }
+    const slot = rs.subs[i];
+    if (!slot) {
+      let reason = 0;
+      if (s.reading && s.reading.ts > this.now + this.manifest.params.skewMs) reason = Reason.FUTURE;
+      rs.subs[i] = { sub: s, reason, late: rs.voted };
+      rs.received++;
+      if (!rs.voted && rs.received === this.n) this.voteEarly(rs);
+      return;
+    }
+    if (equalBytes(slot.sub.digest, s.digest) || slot.other) return;
+    slot.other = s;
+    this.recordEvidence('submission', slot.sub.bytes, bytes);
+  }
+
+  /** Votes as soon as every member's submission is in, if every earlier round is voted (judging runs in order). */
+  private voteEarly(rs: RoundState): void {
+    for (const r of this.openRounds) {
+      if (r >= rs.round) break;
+      if (!this.rounds[r]!.voted) return;
+    }
+    this.castVote(rs);
+    const next = this.rounds[rs.round + 1];
+    if (next && !next.voted && next.received === this.n) this.voteEarly(next);
+  }
+
+  /** Judges every member's submission of the round (docs/protocol.md, "Judging"). */
+  private judge(rs: RoundState): Uint8Array {
+    const records = emptyJudgments(this.n);
+    const passing: Submission[] = [];
+    const verdicts: number[] = [];
+    for (let i = 0; i < this.n; i++) {
+      verdicts.push(0);
+      const slot = rs.subs[i];
+      if (!slot) {
+        const bad = rs.badSig[i];
+        if (bad) setJudgment(records, i, Verdict.REJECT, Reason.BAD_SIGNATURE, bad);
+        continue;
+      }
+      const s = slot.sub;
+      const memory = this.memory[i]!;
+      let reason: number = slot.other || this.flaggedFor(i, rs.round) ? Reason.EQUIVOCATION : slot.reason;
+      if (reason === 0) reason = this.base(s, memory);
+      for (let j = 0; j < this.judges.submission.length && reason === 0; j++) reason = this.judges.submission[j]!(s, memory);
+      if (s.seq > memory.lastSeq) memory.lastSeq = s.seq;
+      if (reason !== 0) setJudgment(records, i, Verdict.REJECT, reason, s.digest);
+      else passing.push(s);
+    }
+    for (const judge of this.judges.round) {
+      const found = judge(passing);
+      for (const f of found) verdicts[f.index] = f.reason === 0 ? Reason.CROSS_CHECK : f.reason;
+    }
+    for (const s of passing) {
+      const reason = verdicts[s.index]!;
+      if (reason !== 0) setJudgment(records, s.index, Verdict.REJECT, reason, s.digest);
+      else {
+        setJudgment(records, s.index, Verdict.ACCEPT, Reason.OK, s.digest);
+        if (s.reading) this.memory[s.index]!.lastReading = s.reading;
+      }
+    }
+    return records;
+  }
+
+  private flaggedFor(member: number, round: number): boolean {
+    return this.knownEvidence[`submission:${toHex(this.manifest.members[member]!.address)}:${round}`] !== undefined;
+  }
+
+  private castVote(rs: RoundState): void {
+    rs.voted = true;
+    if (!this.isVoter) return;
+    if (rs.round <= this.voteMark) {
+      if (this.voteRecord && this.voteRecord.round === rs.round) {
+        rs.myVote = this.voteRecord.bytes;
+        this.publishVote(rs, this.voteRecord.bytes);
+      }
+      return;
+    }
+    const records = this.judge(rs);
+    const v = signVote(this.manifest, rs.round, this.signer, this.self, records, this.hash);
+    this.voteMark = rs.round;
+    this.stats.votesCast++;
+    rs.myVote = v.bytes;
+    this.emit({ type: 'persist', record: { kind: 'vote', round: rs.round, height: -1, view: -1, bytes: v.bytes } });
+    this.publishVote(rs, v.bytes);
+    this.addVote(rs, this.selfIndex, records, v.root, v.sig, v.body);
+  }
+
+  private publishVote(rs: RoundState, bytes: Uint8Array): void {
+    if (!this.leaderMode) this.publish('vote', bytes);
+    else {
+      const leader = this.leaderOf(rs.round);
+      if (leader !== this.selfIndex) this.publish('vote', bytes, this.manifest.members[leader]!.address);
+    }
+  }
+
+  private onVote(bytes: Uint8Array): void {
+    const d = decodeVoteMessage(bytes);
+    if (!d.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const m = d.message;
+    const v = m.vote;
+    if (v.cluster !== this.manifest.cluster || v.epoch !== this.manifest.epoch || v.n !== this.n) {
+      this.stats.dropped++;
+      return;
+    }
+    const voter = memberIndex(this.manifest, v.voter);
+    if (voter < 0 || this.manifest.members[voter]!.role !== 'full') {
+      this.stats.dropped++;
+      return;
+    }
+    const rs = this.roundState(v.round, true);
+    if (!rs) {
+      this.stats.dropped++;
+      return;
+    }
+    const held = rs.votes[voter];
+    if (held && equalBytes(held.body, m.body)) return;
+    if (judgmentsProblem(m.judgments, this.n) !== '' || !this.rootMatches(m.judgments, v.root)) {
+      this.stats.dropped++;
+      return;
+    }
+    if (!this.verify(this.manifest.members[voter]!.publicKey, voteSigningInput(m.body), m.sig)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.addVote(rs, voter, m.judgments, v.root, m.sig, m.body);
+  }
+
+  private addVote(rs: RoundState, voter: number, records: Uint8Array, root: Uint8Array, sig: Uint8Array, body: Uint8Array): void {
+    const held = rs.votes[voter];
+    if (held) {
+      if (equalBytes(held.body, body)) return;
+      this.recordEvidence('vote', voteEnvelope(held.body, held.sig), voteEnvelope(body, sig));
+      return;
+    }
+    rs.votes[voter] = { voter, records, root, sig, body };
+    if (rs.excluded[voter]) return;
+    tallyAdd(rs.tally, records);
+    this.decide(rs);
+    if (this.leaderMode && !rs.certSent && this.leaderOf(rs.round) === this.selfIndex && rs.voted) {
+      let all = true;
+      for (const x of this.voterIndexes) if (!rs.votes[x] && !rs.excluded[x]) all = false;
+      if (all) this.publishCertificate(rs);
+    }
+  }
+
+  /** Drops a voter's votes from a round's tally (it was caught equivocating). */
+  private exclude(rs: RoundState, voter: number): void {
+    if (rs.excluded[voter]) return;
+    rs.excluded[voter] = true;
+    rs.tally = emptyTally(this.n);
+    for (const v of rs.votes) if (v && !rs.excluded[v.voter]) tallyAdd(rs.tally, v.records);
+  }
+
+  private decide(rs: RoundState): void {
+    if (rs.closed) return;
+    const t = this.threshold;
+    for (let i = 0; i < this.n; i++) {
+      if (rs.decided[i]) continue;
+      const cands = rs.tally[i]!;
+      if (cands.length === 0) continue;
+      const o = memberOutcome(cands, t);
+      const member = this.manifest.members[i]!.address;
+      if (o.outcome === 'accepted') {
+        rs.decided[i] = ACCEPTED;
+        const sub = this.submissionWithDigest(rs, i, o.digest);
+        if (sub) this.emit({ type: 'accepted', round: rs.round, member, digest: o.digest, submission: sub.bytes });
+        else this.emit({ type: 'accepted', round: rs.round, member, digest: o.digest });
+      } else if (o.outcome === 'rejected') {
+        rs.decided[i] = REJECTED;
+        this.emit({ type: 'rejected', round: rs.round, member, digest: o.digest, reason: o.reason });
+      }
+    }
+  }
+
+  private submissionWithDigest(rs: RoundState, i: number, digest: Uint8Array): Submission | undefined {
+    const slot = rs.subs[i];
+    if (!slot) return undefined;
+    if (equalBytes(slot.sub.digest, digest)) return slot.sub;
+    if (slot.other && equalBytes(slot.other.digest, digest)) return slot.other;
+    return undefined;
+  }
+
+  private closeRound(rs: RoundState): void {
+    this.decide(rs);
+    rs.closed = true;
+    for (let i = 0; i < this.n; i++) {
+      if (rs.decided[i]) continue;
+      const o = memberOutcome(rs.tally[i]!, this.threshold);
+      const slot = rs.subs[i];
+      if (o.outcome === 'none' && !slot) continue;
+      rs.decided[i] = UNDECIDED;
+      const member = this.manifest.members[i]!.address;
+      const digest = o.outcome === 'none' ? slot!.sub.digest : (o as { digest: Uint8Array }).digest;
+      this.emit({ type: 'not-enough-votes', round: rs.round, member, digest });
+    }
+  }
+
+  private heldVotes(rs: RoundState): HeldVote[] {
+    const out: HeldVote[] = [];
+    for (const v of rs.votes) if (v && !rs.excluded[v.voter]) out.push(v);
+    return out;
+  }
+
+  private publishCertificate(rs: RoundState): void {
+    rs.certSent = true;
+    const votes = this.heldVotes(rs);
+    if (votes.length === 0) return;
+    this.publish('certificate', encodeRoundCertificate(buildRoundCertificate(rs.round, votes)));
+  }
+
+  private onCertificate(bytes: Uint8Array): void {
+    const d = decodeRoundCertificate(bytes);
+    if (!d.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const cert = d.cert;
+    const rs = this.roundState(cert.round, true);
+    if (!rs) {
+      this.stats.dropped++;
+      return;
+    }
+    const s = certificateSignatures(this.manifest, cert, this.hash);
+    if (!s.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    for (const c of s.checks) {
+      if (!this.verify(c.publicKey, c.message, c.signature)) {
+        this.stats.dropped++;
+        return;
+      }
+    }
+    rs.certSeen = true;
+    for (let k = 0; k < cert.votes.length; k++) {
+      const v = cert.votes[k]!;
+      const root = s.roots[v.list]!;
+      const body = s.checks[k]!.message.subarray(Domain.VOTE.length + 1);
+      this.addVote(rs, v.voter, cert.lists[v.list]!, root, v.sig, body);
+    }
+  }
+
+  private pruneRounds(): void {
+    const lastCommitted = this.tipHeight >= 0 ? this.lastRoundOf(this.tipHeight) : -1;
+    while (this.openRounds.length > 0) {
+      const r = this.openRounds[0]!;
+      const rs = this.rounds[r]!;
+      const tooMany = this.openRounds.length > this.maxRounds && rs.closed;
+      if (r > lastCommitted && !tooMany) break;
+      delete this.rounds[r];
+      this.openRounds.shift();
+    }
+  }
+
+  // ---- evidence ----
+
+  private recordEvidence(kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void {
+    const bytes = makeEvidence(kind, a, b);
+    const o = openEvidence(this.manifest, bytes, this.hash);
+    if (!o.ok) return;
+    if (this.knownEvidence[o.claim.key]) return;
+    this.publish('evidence', bytes);
+    this.learnEvidence(o.claim, bytes);
+  }
+
+  private learnEvidence(claim: EvidenceClaim, bytes: Uint8Array): void {
+    this.knownEvidence[claim.key] = bytes;
+    if (!this.committedEvidence[claim.key]) this.pendingEvidence.push(claim.key);
+    this.flagged[claim.accused] = true;
+    if (claim.kind === 'vote') {
+      const rs = this.rounds[claim.slot];
+      if (rs) this.exclude(rs, claim.accused);
+    }
+    this.emit({ type: 'evidence', kind: claim.kind, accused: this.manifest.members[claim.accused]!.address, slot: claim.slot, evidence: bytes });
+  }
+
+  private onEvidence(bytes: Uint8Array): void {
+    const o = openEvidence(this.manifest, bytes, this.hash);
+    if (!o.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    if (this.knownEvidence[o.claim.key]) return;
+    for (const c of o.claim.checks) {
+      if (!this.verify(c.publicKey, c.message, c.signature)) {
+        this.stats.dropped++;
+        return;
+      }
+    }
+    this.learnEvidence(o.claim, bytes);
+  }
+
+  // ---- blocks ----
+
+  private expectation(): { height: number; prev: Uint8Array; first: number } {
+    return { height: this.hs.height, prev: this.tipHash, first: firstRoundOf(this.manifest, this.hs.height, 0) };
+  }
+
+  private blockTick(): void {
+    const hs = this.hs;
+    if (this.now < this.readyAt(hs.height)) return;
+    if (!hs.entered) {
+      hs.entered = true;
+      hs.view = 0;
+      hs.viewStart = this.now;
+    }
+    if (this.isVoter && this.proposerIndex(hs.height, hs.view) === this.selfIndex && !hs.proposed[hs.view]) this.propose();
+    if (!this.isVoter) return;
+    const mine = hs.myTimeout[hs.view];
+    if (!mine && this.now >= hs.viewStart + this.viewTimeout(hs.view)) this.sendTimeout();
+    else if (mine && this.now >= hs.lastTimeoutSent + this.manifest.params.timeoutMs) {
+      // Messages get lost: say it again (same bytes, no new signature) until the view changes.
+      hs.lastTimeoutSent = this.now;
+      this.publish('timeout', mine);
+    }
+  }
+
+  private proposerIndex(height: number, view: number): number {
+    return memberIndex(this.manifest, proposerOf(this.manifest, height, view));
+  }
+
+  /** Assembles this node's block for the current height from its certificates (docs/protocol.md, "Proposing"). */
+  private buildBlock(): Content | undefined {
+    const m = this.manifest;
+    const height = this.hs.height;
+    const first = firstRoundOf(m, height, 0);
+    const last = first + m.params.blockRounds - 1;
+    const evidence: Uint8Array[] = [];
+    const claims: EvidenceClaim[] = [];
+    const keys = this.pendingEvidence.slice(0).sort();
+    for (const key of keys) {
+      if (this.committedEvidence[key] || evidence.length >= 256) continue;
+      const bytes = this.knownEvidence[key]!;
+      const o = openEvidence(m, bytes, this.hash);
+      if (!o.ok) continue;
+      evidence.push(bytes);
+      claims.push(o.claim);
+    }
+    const certs: RoundCertificate[] = [];
+    for (let r = first; r <= last; r++) {
+      const rs = this.rounds[r];
+      if (!rs) continue;
+      const votes = this.heldVotes(rs);
+      if (votes.length > 0) certs.push(buildRoundCertificate(r, votes));
+    }
+    const counted = countCertificates(m, first, last, certs, excludedVoters(claims));
+    const subs: Uint8Array[] = [];
+    for (const c of certs) {
+      const rs = this.rounds[c.round]!;
+      const tally = counted.tallies[c.round]!;
+      const summary = counted.summaries[c.round - first]!;
+      for (let i = 0; i < this.n; i++) {
+        const o = memberOutcome(tally[i]!, this.threshold);
+        if (o.outcome !== 'accepted') continue;
+        const s = this.submissionWithDigest(rs, i, o.digest);
+        if (!s) continue;
+        subs.push(s.bytes);
+        summary.accepted++;
+        if (s.reading) addReadingToSummary(summary, s.reading);
+      }
+    }
+    const bodyBytes = encodeBody({ v: BLOCK_VERSION, submissions: subs, certs, evidence });
+    const header: BlockHeader = {
+      v: BLOCK_VERSION,
+      cluster: m.cluster,
+      epoch: m.epoch,
+      height,
+      prev: this.tipHash,
+      first,
+      last,
+      root: merkleRoot(this.hash, subs),
+      count: subs.length,
+      rounds: counted.summaries,
+      body: this.hash(bodyBytes),
+      proposer: this.self,
+    };
+    const headerBytes = encodeHeader(header);
+    // Check it as every member will: a bug here must not go out as a block.
+    const verdict = inspectBlock(m, this.hash, headerBytes, bodyBytes, undefined, this.expectation(), () => true);
+    if (!verdict.ok) throw consensusError('BAD_BLOCK', `consensus node: built an invalid block: ${verdict.reason}`);
+    return { header: headerBytes, body: bodyBytes, hash: verdict.block.hash, checked: verdict.block };
+  }
+
+  private highestTimeoutLock(entries: TimeoutEntry[]): TimeoutEntry | undefined {
+    let best: TimeoutEntry | undefined;
+    for (const e of entries) if (e.lockView !== null && (!best || e.lockView > best.lockView!)) best = e;
+    return best;
+  }
+
+  private propose(): void {
+    const hs = this.hs;
+    hs.proposed[hs.view] = true;
+    const view = hs.view;
+    let content: Content | undefined;
+    let lockCert: BlockCertificate | null = null;
+    const entries: TimeoutEntry[] = [];
+    if (view > 0) {
+      const tv = hs.timeouts[view - 1] ?? {};
+      for (const k of Object.keys(tv)) entries.push(tv[Number(k)]!);
+      entries.sort((a, b) => a.voter - b.voter);
+      if (entries.length < this.threshold) return;
+      entries.length = this.threshold;
+      const best = this.highestTimeoutLock(entries);
+      if (this.lock && (!best || this.lock.view >= best.lockView!)) {
+        content = this.lock.content;
+        lockCert = this.lock.cert;
+      } else if (best) {
+        content = hs.contents[hexKey(best.lock!)];
+        lockCert = best.cert ?? null;
+        if (!content || !lockCert) return;
+      }
+    } else if (this.lock) {
+      content = this.lock.content;
+      lockCert = this.lock.cert;
+    }
+    if (!content) content = this.buildBlock();
+    if (!content) return;
+    hs.contents[hexKey(content.hash)] = content;
+    const vote = this.signBlockVote(Phase.PREPARE, view, content.hash, false);
+    if (!vote) return;
+    this.stats.proposals++;
+    const timeouts: CborValue[] = [];
+    for (const e of entries) timeouts.push([e.voter, e.lockView, e.lock, e.sig]);
+    const proposal = encode({
+      header: content.header,
+      body: content.body,
+      view,
+      vote,
+      timeouts,
+      lock: lockCert ? blockCertificateToCbor(lockCert) : null,
+    });
+    this.publish('proposal', proposal);
+    this.countBlockVote(Phase.PREPARE, view, content.hash, this.selfIndex, vote);
+  }
+
+  /** Signs a block vote unless it would sign below or at its mark; persists it; returns the message bytes. */
+  private signBlockVote(phase: number, view: number, block: Uint8Array, publish: boolean): Uint8Array | undefined {
+    const h = this.hs.height;
+    if (markBelow(h, view, phase, this.blockMark)) {
+      const same = this.hs.signedBy[`${phase}:${view}:${this.selfIndex}`];
+      return same && same.hash === hexKey(block) ? same.bytes : undefined;
+    }
+    const v = signBlockVote(this.manifest, h, view, phase, block, this.self, this.signer);
+    this.blockMark = { height: h, view, phase };
+    const record: PersistRecord = { kind: phase === Phase.PREPARE ? 'prepare' : 'commit', round: -1, height: h, view, bytes: v.bytes };
+    this.emit({ type: 'persist', record });
+    if (publish) this.publish('block-vote', v.bytes);
+    return v.bytes;
+  }
+
+  private heightOfHeader(header: Uint8Array): number {
+    const h = decodeHeader(header);
+    return h.ok ? h.header.height : -1;
+  }
+
+  private bufferFuture(height: number, topic: Topic, bytes: Uint8Array, hintVoter: number): void {
+    if (height > this.hs.height + 64) return;
+    if (this.future.length < 1024) this.future.push({ height, topic, bytes });
+    this.askSync([hintVoter]);
+  }
+
+  private askSync(candidates: number[]): void {
+    const hs = this.hs;
+    if (candidates.length === 0 || this.now < hs.syncAskedAt + this.manifest.params.timeoutMs) return;
+    hs.syncAskedAt = this.now;
+    const target = candidates[hs.syncTurn % candidates.length]!;
+    hs.syncTurn++;
+    if (target === this.selfIndex) return;
+    this.publish('sync', encode({ height: hs.height, from: this.self }), this.manifest.members[target]!.address);
+  }
+
+  private onProposal(bytes: Uint8Array): void {
+    const d = decode(bytes, PROPOSAL_SCHEMA, { maxBytes: 67108864 });
+    if (!d.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const p = d.value as { header: Uint8Array; body: Uint8Array; view: number; vote: Uint8Array; timeouts: [number, number | null, Uint8Array | null, Uint8Array][]; lock: unknown };
+    const hs = this.hs;
+    const height = this.heightOfHeader(p.header);
+    if (height < 0) {
+      this.stats.dropped++;
+      return;
+    }
+    const proposer = this.proposerIndex(height, p.view);
+    if (height > hs.height) {
+      this.bufferFuture(height, 'proposal', bytes, proposer);
+      return;
+    }
+    if (height < hs.height) return;
+    const hash = this.hash(p.header);
+    // The proposer's prepare vote signs the proposal.
+    const sv = decodeSigned(p.vote);
+    if (!sv.ok) return;
+    const bv = decodeBlockVote(sv.body);
+    if (!bv.ok) return;
+    const vote = bv.vote;
+    if (vote.phase !== Phase.PREPARE || vote.height !== height || vote.view !== p.view || !equalBytes(vote.block, hash) || !equalBytes(vote.voter, this.manifest.members[proposer]!.address)) {
+      this.stats.dropped++;
+      return;
+    }
+    if (vote.cluster !== this.manifest.cluster || vote.epoch !== this.manifest.epoch) return;
+    if (!this.verify(this.manifest.members[proposer]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {
+      this.stats.dropped++;
+      return;
+    }
+    // Justification of a view change: t timeouts for the view before, and the prepare certificate of the lock.
+    const lockCert = p.lock === null ? null : blockCertificateFromCbor(p.lock);
+    if (p.view > 0) {
+      const ok = this.checkJustification(height, p.view, hash, p.timeouts, lockCert);
+      if (!ok) {
+        this.stats.dropped++;
+        return;
+      }
+    }
+    const key = hexKey(hash);
+    if (!hs.contents[key]) {
+      const verdict = inspectBlock(this.manifest, this.hash, p.header, p.body, undefined, this.expectation(), this.oracle());
+      if (!verdict.ok) {
+        this.stats.dropped++;
+        return;
+      }
+      hs.contents[key] = { header: p.header, body: p.body, hash, checked: verdict.block };
+    }
+    this.countBlockVote(Phase.PREPARE, p.view, hash, proposer, p.vote);
+    if (p.view > hs.view) this.enterView(p.view);
+    if (p.view !== hs.view || !this.isVoter) return;
+    // Locked on another block: prepare only when the justification shows a lock at least as recent.
+    if (this.lock && !equalBytes(this.lock.hash, hash) && (!lockCert || lockCert.view < this.lock.view)) return;
+    const mine = this.signBlockVote(Phase.PREPARE, p.view, hash, true);
+    if (mine) this.countBlockVote(Phase.PREPARE, p.view, hash, this.selfIndex, mine);
+  }
+
+  private checkJustification(height: number, view: number, hash: Uint8Array, timeouts: [number, number | null, Uint8Array | null, Uint8Array][], lockCert: BlockCertificate | null): boolean {
+    if (timeouts.length < this.threshold) return false;
+    let highest = -1;
+    for (let i = 0; i < timeouts.length; i++) {
+      const e = timeouts[i]!;
+      const voter = e[0];
+      if (i > 0 && timeouts[i - 1]![0] >= voter) return false;
+      if (voter >= this.n || this.manifest.members[voter]!.role !== 'full') return false;
+      if ((e[1] === null) !== (e[2] === null)) return false;
+      const body = timeoutBody(this.manifest, height, view - 1, this.manifest.members[voter]!.address, e[1], e[2]);
+      if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(body), e[3])) return false;
+      if (e[1] !== null && e[1] > highest) highest = e[1];
+    }
+    if (lockCert === null) return highest < 0;
+    if (lockCert.view < highest || !equalBytes(lockCert.block, hash)) return false;
+    return checkBlockCertificate(this.manifest, lockCert, Phase.PREPARE, height, hash, this.oracle()) === '';
+  }
+
+  private enterView(view: number): void {
+    const hs = this.hs;
+    if (view <= hs.view && hs.entered) return;
+    hs.entered = true;
+    hs.view = view;
+    hs.viewStart = this.now;
+    if (this.isVoter && this.proposerIndex(hs.height, view) === this.selfIndex && !hs.proposed[view]) this.propose();
+  }
+
+  private onBlockVote(bytes: Uint8Array): void {
+    const sv = decodeSigned(bytes);
+    if (!sv.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const bv = decodeBlockVote(sv.body);
+    if (!bv.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const v = bv.vote;
+    if (v.cluster !== this.manifest.cluster || v.epoch !== this.manifest.epoch) return;
+    const voter = memberIndex(this.manifest, v.voter);
+    if (voter < 0 || this.manifest.members[voter]!.role !== 'full') return;
+    if (v.height < this.hs.height) return;
+    if (v.height > this.hs.height) {
+      this.bufferFuture(v.height, 'block-vote', bytes, voter);
+      return;
+    }
+    if (!this.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {
+      this.stats.dropped++;
+      return;
+    }
+    this.countBlockVote(v.phase, v.view, v.block, voter, bytes);
+  }
+
+  /** Counts a verified block vote; two different ones from one voter for one slot become evidence. */
+  private countBlockVote(phase: number, view: number, block: Uint8Array, voter: number, bytes: Uint8Array): void {
+    const hs = this.hs;
+    const slot = `${phase}:${view}:${voter}`;
+    const key = hexKey(block);
+    const prior = hs.signedBy[slot];
+    if (prior) {
+      if (prior.hash !== key) this.recordEvidence('block', prior.bytes, bytes);
+      if (prior.hash !== key || voter !== this.selfIndex) return;
+    }
+    hs.signedBy[slot] = { hash: key, bytes };
+    const table = phase === Phase.PREPARE ? hs.prepares : hs.commits;
+    if (!table[view]) table[view] = {};
+    const byHash = table[view]!;
+    if (!byHash[key]) byHash[key] = {};
+    const sigs = byHash[key]!;
+    if (sigs[voter]) return;
+    const d = decodeSigned(bytes);
+    if (!d.ok) return;
+    sigs[voter] = d.sig;
+    let count = 0;
+    for (const _k of Object.keys(sigs)) count++;
+    if (count < this.threshold) return;
+    if (phase === Phase.PREPARE) this.onPrepared(view, block);
+    else this.onCommitQuorum(view, block);
+  }
+
+  private certificateOf(phase: number, view: number, block: Uint8Array): BlockCertificate {
+    const table = phase === Phase.PREPARE ? this.hs.prepares : this.hs.commits;
+    const sigs = table[view]![hexKey(block)]!;
+    const votes: { voter: number; sig: Uint8Array }[] = [];
+    for (const k of Object.keys(sigs)) votes.push({ voter: Number(k), sig: sigs[Number(k)]! });
+    votes.sort((a, b) => a.voter - b.voter);
+    return { phase, height: this.hs.height, view, block, votes };
+  }
+
+  private onPrepared(view: number, block: Uint8Array): void {
+    const hs = this.hs;
+    const content = hs.contents[hexKey(block)];
+    if (!content || !this.isVoter) return;
+    if (!this.lock || this.lock.view < view) {
+      const cert = this.certificateOf(Phase.PREPARE, view, block);
+      this.lock = { view, hash: block, cert, content };
+      const bytes = encode({ cert: blockCertificateToCbor(cert), header: content.header, body: content.body });
+      this.emit({ type: 'persist', record: { kind: 'lock', round: -1, height: hs.height, view, bytes } });
+    }
+    if (view < hs.view) return;
+    const mine = this.signBlockVote(Phase.COMMIT, view, block, true);
+    if (mine) this.countBlockVote(Phase.COMMIT, view, block, this.selfIndex, mine);
+  }
+
+  private onCommitQuorum(view: number, block: Uint8Array): void {
+    const hs = this.hs;
+    const content = hs.contents[hexKey(block)];
+    const cert = this.certificateOf(Phase.COMMIT, view, block);
+    if (!content) {
+      const signers: number[] = [];
+      for (const v of cert.votes) signers.push(v.voter);
+      this.askSync(signers);
+      return;
+    }
+    this.commit(content, cert, this.proposerIndex(hs.height, view) === this.selfIndex);
+  }
+
+  private commit(content: Content, cert: BlockCertificate, announce: boolean): void {
+    const stored = encodeStoredBlock({ header: content.header, body: content.body, commit: cert });
+    const header = content.checked.header;
+    this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length });
+    if (announce) this.publish('block', stored);
+    this.stats.blocksCommitted++;
+    this.tipHeight = header.height;
+    this.tipHash = content.hash;
+    this.blocks[header.height] = stored;
+    delete this.blocks[header.height - this.keepBlocks];
+    for (const c of content.checked.evidence) this.committedEvidence[c.key] = true;
+    const pending: string[] = [];
+    for (const k of this.pendingEvidence) if (!this.committedEvidence[k]) pending.push(k);
+    this.pendingEvidence = pending;
+    this.lock = null;
+    this.hs = newHeight(header.height + 1);
+    this.pruneRounds();
+    const buffered = this.future;
+    this.future = [];
+    let ahead = false;
+    for (const f of buffered) {
+      if (f.height === this.hs.height) this.message(f.topic, f.bytes);
+      else if (f.height > this.hs.height) {
+        this.future.push(f);
+        ahead = true;
+      }
+    }
+    if (ahead && this.hs.height === header.height + 1) this.hs.syncAskedAt = -NEVER;
+  }
+
+  private sendTimeout(): void {
+    const hs = this.hs;
+    const view = hs.view;
+    if (this.timeoutMark.height > hs.height || (this.timeoutMark.height === hs.height && this.timeoutMark.view >= view)) return;
+    const lock = this.lock;
+    const body = timeoutBody(this.manifest, hs.height, view, this.self, lock ? lock.view : null, lock ? lock.hash : null);
+    const sig = this.signer.sign(timeoutSigningInput(body));
+    const bytes = encode({ body, sig, cert: lock ? blockCertificateToCbor(lock.cert) : null });
+    this.timeoutMark = { height: hs.height, view };
+    hs.myTimeout[view] = bytes;
+    hs.lastTimeoutSent = this.now;
+    this.stats.timeouts++;
+    this.persistThenPublish({ kind: 'timeout', round: -1, height: hs.height, view, bytes }, 'timeout', bytes);
+    this.countTimeout({ voter: this.selfIndex, lockView: lock ? lock.view : null, lock: lock ? lock.hash : null, sig, cert: lock ? lock.cert : undefined }, view);
+  }
+
+  private onTimeout(bytes: Uint8Array): void {
+    const d = decode(bytes, TIMEOUT_MESSAGE_SCHEMA);
+    if (!d.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const o = d.value as { body: Uint8Array; sig: Uint8Array; cert: unknown };
+    const t = decodeTimeout(o.body);
+    if (!t.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const tm: Timeout = t.timeout;
+    if (tm.cluster !== this.manifest.cluster || tm.epoch !== this.manifest.epoch) return;
+    const voter = memberIndex(this.manifest, tm.voter);
+    if (voter < 0 || this.manifest.members[voter]!.role !== 'full') return;
+    if (tm.height < this.hs.height) return;
+    if (tm.height > this.hs.height) {
+      this.bufferFuture(tm.height, 'timeout', bytes, voter);
+      return;
+    }
+    const existing = this.hs.timeouts[tm.view];
+    if (existing && existing[voter]) return;
+    if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) {
+      this.stats.dropped++;
+      return;
+    }
+    let cert: BlockCertificate | undefined;
+    if (tm.lock !== undefined) {
+      if (o.cert === null) return;
+      cert = blockCertificateFromCbor(o.cert);
+      if (cert.view !== tm.lockView || checkBlockCertificate(this.manifest, cert, Phase.PREPARE, tm.height, tm.lock, this.oracle()) !== '') {
+        this.stats.dropped++;
+        return;
+      }
+    }
+    const entry: TimeoutEntry = { voter, lockView: tm.lockView ?? null, lock: tm.lock ?? null, sig: o.sig };
+    if (cert) entry.cert = cert;
+    this.countTimeout(entry, tm.view);
+  }
+
+  private countTimeout(entry: TimeoutEntry, view: number): void {
+    const hs = this.hs;
+    if (!hs.timeouts[view]) hs.timeouts[view] = {};
+    const tv = hs.timeouts[view]!;
+    if (tv[entry.voter]) return;
+    tv[entry.voter] = entry;
+    let count = 0;
+    for (const _k of Object.keys(tv)) count++;
+    if (count >= this.threshold && view >= hs.view) this.enterView(view + 1);
+  }
+
+  private onBlock(bytes: Uint8Array): void {
+    const s = decodeStoredBlock(bytes);
+    if (!s.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const height = this.heightOfHeader(s.block.header);
+    if (height < this.hs.height) return;
+    if (height > this.hs.height) {
+      const signers: number[] = [];
+      for (const v of s.block.commit.votes) signers.push(v.voter);
+      this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
+      return;
+    }
+    const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle());
+    if (!verdict.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const content: Content = { header: s.block.header, body: s.block.body, hash: verdict.block.hash, checked: verdict.block };
+    this.commit(content, s.block.commit, false);
+  }
+
+  private onSync(bytes: Uint8Array): void {
+    const d = decode(bytes, SYNC_SCHEMA);
+    if (!d.ok) {
+      this.stats.dropped++;
+      return;
+    }
+    const o = d.value as { height: number; from: Uint8Array };
+    if (memberIndex(this.manifest, o.from) < 0) return;
+    const stored = this.blocks[o.height];
+    if (stored) this.publish('block', stored, o.from);
+    else if (o.height <= this.tipHeight) this.emit({ type: 'sync-request', height: o.height, from: o.from });
+  }
+}
+
+
+/** Leaf hash of a submission's bytes: its digest in votes and in blocks. */
+export function submissionDigest(hash: Hash, bytes: Uint8Array): Uint8Array {
+  return leafHash(hash, bytes);
+}

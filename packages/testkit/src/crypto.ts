@@ -1,0 +1,67 @@
+// Node-side crypto for tests and the simulator: one-shot SHA-256 from node:crypto (DESIGN §4: 860k hashes/s, the
+// fastest here), deterministic keys from a seed, and a verifier that remembers results across simulated members.
+import { createHash, hash as oneShot } from 'node:crypto';
+import type { Hash, Verifier } from '@meterchain/core';
+import { createNodeSigner, nodeVerifier } from '@meterchain/crypto';
+import type { Signer } from '@meterchain/core';
+
+/** SHA-256 through node:crypto's one-shot `hash()`, as a plain Uint8Array view. */
+export const nodeSha256: Hash = (data) => {
+  const b = oneShot('sha256', data, 'buffer');
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+};
+
+/** A 32-byte Ed25519 seed derived from text, so a simulated cluster has the same keys for the same seed. */
+export function seedFrom(text: string): Uint8Array {
+  return new Uint8Array(createHash('sha256').update('meterchain-testkit-seed\0' + text).digest());
+}
+
+export function signerFrom(text: string): Signer {
+  return createNodeSigner(seedFrom(text));
+}
+
+/**
+ * A verifier shared by simulated members: each (key, message, signature) is verified once and the verdict kept, which
+ * is semantically the same as verifying again (Ed25519 verification is deterministic). `counting()` gives each member
+ * its own view that counts every call as a verification, as a real member would spend one.
+ */
+export class MemoVerifier implements Verifier {
+  readonly name = 'memo';
+  private readonly inner: Verifier;
+  private cache: Map<string, boolean>;
+  private readonly limit: number;
+  /** Verifications actually run. */
+  real: number;
+
+  constructor(inner?: Verifier, limit?: number) {
+    this.inner = inner ?? nodeVerifier();
+    this.cache = new Map();
+    this.limit = limit ?? 200000;
+    this.real = 0;
+  }
+
+  verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    const key = Buffer.from(signature).toString('latin1') + Buffer.from(publicKey).toString('latin1') + Buffer.from(message).toString('latin1');
+    const hit = this.cache.get(key);
+    if (hit !== undefined) return hit;
+    this.real++;
+    const ok = this.inner.verify(publicKey, message, signature);
+    if (this.cache.size >= this.limit) this.cache = new Map();
+    this.cache.set(key, ok);
+    return ok;
+  }
+
+  /** A per-member verifier over the shared memory, counting its calls. */
+  counting(): Verifier & { count: number } {
+    const self = this;
+    const v = {
+      name: 'memo',
+      count: 0,
+      verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+        v.count++;
+        return self.verify(publicKey, message, signature);
+      },
+    };
+    return v;
+  }
+}
