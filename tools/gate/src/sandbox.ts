@@ -25,11 +25,52 @@ export function strippingPrelude(): string {
     const proto = object === 'TypedArray' ? 'Object.getPrototypeOf(Uint8Array.prototype)' : `${object}.prototype`;
     for (const m of methods) lines.push(`delete ${proto}[${JSON.stringify(m)}];`);
   }
+  lines.push(EMULATION);
   return lines.join('\n');
 }
 
+/**
+ * Where Espruino 2v29 computes differently from V8, the sandbox does as Espruino does (probed there):
+ * - Math.pow: integer exponents 0..9 by repeated multiplication, anything else as exp(y·log x), so
+ *   Math.pow(2, 31) !== 2147483648 here too;
+ * - typed arrays: slice() and filter() return plain Arrays, JSON.stringify writes them as arrays;
+ * - errors: TypeError, SyntaxError and ReferenceError are not `instanceof Error`, and `name` is undefined.
+ */
+const EMULATION = `(function () {
+  var exp = Math.exp, log = Math.log;
+  Math.pow = function pow(x, y) {
+    x = +x; y = +y;
+    if (y >= 0 && y < 10 && Math.floor(y) === y) {
+      var p = 1;
+      for (var i = 0; i < y; i++) p = i === 0 ? x : p * x;
+      return p;
+    }
+    if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
+    if (x !== 0 || y <= 0) return exp(log(x) * y);
+    return 0;
+  };
+  var typed = Object.getPrototypeOf(Uint8Array.prototype);
+  var slice = Array.prototype.slice, filter = Array.prototype.filter;
+  var method = function (obj, name, fn) {
+    Object.defineProperty(obj, name, { value: fn, writable: true, configurable: true, enumerable: false });
+  };
+  method(typed, 'slice', function slice_(start, end) { return slice.call(this, start, end); });
+  method(typed, 'filter', function filter_(fn, self) { return filter.call(this, fn, self); });
+  method(typed, 'toJSON', function toJSON() { return slice.call(this); });
+  [TypeError, SyntaxError, ReferenceError].forEach(function (C) {
+    var label = C.name;
+    var base = Object.create(Object.prototype);
+    method(base, 'toString', function toString() { return label + (this.message ? ': ' + this.message : ''); });
+    Object.setPrototypeOf(C.prototype, base);
+    delete C.prototype.name;
+  });
+  method(Error.prototype, 'toString', function toString() { return 'Error' + (this.message ? ': ' + this.message : ''); });
+  delete Error.prototype.name;
+})();`;
+
 function text(value: unknown): string {
   if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
@@ -54,8 +95,9 @@ export function runInSandbox(code: string, filename: string, timeoutMs = 10_000)
     runInContext(code, context, { filename, timeout: timeoutMs, displayErrors: false });
     return { ok: true, output, ms: performance.now() - started };
   } catch (e) {
-    const err = e as { name?: unknown; message?: unknown; stack?: unknown };
-    const message = typeof err?.message === 'string' ? `${String(err.name ?? 'Error')}: ${err.message}` : text(e);
+    const err = e as { name?: unknown; message?: unknown; stack?: unknown; constructor?: { name?: unknown } };
+    const kind = err?.name ?? err?.constructor?.name ?? 'Error';
+    const message = typeof err?.message === 'string' ? `${String(kind)}: ${err.message}` : text(e);
     const stack = typeof err?.stack === 'string' ? err.stack : '';
     const escaped = filename.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     const frames = [...stack.matchAll(new RegExp(`${escaped}:(\\d+):(\\d+)`, 'g'))].map((m) => ({

@@ -73,6 +73,24 @@ describe('the smoke sandbox lacks what Espruino lacks', () => {
     ]);
   });
 
+  test('Math.pow computes as on Espruino: exact for small integer exponents, exp(y·log x) otherwise', () => {
+    const result = runInSandbox('print(Math.pow(2, 9) === 512, Math.pow(2, 31) === 2147483648, Math.pow(10, -3) === 0.001);', 'pow.js');
+    expect(result.output).toEqual(['true false false']);
+  });
+
+  test('typed arrays slice and filter into plain Arrays and JSON-encode as arrays, as on Espruino', () => {
+    const result = runInSandbox(
+      'var u = new Uint8Array([1, 2]); print(Array.isArray(u.slice()), Array.isArray(u.filter(function () { return true; })), JSON.stringify(u), u.subarray(1) instanceof Uint8Array);',
+      'typed.js',
+    );
+    expect(result.output).toEqual(['true true [1,2] true']);
+  });
+
+  test('TypeError is not instanceof Error and errors have no name, as on Espruino', () => {
+    const result = runInSandbox('var e = new TypeError("x"); print(e instanceof Error, e instanceof TypeError, e.name, String(e));', 'errors.js');
+    expect(result.output).toEqual(['false true undefined TypeError: x']);
+  });
+
   test('a script that runs longer than its bound is stopped', () => {
     const result = runInSandbox('for (;;) {}', 'loop.js', 200);
     expect(result.ok).toBe(false);
