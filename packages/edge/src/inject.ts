@@ -4,7 +4,7 @@
 import { createPipeline } from './pipeline.ts';
 import type { Profile } from './profile.ts';
 import { replay, type Recording } from './recording.ts';
-import { edgeError } from './types.ts';
+import { copyFloat64, copyInt32, copyUint8, edgeError } from './types.ts';
 
 /** xorshift32 (Marsaglia 2003): 32-bit shifts and xors only, which Espruino runs (no Math.imul). */
 export function seededRandom(seed: number): () => number {
@@ -457,11 +457,11 @@ function copyRecording(rec: Recording): Recording {
   return {
     channels: rec.channels.slice(),
     length: rec.length,
-    t: rec.t.slice(),
-    seq: rec.seq.slice(),
-    clock: rec.clock.slice(),
-    values: rec.values.slice(),
-    origin: rec.origin.slice(),
+    t: copyFloat64(rec.t),
+    seq: copyFloat64(rec.seq),
+    clock: copyUint8(rec.clock),
+    values: copyFloat64(rec.values),
+    origin: copyInt32(rec.origin),
   };
 }
 
@@ -490,11 +490,11 @@ function withSyntheticRegister(profile: Profile, rec: Recording): { rec: Recordi
   const out: Recording = {
     channels: rec.channels.concat([name]),
     length: rec.length,
-    t: rec.t.slice(),
-    seq: rec.seq.slice(),
-    clock: rec.clock.slice(),
+    t: copyFloat64(rec.t),
+    seq: copyFloat64(rec.seq),
+    clock: copyUint8(rec.clock),
     values: new Float64Array(rec.length * (nch + 1)),
-    origin: rec.origin.slice(),
+    origin: copyInt32(rec.origin),
   };
   let wh = 12345678;
   for (let i = 0; i < rec.length; i++) {
@@ -558,7 +558,7 @@ function reshape(rec: Recording, shape: Uint8Array): { rec: Recording; position:
       out.t[j] = rec.t[i]!;
       out.seq[j] = rec.seq[i]!;
       out.clock[j] = rec.clock[i]!;
-      out.values.set(rec.values.subarray(i * nch, i * nch + nch), j * nch);
+      for (let c = 0; c < nch; c++) out.values[j * nch + c] = rec.values[i * nch + c]!;
       out.origin[j] = rec.origin[i]!;
       j++;
     }

@@ -119,13 +119,14 @@ class EdgePipeline implements Pipeline {
     out.clock = sample.clock;
     out.raw.set(sample.values);
     out.quality = 0;
-    out.findings.length = 0;
+    // splice, not `length = 0`: Espruino's array length is read-only. Most samples have no findings to drop.
+    if (out.findings.length > 0) out.findings.splice(0);
     if (this.filtering) this.filter(out);
     this.completeness(out);
     const scratch = this.scratch;
     for (let k = 0; k < this.checks.length; k++) {
       const check = this.checks[k]!;
-      scratch.length = 0;
+      if (scratch.length > 0) scratch.splice(0);
       check.state = check.step(check.state, sample, scratch);
       for (let j = 0; j < scratch.length; j++) {
         const f = scratch[j]!;

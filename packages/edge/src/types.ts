@@ -79,10 +79,30 @@ export function edgeError(code: string, message: string): Error {
   return e;
 }
 
-/** Short text of a number for finding details: at most 6 significant digits, no exponent for ordinary values. */
+/** Short text of a number for finding details: three decimals at most (no toExponential: Espruino lacks it). */
 export function num(x: number): string {
   if (x !== x) return 'NaN';
   const a = Math.abs(x);
-  if (a >= 1e6 || (a > 0 && a < 1e-3)) return x.toExponential(3);
+  if (a >= 1e6) return String(Math.round(x));
+  if (a > 0 && a < 1e-3) return String(x);
   return String(Math.round(x * 1000) / 1000);
+}
+
+/** Copies of typed arrays. Not `slice()`: on Espruino a typed array's slice() returns a plain Array. */
+export function copyFloat64(a: Float64Array): Float64Array {
+  const b = new Float64Array(a.length);
+  b.set(a);
+  return b;
+}
+
+export function copyInt32(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length);
+  b.set(a);
+  return b;
+}
+
+export function copyUint8(a: Uint8Array): Uint8Array {
+  const b = new Uint8Array(a.length);
+  b.set(a);
+  return b;
 }

@@ -40,7 +40,19 @@ describe('rate of change', () => {
   test('max_rate judges the change per second', () => {
     const p = onlyProfile(['frequency'], { rate_of_change: { frequency: { max_rate: 0.1 } } });
     const rows = [0, 1, 2, 3].map((i) => ({ t: 1e12 + i * 1000, values: [i === 2 ? 50.3 : 50] }));
-    expect(found(runRows(p, ['frequency'], rows))).toEqual(['rate-of-change@2', 'rate-of-change@3']);
+    expect(found(runRows(p, ['frequency'], rows))).toEqual(['rate-of-change@2']);
+  });
+  test('the step back from a one-sample excursion is not flagged a second time', () => {
+    const rows = quiet(6);
+    rows[3]![0] = 200;
+    const p = onlyProfile(residentialProfile.channels, { rate_of_change: residentialProfile.rate_of_change! });
+    expect(found(runRows(p, VIPQ, minutes(rows)))).toEqual(['rate-of-change@3']);
+  });
+  test('the step back after a level shift held for several samples is flagged', () => {
+    const rows = quiet(8);
+    for (let i = 3; i < 6; i++) rows[i]![0] = rows[i]![0]! + 30;
+    const p = onlyProfile(residentialProfile.channels, { rate_of_change: residentialProfile.rate_of_change! });
+    expect(found(runRows(p, VIPQ, minutes(rows)))).toEqual(['rate-of-change@3', 'rate-of-change@6']);
   });
 });
 
