@@ -70,11 +70,16 @@ async def main():
     )
     context = ModbusServerContext(slaves={args.unit: slave}, single=False)
     if args.tcp is not None:
+        # Reuse the address: a test restarts the peer on the same port while old connections sit in TIME_WAIT.
         server = await StartAsyncTcpServer(
-            context=context, address=("127.0.0.1", args.tcp), framer=ModbusSocketFramer, defer_start=True
+            context=context, address=("127.0.0.1", args.tcp), framer=ModbusSocketFramer, defer_start=True,
+            allow_reuse_address=True,
         )
         serving = asyncio.ensure_future(server.serve_forever())
         while server.server is None:
+            if serving.done():
+                serving.result()  # raises why it could not serve (address in use, ...)
+                sys.exit("server stopped before serving")
             await asyncio.sleep(0.01)
         print("READY", flush=True)
         await serving
