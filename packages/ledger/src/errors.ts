@@ -9,8 +9,12 @@ export type LedgerErrorCode =
   | 'closed'
   /** Another live process holds the directory. */
   | 'locked'
-  /** A record does not follow the stored chain (wrong height). */
-  | 'out-of-order';
+  /** A record does not follow the stored chain (wrong height or previous hash). */
+  | 'out-of-order'
+  /** A block that does not decode as a stored block. */
+  | 'malformed'
+  /** Neither a block store nor a directory of block files, or nothing there to read. */
+  | 'unusable';
 
 export class LedgerError extends Error {
   override name = 'LedgerError';

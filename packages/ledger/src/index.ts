@@ -1,7 +1,10 @@
 // @meterchain/ledger: durable storage for a full node on Linux — the block store (append-only log with an index by
-// height and by reading) and the node state that keeps a restarted node from signing twice for one slot.
+// height and by reading), the node state that keeps a restarted node from signing twice for one slot — and the
+// offline tools over a stored chain: parallel verification, inclusion proofs, summaries and export.
 export { BlockStore, BLOCKS_FILE, INDEX_FILE, META_FILE } from './block-store.ts';
 export type { BlockStoreOptions, KeysOf, Located, ReadingKey, RecordKeys, StoreRecovery } from './block-store.ts';
+export { ChainStore, storedBlockKeys } from './chain-store.ts';
+export type { ChainStoreOptions } from './chain-store.ts';
 export { NodeState, STATE_FILE } from './node-state.ts';
 export type { NodeStateOptions, PendingReading, SignDecision, Slot } from './node-state.ts';
 export { RecordLog, LOG_MAGIC } from './record-log.ts';
@@ -10,3 +13,12 @@ export { LedgerError } from './errors.ts';
 export type { LedgerErrorCode } from './errors.ts';
 export { replaceFileAtomically, fsyncDirectory } from './files.ts';
 export { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH } from './frame.ts';
+export { ChainWalker, verifyBlocks } from './chain-verify.ts';
+export type { BlockSource, ChainFault, ChainReport, VerifyOptions } from './chain-verify.ts';
+export { openChain, blockFileName, BLOCKS_DIR } from './chain-source.ts';
+export type { OpenedChain } from './chain-source.ts';
+export { makeProof, verifyProof, PROOF_TYPE, PROOF_VERSION } from './proof.ts';
+export type { ProofFault, ProofResult, ProofVerdict, ProvenReading } from './proof.ts';
+export { summarizeBlock, readingsOf, fixedToDecimal, csvField, csvRow, channelColumn, CSV_FIXED_COLUMNS } from './inspect.ts';
+export type { BlockSummary, EvidenceSummary, ReadingRow } from './inspect.ts';
+export { nodeSha256 } from './hash.ts';

@@ -1,0 +1,238 @@
+// Offline chain verification on both cores: each block is checked once on the main thread with every signature
+// taken as good (the consensus checks in order: epoch, height, link, rounds, certificates, Merkle root, summaries,
+// commit), while its signatures are verified on libuv's thread pool. A block whose signatures all hold has the
+// verdict of that one pass; for a block with a bad signature the check is run again with the real verdicts, so the
+// reason named is the one a one-core verifier gives.
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import type { Manifest, Verifier } from '@meterchain/core';
+import { nodeVerifier, verifyBatchParallel, type NodeVerifier } from '@meterchain/crypto';
+import {
+  decodeHeader,
+  decodeStoredBlock,
+  firstRoundOf,
+  inspectBlock,
+  type BlockExpectation,
+  type BlockFault,
+  type BlockVerdict,
+  type CheckedBlock,
+  type EpochManifest,
+  type SignatureCheck,
+} from './consensus.ts';
+import { nodeSha256 } from './hash.ts';
+
+/** Blocks to check, in chain order, with a name for each place (a file, a record of the log). */
+export interface BlockSource {
+  readonly count: number;
+  /** Bytes of blocks from..to-1; may throw (unreadable file). */
+  read(from: number, to: number): Promise<Uint8Array[]>;
+  /** Where block `index` lives, for reports: `blocks/00000012.cbor`, `blocks.log record 12 (byte 40960)`. */
+  place(index: number): string;
+  /** A fault the source found in its own framing (a damaged record, a missing file), at the first such place. */
+  damage?: { index: number; fault: string; reason: string };
+}
+
+export type ChainFault = BlockFault | 'storage' | 'missing';
+
+export type ChainReport =
+  | { ok: true; blocks: number; readings: number; signatures: number; height: number; tip: Uint8Array }
+  | { ok: false; index: number; height: number; place: string; fault: ChainFault; reason: string; blocks: number };
+
+export interface VerifyOptions {
+  /** Verify signatures on the thread pool (default true). False: one core, synchronous verification. */
+  parallel?: boolean;
+  verifier?: NodeVerifier;
+  /** Blocks read from the source at once (default 64). */
+  readAhead?: number;
+}
+
+interface Step {
+  index: number;
+  manifest: Manifest;
+  expect: BlockExpectation;
+  verdict: BlockVerdict;
+  checks: SignatureCheck[];
+}
+
+/**
+ * Walks a chain block by block the way the consensus ChainChecker does (epochs, expectations), but in one pass: the
+ * verdict of a block is computed with every signature taken as good, and its signature checks are handed back.
+ */
+export class ChainWalker {
+  readonly #manifests: EpochManifest[];
+  #epoch = 0;
+  #epochStart = 0;
+  #expect: BlockExpectation;
+  count = 0;
+  readings = 0;
+  tip: Uint8Array;
+
+  constructor(manifests: EpochManifest[]) {
+    if (manifests.length === 0) throw new RangeError('chain: expected at least one manifest');
+    for (let i = 1; i < manifests.length; i++) {
+      if (manifests[i]!.manifest.epoch !== manifests[0]!.manifest.epoch + i) throw new RangeError('chain: manifests must be consecutive epochs in order');
+    }
+    this.#manifests = manifests;
+    this.#expect = { height: 0, prev: manifests[0]!.digest, first: 0 };
+    this.tip = manifests[0]!.digest;
+  }
+
+  /** Where the next block must fit. */
+  get next(): BlockExpectation {
+    return this.#expect;
+  }
+
+  /** Checks the next block with signatures taken as good; advances when the rest holds. */
+  step(index: number, bytes: Uint8Array): Step {
+    const checks: SignatureCheck[] = [];
+    const collect = (c: SignatureCheck): boolean => {
+      checks.push(c);
+      return true;
+    };
+    const cur = this.#manifests[this.#epoch]!;
+    const failed = (fault: BlockFault, reason: string): Step => ({ index, manifest: cur.manifest, expect: this.#expect, verdict: { ok: false, fault, reason }, checks });
+    const s = decodeStoredBlock(bytes);
+    if (!s.ok) return failed('malformed', s.reason);
+    const h = decodeHeader(s.block.header);
+    if (!h.ok) return failed('malformed', h.reason);
+    let manifest = cur.manifest;
+    let expect = this.#expect;
+    let newEpoch = false;
+    if (h.header.epoch !== cur.manifest.epoch) {
+      const next = this.#manifests[this.#epoch + 1];
+      if (!next || h.header.epoch !== next.manifest.epoch || this.count === 0) {
+        return failed('epoch', `block of epoch ${h.header.epoch} where epoch ${cur.manifest.epoch} (or the next, with its manifest) is expected`);
+      }
+      manifest = next.manifest;
+      expect = { height: expect.height, prev: expect.prev, first: 0 };
+      newEpoch = true;
+    }
+    const verdict = inspectBlock(manifest, nodeSha256, s.block.header, s.block.body, s.block.commit, expect, collect);
+    const step: Step = { index, manifest, expect, verdict, checks };
+    if (verdict.ok) this.#advance(verdict.block, newEpoch, manifest);
+    return step;
+  }
+
+  #advance(b: CheckedBlock, newEpoch: boolean, manifest: Manifest): void {
+    if (newEpoch) {
+      this.#epoch++;
+      this.#epochStart = b.header.height;
+    }
+    this.count++;
+    this.readings += b.submissions.length;
+    this.tip = b.hash;
+    this.#expect = { height: b.header.height + 1, prev: b.hash, first: firstRoundOf(manifest, b.header.height + 1, this.#epochStart) };
+  }
+}
+
+/** Re-runs the check of one block with real signature verdicts, to name the first bad signature. */
+function recheck(step: Step, bytes: Uint8Array, verdicts: boolean[]): BlockVerdict {
+  const s = decodeStoredBlock(bytes);
+  if (!s.ok) return { ok: false, fault: 'malformed', reason: s.reason };
+  let i = 0;
+  return inspectBlock(step.manifest, nodeSha256, s.block.header, s.block.body, s.block.commit, step.expect, () => verdicts[i++] === true);
+}
+
+interface Batch {
+  steps: Step[];
+  /** Checks of all steps, concatenated; `ends[k]` is where step k's checks end. */
+  ends: number[];
+  bytes: Uint8Array[];
+  verdicts: Promise<boolean[]>;
+}
+
+// Signatures per thread-pool batch, and batches in flight: several batches keep the pool fed (each has its own
+// window of in-flight callbacks) while the main thread checks the next blocks.
+const BATCH_SIGNATURES = 1024;
+const BATCHES_IN_FLIGHT = 6;
+
+/** Verifies every block of `source` against the manifests; names the first bad block. Never throws on bad data. */
+export async function verifyBlocks(manifests: EpochManifest[], source: BlockSource, opts: VerifyOptions = {}): Promise<ChainReport> {
+  const parallel = opts.parallel !== false;
+  const verifier: Verifier = opts.verifier ?? nodeVerifier();
+  const readAhead = opts.readAhead ?? 64;
+  const walker = new ChainWalker(manifests);
+  let signatures = 0;
+  const limit = source.damage ? source.damage.index : source.count;
+  const inFlight: Batch[] = [];
+  let open: Batch = { steps: [], ends: [], bytes: [], verdicts: Promise.resolve([]) };
+  let openChecks: SignatureCheck[] = [];
+  let failure: ChainReport | undefined;
+
+  const fail = (index: number, height: number, fault: ChainFault, reason: string): ChainReport => ({
+    ok: false,
+    index,
+    height,
+    place: source.place(index),
+    fault,
+    reason,
+    blocks: index,
+  });
+
+  /** Settles the oldest batch; a bad signature becomes the failure (earlier blocks are all settled by then). */
+  const settle = async (): Promise<void> => {
+    const b = inFlight.shift()!;
+    const verdicts = await b.verdicts;
+    let from = 0;
+    for (let k = 0; k < b.steps.length; k++) {
+      const to = b.ends[k]!;
+      for (let j = from; j < to; j++) {
+        if (!verdicts[j]) {
+          const step = b.steps[k]!;
+          const v = recheck(step, b.bytes[k]!, verdicts.slice(from, to));
+          const reason = v.ok ? 'a signature does not verify' : v.reason;
+          failure = fail(step.index, step.expect.height, v.ok ? 'signature' : v.fault, reason);
+          return;
+        }
+      }
+      from = to;
+    }
+  };
+
+  const launch = (): void => {
+    if (open.steps.length === 0) return;
+    const checks = openChecks;
+    open.verdicts = parallel ? verifyBatchParallel(checks, opts.verifier) : Promise.resolve(checks.map((c) => verifier.verify(c.publicKey, c.message, c.signature)));
+    inFlight.push(open);
+    open = { steps: [], ends: [], bytes: [], verdicts: Promise.resolve([]) };
+    openChecks = [];
+  };
+
+  for (let from = 0; from < limit && !failure; from += readAhead) {
+    const to = Math.min(limit, from + readAhead);
+    let blocks: Uint8Array[];
+    try {
+      blocks = await source.read(from, to);
+    } catch (e) {
+      launch();
+      while (inFlight.length > 0 && !failure) await settle();
+      return failure ?? fail(from, walker.next.height, 'storage', (e as Error).message);
+    }
+    for (let k = 0; k < blocks.length; k++) {
+      const index = from + k;
+      const step = walker.step(index, blocks[k]!);
+      if (!step.verdict.ok) {
+        // Blocks before this one may still hold a bad signature: they come first.
+        launch();
+        while (inFlight.length > 0 && !failure) await settle();
+        return failure ?? fail(index, step.expect.height, step.verdict.fault, step.verdict.reason);
+      }
+      signatures += step.checks.length;
+      open.steps.push(step);
+      open.bytes.push(blocks[k]!);
+      for (const c of step.checks) openChecks.push(c);
+      open.ends.push(openChecks.length);
+      if (openChecks.length >= BATCH_SIGNATURES) {
+        launch();
+        while (inFlight.length >= BATCHES_IN_FLIGHT && !failure) await settle();
+        if (failure) break;
+      }
+      // Let thread-pool completions launch their next verifications while this thread keeps checking.
+      if (parallel) await yieldToLoop();
+    }
+  }
+  launch();
+  while (inFlight.length > 0 && !failure) await settle();
+  if (failure) return failure;
+  if (source.damage) return fail(source.damage.index, walker.next.height, source.damage.fault as ChainFault, source.damage.reason);
+  return { ok: true, blocks: walker.count, readings: walker.readings, signatures, height: walker.count - 1, tip: walker.tip };
+}

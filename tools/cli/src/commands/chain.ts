@@ -1,0 +1,304 @@
+// `meterchain chain verify|prove|inspect|export`: offline tools over a stored chain — a node's block store
+// (blocks.log) or a directory of block files (blocks/<height>.cbor, as `meterchain sim --out` writes).
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { addressFromText, addressToText, isAddressText, toHex, verifyManifest, type Manifest } from '@meterchain/core';
+import { nodeVerifier } from '@meterchain/crypto';
+import {
+  CSV_FIXED_COLUMNS,
+  ChainStore,
+  LedgerError,
+  channelColumn,
+  csvField,
+  csvRow,
+  makeProof,
+  openChain,
+  readingsOf,
+  storedBlockKeys,
+  summarizeBlock,
+  verifyBlocks,
+  verifyProof,
+  type OpenedChain,
+  type EvidenceSummary,
+} from '@meterchain/ledger';
+import { InputError, InvalidError, UsageError, intOption, parse, required, type Command, type Io } from '../command.ts';
+import { loadManifest, readInput, writeOutput } from '../files.ts';
+
+const usage = `usage: meterchain chain verify DIR --manifest FILE [--manifest FILE ...] [--json] [--single-core]
+       meterchain chain prove DIR --meter ADDRESS --seq N --out FILE [--manifest FILE]
+       meterchain chain inspect DIR [--manifest FILE] [--blocks] [--json]
+       meterchain chain export DIR --csv [--manifest FILE] [--out FILE]
+
+DIR is a node's block store (DIR/blocks.log) or a directory of block files (DIR/blocks/<height>.cbor).
+
+verify   checks every block from height 0: signatures, vote and commit certificates, Merkle roots, round summaries,
+         previous-hash links, heights and epochs, against the manifest(s) given (epoch 0 first, then each next
+         epoch). On failure names the first bad block and why, and exits 1; unusable input exits 2. Signatures are
+         verified on all cores unless --single-core.
+prove    writes an inclusion proof of the reading (meter ADDRESS, sequence N): the signed reading, the votes that
+         accepted it, its Merkle path and the committed header with its commit certificate. Check it with
+         \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor.
+inspect  summarizes the chain (heights, rounds, members, accepted / rejected / undecided counts, evidence) without
+         verifying it. --blocks adds one line per block.
+export   writes one CSV row per accepted reading: height, round, meter, seq, time, clock, quality flags and one
+         column per channel (id [unit]), values as exact decimals. To stdout unless --out.`;
+
+function oneDir(positionals: string[]): string {
+  if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing DIR' : `expected one DIR, got ${positionals.length} arguments`);
+  return positionals[0]!;
+}
+
+async function openDir(dir: string): Promise<OpenedChain> {
+  try {
+    return await openChain(dir);
+  } catch (e) {
+    if (e instanceof LedgerError) throw new InputError(e.message);
+    throw e;
+  }
+}
+
+/** The trusted manifests: the first as given, each next one signed by the previous epoch's operator. */
+function loadManifests(paths: string[]): { manifest: Manifest; digest: Uint8Array }[] {
+  const out: { manifest: Manifest; digest: Uint8Array }[] = [];
+  for (const path of paths) {
+    if (out.length === 0) {
+      const m = loadManifest(path);
+      out.push({ manifest: m.manifest, digest: m.digest });
+      continue;
+    }
+    const v = verifyManifest(readInput(path, 'manifest', 1 << 20), nodeVerifier(), { previous: out[out.length - 1]! });
+    if (!v.ok) throw new InputError(`${path}: ${v.reason}`);
+    out.push({ manifest: v.manifest, digest: v.digest });
+  }
+  return out;
+}
+
+/** --manifest, or DIR/manifest.cbor (what the simulator and test chains carry), or undefined. */
+function manifestFor(dir: string, given: string | undefined, needed: boolean): Manifest | undefined {
+  const path = given ?? join(dir, 'manifest.cbor');
+  if (given === undefined && !existsSync(path)) {
+    if (needed) throw new UsageError(`--manifest FILE is needed (${dir} has no manifest.cbor)`);
+    return undefined;
+  }
+  return loadManifest(path).manifest;
+}
+
+async function verify(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { manifest: { type: 'string', multiple: true }, json: { type: 'boolean' }, 'single-core': { type: 'boolean' } }, true);
+  const dir = oneDir(positionals);
+  const manifestPaths = values.manifest ?? [];
+  if (manifestPaths.length === 0) throw new UsageError('missing required option --manifest');
+  const manifests = loadManifests(manifestPaths);
+  const chain = await openDir(dir);
+  const started = performance.now();
+  let report;
+  try {
+    report = await verifyBlocks(manifests, chain.source, { parallel: !values['single-core'] });
+  } finally {
+    await chain.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  if (report.ok) {
+    if (values.json) {
+      io.out(JSON.stringify({ ok: true, layout: chain.kind, blocks: report.blocks, height: report.height, readings: report.readings, signatures: report.signatures, tip: toHex(report.tip), seconds }));
+    } else {
+      const heights = report.blocks === 0 ? 'no blocks' : `heights 0..${report.height}`;
+      io.out(`chain ${dir}: valid — ${report.blocks} blocks (${heights}), ${report.readings} readings, ${report.signatures} signatures, tip ${toHex(report.tip).slice(0, 16)}…`);
+      io.out(`  ${(report.readings / Math.max(seconds, 1e-9)).toFixed(0)} readings/s over ${seconds.toFixed(2)} s (${values['single-core'] ? 'one core' : 'thread pool'})`);
+    }
+    return 0;
+  }
+  if (values.json) {
+    io.out(JSON.stringify({ ok: false, layout: chain.kind, index: report.index, height: report.height, place: report.place, fault: report.fault, reason: report.reason, verified: report.blocks }));
+    return 1;
+  }
+  throw new InvalidError(`first bad block: ${report.place} (height ${report.height}): ${report.fault}: ${report.reason}`);
+}
+
+/** Finds the stored block holding (meter, seq): by the store's index, or by reading the block files. */
+async function findBlock(dir: string, meter: Uint8Array, seq: number): Promise<Uint8Array | undefined> {
+  const chain = await openDir(dir);
+  if (chain.kind === 'store') {
+    await chain.close();
+    const { store } = await ChainStore.open(dir, { readOnly: true }).catch((e: Error) => {
+      throw new InputError(e.message);
+    });
+    try {
+      const at = store.locate(meter, seq);
+      return at ? await store.get(at.height) : undefined;
+    } finally {
+      await store.close();
+    }
+  }
+  const want = toHex(meter);
+  for (let from = 0; from < chain.source.count; from += 64) {
+    const blocks = await chain.source.read(from, Math.min(chain.source.count, from + 64));
+    for (const b of blocks) {
+      let keys;
+      try {
+        keys = storedBlockKeys(b);
+      } catch {
+        continue;
+      }
+      for (const r of keys.readings ?? []) if (r.seq === seq && toHex(r.meter) === want) return b;
+    }
+  }
+  return undefined;
+}
+
+async function prove(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { meter: { type: 'string' }, seq: { type: 'string' }, out: { type: 'string' }, manifest: { type: 'string' } }, true);
+  const dir = oneDir(positionals);
+  const meterText = required(values.meter, 'meter');
+  if (!isAddressText(meterText)) throw new UsageError(`--meter expects an address, "mc" followed by 40 hex digits, got '${meterText}'`);
+  const meter = addressFromText(meterText);
+  const seq = intOption(values.seq, 'seq');
+  const out = required(values.out, 'out');
+  const manifest = manifestFor(dir, values.manifest, true)!;
+  const block = await findBlock(dir, meter, seq);
+  if (!block) throw new InvalidError(`no committed reading of ${meterText} with seq ${seq} in ${dir}`);
+  const made = makeProof(manifest, block, meter, seq);
+  if (!made.ok) throw new InvalidError(made.reason);
+  // A proof that would not verify is not written: the chain itself must be broken there.
+  const check = verifyProof([manifest], made.proof, nodeVerifier());
+  if (!check.ok) throw new InvalidError(`the stored block does not prove the reading (${check.fault}: ${check.reason}); run chain verify`);
+  writeOutput(out, made.proof);
+  io.out(`proof of ${meterText} seq ${seq}: height ${check.proven.height}, round ${check.proven.round}, ${made.proof.length} bytes -> ${out}`);
+  return 0;
+}
+
+interface Totals {
+  blocks: number;
+  firstHeight: number;
+  lastHeight: number;
+  firstRound: number;
+  lastRound: number;
+  submissions: number;
+  accepted: number;
+  rejected: number;
+  undecided: number;
+  bytes: number;
+  epochs: number[];
+  proposed: { [address: string]: number };
+  evidence: EvidenceSummary[];
+  unreadable: { place: string; reason: string }[];
+}
+
+async function inspect(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { manifest: { type: 'string' }, json: { type: 'boolean' }, blocks: { type: 'boolean' } }, true);
+  const dir = oneDir(positionals);
+  const manifest = manifestFor(dir, values.manifest, false);
+  const chain = await openDir(dir);
+  const t: Totals = { blocks: 0, firstHeight: -1, lastHeight: -1, firstRound: -1, lastRound: -1, submissions: 0, accepted: 0, rejected: 0, undecided: 0, bytes: 0, epochs: [], proposed: {}, evidence: [], unreadable: [] };
+  const lines: string[] = [];
+  try {
+    for (let from = 0; from < chain.source.count; from += 64) {
+      const to = Math.min(chain.source.count, from + 64);
+      const blocks = await chain.source.read(from, to);
+      for (let k = 0; k < blocks.length; k++) {
+        const s = summarizeBlock(blocks[k]!, manifest);
+        if (!s.ok) {
+          t.unreadable.push({ place: chain.source.place(from + k), reason: s.reason });
+          continue;
+        }
+        const b = s.block;
+        if (t.blocks === 0) {
+          t.firstHeight = b.height;
+          t.firstRound = b.first;
+        }
+        t.blocks++;
+        t.lastHeight = b.height;
+        t.lastRound = b.last;
+        t.submissions += b.submissions;
+        t.accepted += b.accepted;
+        t.rejected += b.rejected;
+        t.undecided += b.undecided;
+        t.bytes += b.bytes;
+        if (t.epochs.indexOf(b.epoch) < 0) t.epochs.push(b.epoch);
+        t.proposed[b.proposer] = (t.proposed[b.proposer] ?? 0) + 1;
+        for (const e of s.evidence) t.evidence.push(e);
+        if (values.blocks) {
+          lines.push(`  ${String(b.height).padStart(8)}  rounds ${b.first}..${b.last}  proposer ${b.proposer}  accepted ${b.accepted}  rejected ${b.rejected}  undecided ${b.undecided}  evidence ${b.evidence}  commit ${b.commitSignatures} sigs  ${b.bytes} B`);
+        }
+      }
+    }
+  } finally {
+    await chain.close();
+  }
+  if (chain.source.damage) t.unreadable.push({ place: chain.source.place(chain.source.damage.index), reason: chain.source.damage.reason });
+  const members = manifest
+    ? manifest.members.map((m) => ({ name: m.name ?? '', address: addressToText(m.address), role: m.role, proposed: t.proposed[addressToText(m.address)] ?? 0 }))
+    : Object.keys(t.proposed).map((a) => ({ name: '', address: a, role: 'full', proposed: t.proposed[a]! }));
+  if (values.json) {
+    io.out(JSON.stringify({ layout: chain.kind, verified: false, ...t, proposed: undefined, members, cluster: manifest?.cluster, rule: manifest?.rule }));
+    return 0;
+  }
+  io.out(`chain ${dir} (${chain.kind === 'store' ? 'block store' : 'block files'}; a summary, not verified: use chain verify)`);
+  if (manifest) io.out(`  cluster ${manifest.cluster}, rule ${manifest.rule}, epoch(s) ${t.epochs.join(', ') || '-'}`);
+  io.out(t.blocks === 0 ? '  no blocks' : `  ${t.blocks} blocks, heights ${t.firstHeight}..${t.lastHeight}, rounds ${t.firstRound}..${t.lastRound}, ${t.bytes} bytes of blocks`);
+  io.out(`  submissions: ${t.accepted} accepted, ${t.rejected} rejected, ${t.undecided} without enough votes`);
+  io.out(`  members (${members.length}):`);
+  for (const m of members) io.out(`    ${m.name.padEnd(10)} ${m.address}  ${m.role.padEnd(6)} proposed ${m.proposed}`);
+  io.out(`  evidence: ${t.evidence.length === 0 ? 'none' : ''}`);
+  for (const e of t.evidence) io.out(`    height ${e.height}: ${e.kind} equivocation by ${e.accused} (${e.kind === 'block' ? 'height' : 'round'} ${e.slot})`);
+  for (const u of t.unreadable) io.out(`  unreadable: ${u.place}: ${u.reason}`);
+  for (const l of lines) io.out(l);
+  return 0;
+}
+
+async function exportCsv(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { csv: { type: 'boolean' }, manifest: { type: 'string' }, out: { type: 'string' } }, true);
+  const dir = oneDir(positionals);
+  if (!values.csv) throw new UsageError('chain export writes CSV only: pass --csv');
+  const manifest = manifestFor(dir, values.manifest, true)!;
+  const roundOf = (r: { ts: number }): number => Math.floor((r.ts - manifest.genesisMs) / manifest.params.roundMs);
+  const chain = await openDir(dir);
+  const lines: string[] = [];
+  try {
+    // First pass: the channel columns (id and unit) in order of first appearance; second pass: the rows.
+    const columns: string[] = [];
+    const seen: { [column: string]: boolean } = {};
+    for (let pass = 0; pass < 2; pass++) {
+      if (pass === 1) lines.push([...CSV_FIXED_COLUMNS, ...columns].map(csvField).join(','));
+      for (let from = 0; from < chain.source.count; from += 64) {
+        const blocks = await chain.source.read(from, Math.min(chain.source.count, from + 64));
+        for (let k = 0; k < blocks.length; k++) {
+          const rows = readingsOf(blocks[k]!, roundOf);
+          if (!Array.isArray(rows)) throw new InvalidError(`${chain.source.place(from + k)}: ${rows.reason}`);
+          for (const row of rows) {
+            if (pass === 0) {
+              for (const c of row.reading.channels) {
+                const col = channelColumn(c.id, c.unit);
+                if (!seen[col]) {
+                  seen[col] = true;
+                  columns.push(col);
+                }
+              }
+            } else lines.push(csvRow(row, columns));
+          }
+        }
+      }
+    }
+  } finally {
+    await chain.close();
+  }
+  if (values.out) {
+    writeOutput(values.out, lines.join('\n') + '\n', { overwrite: true });
+    io.out(`${lines.length - 1} readings -> ${values.out}`);
+  } else for (const line of lines) io.out(line);
+  return 0;
+}
+
+export const command: Command = {
+  name: 'chain',
+  summary: 'verify a stored chain, prove a reading, inspect or export a chain',
+  usage,
+  async run(argv, io) {
+    const [sub, ...rest] = argv;
+    if (sub === 'verify') return verify(rest, io);
+    if (sub === 'prove') return prove(rest, io);
+    if (sub === 'inspect') return inspect(rest, io);
+    if (sub === 'export') return exportCsv(rest, io);
+    throw new UsageError(sub ? `unknown subcommand 'chain ${sub}' (verify, prove, inspect or export)` : 'missing subcommand: verify, prove, inspect or export');
+  },
+};
