@@ -41,11 +41,12 @@ export function nextReading(model: MeterModel, rng: Rng, cluster: string, meter:
   };
 }
 
-/** A forged reading: the same shape with values no honest meter gives (a voltage far outside the band, or an energy
- * register that went backwards), so honest judges can tell. */
+/** A forged reading: the same shape with values no honest meter gives (a phase voltage of 460 V or 69 V, a
+ * frequency of 70 Hz), so honest judges can tell without any history. */
 export function forgeReading(r: Reading, variant: number): Reading {
   const channels = r.channels.map((c) => ({ ...c }));
-  if (variant % 2 === 0) channels[0]!.value = 4600;
-  else channels[4]!.value = Math.max(0, channels[4]!.value - 500000);
+  if (variant % 3 === 0) channels[0]!.value = 4600;
+  else if (variant % 3 === 1) channels[1]!.value = 690;
+  else channels[5]!.value = 70000;
   return { ...r, channels };
 }

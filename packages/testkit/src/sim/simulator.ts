@@ -336,6 +336,8 @@ export function simulate(opts: SimOptions): SimResult {
     const hashB = nodeSha256(headerB);
     const voteB = blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, Phase.PREPARE, hashB);
     const proposalB = encode({ header: headerB, body: bodyB, view: p.view, vote: voteB, timeouts: p.timeouts as never, lock: p.lock as never });
+    forkSide.set(toHex(nodeSha256(p.header)), true);
+    forkSide.set(toHex(hashB), false);
     send(m, 'proposal', bytes, splitTargets(m, true), now);
     send(m, 'proposal', proposalB, splitTargets(m, false), now);
   }
@@ -351,11 +353,15 @@ export function simulate(opts: SimOptions): SimResult {
     const key = `${h.header.height}:${p.view}:${toHex(hash)}`;
     if (forkSigned.has(`${m.index}:${key}`)) return;
     forkSigned.add(`${m.index}:${key}`);
+    // Votes for each side of a fork go to that side only, so that neither side sees the other's double signature.
+    const side = forkSide.get(toHex(hash));
+    const targets = side === undefined ? undefined : splitTargets(m, side);
     for (const phase of [Phase.PREPARE, Phase.COMMIT]) {
-      send(m, 'block-vote', blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, phase, hash), undefined, now);
+      send(m, 'block-vote', blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, phase, hash), targets, now);
     }
   }
   const forkSigned = new Set<string>();
+  const forkSide = new Map<string, boolean>();
 
   function outgoing(m: Member, e: Extract<Effect, { type: 'publish' }>, now: number): void {
     const to = e.to ? [indexOfAddress(e.to)] : undefined;
@@ -364,6 +370,7 @@ export function simulate(opts: SimOptions): SimResult {
     if (e.topic === 'submission') return; // byzantine members publish their own submissions (see reading events)
     if (e.topic === 'vote' && (m.byzantine.has('vote-invalid') || m.byzantine.has('equivocate'))) return byzantineVote(m, e.bytes, now, to);
     if ((e.topic === 'proposal' || e.topic === 'block') && m.byzantine.has('withhold')) return;
+    if (e.topic === 'block-vote' && m.byzantine.has('fork')) return; // a forking member signs block votes itself (forkCosign)
     if (e.topic === 'proposal' && m.byzantine.has('fork')) {
       forkCosign(m, e.bytes, now);
       return forkProposal(m, e.bytes, now);
