@@ -27,7 +27,7 @@ export interface BusOptions {
   backoffMs?: number;
   /** Consecutive failed requests after which the link is closed and reopened (a half-open socket, a dead pty). */
   reopenAfterFailures?: number;
-  /** After a timeout on a serial line: how long to wait for a late reply to arrive so it can be dropped. */
+  /** After a timeout on a serial line: how long to wait for a late reply to arrive so it can be dropped (default: timeoutMs). */
   lateReplyWindowMs?: number;
   /** Injected for tests; defaults to setTimeout. */
   sleep?: (ms: number) => Promise<void>;
@@ -119,7 +119,7 @@ export class ModbusBus {
     this.retries = options.retries ?? 2;
     this.backoffMs = options.backoffMs ?? 100;
     this.reopenAfterFailures = options.reopenAfterFailures ?? 3;
-    this.lateReplyWindowMs = options.lateReplyWindowMs ?? Math.min(this.timeoutMs, 250);
+    this.lateReplyWindowMs = options.lateReplyWindowMs ?? this.timeoutMs;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 

@@ -62,8 +62,9 @@ export async function serveIec62056(options: Iec62056SimOptions): Promise<Runnin
       await line.write(first);
       readouts++;
       // The reader may ask for a repeat with NAK (§6.3.5).
-      const answer = await line.receive((b) => (b.length > 0 ? 1 : 0), 300, 'NAK').catch(() => null);
-      if (answer !== null && answer[0] === NAK) await line.write(message);
+      // Anything else (the next sign-on) stays buffered for the next session.
+      const answer = await line.receive((b) => (b.length > 0 && b[0] === NAK ? 1 : 0), 300, 'NAK').catch(() => null);
+      if (answer !== null) await line.write(message);
     } finally {
       if (line.isOpen) await line.setBaudRate(SIGN_ON_BAUD);
     }
