@@ -42,7 +42,7 @@ export function smoke(): number {
   check(frame[length + 2] === (crc & 0xff) && frame[length + 3] === crc >>> 8, 'CRC-16/MODBUS over length and payload');
   const payload = decode(frame.subarray(2, length + 2));
   check(payload.ok, 'payload is canonical CBOR');
-  const msg = (payload as { value: { body: Uint8Array; tag: Uint8Array } }).value;
+  const msg = (payload as unknown as { value: { body: Uint8Array; tag: Uint8Array } }).value;
   check(verifyHmacSha256(key, signingInput(Domain.SENSOR, msg.body), msg.tag), 'HMAC-SHA256 tag under the sensor domain');
   const reading = decodeReading(msg.body);
   check(reading.ok && reading.reading.seq === 1000 + SEQUENCE_BLOCK && reading.reading.channels[0]!.value === 2305, 'reading decodes with its sequence number');

@@ -1,4 +1,5 @@
 // Byte helpers that run everywhere (no Buffer, no TextEncoder): compare, concatenate, UTF-8, big-endian integers.
+import { codedError } from './errors.ts';
 
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
@@ -35,11 +36,11 @@ export function utf8Encode(text: string): Uint8Array {
     let c = text.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
       const d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xdc00 || d > 0xdfff) throw new RangeError('utf8: lone surrogate');
+      if (d < 0xdc00 || d > 0xdfff) throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
       c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
       i++;
     } else if (c >= 0xdc00 && c <= 0xdfff) {
-      throw new RangeError('utf8: lone surrogate');
+      throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
     }
     if (c < 0x80) out.push(c);
     else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));

@@ -1,4 +1,5 @@
 // Hex text for bytes: lower-case out, either case in; odd lengths and stray characters are refused.
+import { codedError } from './errors.ts';
 
 const DIGITS = '0123456789abcdef';
 
@@ -18,14 +19,14 @@ function nibble(code: number): number {
   return -1;
 }
 
-/** Parses hex text; throws RangeError naming the problem (this is for trusted text: keys, config). */
+/** Parses hex text; throws an Error (code HEX_INVALID) naming the problem (this is for trusted text: keys, config). */
 export function fromHex(text: string): Uint8Array {
-  if (text.length % 2 !== 0) throw new RangeError(`hex: expected an even number of digits, got ${text.length}`);
+  if (text.length % 2 !== 0) throw codedError('HEX_INVALID', `hex: expected an even number of digits, got ${text.length}`);
   const out = new Uint8Array(text.length / 2);
   for (let i = 0; i < out.length; i++) {
     const hi = nibble(text.charCodeAt(2 * i));
     const lo = nibble(text.charCodeAt(2 * i + 1));
-    if (hi < 0 || lo < 0) throw new RangeError(`hex: not a hex digit at position ${hi < 0 ? 2 * i : 2 * i + 1}`);
+    if (hi < 0 || lo < 0) throw codedError('HEX_INVALID', `hex: not a hex digit at position ${hi < 0 ? 2 * i : 2 * i + 1}`);
     out[i] = (hi << 4) | lo;
   }
   return out;

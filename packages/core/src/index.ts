@@ -11,3 +11,4 @@ export * from './envelope.ts';
 export * from './quality.ts';
 export * from './reading.ts';
 export * from './manifest.ts';
+export * from './errors.ts';

@@ -1,5 +1,6 @@
 // Cluster manifests: the only source of voting rights. Member addresses, their keys and roles, the voting rule and the
 // round parameters, for one epoch, signed by the operator. A change of membership is a new epoch linked to the last.
+import { codedError } from './errors.ts';
 import { ADDRESS_LENGTH, PUBLIC_KEY_LENGTH, addressFromPublicKey, addressToText } from './address.ts';
 import { compareBytes, equalBytes } from './bytes.ts';
 import { decode, encode, type CborValue, type Schema } from './cbor/index.ts';
@@ -181,7 +182,7 @@ export function createManifest(input: ManifestInput, operator: Signer): Uint8Arr
   };
   if (input.prev) manifest.prev = input.prev;
   const problem = checkManifest(manifest);
-  if (problem) throw new RangeError(`manifest: ${problem}`);
+  if (problem) throw codedError('MANIFEST_INVALID', `manifest: ${problem}`);
   return sealEnvelope(Domain.MANIFEST, encodeManifest(manifest), operator);
 }
 

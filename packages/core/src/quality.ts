@@ -45,8 +45,9 @@ export type QualityFlagName = keyof typeof QualityFlag;
 export function qualityNames(flags: number): string[] {
   const names: string[] = [];
   const known = QualityFlag as Record<string, number>;
-  for (let bit = 0; bit < 32; bit++) {
-    const mask = Math.pow(2, bit);
+  // Doubling, not Math.pow: Math.pow is inexact on Espruino.
+  let mask = 1;
+  for (let bit = 0; bit < 32; bit++, mask *= 2) {
     if (Math.floor(flags / mask) % 2 !== 1) continue;
     let name = `bit${bit}`;
     for (const key of Object.keys(known)) if (known[key] === mask) name = key;

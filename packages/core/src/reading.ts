@@ -1,5 +1,6 @@
 // The reading model: what a meter measured at one instant, as fixed-point integers, with what the edge saw.
 // Encoded as deterministic CBOR, signed under the reading domain; the JSON form is for people and files.
+import { codedError } from './errors.ts';
 import { ADDRESS_LENGTH, addressFromPublicKey, addressFromText, addressToText, isAddressText } from './address.ts';
 import { equalBytes } from './bytes.ts';
 import { decode, encode, type CborValue, type Schema } from './cbor/index.ts';
@@ -104,8 +105,8 @@ function channelToCbor(c: Channel): CborValue {
 /** Deterministic CBOR of a reading; throws on a malformed reading (a programmer mistake). */
 export function encodeReading(r: Reading): Uint8Array {
   const problem = checkReading(r);
-  if (problem) throw new RangeError(`reading: ${problem}`);
-  if (r.meter.length !== ADDRESS_LENGTH) throw new RangeError(`reading: meter must be a ${ADDRESS_LENGTH}-byte address`);
+  if (problem) throw codedError('READING_INVALID', `reading: ${problem}`);
+  if (r.meter.length !== ADDRESS_LENGTH) throw codedError('READING_INVALID', `reading: meter must be a ${ADDRESS_LENGTH}-byte address`);
   const channels: CborValue[] = [];
   for (const c of r.channels) channels.push(channelToCbor(c));
   return encode({ v: r.v, cluster: r.cluster, meter: r.meter, seq: r.seq, ts: r.ts, clock: r.clock, channels, quality: r.quality });
@@ -124,7 +125,7 @@ export function decodeReading(bytes: Uint8Array): ReadingResult {
 /** Signs a reading as the meter that owns `signer`; returns the envelope bytes that travel and are stored. */
 export function signReading(r: Reading, signer: Signer): Uint8Array {
   if (!equalBytes(addressFromPublicKey(signer.publicKey), r.meter)) {
-    throw new RangeError(`reading: meter ${addressToText(r.meter)} is not the address of the signing key`);
+    throw codedError('READING_INVALID', `reading: meter ${addressToText(r.meter)} is not the address of the signing key`);
   }
   return sealEnvelope(Domain.READING, encodeReading(r), signer);
 }
@@ -154,7 +155,8 @@ export function verifySignedReading(bytes: Uint8Array, manifest: Manifest, verif
 // ---- JSON form (files, CLI, logs) ----
 
 function isInt(x: unknown): x is number {
-  return typeof x === 'number' && Number.isSafeInteger(x);
+  // Number.isSafeInteger is missing on Espruino; NaN and ±Infinity fail the remainder test.
+  return typeof x === 'number' && x % 1 === 0 && x >= -9007199254740991 && x <= 9007199254740991;
 }
 
 function qualityFromJson(q: unknown): number | string {
