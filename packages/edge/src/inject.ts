@@ -41,6 +41,8 @@ export interface InjectionReport {
   notApplicable: { fault: string; reason: string }[];
   /** Channels made up for the injection (e.g. an energy register integrated from active power). */
   synthetic: string[];
+  /** Replays run (one per class, one per rollover event). */
+  passes: number;
   /** Rows outside every injected fault's reach (summed over all passes), and how many of them had a finding. */
   cleanRows: number;
   falseFindings: number;
@@ -656,7 +658,7 @@ export function runInjection(profile: Profile, source: Recording, seed: number, 
     for (let c = 0; c < nch; c++) if (source.values[i * nch + c] !== source.values[i * nch + c]) missing++;
     if (missing === nch) gapRows[i] = 1;
   }
-  const report: InjectionReport = { seed, classes: [], notApplicable: [], synthetic: [], cleanRows: 0, falseFindings: 0, falseRate: 0 };
+  const report: InjectionReport = { seed, classes: [], notApplicable: [], synthetic: [], passes: 0, cleanRows: 0, falseFindings: 0, falseRate: 0 };
   if (synth.name !== '') report.synthetic.push(`${synth.name}: register integrated from activePower (1 Wh steps)`);
   const rand = seededRandom(seed);
   for (const fc of FAULTS) {
@@ -671,6 +673,7 @@ export function runInjection(profile: Profile, source: Recording, seed: number, 
     const row: FaultClassReport = { fault: fc.fault, check: fc.check, how: fc.how, events: 0, detected: 0, rate: 0, missed: [] };
     for (const events of passes) {
       const r = runPass(fc, ctx, base, events, rand, interval, gapRows);
+      report.passes++;
       row.events += r.events;
       row.detected += r.detected;
       for (const m of r.missed) row.missed.push(m);

@@ -54,7 +54,7 @@ function printInjection(io: Io, report: InjectionReport, csv: CsvRecording): voi
     if (c.missed.length > 0) io.out(`  ${''.padEnd(16)} missed at line ${c.missed.map((m) => csv.lines[m]).join(', ')}`);
   }
   for (const n of report.notApplicable) io.out(`  ${n.fault.padEnd(16)} not applicable: ${n.reason}`);
-  io.out(`  false findings: ${report.falseFindings} of ${report.cleanRows} clean rows (${percent(report.falseRate, 3)})`);
+  io.out(`  false findings: ${report.falseFindings} of ${report.cleanRows} clean rows over ${report.passes} replays (${percent(report.falseRate, 3)})`);
 }
 
 function injectionJson(report: InjectionReport, csv: CsvRecording): object {
@@ -71,6 +71,7 @@ function injectionJson(report: InjectionReport, csv: CsvRecording): object {
     })),
     not_applicable: report.notApplicable,
     synthetic: report.synthetic,
+    passes: report.passes,
     clean_rows: report.cleanRows,
     false_findings: report.falseFindings,
     false_rate: report.falseRate,
