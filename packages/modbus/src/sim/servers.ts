@@ -37,7 +37,7 @@ function requestLength(buffer: Buffer): number {
  * implies; a frame that fails its CRC is dropped byte by byte until the stream resynchronises (a real slave
  * stays silent on a bad CRC, Modbus over serial line §2.4.1).
  */
-function rtuResponder(slave: ModbusSlave, write: (bytes: Buffer) => void): (chunk: Buffer) => void {
+function rtuResponder(slave: ModbusSlave, write: (bytes: Buffer) => void, paceBaud = 0): (chunk: Buffer) => void {
   let buffer = Buffer.alloc(0);
   let timers: NodeJS.Timeout[] = [];
   return (chunk: Buffer) => {
@@ -60,11 +60,14 @@ function rtuResponder(slave: ModbusSlave, write: (bytes: Buffer) => void): (chun
       const action = slave.handle(unit, frame.subarray(1, length - 2));
       if (action.kind === 'silent') continue;
       const reply = rtuFrame(unit, action.pdu, action.corruptCrc);
-      if (action.delayMs > 0) {
+      // Line pacing: a real 9600 baud line takes the request's and the reply's character times, with a
+      // 3.5-character silence before each frame (Modbus over serial line §2.5.1.1); a pty takes none.
+      const wireMs = paceBaud > 0 ? ((length + reply.length + 7) * 11 * 1000) / paceBaud : 0;
+      if (action.delayMs + wireMs > 0) {
         const timer = setTimeout(() => {
           timers = timers.filter((t) => t !== timer);
           write(reply);
-        }, action.delayMs);
+        }, action.delayMs + wireMs);
         timers.push(timer);
       } else write(reply);
     }
@@ -144,11 +147,11 @@ function listen(server: Server, sockets: Set<Socket>, host: string, port: number
 }
 
 /** Serves RTU on a serial port (a real line or one end of a pty pair). */
-export async function serveRtu(slave: ModbusSlave, path: string, baudRate: number, parity: 'none' | 'even' | 'odd' = 'none'): Promise<RunningServer> {
+export async function serveRtu(slave: ModbusSlave, path: string, baudRate: number, parity: 'none' | 'even' | 'odd' = 'none', paceLine = false): Promise<RunningServer> {
   const port = new SerialPort({ path, baudRate, parity, dataBits: 8, stopBits: 1, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
   port.on('error', () => undefined);
-  port.on('data', rtuResponder(slave, (bytes) => port.isOpen && port.write(bytes)));
+  port.on('data', rtuResponder(slave, (bytes) => port.isOpen && port.write(bytes), paceLine ? baudRate : 0));
   return {
     where: `rtu ${path}`,
     port: 0,

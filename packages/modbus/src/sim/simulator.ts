@@ -13,7 +13,8 @@ export type SimProfile = (typeof SIM_PROFILES)[number];
 export type SimLink =
   | { kind: 'tcp'; host: string; port: number }
   | { kind: 'rtu-over-tcp'; host: string; port: number }
-  | { kind: 'rtu'; path: string; baudRate: number; parity?: 'none' | 'even' | 'odd' };
+  /** `paceLine`: delay replies by the wire time of request and reply at baudRate (a pty has no line speed). */
+  | { kind: 'rtu'; path: string; baudRate: number; parity?: 'none' | 'even' | 'odd'; paceLine?: boolean };
 
 export interface SimulatorOptions {
   profile: SimProfile;
@@ -59,7 +60,7 @@ export async function startSimulator(options: SimulatorOptions): Promise<Running
     const link = options.link;
     if (link.kind === 'tcp') server = await serveTcp(slave, link.host, link.port);
     else if (link.kind === 'rtu-over-tcp') server = await serveRtuOverTcp(slave, link.host, link.port);
-    else server = await serveRtu(slave, link.path, link.baudRate, link.parity ?? 'none');
+    else server = await serveRtu(slave, link.path, link.baudRate, link.parity ?? 'none', link.paceLine ?? false);
   }
   const tickMs = options.tickMs ?? 1000;
   const timer = tickMs > 0 ? setInterval(() => {
