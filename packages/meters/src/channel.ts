@@ -13,10 +13,19 @@ export interface Channel {
   unit: string;
 }
 
+// Exact powers of ten (Math.pow is inexact on Espruino): multiply or divide by an integer, never by 0.001.
+const POW10 = [1, 10, 100, 1000, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
+
+function pow10(exponent: number): number {
+  const power = POW10[exponent];
+  if (power === undefined) throw new Error(`expected a scale between -12 and 12, got ${exponent}`);
+  return power;
+}
+
 /** The fixed-point integer of `quantity` at `scale`, or null for NaN and infinities (sensor said "no value"). */
 export function toFixed(quantity: number, scale: number): number | null {
   if (!isFinite(quantity)) return null;
-  const scaled = Math.round(quantity / Math.pow(10, scale));
+  const scaled = Math.round(scale <= 0 ? quantity * pow10(-scale) : quantity / pow10(scale));
   // Float rounding can leave -0: keep integers canonical.
   if (scaled === 0) return 0;
   if (Math.abs(scaled) > 9007199254740991) return null;
@@ -26,7 +35,7 @@ export function toFixed(quantity: number, scale: number): number | null {
 /** The quantity a channel stands for, as a float (for display only: never sign or hash this). */
 export function channelQuantity(channel: Channel): number | null {
   if (channel.value === null) return null;
-  return channel.value * Math.pow(10, channel.scale);
+  return channel.scale <= 0 ? channel.value / pow10(-channel.scale) : channel.value * pow10(channel.scale);
 }
 
 /** Channel value as decimal text without float error ("230.05"), for display and logs. */
@@ -50,11 +59,14 @@ export function formatChannel(channel: Channel): string {
  * Unit symbols normalised to the reading model's: prefixes folded into the scale (kWh → Wh with scale + 3) and
  * ratios written as 1 (SunSpec `Pct` → 1 with scale - 2, `PF` → 1). Exact: only the exponent changes.
  */
+const PREFIXABLE = ['Wh', 'varh', 'VAh', 'W', 'var', 'VA', 'V', 'A', 'Hz'];
+
 export function normaliseUnit(unit: string): { unit: string; shift: number } {
   if (unit === 'Pct' || unit === '%') return { unit: '1', shift: -2 };
-  if (unit === 'PF' || unit === 'cos' || unit === '') return { unit: unit === '' ? '' : '1', shift: 0 };
-  const prefixed = /^([kM])(Wh|varh|VAh|W|var|VA|V|A|Hz)$/.exec(unit);
-  if (prefixed !== null) return { unit: prefixed[2]!, shift: prefixed[1] === 'k' ? 3 : 6 };
+  if (unit === 'PF' || unit === 'cos') return { unit: '1', shift: 0 };
+  const prefix = unit.charAt(0);
+  const base = unit.slice(1);
+  if ((prefix === 'k' || prefix === 'M') && PREFIXABLE.indexOf(base) >= 0) return { unit: base, shift: prefix === 'k' ? 3 : 6 };
   return { unit, shift: 0 };
 }
 

@@ -15,8 +15,17 @@ export const SIGN_ON_BAUD = 300;
 export const MODE_C_BAUD: { [char: string]: number } = { '0': 300, '1': 600, '2': 1200, '3': 2400, '4': 4800, '5': 9600, '6': 19200 };
 
 /** Request message (§6.3.1): `/?` device address `!` CR LF; the empty address asks any meter on a point-to-point link. */
+function isAlphanumeric(code: number): boolean {
+  return (code >= 0x30 && code <= 0x39) || (code >= 0x41 && code <= 0x5a) || (code >= 0x61 && code <= 0x7a);
+}
+
 export function requestMessage(deviceAddress: string): string {
-  if (!/^[0-9A-Za-z ]{0,32}$/.test(deviceAddress)) throw new Error(`expected a device address of up to 32 letters and digits, got '${deviceAddress}'`);
+  let valid = deviceAddress.length <= 32;
+  for (let i = 0; i < deviceAddress.length; i++) {
+    const code = deviceAddress.charCodeAt(i);
+    if (!isAlphanumeric(code) && code !== 0x20) valid = false;
+  }
+  if (!valid) throw new Error(`expected a device address of up to 32 letters and digits, got '${deviceAddress}'`);
   return `/?${deviceAddress}!\r\n`;
 }
 
@@ -37,18 +46,36 @@ export type IdentificationVerdict = { ok: true; identification: Identification }
 
 /** Identification message (§6.3.2): `/` XXX Z [\W] identification CR LF. */
 export function parseIdentification(line: string): IdentificationVerdict {
-  const text = line.replace(/\r?\n$/, '').replace(/\r$/, '');
-  const match = /^\/([A-Za-z]{3})([0-9A-Z])((?:\\[0-9])?)([\x20-\x7e]{1,16})$/.exec(text);
-  if (match === null) return { ok: false, reason: `not an identification message: ${JSON.stringify(line)}` };
-  const baudChar = match[2]!;
+  let text = line;
+  if (text.slice(-1) === '\n') text = text.slice(0, -1);
+  if (text.slice(-1) === '\r') text = text.slice(0, -1);
+  const refused: IdentificationVerdict = { ok: false, reason: `not an identification message: ${JSON.stringify(line)}` };
+  if (text.charAt(0) !== '/' || text.length < 6) return refused;
+  const manufacturer = text.slice(1, 4);
+  for (let i = 0; i < 3; i++) {
+    const code = manufacturer.charCodeAt(i);
+    if (!isAlphanumeric(code) || code <= 0x39) return refused;
+  }
+  const baudChar = text.charAt(4);
+  const baudCode = baudChar.charCodeAt(0);
+  if (!(baudCode >= 0x30 && baudCode <= 0x39) && !(baudCode >= 0x41 && baudCode <= 0x5a)) return refused;
+  let rest = text.slice(5);
+  // Enhanced capability sequence \W (§6.3.2) is not part of the identification.
+  if (rest.charAt(0) === '\\' && rest.length > 1) rest = rest.slice(2);
+  if (rest.length < 1 || rest.length > 16) return refused;
+  for (let i = 0; i < rest.length; i++) {
+    const code = rest.charCodeAt(i);
+    if (code < 0x20 || code > 0x7e) return refused;
+  }
+  const third = manufacturer.charCodeAt(2);
   return {
     ok: true,
     identification: {
-      manufacturer: match[1]!,
+      manufacturer,
       baudChar,
       baudRate: MODE_C_BAUD[baudChar] ?? null,
-      identification: match[4]!,
-      fastReaction: /[a-z]/.test(match[1]!.charAt(2)),
+      identification: rest,
+      fastReaction: third >= 0x61 && third <= 0x7a,
     },
   };
 }
@@ -125,15 +152,30 @@ export function dataMessageEnd(bytes: Uint8Array, length: number): number {
 }
 
 /** `001234.567` → 1234567 at scale -3; null when the text is not a plain decimal number. */
+function allDigits(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x30 || code > 0x39) return false;
+  }
+  return true;
+}
+
 export function parseDecimal(text: string): { value: number; scale: number } | null {
-  const match = /^([+-]?)(\d+)(?:\.(\d*))?$/.exec(text.trim());
-  if (match === null) return null;
-  const fraction = match[3] ?? '';
-  let digits = match[2]! + fraction;
+  let body = text.trim();
+  let negative = false;
+  if (body.charAt(0) === '+' || body.charAt(0) === '-') {
+    negative = body.charAt(0) === '-';
+    body = body.slice(1);
+  }
+  const dot = body.indexOf('.');
+  const whole = dot < 0 ? body : body.slice(0, dot);
+  const fraction = dot < 0 ? '' : body.slice(dot + 1);
+  if (whole.length === 0 || !allDigits(whole) || !allDigits(fraction)) return null;
+  let digits = whole + fraction;
   while (digits.length > 1 && digits.charAt(0) === '0') digits = digits.slice(1);
   if (digits.length > 15) return null;
   let value = parseInt(digits, 10);
-  if (match[1] === '-' && value !== 0) value = -value;
+  if (negative && value !== 0) value = -value;
   return { value, scale: -fraction.length };
 }
 
@@ -201,8 +243,8 @@ export function parseDataMessage(bytes: Uint8Array): ReadoutVerdict {
     if (first === undefined || first.unit === '') continue;
     const number = parseDecimal(first.value);
     if (number === null) continue;
-    const { unit, shift } = normaliseUnit(first.unit);
-    channels.push({ id: obisName(set.address), value: number.value, scale: number.scale + shift, unit });
+    const normal = normaliseUnit(first.unit);
+    channels.push({ id: obisName(set.address), value: number.value, scale: number.scale + normal.shift, unit: normal.unit });
   }
   return { ok: true, readout: { dataSets, channels } };
 }

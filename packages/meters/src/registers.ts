@@ -79,7 +79,9 @@ export function decodeString(words: Words, offset: number, count: number): strin
     if (low === 0) break;
     text += String.fromCharCode(low);
   }
-  return text.replace(/[\s\u0000]+$/, '');
+  let end = text.length;
+  while (end > 0 && text.charCodeAt(end - 1) <= 0x20) end--;
+  return text.slice(0, end);
 }
 
 /** One read request a driver issues: function 3 (holding) or 4 (input), 0-based start address, register count. */

@@ -130,7 +130,9 @@ export function decodeSunSpecMeter(layout: SunSpecLayout, words: Words): Channel
     if (point.name === 'ID' || point.name === 'L' || point.type === 'sunssf' || point.type === 'pad' || point.type === 'string') continue;
     const raw = sunspecRaw(words, point.offset, point.type);
     const units = point.units ?? '';
-    const { unit, shift } = normaliseUnit(units);
+    const normal = normaliseUnit(units);
+    const unit = normal.unit;
+    const shift = normal.shift;
     if (point.type === 'float32') {
       const scale = FLOAT_SCALE[units] ?? -3;
       channels.push({ id: point.name, value: raw === null ? null : toFixed(raw, scale - shift), scale, unit });

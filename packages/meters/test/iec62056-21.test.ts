@@ -65,3 +65,16 @@ describe('IEC 62056-21 data message', () => {
     expect(parseDecimal('12:30')).toBeNull();
   });
 });
+
+describe('IEC 62056-21 identification details', () => {
+  test('the enhanced capability sequence \\W is not part of the identification', () => {
+    const verdict = parseIdentification('/LGZ5\\2ZMD3104407.B32\r\n');
+    expect(verdict.ok && verdict.identification).toMatchObject({ manufacturer: 'LGZ', baudRate: 9600, identification: 'ZMD3104407.B32', fastReaction: false });
+  });
+  test('a manufacturer code with a digit is refused', () => {
+    expect(parseIdentification('/AB15X\r\n').ok).toBe(false);
+  });
+  test('a device address with punctuation is refused', () => {
+    expect(() => requestMessage('12;34')).toThrow(/device address/);
+  });
+});
