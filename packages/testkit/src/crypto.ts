@@ -16,8 +16,17 @@ export function seedFrom(text: string): Uint8Array {
   return new Uint8Array(createHash('sha256').update('meterchain-testkit-seed\0' + text).digest());
 }
 
+const signers = new Map<string, Signer>();
+
+/** The signer of a seed text (kept: simulations over many seeds reuse a cluster's keys). */
 export function signerFrom(text: string): Signer {
-  return createNodeSigner(seedFrom(text));
+  let s = signers.get(text);
+  if (!s) {
+    s = createNodeSigner(seedFrom(text));
+    if (signers.size > 4096) signers.clear();
+    signers.set(text, s);
+  }
+  return s;
 }
 
 /**

@@ -170,10 +170,11 @@ export function simulate(opts: SimOptions): SimResult {
   // Keys and the signed manifest.
   const signers: { signer: Signer; seedText: string }[] = [];
   for (let i = 0; i < n; i++) {
-    const seedText = `sim:${seed}:member:${i}`;
+    // Keys depend on the member, not the seed: the seed varies the network, the data and who is byzantine.
+    const seedText = `sim:member:${i}`;
     signers.push({ signer: signerFrom(seedText), seedText });
   }
-  const operator = signerFrom(`sim:${seed}:operator`);
+  const operator = signerFrom('sim:operator');
   const manifestBytes = createManifest(
     { cluster: 'sim', rule, voteMode, members: signers.map((s) => ({ publicKey: s.signer.publicKey })), params, genesisMs: GENESIS },
     operator,
@@ -405,8 +406,11 @@ export function simulate(opts: SimOptions): SimResult {
     const address = manifest.members[m.index]!.address;
     const honestReading = nextReading(m.model, m.rng, manifest.cluster, address, local, params.roundMs);
     if (m.byzantine.size === 0) {
-      honestDigests.add(toHex(nodeSha256(concat0(signReading(honestReading, m.signer)))));
-      return step(m, { type: 'reading', now: local, reading: honestReading }, now);
+      const effects = m.node.step({ type: 'reading', now: local, reading: honestReading });
+      for (const e of effects) if (e.type === 'publish' && e.topic === 'submission') honestDigests.add(toHex(nodeSha256(concat0(e.bytes))));
+      handle(m, effects, now);
+      schedule(m, Math.max(m.node.wakeAt() - m.skew, now + 1));
+      return;
     }
     if (m.byzantine.has('silent')) return;
     let r = honestReading;

@@ -1,0 +1,20 @@
+// Property: under the `bft` rule with byzantine members within its bound, over seeds 1..500, no invalid submission is
+// accepted, no two blocks are committed at one height, every honest chain verifies from the manifest alone, and while
+// the honest members stay connected, blocks keep committing and at least 99 % of honest readings are accepted.
+// (Seeds 1..1000 of each rule are split over two files so that both test workers run them.)
+import { describe, expect, test } from '@jest/globals';
+import { checkSeed, type Tally } from './within-bound.ts';
+
+describe('bft within its fault bound, seeds 1..500', () => {
+  const tally: Tally = { runs: 0, liveRuns: 0, honestReadings: 0, honestAccepted: 0 };
+
+  test('safety holds and blocks keep committing on every seed', () => {
+    for (let seed = 1; seed <= 500; seed++) checkSeed('bft', seed, tally);
+    expect(tally.runs).toBe(500);
+  }, 300000);
+
+  test('at least 99 % of honest readings are accepted while the honest members are connected', () => {
+    expect(tally.liveRuns).toBeGreaterThan(300);
+    expect(tally.honestAccepted / tally.honestReadings).toBeGreaterThanOrEqual(0.99);
+  });
+});
