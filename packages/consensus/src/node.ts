@@ -60,7 +60,7 @@ import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type Mem
 import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
 import { threshold } from './threshold.ts';
-import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteEnvelope, voteSigningInput } from './vote.ts';
+import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
 /** Kinds of message, each on its own topic (docs/protocol.md, "Topics"). */
 export type Topic = 'submission' | 'vote' | 'certificate' | 'proposal' | 'block-vote' | 'timeout' | 'evidence' | 'block' | 'sync';
@@ -1219,12 +1219,40 @@ export class ConsensusNode {
       hs.contents[key] = { header: p.header, body: p.body, hash, checked: verdict.block };
     }
     this.countBlockVote(Phase.PREPARE, p.view, hash, proposer, p.vote);
+    this.compareWithBlock(hs.contents[key]!.checked);
     if (p.view > hs.view) this.enterView(p.view);
     if (p.view !== hs.view || !this.isVoter) return;
     // Locked on another block: prepare only when the justification shows a lock at least as recent.
     if (this.lock && !equalBytes(this.lock.hash, hash) && (!lockCert || lockCert.view < this.lock.view)) return;
     const mine = this.signBlockVote(Phase.PREPARE, p.view, hash, true);
     if (mine) this.countBlockVote(Phase.PREPARE, p.view, hash, this.selfIndex, mine);
+  }
+
+  /**
+   * A block shows the votes and submissions its proposer holds: one that differs from what this node holds for the
+   * same voter or member and round was signed twice, which no one node could see before.
+   */
+  private compareWithBlock(block: CheckedBlock): void {
+    for (const c of block.body.certs) {
+      const rs = this.rounds[c.round];
+      if (!rs) continue;
+      for (const v of c.votes) {
+        const held = rs.votes[v.voter];
+        if (!held) continue;
+        const root = judgmentsRoot(this.hash, c.lists[v.list]!);
+        if (equalBytes(root, held.root)) continue;
+        const body = voteBodyFor(this.manifest, c.round, this.manifest.members[v.voter]!.address, root);
+        this.recordEvidence('vote', voteEnvelope(held.body, held.sig), voteEnvelope(body, v.sig));
+      }
+    }
+    for (const sub of block.submissions) {
+      const rs = this.rounds[sub.round];
+      const slot = rs ? rs.subs[sub.index] : undefined;
+      if (slot && !equalBytes(slot.sub.digest, sub.digest) && !slot.other) {
+        slot.other = sub;
+        this.recordEvidence('submission', slot.sub.bytes, sub.bytes);
+      }
+    }
   }
 
   private checkJustification(height: number, view: number, hash: Uint8Array, timeouts: [number, number | null, Uint8Array | null, Uint8Array][], lockCert: BlockCertificate | null): boolean {

@@ -147,6 +147,8 @@ interface Member {
   committed: Map<number, { hash: string; block: Uint8Array }>;
   previousEnvelopes: Uint8Array[];
   previousReadings: Reading[];
+  /** An equivocating member's second submission, by round. */
+  twins: Map<number, Uint8Array>;
 }
 
 /** Runs one simulation to the end and reports. Deterministic for a given set of options. */
@@ -208,6 +210,7 @@ export function simulate(opts: SimOptions): SimResult {
       committed: new Map(),
       previousEnvelopes: [],
       previousReadings: [],
+      twins: new Map(),
     };
   });
   const honest = members.filter((m) => m.byzantine.size === 0);
@@ -299,8 +302,16 @@ export function simulate(opts: SimOptions): SimResult {
       bytes = v.bytes;
     }
     if (m.byzantine.has('equivocate')) {
+      // The second vote rejects what the first accepts, and accepts the member's own twin submission: each half of
+      // the cluster sees one vote, and under majority each half may accept a different twin.
       const other = records.slice();
       for (let i = 0; i < n; i++) if (other[i * 34] === Verdict.ACCEPT) other[i * 34] = Verdict.REJECT;
+      const twin = m.twins.get(round);
+      if (twin) {
+        setJudgment(other, m.index, Verdict.ACCEPT, 0, nodeSha256(concat0(twin)));
+        setJudgment(records, m.index, Verdict.ACCEPT, 0, nodeSha256(concat0(m.previousEnvelopes[m.previousEnvelopes.length - 1]!)));
+        bytes = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, nodeSha256).bytes;
+      }
       if (other.every((x, i) => x === records[i])) other[m.index * 34] = Verdict.REJECT;
       const v2 = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, fixAbsent(other), nodeSha256);
       if (to) {
@@ -341,6 +352,7 @@ export function simulate(opts: SimOptions): SimResult {
     forkSide.set(toHex(hashB), false);
     send(m, 'proposal', bytes, splitTargets(m, true), now);
     send(m, 'proposal', proposalB, splitTargets(m, false), now);
+    forkCosign(m, proposalB, now);
   }
 
   /** A forking member co-signs every block it sees, prepare and commit, at every height and view. */
@@ -373,8 +385,8 @@ export function simulate(opts: SimOptions): SimResult {
     if ((e.topic === 'proposal' || e.topic === 'block') && m.byzantine.has('withhold')) return;
     if (e.topic === 'block-vote' && m.byzantine.has('fork')) return; // a forking member signs block votes itself (forkCosign)
     if (e.topic === 'proposal' && m.byzantine.has('fork')) {
-      forkCosign(m, e.bytes, now);
-      return forkProposal(m, e.bytes, now);
+      forkProposal(m, e.bytes, now);
+      return forkCosign(m, e.bytes, now);
     }
     send(m, e.topic, e.bytes, to, now);
   }
@@ -452,6 +464,7 @@ export function simulate(opts: SimOptions): SimResult {
     if (m.byzantine.has('equivocate')) {
       const twin = { ...r, channels: r.channels.map((c, i) => (i === 3 ? { ...c, value: c.value + 1 } : c)) };
       const env2 = signReading(twin, m.signer);
+      m.twins.set(round, env2);
       send(m, 'submission', env, splitTargets(m, true), now);
       send(m, 'submission', env2, splitTargets(m, false), now);
     } else {

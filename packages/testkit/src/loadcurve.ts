@@ -1,0 +1,105 @@
+// A three-phase household/small-business installation whose load follows the time of day: a standard residential
+// load shape (night trough, morning and evening peaks), appliances that switch on and off, and a supply voltage that
+// sags with load. Deterministic: the same seed and the same timestamps give the same values.
+
+/** Relative load by hour of day (0..23), shaped like the standard residential profile (trough at night, peaks at
+ * 07-09 and 18-21 h); interpolated linearly between hours. */
+const DAILY_SHAPE = [0.32, 0.28, 0.26, 0.25, 0.26, 0.3, 0.45, 0.7, 0.75, 0.62, 0.56, 0.58, 0.62, 0.58, 0.52, 0.5, 0.55, 0.72, 0.92, 1.0, 0.95, 0.82, 0.62, 0.43];
+
+/** mulberry32: small, fast, deterministic noise (not for anything secret). */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function dailyShape(ms: number): number {
+  const hours = ((ms / 3_600_000) % 24 + 24) % 24;
+  const h = Math.floor(hours);
+  const frac = hours - h;
+  return DAILY_SHAPE[h]! * (1 - frac) + DAILY_SHAPE[(h + 1) % 24]! * frac;
+}
+
+export interface PhaseValues {
+  voltage: number;
+  current: number;
+  activePower: number;
+  reactivePower: number;
+}
+
+/** One instant of the installation, in SI units (V, A, W, var, Hz, Wh). */
+export interface InstallationValues {
+  phases: [PhaseValues, PhaseValues, PhaseValues];
+  activePower: number;
+  reactivePower: number;
+  frequency: number;
+  energyImport: number;
+  energyExport: number;
+}
+
+interface Appliance {
+  phase: number;
+  amps: number;
+  until: number;
+}
+
+export interface LoadCurveOptions {
+  seed: number;
+  /** Peak current per phase at the top of the daily shape, A (default 12 to 20, by seed). */
+  peakAmps?: number;
+  /** Initial import register, Wh. */
+  startWh?: number;
+}
+
+export class ThreePhaseLoad {
+  private readonly random: () => number;
+  private readonly peak: number;
+  private readonly base: [number, number, number];
+  private appliances: Appliance[] = [];
+  private lastMs: number | undefined;
+  private importWh: number;
+  private exportWh = 0;
+  private frequency = 50;
+  private readonly angle: [number, number, number];
+
+  constructor(opts: LoadCurveOptions) {
+    this.random = seeded(opts.seed * 2654435761);
+    const r = this.random;
+    this.peak = opts.peakAmps ?? 12 + 8 * r();
+    this.base = [0.8 + 0.4 * r(), 0.8 + 0.4 * r(), 0.8 + 0.4 * r()];
+    this.angle = [12 + 14 * r(), 12 + 14 * r(), 12 + 14 * r()];
+    this.importWh = opts.startWh ?? Math.round(2_000_000 + 8_000_000 * r());
+  }
+
+  /** The installation's values at `ms` (milliseconds since the epoch; calls must not go back in time). */
+  at(ms: number): InstallationValues {
+    const r = this.random;
+    const dt = this.lastMs === undefined ? 0 : Math.max(0, (ms - this.lastMs) / 1000);
+    this.lastMs = ms;
+    // Appliances: a kettle, an oven, a heat pump compressor switching now and then.
+    this.appliances = this.appliances.filter((a) => a.until > ms);
+    if (r() < Math.min(1, 0.03 * dt)) {
+      this.appliances.push({ phase: Math.floor(3 * r()), amps: 3 + 9 * r(), until: ms + (20 + 200 * r()) * 1000 });
+    }
+    this.frequency += (50 - this.frequency) * Math.min(1, 0.1 * dt) + (r() - 0.5) * 0.01 * Math.min(1, dt);
+    const shape = dailyShape(ms);
+    const phases = [0, 1, 2].map((p) => {
+      let current = this.peak * shape * this.base[p]! * (0.97 + 0.06 * r());
+      for (const a of this.appliances) if (a.phase === p) current += a.amps;
+      // 0.25 ohm of line and transformer impedance: the voltage sags as the load grows.
+      const voltage = 233 - 0.25 * current + (r() - 0.5) * 0.6;
+      const rad = (this.angle[p]! * Math.PI) / 180;
+      return { voltage, current, activePower: voltage * current * Math.cos(rad), reactivePower: voltage * current * Math.sin(rad) };
+    }) as [PhaseValues, PhaseValues, PhaseValues];
+    const activePower = phases[0].activePower + phases[1].activePower + phases[2].activePower;
+    const reactivePower = phases[0].reactivePower + phases[1].reactivePower + phases[2].reactivePower;
+    if (activePower >= 0) this.importWh += (activePower * dt) / 3600;
+    else this.exportWh -= (activePower * dt) / 3600;
+    return { phases, activePower, reactivePower, frequency: this.frequency, energyImport: this.importWh, energyExport: this.exportWh };
+  }
+}
