@@ -36,6 +36,12 @@ async function openStoreChain(dir: string): Promise<OpenedChain> {
   try {
     opened = await RecordLog.open(join(dir, BLOCKS_FILE), { readOnly: true });
   } catch (e) {
+    // A damaged file header is damage to the chain (exit 1 in the tool), not an unreadable input.
+    if (e instanceof LedgerError && e.code === 'corrupt') {
+      const damage = { index: 0, place: `${BLOCKS_FILE} header (bytes 0..15)`, fault: 'storage', reason: e.message };
+      const source: BlockSource = { count: 0, read: async () => [], place: () => damage.place, damage };
+      return { kind: 'store', source, close: async () => undefined };
+    }
     throw new LedgerError('unusable', (e as Error).message);
   }
   const { log, recovery } = opened;
@@ -72,6 +78,7 @@ async function openFileChain(dir: string): Promise<OpenedChain> {
     if (height !== i) {
       damage = {
         index: i,
+        place: `${BLOCKS_DIR}/${height > i ? blockFileName(i) : names[i]}`,
         fault: 'missing',
         reason: height > i ? `${BLOCKS_DIR}/${blockFileName(i)} is missing (the next file is ${BLOCKS_DIR}/${names[i]})` : `unexpected file ${BLOCKS_DIR}/${names[i]}`,
       };

@@ -28,7 +28,7 @@ export interface BlockSource {
   /** Where block `index` lives, for reports: `blocks/00000012.cbor`, `blocks.log record 12 (byte 40960)`. */
   place(index: number): string;
   /** A fault the source found in its own framing (a damaged record, a missing file), at the first such place. */
-  damage?: { index: number; fault: string; reason: string };
+  damage?: { index: number; fault: string; reason: string; place?: string };
 }
 
 export type ChainFault = BlockFault | 'storage' | 'missing';
@@ -233,6 +233,9 @@ export async function verifyBlocks(manifests: EpochManifest[], source: BlockSour
   launch();
   while (inFlight.length > 0 && !failure) await settle();
   if (failure) return failure;
-  if (source.damage) return fail(source.damage.index, walker.next.height, source.damage.fault as ChainFault, source.damage.reason);
+  if (source.damage) {
+    const d = source.damage;
+    return { ...fail(d.index, walker.next.height, d.fault as ChainFault, d.reason), place: d.place ?? source.place(d.index) } as ChainReport;
+  }
   return { ok: true, blocks: walker.count, readings: walker.readings, signatures, height: walker.count - 1, tip: walker.tip };
 }

@@ -43,7 +43,7 @@ export interface GenerateOptions {
   cluster?: string;
   /** Every `rejectEvery`-th submission is judged invalid by all voters and left out (0: none, the default). */
   rejectEvery?: number;
-  /** Put one piece of equivocation evidence (a member's two signed readings for one round) in these heights. */
+  /** Put one piece of equivocation evidence (two signed readings of one member for one round) in these heights. */
   evidenceAt?: number[];
 }
 
@@ -145,13 +145,13 @@ export function generateChain(opts: GenerateOptions): GeneratedChain {
       certs.push(buildRoundCertificate(round, votes));
       for (const s of roundSubs) accepted.push({ ...s, round });
     }
-    if (evidenceAt.indexOf(height) >= 0) {
-      // Member 0 signed a second, different reading for the block's first round: submission equivocation.
-      const a = accepted.find((x) => x.round === first && x.reading.meter === manifest.members[0]!.address);
-      if (a) {
-        const other = signReading({ ...a.reading, channels: a.reading.channels.map((c) => ({ ...c, value: c.value + 1 })) }, byIndex[0]!);
-        evidence.push(makeEvidence('submission', a.bytes, other));
-      }
+    if (evidenceAt.indexOf(height) >= 0 && accepted.length > 0) {
+      // The member of the block's first accepted reading signed a second, different one for that round: submission
+      // equivocation, caught and carried as evidence.
+      const a = accepted[0]!;
+      const index = manifest.members.findIndex((m) => equalBytes(m.address, a.reading.meter));
+      const other = signReading({ ...a.reading, channels: a.reading.channels.map((c) => ({ ...c, value: c.value + 1 })) }, byIndex[index]!);
+      evidence.push(makeEvidence('submission', a.bytes, other));
     }
     const counted = countCertificates(manifest, first, last, certs, {});
     for (const a of accepted) {

@@ -1,0 +1,46 @@
+import { describe, expect, test } from '@jest/globals';
+import { csvField, fixedToDecimal, readingsOf, summarizeBlock } from '@meterchain/ledger';
+import { manifestsOf, smallChain } from './support/chain.ts';
+
+describe('fixedToDecimal', () => {
+  test.each([
+    [2301, -1, '230.1'],
+    [5, -3, '0.005'],
+    [-5, -3, '-0.005'],
+    [2300, -1, '230'],
+    [12, 3, '12000'],
+    [0, -2, '0'],
+    [0, 4, '0'],
+    [-120, -2, '-1.2'],
+  ])('%d × 10^%d is %s', (value, scale, text) => {
+    expect(fixedToDecimal(value, scale)).toBe(text);
+  });
+});
+
+describe('csvField', () => {
+  test('quotes a field with a comma or quote and doubles its quotes', () => {
+    expect(csvField('a,b')).toBe('"a,b"');
+    expect(csvField('say "hi"')).toBe('"say ""hi"""');
+    expect(csvField('1-0:32.7.0 [V]')).toBe('1-0:32.7.0 [V]');
+  });
+});
+
+describe('block summaries', () => {
+  test('count accepted and rejected submissions and name the equivocator in evidence', () => {
+    const m = manifestsOf(smallChain())[0]!.manifest;
+    const s = summarizeBlock(smallChain().blocks[3]!, m);
+    if (!s.ok) throw new Error(s.reason);
+    expect(s.block.accepted + s.block.rejected).toBe(8); // 4 members × 2 rounds
+    expect(s.block.accepted).toBe(s.block.submissions);
+    expect(s.evidence).toHaveLength(1);
+    expect(s.evidence[0]).toMatchObject({ height: 3, kind: 'submission', slot: 6 });
+  });
+
+  test('list the accepted readings of a block with their round', () => {
+    const m = manifestsOf(smallChain())[0]!.manifest;
+    const rows = readingsOf(smallChain().blocks[1]!, (r) => Math.floor((r.ts - m.genesisMs) / m.params.roundMs));
+    if (!Array.isArray(rows)) throw new Error(rows.reason);
+    expect(rows.every((r) => r.height === 1 && (r.round === 2 || r.round === 3))).toBe(true);
+    expect(rows.length).toBe(summarizeBlock(smallChain().blocks[1]!, m).ok ? (summarizeBlock(smallChain().blocks[1]!, m) as { block: { accepted: number } }).block.accepted : -1);
+  });
+});
