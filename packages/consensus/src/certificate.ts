@@ -1,6 +1,7 @@
 // Round certificates: the votes of one round, with each distinct judgment list carried once (honest voters that saw
 // the same submissions sign the same root). The leader publishes one in leader mode; a block carries one per round.
 // Vote bodies are not carried: anyone rebuilds them from the manifest, the round, the voter and the list's root.
+import { consensusError } from './codes.ts';
 import { SIGNATURE_LENGTH, decode, encode, equalBytes, type CborValue, type Hash, type Manifest, type Schema } from '@meterchain/core';
 import { Verdict } from './codes.ts';
 import { JUDGMENT_LENGTH, judgmentsProblem, judgmentsRoot, voteBodyFor, voteSigningInput } from './vote.ts';
@@ -68,7 +69,7 @@ export function buildRoundCertificate(round: number, votes: HeldVote[]): RoundCe
   const out: CertVote[] = [];
   for (let i = 0; i < sorted.length; i++) {
     const v = sorted[i]!;
-    if (i > 0 && sorted[i - 1]!.voter === v.voter) throw new RangeError(`round certificate: two votes of voter ${v.voter}`);
+    if (i > 0 && sorted[i - 1]!.voter === v.voter) throw consensusError('BAD_ARGUMENT', `round certificate: two votes of voter ${v.voter}`);
     let at = -1;
     for (let j = 0; j < roots.length; j++) if (equalBytes(roots[j]!, v.root)) at = j;
     if (at < 0) {
@@ -152,7 +153,8 @@ function addRecords(tally: RoundTally, records: Uint8Array, weight: number): voi
       if (same) c = cands[k];
     }
     if (c === undefined) {
-      c = { digest: records.slice(at + 2, at + JUDGMENT_LENGTH), accept: 0, reject: 0, reason: 0 };
+      // A copy (not slice(): on Espruino a typed array's slice() is a plain Array).
+      c = { digest: new Uint8Array(records.subarray(at + 2, at + JUDGMENT_LENGTH)), accept: 0, reject: 0, reason: 0 };
       cands.push(c);
     }
     if (verdict === Verdict.ACCEPT) c.accept += weight;

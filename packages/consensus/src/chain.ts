@@ -1,6 +1,7 @@
 // Block and chain verification as pure functions: from the manifest(s) alone, check every signature, certificate,
 // Merkle root, summary, link, height and epoch, and name the first fault. Signature checks are handed out as a list
 // first, so a verifier can run them in parallel and then give the verdicts back (docs/protocol.md, "Verifying").
+import { consensusError } from './codes.ts';
 import { Domain, equalBytes, signingInput, toHex, voters, type Hash, type Manifest, type Verifier } from '@meterchain/core';
 import {
   addReadingToSummary,
@@ -269,9 +270,9 @@ export class ChainChecker {
   tip: Uint8Array;
 
   constructor(manifests: EpochManifest[], hash: Hash) {
-    if (manifests.length === 0) throw new RangeError('chain: expected at least the manifest of epoch 0');
+    if (manifests.length === 0) throw consensusError('BAD_ARGUMENT', 'chain: expected at least the manifest of epoch 0');
     for (let i = 0; i < manifests.length; i++) {
-      if (manifests[i]!.manifest.epoch !== manifests[0]!.manifest.epoch + i) throw new RangeError('chain: manifests must be consecutive epochs in order');
+      if (manifests[i]!.manifest.epoch !== manifests[0]!.manifest.epoch + i) throw consensusError('BAD_ARGUMENT', 'chain: manifests must be consecutive epochs in order');
     }
     this.manifests = manifests;
     this.hash = hash;

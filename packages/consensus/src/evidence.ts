@@ -1,6 +1,7 @@
 // Equivocation evidence: two different messages one member signed for one slot (a round's submission or vote, a
 // height-and-view's block vote). Anyone holding the manifest can check it; the member is flagged and its votes stop
 // counting for that round (docs/protocol.md, "Equivocation evidence").
+import { consensusError } from './codes.ts';
 import {
   Domain,
   compareBytes,
@@ -32,7 +33,7 @@ export const EVIDENCE_SCHEMA: Schema = { map: { kind: { text: { max: 16 } }, a: 
 /** Evidence from two messages in either order. */
 export function makeEvidence(kind: EvidenceKind, x: Uint8Array, y: Uint8Array): Uint8Array {
   const order = compareBytes(x, y);
-  if (order === 0) throw new RangeError('evidence: the two messages are the same bytes');
+  if (order === 0) throw consensusError('BAD_ARGUMENT', 'evidence: the two messages are the same bytes');
   return encode({ kind, a: order < 0 ? x : y, b: order < 0 ? y : x });
 }
 

@@ -1,6 +1,7 @@
 // Merkle trees as RFC 6962 §2.1 / RFC 9162 §2.1 define them: leaf = H(0x00 || data), node = H(0x01 || left || right),
 // the split at the largest power of two below n, and the empty tree's root = H(""). Used for the readings of a block
 // and for the judgments of a vote (docs/protocol.md, "Merkle trees").
+import { consensusError } from './codes.ts';
 import type { Hash } from '@meterchain/core';
 
 export const HASH_LENGTH = 32;
@@ -75,7 +76,7 @@ function pathInto(hash: Hash, leaves: Uint8Array[], index: number, from: number,
 /** RFC 6962 §2.1.1 audit path of leaf `index` among `leaves` (leaf hashes), nearest sibling first. */
 export function inclusionProof(hash: Hash, leaves: Uint8Array[], index: number): Uint8Array[] {
   if (Math.floor(index) !== index || index < 0 || index >= leaves.length) {
-    throw new RangeError(`merkle: leaf index must be an integer in 0..${leaves.length - 1}, got ${index}`);
+    throw consensusError('BAD_ARGUMENT', `merkle: leaf index must be an integer in 0..${leaves.length - 1}, got ${index}`);
   }
   const out: Uint8Array[] = [];
   pathInto(hash, leaves, index, 0, leaves.length, out);

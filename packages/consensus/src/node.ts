@@ -3,7 +3,6 @@
 // evidence, committed blocks) for the runtime to perform in the order given. No I/O, no clock, no randomness.
 import {
   Domain,
-  addressFromPublicKey,
   decode,
   encode,
   equalBytes,
@@ -300,9 +299,12 @@ export class ConsensusNode {
     this.signer = cfg.signer;
     this.verifier = cfg.verifier;
     this.hash = cfg.hash;
-    this.self = addressFromPublicKey(cfg.signer.publicKey, cfg.hash);
-    this.selfIndex = memberIndex(m, this.self);
-    if (this.selfIndex < 0) throw consensusError('NOT_MEMBER', 'consensus node: the signer is not a member of the manifest');
+    // The member is found by its key; its address is the manifest's (one object, the same on every platform).
+    let selfIndex = -1;
+    for (let i = 0; i < m.members.length; i++) if (equalBytes(m.members[i]!.publicKey, cfg.signer.publicKey)) selfIndex = i;
+    if (selfIndex < 0) throw consensusError('NOT_MEMBER', 'consensus node: the signer is not a member of the manifest');
+    this.selfIndex = selfIndex;
+    this.self = m.members[selfIndex]!.address;
     this.isVoter = m.members[this.selfIndex]!.role === 'full';
     this.n = m.members.length;
     this.voterIndexes = [];
@@ -653,7 +655,7 @@ export class ConsensusNode {
       this.emit({ type: 'refused', what: 'batch', reason: `round ${r} is already voted or out of the window` });
       return;
     }
-    const bytes = signBatch(batch, this.signer, (pk) => addressFromPublicKey(pk, this.hash));
+    const bytes = signBatch(batch, this.signer, () => this.self);
     this.subMark = r;
     this.persistThenPublish({ kind: 'submission', round: r, height: -1, view: -1, bytes }, 'submission', bytes);
     this.onSubmission(bytes);
@@ -1095,7 +1097,7 @@ export class ConsensusNode {
       for (const k of Object.keys(tv)) entries.push(tv[Number(k)]!);
       entries.sort((a, b) => a.voter - b.voter);
       if (entries.length < this.threshold) return;
-      entries.length = this.threshold;
+      entries.splice(this.threshold);
       const best = this.highestTimeoutLock(entries);
       if (this.lock && (!best || this.lock.view >= best.lockView!)) {
         content = this.lock.content;

@@ -1,6 +1,7 @@
 // Submissions: what a member publishes once per round. A smart meter's is its signed reading envelope; a PMU's is a
 // signed batch (the RFC 6962 root of its frames). Both are identified by their digest, the RFC 6962 leaf hash of the
 // envelope bytes, which is also their leaf in a block's readings tree (docs/protocol.md, "Submissions").
+import { consensusError } from './codes.ts';
 import {
   ADDRESS_LENGTH,
   Domain,
@@ -56,15 +57,15 @@ export const BATCH_SCHEMA: Schema = {
 };
 
 export function encodeBatch(b: Batch): Uint8Array {
-  if (b.meter.length !== ADDRESS_LENGTH) throw new RangeError(`batch: meter must be a ${ADDRESS_LENGTH}-byte address, got ${b.meter.length} bytes`);
-  if (b.root.length !== 32) throw new RangeError(`batch: root must be 32 bytes, got ${b.root.length}`);
-  if (b.count < 1 || b.last - b.first + 1 !== b.count) throw new RangeError(`batch: count ${b.count} does not match frames ${b.first}..${b.last}`);
+  if (b.meter.length !== ADDRESS_LENGTH) throw consensusError('BAD_ARGUMENT', `batch: meter must be a ${ADDRESS_LENGTH}-byte address, got ${b.meter.length} bytes`);
+  if (b.root.length !== 32) throw consensusError('BAD_ARGUMENT', `batch: root must be 32 bytes, got ${b.root.length}`);
+  if (b.count < 1 || b.last - b.first + 1 !== b.count) throw consensusError('BAD_ARGUMENT', `batch: count ${b.count} does not match frames ${b.first}..${b.last}`);
   return encode({ v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root });
 }
 
 /** Signs a batch as the PMU that owns `signer` (BATCH domain); returns the envelope bytes. */
 export function signBatch(b: Batch, signer: Signer, addressOf: (publicKey: Uint8Array) => Uint8Array): Uint8Array {
-  if (!equalBytes(addressOf(signer.publicKey), b.meter)) throw new RangeError(`batch: meter ${addressToText(b.meter)} is not the address of the signing key`);
+  if (!equalBytes(addressOf(signer.publicKey), b.meter)) throw consensusError('BAD_ARGUMENT', `batch: meter ${addressToText(b.meter)} is not the address of the signing key`);
   return sealEnvelope(Domain.BATCH, encodeBatch(b), signer);
 }
 

@@ -1,5 +1,6 @@
 // Acceptance thresholds, counted against the manifest's voters (full members), never against who is online
 // (DESIGN §3). etcd's quorum counting is the model: a number compared with a count of distinct addresses.
+import { consensusError } from './codes.ts';
 import type { VotingRule } from '@meterchain/core';
 
 /** bft: the number of byzantine voters tolerated, f = ⌊(n − 1)/3⌋. */
@@ -14,10 +15,10 @@ export function bftFaults(n: number): number {
  *   count whose any two quorums share more than f voters (2t − n > f), which is what safety needs.
  */
 export function threshold(rule: VotingRule, n: number): number {
-  if (Math.floor(n) !== n || n < 1) throw new RangeError(`threshold: expected a positive whole number of voters, got ${n}`);
+  if (Math.floor(n) !== n || n < 1) throw consensusError('BAD_ARGUMENT', `threshold: expected a positive whole number of voters, got ${n}`);
   if (rule === 'majority') return Math.floor(n / 2) + 1;
   if (rule === 'bft') return Math.floor((n + bftFaults(n)) / 2) + 1;
-  throw new RangeError(`threshold: rule must be 'majority' or 'bft', got '${String(rule)}'`);
+  throw consensusError('BAD_ARGUMENT', `threshold: rule must be 'majority' or 'bft', got '${String(rule)}'`);
 }
 
 /**

@@ -1,6 +1,7 @@
 // Votes: one signed vote per voter per round, covering every member's submission of the round. The vote signs the
 // RFC 6962 root over one fixed-size judgment record per member, so a certificate for one reading needs one record and
 // one audit path per distinct root, not every judgment of every voter (docs/protocol.md, "Votes").
+import { consensusError } from './codes.ts';
 import {
   ADDRESS_LENGTH,
   Domain,
@@ -62,7 +63,7 @@ export function emptyJudgments(n: number): Uint8Array {
 
 export function setJudgment(records: Uint8Array, index: number, verdict: number, reason: number, digest: Uint8Array | undefined): void {
   const at = index * JUDGMENT_LENGTH;
-  if (at < 0 || at + JUDGMENT_LENGTH > records.length) throw new RangeError(`judgment: index ${index} outside ${records.length / JUDGMENT_LENGTH} records`);
+  if (at < 0 || at + JUDGMENT_LENGTH > records.length) throw consensusError('BAD_ARGUMENT', `judgment: index ${index} outside ${records.length / JUDGMENT_LENGTH} records`);
   records[at] = verdict;
   records[at + 1] = reason;
   records.set(digest && verdict !== Verdict.ABSENT ? digest : ZERO_DIGEST, at + 2);
