@@ -25,6 +25,8 @@ export interface NodeConfig {
   edge?: { profile?: string };
   metrics?: { listen?: string };
   log?: { level?: 'debug' | 'info' | 'warn' | 'error' };
+  /** Lab fault injection; never set in production. */
+  fault?: 'none' | 'forge' | 'bad-signature' | 'silent';
 }
 
 /** A configuration that cannot be used; the message is one line naming the file, the key and the problem. */

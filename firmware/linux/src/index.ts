@@ -1,4 +1,8 @@
-// The Linux meter daemon composition: configuration, logging, metrics and (soon) the node runtime.
+// The Linux meter daemon composition: configuration, logging, metrics and the node runtime.
 export { loadConfig, checkConfig, ConfigError, describeError, type NodeConfig } from './config.ts';
 export { createLogger, type Logger, type Level } from './log.ts';
 export { Metrics } from './metrics.ts';
+export { MeterNode, type MeterNodeOptions, type Fault } from './runtime.ts';
+export { startNode, type RunningNode } from './main.ts';
+export { SimulatedThreePhase, ModbusSensor, type Sensor, type SensorSample } from './sensor.ts';
+export { THREE_PHASE_CHANNELS } from './channels.ts';

@@ -1,10 +1,9 @@
 // `meterchain cluster init|show`: create a cluster (operator key, member keys, signed manifest) or show a manifest.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressToText, createManifest, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
-import { createNodeSigner, generateSeed, writeKeyPair } from '@meterchain/crypto';
+import { addressToText, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
+import { createCluster } from '../cluster-files.ts';
 import { intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
-import { loadManifest, writeOutput } from '../files.ts';
+import { loadManifest } from '../files.ts';
 
 const usage = `usage: meterchain cluster init --name NAME --members N --rule majority|bft --out DIR
                          [--vote-mode broadcast|leader] [--round-ms MS] [--block-rounds R] [--genesis-ms MS]
@@ -14,10 +13,6 @@ init  creates an operator key (DIR/operator.key, .pub), N member keys (DIR/membe
       manifest signed by the operator (DIR/manifest.cbor, with a readable copy in DIR/manifest.json).
       For labs and simulations: in the field each meter makes its own key and only the public key travels.
 show  verifies a manifest and prints its members.`;
-
-function member(i: number): string {
-  return `m${String(i + 1).padStart(2, '0')}`;
-}
 
 async function init(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -44,22 +39,7 @@ async function init(argv: string[], io: Io): Promise<number> {
   const blockRounds = intOption(values['block-rounds'], 'block-rounds', 10);
   const genesisMs = intOption(values['genesis-ms'], 'genesis-ms', Math.ceil(Date.now() / 1000) * 1000);
 
-  mkdirSync(out, { recursive: true });
-  const operatorSeed = generateSeed();
-  writeKeyPair(out, operatorSeed, 'operator');
-  const members = [];
-  for (let i = 0; i < n; i++) {
-    mkdirSync(join(out, 'members', member(i)), { recursive: true });
-    const { publicKey } = writeKeyPair(join(out, 'members', member(i)), generateSeed());
-    members.push({ publicKey, name: member(i), role: 'full' as const });
-  }
-  const bytes = createManifest(
-    { cluster: name, rule: rule as VotingRule, voteMode: voteMode as VoteMode, members, params: { roundMs, blockRounds }, genesisMs },
-    createNodeSigner(operatorSeed),
-  );
-  writeOutput(join(out, 'manifest.cbor'), bytes);
-  const { manifest } = loadManifest(join(out, 'manifest.cbor'));
-  writeOutput(join(out, 'manifest.json'), JSON.stringify(manifestToJson(manifest), null, 2) + '\n');
+  const { manifest } = createCluster(out, { name, members: n, rule: rule as VotingRule, voteMode: voteMode as VoteMode, roundMs, blockRounds, genesisMs });
   io.out(`cluster ${name}: ${n} members, rule ${rule}, epoch 0, manifest ${join(out, 'manifest.cbor')}`);
   for (const m of manifest.members) io.out(`  ${m.name}  ${addressToText(m.address)}`);
   return 0;

@@ -1,0 +1,419 @@
+// The meter node: sensor → edge → sign → publish → vote → block → store. The consensus state machine decides; this
+// shell performs its effects one at a time, in the order given (docs/protocol.md §11): every persist is durable
+// before the next effect runs, so nothing signed is published before it is on disk.
+import {
+  addressFromPublicKey,
+  addressToText,
+  decodeReading,
+  equalBytes,
+  openEnvelope,
+  type Channel,
+  type Hash,
+  type Manifest,
+  type Reading,
+  type Signer,
+  type Verifier,
+} from '@meterchain/core';
+import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type PersistRecord, type Topic } from '@meterchain/consensus';
+import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
+import { readingsOf, type ChainStore, type NodeState, type Slot } from '@meterchain/ledger';
+import type { Delivery, Subscription, Transport } from '@meterchain/transport';
+import { fromFixed, toFixed } from './channels.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import type { Sensor } from './sensor.ts';
+
+/** Faults a test lab can inject into one node (never set in production). */
+export type Fault = 'none' | 'forge' | 'bad-signature' | 'silent';
+
+export interface MeterNodeOptions {
+  manifest: Manifest;
+  manifestDigest: Uint8Array;
+  signer: Signer;
+  verifier: Verifier;
+  hash: Hash;
+  transport: Transport;
+  store: ChainStore;
+  state: NodeState;
+  sensor: Sensor;
+  /** Edge profile and the profile channel each reading channel (by id) feeds. */
+  profile: Profile;
+  edgeChannels: { edge: string; id: string }[];
+  log: Logger;
+  metrics: Metrics;
+  now?: () => number;
+  /** When in its round a node samples, ms after the round starts (default 20: the edge holds each sample back one
+   * sample, so sampling early in round r + 1 releases round r's reading right after round r ends). */
+  sampleOffsetMs?: number;
+  fault?: Fault;
+  /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
+  unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
+}
+
+const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
+const ADDRESSED = '-to';
+/** Slot index of a (height, view) pair: views stay far below 65536 (each costs timeoutMs × (view + 1)). */
+const VIEWS = 65536;
+
+function slotOf(record: PersistRecord): Slot {
+  if (record.kind === 'submission' || record.kind === 'vote') return { kind: record.kind, index: record.round };
+  return { kind: record.kind, index: record.height * VIEWS + record.view };
+}
+
+function recordOf(kind: PersistRecord['kind'], index: number, bytes: Uint8Array): PersistRecord {
+  if (kind === 'submission' || kind === 'vote') return { kind, round: index, height: -1, view: -1, bytes };
+  return { kind, round: -1, height: Math.floor(index / VIEWS), view: index % VIEWS, bytes };
+}
+
+interface Held {
+  t: number;
+  seq: number;
+  channels: Channel[];
+  quality: number;
+}
+
+export class MeterNode {
+  readonly address: Uint8Array;
+  readonly addressText: string;
+  private readonly o: MeterNodeOptions;
+  private readonly now: () => number;
+  private consensus!: ConsensusNode;
+  private pipeline!: Pipeline;
+  private readonly held: Held[] = [];
+  private readonly queue: Effect[] = [];
+  private draining: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextSampleAt = 0;
+  private subscription: Subscription | undefined;
+  private stopped = false;
+  private skipPublish = false;
+  private readonly lastRound = { sampled: -1 };
+  /** What this node has seen since it started, for its status line. */
+  readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
+  /** Own readings by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
+  private readonly own = new Map<number, { offline: boolean; outcome?: string }>();
+
+  constructor(opts: MeterNodeOptions) {
+    this.o = opts;
+    this.now = opts.now ?? Date.now;
+    this.address = addressFromPublicKey(opts.signer.publicKey, opts.hash);
+    this.addressText = addressToText(this.address);
+  }
+
+  /** Restores what the node signed before, subscribes to the cluster and starts the round timer. */
+  async start(): Promise<void> {
+    const o = this.o;
+    const records: PersistRecord[] = [];
+    for (const kind of ['submission', 'vote', 'prepare', 'commit', 'timeout', 'lock'] as const) {
+      const last = o.state.lastSigned(kind);
+      if (!last) continue;
+      const signed = o.state.signedFor({ kind, index: last.index });
+      if (signed?.message) records.push(recordOf(kind, last.index, signed.message));
+    }
+    const tip = o.store.count > 0 ? await o.store.get(o.store.nextHeight - 1) : undefined;
+    this.consensus = new ConsensusNode({
+      manifest: o.manifest,
+      manifestDigest: o.manifestDigest,
+      signer: o.signer,
+      verifier: o.verifier,
+      hash: o.hash,
+      restore: tip ? { tip, records } : { records },
+    });
+    const ids = o.edgeChannels.map((c) => c.edge);
+    this.pipeline = createPipeline(o.profile, ids);
+    await o.sensor.configure();
+    this.subscription = await o.transport.subscribe({}, (d) => this.onDelivery(d));
+    const pending = o.state.pending().length;
+    o.log.info('node started', {
+      address: this.addressText,
+      cluster: o.manifest.cluster,
+      height: this.consensus.height,
+      restored: records.map((r) => r.kind),
+      pending,
+      sensor: o.sensor.name,
+      fault: o.fault ?? 'none',
+    });
+    const now = this.now();
+    this.nextSampleAt = this.sampleTime(Math.max(0, roundOf(o.manifest, Math.max(now, o.manifest.genesisMs)) + (now < o.manifest.genesisMs ? 0 : 1)));
+    this.schedule();
+  }
+
+  /** Stops timers, performs what is queued, closes the subscription. The caller closes transport, store and state. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.draining;
+    await this.subscription?.unsubscribe().catch(() => undefined);
+    await this.o.sensor.close();
+    this.o.log.info('node stopped', { height: this.consensus?.height ?? -1 });
+  }
+
+  get height(): number {
+    return this.consensus.height;
+  }
+
+  private sampleTime(round: number): number {
+    return roundStart(this.o.manifest, round) + (this.o.sampleOffsetMs ?? 20);
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    if (this.timer) clearTimeout(this.timer);
+    const next = Math.min(this.consensus.wakeAt(), this.nextSampleAt);
+    const delay = Math.max(0, Math.min(next - this.now(), 60_000));
+    this.timer = setTimeout(() => this.onTimer(), delay);
+  }
+
+  private onTimer(): void {
+    if (this.stopped) return;
+    const now = this.now();
+    if (now >= this.nextSampleAt) {
+      const round = roundOf(this.o.manifest, now);
+      this.nextSampleAt = this.sampleTime(round + 1);
+      if (round > this.lastRound.sampled) {
+        this.lastRound.sampled = round;
+        void this.sampleOnce(now);
+      }
+    }
+    this.feed({ type: 'tick', now });
+  }
+
+  /** Feeds the state machine and queues its effects; the timer follows its next deadline. */
+  private feed(event: NodeEvent): void {
+    if (this.stopped) return;
+    let effects: Effect[];
+    try {
+      effects = this.consensus.step(event);
+    } catch (e) {
+      this.o.log.error('consensus step failed', { event: event.type, error: e as Error });
+      effects = [];
+    }
+    for (const e of effects) this.queue.push(e);
+    if (!this.draining && this.queue.length > 0) this.draining = this.drain();
+    this.schedule();
+  }
+
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
+      const effect = this.queue.shift()!;
+      try {
+        await this.perform(effect);
+      } catch (e) {
+        this.o.log.error('effect failed', { effect: effect.type, error: e as Error });
+        this.o.metrics.counter('meterchain_effect_errors_total', 'Effects that failed to perform.', 1, { effect: effect.type });
+        // A failed persist must not be followed by the publish it guards.
+        if (effect.type === 'persist') this.skipPublish = true;
+      }
+    }
+    this.draining = undefined;
+  }
+
+  // ---- acquisition and edge ----
+
+  private async sampleOnce(now: number): Promise<void> {
+    const o = this.o;
+    let sample;
+    try {
+      sample = await o.sensor.sample(now);
+    } catch (e) {
+      o.log.warn('sensor sample failed: gap', { error: e as Error });
+      o.metrics.counter('meterchain_sensor_gaps_total', 'Samples the sensor could not give (reported as gaps).');
+      return;
+    }
+    const seq = roundOf(o.manifest, now);
+    o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
+    o.log.info('status', {
+      round: seq,
+      height: this.consensus.height,
+      connected: o.transport.connected,
+      queued: o.transport.stats().queued,
+      ...this.counts,
+    });
+    const values = new Float64Array(o.edgeChannels.length).fill(NaN);
+    o.edgeChannels.forEach((c, i) => {
+      const ch = sample.channels.find((x) => x.id === c.id);
+      if (ch) values[i] = fromFixed(ch.value, ch.scale);
+    });
+    this.held.push({ t: now, seq, channels: sample.channels, quality: sample.quality });
+    const out = this.pipeline.step({ t: now, seq, clock: 0, values });
+    if (!out) return;
+    const index = this.held.findIndex((h) => h.seq === out.seq && h.t === out.t);
+    if (index < 0) return;
+    const held = this.held.splice(0, index + 1).pop()!;
+    const channels = held.channels.map((ch) => {
+      const i = o.edgeChannels.findIndex((c) => c.id === ch.id);
+      if (i < 0 || !out.filtered || out.isFiltered[i] !== 1) return { ...ch };
+      return { id: ch.id, unit: ch.unit, scale: ch.scale, value: toFixed(out.filtered[i]!, ch.scale), raw: ch.value };
+    });
+    for (const f of out.findings) {
+      o.metrics.counter('meterchain_edge_findings_total', 'Edge findings, by check.', 1, { check: f.check });
+      o.log.info('edge finding', { seq: held.seq, check: f.check, code: f.code, channel: f.channel, detail: f.detail });
+    }
+    const reading: Reading = {
+      v: 1,
+      cluster: o.manifest.cluster,
+      meter: this.address,
+      seq: held.seq,
+      ts: held.t,
+      clock: 0,
+      channels: this.forge(channels),
+      quality: (out.quality | held.quality) >>> 0,
+    };
+    if (o.fault === 'silent') return;
+    this.own.set(roundOf(o.manifest, reading.ts), { offline: !o.transport.connected });
+    this.feed({ type: 'reading', now: this.now(), reading });
+  }
+
+  /** Lab fault `forge`: report twice the measured voltages (a forged value its peers must refuse). */
+  private forge(channels: Channel[]): Channel[] {
+    if (this.o.fault !== 'forge') return channels;
+    return channels.map((c) => (c.unit === 'V' ? { id: c.id, unit: c.unit, scale: c.scale, value: c.value * 2 } : c));
+  }
+
+  // ---- transport ----
+
+  private onDelivery(d: Delivery): void {
+    if (d.from === this.addressText) return;
+    let kind = d.kind;
+    let bytes = d.frame;
+    if (kind.endsWith(ADDRESSED)) {
+      if (bytes.length < 20 || !equalBytes(bytes.subarray(0, 20), this.address)) return;
+      kind = kind.slice(0, -ADDRESSED.length);
+      bytes = bytes.subarray(20);
+    }
+    if (!(TOPICS as string[]).includes(kind)) return;
+    this.feed({ type: 'message', now: this.now(), topic: kind as Topic, bytes });
+  }
+
+  private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): Promise<void> {
+    if (this.o.fault === 'silent' && (topic === 'submission' || topic === 'vote')) return;
+    let frame = bytes;
+    if (this.o.fault === 'bad-signature' && topic === 'submission') {
+      frame = bytes.slice();
+      frame[frame.length - 1] ^= 0x01;
+    }
+    if (to) {
+      const addressed = new Uint8Array(20 + frame.length);
+      addressed.set(to, 0);
+      addressed.set(frame, 20);
+      await this.o.transport.publish(topic + ADDRESSED, addressed);
+    } else {
+      await this.o.transport.publish(topic, frame);
+    }
+  }
+
+  /**
+   * After a block is stored: own readings in it are settled; own readings of its rounds that it does not hold will
+   * never be in the chain, so they are written to the unaccepted log with the outcome this node saw, then settled.
+   * Every reading the node signed ends in the chain or in that log.
+   */
+  private async settle(block: Uint8Array): Promise<void> {
+    const o = this.o;
+    const stored = decodeStoredBlock(block);
+    if (!stored.ok) return;
+    const header = decodeHeader(stored.block.header);
+    if (!header.ok) return;
+    const rows = readingsOf(block, (r) => roundOf(o.manifest, r.ts));
+    const inBlock = new Set<number>();
+    if (!('reason' in rows)) for (const row of rows) if (equalBytes(row.reading.meter, this.address)) inBlock.add(row.reading.seq);
+    const done: number[] = [];
+    for (const p of o.state.pending()) {
+      if (!equalBytes(p.meter, this.address)) continue;
+      const env = openEnvelope(p.bytes);
+      const r = env.ok ? decodeReading(env.envelope.body) : undefined;
+      const round = r?.ok ? roundOf(o.manifest, r.reading.ts) : -1;
+      if (inBlock.has(p.seq)) {
+        done.push(p.seq);
+      } else if (round >= 0 && round <= header.header.last) {
+        const outcome = this.own.get(round)?.outcome ?? 'not-in-block';
+        await o.unaccepted?.({ seq: p.seq, round, outcome, height: header.header.height, bytes: p.bytes });
+        o.metrics.counter('meterchain_readings_unaccepted_total', 'Own readings that did not make it into the chain, by outcome.', 1, { outcome });
+        done.push(p.seq);
+      }
+    }
+    for (const round of [...this.own.keys()]) if (round <= header.header.last) this.own.delete(round);
+    if (done.length > 0) await o.state.settle(this.address, done);
+  }
+
+  // ---- effects ----
+
+  private async perform(effect: Effect): Promise<void> {
+    const o = this.o;
+    const m = o.metrics;
+    switch (effect.type) {
+      case 'persist': {
+        const slot = slotOf(effect.record);
+        const decision = await o.state.beforeSign(slot, o.hash(effect.record.bytes));
+        if (!decision.ok) {
+          // Never publish a second, different message for a slot (equivocation); say so loudly.
+          this.skipPublish = true;
+          o.log.error('refused to publish a second message for a signed slot', { slot: `${slot.kind}:${slot.index}`, code: decision.code, reason: decision.reason });
+          return;
+        }
+        this.skipPublish = false;
+        if (decision.fresh) await o.state.recordSigned(slot, effect.record.bytes);
+        if (effect.record.kind === 'submission') {
+          const env = openEnvelope(effect.record.bytes);
+          const r = env.ok ? decodeReading(env.envelope.body) : undefined;
+          if (r?.ok) await o.state.addPending({ meter: this.address, seq: r.reading.seq, bytes: effect.record.bytes });
+        }
+        return;
+      }
+      case 'publish': {
+        if (this.skipPublish) {
+          this.skipPublish = false;
+          return;
+        }
+        await this.publish(effect.topic, effect.bytes, effect.to);
+        m.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', o.transport.stats().queued);
+        return;
+      }
+      case 'accepted':
+      case 'rejected':
+      case 'not-enough-votes': {
+        const name = effect.type === 'not-enough-votes' ? 'not_enough_votes' : effect.type;
+        if (effect.type === 'accepted') this.counts.accepted++;
+        else if (effect.type === 'rejected') this.counts.rejected++;
+        else this.counts.notEnoughVotes++;
+        m.counter(`meterchain_${name}_total`, `Submissions the cluster ${effect.type === 'not-enough-votes' ? 'could not decide (not enough votes)' : effect.type}.`);
+        const mine = equalBytes(effect.member, this.address) ? this.own.get(effect.round) : undefined;
+        if (mine) {
+          mine.outcome = effect.type === 'not-enough-votes' && mine.offline ? 'too-late' : effect.type;
+          if (effect.type === 'accepted') this.counts.ownAccepted++;
+          else this.counts.ownRefused++;
+          if (effect.type === 'accepted') {
+            const end = roundStart(o.manifest, effect.round + 1);
+            m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading.", Math.max(0, this.now() - end) / 1000);
+          } else {
+            o.log.warn(`own reading ${mine.outcome}`, { round: effect.round, reason: effect.type === 'rejected' ? effect.reason : undefined });
+          }
+        }
+        o.log.debug(effect.type, { round: effect.round, member: addressToText(effect.member) });
+        return;
+      }
+      case 'evidence':
+        this.counts.evidence++;
+        m.counter('meterchain_evidence_total', 'Equivocation evidence caught or received.', 1, { kind: effect.kind });
+        o.log.warn('equivocation evidence', { kind: effect.kind, accused: addressToText(effect.accused), slot: effect.slot });
+        return;
+      case 'committed': {
+        await o.store.append(effect.block);
+        this.counts.blocks++;
+        m.counter('meterchain_blocks_committed_total', 'Blocks committed and stored.');
+        m.gauge('meterchain_height', 'Height of the last stored block.', effect.height);
+        await this.settle(effect.block);
+        o.log.info('block committed', { height: effect.height, view: effect.view, submissions: effect.submissions, hash: effect.hash });
+        return;
+      }
+      case 'refused':
+        m.counter('meterchain_refused_total', 'Messages refused by the state machine.', 1, { what: effect.what });
+        o.log.debug('refused', { what: effect.what, reason: effect.reason });
+        return;
+      case 'sync-request': {
+        const block = await o.store.get(effect.height);
+        if (block) await this.publish('block', block, effect.from);
+        return;
+      }
+    }
+  }
+}

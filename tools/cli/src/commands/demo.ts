@@ -1,0 +1,256 @@
+// `meterchain demo` (what `npm start` runs): a regional cluster of simulated three-phase meters on this machine, each
+// meter its own process with its own key and data directory, over an MQTT broker; live progress; the chain verified.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { addressToText, toHex } from '@meterchain/core';
+import { roundOf } from '@meterchain/consensus';
+import { openChain, verifyBlocks } from '@meterchain/ledger';
+import { createCluster, type ClusterFiles } from '../cluster-files.ts';
+import { intOption, parse, UsageError, type Command, type Io } from '../command.ts';
+import { startEmbeddedBroker } from '../demo/broker.ts';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
+const FAULTS = ['forge', 'bad-signature', 'silent'];
+
+interface MeterView {
+  name: string;
+  proc: ChildProcess;
+  fault: string;
+  round: number;
+  height: number;
+  connected: boolean;
+  accepted: number;
+  rejected: number;
+  ownAccepted: number;
+  ownRefused: number;
+  evidence: number;
+  exited?: number | null;
+  lastError?: string;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
+}
+
+function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number, broker: string, fault: string): string {
+  return [
+    `# meter ${m.name} of cluster ${c.manifest.cluster} (written by meterchain demo)`,
+    'cluster:',
+    `  manifest: ${relative(m.dir, c.manifestPath)}`,
+    `  operatorKey: ${relative(m.dir, join(c.dir, 'operator.pub'))}`,
+    'key: meter.key',
+    'dataDir: data',
+    'broker:',
+    `  url: ${broker}`,
+    'sensor:',
+    '  type: simulated',
+    `  seed: ${i + 1}`,
+    'edge:',
+    '  profile: three-phase',
+    'metrics:',
+    '  listen: 127.0.0.1:0',
+    'log:',
+    '  level: info',
+    ...(fault !== 'none' ? [`fault: ${fault}`] : []),
+    '',
+  ].join('\n');
+}
+
+function render(io: Io, meters: MeterView[], round: number, rounds: number, tty: boolean, first: boolean): void {
+  const lines: string[] = [];
+  const honest = meters.filter((m) => m.fault === 'none');
+  const height = Math.max(-1, ...honest.map((m) => m.height));
+  const accepted = Math.max(0, ...honest.map((m) => m.accepted));
+  const rejected = Math.max(0, ...honest.map((m) => m.rejected));
+  lines.push(`round ${Math.max(0, round)}/${rounds}   accepted ${accepted}   rejected ${rejected}   blocks ${height + 1}`);
+  for (const m of meters) {
+    const state = m.exited !== undefined ? `exited ${m.exited}` : m.connected ? 'online' : 'offline';
+    lines.push(
+      `  ${m.name} ${state.padEnd(8)} height ${String(m.height).padStart(3)}  own accepted ${String(m.ownAccepted).padStart(3)}  refused ${String(m.ownRefused).padStart(3)}` +
+        (m.fault !== 'none' ? `  [byzantine: ${m.fault}]` : '') +
+        (m.evidence ? `  evidence ${m.evidence}` : ''),
+    );
+  }
+  if (tty) {
+    if (!first) process.stdout.write(`\x1b[${lines.length}A`);
+    for (const l of lines) process.stdout.write(`\x1b[2K${l}\n`);
+  } else {
+    io.out(lines[0]!);
+  }
+}
+
+export const command: Command = {
+  name: 'demo',
+  summary: 'run a regional cluster of simulated meters to a verified chain (npm start)',
+  usage: `usage: meterchain demo [--meters N] [--rounds R] [--byzantine K] [--behaviour forge|bad-signature|silent]
+                       [--rule bft|majority] [--broker URL] [--out DIR]
+
+Creates a cluster (operator key, member keys, signed manifest), starts one process per meter (each with its own
+key, data directory and simulated three-phase meter on a daily load curve), lets them sample, check, sign, vote and
+commit blocks over an MQTT broker for R rounds of one second, then stops them and verifies the chain.
+Defaults: 7 meters, 30 rounds, no byzantine meters, rule bft, a broker embedded in this process, and
+DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (--behaviour, default forge).`,
+  async run(argv, io) {
+    const { values } = parse(argv, {
+      meters: { type: 'string' },
+      rounds: { type: 'string' },
+      byzantine: { type: 'string' },
+      behaviour: { type: 'string' },
+      rule: { type: 'string' },
+      broker: { type: 'string' },
+      out: { type: 'string' },
+    });
+    const n = intOption(values.meters, 'meters', 7);
+    const rounds = intOption(values.rounds, 'rounds', 30);
+    const k = intOption(values.byzantine, 'byzantine', 0);
+    const behaviour = values.behaviour ?? 'forge';
+    const rule = values.rule ?? 'bft';
+    if (n < 1 || n > 64) throw new UsageError(`--meters must be 1..64 on one machine, got ${n}`);
+    if (rounds < 1 || rounds > 3600) throw new UsageError(`--rounds must be 1..3600, got ${rounds}`);
+    if (k > n) throw new UsageError(`--byzantine ${k} is more than --meters ${n}`);
+    if (!FAULTS.includes(behaviour)) throw new UsageError(`--behaviour must be one of ${FAULTS.join(', ')}, got '${behaviour}'`);
+    if (rule !== 'bft' && rule !== 'majority') throw new UsageError(`--rule must be bft or majority, got '${rule}'`);
+    if (rule === 'bft' && n < 4) throw new UsageError('--rule bft needs at least 4 meters (use --rule majority for fewer)');
+    const out = resolve(values.out ?? join('meterchain-demo', stamp()));
+
+    const roundMs = 1000;
+    const blockRounds = 5;
+    // Start-up time for N processes on a small machine: rounds begin once every meter had time to connect.
+    const genesisMs = Math.ceil((Date.now() + 3000 + 400 * n) / 1000) * 1000;
+    const cluster = createCluster(out, { name: 'demo', members: n, rule, roundMs, blockRounds, skewMs: 1500, timeoutMs: 2000, genesisMs });
+    const t = cluster.manifest;
+    io.out(`cluster '${t.cluster}': ${n} meters, rule ${rule} (${k} byzantine${k ? `: ${behaviour}` : ''}), rounds of ${roundMs} ms, blocks of ${blockRounds} rounds`);
+    io.out(`data: ${out}`);
+
+    const embedded = values.broker ? undefined : await startEmbeddedBroker();
+    const brokerUrl = values.broker ?? embedded!.url;
+    io.out(`broker: ${brokerUrl}${embedded ? ' (embedded)' : ''}`);
+
+    const meters: MeterView[] = cluster.members.map((m, i) => {
+      const fault = i < k ? behaviour : 'none';
+      const config = join(m.dir, 'node.yaml');
+      writeFileSync(config, nodeYaml(cluster, m, i, brokerUrl, fault));
+      const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const view: MeterView = { name: m.name, proc, fault, round: -1, height: -1, connected: false, accepted: 0, rejected: 0, ownAccepted: 0, ownRefused: 0, evidence: 0 };
+      createInterface({ input: proc.stdout! }).on('line', (line) => {
+        let rec: Record<string, unknown>;
+        try {
+          rec = JSON.parse(line);
+        } catch {
+          return;
+        }
+        if (rec['msg'] === 'status') {
+          view.round = rec['round'] as number;
+          view.height = rec['height'] as number;
+          view.connected = rec['connected'] as boolean;
+          view.accepted = rec['accepted'] as number;
+          view.rejected = rec['rejected'] as number;
+          view.ownAccepted = rec['ownAccepted'] as number;
+          view.ownRefused = rec['ownRefused'] as number;
+          view.evidence = rec['evidence'] as number;
+        } else if (rec['msg'] === 'block committed') {
+          view.height = Math.max(view.height, rec['height'] as number);
+        } else if (rec['msg'] === 'broker connected') {
+          view.connected = true;
+        } else if (rec['level'] === 'error') {
+          view.lastError = String(rec['msg']);
+        }
+      });
+      createInterface({ input: proc.stderr! }).on('line', (line) => {
+        if (!/stopping$/.test(line)) view.lastError = line;
+      });
+      proc.on('exit', (code) => (view.exited = code));
+      return view;
+    });
+
+    const tty = process.stdout.isTTY === true;
+    const lastRound = rounds - 1;
+    const lastHeight = Math.floor(rounds / blockRounds) - 1;
+    // Done when every honest meter stored the blocks covering the rounds, or a generous deadline passed.
+    const deadline = genesisMs + (rounds + 4 * blockRounds) * roundMs + 20_000;
+    let first = true;
+    await new Promise<void>((done) => {
+      const timer = setInterval(() => {
+        const round = Math.min(lastRound, roundOf(t, Math.max(Date.now(), genesisMs)));
+        render(io, meters, Date.now() < genesisMs ? -1 : round, rounds, tty, first);
+        first = false;
+        const honest = meters.filter((m) => m.fault === 'none');
+        const finished = honest.every((m) => m.height >= lastHeight) && Date.now() > genesisMs + rounds * roundMs;
+        const dead = honest.some((m) => m.exited !== undefined);
+        if (finished || dead || Date.now() > deadline) {
+          clearInterval(timer);
+          done();
+        }
+      }, tty ? 250 : 1000);
+    });
+
+    for (const m of meters) if (m.exited === undefined) m.proc.kill('SIGTERM');
+    await Promise.all(
+      meters.map(
+        (m) =>
+          new Promise<void>((r) => {
+            if (m.exited !== undefined) return r();
+            const kill = setTimeout(() => m.proc.kill('SIGKILL'), 15_000);
+            m.proc.once('exit', () => {
+              clearTimeout(kill);
+              r();
+            });
+          }),
+      ),
+    );
+    await embedded?.close();
+    render(io, meters, lastRound, rounds, tty, first);
+    for (const m of meters) if (m.lastError) io.err(`${m.name}: ${m.lastError}`);
+
+    // Verify every meter's chain from the manifest alone, and check that they agree.
+    const epoch = [{ manifest: t, digest: cluster.digest }];
+    const tips = new Map<string, string[]>();
+    let problems = 0;
+    let reference: { name: string; blocks: number; readings: number; signatures: number } | undefined;
+    for (const m of cluster.members) {
+      const chainDir = join(m.dir, 'data', 'chain');
+      let report;
+      try {
+        const opened = await openChain(chainDir);
+        report = await verifyBlocks(epoch, opened.source);
+        await opened.close();
+      } catch (e) {
+        io.err(`${m.name}: chain unreadable: ${(e as Error).message}`);
+        problems++;
+        continue;
+      }
+      if (!report.ok) {
+        io.err(`${m.name}: chain does NOT verify: block ${report.height} (${report.place}): ${report.fault}: ${report.reason}`);
+        problems++;
+        continue;
+      }
+      const tip = report.blocks > 0 ? toHex(report.tip).slice(0, 16) : 'empty';
+      tips.set(`${report.blocks}:${tip}`, [...(tips.get(`${report.blocks}:${tip}`) ?? []), m.name]);
+      if (!reference || report.blocks > reference.blocks) reference = { name: m.name, blocks: report.blocks, readings: report.readings, signatures: report.signatures };
+    }
+    const honestNames = meters.filter((m) => m.fault === 'none').map((m) => m.name);
+    io.out('');
+    for (const [key, names] of tips) {
+      const [blocks, tip] = key.split(':');
+      io.out(`chain of ${names.join(', ')}: ${blocks} blocks verified against the manifest, tip ${tip}`);
+    }
+    const refDir = reference ? join(out, 'members', reference.name, 'data', 'chain') : undefined;
+    if (reference) {
+      io.out(`readings in the chain: ${reference.readings}; signatures checked: ${reference.signatures}`);
+      io.out(`members: ${cluster.manifest.members.map((x) => `${x.name} ${addressToText(x.address)}`).join(', ')}`);
+      io.out('');
+      io.out(`the data is in ${out}`);
+      io.out(`inspect it:  npx meterchain chain inspect ${relative(process.cwd(), refDir!)}`);
+      io.out(`verify it:   npx meterchain chain verify ${relative(process.cwd(), refDir!)} --manifest ${relative(process.cwd(), cluster.manifestPath)}`);
+    }
+    const expected = lastHeight + 1;
+    if (!reference || reference.blocks < Math.max(1, expected - 1) || problems > 0) {
+      io.err(`demo: expected about ${expected} verified blocks on every honest meter (${honestNames.join(', ')}); see the logs above`);
+      return 1;
+    }
+    return 0;
+  },
+};
