@@ -4,7 +4,9 @@
 // atomically) folds the journal in when it grows.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { decode, encode, equalBytes, toHex, type CborValue, type Schema } from '@meterchain/core';
+import type { PersistRecord } from './consensus.ts';
 import { LedgerError } from './errors.ts';
 import { lockDirectory, readIfExists, replaceFileAtomically, type DirectoryLock } from './files.ts';
 import { RecordLog } from './record-log.ts';
@@ -18,6 +20,20 @@ export const STATE_FILE = 'state.cbor';
 export interface Slot {
   kind: string;
   index: number;
+  /** View within the height, for block signatures and timeouts (0..2^20-1; default 0). */
+  view?: number;
+}
+
+/** Slot positions: index × 2^20 + view, so that slots of one kind order by (index, view). */
+const VIEW_SPAN = 1048576;
+const MAX_INDEX = Math.floor(Number.MAX_SAFE_INTEGER / VIEW_SPAN);
+
+function position(slot: Slot): number {
+  return slot.index * VIEW_SPAN + (slot.view ?? 0);
+}
+
+function slotText(slot: Slot): string {
+  return slot.view === undefined ? `${slot.kind} ${slot.index}` : `${slot.kind} ${slot.index}/${slot.view}`;
 }
 
 export type SignDecision =
@@ -65,10 +81,11 @@ const MESSAGE_MAX = 1 << 20;
 
 const ENTRY_SCHEMA: Schema = {
   oneOf: [
-    { map: { t: 'text', k: { text: { max: KIND_MAX } }, n: 'uint', d: 'bytes' } },
+    { map: { t: 'text', k: { text: { max: KIND_MAX } }, n: 'uint', d: 'bytes', m: 'bytes' }, optional: ['m'] },
     { map: { t: 'text', k: { text: { max: KIND_MAX } }, n: 'uint', m: 'bytes' } },
     { map: { t: 'text', a: 'bytes', q: 'uint', r: 'bytes' } },
     { map: { t: 'text', a: 'bytes', q: 'uint' } },
+    { map: { t: 'text', h: 'uint', w: 'uint', r: 'bytes' } },
   ],
 };
 
@@ -78,7 +95,9 @@ const SNAPSHOT_SCHEMA: Schema = {
     gen: 'uint',
     kinds: { array: { tuple: [{ text: { max: KIND_MAX } }, 'int', { array: { tuple: ['uint', 'bytes', 'any'] } }] } },
     pending: { array: { tuple: ['bytes', 'uint', 'bytes'] } },
+    lock: { tuple: ['uint', 'uint', 'bytes'] },
   },
+  optional: ['lock'],
 };
 
 const RESOLVED = Promise.resolve();
@@ -96,8 +115,15 @@ function checkSlot(slot: Slot): void {
   if (typeof slot.kind !== 'string' || slot.kind.length === 0 || slot.kind.length > KIND_MAX) {
     throw new RangeError(`node state: slot.kind must be text of 1..${KIND_MAX} characters, got ${JSON.stringify(slot.kind)}`);
   }
-  if (!Number.isSafeInteger(slot.index) || slot.index < 0) throw new RangeError(`node state: slot.index must be a non-negative integer, got ${slot.index}`);
+  if (!Number.isSafeInteger(slot.index) || slot.index < 0 || slot.index > MAX_INDEX) {
+    throw new RangeError(`node state: slot.index must be an integer in 0..${MAX_INDEX}, got ${slot.index}`);
+  }
+  if (slot.view !== undefined && !(Number.isSafeInteger(slot.view) && slot.view >= 0 && slot.view < VIEW_SPAN)) {
+    throw new RangeError(`node state: slot.view must be an integer in 0..${VIEW_SPAN - 1}, got ${slot.view}`);
+  }
 }
+
+const RECORD_KINDS = ['submission', 'vote', 'prepare', 'commit', 'timeout'];
 
 function checkBytes(x: unknown, what: string, max: number): asserts x is Uint8Array {
   if (!(x instanceof Uint8Array)) throw new TypeError(`node state: ${what} must be a Uint8Array, got ${typeof x}`);
@@ -110,12 +136,13 @@ export class NodeState {
   #compactEvery: number;
   #kinds = new Map<string, KindRecord>();
   #pending = new Map<string, PendingReading>();
+  #lock: { height: number; view: number; bytes: Uint8Array } | undefined;
   #gen = 0;
   #journal: RecordLog | undefined;
   #journalEntries = 0;
   #compacting: Promise<void> | undefined;
   #failed: Error | undefined;
-  #lock: DirectoryLock | undefined;
+  #dirLock: DirectoryLock | undefined;
 
   private constructor(dir: string, window: number, compactEvery: number) {
     this.dir = dir;
@@ -131,11 +158,11 @@ export class NodeState {
     if (!Number.isSafeInteger(compactEvery) || compactEvery < 1) throw new RangeError(`node state: compactEvery must be a positive integer, got ${compactEvery}`);
     await fsp.mkdir(dir, { recursive: true });
     const state = new NodeState(dir, window, compactEvery);
-    state.#lock = await lockDirectory(dir);
+    state.#dirLock = await lockDirectory(dir);
     try {
       await state.#load();
     } catch (e) {
-      await state.#lock.release();
+      await state.#dirLock.release();
       throw e;
     }
     return state;
@@ -165,8 +192,14 @@ export class NodeState {
   #applySnapshot(bytes: Uint8Array): void {
     const d = decode(bytes, SNAPSHOT_SCHEMA);
     if (!d.ok) throw new LedgerError('corrupt', `${join(this.dir, STATE_FILE)}: ${d.reason}`);
-    const s = d.value as { gen: number; kinds: [string, number, [number, Uint8Array, CborValue][]][]; pending: [Uint8Array, number, Uint8Array][] };
+    const s = d.value as {
+      gen: number;
+      kinds: [string, number, [number, Uint8Array, CborValue][]][];
+      pending: [Uint8Array, number, Uint8Array][];
+      lock?: [number, number, Uint8Array];
+    };
     this.#gen = s.gen;
+    if (s.lock) this.#lock = { height: s.lock[0], view: s.lock[1], bytes: s.lock[2] };
     for (const [kind, floor, slots] of s.kinds) {
       const record: KindRecord = { slots: new Map(), floor };
       for (const [index, digest, message] of slots) {
@@ -182,7 +215,10 @@ export class NodeState {
   /** Replays one journal entry (the same changes the live calls make). */
   #apply(e: { [k: string]: CborValue }): void {
     const t = e['t'];
-    if (t === 's') this.#reserve(e['k'] as string, e['n'] as number, e['d'] as Uint8Array, RESOLVED);
+    if (t === 's') {
+      this.#reserve(e['k'] as string, e['n'] as number, e['d'] as Uint8Array, RESOLVED);
+      if (e['m'] !== undefined) this.#kinds.get(e['k'] as string)!.slots.get(e['n'] as number)!.message = e['m'] as Uint8Array;
+    } else if (t === 'l') this.#lock = { height: e['h'] as number, view: e['w'] as number, bytes: e['r'] as Uint8Array };
     else if (t === 'm') {
       const slot = this.#kinds.get(e['k'] as string)?.slots.get(e['n'] as number);
       if (slot) slot.message = e['m'] as Uint8Array;
@@ -239,33 +275,80 @@ export class NodeState {
   /**
    * Call before signing the message for `slot` whose content hash is `digest`, and sign only when `ok`. A fresh
    * slot is recorded on stable storage (fdatasync) before this resolves, so the message is never published without
-   * the record that forbids a different one. Concurrent calls for one slot see each other at once.
+   * the record that forbids a different one. `message`, when already known (the signed bytes), is kept in the same
+   * record. Concurrent calls for one slot see each other at once.
    */
-  async beforeSign(slot: Slot, digest: Uint8Array): Promise<SignDecision> {
+  async beforeSign(slot: Slot, digest: Uint8Array, message?: Uint8Array): Promise<SignDecision> {
     checkSlot(slot);
     checkBytes(digest, 'digest', DIGEST_MAX);
+    if (message !== undefined) checkBytes(message, 'message', MESSAGE_MAX);
     this.#usable();
+    const at = position(slot);
     const record = this.#kind(slot.kind);
-    const known = record.slots.get(slot.index);
+    const known = record.slots.get(at);
     if (known) {
       await known.durable;
       if (equalBytes(known.digest, digest)) return known.message ? { ok: true, fresh: false, message: known.message } : { ok: true, fresh: false };
       const conflict: SignDecision = {
         ok: false,
         code: 'conflict',
-        reason: `slot ${slot.kind} ${slot.index} was already signed for a different digest (${toHex(known.digest).slice(0, 16)}…)`,
+        reason: `slot ${slotText(slot)} was already signed for a different digest (${toHex(known.digest).slice(0, 16)}…)`,
         digest: known.digest,
       };
       if (known.message) conflict.message = known.message;
       return conflict;
     }
-    if (slot.index <= record.floor) {
-      return { ok: false, code: 'too-old', reason: `slot ${slot.kind} ${slot.index} is at or below ${record.floor}, the oldest ${slot.kind} slot no longer remembered` };
+    if (at <= record.floor) {
+      return { ok: false, code: 'too-old', reason: `slot ${slotText(slot)} is at or below the oldest ${slot.kind} slot no longer remembered` };
     }
-    const durable = this.#persist({ t: 's', k: slot.kind, n: slot.index, d: digest });
-    this.#reserve(slot.kind, slot.index, digest, durable);
+    const entry: { [k: string]: CborValue } = { t: 's', k: slot.kind, n: at, d: digest };
+    if (message !== undefined) entry['m'] = message;
+    const durable = this.#persist(entry);
+    this.#reserve(slot.kind, at, digest, durable);
+    if (message !== undefined) record.slots.get(at)!.message = message;
     await durable;
     return { ok: true, fresh: true };
+  }
+
+  /**
+   * Persists a consensus node's `persist` effect (docs/protocol.md §11) and resolves once it is on stable storage;
+   * only then may the runtime perform the next effect. A record that would sign a different message for a slot
+   * already signed is refused (the conflict decision carries the recorded message, to be re-published instead).
+   * Locks are kept as the last one; they sign nothing.
+   */
+  async persist(record: PersistRecord): Promise<SignDecision> {
+    checkBytes(record?.bytes, 'record.bytes', MESSAGE_MAX);
+    if (record.kind === 'lock') {
+      this.#usable();
+      const lock = { height: record.height, view: record.view, bytes: record.bytes };
+      this.#lock = lock;
+      await this.#persist({ t: 'l', h: lock.height, w: lock.view, r: lock.bytes });
+      return { ok: true, fresh: true };
+    }
+    if (RECORD_KINDS.indexOf(record.kind) < 0) throw new RangeError(`node state: unknown record kind '${String(record.kind)}'`);
+    const perRound = record.kind === 'submission' || record.kind === 'vote';
+    const slot: Slot = perRound ? { kind: record.kind, index: record.round } : { kind: record.kind, index: record.height, view: record.view };
+    const digest = createHash('sha256').update(record.bytes).digest();
+    return this.beforeSign(slot, new Uint8Array(digest.buffer, digest.byteOffset, digest.length), record.bytes);
+  }
+
+  /** The last record of each kind, for the consensus node's `restore.records` after a restart. */
+  lastRecords(): PersistRecord[] {
+    const out: PersistRecord[] = [];
+    for (const kind of RECORD_KINDS) {
+      const record = this.#kinds.get(kind);
+      if (!record) continue;
+      let best = -1;
+      for (const [at, slot] of record.slots) if (at > best && slot.message) best = at;
+      if (best < 0) continue;
+      const index = Math.floor(best / VIEW_SPAN);
+      const view = best - index * VIEW_SPAN;
+      const bytes = record.slots.get(best)!.message!;
+      const perRound = kind === 'submission' || kind === 'vote';
+      out.push({ kind: kind as PersistRecord['kind'], round: perRound ? index : -1, height: perRound ? -1 : index, view: perRound ? -1 : view, bytes });
+    }
+    if (this.#lock) out.push({ kind: 'lock', round: -1, height: this.#lock.height, view: this.#lock.view, bytes: this.#lock.bytes });
+    return out;
   }
 
   /**
@@ -275,28 +358,29 @@ export class NodeState {
   async recordSigned(slot: Slot, message: Uint8Array): Promise<void> {
     checkSlot(slot);
     checkBytes(message, 'message', MESSAGE_MAX);
-    const known = this.#kinds.get(slot.kind)?.slots.get(slot.index);
-    if (!known) throw new RangeError(`node state: slot ${slot.kind} ${slot.index} was not granted by beforeSign`);
+    const known = this.#kinds.get(slot.kind)?.slots.get(position(slot));
+    if (!known) throw new RangeError(`node state: slot ${slotText(slot)} was not granted by beforeSign`);
     await known.durable;
     known.message = message;
-    await this.#persist({ t: 'm', k: slot.kind, n: slot.index, m: message });
+    await this.#persist({ t: 'm', k: slot.kind, n: position(slot), m: message });
   }
 
   /** What was signed for a slot, if the node still remembers it. */
   signedFor(slot: Slot): { digest: Uint8Array; message?: Uint8Array } | undefined {
     checkSlot(slot);
-    const known = this.#kinds.get(slot.kind)?.slots.get(slot.index);
+    const known = this.#kinds.get(slot.kind)?.slots.get(position(slot));
     if (!known) return undefined;
     return known.message ? { digest: known.digest, message: known.message } : { digest: known.digest };
   }
 
-  /** The highest slot index signed for `kind`, with its digest. */
-  lastSigned(kind: string): { index: number; digest: Uint8Array } | undefined {
+  /** The highest slot signed for `kind` (by index, then view), with its digest. */
+  lastSigned(kind: string): { index: number; view: number; digest: Uint8Array } | undefined {
     const record = this.#kinds.get(kind);
     if (!record || record.slots.size === 0) return undefined;
     let best = -1;
     for (const k of record.slots.keys()) if (k > best) best = k;
-    return { index: best, digest: record.slots.get(best)!.digest };
+    const index = Math.floor(best / VIEW_SPAN);
+    return { index, view: best - index * VIEW_SPAN, digest: record.slots.get(best)!.digest };
   }
 
   /** Keeps one of the node's own readings until it is settled; resolves when it is on stable storage. */
@@ -342,8 +426,10 @@ export class NodeState {
     }
     const pending: CborValue[] = [];
     for (const p of this.#pending.values()) pending.push([p.meter, p.seq, p.bytes]);
+    const snapshot: { [k: string]: CborValue } = { v: 1, gen, kinds, pending };
+    if (this.#lock) snapshot['lock'] = [this.#lock.height, this.#lock.view, this.#lock.bytes];
     try {
-      await replaceFileAtomically(join(this.dir, STATE_FILE), encode({ v: 1, gen, kinds, pending }));
+      await replaceFileAtomically(join(this.dir, STATE_FILE), encode(snapshot));
       this.#gen = gen;
       const { log } = await RecordLog.open(join(this.dir, journalName(gen)), { sync: 'fdatasync' });
       this.#journal = log;
@@ -359,7 +445,7 @@ export class NodeState {
     while (this.#compacting) await this.#compacting;
     await this.#journal?.close();
     this.#journal = undefined;
-    await this.#lock?.release();
-    this.#lock = undefined;
+    await this.#dirLock?.release();
+    this.#dirLock = undefined;
   }
 }

@@ -8,6 +8,7 @@ import {
   decode,
   encode,
   equalBytes,
+  signingInput,
   toHex,
   voters,
   type CborValue,
@@ -17,13 +18,12 @@ import {
   type Verifier,
 } from '@meterchain/core';
 import {
-  BLOCK_CERTIFICATE_SCHEMA,
   JUDGMENT_LENGTH,
   Phase,
   Verdict,
-  blockCertificateFromCbor,
-  blockCertificateToCbor,
   checkBlockCertificate,
+  decodeBlockCertificate,
+  encodeBlockCertificate,
   decodeBody,
   decodeHeader,
   decodeStoredBlock,
@@ -44,7 +44,6 @@ import {
   type EvidenceClaim,
 } from './consensus.ts';
 import { nodeSha256 } from './hash.ts';
-import { signingInput } from '@meterchain/core';
 
 export const PROOF_VERSION = 1;
 /** Names the file's kind inside it, so a proof is never mistaken for another CBOR file. */
@@ -64,7 +63,7 @@ export const PROOF_SCHEMA: Schema = {
     lists: { array: { map: { record: { bytes: JUDGMENT_LENGTH }, path: PATH } }, max: 1024 },
     votes: { array: { tuple: ['uint', 'uint', { bytes: SIGNATURE_LENGTH }] }, max: 1024 },
     header: 'bytes',
-    commit: BLOCK_CERTIFICATE_SCHEMA,
+    commit: 'bytes',
   },
 };
 
@@ -126,7 +125,7 @@ export function makeProof(manifest: Manifest, block: Uint8Array, meter: Uint8Arr
     lists,
     votes,
     header: s.block.header,
-    commit: blockCertificateToCbor(s.block.commit),
+    commit: encodeBlockCertificate(s.block.commit),
   });
   return { ok: true, proof };
 }
@@ -173,7 +172,7 @@ export function verifyProof(manifests: Manifest[], bytes: Uint8Array, verifier: 
     lists: { record: Uint8Array; path: Uint8Array[] }[];
     votes: [number, number, Uint8Array][];
     header: Uint8Array;
-    commit: unknown;
+    commit: Uint8Array;
   };
   if (p.type !== PROOF_TYPE) return bad('malformed', `not an inclusion proof (type '${p.type}')`);
   if (p.v !== PROOF_VERSION) return bad('malformed', `unsupported proof version ${p.v}`);
@@ -185,7 +184,9 @@ export function verifyProof(manifests: Manifest[], bytes: Uint8Array, verifier: 
   const manifest = manifests.find((m) => m.cluster === header.cluster && m.epoch === header.epoch);
   if (!manifest) return bad('epoch', `the block is of cluster '${header.cluster}' epoch ${header.epoch}; no such manifest was given`);
   const blockHash = hash(p.header);
-  const commit = blockCertificateFromCbor(p.commit);
+  const c = decodeBlockCertificate(p.commit);
+  if (!c.ok) return bad('malformed', c.reason);
+  const commit = c.cert;
   const sig = (c: { publicKey: Uint8Array; message: Uint8Array; signature: Uint8Array }): boolean => verifier.verify(c.publicKey, c.message, c.signature);
   const commitProblem = checkBlockCertificate(manifest, commit, Phase.COMMIT, header.height, blockHash, sig);
   if (commitProblem !== '') return bad('commit', `commit certificate of block ${header.height}: ${commitProblem}`);

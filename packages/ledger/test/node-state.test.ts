@@ -42,7 +42,7 @@ describe('NodeState signing guard', () => {
     await first.close();
     const second = await NodeState.open(dir);
     expect(await second.beforeSign({ kind: 'vote', index: 42 }, digest(9))).toMatchObject({ ok: false, code: 'conflict' });
-    expect(second.lastSigned('vote')).toEqual({ index: 42, digest: digest(1) });
+    expect(second.lastSigned('vote')).toEqual({ index: 42, view: 0, digest: digest(1) });
     await second.close();
   });
 
@@ -111,6 +111,52 @@ describe('NodeState signing guard', () => {
     await expect(state.beforeSign({ kind: 'vote', index: -1 }, digest(1))).rejects.toThrow(RangeError);
     await expect(state.beforeSign({ kind: 'vote', index: 1 }, new Uint8Array(0))).rejects.toThrow(RangeError);
     await state.close();
+  });
+});
+
+describe('NodeState with consensus persist records', () => {
+  const commit = (height: number, view: number, fill: number) => ({ kind: 'commit' as const, round: -1, height, view, bytes: new Uint8Array(40).fill(fill) });
+
+  test('a record is granted once; the same record again is a re-publication', async () => {
+    const state = await NodeState.open(tempDir('state'));
+    expect(await state.persist(commit(5, 0, 1))).toEqual({ ok: true, fresh: true });
+    expect(await state.persist(commit(5, 0, 1))).toEqual({ ok: true, fresh: false, message: commit(5, 0, 1).bytes });
+    await state.close();
+  });
+
+  test('a different record for one (height, view) is refused after a restart, with the recorded bytes', async () => {
+    const dir = tempDir('state');
+    const first = await NodeState.open(dir);
+    await first.persist(commit(5, 2, 1));
+    await first.close();
+    const second = await NodeState.open(dir);
+    expect(await second.persist(commit(5, 2, 9))).toMatchObject({ ok: false, code: 'conflict', message: commit(5, 2, 1).bytes });
+    await second.close();
+  });
+
+  test('a later view at one height is a different slot', async () => {
+    const state = await NodeState.open(tempDir('state'));
+    await state.persist(commit(5, 0, 1));
+    expect(await state.persist(commit(5, 1, 2))).toMatchObject({ ok: true, fresh: true });
+    await state.close();
+  });
+
+  test('the last record of each kind, the lock included, survives for the restore', async () => {
+    const dir = tempDir('state');
+    const state = await NodeState.open(dir, { compactEvery: 3 });
+    await state.persist({ kind: 'vote', round: 7, height: -1, view: -1, bytes: new Uint8Array([7]) });
+    await state.persist({ kind: 'vote', round: 8, height: -1, view: -1, bytes: new Uint8Array([8]) });
+    await state.persist(commit(3, 0, 3));
+    await state.persist(commit(4, 1, 4));
+    await state.persist({ kind: 'lock', round: -1, height: 4, view: 1, bytes: new Uint8Array([44]) });
+    await state.close();
+    const again = await NodeState.open(dir);
+    expect(again.lastRecords()).toEqual([
+      { kind: 'vote', round: 8, height: -1, view: -1, bytes: new Uint8Array([8]) },
+      { kind: 'commit', round: -1, height: 4, view: 1, bytes: commit(4, 1, 4).bytes },
+      { kind: 'lock', round: -1, height: 4, view: 1, bytes: new Uint8Array([44]) },
+    ]);
+    await again.close();
   });
 });
 

@@ -1,8 +1,10 @@
 // The writer process of the crash test: it stores committed blocks of a prepared chain one after another, signs a
 // slot for each (through the node state's guard) and keeps its own reading pending until the block holding it is
 // durable. Every promise it makes is printed on stdout only after the call that makes it true has returned:
-//   ready count=C cut=B index=I pending=S1,S2,…   after opening (pending: seqs kept before reconciling)
-//   signed block H DIGEST | resent block H DIGEST  after beforeSign granted the slot (or handed back the old digest)
+//   ready count=C cut=B index=I last=H pending=S1,…  after opening (last: height of the last commit record kept,
+//                                                    pending: seqs kept before reconciling)
+//   signed block H DIGEST | resent block H DIGEST  after persist granted the commit record for height H (or handed
+//                                                    back the one recorded before)
 //   pending SEQ                                      after addPending resolved
 //   durable H end=BYTES                              after the append of block H resolved
 //   settling SEQ                                     before settle is called (from then on it may be gone)
@@ -38,7 +40,8 @@ export async function runWriter(argv: string[]): Promise<void> {
 
   const { store, recovery } = await ChainStore.open(storeDir, { checkpointEvery: 16 });
   const state = await NodeState.open(stateDir, { window: 64, compactEvery: 40 });
-  say(`ready count=${store.count} cut=${recovery.cutBytes} index=${recovery.index} pending=${state.pending().map((p) => p.seq).join(',')}`);
+  const last = state.lastRecords().find((r) => r.kind === 'commit');
+  say(`ready count=${store.count} cut=${recovery.cutBytes} index=${recovery.index} last=${last ? last.height : -1} pending=${state.pending().map((p) => p.seq).join(',')}`);
 
   // Readings kept pending whose block made it to the store before the crash: settle them now.
   for (const p of state.pending()) {
@@ -60,8 +63,9 @@ export async function runWriter(argv: string[]): Promise<void> {
     await Promise.all(
       heights.map(async (h) => {
         // What this run would sign differs from what an earlier run signed: a guard that forgot would sign twice.
-        const digest = createHash('sha256').update(source[h]!).update(run).digest();
-        const d = await state.beforeSign({ kind: 'block', index: h }, digest);
+        const bytes = createHash('sha256').update(source[h]!).update(run).digest();
+        const digest = createHash('sha256').update(bytes).digest();
+        const d = await state.persist({ kind: 'commit', round: -1, height: h, view: 0, bytes });
         if (d.ok && d.fresh) say(`signed block ${h} ${toHex(digest)}`);
         else if (d.ok) say(`resent block ${h} ${toHex(digest)}`);
         else if (d.code === 'conflict') say(`resent block ${h} ${toHex(d.digest)}`);

@@ -242,6 +242,9 @@ export async function runCrashTest(opts: CrashTestOptions): Promise<CrashTestRes
         const count = Number(fields['count']);
         if (count < durableMax + 1) violation(`run ${run}: reopened with ${count} blocks, but block ${durableMax} was reported durable`);
         if (Number(fields['cut']) > 0) result.tornTailsCut++;
+        let signedMax = -1;
+        for (const h of signed.keys()) if (h > signedMax) signedMax = h;
+        if (Number(fields['last']) < signedMax) violation(`run ${run}: the last commit record kept is for height ${fields['last']}, but height ${signedMax} was signed`);
         if (fields['index'] === 'rebuilt') result.indexRebuilt++;
         const kept = new Set((fields['pending'] ?? '').split(',').filter((x) => x.length > 0).map(Number));
         for (const seq of pendingOpen) if (!kept.has(seq)) violation(`run ${run}: reading ${seq} was reported pending and is gone after the restart`);

@@ -3,12 +3,12 @@
 // header. Deterministic for a seed, so a generated chain can be cached and compared byte for byte.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClockStatus, addressFromPublicKey, equalBytes, createManifest, signReading, verifyManifest, type Manifest, type Signer, type VotingRule } from '@meterchain/core';
+import { ClockStatus, Domain, addressFromPublicKey, equalBytes, signingInput, createManifest, signReading, verifyManifest, type Manifest, type Signer, type VotingRule } from '@meterchain/core';
 import { createNodeSigner, nodeVerifier } from '@meterchain/crypto';
 import {
   Phase,
   Verdict,
-  addReadingToSummary,
+  blockVoteBody,
   buildRoundCertificate,
   countCertificates,
   emptyJudgments,
@@ -20,7 +20,6 @@ import {
   merkleRoot,
   proposerOf,
   setJudgment,
-  signBlockVote,
   signVote,
   threshold,
   type BlockCertificate,
@@ -28,6 +27,9 @@ import {
   type RoundCertificate,
 } from '../consensus.ts';
 import { nodeSha256 } from '../hash.ts';
+// The round summaries must be computed exactly as the chain checker does; the consensus package keeps this helper
+// out of its entry point, so it is taken from its module (test support only).
+import { addReadingToSummary } from '../../../consensus/src/block.ts';
 import { ChainStore } from '../chain-store.ts';
 import { BLOCKS_DIR, blockFileName } from '../chain-source.ts';
 
@@ -178,8 +180,8 @@ export function generateChain(opts: GenerateOptions): GeneratedChain {
     const hash = nodeSha256(headerBytes);
     const commit: BlockCertificate = { phase: Phase.COMMIT, height, view: 0, block: hash, votes: [] };
     for (let v = 0; v < t; v++) {
-      const signed = signBlockVote(manifest, height, 0, Phase.COMMIT, hash, manifest.members[v]!.address, byIndex[v]!);
-      commit.votes.push({ voter: v, sig: signed.sig });
+      const body = blockVoteBody(manifest, height, 0, Phase.COMMIT, hash, manifest.members[v]!.address);
+      commit.votes.push({ voter: v, sig: byIndex[v]!.sign(signingInput(Domain.BLOCK, body)) });
     }
     blocks.push(encodeStoredBlock({ header: headerBytes, body: bodyBytes, commit }));
     readings += submissions.length;
