@@ -238,13 +238,15 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       io.out(`chain of ${names.join(', ')}: ${blocks} blocks verified against the manifest, tip ${tip}`);
     }
     const refDir = reference ? join(out, 'members', reference.name, 'data', 'chain') : undefined;
+    const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
     if (reference) {
       io.out(`readings in the chain: ${reference.readings}; signatures checked: ${reference.signatures}`);
-      io.out(`members: ${cluster.manifest.members.map((x) => `${x.name} ${addressToText(x.address)}`).join(', ')}`);
+      const byName = [...cluster.manifest.members].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
+      io.out(`members: ${byName.map((x) => `${x.name} ${addressToText(x.address)}`).join(', ')}`);
       io.out('');
       io.out(`the data is in ${out}`);
-      io.out(`inspect it:  npx meterchain chain inspect ${relative(process.cwd(), refDir!)}`);
-      io.out(`verify it:   npx meterchain chain verify ${relative(process.cwd(), refDir!)} --manifest ${relative(process.cwd(), cluster.manifestPath)}`);
+      io.out(`inspect it:  npx meterchain chain inspect ${shown(refDir!)}`);
+      io.out(`verify it:   npx meterchain chain verify ${shown(refDir!)} --manifest ${shown(cluster.manifestPath)}`);
     }
     const expected = lastHeight + 1;
     if (!reference || reference.blocks < Math.max(1, expected - 1) || problems > 0) {
