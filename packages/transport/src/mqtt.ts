@@ -67,7 +67,7 @@ const TRANSIENT_REFUSALS = new Set([0x89 /* server busy */, 0x97 /* quota exceed
 const PROTOCOL_REFUSALS = new Set([1, 0x84]);
 
 function defaultRandom(): number {
-  return randomInt(0, 0x1000000000000) / 0x1000000000000;
+  return randomInt(0, 0x100000000) / 0x100000000;
 }
 
 interface FilterEntry {
@@ -276,9 +276,12 @@ export class MqttTransport implements Transport {
       reconnectPeriod: 0, // reconnects are ours: backoff with jitter, and a fresh client each time
       resubscribe: false,
       queueQoSZero: false,
-      // MQTT 5: a fresh session on the first connection of this process (its subscriptions are new), the same
-      // session afterwards so the broker queues frames for us during an outage. 3.1.1 cannot split the two.
-      clean: v5 ? !this.#everConnected : false,
+      // A session that outlives the connection, so the broker queues frames for this member while it is away.
+      // Never clean start, not even on a process's first connection: Mosquitto 2.0.11 does not restore a session
+      // from its database after a restart if the session began with clean start (measured), and would then drop
+      // what it had queued. Frames queued for an earlier run reach the handlers subscribed by then (subscribe right
+      // after open(): subscriptions made before the connection is up are in place when the queue arrives).
+      clean: false,
       properties: v5 ? { sessionExpiryInterval: this.#options.sessionExpirySeconds ?? 3600 } : undefined,
     };
     const build = (): Socket => {

@@ -183,6 +183,8 @@ export class Spool {
   #pending: PendingAppend[] = [];
   #pendingBytes = 0;
   #writing = false;
+  /** Records of the batch being written right now. */
+  #inWrite = 0;
   /** End of the bytes written to spool.log (and synced, under 'always'). */
   #written: number;
   /** Start of the first unacknowledged record. */
@@ -286,7 +288,7 @@ export class Spool {
 
   /** Frames not yet acknowledged, including those recovered from a previous run. */
   get queued(): number {
-    return this.#queued + this.#pending.length;
+    return this.#queued + this.#inWrite + this.#pending.length;
   }
 
   /** Bytes of spool.log not yet acknowledged. */
@@ -399,6 +401,7 @@ export class Spool {
         this.#pending = [];
         const bytes = batch.length === 1 ? batch[0]!.record : Buffer.concat(batch.map((p) => p.record));
         this.#pendingBytes -= bytes.length;
+        this.#inWrite = batch.length;
         try {
           await this.#serial(async () => {
             await this.#maybeCompact();
@@ -406,10 +409,12 @@ export class Spool {
             if (this.#policy === 'always') await this.#log.datasync();
             this.#written += bytes.length;
             this.#queued += batch.length;
+            this.#inWrite = 0;
           });
           for (const p of batch) p.resolve();
           this.onWritten();
         } catch (error) {
+          this.#inWrite = 0;
           const err = error instanceof Error ? error : new Error(String(error));
           for (const p of batch) p.reject(err);
         }

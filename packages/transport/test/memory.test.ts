@@ -9,7 +9,7 @@ transportSuite('in-memory hub', async () => {
   const hub = createMemoryHub();
   return {
     cluster: CLUSTER,
-    addresses: Array.from({ length: 40 }, (_, i) => testAddress(i)),
+    addresses: Array.from({ length: 64 }, (_, i) => testAddress(i)),
     async open(address) {
       const t = hub.open({ cluster: CLUSTER, address });
       await waitFor(() => t.connected, 'the hub connection');

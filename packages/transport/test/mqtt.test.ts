@@ -1,0 +1,264 @@
+// The MQTT transport against a real Mosquitto started from the shipped configuration: the shared suite, the
+// broker's ACL refusing a meter that speaks for another, a broker crash mid-stream, a publisher process killed with
+// frames spooled, TCP_NODELAY, and the MQTT 3.1.1 fallback (aedes).
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import mqtt from 'mqtt';
+import { Aedes } from 'aedes';
+import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../../testkit/src/mosquitto.ts';
+import { frameTopic, openMqttTransport, type Delivery, type MqttTransport, type MqttTransportOptions, type TransportEvents } from '../src/index.ts';
+import { settle, testAddress, transportSuite, waitFor } from './suite.ts';
+
+const CLUSTER = 'feeder-7';
+const ADDRESSES = Array.from({ length: 64 }, (_, i) => testAddress(i));
+const password = (address: string): string => `pw-${address.slice(-8)}`;
+/** Fast, deterministic reconnects for tests: 50 ms doubling to 400 ms, jitter fixed at the midpoint. */
+const TEST_BACKOFF = { backoff: { initialMs: 50, maxMs: 400 }, random: () => 0.5 };
+
+const haveMosquitto = requireMosquitto('the MQTT transport tests against Mosquitto');
+const describeMosquitto = haveMosquitto ? describe : describe.skip;
+
+async function tempRoot(): Promise<string> {
+  return mkdtemp(join(tmpdir(), 'meterchain-transport-'));
+}
+
+/** Opens a transport and waits until it is connected. */
+async function openConnected(options: MqttTransportOptions): Promise<MqttTransport> {
+  const t = await openMqttTransport(options);
+  await waitFor(() => t.connected, `${options.address} connected`, 10_000);
+  return t;
+}
+
+if (haveMosquitto) {
+  transportSuite('MQTT over Mosquitto', async () => {
+    const broker = await startMosquitto({ users: ADDRESSES.map((a) => ({ username: a, password: password(a) })) });
+    const root = await tempRoot();
+    const raw = new Map<string, mqtt.MqttClient>();
+    let n = 0;
+    return {
+      cluster: CLUSTER,
+      addresses: ADDRESSES,
+      async open(address) {
+        return openConnected({ url: broker.url, cluster: CLUSTER, address, password: password(address), spoolDir: join(root, `spool-${n++}`), ...TEST_BACKOFF });
+      },
+      async injectRaw(kind, address, payload) {
+        let client = raw.get(address);
+        if (!client) {
+          client = await mqtt.connectAsync(broker.url, { username: address, password: password(address), clientId: `raw-${address}`, protocolVersion: 5, reconnectPeriod: 0 });
+          raw.set(address, client);
+        }
+        await client.publishAsync(frameTopic(CLUSTER, kind, address), Buffer.from(payload), { qos: 1 });
+      },
+      async teardown() {
+        await Promise.all([...raw.values()].map((c) => c.endAsync(true)));
+        await broker.close();
+        await rm(root, { recursive: true, force: true });
+      },
+    };
+  });
+}
+
+describeMosquitto('MQTT transport against Mosquitto', () => {
+  let broker: MosquittoBroker;
+  let root: string;
+  let opened: MqttTransport[] = [];
+
+  beforeAll(async () => {
+    // Persistence on: the subscriber's session (subscriptions, queue) must survive the crash test's SIGKILL.
+    broker = await startMosquitto({ users: ADDRESSES.map((a) => ({ username: a, password: password(a) })), persistence: true });
+    root = await tempRoot();
+  });
+  afterAll(async () => {
+    await broker?.close();
+    await rm(root, { recursive: true, force: true });
+  });
+  afterEach(async () => {
+    await Promise.all(opened.map((t) => t.close()));
+    opened = [];
+    if (!broker.running) await broker.start();
+  });
+
+  let spoolCount = 0;
+  function options(address: string, extra: Partial<MqttTransportOptions> = {}): MqttTransportOptions {
+    return { url: broker.url, cluster: CLUSTER, address, password: password(address), spoolDir: join(root, `spool-${spoolCount++}`), ...TEST_BACKOFF, ...extra };
+  }
+  async function open(address: string, extra: Partial<MqttTransportOptions> = {}): Promise<MqttTransport> {
+    const t = await openConnected(options(address, extra));
+    opened.push(t);
+    return t;
+  }
+
+  test('speaks MQTT 5 to Mosquitto', async () => {
+    const t = await open(ADDRESSES[0]!);
+    expect(t.protocolVersion).toBe(5);
+  });
+
+  test('a meter publishing under another meter\'s address is refused by the broker (MQTT 5 reason code 135) and the frame never arrives', async () => {
+    const [victim, impostor, witness, listener] = [ADDRESSES[1]!, ADDRESSES[2]!, ADDRESSES[3]!, ADDRESSES[4]!];
+    const receiver = await open(listener);
+    const got: Delivery[] = [];
+    await receiver.subscribe({ kind: 'sub' }, (d) => got.push(d));
+    // The impostor logs in with its own credentials but claims the victim's address.
+    const spoof = await open(victim, { username: impostor, password: password(impostor), clientId: `spoof-${impostor}` });
+    const refused: Array<TransportEvents['refused']> = [];
+    spoof.on('refused', (e) => refused.push(e));
+    await spoof.publish('sub', new Uint8Array([0xba, 0xd0]));
+    await waitFor(() => refused.length === 1, 'the refusal');
+    expect(refused[0]).toMatchObject({ kind: 'sub', seq: 1, reasonCode: 135 });
+    expect(spoof.stats()).toMatchObject({ refused: 1, queued: 0 });
+    // A frame published after the refusal by an honest meter arrives; the spoofed one never does.
+    const honest = await open(witness);
+    await honest.publish('sub', new Uint8Array([1]));
+    await waitFor(() => got.length >= 1, "the witness's frame");
+    await settle();
+    expect(got.map((d) => d.from)).toEqual([witness]);
+  });
+
+  test('under MQTT 3.1.1 the broker drops a frame published under another address silently: it never arrives', async () => {
+    const [victim, impostor, listener] = [ADDRESSES[5]!, ADDRESSES[6]!, ADDRESSES[7]!];
+    const receiver = await open(listener);
+    const got: Delivery[] = [];
+    await receiver.subscribe({}, (d) => got.push(d));
+    const spoof = await open(victim, { username: impostor, password: password(impostor), clientId: `spoof-${impostor}`, protocolVersion: 4 });
+    await spoof.publish('sub', new Uint8Array([0xba, 0xd0]));
+    await spoof.flushed(5000);
+    await settle(300);
+    expect(got).toEqual([]);
+  });
+
+  test('Mosquitto killed and restarted mid-stream: every frame arrives once, in order, those of the outage from the spool', async () => {
+    const [publisherAddress, subscriberAddress] = [ADDRESSES[8]!, ADDRESSES[9]!];
+    const subscriber = await open(subscriberAddress);
+    const got: Delivery[] = [];
+    const duplicates: number[] = [];
+    subscriber.on('duplicate', (e) => duplicates.push(e.seq));
+    await subscriber.subscribe({ from: publisherAddress }, (d) => got.push(d));
+    const subscriberSessions: boolean[] = [];
+    subscriber.on('connect', (e) => subscriberSessions.push(e.sessionPresent));
+    const publisher = await open(publisherAddress);
+    const events: string[] = [];
+    publisher.on('disconnect', () => events.push('disconnect'));
+    publisher.on('connect', () => events.push('connect'));
+    const total = 150;
+    let queuedDuringOutage = 0;
+    for (let i = 1; i <= total; i++) {
+      await publisher.publish('sub', new Uint8Array([i & 0xff, i >> 8]));
+      if (i === 50) await broker.kill();
+      if (i === 100) {
+        queuedDuringOutage = publisher.stats().queued;
+        expect(publisher.connected).toBe(false);
+        await broker.start();
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await waitFor(() => got.length === total, `${total} frames (have ${got.length})`, 20_000);
+    await settle(300);
+    expect(got.map((d) => d.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(got.map((d) => d.frame[0]! | (d.frame[1]! << 8))).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    expect(got.every((d) => d.missed === 0)).toBe(true);
+    expect(queuedDuringOutage).toBeGreaterThanOrEqual(50);
+    expect(events.slice(0, 2)).toEqual(['disconnect', 'connect']);
+    expect(publisher.stats().reconnects).toBeGreaterThanOrEqual(1);
+    // The subscriber's session (its subscription) came back from the broker's database, so nothing published
+    // between the restart and its reconnect was lost to it.
+    expect(subscriberSessions[0]).toBe(true);
+    await publisher.flushed(5000);
+  }, 40_000);
+
+  test('a publisher process killed with frames in its spool: the next process on that spool delivers them, then its own', async () => {
+    const [publisherAddress, subscriberAddress] = [ADDRESSES[10]!, ADDRESSES[11]!];
+    const spoolDir = join(root, 'restarted-publisher');
+    await broker.stop();
+    const script = fileURLToPath(new URL('./fixtures/spool-publisher.ts', import.meta.url));
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, MC_PUBLISHER: JSON.stringify({ url: broker.url, cluster: CLUSTER, address: publisherAddress, password: password(publisherAddress), spoolDir, count: 20 }) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
+    try {
+      await waitFor(() => /spooled \d+/.test(output), `the child to spool its frames (output: ${output})`, 20_000);
+    } finally {
+      child.kill('SIGKILL');
+    }
+    await new Promise((r) => child.once('exit', r));
+    expect(output).toMatch(/spooled 20 incarnation \d+/);
+    const oldIncarnation = Number(/incarnation (\d+)/.exec(output)![1]);
+
+    await broker.start();
+    const subscriber = await open(subscriberAddress);
+    const got: Delivery[] = [];
+    await subscriber.subscribe({ from: publisherAddress }, (d) => got.push(d));
+    const restarted = await open(publisherAddress, { spoolDir });
+    expect(restarted.incarnation).toBeGreaterThan(oldIncarnation);
+    await restarted.publish('sub', new Uint8Array([99]));
+    await waitFor(() => got.length === 21, '20 spooled frames and one new one', 10_000);
+    expect(got.slice(0, 20).map((d) => [d.incarnation, d.seq, d.frame[0]])).toEqual(Array.from({ length: 20 }, (_, i) => [oldIncarnation, i + 1, i]));
+    expect([got[20]!.incarnation, got[20]!.seq, got[20]!.frame[0]]).toEqual([restarted.incarnation, 1, 99]);
+  }, 40_000);
+
+  test('with TCP_NODELAY a request/response round trip through Mosquitto has a median under 20 ms (50 hops)', async () => {
+    const median = await roundTripMedian(await open(ADDRESSES[12]!), await open(ADDRESSES[13]!), 50);
+    expect(median).toBeLessThan(20);
+  });
+});
+
+/** Median ms of `hops` request/response exchanges: `requester` publishes a submission, `responder` answers with a vote. */
+async function roundTripMedian(requester: MqttTransport, responder: MqttTransport, hops: number): Promise<number> {
+  await responder.subscribe({ kind: 'sub', from: requester.address }, (d) => void responder.publish('vote', d.frame));
+  let answered: (() => void) | undefined;
+  await requester.subscribe({ kind: 'vote', from: responder.address }, () => answered?.());
+  const times: number[] = [];
+  for (let i = 0; i < hops + 5; i++) {
+    const reply = new Promise<void>((resolve) => (answered = resolve));
+    const start = performance.now();
+    await requester.publish('sub', new Uint8Array(180).fill(i & 0xff));
+    await reply;
+    if (i >= 5) times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  return times[Math.floor(times.length / 2)]!;
+}
+
+describe('MQTT transport against a 3.1.1-only broker (aedes)', () => {
+  let server: Server;
+  let broker: Aedes;
+  let root: string;
+  let url: string;
+  beforeAll(async () => {
+    broker = await Aedes.createBroker();
+    server = createServer(broker.handle);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    url = `mqtt://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    root = await tempRoot();
+  });
+  afterAll(async () => {
+    await new Promise<void>((resolve) => broker.close(() => resolve()));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await rm(root, { recursive: true, force: true });
+  });
+
+  test('falls back to MQTT 3.1.1 when the broker refuses 5, and frames flow', async () => {
+    const [a, b] = [ADDRESSES[20]!, ADDRESSES[21]!];
+    const receiver = await openConnected({ url, cluster: CLUSTER, address: a, spoolDir: join(root, 'a'), ...TEST_BACKOFF });
+    const sender = await openConnected({ url, cluster: CLUSTER, address: b, spoolDir: join(root, 'b'), ...TEST_BACKOFF });
+    try {
+      expect(receiver.protocolVersion).toBe(4);
+      const got: Delivery[] = [];
+      await receiver.subscribe({}, (d) => got.push(d));
+      await sender.publish('vote', new Uint8Array([5]));
+      await waitFor(() => got.length === 1, 'the frame');
+      expect(got[0]).toMatchObject({ from: b, kind: 'vote', seq: 1 });
+    } finally {
+      await receiver.close();
+      await sender.close();
+    }
+  });
+});
