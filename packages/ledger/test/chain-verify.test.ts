@@ -9,10 +9,10 @@ import { removeTempDirs, tempDir } from './support/tmp.ts';
 
 afterAll(removeTempDirs);
 
-async function verifyDir(dir: string, parallel = true): Promise<ChainReport> {
+async function verifyDir(dir: string, mode: 'single' | 'pool' | 'workers' = 'pool'): Promise<ChainReport> {
   const chain = await openChain(dir);
   try {
-    return await verifyBlocks(manifestsOf(smallChain()), chain.source, { parallel });
+    return await verifyBlocks(manifestsOf(smallChain()), chain.source, { mode });
   } finally {
     await chain.close();
   }
@@ -55,9 +55,11 @@ describe('verifyBlocks on untouched chains', () => {
     expect(b).toEqual(a);
   });
 
-  test('one core and the thread pool give the same report', async () => {
+  test('one core, the thread pool and worker threads give the same report', async () => {
     const dir = filesDir();
-    expect(await verifyDir(dir, false)).toEqual(await verifyDir(dir, true));
+    const one = await verifyDir(dir, 'single');
+    expect(await verifyDir(dir, 'pool')).toEqual(one);
+    expect(await verifyDir(dir, 'workers')).toEqual(one);
   });
 
   test('a directory that holds no chain is unusable input', async () => {
@@ -158,7 +160,7 @@ describe('verifyBlocks names the first bad block', () => {
     expect(await verifyDir(dir)).toMatchObject({ ok: false, index: 10, fault: 'missing' });
   });
 
-  test('a bad signature is named the same way on one core and on the thread pool', async () => {
+  test('a bad signature is named the same way on one core, the thread pool and worker threads', async () => {
     const dir = filesDir();
     const file = join(dir, 'blocks', '00000002.cbor');
     const bytes = readFileSync(file);
@@ -166,9 +168,10 @@ describe('verifyBlocks names the first bad block', () => {
     if (!stored.ok) throw new Error(stored.reason);
     bytes[bytes.indexOf(Buffer.from(stored.block.commit.votes[1]!.sig)) + 10]! ^= 0x04;
     writeFileSync(file, bytes);
-    const one = await verifyDir(dir, false);
-    const pool = await verifyDir(dir, true);
+    const one = await verifyDir(dir, 'single');
+    const pool = await verifyDir(dir, 'pool');
     expect(pool).toEqual(one);
+    expect(await verifyDir(dir, 'workers')).toEqual(one);
     expect(pool).toMatchObject({ ok: false, index: 2, fault: 'commit', reason: `signature of voter ${stored.block.commit.votes[1]!.voter} does not verify` });
   });
 });

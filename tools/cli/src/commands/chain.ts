@@ -33,8 +33,8 @@ DIR is a node's block store (DIR/blocks.log) or a directory of block files (DIR/
 
 verify   checks every block from height 0: signatures, vote and commit certificates, Merkle roots, round summaries,
          previous-hash links, heights and epochs, against the manifest(s) given (epoch 0 first, then each next
-         epoch). On failure names the first bad block and why, and exits 1; unusable input exits 2. Signatures are
-         verified on all cores unless --single-core.
+         epoch). On failure names the first bad block and why, and exits 1; unusable input exits 2. Uses all
+         cores (worker threads for long chains, the thread pool for short ones) unless --single-core.
 prove    writes an inclusion proof of the reading (meter ADDRESS, sequence N): the signed reading, the votes that
          accepted it, its Merkle path and the committed header with its commit certificate. Check it with
          \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor.
@@ -93,7 +93,7 @@ async function verify(argv: string[], io: Io): Promise<number> {
   const started = performance.now();
   let report;
   try {
-    report = await verifyBlocks(manifests, chain.source, { parallel: !values['single-core'] });
+    report = await verifyBlocks(manifests, chain.source, { mode: values['single-core'] ? 'single' : 'auto' });
   } finally {
     await chain.close();
   }
@@ -104,7 +104,7 @@ async function verify(argv: string[], io: Io): Promise<number> {
     } else {
       const heights = report.blocks === 0 ? 'no blocks' : `heights 0..${report.height}`;
       io.out(`chain ${dir}: valid — ${report.blocks} blocks (${heights}), ${report.readings} readings, ${report.signatures} signatures, tip ${toHex(report.tip).slice(0, 16)}…`);
-      io.out(`  ${(report.readings / Math.max(seconds, 1e-9)).toFixed(0)} readings/s over ${seconds.toFixed(2)} s (${values['single-core'] ? 'one core' : 'thread pool'})`);
+      io.out(`  ${(report.readings / Math.max(seconds, 1e-9)).toFixed(0)} readings/s over ${seconds.toFixed(2)} s (${values['single-core'] ? 'one core' : 'all cores'})`);
     }
     return 0;
   }
