@@ -46,8 +46,7 @@ run('publishing under another meter address', () => {
     const ownTopic = `meterchain/test/submission/${m1.address}`;
     // mqtt.js rejects the publish with the PUBACK's reason code: MQTT 5 135 "Not authorized".
     await expect(attacker.publishAsync(forgedTopic, Buffer.from('forged'), { qos: 1 })).rejects.toMatchObject({ code: 135 });
-    const allowed = await attacker.publishAsync(ownTopic, Buffer.from('own'), { qos: 1 });
-    expect(allowed?.reasonCode ?? 0).toBe(0);
+    await attacker.publishAsync(ownTopic, Buffer.from("own"), { qos: 1 });
 
     const until = Date.now() + 5000;
     while (!seen.includes(ownTopic) && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
