@@ -355,7 +355,10 @@ export class MeterNode {
         if (effect.record.kind === 'submission') {
           const env = openEnvelope(effect.record.bytes);
           const r = env.ok ? decodeReading(env.envelope.body) : undefined;
-          if (r?.ok) await o.state.addPending({ meter: this.address, seq: r.reading.seq, bytes: effect.record.bytes });
+          if (r?.ok) {
+            await o.state.addPending({ meter: this.address, seq: r.reading.seq, bytes: effect.record.bytes });
+            o.log.debug('reading signed', { seq: r.reading.seq, round: effect.record.round });
+          }
         }
         return;
       }
