@@ -1,7 +1,7 @@
 // @meterchain/transport: publish and subscribe of opaque signed frames within a cluster (Node only).
 export type { Delivery, FrameHandler, PublishReceipt, Subscription, Transport, TransportEventName, TransportEvents, TransportStats } from './transport.ts';
 export { FlushTimeoutError, FrameTooLargeError, TransportClosedError } from './transport.ts';
-export { FrameKind, TOPIC_ROOT, filterTopic, frameTopic, parseFrameTopic, isClusterName, isFrameKind, type FrameFilter, type TopicVerdict } from './topic.ts';
+export { TOPIC_ROOT, filterTopic, frameTopic, parseFrameTopic, isClusterName, isFrameKind, type FrameFilter, type TopicVerdict } from './topic.ts';
 export { HEADER_LENGTH, decodeFramed, encodeFramed, type FrameHeader, type FramedVerdict } from './header.ts';
 export { SequenceTracker, type SequenceVerdict } from './sequence.ts';
 export { DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';

@@ -194,6 +194,8 @@ export class Spool {
   /** Records handed out and not yet acknowledged, by offset, in file order. */
   readonly #outstanding: Array<{ offset: number; end: number; done: boolean }> = [];
   #queued: number;
+  /** The last batch written, kept to hand out without reading it back (never written to again). */
+  #tail: { start: number; bytes: Buffer } | undefined;
   #ackDirty = false;
   #ackWriting = false;
   #closed = false;
@@ -314,8 +316,15 @@ export class Spool {
       const out: SpoolRecord[] = [];
       while (out.length < max && this.#sendCursor < this.#written) {
         const available = this.#written - this.#sendCursor;
-        let chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, available));
-        await this.#log.read(chunk, 0, chunk.length, this.#sendCursor);
+        const tail = this.#tail;
+        let chunk: Buffer;
+        if (tail && this.#sendCursor >= tail.start && this.#sendCursor < tail.start + tail.bytes.length) {
+          // The batch just written is still in memory: no need to read it back.
+          chunk = tail.bytes.subarray(this.#sendCursor - tail.start);
+        } else {
+          chunk = Buffer.allocUnsafe(Math.min(READ_CHUNK, available));
+          await this.#log.read(chunk, 0, chunk.length, this.#sendCursor);
+        }
         let at = 0;
         while (out.length < max) {
           const parsed = parseRecord(chunk, at, this.#sendCursor);
@@ -407,6 +416,7 @@ export class Spool {
             await this.#maybeCompact();
             await this.#log.write(bytes, 0, bytes.length, this.#written);
             if (this.#policy === 'always') await this.#log.datasync();
+            this.#tail = { start: this.#written, bytes };
             this.#written += bytes.length;
             this.#queued += batch.length;
             this.#inWrite = 0;
@@ -432,6 +442,7 @@ export class Spool {
     await this.#ack.write(encodeAck(0), 0, 12, 0);
     await this.#ack.datasync();
     await this.#log.truncate(0);
+    this.#tail = undefined;
     this.#written = 0;
     this.#acked = 0;
     this.#sendCursor = 0;

@@ -4,20 +4,8 @@ import { isAddressText } from '@meterchain/core';
 
 export const TOPIC_ROOT = 'meterchain';
 
-/** Frame kinds the protocol uses (docs/transport.md). Other lowercase words are allowed for extensions. */
-export const FrameKind = {
-  /** A member's signed submission for a round (a reading or a batch root). */
-  submission: 'sub',
-  /** A member's one signed vote per round. */
-  vote: 'vote',
-  /** A proposer's block proposal. */
-  block: 'block',
-  /** A member's co-signature over a proposed block header. */
-  cosign: 'cosign',
-  /** A round leader's vote certificate (linear mode for large clusters). */
-  certificate: 'cert',
-} as const;
-
+// A kind is one topic level: the protocol's message names (docs/protocol.md §12: submission, vote, certificate,
+// proposal, block-vote, timeout, evidence, block, sync; `<name>-to` for a frame meant for one member).
 const KIND_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
 // Cluster names become one topic level: no separators, no wildcards, no control characters, not empty.
 const CLUSTER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;

@@ -207,6 +207,11 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     const median = await roundTripMedian(await open(ADDRESSES[12]!), await open(ADDRESSES[13]!), 50);
     expect(median).toBeLessThan(20);
   });
+
+  test('without TCP_NODELAY on the clients the same exchange stalls (median over 20 ms): what the option guards against', async () => {
+    const median = await roundTripMedian(await open(ADDRESSES[14]!, { noDelay: false }), await open(ADDRESSES[15]!, { noDelay: false }), 8);
+    expect(median).toBeGreaterThan(20);
+  });
 });
 
 /** Median ms of `hops` request/response exchanges: `requester` publishes a submission, `responder` answers with a vote. */
