@@ -115,6 +115,8 @@ export class MqttTransport implements Transport {
   #pumping = false;
   #pumpAgain = false;
   #lastError = '';
+  /** Set when the broker refused MQTT 5: the next attempt (in 3.1.1) goes at once. */
+  #retryAtOnce = false;
   #closed = false;
 
   private constructor(options: MqttTransportOptions, spool: Spool) {
@@ -326,7 +328,7 @@ export class MqttTransport implements Transport {
     if (typeof error.code === 'number' && PROTOCOL_REFUSALS.has(error.code) && this.#protocolVersion === 5 && this.#options.protocolVersion !== 5) {
       // The broker speaks 3.1.1 only (e.g. aedes): say it in 3.1.1 from now on.
       this.#protocolVersion = 4;
-      this.#attempt = 0;
+      this.#retryAtOnce = true;
       return;
     }
     if (typeof error.code === 'number') this.#events.emit('error', { error });
@@ -344,9 +346,9 @@ export class MqttTransport implements Transport {
     // What was in flight is resent by the next connection, from the spool, in order.
     this.#spool.rewind();
     if (wasConnected) this.#events.emit('disconnect', { reason: this.#lastError || 'connection closed' });
-    const fellBack = this.#protocolVersion === 4 && this.#options.protocolVersion !== 4 && !this.#everConnected && this.#attempt === 0 && /protocol/i.test(this.#lastError);
-    const delayMs = fellBack ? 0 : reconnectDelay(Math.min(this.#attempt, 64), this.#backoff, this.#random());
-    this.#attempt++;
+    const delayMs = this.#retryAtOnce ? 0 : reconnectDelay(Math.min(this.#attempt, 64), this.#backoff, this.#random());
+    if (!this.#retryAtOnce) this.#attempt++;
+    this.#retryAtOnce = false;
     this.#events.emit('reconnecting', { attempt: this.#attempt, delayMs });
     this.#reconnectTimer = setTimeout(() => {
       this.#reconnectTimer = undefined;

@@ -4,13 +4,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:net';
+import { createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { Aedes } from 'aedes';
-import { requireMosquitto, startMosquitto, type MosquittoBroker } from '../../testkit/src/mosquitto.ts';
+import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { frameTopic, openMqttTransport, type Delivery, type MqttTransport, type MqttTransportOptions, type TransportEvents } from '../src/index.ts';
 import { settle, testAddress, transportSuite, waitFor } from './suite.ts';
 
@@ -208,11 +208,85 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     expect(median).toBeLessThan(20);
   });
 
+  test('TCP_NODELAY is set on the socket of every connection, reconnects included', async () => {
+    const withNoDelay = new Set<Socket>();
+    const original = Socket.prototype.setNoDelay;
+    Socket.prototype.setNoDelay = function (this: Socket, noDelay?: boolean) {
+      if (noDelay !== false) withNoDelay.add(this);
+      return original.call(this, noDelay);
+    };
+    try {
+      const t = await open(ADDRESSES[16]!);
+      const sockets: Socket[] = [];
+      const track = (): void => void sockets.push(...[...withNoDelay].filter((s) => !s.destroyed));
+      t.on('connect', track);
+      await broker.kill();
+      await waitFor(() => !t.connected, 'the disconnect');
+      await broker.start();
+      await waitFor(() => sockets.length > 0, 'the reconnect', 10_000);
+      expect(t.stats().reconnects).toBe(1);
+      // The live socket after the reconnect is one on which setNoDelay(true) was called.
+      expect(sockets.some((s) => s.remotePort === broker.port)).toBe(true);
+    } finally {
+      Socket.prototype.setNoDelay = original;
+    }
+  });
+
   test('without TCP_NODELAY on the clients the same exchange stalls (median over 20 ms): what the option guards against', async () => {
     const median = await roundTripMedian(await open(ADDRESSES[14]!, { noDelay: false }), await open(ADDRESSES[15]!, { noDelay: false }), 8);
     expect(median).toBeGreaterThan(20);
   });
 });
+
+describe('MQTT transport with no broker listening', () => {
+  test('reconnects with exponential backoff, jittered by the injected random numbers', async () => {
+    const root = await tempRoot();
+    const randoms = [0, 0.5, 0.999];
+    let i = 0;
+    const t = await openMqttTransport({
+      url: `mqtt://127.0.0.1:${await closedPort()}`,
+      cluster: CLUSTER,
+      address: ADDRESSES[30]!,
+      spoolDir: join(root, 's'),
+      backoff: { initialMs: 20, maxMs: 100 },
+      random: () => randoms[i++ % randoms.length]!,
+    });
+    const delays: number[] = [];
+    t.on('reconnecting', (e) => delays.push(e.delayMs));
+    try {
+      await waitFor(() => delays.length >= 5, 'five reconnect attempts');
+      // d = min(100, 20·2^n), then d/2 + (d/2)·random: n = 0..4 with randoms 0, 0.5, 0.999, 0, 0.5.
+      expect(delays.slice(0, 5)).toEqual([10, 30, 79, 50, 75]);
+    } finally {
+      await t.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+
+  test('publish() works while the broker is unreachable: frames wait in the spool', async () => {
+    const root = await tempRoot();
+    const t = await openMqttTransport({ url: `mqtt://127.0.0.1:${await closedPort()}`, cluster: CLUSTER, address: ADDRESSES[31]!, spoolDir: join(root, 's'), ...TEST_BACKOFF });
+    try {
+      const receipts = [await t.publish('vote', new Uint8Array([1])), await t.publish('vote', new Uint8Array([2]))];
+      expect(receipts.map((r) => r.seq)).toEqual([1, 2]);
+      expect(t.connected).toBe(false);
+      expect(t.stats()).toMatchObject({ published: 2, acknowledged: 0, queued: 2 });
+      await expect(t.flushed(100)).rejects.toMatchObject({ code: 'FLUSH_TIMEOUT' });
+    } finally {
+      await t.close();
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});
+
+/** A loopback port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return typeof address === 'object' && address ? address.port : 0;
+}
 
 /** Median ms of `hops` request/response exchanges: `requester` publishes a submission, `responder` answers with a vote. */
 async function roundTripMedian(requester: MqttTransport, responder: MqttTransport, hops: number): Promise<number> {
