@@ -385,8 +385,9 @@ export class MeterNode {
           if (effect.type === 'accepted') this.counts.ownAccepted++;
           else this.counts.ownRefused++;
           if (effect.type === 'accepted') {
-            const end = roundStart(o.manifest, effect.round + 1);
-            m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading.", Math.max(0, this.now() - end) / 1000);
+            const latencyMs = Math.max(0, this.now() - roundStart(o.manifest, effect.round + 1));
+            m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading.", latencyMs / 1000);
+            o.log.debug('own reading accepted', { round: effect.round, latencyMs });
           } else {
             o.log.warn(`own reading ${mine.outcome}`, { round: effect.round, reason: effect.type === 'rejected' ? effect.reason : undefined });
           }

@@ -1,0 +1,192 @@
+// Load benchmark (a script, not a test): N meters at one round per second, each its own process and MQTT client,
+// against one real Mosquitto on this machine, for a bounded time. Reports the time from a round's end to the
+// acceptance of each meter's reading (p50/p99), readings lost (must be 0), and CPU and memory per meter process.
+//
+//   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--out DIR] [--json]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { addressFromText, createManifest, equalBytes, verifyManifest } from '@meterchain/core';
+import { decodeHeader, decodeStoredBlock, roundOf } from '@meterchain/consensus';
+import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@meterchain/crypto';
+import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledger';
+import { startMosquitto } from '@meterchain/testkit/mosquitto';
+
+const { values } = parseArgs({ options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } });
+const n = Number(values.meters ?? 64);
+const minutes = Number(values.minutes ?? 10);
+if (!(n >= 4 && n <= 256) || !(minutes > 0 && minutes <= 60)) throw new Error('--meters 4..256 and --minutes up to 60');
+const repo = resolve(import.meta.dirname, '..', '..', '..');
+const bin = join(repo, 'tools', 'cli', 'bin', 'meterchain.js');
+const dir = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'mc-load-')));
+mkdirSync(dir, { recursive: true });
+
+function clockTicks(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 Hz)
+}
+function rssKiB(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : 0;
+}
+function quantile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
+}
+
+// The cluster: keys, passwords, manifest (bft, rounds of 1 s, blocks of 10 rounds).
+const members: { name: string; dir: string; address: string; password: string; publicKey: Uint8Array }[] = [];
+for (let i = 0; i < n; i++) {
+  const name = `m${String(i + 1).padStart(3, '0')}`;
+  const mdir = join(dir, name);
+  mkdirSync(mdir, { recursive: true });
+  const pair = writeKeyPair(mdir, generateSeed());
+  members.push({ name, dir: mdir, address: pair.address, password: `pw-${i}-${pair.address.slice(2, 12)}`, publicKey: pair.publicKey });
+}
+const roundMs = 1000;
+const startupMs = 5000 + 250 * n;
+const genesisMs = Math.ceil((Date.now() + startupMs) / 1000) * 1000;
+const manifestBytes = createManifest(
+  {
+    cluster: 'load',
+    rule: 'bft',
+    members: members.map((m) => ({ publicKey: m.publicKey, name: m.name })),
+    params: { roundMs, blockRounds: 10, skewMs: 1500, timeoutMs: 4000 },
+    genesisMs,
+  },
+  createNodeSigner(generateSeed()),
+);
+const manifestPath = join(dir, 'manifest.cbor');
+writeFileSync(manifestPath, manifestBytes);
+const checked = verifyManifest(manifestBytes, nodeVerifier());
+if (!checked.ok) throw new Error(checked.reason);
+const manifest = checked.manifest;
+
+// Queues sized for the cluster: each subscriber gets 2·N messages a round (DESIGN §4: past max_queued_messages
+// Mosquitto drops QoS 1 messages silently).
+const broker = await startMosquitto({ users: members.map((m) => ({ username: m.address, password: m.password })), settings: { max_queued_messages: 20000 } });
+const mosquittoPid = broker.pid!;
+
+interface Proc {
+  name: string;
+  proc: ChildProcess;
+  latencies: number[];
+  signed: number[];
+  ticks0?: number;
+  ticks1?: number;
+  rss: number[];
+}
+const procs: Proc[] = members.map((m, i) => {
+  writeFileSync(join(m.dir, 'broker.pass'), m.password + '\n');
+  writeFileSync(
+    join(m.dir, 'node.yaml'),
+    `cluster:\n  manifest: ${manifestPath}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: debug\n`,
+  );
+  const proc = spawn(process.execPath, [bin, 'node', '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const p: Proc = { name: m.name, proc, latencies: [], signed: [], rss: [] };
+  createInterface({ input: proc.stdout! }).on('line', (line) => {
+    if (!line.includes('"own reading accepted"') && !line.includes('"reading signed"')) return;
+    const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number };
+    if (rec.msg === 'own reading accepted') p.latencies.push(rec.latencyMs!);
+    else p.signed.push(rec.seq!);
+  });
+  return p;
+});
+
+const runMs = minutes * 60_000;
+const warmupMs = 20_000;
+await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now()) + warmupMs));
+const measureFrom = Date.now();
+for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
+const brokerTicks0 = clockTicks(mosquittoPid);
+const latencyFrom = procs.map((p) => p.latencies.length);
+const sampler = setInterval(() => {
+  for (const p of procs) p.rss.push(rssKiB(p.proc.pid!));
+}, 10_000);
+const progress = setInterval(() => {
+  const done = Math.round((Date.now() - measureFrom) / 1000);
+  const all = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i]));
+  process.stderr.write(`load: ${done}/${runMs / 1000} s, ${all.length} acceptances so far\n`);
+}, 30_000);
+await new Promise((r) => setTimeout(r, runMs));
+clearInterval(sampler);
+clearInterval(progress);
+const measuredS = (Date.now() - measureFrom) / 1000;
+for (const p of procs) p.ticks1 = clockTicks(p.proc.pid!);
+const brokerTicks1 = clockTicks(mosquittoPid);
+
+for (const p of procs) p.proc.kill('SIGTERM');
+await Promise.all(procs.map((p) => new Promise((r) => (p.proc.exitCode !== null ? r(null) : p.proc.once('exit', r)))));
+await broker.close();
+
+// Accounting: every signed reading is in the chain, in the unaccepted log, or pending for rounds not yet in a block.
+let lost = 0;
+let inChainTotal = 0;
+let unacceptedTotal = 0;
+let pendingTotal = 0;
+let verified = true;
+for (const [i, m] of members.entries()) {
+  const me = addressFromText(m.address);
+  const opened = await openChain(join(m.dir, 'data', 'chain'));
+  const blocks = await opened.source.read(0, opened.source.count);
+  if (i === 0) verified = (await verifyBlocks([{ manifest, digest: checked.digest }], opened.source)).ok;
+  await opened.close();
+  const inChain = new Set<number>();
+  let lastRound = -1;
+  for (const b of blocks) {
+    const rows = readingsOf(b, (r) => roundOf(manifest, r.ts));
+    if (!('reason' in rows)) for (const row of rows) if (equalBytes(row.reading.meter, me)) inChain.add(row.reading.seq);
+    const s = decodeStoredBlock(b);
+    if (s.ok) {
+      const h = decodeHeader(s.block.header);
+      if (h.ok) lastRound = h.header.last;
+    }
+  }
+  const unaccepted = new Set(
+    readFileSync(join(m.dir, 'data', 'unaccepted.jsonl'), { encoding: 'utf8', flag: 'a+' })
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => (JSON.parse(l) as { seq: number }).seq),
+  );
+  const state = await NodeState.open(join(m.dir, 'data', 'state'));
+  const pending = new Set(state.pending().map((x) => x.seq));
+  await state.close();
+  for (const seq of procs[i]!.signed) {
+    if (inChain.has(seq)) inChainTotal++;
+    else if (unaccepted.has(seq)) unacceptedTotal++;
+    else if (seq > lastRound && pending.has(seq)) pendingTotal++;
+    else lost++;
+  }
+}
+
+const latencies = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
+const cpu = procs.map((p) => ((p.ticks1! - p.ticks0!) / 100 / measuredS) * 100);
+const rss = procs.map((p) => Math.max(...p.rss) / 1024);
+const result = {
+  meters: n,
+  minutes,
+  measuredSeconds: Math.round(measuredS),
+  rounds: Math.round(measuredS * 1000 / roundMs),
+  acceptances: latencies.length,
+  expectedAcceptances: Math.round((measuredS * 1000 / roundMs) * n),
+  roundEndToAcceptanceMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] },
+  readings: { signed: procs.reduce((s, p) => s + p.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
+  chainVerifies: verified,
+  cpuPercentPerMeter: { mean: cpu.reduce((a, b) => a + b, 0) / n, max: Math.max(...cpu) },
+  rssMiBPerMeter: { mean: rss.reduce((a, b) => a + b, 0) / n, max: Math.max(...rss) },
+  mosquittoCpuPercent: ((brokerTicks1 - brokerTicks0) / 100 / measuredS) * 100,
+  dataDir: dir,
+};
+if (values.json) console.log(JSON.stringify(result, null, 2));
+else {
+  console.log(`meters ${n}, measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
+  console.log(`round end -> acceptance: p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
+  console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}`);
+  console.log(`chain verifies: ${verified}`);
+  console.log(`per meter process: CPU ${result.cpuPercentPerMeter.mean.toFixed(1)} % mean (max ${result.cpuPercentPerMeter.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
+  console.log(`mosquitto CPU ${result.mosquittoCpuPercent.toFixed(1)} %`);
+}
+process.exit(lost === 0 && verified && result.roundEndToAcceptanceMs.p99 < 250 ? 0 : 1);
