@@ -19,7 +19,7 @@ import {
 } from './block.ts';
 import { certificateSignatures, memberOutcome, tallyCertificate, type RoundCertificate, type RoundTally, type SignatureCheck } from './certificate.ts';
 import { openEvidence, type EvidenceClaim } from './evidence.ts';
-import { merkleRoot } from './merkle.ts';
+import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, submissionDomain, type Submission } from './submission.ts';
 import { threshold } from './threshold.ts';
 
@@ -56,6 +56,8 @@ export interface CheckedBlock {
   hash: Uint8Array;
   submissions: Submission[];
   evidence: EvidenceClaim[];
+  /** Roots of each certificate's judgment lists, aligned with body.certs. */
+  certRoots: Uint8Array[][];
 }
 
 export type BlockVerdict = { ok: true; block: CheckedBlock } | { ok: false; fault: BlockFault; reason: string };
@@ -151,7 +153,16 @@ export function countCertificates(
  * Checks one block (header and body bytes as signed, and its commit certificate unless this is a proposal being
  * judged) against the manifest and what the chain expects at this place. Every signature goes through `sig`.
  */
-export function inspectBlock(manifest: Manifest, hash: Hash, headerBytes: Uint8Array, bodyBytes: Uint8Array, commit: BlockCertificate | undefined, expect: BlockExpectation, sig: SignatureOracle): BlockVerdict {
+export function inspectBlock(
+  manifest: Manifest,
+  hash: Hash,
+  headerBytes: Uint8Array,
+  bodyBytes: Uint8Array,
+  commit: BlockCertificate | undefined,
+  expect: BlockExpectation,
+  sig: SignatureOracle,
+  known?: (digest: Uint8Array) => Submission | undefined,
+): BlockVerdict {
   const h = decodeHeader(headerBytes);
   if (!h.ok) return bad('malformed', h.reason);
   const header = h.header;
@@ -186,12 +197,14 @@ export function inspectBlock(manifest: Manifest, hash: Hash, headerBytes: Uint8A
   const excluded = excludedVoters(claims);
 
   // Round certificates: in round order, inside the block's range, every vote signed.
+  const certRoots: Uint8Array[][] = [];
   for (let i = 0; i < body.certs.length; i++) {
     const c = body.certs[i]!;
     if (c.round < header.first || c.round > header.last) return bad('certificate', `certificate for round ${c.round} outside ${header.first}..${header.last}`);
     if (i > 0 && body.certs[i - 1]!.round >= c.round) return bad('certificate', 'certificates not in strictly increasing round order');
     const s = certificateSignatures(manifest, c, hash);
     if (!s.ok) return bad('certificate', s.reason);
+    certRoots.push(s.roots);
     for (let k = 0; k < s.checks.length; k++) {
       if (!sig(s.checks[k]!, `vote of voter ${c.votes[k]!.voter} in round ${c.round}`)) {
         return bad('signature', `round ${c.round}: vote of voter ${c.votes[k]!.voter} does not verify`);
@@ -205,9 +218,16 @@ export function inspectBlock(manifest: Manifest, hash: Hash, headerBytes: Uint8A
   // Submissions: ordered by (round, member), each signed, each accepted by the round's certificate.
   const subs: Submission[] = [];
   for (let i = 0; i < body.submissions.length; i++) {
-    const o = openSubmission(manifest, body.submissions[i]!, hash);
-    if (!o.ok) return bad('submission', `submission ${i}: ${o.detail}`);
-    const s = o.submission;
+    const bytes = body.submissions[i]!;
+    // A submission the caller already opened (same digest, same bytes) is not decoded again.
+    const seen = known ? known(leafHash(hash, bytes)) : undefined;
+    let s: Submission;
+    if (seen && equalBytes(seen.bytes, bytes)) s = seen;
+    else {
+      const o = openSubmission(manifest, bytes, hash);
+      if (!o.ok) return bad('submission', `submission ${i}: ${o.detail}`);
+      s = o.submission;
+    }
     if (s.round < header.first || s.round > header.last) return bad('submission', `submission ${i} is for round ${s.round}, outside the block`);
     if (i > 0) {
       const p = subs[i - 1]!;
@@ -240,7 +260,7 @@ export function inspectBlock(manifest: Manifest, hash: Hash, headerBytes: Uint8A
     const problem = checkBlockCertificate(manifest, commit, Phase.COMMIT, header.height, blockHash, sig);
     if (problem !== '') return bad('commit', problem);
   }
-  return { ok: true, block: { header, body, hash: blockHash, submissions: subs, evidence: claims } };
+  return { ok: true, block: { header, body, hash: blockHash, submissions: subs, evidence: claims, certRoots } };
 }
 
 /** Manifests by epoch, each with the digest of its signed bytes (verifyManifest gives both). */

@@ -289,6 +289,8 @@ export class ConsensusNode {
   private memoOld: { [sig: string]: { pk: Uint8Array; msg: Uint8Array } };
   private memoSize: number;
   private rootMemo: { [root: string]: Uint8Array };
+  /** Submissions held in open rounds, by digest (hex), so checking a block does not decode them again. */
+  private byDigest: { [digest: string]: Submission };
   private rootMemoSize: number;
   private out: Effect[];
   private now: number;
@@ -342,6 +344,7 @@ export class ConsensusNode {
     this.memoSize = 0;
     this.rootMemo = {};
     this.rootMemoSize = 0;
+    this.byDigest = {};
     this.out = [];
     this.now = 0;
     if (cfg.restore) this.restore(cfg.restore);
@@ -540,6 +543,10 @@ export class ConsensusNode {
     return ok;
   }
 
+  private knownSubmission(): (digest: Uint8Array) => Submission | undefined {
+    return (digest) => this.byDigest[hexKey(digest)];
+  }
+
   private oracle(): (c: SignatureCheck) => boolean {
     return (c) => this.verify(c.publicKey, c.message, c.signature);
   }
@@ -699,6 +706,7 @@ export class ConsensusNode {
       let reason = 0;
       if (s.reading && s.reading.ts > this.now + this.manifest.params.skewMs) reason = Reason.FUTURE;
       rs.subs[i] = { sub: s, reason, late: rs.voted };
+      this.byDigest[hexKey(s.digest)] = s;
       rs.received++;
       if (!rs.voted && rs.received === this.n) this.voteEarly(rs);
       return;
@@ -945,6 +953,7 @@ export class ConsensusNode {
       const rs = this.rounds[r]!;
       const tooMany = this.openRounds.length > this.maxRounds && rs.closed;
       if (r > lastCommitted && !tooMany) break;
+      for (const slot of rs.subs) if (slot) delete this.byDigest[hexKey(slot.sub.digest)];
       delete this.rounds[r];
       this.openRounds.shift();
     }
@@ -1074,7 +1083,7 @@ export class ConsensusNode {
     };
     const headerBytes = encodeHeader(header);
     // Check it as every member will: a bug here must not go out as a block.
-    const verdict = inspectBlock(m, this.hash, headerBytes, bodyBytes, undefined, this.expectation(), () => true);
+    const verdict = inspectBlock(m, this.hash, headerBytes, bodyBytes, undefined, this.expectation(), () => true, this.knownSubmission());
     if (!verdict.ok) throw consensusError('BAD_BLOCK', `consensus node: built an invalid block: ${verdict.reason}`);
     return { header: headerBytes, body: bodyBytes, hash: verdict.block.hash, checked: verdict.block };
   }
@@ -1213,7 +1222,7 @@ export class ConsensusNode {
     }
     const key = hexKey(hash);
     if (!hs.contents[key]) {
-      const verdict = inspectBlock(this.manifest, this.hash, p.header, p.body, undefined, this.expectation(), this.oracle());
+      const verdict = inspectBlock(this.manifest, this.hash, p.header, p.body, undefined, this.expectation(), this.oracle(), this.knownSubmission());
       if (!verdict.ok) {
         this.stats.dropped++;
         return;
@@ -1235,13 +1244,14 @@ export class ConsensusNode {
    * same voter or member and round was signed twice, which no one node could see before.
    */
   private compareWithBlock(block: CheckedBlock): void {
-    for (const c of block.body.certs) {
+    for (let i = 0; i < block.body.certs.length; i++) {
+      const c = block.body.certs[i]!;
       const rs = this.rounds[c.round];
       if (!rs) continue;
       for (const v of c.votes) {
         const held = rs.votes[v.voter];
         if (!held) continue;
-        const root = judgmentsRoot(this.hash, c.lists[v.list]!);
+        const root = block.certRoots[i]![v.list]!;
         if (equalBytes(root, held.root)) continue;
         const body = voteBodyFor(this.manifest, c.round, this.manifest.members[v.voter]!.address, root);
         this.recordEvidence('vote', voteEnvelope(held.body, held.sig), voteEnvelope(body, v.sig));
@@ -1487,7 +1497,7 @@ export class ConsensusNode {
       this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
       return;
     }
-    const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle());
+    const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle(), this.knownSubmission());
     if (!verdict.ok) {
       this.stats.dropped++;
       return;
