@@ -239,8 +239,27 @@ async function inspect(argv: string[], io: Io): Promise<number> {
   io.out(`  submissions: ${t.accepted} accepted, ${t.rejected} rejected, ${t.undecided} without enough votes`);
   io.out(`  members (${members.length}):`);
   for (const m of members) io.out(`    ${m.name.padEnd(10)} ${m.address}  ${m.role.padEnd(6)} proposed ${m.proposed}`);
-  io.out(`  evidence: ${t.evidence.length === 0 ? 'none' : ''}`);
-  for (const e of t.evidence) io.out(`    height ${e.height}: ${e.kind} equivocation by ${e.accused} (${e.kind === 'block' ? 'height' : 'round'} ${e.slot})`);
+  io.out(`  evidence: ${t.evidence.length === 0 ? 'none' : `${t.evidence.length} pieces`}`);
+  // One line per piece for a few; grouped by (kind, accused) when a member equivocated round after round.
+  if (t.evidence.length <= 12) {
+    for (const e of t.evidence) io.out(`    height ${e.height}: ${e.kind} equivocation by ${e.accused} (${e.kind === 'block' ? 'height' : 'round'} ${e.slot})`);
+  } else {
+    const groups = new Map<string, { kind: string; accused: string; count: number; first: number; last: number; heights: [number, number] }>();
+    for (const e of t.evidence) {
+      const key = `${e.kind} ${e.accused}`;
+      const g = groups.get(key);
+      if (!g) groups.set(key, { kind: e.kind, accused: e.accused, count: 1, first: e.slot, last: e.slot, heights: [e.height, e.height] });
+      else {
+        g.count++;
+        g.first = Math.min(g.first, e.slot);
+        g.last = Math.max(g.last, e.slot);
+        g.heights[1] = e.height;
+      }
+    }
+    for (const g of groups.values()) {
+      io.out(`    ${g.kind} equivocation by ${g.accused}: ${g.count} times, ${g.kind === 'block' ? 'heights' : 'rounds'} ${g.first}..${g.last} (in blocks ${g.heights[0]}..${g.heights[1]})`);
+    }
+  }
   for (const u of t.unreadable) io.out(`  unreadable: ${u.place}: ${u.reason}`);
   for (const l of lines) io.out(l);
   return 0;
