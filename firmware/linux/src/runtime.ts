@@ -14,9 +14,9 @@ import {
   type Signer,
   type Verifier,
 } from '@meterchain/core';
-import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type PersistRecord, type Topic } from '@meterchain/consensus';
+import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type Topic } from '@meterchain/consensus';
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
-import { readingsOf, type ChainStore, type NodeState, type Slot } from '@meterchain/ledger';
+import { readingsOf, type ChainStore, type NodeState } from '@meterchain/ledger';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
 import { fromFixed, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
@@ -52,18 +52,6 @@ export interface MeterNodeOptions {
 
 const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
 const ADDRESSED = '-to';
-/** Slot index of a (height, view) pair: views stay far below 65536 (each costs timeoutMs × (view + 1)). */
-const VIEWS = 65536;
-
-function slotOf(record: PersistRecord): Slot {
-  if (record.kind === 'submission' || record.kind === 'vote') return { kind: record.kind, index: record.round };
-  return { kind: record.kind, index: record.height * VIEWS + record.view };
-}
-
-function recordOf(kind: PersistRecord['kind'], index: number, bytes: Uint8Array): PersistRecord {
-  if (kind === 'submission' || kind === 'vote') return { kind, round: index, height: -1, view: -1, bytes };
-  return { kind, round: -1, height: Math.floor(index / VIEWS), view: index % VIEWS, bytes };
-}
 
 interface Held {
   t: number;
@@ -103,13 +91,7 @@ export class MeterNode {
   /** Restores what the node signed before, subscribes to the cluster and starts the round timer. */
   async start(): Promise<void> {
     const o = this.o;
-    const records: PersistRecord[] = [];
-    for (const kind of ['submission', 'vote', 'prepare', 'commit', 'timeout', 'lock'] as const) {
-      const last = o.state.lastSigned(kind);
-      if (!last) continue;
-      const signed = o.state.signedFor({ kind, index: last.index });
-      if (signed?.message) records.push(recordOf(kind, last.index, signed.message));
-    }
+    const records = o.state.lastRecords();
     const tip = o.store.count > 0 ? await o.store.get(o.store.nextHeight - 1) : undefined;
     this.consensus = new ConsensusNode({
       manifest: o.manifest,
@@ -342,16 +324,15 @@ export class MeterNode {
     const m = o.metrics;
     switch (effect.type) {
       case 'persist': {
-        const slot = slotOf(effect.record);
-        const decision = await o.state.beforeSign(slot, o.hash(effect.record.bytes));
+        // Durable (fdatasync) before the next effect, which may publish what was signed.
+        const decision = await o.state.persist(effect.record);
         if (!decision.ok) {
           // Never publish a second, different message for a slot (equivocation); say so loudly.
           this.skipPublish = true;
-          o.log.error('refused to publish a second message for a signed slot', { slot: `${slot.kind}:${slot.index}`, code: decision.code, reason: decision.reason });
+          o.log.error('refused to publish a second message for a signed slot', { kind: effect.record.kind, round: effect.record.round, height: effect.record.height, code: decision.code, reason: decision.reason });
           return;
         }
         this.skipPublish = false;
-        if (decision.fresh) await o.state.recordSigned(slot, effect.record.bytes);
         if (effect.record.kind === 'submission') {
           const env = openEnvelope(effect.record.bytes);
           const r = env.ok ? decodeReading(env.envelope.body) : undefined;
