@@ -26,6 +26,8 @@ export interface TestCluster {
   digest: Uint8Array;
   manifestPath: string;
   members: TestMember[];
+  /** Writes the member's node.yaml (start does it too). */
+  configure(member: TestMember): void;
   start(member: TestMember): Promise<void>;
   stop(member: TestMember): Promise<void>;
   stopAll(): Promise<void>;
@@ -105,6 +107,9 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
     digest: checked.digest,
     manifestPath,
     members,
+    configure(m) {
+      writeConfig(m, members.indexOf(m));
+    },
     async start(m) {
       writeConfig(m, members.indexOf(m));
       const log = createLogger({ level: 'debug', write: (line) => m.logs.push(JSON.parse(line)) });
