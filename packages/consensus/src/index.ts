@@ -40,6 +40,7 @@ export {
   blockHash,
   blockVoteBody,
   decodeBlockVote,
+  decodeSigned,
   encodeBlockCertificate,
   decodeBlockCertificate,
   encodeStoredBlock,

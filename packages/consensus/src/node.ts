@@ -447,7 +447,9 @@ export class ConsensusNode {
     this.started = true;
     const r = roundOf(this.manifest, now);
     if (this.nextRound < r) this.nextRound = r < 0 ? 0 : r;
-    if (this.voteMark >= this.nextRound) this.nextRound = this.voteMark;
+    // Restarted while its last voted round is still open: take that round up again to re-send the recorded vote.
+    const last = this.voteRecord;
+    if (last && now < this.closeAt(last.round) && last.round < this.nextRound) this.nextRound = last.round;
   }
 
   // ---- restart ----
@@ -591,8 +593,12 @@ export class ConsensusNode {
       fallbackSent: false,
     };
     if (r <= this.voteMark) {
-      // Voted before a restart: never sign this round again.
+      // Voted before a restart: never sign this round again; re-send the recorded vote if it is this round's.
       rs.voted = true;
+      if (this.voteRecord && this.voteRecord.round === r && this.isVoter) {
+        rs.myVote = this.voteRecord.bytes;
+        this.publishVote(rs, this.voteRecord.bytes);
+      }
     }
     this.rounds[r] = rs;
     let i = this.openRounds.length;

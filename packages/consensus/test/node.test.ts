@@ -1,0 +1,234 @@
+// The voting round and block state machine, driven by hand: what a member does with readings, votes and ticks, and
+// the order of its effects. One behaviour per test.
+import { describe, expect, test } from '@jest/globals';
+import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
+import { nodeSha256 } from '@meterchain/testkit';
+import { decodeVoteMessage, openEvidence, Reason, verifyChain } from '../src/index.ts';
+import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
+
+const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
+const CLOSE = (r: number) => ROUND_END(r) + PARAMS.skewMs + PARAMS.timeoutMs;
+
+describe('a voting round', () => {
+  test('when every member submits a valid reading, every member reports every reading accepted', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.runUntil(CLOSE(0));
+    for (let i = 0; i < 4; i++) {
+      const accepted = c.of('accepted', i).filter((e) => e.round === 0);
+      expect(accepted.map((e) => toHex(e.member)).sort()).toEqual([0, 1, 2, 3].map((j) => toHex(c.address(j))).sort());
+    }
+    expect(c.of('rejected')).toEqual([]);
+  });
+
+  test('members vote as soon as every submission is in, before the round ends', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0, 100);
+    const votes = c.effects.filter((x) => x.effect.type === 'publish' && x.effect.topic === 'vote');
+    expect(votes.length).toBe(4);
+    expect(c.now).toBeLessThan(ROUND_END(0));
+  });
+
+  test('a reading outside the voltage limits is rejected with reason limits', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0, 100, (i) => (i === 2 ? { channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 4600 }] } : undefined));
+    const rejected = c.of('rejected', 0);
+    expect(rejected.length).toBe(1);
+    expect(equalBytes(rejected[0]!.member, c.address(2))).toBe(true);
+    expect(rejected[0]!.reason).toBe(Reason.LIMITS);
+  });
+
+  test('a reading whose edge flagged it contradictory (PHYSICS) is rejected with reason quality', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0, 100, (i) => (i === 1 ? { quality: QualityFlag.PHYSICS } : undefined));
+    expect(c.of('rejected', 3).map((e) => e.reason)).toEqual([Reason.QUALITY]);
+  });
+
+  test('a reading whose flags only inform (GAP) is accepted with its flags', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0, 100, (i) => (i === 1 ? { quality: QualityFlag.GAP } : undefined));
+    expect(c.of('accepted', 0).length).toBe(4);
+  });
+
+  test('a reading that repeats an earlier sequence number is rejected as a replay', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1, 100, (i) => (i === 3 ? { seq: 100 * 4 + 1 } : undefined));
+    const rejected = c.of('rejected', 0).filter((e) => e.round === 1);
+    expect(rejected.map((e) => [toHex(e.member), e.reason])).toEqual([[toHex(c.address(3)), Reason.REPLAY]]);
+  });
+
+  test('two different signed readings of one member in one round make verifiable evidence, and the member is rejected', () => {
+    const c = new Cluster({ n: 4 });
+    c.runUntil(GENESIS + 100);
+    const a = c.reading(1, c.now);
+    c.submit(1, a);
+    // A second reading for the same round, signed by the same key, delivered as a message.
+    const fresh = c.makeNode(c.signers[1]!);
+    const effects = fresh.step({ type: 'reading', now: c.now + 1, reading: { ...a, channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2311 }] } });
+    const second = effects.find((e) => e.type === 'publish')!;
+    c.queue.push({ from: 1, topic: 'submission', bytes: (second as { bytes: Uint8Array }).bytes });
+    for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
+    c.deliverAll();
+    c.runUntil(CLOSE(0));
+    const ev = c.of('evidence', 0);
+    expect(ev.length).toBe(1);
+    expect(equalBytes(ev[0]!.accused, c.address(1))).toBe(true);
+    const o = openEvidence(c.manifest, ev[0]!.evidence, nodeSha256);
+    expect(o.ok).toBe(true);
+    if (o.ok) for (const chk of o.claim.checks) expect(verifier.verify(chk.publicKey, chk.message, chk.signature)).toBe(true);
+    expect(c.of('accepted', 0).some((e) => equalBytes(e.member, c.address(1)))).toBe(false);
+    expect(c.nodes[0]!.flaggedMembers()).toEqual([1]);
+  });
+
+  test('a submission with a bad signature is never accepted, and is judged bad-signature when nothing valid arrives', () => {
+    const c = new Cluster({ n: 4 });
+    c.offline.add(2);
+    c.runUntil(GENESIS + 100);
+    const forged = c.makeNode(c.signers[2]!).step({ type: 'reading', now: c.now, reading: c.reading(2, c.now) }).find((e) => e.type === 'publish') as { bytes: Uint8Array };
+    const bad = forged.bytes.slice();
+    bad[bad.length - 1]! ^= 1;
+    c.queue.push({ from: 2, topic: 'submission', bytes: bad });
+    for (const i of [0, 1, 3]) c.submit(i, c.reading(i, c.now));
+    c.deliverAll();
+    c.runUntil(CLOSE(0));
+    expect(c.of('accepted', 0).some((e) => equalBytes(e.member, c.address(2)))).toBe(false);
+    const vote = c.effects.find((x) => x.member === 0 && x.effect.type === 'publish' && x.effect.topic === 'vote')!.effect as { bytes: Uint8Array };
+    const d = decodeVoteMessage(vote.bytes);
+    if (!d.ok) throw new Error(d.reason);
+    expect(d.message.judgments[2 * 34 + 1]).toBe(Reason.BAD_SIGNATURE);
+  });
+
+  test('with fewer than the threshold of voters online, the round ends with not-enough-votes', () => {
+    const c = new Cluster({ n: 4 }); // bft: t = 3
+    c.offline.add(2);
+    c.offline.add(3);
+    c.round(0);
+    c.runUntil(CLOSE(0) + 1);
+    expect(c.of('accepted', 0)).toEqual([]);
+    expect(c.of('not-enough-votes', 0).length).toBe(2);
+  });
+});
+
+describe('persist before publish', () => {
+  test('every publish of a new signature comes right after the persist of the same bytes', () => {
+    const c = new Cluster({ n: 4 });
+    for (let r = 0; r < 4; r++) c.round(r);
+    c.runUntil(CLOSE(5));
+    expect(c.of('committed', 0).length).toBeGreaterThanOrEqual(1);
+    const signedTopics = ['submission', 'vote', 'proposal', 'block-vote', 'timeout'];
+    for (let i = 0; i < 4; i++) {
+      const mine = c.effects.filter((x) => x.member === i).map((x) => x.effect);
+      for (let k = 0; k < mine.length; k++) {
+        const e = mine[k]!;
+        if (e.type !== 'publish' || !signedTopics.includes(e.topic)) continue;
+        if (e.topic === 'vote' && e.to === undefined && mine.slice(0, k).some((p) => p.type === 'publish' && p.topic === 'vote' && equalBytes(p.bytes, e.bytes))) continue;
+        const prev = mine[k - 1]!;
+        expect(prev.type).toBe('persist');
+        if (prev.type !== 'persist') continue;
+        // A proposal carries the prepare vote just persisted; every other message is the persisted bytes.
+        if (e.topic === 'proposal') expect(prev.record.kind).toBe('prepare');
+        else expect(equalBytes(prev.record.bytes, e.bytes)).toBe(true);
+      }
+    }
+  });
+
+  test('a lock is persisted before the commit vote it leads to', () => {
+    const c = new Cluster({ n: 4 });
+    for (let r = 0; r < 2; r++) c.round(r);
+    c.runUntil(CLOSE(3));
+    const mine = c.effects.filter((x) => x.member === 1).map((x) => x.effect);
+    const commitAt = mine.findIndex((e) => e.type === 'persist' && e.record.kind === 'commit');
+    expect(commitAt).toBeGreaterThan(0);
+    const before = mine[commitAt - 1]!;
+    expect(before.type === 'persist' && before.record.kind).toBe('lock');
+  });
+});
+
+describe('after a restart', () => {
+  test('a node does not sign a second vote for a round it already voted: it re-sends the recorded one', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    const persisted = c.effects.filter((x) => x.member === 0 && x.effect.type === 'persist').map((x) => (x.effect as { record: import('../src/index.ts').PersistRecord }).record);
+    const vote = persisted.find((r) => r.kind === 'vote')!;
+    const restarted = c.makeNode(c.signers[0]!, { restore: { records: persisted } });
+    const effects = restarted.step({ type: 'tick', now: ROUND_END(0) + PARAMS.skewMs + 1 });
+    expect(effects.filter((e) => e.type === 'persist' && e.record.kind === 'vote')).toEqual([]);
+    const sent = effects.filter((e) => e.type === 'publish' && e.topic === 'vote');
+    expect(sent.length).toBe(1);
+    expect(equalBytes((sent[0] as { bytes: Uint8Array }).bytes, vote.bytes)).toBe(true);
+  });
+
+  test('a node refuses a second reading for a round it already submitted', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    const persisted = c.effects.filter((x) => x.member === 2 && x.effect.type === 'persist').map((x) => (x.effect as { record: import('../src/index.ts').PersistRecord }).record);
+    const restarted = c.makeNode(c.signers[2]!, { restore: { records: persisted } });
+    const effects = restarted.step({ type: 'reading', now: c.now + 10, reading: c.reading(2, c.now + 10) });
+    expect(effects.map((e) => e.type)).toEqual(['refused']);
+  });
+
+  test('a node does not sign a second prepare at a height and view it already prepared', () => {
+    const c = new Cluster({ n: 4 });
+    for (let r = 0; r < 2; r++) c.round(r);
+    c.runUntil(CLOSE(1) + 50);
+    const prepares = c.effects.filter((x) => x.member === 3 && x.effect.type === 'persist' && x.effect.record.kind === 'prepare');
+    expect(prepares.length).toBeGreaterThanOrEqual(1);
+    const records = prepares.map((x) => (x.effect as { record: import('../src/index.ts').PersistRecord }).record);
+    const restarted = c.makeNode(c.signers[3]!, { restore: { records } });
+    // Replay the proposal it prepared: the restarted node must not persist a new prepare.
+    const proposal = c.effects.find((x) => x.effect.type === 'publish' && x.effect.topic === 'proposal')!.effect as { bytes: Uint8Array };
+    const effects = restarted.step({ type: 'message', now: c.now, topic: 'proposal', bytes: proposal.bytes });
+    expect(effects.filter((e) => e.type === 'persist' && e.record.kind === 'prepare')).toEqual([]);
+  });
+});
+
+describe('leader mode', () => {
+  test('voters send their vote to the round leader only, and the leader publishes one certificate that decides the round', () => {
+    const c = new Cluster({ n: 4, voteMode: 'leader' });
+    c.round(0);
+    const votes = c.effects.filter((x) => x.effect.type === 'publish' && x.effect.topic === 'vote').map((x) => x.effect as { to?: Uint8Array });
+    expect(votes.length).toBe(3);
+    const leaders = new Set(votes.map((v) => toHex(v.to!)));
+    expect(leaders.size).toBe(1);
+    expect(c.effects.filter((x) => x.effect.type === 'publish' && x.effect.topic === 'certificate').length).toBe(1);
+    for (let i = 0; i < 4; i++) expect(c.of('accepted', i).length).toBe(4);
+  });
+
+  test('when the leader is silent, voters fall back to broadcasting the same vote and the round is still decided', () => {
+    const c = new Cluster({ n: 4, voteMode: 'leader' });
+    // Round 0's leader is the first full member in address order.
+    c.offline.add(0);
+    c.round(0);
+    c.runUntil(CLOSE(0));
+    for (const i of [1, 2, 3]) expect(c.of('accepted', i).length).toBe(3);
+  });
+});
+
+describe('blocks', () => {
+  test('all members commit the same block, and its stored form verifies from the manifest alone', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    c.runUntil(CLOSE(1) + 200);
+    const hashes = [0, 1, 2, 3].map((i) => c.of('committed', i).map((e) => toHex(e.hash)));
+    expect(hashes[0]!.length).toBe(1);
+    for (const h of hashes) expect(h).toEqual(hashes[0]);
+    const block = c.of('committed', 2)[0]!.block;
+    const v = verifyChain([{ manifest: c.manifest, digest: c.digest }], [block], verifier, nodeSha256);
+    expect(v).toMatchObject({ ok: true, readings: 8 });
+  });
+
+  test('a proposer that withholds its block is replaced by the next in rotation after the timeout', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    // Height 0, view 0: the proposer is voter 0; its proposals are lost.
+    c.filter = (m) => !(m.topic === 'proposal' && m.from === 0);
+    c.runUntil(CLOSE(1) + 6 * PARAMS.timeoutMs);
+    const committed = c.of('committed', 1);
+    expect(committed.length).toBeGreaterThanOrEqual(1);
+    expect(committed[0]!.view).toBeGreaterThanOrEqual(1);
+    expect(c.of('publish').some((e) => e.topic === 'timeout')).toBe(true);
+  });
+});
