@@ -138,7 +138,7 @@ export interface Candidate {
 /** Per member index, the digests judged for it with their counts. */
 export type RoundTally = Candidate[][];
 
-function addRecords(tally: RoundTally, records: Uint8Array, weight: number): void {
+function addRecords(tally: RoundTally, records: Uint8Array, weight: number, where?: Int32Array): void {
   const n = records.length / JUDGMENT_LENGTH;
   for (let i = 0; i < n; i++) {
     const at = i * JUDGMENT_LENGTH;
@@ -157,6 +157,7 @@ function addRecords(tally: RoundTally, records: Uint8Array, weight: number): voi
       c = { digest: new Uint8Array(records.subarray(at + 2, at + JUDGMENT_LENGTH)), accept: 0, reject: 0, reason: 0 };
       cands.push(c);
     }
+    if (where) where[i] = (cands.indexOf(c) + 1) * (verdict === Verdict.ACCEPT ? 1 : -1);
     if (verdict === Verdict.ACCEPT) c.accept += weight;
     else {
       c.reject += weight;
@@ -174,6 +175,28 @@ export function emptyTally(n: number): RoundTally {
 /** Adds one voter's judgment records to a tally (each voter must be added once). */
 export function tallyAdd(tally: RoundTally, records: Uint8Array): void {
   addRecords(tally, records, 1);
+}
+
+/**
+ * Adds one voter's records, remembering where each record landed (candidate position and verdict, 0 for absent) in
+ * `where`, so that the same list from another voter is added by `tallyAddAgain` without comparing digests again.
+ */
+export function tallyAddRemembering(tally: RoundTally, records: Uint8Array, where: Int32Array): void {
+  addRecords(tally, records, 1, where);
+}
+
+/** Adds a list already added once with tallyAddRemembering to the same tally. */
+export function tallyAddAgain(tally: RoundTally, where: Int32Array, records: Uint8Array): void {
+  for (let i = 0; i < where.length; i++) {
+    const w = where[i]!;
+    if (w === 0) continue;
+    const c = tally[i]![(w > 0 ? w : -w) - 1]!;
+    if (w > 0) c.accept++;
+    else {
+      c.reject++;
+      if (c.reason === 0) c.reason = records[i * JUDGMENT_LENGTH + 1]!;
+    }
+  }
 }
 
 /** Tally of a certificate's votes, leaving out the voters in `excluded` (those caught equivocating this round). */

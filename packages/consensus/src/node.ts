@@ -46,7 +46,8 @@ import {
   emptyTally,
   encodeRoundCertificate,
   memberOutcome,
-  tallyAdd,
+  tallyAddAgain,
+  tallyAddRemembering,
   type HeldVote,
   type RoundCertificate,
   type RoundTally,
@@ -146,6 +147,8 @@ interface RoundState {
   votes: (Held | undefined)[];
   excluded: { [voter: number]: boolean };
   tally: RoundTally;
+  /** Where each distinct list (by root) landed in the tally: honest voters send the same list. */
+  placed: { [root: string]: Int32Array };
   voted: boolean;
   myVote?: Uint8Array;
   decided: number[];
@@ -553,19 +556,24 @@ export class ConsensusNode {
     return (c) => this.verify(c.publicKey, c.message, c.signature);
   }
 
-  /** True when `records` hash to `root` (remembering lists already hashed: honest voters send identical lists). */
-  private rootMatches(records: Uint8Array, root: Uint8Array): boolean {
+  /**
+   * The judgment records if they are well formed and hash to `root`, else undefined. Lists already checked are
+   * remembered (honest voters send identical lists) and the remembered copy is returned, so a node holds one copy of
+   * a list however many voters sent it.
+   */
+  private checkedRecords(records: Uint8Array, root: Uint8Array): Uint8Array | undefined {
     const key = hexKey(root);
     const hit = this.rootMemo[key];
-    if (hit && equalBytes(hit, records)) return true;
-    if (!equalBytes(judgmentsRoot(this.hash, records), root)) return false;
+    if (hit && equalBytes(hit, records)) return hit;
+    if (judgmentsProblem(records, this.n) !== '') return undefined;
+    if (!equalBytes(judgmentsRoot(this.hash, records), root)) return undefined;
     if (this.rootMemoSize >= 1024) {
       this.rootMemo = {};
       this.rootMemoSize = 0;
     }
     this.rootMemo[key] = records;
     this.rootMemoSize++;
-    return true;
+    return records;
   }
 
   // ---- rounds ----
@@ -585,6 +593,7 @@ export class ConsensusNode {
       votes: [],
       excluded: {},
       tally: emptyTally(this.n),
+      placed: {},
       voted: false,
       decided: [],
       closed: false,
@@ -826,7 +835,8 @@ export class ConsensusNode {
     }
     const held = rs.votes[voter];
     if (held && equalBytes(held.body, m.body)) return;
-    if (judgmentsProblem(m.judgments, this.n) !== '' || !this.rootMatches(m.judgments, v.root)) {
+    const records = this.checkedRecords(m.judgments, v.root);
+    if (!records) {
       this.stats.dropped++;
       return;
     }
@@ -834,7 +844,7 @@ export class ConsensusNode {
       this.stats.dropped++;
       return;
     }
-    this.addVote(rs, voter, m.judgments, v.root, m.sig, m.body);
+    this.addVote(rs, voter, records, v.root, m.sig, m.body);
   }
 
   private addVote(rs: RoundState, voter: number, records: Uint8Array, root: Uint8Array, sig: Uint8Array, body: Uint8Array): void {
@@ -846,7 +856,7 @@ export class ConsensusNode {
     }
     rs.votes[voter] = { voter, records, root, sig, body };
     if (rs.excluded[voter]) return;
-    tallyAdd(rs.tally, records);
+    this.tallyVote(rs, records, root);
     this.decide(rs);
     if (this.leaderMode && !rs.certSent && this.leaderOf(rs.round) === this.selfIndex && rs.voted) {
       let all = true;
@@ -855,12 +865,24 @@ export class ConsensusNode {
     }
   }
 
+  private tallyVote(rs: RoundState, records: Uint8Array, root: Uint8Array): void {
+    const key = hexKey(root);
+    const where = rs.placed[key];
+    if (where) tallyAddAgain(rs.tally, where, records);
+    else {
+      const w = new Int32Array(this.n);
+      tallyAddRemembering(rs.tally, records, w);
+      rs.placed[key] = w;
+    }
+  }
+
   /** Drops a voter's votes from a round's tally (it was caught equivocating). */
   private exclude(rs: RoundState, voter: number): void {
     if (rs.excluded[voter]) return;
     rs.excluded[voter] = true;
     rs.tally = emptyTally(this.n);
-    for (const v of rs.votes) if (v && !rs.excluded[v.voter]) tallyAdd(rs.tally, v.records);
+    rs.placed = {};
+    for (const v of rs.votes) if (v && !rs.excluded[v.voter]) this.tallyVote(rs, v.records, v.root);
   }
 
   private decide(rs: RoundState): void {
