@@ -194,6 +194,8 @@ interface HeightState {
   contents: { [hash: string]: Content };
   prepares: { [view: number]: { [hash: string]: { [voter: number]: Uint8Array } } };
   commits: { [view: number]: { [hash: string]: { [voter: number]: Uint8Array } } };
+  /** Signatures counted per phase, view and header (key `phase:view:hash`). */
+  counts: { [key: string]: number };
   signedBy: { [slot: string]: SignedVote };
   timeouts: { [view: number]: { [voter: number]: TimeoutEntry } };
   myTimeout: { [view: number]: Uint8Array };
@@ -221,6 +223,7 @@ function newHeight(height: number): HeightState {
     contents: {},
     prepares: {},
     commits: {},
+    counts: {},
     signedBy: {},
     timeouts: {},
     myTimeout: {},
@@ -1369,8 +1372,9 @@ export class ConsensusNode {
     const d = decodeSigned(bytes);
     if (!d.ok) return;
     sigs[voter] = d.sig;
-    let count = 0;
-    for (const _k of Object.keys(sigs)) count++;
+    const countKey = `${phase}:${view}:${key}`;
+    const count = (hs.counts[countKey] ?? 0) + 1;
+    hs.counts[countKey] = count;
     if (count < this.threshold) return;
     if (phase === Phase.PREPARE) this.onPrepared(view, block);
     else this.onCommitQuorum(view, block);
@@ -1506,8 +1510,9 @@ export class ConsensusNode {
     const tv = hs.timeouts[view]!;
     if (tv[entry.voter]) return;
     tv[entry.voter] = entry;
-    let count = 0;
-    for (const _k of Object.keys(tv)) count++;
+    const countKey = `t:${view}`;
+    const count = (hs.counts[countKey] ?? 0) + 1;
+    hs.counts[countKey] = count;
     if (count >= this.threshold && view >= hs.view) this.enterView(view + 1);
   }
 

@@ -1,0 +1,81 @@
+// Simulated consensus rounds per second for N = 7, 64 and 256 members in both vote modes, and Ed25519 verifications
+// per member per round, next to the raw limit measured in the same run: raw node:crypto verifications per second
+// (KeyObject cached) and the 2(N − 1) of DESIGN §4's arithmetic. Verifications must grow linearly with N.
+import { createPrivateKey, createPublicKey, sign as rawSign, verify as rawVerify } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { simulate } from '@meterchain/testkit';
+import { opsPerSecond, type BenchOptions, type BenchRow } from './harness.ts';
+
+const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** Raw node:crypto Ed25519 verifications per second on a reading-sized message, KeyObject built once. */
+function rawVerifyRate(ms: number): number {
+  const priv = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.alloc(32, 7)]), format: 'der', type: 'pkcs8' });
+  const pub = createPublicKey(priv);
+  const msg = Buffer.alloc(180, 3);
+  const sig = rawSign(null, msg, priv);
+  return opsPerSecond(() => {
+    rawVerify(null, msg, pub, sig);
+  }, ms);
+}
+
+interface Case {
+  n: number;
+  rounds: number;
+  mode: 'broadcast' | 'leader';
+}
+
+export async function run(opts: BenchOptions): Promise<BenchRow[]> {
+  const raw = rawVerifyRate(opts.quick ? 200 : 500);
+  // One block per case (blockRounds = rounds), so every case pays for one block agreement. N = 256 simulates every
+  // member in this one process: 256 members each judging 256 submissions and tallying 256 votes per round.
+  const cases: Case[] = [];
+  for (const mode of ['broadcast', 'leader'] as const) {
+    cases.push({ n: 7, rounds: opts.quick ? 10 : 30, mode });
+    cases.push({ n: 64, rounds: opts.quick ? 1 : 3, mode });
+    if (!opts.quick) cases.push({ n: 256, rounds: 1, mode });
+  }
+  const rows: BenchRow[] = [];
+  const perMember: { [key: string]: number } = {};
+  for (const c of cases) {
+    const t0 = performance.now();
+    const { report } = simulate({ meters: c.n, rounds: c.rounds, rule: 'bft', voteMode: c.mode, seed: 1, params: { blockRounds: c.rounds }, verifyChains: 'longest' });
+    const seconds = (performance.now() - t0) / 1000;
+    if (report.honestAcceptedRatio < 1 || report.blocksCommitted < report.blocksExpected) {
+      throw new Error(`consensus bench: N=${c.n} ${c.mode} did not accept every reading or commit its block`);
+    }
+    const v = report.verificationsPerMemberPerRound;
+    perMember[`${c.n}:${c.mode}`] = v;
+    // If all N members on this one core verified everything themselves and did nothing else. The simulator shares
+    // verdicts between members (a verdict is the same wherever it is computed), so the ratio can pass 1.
+    const limit = raw / (c.n * v);
+    rows.push({
+      name: `simulated rounds/s, N=${c.n}, ${c.mode}`,
+      value: c.rounds / seconds,
+      unit: 'rounds/s',
+      limit: { name: 'raw verify/s ÷ (N × verifications per member per round)', value: limit },
+      ratio: c.rounds / seconds / limit,
+      note: `${c.rounds} rounds and 1 block in ${seconds.toFixed(1)} s; ${report.messages.delivered} deliveries`,
+    });
+    rows.push({
+      name: `verifications per member per round, N=${c.n}, ${c.mode}`,
+      value: v,
+      unit: 'verifications',
+      limit: { name: '2(N − 1)', value: 2 * (c.n - 1) },
+      ratio: v / (2 * (c.n - 1)),
+      note: `one member alone on one core: ${Math.round(raw / v)} rounds/s of verification`,
+    });
+  }
+  for (const mode of ['broadcast', 'leader'] as const) {
+    const big = opts.quick ? 64 : 256;
+    const growth = perMember[`${big}:${mode}`]! / big / (perMember[`7:${mode}`]! / 7);
+    rows.push({
+      name: `growth of verifications per member per round, N=7 to N=${big}, ${mode}, per member of N`,
+      value: growth,
+      unit: 'x',
+      target: { text: '<= 1.5 (linear in N; quadratic would be about N/7)', met: growth <= 1.5 },
+    });
+  }
+  rows.push({ name: 'raw node:crypto Ed25519 verify (KeyObject cached)', value: raw, unit: 'verify/s' });
+  return rows;
+}
