@@ -56,3 +56,5 @@ export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, Signatur
 export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
 export type { Topic, NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './node.ts';
 export { ConsensusNode, submissionDigest } from './node.ts';
+export type { RedundantGroup, Feeder } from './cross.ts';
+export { redundancyJudge, feederJudge } from './cross.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
-import { decodeVoteMessage, openEvidence, Reason, verifyChain } from '../src/index.ts';
+import { decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
@@ -230,5 +230,35 @@ describe('blocks', () => {
     expect(committed.length).toBeGreaterThanOrEqual(1);
     expect(committed[0]!.view).toBeGreaterThanOrEqual(1);
     expect(c.of('publish').some((e) => e.topic === 'timeout')).toBe(true);
+  });
+});
+
+describe('cross-meter judges', () => {
+  test('of three redundant sensors, the one that disagrees with the other two is rejected as cross-check', () => {
+    const c = new Cluster({
+      n: 4,
+      node: (m) => ({
+        judges: { ...defaultJudges(), round: [redundancyJudge([{ members: [m.members[0]!.address, m.members[1]!.address, m.members[2]!.address], channel: '1-0:32.7.0', tolerance: { abs: 0.2, rel: 0.01 } }])] },
+      }),
+    });
+    c.round(0, 100, (i) => ({ channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: i === 2 ? 2500 : 2300 }] }));
+    expect(c.of('rejected', 3).map((e) => [c.indexOf(e.member), e.reason])).toEqual([[2, Reason.CROSS_CHECK]]);
+    expect(c.of('accepted', 3).length).toBe(3);
+  });
+
+  test('a feeder head matching the sum of its children within losses is accepted with them; one that does not is refused with them', () => {
+    const node = (m: import('@meterchain/core').Manifest) => ({
+      judges: {
+        ...defaultJudges(),
+        round: [feederJudge([{ head: m.members[3]!.address, children: [0, 1, 2].map((i) => m.members[i]!.address), channel: '1-0:16.7.0', losses: { maxRel: 0.08, accuracyRel: 0.02, abs: 5 } }])],
+      },
+    });
+    const power = (head: number) => (i: number) => ({ channels: [{ id: '1-0:16.7.0', unit: 'W', scale: 0, value: i === 3 ? head : 1000 }] });
+    const good = new Cluster({ n: 4, node });
+    good.round(0, 100, power(3100));
+    expect(good.of('accepted', 0).length).toBe(4);
+    const bad = new Cluster({ n: 4, node });
+    bad.round(0, 100, power(4000));
+    expect(bad.of('rejected', 0).map((e) => e.reason)).toEqual([Reason.CROSS_CHECK, Reason.CROSS_CHECK, Reason.CROSS_CHECK, Reason.CROSS_CHECK]);
   });
 });

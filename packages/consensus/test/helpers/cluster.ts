@@ -22,6 +22,8 @@ export interface ClusterOptions {
   voteMode?: VoteMode;
   params?: Partial<ManifestParams>;
   name?: string;
+  /** Extra configuration of every member's node (judges, ...), given the manifest. */
+  node?: (manifest: Manifest) => Partial<NodeConfig>;
 }
 
 export class Cluster {
@@ -54,7 +56,8 @@ export class Cluster {
     this.digest = v.digest;
     // Signers in manifest (address) order.
     this.signers = this.manifest.members.map((m) => keys.find((k) => Buffer.from(k.publicKey).equals(Buffer.from(m.publicKey)))!);
-    this.nodes = this.signers.map((s) => this.makeNode(s));
+    const extra = opts.node ? opts.node(this.manifest) : undefined;
+    this.nodes = this.signers.map((s) => this.makeNode(s, extra));
     this.seq = this.signers.map((_, i) => 100 * (i + 1));
   }
 
