@@ -262,3 +262,38 @@ describe('cross-meter judges', () => {
     expect(bad.of('rejected', 0).map((e) => e.reason)).toEqual([Reason.CROSS_CHECK, Reason.CROSS_CHECK, Reason.CROSS_CHECK, Reason.CROSS_CHECK]);
   });
 });
+
+describe('PMU batches', () => {
+  const batch = (c: Cluster, i: number, round: number, first: number) => ({
+    v: 1,
+    cluster: 'feeder-7',
+    meter: c.address(i),
+    round,
+    count: 50,
+    first,
+    last: first + 49,
+    root: new Uint8Array(32).fill(round + 1),
+  });
+
+  test('a signed batch of frames is judged and accepted like a reading', () => {
+    const c = new Cluster({ n: 4 });
+    c.runUntil(GENESIS + 100);
+    c.record(1, c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 0, 1000) }));
+    for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
+    c.deliverAll();
+    expect(c.of('accepted', 0).map((e) => c.indexOf(e.member)).sort()).toEqual([0, 1, 2, 3]);
+  });
+
+  test('a batch that repeats frames of the previous one is rejected as a replay', () => {
+    const c = new Cluster({ n: 4 });
+    c.runUntil(GENESIS + 100);
+    c.record(1, c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 0, 1000) }));
+    for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
+    c.deliverAll();
+    c.runUntil(GENESIS + 1100);
+    c.record(1, c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 1, 1040) }));
+    for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
+    c.deliverAll();
+    expect(c.of('rejected', 0).map((e) => [e.round, c.indexOf(e.member), e.reason])).toEqual([[1, 1, Reason.REPLAY]]);
+  });
+});
