@@ -283,7 +283,8 @@ export class ConsensusNode {
   private timeoutMark: { height: number; view: number };
   private knownEvidence: { [key: string]: Uint8Array };
   private pendingEvidence: string[];
-  private committedEvidence: { [key: string]: boolean };
+  /** Evidence already in a committed block, with the height that holds it (forgotten 256 heights later). */
+  private committedEvidence: { [key: string]: number };
   private flagged: { [member: number]: boolean };
   private tipHeight: number;
   private tipHash: Uint8Array;
@@ -1003,7 +1004,7 @@ export class ConsensusNode {
 
   private learnEvidence(claim: EvidenceClaim, bytes: Uint8Array): void {
     this.knownEvidence[claim.key] = bytes;
-    if (!this.committedEvidence[claim.key]) this.pendingEvidence.push(claim.key);
+    if (this.committedEvidence[claim.key] === undefined) this.pendingEvidence.push(claim.key);
     this.flagged[claim.accused] = true;
     if (claim.kind === 'vote') {
       const rs = this.rounds[claim.slot];
@@ -1067,7 +1068,7 @@ export class ConsensusNode {
     const claims: EvidenceClaim[] = [];
     const keys = this.pendingEvidence.slice(0).sort();
     for (const key of keys) {
-      if (this.committedEvidence[key] || evidence.length >= 256) continue;
+      if (this.committedEvidence[key] !== undefined || evidence.length >= 256) continue;
       const bytes = this.knownEvidence[key]!;
       const o = openEvidence(m, bytes, this.hash);
       if (!o.ok) continue;
@@ -1427,9 +1428,16 @@ export class ConsensusNode {
     this.tipHash = content.hash;
     this.blocks[header.height] = stored;
     delete this.blocks[header.height - this.keepBlocks];
-    for (const c of content.checked.evidence) this.committedEvidence[c.key] = true;
+    for (const c of content.checked.evidence) this.committedEvidence[c.key] = header.height;
+    // Bounded memory for a daemon that runs for years next to a persistent equivocator: old evidence is forgotten.
+    for (const k of Object.keys(this.committedEvidence)) {
+      if (this.committedEvidence[k]! < header.height - 256) {
+        delete this.committedEvidence[k];
+        delete this.knownEvidence[k];
+      }
+    }
     const pending: string[] = [];
-    for (const k of this.pendingEvidence) if (!this.committedEvidence[k]) pending.push(k);
+    for (const k of this.pendingEvidence) if (this.committedEvidence[k] === undefined) pending.push(k);
     this.pendingEvidence = pending;
     this.lock = null;
     this.hs = newHeight(header.height + 1);
