@@ -114,6 +114,10 @@ export interface NodeConfig {
   restore?: NodeRestore;
   /** Committed blocks kept in memory to answer sync requests (default 64). */
   keepBlocks?: number;
+  /** Height of this epoch's first block (default 0). A new epoch's first block follows the previous epoch's last
+   * block; its rounds count from the new manifest's genesis. With `restore.tip` from the previous epoch, the tip's
+   * hash is the first block's prev. */
+  epochStartHeight?: number;
 }
 
 export interface NodeStats {
@@ -271,6 +275,7 @@ export class ConsensusNode {
   private readonly leaderMode: boolean;
   private readonly keepBlocks: number;
   private readonly maxRounds: number;
+  private readonly epochStart: number;
   private rounds: { [round: number]: RoundState };
   private openRounds: number[];
   private nextRound: number;
@@ -324,6 +329,7 @@ export class ConsensusNode {
     this.base = baseJudge(cfg.rejectQuality ?? DEFAULT_REJECT_QUALITY);
     this.keepBlocks = cfg.keepBlocks ?? 64;
     this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
+    this.epochStart = cfg.epochStartHeight ?? 0;
     this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0 };
     this.rounds = {};
     this.openRounds = [];
@@ -435,7 +441,7 @@ export class ConsensusNode {
   }
 
   private lastRoundOf(height: number): number {
-    return firstRoundOf(this.manifest, height, 0) + this.manifest.params.blockRounds - 1;
+    return firstRoundOf(this.manifest, height, this.epochStart) + this.manifest.params.blockRounds - 1;
   }
 
   private readyAt(height: number): number {
@@ -471,7 +477,8 @@ export class ConsensusNode {
       this.tipHash = this.hash(s.block.header);
       this.blocks[this.tipHeight] = restore.tip;
       this.hs = newHeight(this.tipHeight + 1);
-      this.nextRound = h.header.last + 1;
+      // A tip of the previous epoch: this epoch's rounds start again at 0.
+      this.nextRound = h.header.epoch === this.manifest.epoch ? h.header.last + 1 : 0;
     }
     for (const rec of restore.records) {
       if (rec.kind === 'submission') this.subMark = Math.max(this.subMark, rec.round);
@@ -1032,7 +1039,7 @@ export class ConsensusNode {
   // ---- blocks ----
 
   private expectation(): { height: number; prev: Uint8Array; first: number } {
-    return { height: this.hs.height, prev: this.tipHash, first: firstRoundOf(this.manifest, this.hs.height, 0) };
+    return { height: this.hs.height, prev: this.tipHash, first: firstRoundOf(this.manifest, this.hs.height, this.epochStart) };
   }
 
   private blockTick(): void {
@@ -1062,7 +1069,7 @@ export class ConsensusNode {
   private buildBlock(): Content | undefined {
     const m = this.manifest;
     const height = this.hs.height;
-    const first = firstRoundOf(m, height, 0);
+    const first = firstRoundOf(m, height, this.epochStart);
     const last = first + m.params.blockRounds - 1;
     const evidence: Uint8Array[] = [];
     const claims: EvidenceClaim[] = [];
