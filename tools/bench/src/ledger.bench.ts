@@ -9,11 +9,11 @@ import { createPublicKey, verify as rawVerify } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Domain, signingInput, verifyManifest } from '@meterchain/core';
-import { createNodeSigner, nodeVerifier } from '@meterchain/crypto';
+import { createNodeSigner, nodeVerifier, verifyBatchParallel } from '@meterchain/crypto';
 import { BLOCKS_FILE, BlockStore, ChainStore, INDEX_FILE, META_FILE, blockFileName, openChain, verifyBlocks } from '@meterchain/ledger';
 import { generateChain, writeChainFiles } from '@meterchain/ledger/testing';
 import { simulate } from '@meterchain/testkit';
-import { opsPerSecond, ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
+import { opsPerSecond, opsPerSecondAsync, ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
 
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
@@ -59,19 +59,28 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const mv = verifyManifest(manifestBytes, nodeVerifier());
   if (!mv.ok) throw new Error(`ledger bench: ${mv.reason}`);
   const manifests = [{ manifest: mv.manifest, digest: mv.digest }];
+  const probe = await openChain(dir);
+  const blockCount = probe.source.count;
+  await probe.close();
 
-  // Raw limit: node:crypto verify with a cached KeyObject, on a block-vote-sized message, one core.
+  // Raw limits: node:crypto verify with a cached KeyObject on a vote-sized message, on one core and on the thread
+  // pool (how much parallelism the machine gives right now: on a shared machine another tenant can take a core).
   const signer = createNodeSigner(new Uint8Array(32).fill(9));
   const message = signingInput(Domain.VOTE, new Uint8Array(120).fill(7));
   const signature = signer.sign(message);
   const key = createPublicKey({ key: Buffer.concat([SPKI_PREFIX, signer.publicKey]), format: 'der', type: 'spki' });
-  const rawVerifyRate = opsPerSecond(() => rawVerify(null, message, key, signature), opts.quick ? 300 : 1000);
-  rows.push({ name: 'raw node:crypto Ed25519 verify, one core', value: rawVerifyRate, unit: 'verifications/s' });
+  const batch = Array.from({ length: 2048 }, () => ({ publicKey: signer.publicKey, message, signature }));
+  const rawMs = opts.quick ? 300 : 1000;
 
-  // Chain verification: one core, thread pool and worker threads in turn; each keeps its best run (shared machine).
+  // Chain verification: one core, thread pool and worker threads in turn, each round after fresh raw limits; every
+  // figure keeps its best round, so a burst of load from elsewhere cannot land on one side only.
   const best = { single: { readings: 0, signatures: 0, seconds: Infinity }, pool: { readings: 0, signatures: 0, seconds: Infinity }, workers: { readings: 0, signatures: 0, seconds: Infinity } };
+  let rawVerifyRate = 0;
+  let rawPoolRate = 0;
   const rounds = 2;
   for (let i = 0; i < rounds; i++) {
+    rawVerifyRate = Math.max(rawVerifyRate, opsPerSecond(() => rawVerify(null, message, key, signature), rawMs));
+    rawPoolRate = Math.max(rawPoolRate, await opsPerSecondAsync(() => verifyBatchParallel(batch), rawMs, batch.length));
     for (const mode of ['single', 'pool', 'workers'] as const) {
       const r = await verifyRate(dir, manifests, mode);
       if (r.seconds < best[mode].seconds) best[mode] = r;
@@ -79,11 +88,15 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   }
   const rate = (m: keyof typeof best): number => best[m].readings / best[m].seconds;
   const single = best.single;
+  rows.push({ name: 'raw node:crypto Ed25519 verify, one core', value: rawVerifyRate, unit: 'verifications/s' });
+  rows.push(ratioRow('raw node:crypto Ed25519 verify, thread pool (all cores)', rawPoolRate, 'verifications/s', 'raw verify, one core', rawVerifyRate, undefined, 'the parallelism the machine gave in this run'));
   const chainNote = `${single.readings.toLocaleString('en-US')} readings, ${(single.signatures / single.readings).toFixed(2)} signatures per reading, ${opts.quick ? 'generated' : 'simulator'} chain (${made})`;
   rows.push(ratioRow('chain verify, one core', rate('single'), 'readings/s', 'raw verify, one core (in signatures/s)', rawVerifyRate, undefined, chainNote));
-  rows.push(ratioRow('chain verify, thread pool for signatures', rate('pool'), 'readings/s', 'chain verify, one core', rate('single'), undefined, `best of ${rounds} runs each`));
-  rows.push(ratioRow('chain verify, worker threads (what chain verify uses from 256 blocks)', rate('workers'), 'readings/s', 'chain verify, one core', rate('single'), 1.5, `best of ${rounds} runs each, worker start-up included`));
-  rows.push(ratioRow('chain verify, worker threads: signatures checked', best.workers.signatures / best.workers.seconds, 'signatures/s', 'raw verify, one core', rawVerifyRate));
+  // The target applies to the mode `chain verify` picks for this chain (workers from 256 blocks, else the pool).
+  const auto = blockCount >= 256 ? 'workers' : 'pool';
+  rows.push(ratioRow('chain verify, thread pool for signatures (used below 256 blocks)', rate('pool'), 'readings/s', 'chain verify, one core', rate('single'), auto === 'pool' ? 1.5 : undefined, `best of ${rounds} runs each`));
+  rows.push(ratioRow('chain verify, worker threads (used from 256 blocks)', rate('workers'), 'readings/s', 'chain verify, one core', rate('single'), auto === 'workers' ? 1.5 : undefined, `best of ${rounds} runs each, worker start-up included`));
+  rows.push(ratioRow('chain verify, worker threads: signatures checked', best.workers.signatures / best.workers.seconds, 'signatures/s', 'raw verify, thread pool', rawPoolRate));
 
   // Appends with fdatasync per append, on blocks of the bench chain.
   const chain = await openChain(dir);
