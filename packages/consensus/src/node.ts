@@ -387,7 +387,7 @@ export class ConsensusNode {
       if (!rs.voted) at = Math.min(at, this.voteDeadline(r));
       else if (!rs.closed) {
         at = Math.min(at, this.closeAt(r));
-        if (this.leaderMode && !rs.certSent && !rs.certSeen) at = Math.min(at, this.leaderMode && this.leaderOf(r) === this.selfIndex ? this.certAt(r) : this.fallbackAt(r));
+        if (this.leaderMode && !rs.certSent && !rs.certSeen) at = Math.min(at, this.leaderOf(r) === this.selfIndex ? this.certAt(r) : this.fallbackAt(r));
       }
     }
     const hs = this.hs;
