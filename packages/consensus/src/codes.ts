@@ -1,10 +1,12 @@
 // Protocol constants: signing domains added by consensus, verdicts and reason codes of judgments. Numbers on the wire
 // never change meaning; new reasons take new numbers (docs/protocol.md, "Judgments").
 
-/** Signing domains of consensus messages that core does not define (core has READING, BATCH, VOTE, BLOCK). */
+import { Domain } from '@meterchain/core';
+
+/** Signing domains of consensus messages beyond READING, BATCH, VOTE and BLOCK; all live in core's `Domain`. */
 export const ConsensusDomain = {
   /** A member's signed statement that it gives up a view at a height (view change). */
-  TIMEOUT: 'meterchain:timeout:v1',
+  TIMEOUT: Domain.TIMEOUT,
 } as const;
 
 /** What a voter says about one member's submission of a round. */

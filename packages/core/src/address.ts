@@ -20,7 +20,8 @@ export function addressFromPublicKey(publicKey: Uint8Array, hash?: Hash): Uint8A
     throw codedError('ADDRESS_INVALID', `address: expected a ${PUBLIC_KEY_LENGTH}-byte public key, got ${publicKey.length} bytes`);
   }
   const digest = (hash ?? sha256)(concatBytes([ADDRESS_DOMAIN, SEPARATOR, publicKey]));
-  return digest.slice(0, ADDRESS_LENGTH);
+  // A copy through subarray: on Espruino a typed array's slice() returns a plain Array.
+  return new Uint8Array(digest.subarray(0, ADDRESS_LENGTH));
 }
 
 export function addressToText(address: Uint8Array): string {

@@ -14,6 +14,7 @@ export const Domain = {
   VOTE: 'meterchain:vote:v1',
   BLOCK: 'meterchain:block:v1',
   SENSOR: 'meterchain:sensor-hmac:v1',
+  TIMEOUT: 'meterchain:timeout:v1',
 } as const;
 
 const SEPARATOR = new Uint8Array([0]);
