@@ -9,7 +9,7 @@ import { requirePrograms, requirePymodbus } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 import { startPymodbus } from './support/pymodbus.ts';
 
-const ready = requirePrograms('socat') && requirePymodbus();
+const ready = requirePrograms('socat') && requirePymodbus(true);
 const dir = tempDir('sunspec213');
 let pty: PtyPair | undefined;
 let peer: Peer | undefined;

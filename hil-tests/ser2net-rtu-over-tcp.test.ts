@@ -10,7 +10,7 @@ import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 import { startPymodbus } from './support/pymodbus.ts';
 import { startSer2net } from './support/ser2net.ts';
 
-const ready = requirePrograms('socat', 'ser2net') && requirePymodbus();
+const ready = requirePrograms('socat', 'ser2net') && requirePymodbus(true);
 const dir = tempDir('ser2net');
 let pty: PtyPair | undefined;
 let peer: Peer | undefined;

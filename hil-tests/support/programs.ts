@@ -25,12 +25,13 @@ export function requirePrograms(...names: string[]): boolean {
 /** The Debian interpreter that has pymodbus (not the first python3 on PATH). */
 export const DEBIAN_PYTHON = '/usr/bin/python3';
 
-/** True when the Debian python can import pymodbus (and serial_asyncio for RTU). */
-export function requirePymodbus(): boolean {
+/** True when the Debian python can import pymodbus, and serial_asyncio for an RTU peer (`serial`). */
+export function requirePymodbus(serial = false): boolean {
   if (!requirePrograms(DEBIAN_PYTHON)) return false;
-  const check = spawnSync(DEBIAN_PYTHON, ['-c', 'import pymodbus, serial_asyncio'], { encoding: 'utf8' });
+  const modules = serial ? 'pymodbus, serial_asyncio' : 'pymodbus';
+  const check = spawnSync(DEBIAN_PYTHON, ['-c', `import ${modules}`], { encoding: 'utf8' });
   if (check.status === 0) return true;
-  const message = 'HIL: /usr/bin/python3 cannot import pymodbus and serial_asyncio (Debian: python3-pymodbus)';
+  const message = `HIL: /usr/bin/python3 cannot import ${modules} (Debian: python3-pymodbus${serial ? ' python3-serial-asyncio' : ''})`;
   if (process.env.CI) throw new Error(message);
   console.warn(`\n*** SKIPPING: ${message} ***\n`);
   return false;

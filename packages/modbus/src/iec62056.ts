@@ -66,8 +66,14 @@ export class Iec62056Reader {
     let baudChar = '0';
     for (const char of Object.keys(MODE_C_BAUD)) if (MODE_C_BAUD[char]! <= Math.min(offered, cap)) baudChar = char;
     const baudRate = MODE_C_BAUD[baudChar]!;
-    await line.write(optionSelectMessage(baudChar));
-    if (baudRate !== SIGN_ON_BAUD) await line.setBaudRate(baudRate);
+    const select = optionSelectMessage(baudChar);
+    await line.write(select);
+    if (baudRate !== SIGN_ON_BAUD) {
+      // serialport's update() flushes both queues, and a drained pty or USB adapter may not have sent the
+      // bytes yet: wait for the option select's time on the wire (10 bits per 7E1 character) before switching.
+      await new Promise((resolve) => setTimeout(resolve, Math.ceil((select.length * 10 * 1000) / SIGN_ON_BAUD) + 40));
+      await line.setBaudRate(baudRate);
+    }
     const dataTimeoutMs = this.options.dataTimeoutMs ?? 10000;
     let bccErrors = 0;
     try {

@@ -43,7 +43,7 @@ export class SerialLine {
     this.port = port;
   }
 
-  /** Changes the baud rate of the open port (IEC 62056-21 switches after the option select message). */
+  /** Changes the baud rate of the open port. serialport flushes both queues on update: let pending output go first. */
   async setBaudRate(baudRate: number): Promise<void> {
     const port = this.requirePort();
     await new Promise<void>((resolve, reject) => port.update({ baudRate }, (error) => (error ? reject(error) : resolve())));

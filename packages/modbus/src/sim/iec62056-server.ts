@@ -45,9 +45,12 @@ export async function serveIec62056(options: Iec62056SimOptions): Promise<Runnin
   const baudChar = options.baudChar ?? '5';
   let running = true;
   let readouts = 0;
+  // Reaction time tr: 200 ms to 1500 ms before an answer (the manufacturer code is upper case: no 20 ms mode).
+  const reaction = () => new Promise<void>((resolve) => setTimeout(resolve, 300));
   const session = async () => {
     await line.receive((b) => lineEnd(b, '/?'), 3_600_000, 'request');
     if (faults.timeout !== undefined && random() < faults.timeout) return;
+    await reaction();
     await line.write(identificationMessage('MCS', baudChar, 'meterchain-sim'));
     const select = await line.receive((b) => lineEnd(b, '\x06'), 3000, 'option select').catch(() => null);
     if (select === null) return;
@@ -56,6 +59,10 @@ export async function serveIec62056(options: Iec62056SimOptions): Promise<Runnin
     const rate = MODE_C_BAUD[option.baudChar]!;
     if (rate !== SIGN_ON_BAUD) await line.setBaudRate(rate);
     try {
+      // On a pty the option select arrives at once; on a wire its last character comes 200 ms later at 300
+      // baud, and only then does the reaction time start. Emulate both so the reader has switched its rate.
+      await new Promise<void>((resolve) => setTimeout(resolve, 200));
+      await reaction();
       const message = dataMessage(readoutLines(options.simulation, options.serial ?? '12345678'));
       const first = Uint8Array.from(message);
       if (faults.crc !== undefined && random() < faults.crc) first[first.length - 1] ^= 0x01;
@@ -65,6 +72,8 @@ export async function serveIec62056(options: Iec62056SimOptions): Promise<Runnin
       // Anything else (the next sign-on) stays buffered for the next session.
       const answer = await line.receive((b) => (b.length > 0 && b[0] === NAK ? 1 : 0), 300, 'NAK').catch(() => null);
       if (answer !== null) await line.write(message);
+      // serialport's update() flushes the output queue: let the message leave before going back to 300 baud.
+      await new Promise<void>((resolve) => setTimeout(resolve, Math.ceil((message.length * 10 * 1000) / rate) + 50));
     } finally {
       if (line.isOpen) await line.setBaudRate(SIGN_ON_BAUD);
     }
