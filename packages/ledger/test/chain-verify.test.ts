@@ -3,7 +3,9 @@ import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { BLOCKS_FILE, ChainStore, RecordLog, openChain, verifyBlocks, type ChainReport } from '@meterchain/ledger';
 import { writeChainFiles, writeChainStore } from '@meterchain/ledger/testing';
-import { decodeStoredBlock } from '../src/consensus.ts';
+import { nodeVerifier } from '@meterchain/crypto';
+import { decodeStoredBlock, verifyChain } from '../src/consensus.ts';
+import { nodeSha256 } from '../src/hash.ts';
 import { manifestsOf, smallChain } from './support/chain.ts';
 import { removeTempDirs, tempDir } from './support/tmp.ts';
 
@@ -173,6 +175,31 @@ describe('verifyBlocks names the first bad block', () => {
     expect(pool).toEqual(one);
     expect(await verifyDir(dir, 'workers')).toEqual(one);
     expect(pool).toMatchObject({ ok: false, index: 2, fault: 'commit', reason: `signature of voter ${stored.block.commit.votes[1]!.voter} does not verify` });
+  });
+});
+
+describe('verifyBlocks agrees with the consensus verifyChain', () => {
+  test('on the untouched chain and on blocks damaged at sampled places, fault and reason included', async () => {
+    const chain = smallChain();
+    const manifests = manifestsOf(chain);
+    const verifier = nodeVerifier();
+    const cases: Uint8Array[][] = [chain.blocks];
+    for (const [height, at] of [[0, 40], [3, 700], [5, 1500], [7, 3000], [11, 100]] as const) {
+      const blocks = chain.blocks.slice();
+      const b = blocks[height]!.slice();
+      b[Math.min(at, b.length - 1)]! ^= 0x10;
+      blocks[height] = b;
+      cases.push(blocks);
+    }
+    for (const blocks of cases) {
+      const expected = verifyChain(manifests, blocks, verifier, nodeSha256);
+      const source = { count: blocks.length, read: async (f: number, t: number) => blocks.slice(f, t), place: (i: number) => `#${i}` };
+      for (const mode of ['single', 'pool', 'workers'] as const) {
+        const r = await verifyBlocks(manifests, source, { mode });
+        if (expected.ok) expect(r).toMatchObject({ ok: true, blocks: expected.blocks, readings: expected.readings, tip: expected.tip });
+        else expect(r).toMatchObject({ ok: false, index: expected.index, height: expected.height, fault: expected.fault, reason: expected.reason });
+      }
+    }
   });
 });
 
