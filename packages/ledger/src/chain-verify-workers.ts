@@ -17,6 +17,7 @@ export interface WorkerVerifyOptions {
 
 const READ_AHEAD = 64;
 
+/** Verifies like verifyBlocks; throws when a worker cannot start or dies (the caller may fall back to the pool). */
 export async function verifyBlocksOnWorkers(manifests: EpochManifest[], source: BlockSource, opts: WorkerVerifyOptions = {}): Promise<ChainReport> {
   const count = Math.max(2, opts.workers ?? availableParallelism());
   const chunkSize = opts.chunk ?? 16;
@@ -72,7 +73,8 @@ export async function verifyBlocksOnWorkers(manifests: EpochManifest[], source: 
     const r = await results[settled++]!;
     readings += r.readings;
     signatures += r.signatures;
-    if (!r.ok) failure = r.index < 0 ? fail(0, 0, 'storage', `verification worker failed: ${r.reason}`) : fail(r.index, r.height, r.fault as ChainFault, r.reason);
+    if (workerError) throw workerError;
+    if (!r.ok) failure = fail(r.index, r.height, r.fault as ChainFault, r.reason);
   };
 
   let stoppedAt = -1;
@@ -109,7 +111,7 @@ export async function verifyBlocksOnWorkers(manifests: EpochManifest[], source: 
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  if (workerError && !failure) return fail(0, 0, 'storage', `verification worker failed: ${workerError.message}`);
+  if (workerError) throw workerError;
   if (failure) return failure;
   if (stoppedAt >= 0) return fail(stoppedAt, placer.next.height, 'malformed', 'the block header does not fit the chain');
   if (source.damage) {

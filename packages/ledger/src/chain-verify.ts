@@ -205,7 +205,12 @@ export async function verifyBlocks(manifests: EpochManifest[], source: BlockSour
   const mode = opts.mode ?? 'auto';
   if (mode === 'workers' || (mode === 'auto' && source.count >= 256)) {
     const { verifyBlocksOnWorkers } = await import('./chain-verify-workers.ts');
-    return verifyBlocksOnWorkers(manifests, source);
+    try {
+      return await verifyBlocksOnWorkers(manifests, source);
+    } catch (e) {
+      // Worker threads could not run here (e.g. no TypeScript loader): the thread pool needs nothing to start.
+      if (mode === 'workers') throw e;
+    }
   }
   const parallel = mode !== 'single';
   const verifier: Verifier = opts.verifier ?? nodeVerifier();
