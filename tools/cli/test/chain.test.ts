@@ -89,6 +89,17 @@ describe('meterchain chain prove and proof verify', () => {
   });
 });
 
+describe('meterchain chain import', () => {
+  test('imports block files into a new store that then verifies, and a second import adds nothing', () => {
+    const into = join(dir, 'imported');
+    const r = meterchain(['chain', 'import', files, '--into', into]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('imported 6 blocks');
+    expect(meterchain(['chain', 'import', files, '--into', into]).stdout).toContain('already holds all 6 blocks');
+    expect(meterchain(['chain', 'verify', into, '--manifest', manifestFile]).code).toBe(0);
+  });
+});
+
 describe('meterchain chain inspect and export', () => {
   test('inspect shows heights, members, counts and the evidence', () => {
     const r = meterchain(['chain', 'inspect', store, '--manifest', manifestFile]);

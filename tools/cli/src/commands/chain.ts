@@ -28,6 +28,7 @@ const usage = `usage: meterchain chain verify DIR --manifest FILE [--manifest FI
        meterchain chain prove DIR --meter ADDRESS --seq N --out FILE [--manifest FILE]
        meterchain chain inspect DIR [--manifest FILE] [--blocks] [--json]
        meterchain chain export DIR --csv [--manifest FILE] [--out FILE]
+       meterchain chain import DIR --into STORE [--manifest FILE]
 
 DIR is a node's block store (DIR/blocks.log) or a directory of block files (DIR/blocks/<height>.cbor).
 
@@ -41,7 +42,9 @@ prove    writes an inclusion proof of the reading (meter ADDRESS, sequence N): t
 inspect  summarizes the chain (heights, rounds, members, accepted / rejected / undecided counts, evidence) without
          verifying it. --blocks adds one line per block.
 export   writes one CSV row per accepted reading: height, round, meter, seq, time, clock, quality flags and one
-         column per channel (id [unit]), values as exact decimals. To stdout unless --out.`;
+         column per channel (id [unit]), values as exact decimals. To stdout unless --out.
+import   verifies the chain in DIR (block files or a store) and appends its blocks to the block store STORE
+         (created when missing), each durable before the next; the store must end where DIR's chain goes on.`;
 
 function oneDir(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(positionals.length === 0 ? 'missing DIR' : `expected one DIR, got ${positionals.length} arguments`);
@@ -308,9 +311,45 @@ async function exportCsv(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function importChain(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parse(argv, { into: { type: 'string' }, manifest: { type: 'string' } }, true);
+  const dir = oneDir(positionals);
+  const into = required(values.into, 'into');
+  const manifestPath = values.manifest ?? join(dir, 'manifest.cbor');
+  const m = loadManifest(manifestPath);
+  const manifests = [{ manifest: m.manifest, digest: m.digest }];
+  const chain = await openDir(dir);
+  try {
+    const report = await verifyBlocks(manifests, chain.source);
+    if (!report.ok) throw new InvalidError(`not imported: first bad block: ${report.place} (height ${report.height}): ${report.fault}: ${report.reason}`);
+    const { store } = await ChainStore.open(into, { genesis: m.digest }).catch((e: Error) => {
+      throw new InputError(e.message);
+    });
+    let added = 0;
+    try {
+      for (let from = store.nextHeight; from < chain.source.count; from += 64) {
+        const blocks = await chain.source.read(from, Math.min(chain.source.count, from + 64));
+        for (const b of blocks) {
+          await store.append(b).catch((e: Error) => {
+            throw new InvalidError(`${into}: ${e.message}`);
+          });
+          added++;
+        }
+      }
+    } finally {
+      await store.close();
+    }
+    if (!existsSync(join(into, 'manifest.cbor'))) writeOutput(join(into, 'manifest.cbor'), m.bytes);
+    io.out(added === 0 ? `${into} already holds all ${chain.source.count} blocks` : `imported ${added} blocks into ${into} (heights ${chain.source.count - added}..${chain.source.count - 1})`);
+  } finally {
+    await chain.close();
+  }
+  return 0;
+}
+
 export const command: Command = {
   name: 'chain',
-  summary: 'verify a stored chain, prove a reading, inspect or export a chain',
+  summary: 'verify a stored chain, prove a reading, inspect, export or import a chain',
   usage,
   async run(argv, io) {
     const [sub, ...rest] = argv;
@@ -318,6 +357,7 @@ export const command: Command = {
     if (sub === 'prove') return prove(rest, io);
     if (sub === 'inspect') return inspect(rest, io);
     if (sub === 'export') return exportCsv(rest, io);
-    throw new UsageError(sub ? `unknown subcommand 'chain ${sub}' (verify, prove, inspect or export)` : 'missing subcommand: verify, prove, inspect or export');
+    if (sub === 'import') return importChain(rest, io);
+    throw new UsageError(sub ? `unknown subcommand 'chain ${sub}' (verify, prove, inspect, export or import)` : 'missing subcommand: verify, prove, inspect, export or import');
   },
 };
