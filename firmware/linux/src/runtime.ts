@@ -42,9 +42,12 @@ export interface MeterNodeOptions {
   log: Logger;
   metrics: Metrics;
   now?: () => number;
-  /** When in its round a node samples, ms after the round starts (default 20: the edge holds each sample back one
-   * sample, so sampling early in round r + 1 releases round r's reading right after round r ends). */
-  sampleOffsetMs?: number;
+  /** When in its round the node takes the round's reading, ms after the round starts (default 10). */
+  readingOffsetMs?: number;
+  /** When it takes a second, look-ahead sample (default half a round). The edge holds every sample back by one (its
+   * spike check needs the next sample), so the look-ahead releases the round's reading within the round instead of
+   * after it; its own findings are logged, and it is never submitted (one submission per round). */
+  lookaheadOffsetMs?: number;
   fault?: Fault;
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
   unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
@@ -55,9 +58,16 @@ const ADDRESSED = '-to';
 
 interface Held {
   t: number;
-  seq: number;
+  /** The round's reading (submitted) or a look-ahead sample (only checked). */
+  reading: boolean;
   channels: Channel[];
   quality: number;
+}
+
+interface SampleSlot {
+  at: number;
+  round: number;
+  reading: boolean;
 }
 
 export class MeterNode {
@@ -71,11 +81,10 @@ export class MeterNode {
   private readonly queue: Effect[] = [];
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private nextSampleAt = 0;
+  private nextSample: SampleSlot = { at: Infinity, round: -1, reading: true };
   private subscription: Subscription | undefined;
   private stopped = false;
   private skipPublish = false;
-  private readonly lastRound = { sampled: -1 };
   /** What this node has seen since it started, for its status line. */
   readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
   /** Own readings by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
@@ -116,7 +125,7 @@ export class MeterNode {
       fault: o.fault ?? 'none',
     });
     const now = this.now();
-    this.nextSampleAt = this.sampleTime(Math.max(0, roundOf(o.manifest, Math.max(now, o.manifest.genesisMs)) + (now < o.manifest.genesisMs ? 0 : 1)));
+    this.nextSample = this.slotAfter(now);
     this.schedule();
   }
 
@@ -134,14 +143,24 @@ export class MeterNode {
     return this.consensus.height;
   }
 
-  private sampleTime(round: number): number {
-    return roundStart(this.o.manifest, round) + (this.o.sampleOffsetMs ?? 20);
+  /** The first sampling slot at or after `now` (round 0 onwards): the reading, then the look-ahead, each round. */
+  private slotAfter(now: number): SampleSlot {
+    const m = this.o.manifest;
+    const readingAt = this.o.readingOffsetMs ?? 10;
+    const lookaheadAt = this.o.lookaheadOffsetMs ?? Math.floor(m.params.roundMs / 2);
+    let round = Math.max(0, roundOf(m, Math.max(now, m.genesisMs)));
+    for (;;) {
+      const start = roundStart(m, round);
+      if (start + readingAt >= now) return { at: start + readingAt, round, reading: true };
+      if (start + lookaheadAt >= now) return { at: start + lookaheadAt, round, reading: false };
+      round++;
+    }
   }
 
   private schedule(): void {
     if (this.stopped) return;
     if (this.timer) clearTimeout(this.timer);
-    const next = Math.min(this.consensus.wakeAt(), this.nextSampleAt);
+    const next = Math.min(this.consensus.wakeAt(), this.nextSample.at);
     const delay = Math.max(0, Math.min(next - this.now(), 60_000));
     this.timer = setTimeout(() => this.onTimer(), delay);
   }
@@ -149,13 +168,11 @@ export class MeterNode {
   private onTimer(): void {
     if (this.stopped) return;
     const now = this.now();
-    if (now >= this.nextSampleAt) {
-      const round = roundOf(this.o.manifest, now);
-      this.nextSampleAt = this.sampleTime(round + 1);
-      if (round > this.lastRound.sampled) {
-        this.lastRound.sampled = round;
-        void this.sampleOnce(now);
-      }
+    if (now >= this.nextSample.at) {
+      const slot = this.nextSample;
+      // A slot missed by more than a round (the process was stopped, the machine stalled) is skipped, not made up.
+      this.nextSample = this.slotAfter(Math.max(now, slot.at + 1));
+      if (roundOf(this.o.manifest, now) === slot.round) void this.sampleOnce(now, slot.reading);
     }
     this.feed({ type: 'tick', now });
   }
@@ -192,7 +209,7 @@ export class MeterNode {
 
   // ---- acquisition and edge ----
 
-  private async sampleOnce(now: number): Promise<void> {
+  private async sampleOnce(now: number, isReading: boolean): Promise<void> {
     const o = this.o;
     let sample;
     try {
@@ -202,26 +219,29 @@ export class MeterNode {
       o.metrics.counter('meterchain_sensor_gaps_total', 'Samples the sensor could not give (reported as gaps).');
       return;
     }
-    const seq = roundOf(o.manifest, now);
-    o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
-    o.log.info('status', {
-      round: seq,
-      height: this.consensus.height,
-      connected: o.transport.connected,
-      queued: o.transport.stats().queued,
-      ...this.counts,
-    });
+    if (isReading) {
+      o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
+      o.log.info('status', {
+        round: roundOf(o.manifest, now),
+        height: this.consensus.height,
+        connected: o.transport.connected,
+        queued: o.transport.stats().queued,
+        ...this.counts,
+      });
+    }
     const values = new Float64Array(o.edgeChannels.length).fill(NaN);
     o.edgeChannels.forEach((c, i) => {
       const ch = sample.channels.find((x) => x.id === c.id);
       if (ch) values[i] = fromFixed(ch.value, ch.scale);
     });
-    this.held.push({ t: now, seq, channels: sample.channels, quality: sample.quality });
-    const out = this.pipeline.step({ t: now, seq, clock: 0, values });
+    this.held.push({ t: now, reading: isReading, channels: sample.channels, quality: sample.quality });
+    // The node, not the device, numbers readings (by round): the edge gets no device sequence number.
+    const out = this.pipeline.step({ t: now, seq: -1, clock: 0, values });
     if (!out) return;
-    const index = this.held.findIndex((h) => h.seq === out.seq && h.t === out.t);
+    const index = this.held.findIndex((h) => h.t === out.t);
     if (index < 0) return;
     const held = this.held.splice(0, index + 1).pop()!;
+    const seq = roundOf(o.manifest, held.t);
     const channels = held.channels.map((ch) => {
       const i = o.edgeChannels.findIndex((c) => c.id === ch.id);
       if (i < 0 || !out.filtered || out.isFiltered[i] !== 1) return { ...ch };
@@ -229,13 +249,14 @@ export class MeterNode {
     });
     for (const f of out.findings) {
       o.metrics.counter('meterchain_edge_findings_total', 'Edge findings, by check.', 1, { check: f.check });
-      o.log.info('edge finding', { seq: held.seq, check: f.check, code: f.code, channel: f.channel, detail: f.detail });
+      o.log.info('edge finding', { round: seq, reading: held.reading, check: f.check, code: f.code, channel: f.channel, detail: f.detail });
     }
+    if (!held.reading) return;
     const reading: Reading = {
       v: 1,
       cluster: o.manifest.cluster,
       meter: this.address,
-      seq: held.seq,
+      seq,
       ts: held.t,
       clock: 0,
       channels: this.forge(channels),
@@ -264,6 +285,7 @@ export class MeterNode {
       bytes = bytes.subarray(20);
     }
     if (!(TOPICS as string[]).includes(kind)) return;
+    this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
     this.feed({ type: 'message', now: this.now(), topic: kind as Topic, bytes });
   }
 
@@ -338,7 +360,7 @@ export class MeterNode {
           const r = env.ok ? decodeReading(env.envelope.body) : undefined;
           if (r?.ok) {
             await o.state.addPending({ meter: this.address, seq: r.reading.seq, bytes: effect.record.bytes });
-            o.log.debug('reading signed', { seq: r.reading.seq, round: effect.record.round });
+            o.log.info('reading signed', { seq: r.reading.seq, round: effect.record.round });
           }
         }
         return;
@@ -349,6 +371,7 @@ export class MeterNode {
           return;
         }
         await this.publish(effect.topic, effect.bytes, effect.to);
+        o.log.debug('published', { topic: effect.topic });
         m.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', o.transport.stats().queued);
         return;
       }
@@ -366,9 +389,10 @@ export class MeterNode {
           if (effect.type === 'accepted') this.counts.ownAccepted++;
           else this.counts.ownRefused++;
           if (effect.type === 'accepted') {
-            const latencyMs = Math.max(0, this.now() - roundStart(o.manifest, effect.round + 1));
-            m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading.", latencyMs / 1000);
-            o.log.debug('own reading accepted', { round: effect.round, latencyMs });
+            // Negative when the cluster accepted the reading before its round ended (the usual case, see docs/runtime.md).
+            const latencyMs = this.now() - roundStart(o.manifest, effect.round + 1);
+            m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading (negative: before the end).", latencyMs / 1000);
+            o.log.info('own reading accepted', { round: effect.round, latencyMs });
           } else {
             o.log.warn(`own reading ${mine.outcome}`, { round: effect.round, reason: effect.type === 'rejected' ? effect.reason : undefined });
           }

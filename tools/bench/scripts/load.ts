@@ -15,7 +15,9 @@ import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@met
 import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledger';
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
 
-const { values } = parseArgs({ options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' } } });
+const { values } = parseArgs({
+  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' } },
+});
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
 if (!(n >= 4 && n <= 256) || !(minutes > 0 && minutes <= 60)) throw new Error('--meters 4..256 and --minutes up to 60');
@@ -54,6 +56,7 @@ const manifestBytes = createManifest(
     cluster: 'load',
     rule: 'bft',
     members: members.map((m) => ({ publicKey: m.publicKey, name: m.name })),
+    voteMode: values['vote-mode'] === 'leader' ? 'leader' : 'broadcast',
     params: { roundMs, blockRounds: 10, skewMs: 1500, timeoutMs: 4000 },
     genesisMs,
   },
@@ -74,6 +77,7 @@ interface Proc {
   name: string;
   proc: ChildProcess;
   latencies: number[];
+  rounds: number[];
   signed: number[];
   ticks0?: number;
   ticks1?: number;
@@ -83,21 +87,24 @@ const procs: Proc[] = members.map((m, i) => {
   writeFileSync(join(m.dir, 'broker.pass'), m.password + '\n');
   writeFileSync(
     join(m.dir, 'node.yaml'),
-    `cluster:\n  manifest: ${manifestPath}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: debug\n`,
+    `cluster:\n  manifest: ${manifestPath}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: info\n`,
   );
   const proc = spawn(process.execPath, [bin, 'node', '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const p: Proc = { name: m.name, proc, latencies: [], signed: [], rss: [] };
+  const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], rss: [] };
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     if (!line.includes('"own reading accepted"') && !line.includes('"reading signed"')) return;
-    const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number };
-    if (rec.msg === 'own reading accepted') p.latencies.push(rec.latencyMs!);
+    const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number; round?: number };
+    if (rec.msg === 'own reading accepted') {
+      p.latencies.push(rec.latencyMs!);
+      p.rounds.push(rec.round!);
+    }
     else p.signed.push(rec.seq!);
   });
   return p;
 });
 
 const runMs = minutes * 60_000;
-const warmupMs = 20_000;
+const warmupMs = Number(values.warmup ?? 20) * 1000;
 await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now()) + warmupMs));
 const measureFrom = Date.now();
 for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
@@ -163,6 +170,9 @@ for (const [i, m] of members.entries()) {
 }
 
 const latencies = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
+// Where in the block period the late acceptances fall (a block is proposed after the last round of each period).
+const lateByPosition = new Array(10).fill(0);
+procs.forEach((p, i) => p.latencies.forEach((l, j) => j >= latencyFrom[i]! && l > 0 && lateByPosition[p.rounds[j]! % 10]++));
 const cpu = procs.map((p) => ((p.ticks1! - p.ticks0!) / 100 / measuredS) * 100);
 const rss = procs.map((p) => Math.max(...p.rss) / 1024);
 const result = {
@@ -173,6 +183,8 @@ const result = {
   acceptances: latencies.length,
   expectedAcceptances: Math.round((measuredS * 1000 / roundMs) * n),
   roundEndToAcceptanceMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] },
+  acceptedBeforeRoundEnd: latencies.filter((l) => l <= 0).length / Math.max(1, latencies.length),
+  lateByRoundInBlock: lateByPosition,
   readings: { signed: procs.reduce((s, p) => s + p.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
   chainVerifies: verified,
   cpuPercentPerMeter: { mean: cpu.reduce((a, b) => a + b, 0) / n, max: Math.max(...cpu) },
@@ -183,7 +195,8 @@ const result = {
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
   console.log(`meters ${n}, measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
-  console.log(`round end -> acceptance: p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
+  console.log(`accepted before the round ended: ${(result.acceptedBeforeRoundEnd * 100).toFixed(1)} %; late acceptances by round within the block period: ${lateByPosition.join(' ')}`);
+  console.log(`round end -> acceptance (negative: before the end): p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
   console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}`);
   console.log(`chain verifies: ${verified}`);
   console.log(`per meter process: CPU ${result.cpuPercentPerMeter.mean.toFixed(1)} % mean (max ${result.cpuPercentPerMeter.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
