@@ -9,7 +9,7 @@ export interface NodeConfig {
   cluster: { manifest: string; operatorKey?: string };
   key: string;
   dataDir: string;
-  broker: { url: string; username?: string; passwordFile?: string; keepaliveS?: number };
+  broker: { url: string; username?: string; passwordFile?: string; keepaliveS?: number; spoolSync?: 'always' | 'interval' };
   sensor: {
     type: 'simulated' | 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' | 'iec62056';
     profile?: string;

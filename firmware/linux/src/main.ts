@@ -85,6 +85,9 @@ export async function startNode(configPath: string, log?: Logger): Promise<Runni
     username: cfg.broker.username ?? addressToText(address),
     ...(password !== undefined ? { password } : {}),
     spoolDir: join(cfg.dataDir, 'spool'),
+    // The node state syncs every signed message before it is published; the spool need not sync each frame again.
+    fsync: cfg.broker.spoolSync ?? 'interval',
+    fsyncIntervalMs: 100,
     ...(cfg.broker.keepaliveS ? { keepaliveSeconds: cfg.broker.keepaliveS } : {}),
   });
   transport.on('connect', () => logger.info('broker connected', { url: cfg.broker.url }));

@@ -339,6 +339,13 @@ export class MeterNode {
     if (done.length > 0) await o.state.settle(this.address, done);
   }
 
+  /** The reading inside this node's own submission envelope. */
+  private ownReading(bytes: Uint8Array): Reading | undefined {
+    const env = openEnvelope(bytes);
+    const r = env.ok ? decodeReading(env.envelope.body) : undefined;
+    return r?.ok ? r.reading : undefined;
+  }
+
   // ---- effects ----
 
   private async perform(effect: Effect): Promise<void> {
@@ -346,8 +353,13 @@ export class MeterNode {
     const m = o.metrics;
     switch (effect.type) {
       case 'persist': {
-        // Durable (fdatasync) before the next effect, which may publish what was signed.
-        const decision = await o.state.persist(effect.record);
+        // Durable (fdatasync) before the next effect, which may publish what was signed. An own reading's pending
+        // entry is written alongside, so both share one sync (the state's journal commits concurrent writes together).
+        const reading = effect.record.kind === 'submission' ? this.ownReading(effect.record.bytes) : undefined;
+        const [decision] = await Promise.all([
+          o.state.persist(effect.record),
+          reading ? o.state.addPending({ meter: this.address, seq: reading.seq, bytes: effect.record.bytes }) : undefined,
+        ]);
         if (!decision.ok) {
           // Never publish a second, different message for a slot (equivocation); say so loudly.
           this.skipPublish = true;
@@ -355,14 +367,7 @@ export class MeterNode {
           return;
         }
         this.skipPublish = false;
-        if (effect.record.kind === 'submission') {
-          const env = openEnvelope(effect.record.bytes);
-          const r = env.ok ? decodeReading(env.envelope.body) : undefined;
-          if (r?.ok) {
-            await o.state.addPending({ meter: this.address, seq: r.reading.seq, bytes: effect.record.bytes });
-            o.log.info('reading signed', { seq: r.reading.seq, round: effect.record.round });
-          }
-        }
+        if (reading) o.log.info('reading signed', { seq: reading.seq, round: effect.record.round });
         return;
       }
       case 'publish': {

@@ -4,7 +4,7 @@
 //
 //   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--out DIR] [--json]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -87,11 +87,15 @@ const procs: Proc[] = members.map((m, i) => {
   writeFileSync(join(m.dir, 'broker.pass'), m.password + '\n');
   writeFileSync(
     join(m.dir, 'node.yaml'),
-    `cluster:\n  manifest: ${manifestPath}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: info\n`,
+    `cluster:\n  manifest: ${manifestPath}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: ${i === 0 && process.env.MC_LOG_FIRST ? 'debug' : 'info'}\n`,
   );
-  const proc = spawn(process.execPath, [bin, 'node', '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // MC_CPU_PROFILE=DIR writes a V8 CPU profile of the first meter (to see where a node's time goes).
+  const profile = i === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
+  const proc = spawn(process.execPath, [...profile, bin, 'node', '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], rss: [] };
+  const keep = i === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
+    if (keep) appendFileSync(keep, line + '\n');
     if (!line.includes('"own reading accepted"') && !line.includes('"reading signed"')) return;
     const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number; round?: number };
     if (rec.msg === 'own reading accepted') {
