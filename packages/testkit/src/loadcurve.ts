@@ -1,22 +1,11 @@
 // A three-phase household/small-business installation whose load follows the time of day: a standard residential
 // load shape (night trough, morning and evening peaks), appliances that switch on and off, and a supply voltage that
 // sags with load. Deterministic: the same seed and the same timestamps give the same values.
+import { seededRandom } from '@meterchain/edge';
 
 /** Relative load by hour of day (0..23), shaped like the standard residential profile (trough at night, peaks at
  * 07-09 and 18-21 h); interpolated linearly between hours. */
 const DAILY_SHAPE = [0.32, 0.28, 0.26, 0.25, 0.26, 0.3, 0.45, 0.7, 0.75, 0.62, 0.56, 0.58, 0.62, 0.58, 0.52, 0.5, 0.55, 0.72, 0.92, 1.0, 0.95, 0.82, 0.62, 0.43];
-
-/** mulberry32: small, fast, deterministic noise (not for anything secret). */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function dailyShape(ms: number): number {
   const hours = ((ms / 3_600_000) % 24 + 24) % 24;
@@ -68,7 +57,7 @@ export class ThreePhaseLoad {
   private readonly angle: [number, number, number];
 
   constructor(opts: LoadCurveOptions) {
-    this.random = seeded(opts.seed * 2654435761);
+    this.random = seededRandom(Math.imul(opts.seed + 1, 2654435761));
     const r = this.random;
     this.peak = opts.peakAmps ?? 12 + 8 * r();
     this.base = [0.8 + 0.4 * r(), 0.8 + 0.4 * r(), 0.8 + 0.4 * r()];
