@@ -245,8 +245,10 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       io.out(`members: ${byName.map((x) => `${x.name} ${addressToText(x.address)}`).join(', ')}`);
       io.out('');
       io.out(`the data is in ${out}`);
-      io.out(`inspect it:  npx meterchain chain inspect ${shown(refDir!)}`);
-      io.out(`verify it:   npx meterchain chain verify ${shown(refDir!)} --manifest ${shown(cluster.manifestPath)}`);
+      const m = `--manifest ${shown(cluster.manifestPath)}`;
+      io.out(`inspect it:  npx meterchain chain inspect ${shown(refDir!)} ${m}`);
+      io.out(`verify it:   npx meterchain chain verify ${shown(refDir!)} ${m}`);
+      io.out(`export it:   npx meterchain chain export ${shown(refDir!)} --csv ${m}`);
     }
     const expected = lastHeight + 1;
     if (!reference || reference.blocks < Math.max(1, expected - 1) || problems > 0) {
