@@ -16,7 +16,7 @@ import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledg
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
 
 const { values } = parseArgs({
-  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' } },
+  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' } },
 });
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
@@ -57,7 +57,9 @@ const manifestBytes = createManifest(
     rule: 'bft',
     members: members.map((m) => ({ publicKey: m.publicKey, name: m.name })),
     voteMode: values['vote-mode'] === 'leader' ? 'leader' : 'broadcast',
-    params: { roundMs, blockRounds: 10, skewMs: 1500, timeoutMs: 4000 },
+    // The vote deadline is the round's end + skewMs: members that wait for a slow peer's submission wait until then.
+    // Readings are submitted mid-round, so a short window costs nothing when every member keeps up.
+    params: { roundMs, blockRounds: 10, skewMs: Number(values['skew-ms'] ?? 250), timeoutMs: 4000 },
     genesisMs,
   },
   createNodeSigner(generateSeed()),
