@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decode, encode, type CborValue, type Schema } from '@meterchain/core';
 import { decodeFast, encodeFast } from '../src/index.ts';
+import { sampleReadingValue } from '@meterchain/testkit/fixtures';
 
 // The fast path is held to the portable codec byte for byte and verdict for verdict: same encodings, same values,
 // same refusals with the same reason and offset.
@@ -84,20 +85,7 @@ function randomValue(rnd: () => number, depth: number): CborValue {
 }
 
 /** A reading-sized value: text keys, a byte string, an array of channel maps, a millisecond timestamp. */
-const reading: CborValue = {
-  v: 1,
-  cluster: 'north-7',
-  meter: new Uint8Array(20).fill(0xab),
-  seq: 48213,
-  ts: 1732400000123,
-  clock: 0,
-  channels: [
-    { id: '1-0:1.8.0', unit: 'Wh', scale: 0, value: 123456789 },
-    { id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2301 },
-    { id: '1-0:31.7.0', unit: 'A', scale: -2, value: 1234 },
-  ],
-  quality: 0,
-};
+const reading: CborValue = sampleReadingValue();
 
 describe('fast path: same bytes as the portable encoder', () => {
   test('property: 1,000 seeded random values encode identically and decode back in both codecs', () => {

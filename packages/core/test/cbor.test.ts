@@ -1,25 +1,13 @@
 import { describe, expect, test } from '@jest/globals';
 import { decode, decodeOrThrow, encode, type CborValue } from '../src/cbor/index.ts';
+import { sampleReadingValue } from '@meterchain/testkit/fixtures';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const bytes = (h: string) => new Uint8Array(Buffer.from(h, 'hex'));
 const unsupported = expect.objectContaining({ code: 'CBOR_UNSUPPORTED' });
 
 /** A reading-sized value: text keys, a byte string, an array of channel maps, a millisecond timestamp. */
-const reading: CborValue = {
-  v: 1,
-  cluster: 'north-7',
-  meter: new Uint8Array(20).fill(0xab),
-  seq: 48213,
-  ts: 1732400000123,
-  clock: 0,
-  channels: [
-    { id: '1-0:1.8.0', unit: 'Wh', scale: 0, value: 123456789 },
-    { id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2301 },
-    { id: '1-0:31.7.0', unit: 'A', scale: -2, value: 1234 },
-  ],
-  quality: 0,
-};
+const reading: CborValue = sampleReadingValue();
 
 describe('cbor encode: shortest heads (RFC 8949 §4.2.1)', () => {
   test('integers take the shortest head at every width boundary', () => {

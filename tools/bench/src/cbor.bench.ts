@@ -1,27 +1,13 @@
 // Deterministic CBOR of one reading-sized value: the portable codec and the cbor-x fast path, next to raw cbor-x
 // (same profile, no checks, value handed over pre-sorted with its timestamp as BigInt) measured in the same run.
-import { decode, encode, type CborValue } from '@meterchain/core';
+import { decode, encode } from '@meterchain/core';
 import { decodeFast, encodeFast } from '@meterchain/codec';
 import { Decoder, Encoder } from 'cbor-x';
+import { sampleReadingValue } from '@meterchain/testkit/fixtures';
 import { opsPerSecond, ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
 
 /** A reading as meterchain builds it (keys in the order a reading is written, not sorted): about 210 bytes. */
-function readingValue(): CborValue {
-  return {
-    v: 1,
-    cluster: 'north-7',
-    meter: new Uint8Array(20).fill(0xab),
-    seq: 48213,
-    ts: 1732400000123,
-    clock: 0,
-    channels: [
-      { id: '1-0:1.8.0', unit: 'Wh', scale: 0, value: 123456789 },
-      { id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2301 },
-      { id: '1-0:31.7.0', unit: 'A', scale: -2, value: 1234 },
-    ],
-    quality: 0,
-  };
-}
+const readingValue = sampleReadingValue;
 
 /** The same reading the way raw cbor-x must be given it to write the deterministic bytes: the cost of no checks. */
 function rawReadyValue(): unknown {
