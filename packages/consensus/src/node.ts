@@ -127,6 +127,8 @@ export interface NodeStats {
   proposals: number;
   timeouts: number;
   dropped: number;
+  /** Prepare votes not verified because their block already had its prepare quorum. */
+  surplus: number;
 }
 
 interface SubSlot {
@@ -212,6 +214,8 @@ const NEVER = 9007199254740991;
 const ACCEPTED = 1;
 const REJECTED = 2;
 const UNDECIDED = 3;
+/** How far through a round block agreement starts (see readyAt). */
+const BLOCK_PHASE = 0.7;
 
 function hexKey(b: Uint8Array): string {
   return toHex(b);
@@ -330,7 +334,7 @@ export class ConsensusNode {
     this.keepBlocks = cfg.keepBlocks ?? 64;
     this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
     this.epochStart = cfg.epochStartHeight ?? 0;
-    this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0 };
+    this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0 };
     this.rounds = {};
     this.openRounds = [];
     this.nextRound = 0;
@@ -444,8 +448,16 @@ export class ConsensusNode {
     return firstRoundOf(this.manifest, height, this.epochStart) + this.manifest.params.blockRounds - 1;
   }
 
+  /**
+   * When agreement on block `height` starts: once its last round is closed, at the next point BLOCK_PHASE of the way
+   * through a round. Readings are taken at a round's start, so a round's submissions and votes fill its first part;
+   * block agreement (every member checks the proposal and signs two votes at once) is kept out of their way.
+   */
   private readyAt(height: number): number {
-    return this.closeAt(this.lastRoundOf(height));
+    const closed = this.closeAt(this.lastRoundOf(height));
+    const m = this.manifest;
+    const at = roundStart(m, Math.max(0, roundOf(m, closed))) + Math.floor(m.params.roundMs * BLOCK_PHASE);
+    return at >= closed ? at : at + m.params.roundMs;
   }
 
   private viewTimeout(view: number): number {
@@ -1351,6 +1363,12 @@ export class ConsensusNode {
     if (v.height < this.hs.height) return;
     if (v.height > this.hs.height) {
       this.bufferFuture(v.height, 'block-vote', bytes, voter);
+      return;
+    }
+    // A prepare vote for a block that already has its prepare quorum changes nothing here: it is not verified (the
+    // commit votes follow; an equivocation among such surplus votes goes unnoticed, which costs no safety).
+    if (v.phase === Phase.PREPARE && (this.hs.counts[`${Phase.PREPARE}:${v.view}:${hexKey(v.block)}`] ?? 0) >= this.threshold) {
+      this.stats.surplus++;
       return;
     }
     if (!this.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {

@@ -8,6 +8,11 @@ import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
 const CLOSE = (r: number) => ROUND_END(r) + PARAMS.skewMs + PARAMS.timeoutMs;
+/** Block agreement starts once the last round is closed, 70 % of the way through a round (ConsensusNode.readyAt). */
+const BLOCK_READY = (lastRound: number) => {
+  const at = GENESIS + Math.floor((CLOSE(lastRound) - GENESIS) / PARAMS.roundMs) * PARAMS.roundMs + Math.floor(PARAMS.roundMs * 0.7);
+  return at >= CLOSE(lastRound) ? at : at + PARAMS.roundMs;
+};
 
 describe('a voting round', () => {
   test('when every member submits a valid reading, every member reports every reading accepted', () => {
@@ -171,7 +176,7 @@ describe('after a restart', () => {
   test('a node does not sign a second prepare at a height and view it already prepared', () => {
     const c = new Cluster({ n: 4 });
     for (let r = 0; r < 2; r++) c.round(r);
-    c.runUntil(CLOSE(1) + 50);
+    c.runUntil(BLOCK_READY(1) + 50);
     const prepares = c.effects.filter((x) => x.member === 3 && x.effect.type === 'persist' && x.effect.record.kind === 'prepare');
     expect(prepares.length).toBeGreaterThanOrEqual(1);
     const records = prepares.map((x) => (x.effect as { record: import('../src/index.ts').PersistRecord }).record);
@@ -217,6 +222,31 @@ describe('blocks', () => {
     const block = c.of('committed', 2)[0]!.block;
     const v = verifyChain([{ manifest: c.manifest, digest: c.digest }], [block], verifier, nodeSha256);
     expect(v).toMatchObject({ ok: true, readings: 8 });
+  });
+
+  test('block agreement starts 70 % of the way through a round, once the block\'s last round is closed', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    c.runUntil(BLOCK_READY(1) - 40);
+    expect(c.of('publish').filter((e) => e.topic === 'proposal')).toEqual([]);
+    c.runUntil(BLOCK_READY(1) + 40);
+    expect(c.of('publish').filter((e) => e.topic === 'proposal').length).toBe(1);
+    expect((BLOCK_READY(1) - GENESIS) % PARAMS.roundMs).toBe(Math.floor(PARAMS.roundMs * 0.7));
+  });
+
+  test('prepare votes that arrive after the prepare quorum are not verified, and every member still commits', () => {
+    const c = new Cluster({ n: 7 });
+    c.round(0);
+    c.round(1);
+    const before = c.nodes.map((x) => x.stats.verifications);
+    c.runUntil(BLOCK_READY(1) + 200);
+    for (let i = 0; i < 7; i++) expect(c.of('committed', i).length).toBe(1);
+    const surplus = c.nodes.reduce((sum, x) => sum + x.stats.surplus, 0);
+    expect(surplus).toBeGreaterThan(0);
+    // Each member verifies at most the proposal and (n − 1) prepare and commit votes, minus the surplus it skipped.
+    const spent = c.nodes.reduce((sum, x, i) => sum + x.stats.verifications - before[i]!, 0);
+    expect(spent).toBeLessThanOrEqual(7 * (1 + 2 * 6) - surplus);
   });
 
   test('a proposer that withholds its block is replaced by the next in rotation after the timeout', () => {
