@@ -1,9 +1,10 @@
 // The node's configuration: one YAML file checked by a JSON Schema; every error names the key and the problem.
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import { Ajv, type ErrorObject } from 'ajv';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
+// Imported rather than read from disk, so a bundled node carries the schema inside it.
+import schema from '../schema/node.schema.json' with { type: 'json' };
 
 export interface NodeConfig {
   cluster: { manifest: string; operatorKey?: string };
@@ -34,9 +35,7 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-const schemaPath = join(dirname(fileURLToPath(import.meta.url)), '..', 'schema', 'node.schema.json');
-const schema = JSON.parse(readFileSync(schemaPath, 'utf8')) as object;
-const validate = new Ajv({ allErrors: false, strict: true }).compile(schema);
+const validate = new Ajv({ allErrors: false, strict: true }).compile(schema as object);
 
 function keyOf(e: ErrorObject): string {
   const path = e.instancePath
