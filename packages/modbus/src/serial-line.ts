@@ -1,6 +1,6 @@
 // A serial line for request/response protocols: open with explicit settings, write, and wait for bytes that
 // satisfy a predicate within a timeout. Used by the IEC 62056-21 readout and its simulator.
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 
 export interface SerialSettings {
   path: string;
@@ -26,6 +26,8 @@ export class SerialLine {
   }
 
   async open(settings: SerialSettings): Promise<void> {
+    // Loaded on first use: serialport is native, and a node without a serial line runs without it.
+    const { SerialPort } = await import('serialport');
     const port = new SerialPort({ ...settings, autoOpen: false });
     await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
     this.closedReason = null;

@@ -1,7 +1,7 @@
 // Driver for SunSpec meters: finds the 'SunS' marker (40000, 50000, 0), walks the model list, reads the common
 // model once and the first meter model (201–204, 211–214) on every sample. Model definitions come from the
 // published JSON files, loaded here and passed to the portable decoders.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -12,9 +12,13 @@ import { countersDelta } from './bus.ts';
 import { commQuality, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
 import { ModbusError, ModbusReplyMismatchError } from './errors.ts';
 
-/** Where the SunSpec model files sit in a checkout: `../shared/sunspec` beside the repository. */
+/** Where the SunSpec model files sit: `sunspec/` beside a bundled node (one .mjs file), else, in a checkout,
+ * `../shared/sunspec` beside the repository. */
 export function defaultSunSpecDir(): string {
-  const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+  const here = dirname(fileURLToPath(import.meta.url));
+  const beside = join(here, 'sunspec');
+  if (existsSync(beside)) return beside;
+  const repoRoot = resolve(here, '../../..');
   return resolve(repoRoot, '../shared/sunspec');
 }
 

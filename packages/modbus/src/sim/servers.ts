@@ -1,7 +1,6 @@
 // Framing for the simulators: Modbus TCP (MBAP header, §4.1 of Modbus Messaging on TCP/IP), and RTU (unit, PDU,
 // CRC) on a serial line or on a raw TCP socket (what an RS-485 gateway puts on the network).
 import { createServer, type Server, type Socket } from 'node:net';
-import { SerialPort } from 'serialport';
 import { crc16, crcOk } from '../crc16.ts';
 import type { ModbusSlave } from './slave.ts';
 
@@ -148,6 +147,7 @@ function listen(server: Server, sockets: Set<Socket>, host: string, port: number
 
 /** Serves RTU on a serial port (a real line or one end of a pty pair). */
 export async function serveRtu(slave: ModbusSlave, path: string, baudRate: number, parity: 'none' | 'even' | 'odd' = 'none', paceLine = false): Promise<RunningServer> {
+  const { SerialPort } = await import('serialport');
   const port = new SerialPort({ path, baudRate, parity, dataBits: 8, stopBits: 1, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((error) => (error ? reject(error) : resolve())));
   port.on('error', () => undefined);
