@@ -6,7 +6,8 @@ import { InputError, InvalidError, UsageError, type Command, type Io } from './c
 
 const commandsDir = join(dirname(fileURLToPath(import.meta.url)), 'commands');
 
-const stdio: Io = {
+/** The process's stdout and stderr, one line per call. */
+export const stdio: Io = {
   out: (line) => process.stdout.write(line + '\n'),
   err: (line) => process.stderr.write(line + '\n'),
 };
@@ -39,6 +40,30 @@ function oneLine(e: unknown): string {
   return msg.split('\n')[0]!;
 }
 
+/** Reports a failed command as one line on stderr (the stack too with MC_DEBUG=1) and returns the exit code its error
+ * maps to: 1 for invalid input, 2 for bad usage, unreadable input or anything else. */
+export function reportError(name: string, e: unknown, io: Io): number {
+  if (process.env.MC_DEBUG) io.err(String((e as Error).stack));
+  io.err(`meterchain ${name}: ${oneLine(e)}`);
+  if (e instanceof InvalidError) return 1;
+  if (e instanceof UsageError || e instanceof InputError) return 2;
+  return 2;
+}
+
+/** Runs one command as `meterchain NAME ARGS…` does: `--help` prints its usage, errors become one line and an exit
+ * code. */
+export async function runCommand(name: string, cmd: Command, argv: string[], io: Io = stdio): Promise<number> {
+  try {
+    if (argv.includes('--help') || argv.includes('-h')) {
+      io.out(cmd.usage);
+      return 0;
+    }
+    return await cmd.run(argv, io);
+  } catch (e) {
+    return reportError(name, e, io);
+  }
+}
+
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -49,22 +74,15 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
     io.out('meterchain 0.1.0');
     return 0;
   }
+  let cmd: Command | undefined;
   try {
-    const cmd = await load(name);
-    if (!cmd) {
-      io.err(`meterchain: unknown command '${name}' (see meterchain --help)`);
-      return 2;
-    }
-    if (rest.includes('--help') || rest.includes('-h')) {
-      io.out(cmd.usage);
-      return 0;
-    }
-    return await cmd.run(rest, io);
+    cmd = await load(name);
   } catch (e) {
-    if (process.env.MC_DEBUG) io.err(String((e as Error).stack));
-    io.err(`meterchain ${name}: ${oneLine(e)}`);
-    if (e instanceof InvalidError) return 1;
-    if (e instanceof UsageError || e instanceof InputError) return 2;
+    return reportError(name, e, io);
+  }
+  if (!cmd) {
+    io.err(`meterchain: unknown command '${name}' (see meterchain --help)`);
     return 2;
   }
+  return runCommand(name, cmd, rest, io);
 }
