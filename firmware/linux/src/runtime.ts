@@ -44,9 +44,10 @@ export interface MeterNodeOptions {
   now?: () => number;
   /** When in its round the node takes the round's reading, ms after the round starts (default 10). */
   readingOffsetMs?: number;
-  /** When it takes a second, look-ahead sample (default half a round). The edge holds every sample back by one (its
-   * spike check needs the next sample), so the look-ahead releases the round's reading within the round instead of
-   * after it; its own findings are logged, and it is never submitted (one submission per round). */
+  /** When it takes a second, look-ahead sample (default an eighth of a round after the reading). The edge holds every
+   * sample back by one (its spike check needs the next sample), so the look-ahead releases the round's reading early
+   * in the round instead of after it, leaving the rest of the round for the cluster's votes; its own findings are
+   * logged, and it is never submitted (one submission per round). */
   lookaheadOffsetMs?: number;
   fault?: Fault;
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
@@ -147,7 +148,7 @@ export class MeterNode {
   private slotAfter(now: number): SampleSlot {
     const m = this.o.manifest;
     const readingAt = this.o.readingOffsetMs ?? 10;
-    const lookaheadAt = this.o.lookaheadOffsetMs ?? Math.floor(m.params.roundMs / 2);
+    const lookaheadAt = this.o.lookaheadOffsetMs ?? readingAt + Math.floor(m.params.roundMs / 8);
     let round = Math.max(0, roundOf(m, Math.max(now, m.genesisMs)));
     for (;;) {
       const start = roundStart(m, round);
