@@ -55,7 +55,6 @@ export async function buildNodeBundle(options: NodeBundleOptions = {}): Promise<
     banner: { js: banner },
     external: ['serialport', '@serialport/*'],
     minify: options.minify ?? false,
-    charset: 'utf8',
     logLevel: 'silent',
   });
   const warnings = result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
