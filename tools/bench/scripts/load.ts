@@ -1,6 +1,8 @@
 // Load benchmark (a script, not a test): N meters at one round per second, each its own process and MQTT client,
 // against one real Mosquitto on this machine, for a bounded time. Reports the time from a round's end to the
-// acceptance of each meter's reading (p50/p99), readings lost (must be 0), and CPU and memory per meter process.
+// acceptance of each meter's reading (p50/p99), readings lost (must be 0), and CPU (user and system) and memory per
+// meter process. The meters run the bundled node (npm run build:node), built into the output directory first: what
+// a device runs, without a TypeScript loader in each process.
 //
 //   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--out DIR] [--json]
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -14,6 +16,7 @@ import { decodeHeader, decodeStoredBlock, roundOf } from '@meterchain/consensus'
 import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@meterchain/crypto';
 import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledger';
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
+import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 
 const { values } = parseArgs({
   options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' } },
@@ -21,15 +24,20 @@ const { values } = parseArgs({
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
 if (!(n >= 4 && n <= 256) || !(minutes > 0 && minutes <= 60)) throw new Error('--meters 4..256 and --minutes up to 60');
-const repo = resolve(import.meta.dirname, '..', '..', '..');
-const bin = join(repo, 'tools', 'cli', 'bin', 'meterchain.js');
 const dir = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'mc-load-')));
 mkdirSync(dir, { recursive: true });
+const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs') });
+for (const w of bundle.warnings) process.stderr.write(`load: bundle warning: ${w}\n`);
+process.stderr.write(`load: built ${bundle.outfile} in ${bundle.ms} ms\n`);
 
-function clockTicks(pid: number): number {
+interface Ticks {
+  user: number;
+  system: number;
+}
+function clockTicks(pid: number): Ticks {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return Number(fields[11]) + Number(fields[12]); // utime + stime, in clock ticks (100 Hz)
+  return { user: Number(fields[11]), system: Number(fields[12]) }; // utime, stime: clock ticks (100 Hz)
 }
 function rssKiB(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -81,8 +89,8 @@ interface Proc {
   latencies: number[];
   rounds: number[];
   signed: number[];
-  ticks0?: number;
-  ticks1?: number;
+  ticks0?: Ticks;
+  ticks1?: Ticks;
   rss: number[];
 }
 const procs: Proc[] = members.map((m, i) => {
@@ -93,7 +101,7 @@ const procs: Proc[] = members.map((m, i) => {
   );
   // MC_CPU_PROFILE=DIR writes a V8 CPU profile of the first meter (to see where a node's time goes).
   const profile = i === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
-  const proc = spawn(process.execPath, [...profile, bin, 'node', '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [...profile, bundle.outfile, '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], rss: [] };
   const keep = i === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -179,7 +187,12 @@ const latencies = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i])).sor
 // Where in the block period the late acceptances fall (a block is proposed after the last round of each period).
 const lateByPosition = new Array(10).fill(0);
 procs.forEach((p, i) => p.latencies.forEach((l, j) => j >= latencyFrom[i]! && l > 0 && lateByPosition[p.rounds[j]! % 10]++));
-const cpu = procs.map((p) => ((p.ticks1! - p.ticks0!) / 100 / measuredS) * 100);
+// CPU % of one core over the measured window, from clock ticks (100 Hz).
+const percent = (ticks: number) => (ticks / 100 / measuredS) * 100;
+const cpuUser = procs.map((p) => percent(p.ticks1!.user - p.ticks0!.user));
+const cpuSystem = procs.map((p) => percent(p.ticks1!.system - p.ticks0!.system));
+const cpu = procs.map((_, i) => cpuUser[i]! + cpuSystem[i]!);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const rss = procs.map((p) => Math.max(...p.rss) / 1024);
 const result = {
   meters: n,
@@ -193,9 +206,10 @@ const result = {
   lateByRoundInBlock: lateByPosition,
   readings: { signed: procs.reduce((s, p) => s + p.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
   chainVerifies: verified,
-  cpuPercentPerMeter: { mean: cpu.reduce((a, b) => a + b, 0) / n, max: Math.max(...cpu) },
+  cpuPercentPerMeter: { mean: mean(cpu), max: Math.max(...cpu), user: { mean: mean(cpuUser), max: Math.max(...cpuUser) }, system: { mean: mean(cpuSystem), max: Math.max(...cpuSystem) } },
   rssMiBPerMeter: { mean: rss.reduce((a, b) => a + b, 0) / n, max: Math.max(...rss) },
-  mosquittoCpuPercent: ((brokerTicks1 - brokerTicks0) / 100 / measuredS) * 100,
+  mosquittoCpuPercent: percent(brokerTicks1.user + brokerTicks1.system - brokerTicks0.user - brokerTicks0.system),
+  nodeBundle: bundle.outfile,
   dataDir: dir,
 };
 if (values.json) console.log(JSON.stringify(result, null, 2));
@@ -205,7 +219,8 @@ else {
   console.log(`round end -> acceptance (negative: before the end): p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
   console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}`);
   console.log(`chain verifies: ${verified}`);
-  console.log(`per meter process: CPU ${result.cpuPercentPerMeter.mean.toFixed(1)} % mean (max ${result.cpuPercentPerMeter.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
+  const c = result.cpuPercentPerMeter;
+  console.log(`per meter process: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
   console.log(`mosquitto CPU ${result.mosquittoCpuPercent.toFixed(1)} %`);
 }
 process.exit(lost === 0 && verified && result.roundEndToAcceptanceMs.p99 < 250 ? 0 : 1);
