@@ -728,7 +728,9 @@ export class ConsensusNode {
     }
     const s = o.submission;
     const rs = this.roundState(s.round, true);
-    if (!rs) {
+    if (!rs || rs.closed) {
+      // A closed round's outcomes are final: a submission that comes after it is not worth a verification (a node
+      // working off a backlog sheds it here instead of falling further behind).
       this.stats.dropped++;
       return;
     }
@@ -852,7 +854,7 @@ export class ConsensusNode {
       return;
     }
     const rs = this.roundState(v.round, true);
-    if (!rs) {
+    if (!rs || rs.closed) {
       this.stats.dropped++;
       return;
     }
