@@ -2,15 +2,31 @@
 // schema on the way, and answers every input with a verdict instead of throwing.
 
 import { checkDeclaredLength } from './array.ts';
-import { readBytes } from './bytes.ts';
+import { readBytes, viewBytes } from './bytes.ts';
 import type { Head } from './head.ts';
-import { MT_BYTES, MT_MAP, MT_NINT, MT_SIMPLE, MT_TAG, MT_TEXT, readHead } from './head.ts';
+import { MT_BYTES, MT_MAP, MT_NINT, MT_SIMPLE, MT_TAG, MT_TEXT, MT_UINT, readHead } from './head.ts';
 import { intFromHead } from './int.ts';
 import { FORBIDDEN_KEY, compareEncoded } from './map.ts';
+import type { Plan, PlanField } from './plan.ts';
+import {
+  ANY_PLAN,
+  KIND_ANY,
+  KIND_ARRAY,
+  KIND_BOOL,
+  KIND_BYTES,
+  KIND_INT,
+  KIND_MAP,
+  KIND_NULL,
+  KIND_ONE_OF,
+  KIND_TEXT,
+  KIND_TUPLE,
+  KIND_UINT,
+  planOf,
+} from './plan.ts';
 import type { Schema } from './schema.ts';
-import { arrayLengthProblem, assertSchemaOnce, describeSchema, itemSchema, keySegment, missingKey, schemaFailure, schemaForm } from './schema.ts';
+import { keySegment, schemaFailure } from './schema.ts';
 import { simpleProblem, simpleValue } from './simple.ts';
-import { readUtf8 } from './text.ts';
+import { readText } from './text.ts';
 import type { CborMap, CborValue } from './value.ts';
 import { codedError } from './value.ts';
 
@@ -20,6 +36,16 @@ export interface CborLimits {
   depth?: number;
   /** Largest input in bytes; also bounds every declared length. Default 1 MiB. */
   maxBytes?: number;
+}
+
+/** Limits, and how byte strings come back. */
+export interface DecodeOptions extends CborLimits {
+  /**
+   * true: byte strings are views into the input instead of copies. No copy is made, but each view pins the whole
+   * input buffer and changes when it changes: only for callers that keep the input unchanged (as a received
+   * message is) and never write into the decoded bytes. Default false.
+   */
+  views?: boolean;
 }
 
 export const DEFAULT_CBOR_LIMITS = { depth: 16, maxBytes: 1048576 };
@@ -32,6 +58,7 @@ interface State {
   end: number;
   maxBytes: number;
   maxDepth: number;
+  views: boolean;
   head: Head;
   reason: string;
   offset: number;
@@ -39,8 +66,6 @@ interface State {
   schemaFail: boolean;
   path: string;
 }
-
-type SchemaObject = { [key: string]: unknown };
 
 function failAt(st: State, reason: string, offset: number): undefined {
   st.reason = reason;
@@ -67,63 +92,90 @@ function indefiniteProblem(major: number): string {
 }
 
 /**
- * Reads one data item at st.pos that must match `schema`; returns it, or undefined with the reason in `st`.
- * `depth` counts the arrays and maps around this item.
+ * Reads one data item at st.pos that must match `plan`; returns it, or undefined with the reason in `st`.
+ * `depth` counts the arrays and maps around this item. The checks run in a fixed order, the one the reasons and
+ * offsets promise: the head, then the item's own validity (range, length, UTF-8), and only then its schema.
  */
-function readItem(st: State, schema: Schema, depth: number): CborValue | undefined {
+function readItem(st: State, plan: Plan, depth: number): CborValue | undefined {
   const start = st.pos;
-  const form = schemaForm(schema);
-  if (form === 'oneOf') {
+  const kind = plan.kind;
+  if (kind === KIND_ONE_OF) {
     // Alternatives may differ in shape, so read the item whole and then try each.
-    const v = readItem(st, 'any', depth);
+    const v = readItem(st, ANY_PLAN, depth);
     if (v === undefined) return undefined;
-    const f = schemaFailure(v, schema);
+    const f = schemaFailure(v, plan.schema);
     return f === null ? v : schemaFailAt(st, f.path, f.message, start);
   }
-  const h = st.head;
-  const problem = readHead(st.src, start, h);
-  if (problem !== '') return failAt(st, problem, start);
-  const major = h.major;
-  const info = h.info;
-  const arg = h.arg;
-  st.pos = h.end;
-  if (info === 31) return failAt(st, indefiniteProblem(major), start);
-  if (major === MT_TAG) return failAt(st, 'tag not allowed', start);
+  const src = st.src;
+  if (start >= st.end) return failAt(st, 'truncated', start);
+  const initial = src[start]!;
+  const major = initial >> 5;
+  const info = initial & 31;
+  // Arguments below 24 sit in the initial byte: the common case, read here without readHead.
+  let arg = info;
+  let pos = start + 1;
+  if (info >= 24) {
+    const h = st.head;
+    const problem = readHead(src, start, h);
+    if (problem !== '') return failAt(st, problem, start);
+    if (info === 31) return failAt(st, indefiniteProblem(major), start);
+    arg = h.arg;
+    pos = h.end;
+  }
+  st.pos = pos;
 
-  let value: CborValue;
   if (major <= MT_NINT) {
     const n = intFromHead(major, arg);
     if (n === null) return failAt(st, 'integer out of range', start);
-    value = n;
-  } else if (major === MT_BYTES || major === MT_TEXT) {
-    const lengthProblem = checkDeclaredLength(arg, arg, st.end - st.pos, st.maxBytes);
+    if (kind === KIND_ANY || kind === KIND_INT || (kind === KIND_UINT && major === MT_UINT && (plan.max < 0 || n <= plan.max))) return n;
+    return schemaFailAt(st, '', plan.expected, start);
+  }
+  if (major === MT_BYTES || major === MT_TEXT) {
+    const lengthProblem = checkDeclaredLength(arg, arg, st.end - pos, st.maxBytes);
     if (lengthProblem !== '') return failAt(st, lengthProblem, start);
+    st.pos = pos + arg;
     if (major === MT_BYTES) {
-      value = readBytes(st.src, st.pos, arg);
-    } else {
-      const text = readUtf8(st.src, st.pos, st.pos + arg);
-      if (text === null) return failAt(st, 'invalid utf-8', start);
-      value = text;
+      if (kind !== KIND_ANY && !(kind === KIND_BYTES && (plan.length < 0 || arg === plan.length))) return schemaFailAt(st, '', plan.expected, start);
+      return st.views ? viewBytes(src, pos, arg) : readBytes(src, pos, arg);
     }
-    st.pos += arg;
-  } else if (major === MT_SIMPLE) {
+    const text = readText(src, pos, pos + arg);
+    if (text === null) return failAt(st, 'invalid utf-8', start);
+    // arg is the UTF-8 length of the text, which is what a text maximum bounds.
+    if (kind === KIND_ANY || (kind === KIND_TEXT && (plan.max < 0 || arg <= plan.max))) return text;
+    return schemaFailAt(st, '', plan.expected, start);
+  }
+  if (major === MT_TAG) return failAt(st, 'tag not allowed', start);
+  if (major === MT_SIMPLE) {
     const simple = simpleProblem(info);
     if (simple !== '') return failAt(st, simple, start);
-    value = simpleValue(info);
-  } else {
-    return readContainer(st, schema, form, major === MT_MAP, arg, start, depth);
+    const value = simpleValue(info);
+    if (kind === KIND_ANY || (value === null ? kind === KIND_NULL : kind === KIND_BOOL)) return value;
+    return schemaFailAt(st, '', plan.expected, start);
   }
-  if (form !== 'any') {
-    const f = schemaFailure(value, schema);
-    if (f !== null) return schemaFailAt(st, '', f.message, start);
-  }
-  return value;
+  return readContainer(st, plan, major === MT_MAP, arg, start, depth);
 }
 
-function readArray(st: State, s: SchemaObject | null, count: number, depth: number): CborValue | undefined {
+function readContainer(st: State, plan: Plan, isMap: boolean, count: number, start: number, depth: number): CborValue | undefined {
+  const lengthProblem = checkDeclaredLength(count, isMap ? count * 2 : count, st.end - st.pos, st.maxBytes);
+  if (lengthProblem !== '') return failAt(st, lengthProblem, start);
+  if (depth >= st.maxDepth) return failAt(st, 'depth limit', start);
+  const kind = plan.kind;
+  if (kind !== KIND_ANY) {
+    const wanted = isMap ? kind === KIND_MAP : kind === KIND_ARRAY || kind === KIND_TUPLE;
+    if (!wanted) return schemaFailAt(st, '', plan.expected, start);
+  }
+  if (isMap) return readMap(st, plan, count, start, depth);
+  if (kind === KIND_TUPLE && count !== plan.length) return schemaFailAt(st, '', `expected ${plan.length} items, got ${count}`, start);
+  if (kind === KIND_ARRAY && plan.max >= 0 && count > plan.max) return schemaFailAt(st, '', `expected at most ${plan.max} items, got ${count}`, start);
+  return readArray(st, plan, count, depth);
+}
+
+function readArray(st: State, plan: Plan, count: number, depth: number): CborValue | undefined {
+  const kind = plan.kind;
   const out: CborValue[] = [];
   for (let i = 0; i < count; i++) {
-    const item = readItem(st, s === null ? 'any' : itemSchema(s, i), depth + 1);
+    const itemPlan = kind === KIND_TUPLE ? plan.items[i]! : kind === KIND_ARRAY ? plan.items[0]! : ANY_PLAN;
+    const item = readItem(st, itemPlan, depth + 1);
     if (item === undefined) {
       if (st.schemaFail) st.path = `[${i}]${st.path}`;
       return undefined;
@@ -133,70 +185,109 @@ function readArray(st: State, s: SchemaObject | null, count: number, depth: numb
   return out;
 }
 
-function readMap(st: State, s: SchemaObject | null, count: number, start: number, depth: number): CborValue | undefined {
+/** Order of a schema key's UTF-8 against an input key's (`length` bytes at `at`), as encoded keys order (§4.2.1). */
+function compareKey(utf8: Uint8Array, src: Uint8Array, at: number, length: number): number {
+  if (utf8.length !== length) return utf8.length - length;
+  for (let i = 0; i < length; i++) {
+    const d = utf8[i]! - src[at + i]!;
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/**
+ * Reads `count` map entries. Keys must arrive in §4.2.1 order with no duplicate, which is checked on their encoded
+ * bytes against the previous key's. With a map schema the schema's keys are in that same order, so one cursor walks
+ * them alongside the input: a key is matched by its bytes and takes the schema's own string, with no decoding and
+ * no lookup; only a key that matches none is decoded, to be named in the reason.
+ */
+function readMap(st: State, plan: Plan, count: number, start: number, depth: number): CborValue | undefined {
   const src = st.src;
-  const h = st.head;
-  const fields = s === null ? null : (s['map'] as { [key: string]: Schema });
+  const isSchema = plan.kind === KIND_MAP;
+  const fields = plan.fields;
+  let cursor = 0;
+  let required = 0;
   const out: CborMap = {};
   let prevStart = -1;
   let prevEnd = -1;
   for (let i = 0; i < count; i++) {
     const keyStart = st.pos;
-    const problem = readHead(src, keyStart, h);
-    if (problem !== '') return failAt(st, problem, keyStart);
-    if (h.info === 31) return failAt(st, indefiniteProblem(h.major), keyStart);
-    if (h.major !== MT_TEXT) return failAt(st, h.major === MT_TAG ? 'tag not allowed' : 'map key not text', keyStart);
-    const keyLength = h.arg;
-    const keyBody = h.end;
+    if (keyStart >= st.end) return failAt(st, 'truncated', keyStart);
+    const initial = src[keyStart]!;
+    let keyLength: number;
+    let keyBody: number;
+    if (initial >= 0x60 && initial < 0x78) {
+      // A text key shorter than 24 bytes: its length is in the initial byte.
+      keyLength = initial - 0x60;
+      keyBody = keyStart + 1;
+    } else {
+      const h = st.head;
+      const problem = readHead(src, keyStart, h);
+      if (problem !== '') return failAt(st, problem, keyStart);
+      if (h.info === 31) return failAt(st, indefiniteProblem(h.major), keyStart);
+      if (h.major !== MT_TEXT) return failAt(st, h.major === MT_TAG ? 'tag not allowed' : 'map key not text', keyStart);
+      keyLength = h.arg;
+      keyBody = h.end;
+    }
     const lengthProblem = checkDeclaredLength(keyLength, keyLength, st.end - keyBody, st.maxBytes);
     if (lengthProblem !== '') return failAt(st, lengthProblem, keyStart);
     const keyEnd = keyBody + keyLength;
-    // §4.2.1: keys sorted bytewise on their encodings; equal encodings are a duplicate key (§5.6).
-    if (prevStart >= 0) {
+    let field: PlanField | null = null;
+    if (isSchema) {
+      while (cursor < fields.length) {
+        const c = compareKey(fields[cursor]!.utf8, src, keyBody, keyLength);
+        if (c < 0) {
+          cursor++;
+          continue;
+        }
+        if (c === 0) {
+          field = fields[cursor]!;
+          cursor++;
+        }
+        break;
+      }
+    }
+    // §4.2.1: keys sorted bytewise on their encodings; equal encodings are a duplicate key (§5.6). A key that matched
+    // a schema key is already known to be in order: every key before it matched an earlier schema key (any other
+    // key ends the decode), and the cursor has passed those, so a key equal to or below one of them matches none.
+    if (field === null && prevStart >= 0) {
       const order = compareEncoded(src, prevStart, prevEnd, keyStart, keyEnd);
       if (order === 0) return failAt(st, 'duplicate map key', keyStart);
       if (order > 0) return failAt(st, 'unsorted map keys', keyStart);
     }
-    const key = readUtf8(src, keyBody, keyEnd);
-    if (key === null) return failAt(st, 'invalid utf-8', keyStart);
-    if (key === FORBIDDEN_KEY) return failAt(st, 'forbidden map key', keyStart);
     prevStart = keyStart;
     prevEnd = keyEnd;
-    st.pos = keyEnd;
-    let valueSchema: Schema = 'any';
-    if (fields !== null) {
-      if (!has(fields, key)) return schemaFailAt(st, '', `unknown key ${JSON.stringify(key)}`, keyStart);
-      valueSchema = fields[key]!;
+    let key: string;
+    let valuePlan: Plan;
+    if (field !== null) {
+      key = field.name;
+      valuePlan = field.plan;
+      if (field.required) required++;
+    } else {
+      const text = readText(src, keyBody, keyEnd);
+      if (text === null) return failAt(st, 'invalid utf-8', keyStart);
+      if (text === FORBIDDEN_KEY) return failAt(st, 'forbidden map key', keyStart);
+      if (isSchema) return schemaFailAt(st, '', `unknown key ${JSON.stringify(text)}`, keyStart);
+      key = text;
+      valuePlan = ANY_PLAN;
     }
-    const value = readItem(st, valueSchema, depth + 1);
+    st.pos = keyEnd;
+    const value = readItem(st, valuePlan, depth + 1);
     if (value === undefined) {
       if (st.schemaFail) st.path = `${keySegment(key)}${st.path}`;
       return undefined;
     }
     out[key] = value;
   }
-  if (s !== null) {
-    const missing = missingKey(s, out);
-    if (missing !== '') return schemaFailAt(st, '', `missing key ${JSON.stringify(missing)}`, start);
+  if (isSchema && required !== plan.required) {
+    // Some required key is absent: name the first one in schema order.
+    const declared = plan.declared;
+    for (let i = 0; i < declared.length; i++) {
+      const f = declared[i]!;
+      if (f.required && !has(out, f.name)) return schemaFailAt(st, '', `missing key ${JSON.stringify(f.name)}`, start);
+    }
   }
   return out;
-}
-
-function readContainer(st: State, schema: Schema, form: string, isMap: boolean, count: number, start: number, depth: number): CborValue | undefined {
-  const lengthProblem = checkDeclaredLength(count, isMap ? count * 2 : count, st.end - st.pos, st.maxBytes);
-  if (lengthProblem !== '') return failAt(st, lengthProblem, start);
-  if (depth >= st.maxDepth) return failAt(st, 'depth limit', start);
-  if (form !== 'any') {
-    const wanted = isMap ? form === 'map' : form === 'array' || form === 'tuple';
-    if (!wanted) return schemaFailAt(st, '', `expected ${describeSchema(schema)}`, start);
-  }
-  const s = form === 'any' ? null : (schema as SchemaObject);
-  if (isMap) return readMap(st, s, count, start, depth);
-  if (s !== null) {
-    const countProblem = arrayLengthProblem(s, count);
-    if (countProblem !== '') return schemaFailAt(st, '', countProblem, start);
-  }
-  return readArray(st, s, count, depth);
 }
 
 /** One limit, its default when absent; throws CBOR_LIMITS for a value that is not a count (a programmer mistake). */
@@ -211,14 +302,15 @@ export function limitOf(limits: CborLimits | undefined, name: 'depth' | 'maxByte
 
 /**
  * Decodes untrusted bytes. Accepts only the deterministic encoding of a profile value that matches `schema`
- * (default 'any') within `limits`; anything else gets { ok: false, reason, offset } and never an exception.
+ * (default 'any') within `options`' limits; anything else gets { ok: false, reason, offset } and never an exception.
  * (A malformed schema or limits object is a programmer mistake and throws CBOR_SCHEMA / CBOR_LIMITS.)
+ * Byte strings come back as copies that share nothing with `bytes`, or with `options.views` as views into it (see
+ * DecodeOptions). A schema object is compiled on its first use and taken as constant from then on.
  */
-export function decode(bytes: Uint8Array, schema?: Schema, limits?: CborLimits): DecodeResult {
-  const root: Schema = schema === undefined ? 'any' : schema;
-  if (root !== 'any') assertSchemaOnce(root);
-  const maxDepth = limitOf(limits, 'depth');
-  const maxBytes = limitOf(limits, 'maxBytes');
+export function decode(bytes: Uint8Array, schema?: Schema, options?: DecodeOptions): DecodeResult {
+  const plan = schema === undefined ? ANY_PLAN : planOf(schema);
+  const maxDepth = options === undefined || options.depth === undefined ? DEFAULT_CBOR_LIMITS.depth : limitOf(options, 'depth');
+  const maxBytes = options === undefined || options.maxBytes === undefined ? DEFAULT_CBOR_LIMITS.maxBytes : limitOf(options, 'maxBytes');
   if (!(bytes instanceof Uint8Array)) return { ok: false, reason: 'input is not a byte array', offset: 0 };
   if (bytes.length > maxBytes) return { ok: false, reason: 'input too large', offset: 0 };
   const st: State = {
@@ -227,6 +319,7 @@ export function decode(bytes: Uint8Array, schema?: Schema, limits?: CborLimits):
     end: bytes.length,
     maxBytes,
     maxDepth,
+    views: options !== undefined && options.views === true,
     head: { major: 0, info: 0, arg: 0, end: 0 },
     reason: '',
     offset: 0,
@@ -235,7 +328,7 @@ export function decode(bytes: Uint8Array, schema?: Schema, limits?: CborLimits):
   };
   let value: CborValue | undefined;
   try {
-    value = readItem(st, root, 0);
+    value = readItem(st, plan, 0);
   } catch (e) {
     // Not expected on any input (the fuzz tests look for it); kept so the verdict contract holds regardless.
     return { ok: false, reason: `internal error: ${(e as Error).message}`, offset: st.pos };

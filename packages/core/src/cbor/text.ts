@@ -67,6 +67,46 @@ export function utf8Bytes(s: string, length: number): Uint8Array {
   return out;
 }
 
+/** Text of up to this many bytes is looked up in the cache below: keys, units and channel ids are that short. */
+const CACHED_TEXT_MAX = 32;
+const CACHE_SLOTS = 64;
+/** ASCII strings decoded lately, by a hash of their bytes (a string, never bytes: a hit is checked char by char). */
+const textCache: string[] = [];
+for (let i = 0; i < CACHE_SLOTS; i++) textCache.push('');
+
+/**
+ * readUtf8 for the decoder. Short ASCII text, most text in meterchain's messages, is looked up by its bytes among
+ * the strings decoded lately and, when there, returned without building a string: one string per distinct key or
+ * unit instead of one per occurrence, and a map key V8 has already seen as a property name. The slot comes from
+ * the length and four of the bytes (first, last and the two middle ones, where OBIS codes differ); the comparison
+ * that follows checks every byte, so a collision only costs a rebuild.
+ */
+export function readText(src: Uint8Array, start: number, end: number): string | null {
+  const n = end - start;
+  if (n === 0) return '';
+  if (n > CACHED_TEXT_MAX) return readUtf8(src, start, end);
+  let h = n * 31 + src[start]!;
+  h = h * 31 + src[start + ((n - 1) >> 1)]!;
+  h = h * 31 + src[start + (n >> 1)]!;
+  h = h * 31 + src[end - 1]!;
+  const slot = (h ^ (h >> 6) ^ (h >> 12)) & (CACHE_SLOTS - 1);
+  const cached = textCache[slot]!;
+  if (cached.length === n) {
+    // A cached string is ASCII, so equal char codes mean equal bytes (and ASCII input).
+    let i = 0;
+    while (i < n && cached.charCodeAt(i) === src[start + i]) i++;
+    if (i === n) return cached;
+  }
+  let out = '';
+  for (let i = start; i < end; i++) {
+    const b = src[i]!;
+    if (b >= 0x80) return readUtf8(src, start, end);
+    out += String.fromCharCode(b);
+  }
+  textCache[slot] = out;
+  return out;
+}
+
 /**
  * Decodes UTF-8 strictly (RFC 3629 §3): no overlong forms, no surrogates, nothing above U+10FFFF, no cut
  * sequences. Returns null on any of them.
