@@ -29,25 +29,52 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/** UTF-8 length of `text`; throws on a lone surrogate (it has no UTF-8 form). */
+function utf8EncodedLength(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c < 0xd800 || c > 0xdfff) n += 3;
+    else {
+      const d = c <= 0xdbff && i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
+      if (d < 0xdc00 || d > 0xdfff) throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
+      n += 4;
+      i++;
+    }
+  }
+  return n;
+}
+
 /** UTF-8 encoding of a string; throws on lone surrogates (they have no UTF-8 form). */
 export function utf8Encode(text: string): Uint8Array {
-  const out: number[] = [];
+  // Measured first, then written into one array of the right size (no growing list of numbers to convert).
+  const out = new Uint8Array(utf8EncodedLength(text));
+  let p = 0;
   for (let i = 0; i < text.length; i++) {
     let c = text.charCodeAt(i);
     if (c >= 0xd800 && c <= 0xdbff) {
-      const d = i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xdc00 || d > 0xdfff) throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
-      c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00);
       i++;
-    } else if (c >= 0xdc00 && c <= 0xdfff) {
-      throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
     }
-    if (c < 0x80) out.push(c);
-    else if (c < 0x800) out.push(0xc0 | (c >> 6), 0x80 | (c & 63));
-    else if (c < 0x10000) out.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
-    else out.push(0xf0 | (c >> 18), 0x80 | ((c >> 12) & 63), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
+    if (c < 0x80) {
+      out[p++] = c;
+    } else if (c < 0x800) {
+      out[p++] = 0xc0 | (c >> 6);
+      out[p++] = 0x80 | (c & 63);
+    } else if (c < 0x10000) {
+      out[p++] = 0xe0 | (c >> 12);
+      out[p++] = 0x80 | ((c >> 6) & 63);
+      out[p++] = 0x80 | (c & 63);
+    } else {
+      out[p++] = 0xf0 | (c >> 18);
+      out[p++] = 0x80 | ((c >> 12) & 63);
+      out[p++] = 0x80 | ((c >> 6) & 63);
+      out[p++] = 0x80 | (c & 63);
+    }
   }
-  return new Uint8Array(out);
+  return out;
 }
 
 /** Big-endian unsigned integer of `length` bytes (up to 6, so the result stays an exact number). */

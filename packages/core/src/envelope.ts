@@ -17,13 +17,20 @@ export const Domain = {
   TIMEOUT: 'meterchain:timeout:v1',
 } as const;
 
-const SEPARATOR = new Uint8Array([0]);
-
 /** The bytes an Ed25519 signature covers for `body` under `domain`. */
 export function signingInput(domain: string, body: Uint8Array): Uint8Array {
-  return concatBytes([utf8Encode(domain), SEPARATOR, body]);
+  // Written in place: the domains are ASCII, and only a non-ASCII one takes the general UTF-8 path.
+  let ascii = true;
+  for (let i = 0; i < domain.length; i++) if (domain.charCodeAt(i) >= 0x80) ascii = false;
+  if (!ascii) return concatBytes([utf8Encode(domain), new Uint8Array(1), body]);
+  const out = new Uint8Array(domain.length + 1 + body.length);
+  for (let i = 0; i < domain.length; i++) out[i] = domain.charCodeAt(i);
+  out[domain.length] = 0;
+  out.set(body, domain.length + 1);
+  return out;
 }
 
+/** An opened envelope. Both fields are views into the envelope bytes it was opened from (see openEnvelope). */
 export interface Envelope {
   /** Deterministic CBOR of the signed object, exactly as signed. */
   body: Uint8Array;
@@ -40,11 +47,17 @@ export function sealEnvelope(domain: string, body: Uint8Array, signer: Signer): 
 
 export type EnvelopeResult = { ok: true; envelope: Envelope } | { ok: false; reason: string };
 
-/** Decodes an envelope strictly (canonical CBOR, exactly the two fields); never throws. */
+/** Byte strings as views: an envelope is opened to be read and checked, and travels and is kept as its bytes. */
+const AS_VIEWS = { views: true };
+
+/**
+ * Decodes an envelope strictly (canonical CBOR, exactly the two fields); never throws. `body` and `sig` are views
+ * into `bytes`, not copies: they stay valid while `bytes` is left unchanged, and are not to be written into.
+ */
 export function openEnvelope(bytes: Uint8Array, maxBytes?: number): EnvelopeResult {
   const limit = maxBytes ?? 65536;
   if (bytes.length > limit) return { ok: false, reason: `envelope too large: ${bytes.length} bytes (limit ${limit})` };
-  const r = decode(bytes, ENVELOPE_SCHEMA);
+  const r = decode(bytes, ENVELOPE_SCHEMA, AS_VIEWS);
   if (!r.ok) return { ok: false, reason: `envelope: ${r.reason} at byte ${r.offset}` };
   const v = r.value as { body: Uint8Array; sig: Uint8Array };
   return { ok: true, envelope: { body: v.body, sig: v.sig } };

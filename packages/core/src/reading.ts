@@ -79,17 +79,30 @@ function fail(reason: string): { ok: false; reason: string } {
   return { ok: false, reason };
 }
 
+/** A plain object's inherited properties, which a set of ids kept in an object held as already there. */
+const INHERITED: { [id: string]: unknown } = {};
+
+/**
+ * True when channel `i`'s id is one of an earlier channel's. Compared pairwise: at most MAX_CHANNELS channels, and
+ * no object built per reading. An id that names an inherited property of a plain object ('constructor',
+ * 'toString'...) counts as repeated, as it always has, so that every version of this check gives the same verdict.
+ */
+function idRepeated(channels: Channel[], i: number): boolean {
+  const id = channels[i]!.id;
+  if (INHERITED[id]) return true;
+  for (let j = 0; j < i; j++) if (channels[j]!.id === id) return true;
+  return false;
+}
+
 /** Checks what a schema cannot say: version, scales, unique channel ids, raw only with the FILTERED flag. */
 export function checkReading(r: Reading): string | undefined {
   if (r.v !== READING_VERSION) return `unsupported reading version ${r.v}`;
   if (r.quality > 0xffffffff) return 'quality flags wider than 32 bits';
-  const seen: { [id: string]: boolean } = {};
   let filtered = false;
   for (let i = 0; i < r.channels.length; i++) {
     const c = r.channels[i]!;
     if (c.scale < -MAX_SCALE || c.scale > MAX_SCALE) return `channels[${i}].scale out of range -${MAX_SCALE}..${MAX_SCALE}: ${c.scale}`;
-    if (seen[c.id]) return `channels[${i}].id repeated: ${c.id}`;
-    seen[c.id] = true;
+    if (idRepeated(r.channels, i)) return `channels[${i}].id repeated: ${c.id}`;
     if (c.raw !== undefined) filtered = true;
   }
   if (filtered && (r.quality & QualityFlag.FILTERED) === 0) return 'a channel carries a raw value but the FILTERED flag is not set';
@@ -112,9 +125,12 @@ export function encodeReading(r: Reading): Uint8Array {
   return encode({ v: r.v, cluster: r.cluster, meter: r.meter, seq: r.seq, ts: r.ts, clock: r.clock, channels, quality: r.quality });
 }
 
-/** Strict decode of untrusted bytes; never throws. */
+/** Byte strings as views: a reading is decoded from an envelope's body, which is kept with it. */
+const AS_VIEWS = { views: true };
+
+/** Strict decode of untrusted bytes; never throws. `meter` is a view into `bytes` (see openEnvelope). */
 export function decodeReading(bytes: Uint8Array): ReadingResult {
-  const d = decode(bytes, READING_SCHEMA);
+  const d = decode(bytes, READING_SCHEMA, AS_VIEWS);
   if (!d.ok) return fail(`reading: ${d.reason} at byte ${d.offset}`);
   const r = d.value as unknown as Reading;
   const problem = checkReading(r);

@@ -10,6 +10,8 @@ describe('bytes', () => {
   test('utf8Encode refuses lone surrogates', () => {
     expect(() => utf8Encode('\ud800')).toThrow(/lone surrogate/);
     expect(() => utf8Encode('a\udc00b')).toThrow(/lone surrogate/);
+    expect(() => utf8Encode('\ud800a')).toThrow(/lone surrogate/);
+    expect(() => utf8Encode('a\udbff')).toThrow(/lone surrogate/);
   });
   test('compareBytes orders bytewise, shorter prefix first', () => {
     const u = (...b: number[]) => new Uint8Array(b);

@@ -56,6 +56,28 @@ describe('reading model', () => {
     expect(() => encodeReading(scaled)).toThrow(/scale out of range/);
   });
 
+  test('a repeated channel id is named at its second occurrence, however far apart the two are', () => {
+    const base = { v: 1, cluster: 'c', meter: new Uint8Array(20), seq: 1, ts: 2, clock: 0, quality: 0 };
+    const channel = (id: string) => ({ id, unit: 'V', scale: 0, value: 1 });
+    const ids = ['1-0:32.7.0', '1-0:52.7.0', '1-0:72.7.0', '1-0:32.7.1', '1-0:32.7.0'];
+    expect(decodeReading(encode({ ...base, channels: ids.map(channel) }))).toEqual({ ok: false, reason: 'reading: channels[4].id repeated: 1-0:32.7.0' });
+    expect(decodeReading(encode({ ...base, channels: ids.slice(0, 4).map(channel) })).ok).toBe(true);
+  });
+
+  test('a channel id that names a property every object inherits counts as repeated, as it always has', () => {
+    const base = { v: 1, cluster: 'c', meter: new Uint8Array(20), seq: 1, ts: 2, clock: 0, quality: 0 };
+    const channels = [{ id: 'constructor', unit: 'V', scale: 0, value: 1 }];
+    expect(decodeReading(encode({ ...base, channels }))).toEqual({ ok: false, reason: 'reading: channels[0].id repeated: constructor' });
+  });
+
+  test('a reading decoded from bytes inside a larger buffer carries the right meter', () => {
+    const r = reading();
+    const body = encodeReading(r);
+    const outer = new Uint8Array(body.length + 7);
+    outer.set(body, 5);
+    expect(decodeReading(outer.subarray(5, 5 + body.length))).toEqual({ ok: true, reading: r });
+  });
+
   test('decoding refuses unknown fields, wrong types and other versions with a reason', () => {
     const base = { v: 1, cluster: 'c', meter: new Uint8Array(20), seq: 1, ts: 2, clock: 0, channels: [], quality: 0 };
     expect(decodeReading(encode({ ...base, extra: 1 })).ok).toBe(false);
