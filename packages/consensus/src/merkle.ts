@@ -6,17 +6,36 @@ import type { Hash } from '@meterchain/core';
 
 export const HASH_LENGTH = 32;
 
+/**
+ * Hash inputs are assembled in scratch space kept between calls rather than in a new array each time: an array
+ * above 64 bytes costs V8 a separate allocation, more than hashing a submission-sized leaf. The scratch is only lent
+ * to `hash` for the call (one-shot hashes read their input and keep nothing of it). Leaves above SCRATCH_MAX bytes
+ * get their own array, so one large leaf does not stay allocated.
+ */
+const SCRATCH_MAX = 4096;
+let leafScratch = new Uint8Array(512);
+const nodeScratch = new Uint8Array(1 + 2 * HASH_LENGTH);
+
 /** RFC 6962 §2.1: MTH({d}) = SHA-256(0x00 || d). */
 export function leafHash(hash: Hash, data: Uint8Array): Uint8Array {
-  const input = new Uint8Array(data.length + 1);
-  input[0] = 0;
-  input.set(data, 1);
-  return hash(input);
+  const n = data.length + 1;
+  if (n > SCRATCH_MAX) {
+    const input = new Uint8Array(n);
+    input.set(data, 1);
+    return hash(input);
+  }
+  if (n > leafScratch.length) leafScratch = new Uint8Array(SCRATCH_MAX);
+  leafScratch[0] = 0;
+  leafScratch.set(data, 1);
+  return hash(leafScratch.subarray(0, n));
 }
 
 /** RFC 6962 §2.1: SHA-256(0x01 || left || right). */
 export function nodeHash(hash: Hash, left: Uint8Array, right: Uint8Array): Uint8Array {
-  const input = new Uint8Array(1 + left.length + right.length);
+  let input = nodeScratch;
+  const n = 1 + left.length + right.length;
+  // Children are digests (32 bytes each); anything else is assembled in an array of its own.
+  if (n !== nodeScratch.length) input = new Uint8Array(n);
   input[0] = 1;
   input.set(left, 1);
   input.set(right, 1 + left.length);

@@ -6,6 +6,7 @@ import {
   ADDRESS_LENGTH,
   Domain,
   addressToText,
+  compareBytes,
   decode,
   decodeReading,
   encode,
@@ -105,13 +106,29 @@ export type SubmissionResult =
 
 /** Index of `address` in the manifest's member list, or −1. */
 export function memberIndex(manifest: Manifest, address: Uint8Array): number {
+  // A verified manifest lists its members in strictly ascending address order (checkManifest), so a binary search
+  // finds a member without building the hex key the general lookup needs.
+  const members = manifest.members;
+  let lo = 0;
+  let hi = members.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const order = compareBytes(members[mid]!.address, address);
+    if (order === 0) return mid;
+    if (order < 0) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  // Not a member, or a manifest put together out of order (never verified): the general lookup decides.
   const member = findMember(manifest, address);
   if (!member) return -1;
-  return manifest.members.indexOf(member);
+  return members.indexOf(member);
 }
 
+/** Byte strings as views into the envelope's body, which the submission keeps (see openEnvelope). */
+const AS_VIEWS = { views: true };
+
 function decodeBatch(body: Uint8Array): { ok: true; batch: Batch } | { ok: false; detail: string } {
-  const d = decode(body, BATCH_SCHEMA);
+  const d = decode(body, BATCH_SCHEMA, AS_VIEWS);
   if (!d.ok) return { ok: false, detail: `batch: ${d.reason} at byte ${d.offset}` };
   const b = d.value as unknown as Batch;
   if (b.v !== BATCH_VERSION) return { ok: false, detail: `batch: unsupported version ${b.v}` };

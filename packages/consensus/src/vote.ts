@@ -127,6 +127,7 @@ export function signVote(manifest: Manifest, round: number, signer: Signer, vote
   return { body, sig, root, bytes: encode({ body, sig, judgments: records }) };
 }
 
+/** A decoded vote message. `judgments` is a view into the message bytes (see decodeVoteMessage). */
 export interface VoteMessage {
   body: Uint8Array;
   sig: Uint8Array;
@@ -134,18 +135,34 @@ export interface VoteMessage {
   vote: VoteBody;
 }
 
-/** Decodes a vote message (no signature or root check); never throws. */
-export function decodeVoteMessage(bytes: Uint8Array): { ok: true; message: VoteMessage } | { ok: false; reason: string } {
-  const d = decode(bytes, VOTE_MESSAGE_SCHEMA, { maxBytes: 4194304 });
-  if (!d.ok) return { ok: false, reason: `vote: ${d.reason} at byte ${d.offset}` };
-  const m = d.value as { body: Uint8Array; sig: Uint8Array; judgments: Uint8Array };
-  const b = decodeVoteBody(m.body);
-  if (!b.ok) return b;
-  return { ok: true, message: { body: m.body, sig: m.sig, judgments: m.judgments, vote: b.vote } };
+/** A vote message may carry 1,024 judgment records; its byte strings are read as views and copied only when small. */
+const MESSAGE_OPTIONS = { maxBytes: 4194304, views: true };
+const AS_VIEWS = { views: true };
+
+function copyOf(b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(b.length);
+  out.set(b, 0);
+  return out;
 }
 
+/**
+ * Decodes a vote message (no signature or root check); never throws. `judgments` is a view into `bytes` (no copy
+ * of the largest part: valid while `bytes` is left unchanged, and not to be written into); `body` and `sig` are
+ * copies, as a node keeps them with each voter's vote while voters that sent the same judgments share one list.
+ */
+export function decodeVoteMessage(bytes: Uint8Array): { ok: true; message: VoteMessage } | { ok: false; reason: string } {
+  const d = decode(bytes, VOTE_MESSAGE_SCHEMA, MESSAGE_OPTIONS);
+  if (!d.ok) return { ok: false, reason: `vote: ${d.reason} at byte ${d.offset}` };
+  const m = d.value as { body: Uint8Array; sig: Uint8Array; judgments: Uint8Array };
+  const body = copyOf(m.body);
+  const b = decodeVoteBody(body);
+  if (!b.ok) return b;
+  return { ok: true, message: { body, sig: copyOf(m.sig), judgments: m.judgments, vote: b.vote } };
+}
+
+/** Decodes a signed vote body; never throws. `voter` and `root` are views into `body`. */
 export function decodeVoteBody(body: Uint8Array): { ok: true; vote: VoteBody } | { ok: false; reason: string } {
-  const d = decode(body, VOTE_BODY_SCHEMA);
+  const d = decode(body, VOTE_BODY_SCHEMA, AS_VIEWS);
   if (!d.ok) return { ok: false, reason: `vote body: ${d.reason} at byte ${d.offset}` };
   const vote = d.value as unknown as VoteBody;
   if (vote.v !== VOTE_VERSION) return { ok: false, reason: `vote body: unsupported version ${vote.v}` };

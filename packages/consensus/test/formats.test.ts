@@ -72,6 +72,31 @@ describe('judgment records and votes (§6)', () => {
     expect(d.message.vote).toMatchObject({ round: 3, n: 4, epoch: 0, cluster: 'feeder-7' });
   });
 
+  test('a decoded vote owns its body and signature; its judgments are read in place from the message', () => {
+    const records = emptyJudgments(4);
+    setJudgment(records, 2, Verdict.REJECT, Reason.MALFORMED, DIGEST);
+    const v = signVote(c.manifest, 4, c.signers[1]!, c.address(1), records, nodeSha256);
+    const bytes = v.bytes.slice();
+    const d = decodeVoteMessage(bytes);
+    if (!d.ok) throw new Error(d.reason);
+    expect(Buffer.from(d.message.judgments).equals(Buffer.from(records))).toBe(true);
+    expect(d.message.judgments.buffer).toBe(bytes.buffer);
+    bytes.fill(0);
+    expect(Buffer.from(d.message.body).equals(Buffer.from(v.body))).toBe(true);
+    expect(Buffer.from(d.message.sig).equals(Buffer.from(v.sig))).toBe(true);
+    expect(Buffer.from(d.message.vote.root).equals(Buffer.from(v.root))).toBe(true);
+    expect(Buffer.from(d.message.vote.voter).equals(Buffer.from(c.address(1)))).toBe(true);
+  });
+
+  test('a vote message cut short or with a body of another version is refused with a reason', () => {
+    const v = signVote(c.manifest, 4, c.signers[1]!, c.address(1), emptyJudgments(4), nodeSha256);
+    // The judgments come last: 136 bytes after a two-byte head, which claims one byte more than is left.
+    const judgmentsAt = v.bytes.length - 2 - 4 * JUDGMENT_LENGTH;
+    expect(decodeVoteMessage(v.bytes.subarray(0, v.bytes.length - 1))).toEqual({ ok: false, reason: `vote: truncated at byte ${judgmentsAt}` });
+    const body = encode({ v: 2, cluster: 'feeder-7', epoch: 0, round: 4, voter: c.address(1), root: v.root, n: 4 });
+    expect(decodeVoteMessage(encode({ body, sig: v.sig, judgments: emptyJudgments(4) }))).toEqual({ ok: false, reason: 'vote body: unsupported version 2' });
+  });
+
   test('an absent judgment carries no digest', () => {
     const records = emptyJudgments(2);
     setJudgment(records, 0, Verdict.ABSENT, Reason.OK, DIGEST);

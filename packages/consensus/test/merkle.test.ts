@@ -2,7 +2,7 @@
 // mutated proof per way to be wrong.
 import { describe, expect, test } from '@jest/globals';
 import { fromHex, sha256, toHex } from '@meterchain/core';
-import { inclusionProof, leafHash, merkleRoot, rootFromInclusion, rootOfLeafHashes, verifyInclusion } from '../src/merkle.ts';
+import { inclusionProof, leafHash, merkleRoot, nodeHash, rootFromInclusion, rootOfLeafHashes, verifyInclusion } from '../src/merkle.ts';
 
 const LEAVES = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(fromHex);
 
@@ -41,6 +41,34 @@ describe('Merkle tree hashes (RFC 6962 §2.1)', () => {
   test('a leaf is hashed with the 0x00 prefix, so a one-leaf tree is not SHA-256 of the data', () => {
     expect(toHex(leafHash(sha256, new Uint8Array(0)))).toBe(ROOTS[0]);
     expect(toHex(merkleRoot(sha256, [new Uint8Array(0)]))).not.toBe(toHex(sha256(new Uint8Array(0))));
+  });
+});
+
+describe('leaf and node hashes of any size', () => {
+  const concat = (...parts: Uint8Array[]) => new Uint8Array(Buffer.concat(parts));
+
+  test('leaves of every size class are SHA-256 of 0x00 || data', () => {
+    for (const size of [0, 1, 34, 403, 511, 512, 2000, 4095, 4096, 9000]) {
+      const data = new Uint8Array(size).map((_, i) => (i * 31 + size) & 0xff);
+      expect([size, toHex(leafHash(sha256, data))]).toEqual([size, toHex(sha256(concat(new Uint8Array([0]), data)))]);
+    }
+  });
+
+  test('a leaf hash stays what it was after other leaves are hashed', () => {
+    const a = leafHash(sha256, new Uint8Array(300).fill(1));
+    const expected = toHex(a);
+    leafHash(sha256, new Uint8Array(300).fill(2));
+    leafHash(sha256, new Uint8Array(3000).fill(3));
+    expect(toHex(a)).toBe(expected);
+  });
+
+  test('nodes over two digests, and over children of other lengths, are SHA-256 of 0x01 || left || right', () => {
+    const one = new Uint8Array([1]);
+    for (const [l, r] of [[32, 32], [20, 32], [32, 40], [0, 0]] as const) {
+      const left = new Uint8Array(l).fill(0xaa);
+      const right = new Uint8Array(r).fill(0x55);
+      expect(toHex(nodeHash(sha256, left, right))).toBe(toHex(sha256(concat(one, left, right))));
+    }
   });
 });
 
