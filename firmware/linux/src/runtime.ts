@@ -55,7 +55,14 @@ export interface MeterNodeOptions {
 }
 
 const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
-const ADDRESSED = '-to';
+/** Topics that also carry frames for one member (a vote to the round's leader, a sync request, the block answering it). */
+const ADDRESSABLE: Topic[] = ['vote', 'block', 'sync'];
+/**
+ * A frame for one member travels under its own kind, `<topic>-to-<recipient's index in the manifest>`, which only
+ * that member subscribes to: the broker does not hand it to everyone (in leader mode that is n votes a round each
+ * member neither receives nor drops). The frame still starts with the recipient's 20-byte address, checked on receipt.
+ */
+const ADDRESSED = /^([a-z-]+)-to-(\d+)$/;
 
 interface Held {
   t: number;
@@ -83,7 +90,9 @@ export class MeterNode {
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private nextSample: SampleSlot = { at: Infinity, round: -1, reading: true };
-  private subscription: Subscription | undefined;
+  private subscriptions: Subscription[] = [];
+  /** This member's index in the manifest (members in address order): the tag of the frames addressed to it. */
+  private readonly selfIndex: number;
   private stopped = false;
   private skipPublish = false;
   /** What this node has seen since it started, for its status line. */
@@ -96,6 +105,7 @@ export class MeterNode {
     this.now = opts.now ?? Date.now;
     this.address = addressFromPublicKey(opts.signer.publicKey, opts.hash);
     this.addressText = addressToText(this.address);
+    this.selfIndex = opts.manifest.members.findIndex((m) => equalBytes(m.address, this.address));
   }
 
   /** Restores what the node signed before, subscribes to the cluster and starts the round timer. */
@@ -114,7 +124,9 @@ export class MeterNode {
     const ids = o.edgeChannels.map((c) => c.edge);
     this.pipeline = createPipeline(o.profile, ids);
     await o.sensor.configure();
-    this.subscription = await o.transport.subscribe({}, (d) => this.onDelivery(d));
+    const handler = (d: Delivery) => this.onDelivery(d);
+    const kinds = [...TOPICS, ...ADDRESSABLE.map((t) => `${t}-to-${this.selfIndex}`)];
+    this.subscriptions = await Promise.all(kinds.map((kind) => o.transport.subscribe({ kind }, handler)));
     const pending = o.state.pending().length;
     o.log.info('node started', {
       address: this.addressText,
@@ -135,7 +147,7 @@ export class MeterNode {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.draining;
-    await this.subscription?.unsubscribe().catch(() => undefined);
+    await Promise.all(this.subscriptions.map((x) => x.unsubscribe().catch(() => undefined)));
     await this.o.sensor.close();
     this.o.log.info('node stopped', { height: this.consensus?.height ?? -1 });
   }
@@ -280,9 +292,10 @@ export class MeterNode {
     if (d.from === this.addressText) return;
     let kind = d.kind;
     let bytes = d.frame;
-    if (kind.endsWith(ADDRESSED)) {
-      if (bytes.length < 20 || !equalBytes(bytes.subarray(0, 20), this.address)) return;
-      kind = kind.slice(0, -ADDRESSED.length);
+    const addressed = ADDRESSED.exec(kind);
+    if (addressed) {
+      if (Number(addressed[2]) !== this.selfIndex || bytes.length < 20 || !equalBytes(bytes.subarray(0, 20), this.address)) return;
+      kind = addressed[1]!;
       bytes = bytes.subarray(20);
     }
     if (!(TOPICS as string[]).includes(kind)) return;
@@ -301,7 +314,9 @@ export class MeterNode {
       const addressed = new Uint8Array(20 + frame.length);
       addressed.set(to, 0);
       addressed.set(frame, 20);
-      await this.o.transport.publish(topic + ADDRESSED, addressed);
+      const index = this.o.manifest.members.findIndex((m) => equalBytes(m.address, to));
+      if (index < 0) return;
+      await this.o.transport.publish(`${topic}-to-${index}`, addressed);
     } else {
       await this.o.transport.publish(topic, frame);
     }

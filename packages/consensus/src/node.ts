@@ -884,10 +884,23 @@ export class ConsensusNode {
     this.tallyVote(rs, records, root);
     this.decide(rs);
     if (this.leaderMode && !rs.certSent && this.leaderOf(rs.round) === this.selfIndex && rs.voted) {
+      // The certificate goes out once it decides the round: every voter's vote is in, or every member the votes
+      // name is accepted or rejected (a late voter cannot change that, and waiting for it would hold up everyone).
       let all = true;
       for (const x of this.voterIndexes) if (!rs.votes[x] && !rs.excluded[x]) all = false;
-      if (all) this.publishCertificate(rs);
+      if (all || this.allDecided(rs)) this.publishCertificate(rs);
     }
+  }
+
+  /** Whether every member with a candidate in the round's tally is accepted or rejected (and at least one is). */
+  private allDecided(rs: RoundState): boolean {
+    let any = false;
+    for (let i = 0; i < this.n; i++) {
+      if (rs.tally[i]!.length === 0) continue;
+      if (rs.decided[i] !== ACCEPTED && rs.decided[i] !== REJECTED) return false;
+      any = true;
+    }
+    return any;
   }
 
   private tallyVote(rs: RoundState, records: Uint8Array, root: Uint8Array): void {

@@ -5,7 +5,7 @@ import { isAddressText } from '@meterchain/core';
 export const TOPIC_ROOT = 'meterchain';
 
 // A kind is one topic level: the protocol's message names (docs/protocol.md §12: submission, vote, certificate,
-// proposal, block-vote, timeout, evidence, block, sync; `<name>-to` for a frame meant for one member).
+// proposal, block-vote, timeout, evidence, block, sync; `<name>-to-<member index>` for a frame meant for one member).
 const KIND_PATTERN = /^[a-z][a-z0-9-]{0,15}$/;
 // Cluster names become one topic level: no separators, no wildcards, no control characters, not empty.
 const CLUSTER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
