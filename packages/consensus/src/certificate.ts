@@ -93,13 +93,18 @@ export interface SignatureCheck {
  * Checks a certificate's shape against the manifest (canonical order, full members, well-formed lists used at
  * least once) and returns the signatures to check with the roots of its lists, or the first problem.
  */
-export function certificateSignatures(manifest: Manifest, cert: RoundCertificate, hash: Hash): { ok: true; checks: SignatureCheck[]; roots: Uint8Array[] } | { ok: false; reason: string } {
+export function certificateSignatures(
+  manifest: Manifest,
+  cert: RoundCertificate,
+  hash: Hash,
+  rootOf?: (list: Uint8Array) => Uint8Array,
+): { ok: true; checks: SignatureCheck[]; roots: Uint8Array[] } | { ok: false; reason: string } {
   const n = manifest.members.length;
   const roots: Uint8Array[] = [];
   for (let j = 0; j < cert.lists.length; j++) {
     const problem = judgmentsProblem(cert.lists[j]!, n);
     if (problem !== '') return { ok: false, reason: `round ${cert.round} list ${j}: ${problem}` };
-    const root = judgmentsRoot(hash, cert.lists[j]!);
+    const root = rootOf ? rootOf(cert.lists[j]!) : judgmentsRoot(hash, cert.lists[j]!);
     for (let k = 0; k < j; k++) if (equalBytes(roots[k]!, root)) return { ok: false, reason: `round ${cert.round}: list ${j} repeats list ${k}` };
     roots.push(root);
   }

@@ -162,6 +162,8 @@ export function inspectBlock(
   expect: BlockExpectation,
   sig: SignatureOracle,
   known?: (digest: Uint8Array) => Submission | undefined,
+  /** The root of a judgment list (a caller that remembers the roots of lists it has seen passes its memory). */
+  rootOf?: (list: Uint8Array) => Uint8Array,
 ): BlockVerdict {
   const h = decodeHeader(headerBytes);
   if (!h.ok) return bad('malformed', h.reason);
@@ -202,7 +204,7 @@ export function inspectBlock(
     const c = body.certs[i]!;
     if (c.round < header.first || c.round > header.last) return bad('certificate', `certificate for round ${c.round} outside ${header.first}..${header.last}`);
     if (i > 0 && body.certs[i - 1]!.round >= c.round) return bad('certificate', 'certificates not in strictly increasing round order');
-    const s = certificateSignatures(manifest, c, hash);
+    const s = certificateSignatures(manifest, c, hash, rootOf);
     if (!s.ok) return bad('certificate', s.reason);
     certRoots.push(s.roots);
     for (let k = 0; k < s.checks.length; k++) {

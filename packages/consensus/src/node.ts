@@ -308,6 +308,11 @@ export class ConsensusNode {
   /** Submissions held in open rounds, by digest (hex), so checking a block does not decode them again. */
   private byDigest: { [digest: string]: Submission };
   private rootMemoSize: number;
+  /** Roots of judgment lists by the SHA-256 of the list: one hash instead of a Merkle tree of n leaves per list seen
+   * again (in votes, in the round certificates of every proposal and block). */
+  private listRoots: { [digest: string]: Uint8Array };
+  private listRootsSize: number;
+  private readonly rootOf: (list: Uint8Array) => Uint8Array;
   private out: Effect[];
   private now: number;
 
@@ -361,6 +366,9 @@ export class ConsensusNode {
     this.memoSize = 0;
     this.rootMemo = {};
     this.rootMemoSize = 0;
+    this.listRoots = {};
+    this.listRootsSize = 0;
+    this.rootOf = (list) => this.listRoot(list);
     this.byDigest = {};
     this.out = [];
     this.now = 0;
@@ -584,12 +592,26 @@ export class ConsensusNode {
    * remembered (honest voters send identical lists) and the remembered copy is returned, so a node holds one copy of
    * a list however many voters sent it.
    */
+  private listRoot(list: Uint8Array): Uint8Array {
+    const key = hexKey(this.hash(list));
+    const hit = this.listRoots[key];
+    if (hit) return hit;
+    const root = judgmentsRoot(this.hash, list);
+    if (this.listRootsSize >= 4096) {
+      this.listRoots = {};
+      this.listRootsSize = 0;
+    }
+    this.listRoots[key] = root;
+    this.listRootsSize++;
+    return root;
+  }
+
   private checkedRecords(records: Uint8Array, root: Uint8Array): Uint8Array | undefined {
     const key = hexKey(root);
     const hit = this.rootMemo[key];
     if (hit && equalBytes(hit, records)) return hit;
     if (judgmentsProblem(records, this.n) !== '') return undefined;
-    if (!equalBytes(judgmentsRoot(this.hash, records), root)) return undefined;
+    if (!equalBytes(this.rootOf(records), root)) return undefined;
     if (this.rootMemoSize >= 1024) {
       this.rootMemo = {};
       this.rootMemoSize = 0;
@@ -992,7 +1014,7 @@ export class ConsensusNode {
       this.stats.dropped++;
       return;
     }
-    const s = certificateSignatures(this.manifest, cert, this.hash);
+    const s = certificateSignatures(this.manifest, cert, this.hash, this.rootOf);
     if (!s.ok) {
       this.stats.dropped++;
       return;
@@ -1149,7 +1171,7 @@ export class ConsensusNode {
     };
     const headerBytes = encodeHeader(header);
     // Check it as every member will: a bug here must not go out as a block.
-    const verdict = inspectBlock(m, this.hash, headerBytes, bodyBytes, undefined, this.expectation(), () => true, this.knownSubmission());
+    const verdict = inspectBlock(m, this.hash, headerBytes, bodyBytes, undefined, this.expectation(), () => true, this.knownSubmission(), this.rootOf);
     if (!verdict.ok) throw consensusError('BAD_BLOCK', `consensus node: built an invalid block: ${verdict.reason}`);
     return { header: headerBytes, body: bodyBytes, hash: verdict.block.hash, checked: verdict.block };
   }
@@ -1288,7 +1310,7 @@ export class ConsensusNode {
     }
     const key = hexKey(hash);
     if (!hs.contents[key]) {
-      const verdict = inspectBlock(this.manifest, this.hash, p.header, p.body, undefined, this.expectation(), this.oracle(), this.knownSubmission());
+      const verdict = inspectBlock(this.manifest, this.hash, p.header, p.body, undefined, this.expectation(), this.oracle(), this.knownSubmission(), this.rootOf);
       if (!verdict.ok) {
         this.stats.dropped++;
         return;
@@ -1578,7 +1600,7 @@ export class ConsensusNode {
       this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
       return;
     }
-    const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle(), this.knownSubmission());
+    const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle(), this.knownSubmission(), this.rootOf);
     if (!verdict.ok) {
       this.stats.dropped++;
       return;
