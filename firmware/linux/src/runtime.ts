@@ -50,6 +50,8 @@ export interface MeterNodeOptions {
    * logged, and it is never submitted (one submission per round). */
   lookaheadOffsetMs?: number;
   fault?: Fault;
+  /** The longest the event loop was held up since the last call, in ms (logged with each round's status line). */
+  loopDelay?: () => number;
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
   unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
 }
@@ -234,11 +236,14 @@ export class MeterNode {
     }
     if (isReading) {
       o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
+      const loopDelayMs = o.loopDelay?.();
+      if (loopDelayMs !== undefined) o.metrics.gauge('meterchain_event_loop_delay_max_seconds', 'Longest hold-up of the event loop in the last round (timers fire that late).', loopDelayMs / 1000);
       o.log.info('status', {
         round: roundOf(o.manifest, now),
         height: this.consensus.height,
         connected: o.transport.connected,
         queued: o.transport.stats().queued,
+        loopDelayMs,
         ...this.counts,
       });
     }

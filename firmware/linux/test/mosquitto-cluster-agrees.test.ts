@@ -43,5 +43,9 @@ run('a 7-meter cluster over Mosquitto', () => {
     for (let h = 0; h < shortest; h++) for (const c of chains) expect(c[h]).toBe(chains[0]![h]);
     const readings = reports.map((r) => (r.ok ? r.readings : 0));
     expect(Math.max(...readings)).toBeGreaterThanOrEqual(7 * 4); // at least one full block of all seven meters
+    // Each round's status line says how long the event loop was held up (timers fire that late).
+    const delays = cluster.members.flatMap((m) => m.logs.filter((l) => l['msg'] === 'status' && l['round'] !== -1).map((l) => l['loopDelayMs']));
+    expect(delays.length).toBeGreaterThan(7 * 4);
+    for (const d of delays) expect(typeof d === 'number' && d >= 0 && d < 60_000).toBe(true);
   }, 60_000);
 });

@@ -89,6 +89,8 @@ interface Proc {
   latencies: number[];
   rounds: number[];
   signed: number[];
+  /** Longest event-loop hold-up in each round (from the status lines), ms. */
+  loopDelays: number[];
   ticks0?: Ticks;
   ticks1?: Ticks;
   rss: number[];
@@ -102,10 +104,12 @@ const procs: Proc[] = members.map((m, i) => {
   // MC_CPU_PROFILE=DIR writes a V8 CPU profile of the first meter (to see where a node's time goes).
   const profile = i === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
   const proc = spawn(process.execPath, [...profile, bundle.outfile, '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], rss: [] };
+  const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], loopDelays: [], rss: [] };
   const keep = i === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     if (keep) appendFileSync(keep, line + '\n');
+    const delay = /"msg":"status".*"loopDelayMs":(\d+)/.exec(line);
+    if (delay) p.loopDelays.push(Number(delay[1]));
     if (!line.includes('"own reading accepted"') && !line.includes('"reading signed"')) return;
     const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number; round?: number };
     if (rec.msg === 'own reading accepted') {
@@ -124,6 +128,7 @@ const measureFrom = Date.now();
 for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
 const brokerTicks0 = clockTicks(mosquittoPid);
 const latencyFrom = procs.map((p) => p.latencies.length);
+const delayFrom = procs.map((p) => p.loopDelays.length);
 const sampler = setInterval(() => {
   for (const p of procs) p.rss.push(rssKiB(p.proc.pid!));
 }, 10_000);
@@ -184,6 +189,8 @@ for (const [i, m] of members.entries()) {
 }
 
 const latencies = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
+// How late the meters' timers fired: each meter's longest event-loop hold-up per round, over all meters and rounds.
+const loopDelays = procs.flatMap((p, i) => p.loopDelays.slice(delayFrom[i])).sort((a, b) => a - b);
 // Where in the block period the late acceptances fall (a block is proposed after the last round of each period).
 const lateByPosition = new Array(10).fill(0);
 procs.forEach((p, i) => p.latencies.forEach((l, j) => j >= latencyFrom[i]! && l > 0 && lateByPosition[p.rounds[j]! % 10]++));
@@ -208,6 +215,7 @@ const result = {
   chainVerifies: verified,
   cpuPercentPerMeter: { mean: mean(cpu), max: Math.max(...cpu), user: { mean: mean(cpuUser), max: Math.max(...cpuUser) }, system: { mean: mean(cpuSystem), max: Math.max(...cpuSystem) } },
   rssMiBPerMeter: { mean: rss.reduce((a, b) => a + b, 0) / n, max: Math.max(...rss) },
+  eventLoopDelayMsPerRound: { p50: quantile(loopDelays, 0.5), p99: quantile(loopDelays, 0.99), max: loopDelays[loopDelays.length - 1] },
   mosquittoCpuPercent: percent(brokerTicks1.user + brokerTicks1.system - brokerTicks0.user - brokerTicks0.system),
   nodeBundle: bundle.outfile,
   dataDir: dir,
@@ -221,6 +229,7 @@ else {
   console.log(`chain verifies: ${verified}`);
   const c = result.cpuPercentPerMeter;
   console.log(`per meter process: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
+  console.log(`event-loop hold-up per meter and round: p50 ${result.eventLoopDelayMsPerRound.p50} ms, p99 ${result.eventLoopDelayMsPerRound.p99} ms, max ${result.eventLoopDelayMsPerRound.max} ms`);
   console.log(`mosquitto CPU ${result.mosquittoCpuPercent.toFixed(1)} %`);
 }
 process.exit(lost === 0 && verified && result.roundEndToAcceptanceMs.p99 < 250 ? 0 : 1);
