@@ -56,6 +56,41 @@ describe('byte strings: copies by default, views on request', () => {
   });
 });
 
+describe('heads with one-, two- and four-byte arguments', () => {
+  const head = (major: number, info: number, arg: string) => ((major << 5) | info).toString(16).padStart(2, '0') + arg;
+
+  test.each([
+    ['unsigned integer', 0],
+    ['negative integer', 1],
+  ])('a %s at each width boundary decodes; one below it is non-shortest', (_name, major) => {
+    const sign = (n: number) => (major === 0 ? n : -1 - n);
+    for (const [info, arg, n] of [[24, '18', 24], [25, '0100', 256], [26, '00010000', 65536], [26, 'ffffffff', 4294967295]] as const) {
+      expect(decode(bytes(head(major, info, arg)))).toEqual({ ok: true, value: sign(n) });
+    }
+    for (const [info, arg] of [[24, '17'], [25, '00ff'], [26, '0000ffff']] as const) {
+      expect(decode(bytes(head(major, info, arg)))).toEqual(refused('non-shortest integer', 0));
+    }
+  });
+
+  test.each([
+    ['byte string', 2],
+    ['text', 3],
+    ['array', 4],
+    ['map', 5],
+  ])('a %s length below its width is non-shortest, and a length past the input is truncated', (_name, major) => {
+    for (const [info, arg] of [[24, '17'], [25, '00ff'], [26, '0000ffff']] as const) {
+      expect(decode(bytes('81' + head(major, info, arg)))).toEqual(refused('non-shortest length', 1));
+      expect(decode(bytes('81' + head(major, info, arg).slice(0, 2 + (arg.length - 2))))).toEqual(refused('truncated', 1));
+    }
+    expect(decode(bytes('81' + head(major, 24, '18')))).toEqual(refused('truncated', 1));
+  });
+
+  test('a 24-byte text and a 300-byte byte string read their lengths from the argument', () => {
+    const value = ['t'.repeat(24), new Uint8Array(300).fill(3)];
+    expect(decode(encode(value))).toEqual({ ok: true, value });
+  });
+});
+
 describe('text: short ASCII strings are shared, everything else decodes in full', () => {
   test('non-ASCII text and keys decode as UTF-8', () => {
     const value = { µ: 'é', aé: 'Ω€', '電力': '𝄞', plain: 'x' };

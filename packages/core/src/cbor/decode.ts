@@ -111,16 +111,28 @@ function readItem(st: State, plan: Plan, depth: number): CborValue | undefined {
   const initial = src[start]!;
   const major = initial >> 5;
   const info = initial & 31;
-  // Arguments below 24 sit in the initial byte: the common case, read here without readHead.
+  // Arguments below 24 sit in the initial byte. One-, two- and four-byte arguments of integers and lengths (most of
+  // the rest) are read here too, with readHead's checks in readHead's order: the bytes are there, then shortest
+  // form. readHead takes everything else: eight-byte arguments, tags, simple values, floats, reserved values.
   let arg = info;
   let pos = start + 1;
   if (info >= 24) {
-    const h = st.head;
-    const problem = readHead(src, start, h);
-    if (problem !== '') return failAt(st, problem, start);
-    if (info === 31) return failAt(st, indefiniteProblem(major), start);
-    arg = h.arg;
-    pos = h.end;
+    const size = info === 24 ? 1 : info === 25 ? 2 : info === 26 ? 4 : 0;
+    if (size !== 0 && major <= MT_MAP && pos + size <= st.end) {
+      if (size === 1) arg = src[pos]!;
+      else if (size === 2) arg = (src[pos]! << 8) | src[pos + 1]!;
+      else arg = ((src[pos]! << 24) >>> 0) + ((src[pos + 1]! << 16) | (src[pos + 2]! << 8) | src[pos + 3]!);
+      // §4.2.1: each wider argument is valid only above the narrower one's range.
+      if (arg < (size === 1 ? 24 : size === 2 ? 0x100 : 0x10000)) return failAt(st, major <= MT_NINT ? 'non-shortest integer' : 'non-shortest length', start);
+      pos += size;
+    } else {
+      const h = st.head;
+      const problem = readHead(src, start, h);
+      if (problem !== '') return failAt(st, problem, start);
+      if (info === 31) return failAt(st, indefiniteProblem(major), start);
+      arg = h.arg;
+      pos = h.end;
+    }
   }
   st.pos = pos;
 
