@@ -18,7 +18,10 @@ import { Metrics } from './metrics.ts';
 import { MeterNode } from './runtime.ts';
 import { ModbusSensor, SimulatedThreePhase, type Sensor } from './sensor.ts';
 
-const sha256 = (data: Uint8Array): Uint8Array => new Uint8Array(nodeHash('sha256', data, 'buffer'));
+const sha256 = (data: Uint8Array): Uint8Array => {
+  const b = nodeHash('sha256', data, 'buffer');
+  return new Uint8Array(b.buffer, b.byteOffset, b.length);
+};
 
 function sensorFor(cfg: NodeConfig): Sensor {
   const s = cfg.sensor;

@@ -4,7 +4,9 @@
 // meter process. The meters run the bundled node (npm run build:node), built into the output directory first: what
 // a device runs, without a TypeScript loader in each process.
 //
-//   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--out DIR] [--json]
+//   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50]
+//     [--vote-mode broadcast|leader] [--out DIR] [--json]
+//   MC_LOG_FIRST=FILE keeps the first meter's debug log; MC_CPU_PROFILE=DIR writes its V8 CPU profile.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,8 +68,9 @@ const manifestBytes = createManifest(
     members: members.map((m) => ({ publicKey: m.publicKey, name: m.name })),
     voteMode: values['vote-mode'] === 'leader' ? 'leader' : 'broadcast',
     // The vote deadline is the round's end + skewMs: members that wait for a slow peer's submission wait until then.
-    // Readings are submitted mid-round, so a short window costs nothing when every member keeps up.
-    params: { roundMs, blockRounds: 10, skewMs: Number(values['skew-ms'] ?? 250), timeoutMs: 4000 },
+    // Readings are submitted early in the round (runtime look-ahead at roundMs/8), so a short window costs nothing
+    // when every member keeps up, and one late member holds the round up for less.
+    params: { roundMs, blockRounds: 10, skewMs: Number(values['skew-ms'] ?? 50), timeoutMs: 4000 },
     genesisMs,
   },
   createNodeSigner(generateSeed()),
