@@ -29,51 +29,55 @@ export function concatBytes(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-/** UTF-8 length of `text`; throws on a lone surrogate (it has no UTF-8 form). */
-function utf8EncodedLength(text: string): number {
+/** UTF-8 length of `s`; −1 when it holds a lone surrogate, which has no UTF-8 form. */
+export function utf8Length(s: string): number {
   let n = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
     if (c < 0x80) n += 1;
     else if (c < 0x800) n += 2;
     else if (c < 0xd800 || c > 0xdfff) n += 3;
-    else {
-      const d = c <= 0xdbff && i + 1 < text.length ? text.charCodeAt(i + 1) : 0;
-      if (d < 0xdc00 || d > 0xdfff) throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
+    else if (c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d < 0xdc00 || d > 0xdfff) return -1;
       n += 4;
       i++;
-    }
+    } else return -1;
   }
   return n;
 }
 
-/** UTF-8 encoding of a string; throws on lone surrogates (they have no UTF-8 form). */
-export function utf8Encode(text: string): Uint8Array {
-  // Measured first, then written into one array of the right size (no growing list of numbers to convert).
-  const out = new Uint8Array(utf8EncodedLength(text));
-  let p = 0;
-  for (let i = 0; i < text.length; i++) {
-    let c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) {
-      c = 0x10000 + ((c - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00);
-      i++;
-    }
+/** Writes the UTF-8 of `s` (already checked by utf8Length) into `buf` at `p`; returns the offset after it. */
+export function writeUtf8(buf: Uint8Array, p: number, s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
     if (c < 0x80) {
-      out[p++] = c;
+      buf[p++] = c;
     } else if (c < 0x800) {
-      out[p++] = 0xc0 | (c >> 6);
-      out[p++] = 0x80 | (c & 63);
-    } else if (c < 0x10000) {
-      out[p++] = 0xe0 | (c >> 12);
-      out[p++] = 0x80 | ((c >> 6) & 63);
-      out[p++] = 0x80 | (c & 63);
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 63);
+    } else if (c < 0xd800 || c > 0xdfff) {
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 63);
+      buf[p++] = 0x80 | (c & 63);
     } else {
-      out[p++] = 0xf0 | (c >> 18);
-      out[p++] = 0x80 | ((c >> 12) & 63);
-      out[p++] = 0x80 | ((c >> 6) & 63);
-      out[p++] = 0x80 | (c & 63);
+      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00);
+      i++;
+      buf[p++] = 0xf0 | (c >> 18);
+      buf[p++] = 0x80 | ((c >> 12) & 63);
+      buf[p++] = 0x80 | ((c >> 6) & 63);
+      buf[p++] = 0x80 | (c & 63);
     }
   }
+  return p;
+}
+
+/** UTF-8 encoding of a string; throws on lone surrogates (they have no UTF-8 form). */
+export function utf8Encode(text: string): Uint8Array {
+  const length = utf8Length(text);
+  if (length < 0) throw codedError('UTF8_INVALID', 'utf8: lone surrogate');
+  const out = new Uint8Array(length);
+  writeUtf8(out, 0, text);
   return out;
 }
 

@@ -1,11 +1,12 @@
 // Deterministic encoding (RFC 8949 §4.2.1): shortest heads, definite lengths, map keys in bytewise order.
 
+import { utf8Length } from '../bytes.ts';
 import { encodeBytes } from './bytes.ts';
 import { encodeInt } from './int.ts';
 import { FORBIDDEN_KEY, compareKeys, writeMapHead } from './map.ts';
 import { writeArrayHead } from './array.ts';
 import { writeSimple } from './simple.ts';
-import { encodeText, utf8Length, writeText } from './text.ts';
+import { encodeText, writeText } from './text.ts';
 import type { CborMap, CborValue } from './value.ts';
 import { describeValue, unsupported } from './value.ts';
 import { ByteWriter } from './writer.ts';

@@ -4,7 +4,8 @@
 import { FORBIDDEN_KEY } from './map.ts';
 import type { Schema } from './schema.ts';
 import { assertSchema, describeSchema, schemaForm } from './schema.ts';
-import { utf8Bytes, utf8Length } from './text.ts';
+import { utf8Length } from '../bytes.ts';
+import { utf8Bytes } from './text.ts';
 
 export const KIND_ANY = 0;
 export const KIND_UINT = 1;

@@ -3,7 +3,7 @@
 
 import { codedError } from './value.ts';
 import type { CborValue } from './value.ts';
-import { utf8Length } from './text.ts';
+import { utf8Length } from '../bytes.ts';
 
 /**
  * - 'uint' | 'int' | 'text' | 'bytes' | 'bool' | 'null' | 'any' — that type (any: whatever the profile carries);

@@ -1,51 +1,9 @@
 // RFC 8949 §3.1 major type 3: text strings in UTF-8 (RFC 3629), written and checked here (no TextEncoder on Espruino).
 
+import { utf8Length, writeUtf8 } from '../bytes.ts';
 import { MT_TEXT, writeHead } from './head.ts';
 import { unsupported } from './value.ts';
 import type { ByteWriter } from './writer.ts';
-
-/** UTF-8 length of `s`; −1 when it holds a lone surrogate, which has no UTF-8 form. */
-export function utf8Length(s: string): number {
-  let n = 0;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c < 0xd800 || c > 0xdfff) n += 3;
-    else if (c <= 0xdbff && i + 1 < s.length) {
-      const d = s.charCodeAt(i + 1);
-      if (d < 0xdc00 || d > 0xdfff) return -1;
-      n += 4;
-      i++;
-    } else return -1;
-  }
-  return n;
-}
-
-/** Writes the UTF-8 of `s` (already checked by utf8Length) into `buf` at `p`; returns the offset after it. */
-function writeUtf8(buf: Uint8Array, p: number, s: string): number {
-  for (let i = 0; i < s.length; i++) {
-    let c = s.charCodeAt(i);
-    if (c < 0x80) {
-      buf[p++] = c;
-    } else if (c < 0x800) {
-      buf[p++] = 0xc0 | (c >> 6);
-      buf[p++] = 0x80 | (c & 63);
-    } else if (c < 0xd800 || c > 0xdfff) {
-      buf[p++] = 0xe0 | (c >> 12);
-      buf[p++] = 0x80 | ((c >> 6) & 63);
-      buf[p++] = 0x80 | (c & 63);
-    } else {
-      c = 0x10000 + ((c - 0xd800) << 10) + (s.charCodeAt(i + 1) - 0xdc00);
-      i++;
-      buf[p++] = 0xf0 | (c >> 18);
-      buf[p++] = 0x80 | ((c >> 12) & 63);
-      buf[p++] = 0x80 | ((c >> 6) & 63);
-      buf[p++] = 0x80 | (c & 63);
-    }
-  }
-  return p;
-}
 
 /** Writes a text string whose UTF-8 length the caller has measured (map keys are measured to be sorted). */
 export function writeText(w: ByteWriter, s: string, length: number): void {
