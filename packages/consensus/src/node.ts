@@ -59,6 +59,7 @@ import { makeEvidence, openEvidence, type EvidenceClaim, type EvidenceKind } fro
 import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type MemberMemory } from './judge.ts';
 import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
+import { BoundedMemo } from './memo.ts';
 import { threshold } from './threshold.ts';
 import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
@@ -301,17 +302,15 @@ export class ConsensusNode {
   private hs: HeightState;
   private lock: Lock | null;
   private future: { height: number; topic: Topic; bytes: Uint8Array }[];
-  private memo: { [sig: string]: { pk: Uint8Array; msg: Uint8Array } };
-  private memoOld: { [sig: string]: { pk: Uint8Array; msg: Uint8Array } };
-  private memoSize: number;
-  private rootMemo: { [root: string]: Uint8Array };
+  /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
+  private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
+  /** Judgment lists checked, by root (hex). */
+  private rootMemo: BoundedMemo<Uint8Array>;
   /** Submissions held in open rounds, by digest (hex), so checking a block does not decode them again. */
   private byDigest: { [digest: string]: Submission };
-  private rootMemoSize: number;
   /** Roots of judgment lists by the SHA-256 of the list: one hash instead of a Merkle tree of n leaves per list seen
    * again (in votes, in the round certificates of every proposal and block). */
-  private listRoots: { [digest: string]: Uint8Array };
-  private listRootsSize: number;
+  private listRoots: BoundedMemo<Uint8Array>;
   private readonly rootOf: (list: Uint8Array) => Uint8Array;
   private out: Effect[];
   private now: number;
@@ -361,13 +360,9 @@ export class ConsensusNode {
     this.hs = newHeight(0);
     this.lock = null;
     this.future = [];
-    this.memo = {};
-    this.memoOld = {};
-    this.memoSize = 0;
-    this.rootMemo = {};
-    this.rootMemoSize = 0;
-    this.listRoots = {};
-    this.listRootsSize = 0;
+    this.memo = new BoundedMemo(8192);
+    this.rootMemo = new BoundedMemo(512);
+    this.listRoots = new BoundedMemo(2048);
     this.rootOf = (list) => this.listRoot(list);
     this.byDigest = {};
     this.out = [];
@@ -563,18 +558,12 @@ export class ConsensusNode {
 
   private verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
     const key = hexKey(sig);
-    const hit = this.memo[key] ?? this.memoOld[key];
+    const hit = this.memo.get(key);
     if (hit && equalBytes(hit.msg, msg) && equalBytes(hit.pk, pk)) return true;
     this.stats.verifications++;
     const ok = this.verifier.verify(pk, msg, sig);
     if (ok) {
-      if (this.memoSize >= 8192) {
-        this.memoOld = this.memo;
-        this.memo = {};
-        this.memoSize = 0;
-      }
-      this.memo[key] = { pk, msg };
-      this.memoSize++;
+      this.memo.set(key, { pk, msg });
     }
     return ok;
   }
@@ -594,30 +583,20 @@ export class ConsensusNode {
    */
   private listRoot(list: Uint8Array): Uint8Array {
     const key = hexKey(this.hash(list));
-    const hit = this.listRoots[key];
+    const hit = this.listRoots.get(key);
     if (hit) return hit;
     const root = judgmentsRoot(this.hash, list);
-    if (this.listRootsSize >= 4096) {
-      this.listRoots = {};
-      this.listRootsSize = 0;
-    }
-    this.listRoots[key] = root;
-    this.listRootsSize++;
+    this.listRoots.set(key, root);
     return root;
   }
 
   private checkedRecords(records: Uint8Array, root: Uint8Array): Uint8Array | undefined {
     const key = hexKey(root);
-    const hit = this.rootMemo[key];
+    const hit = this.rootMemo.get(key);
     if (hit && equalBytes(hit, records)) return hit;
     if (judgmentsProblem(records, this.n) !== '') return undefined;
     if (!equalBytes(this.rootOf(records), root)) return undefined;
-    if (this.rootMemoSize >= 1024) {
-      this.rootMemo = {};
-      this.rootMemoSize = 0;
-    }
-    this.rootMemo[key] = records;
-    this.rootMemoSize++;
+    this.rootMemo.set(key, records);
     return records;
   }
 
