@@ -200,6 +200,18 @@ describe('leader mode', () => {
     for (let i = 0; i < 4; i++) expect(c.of('accepted', i).length).toBe(4);
   });
 
+  test('the leader publishes the certificate as soon as its votes decide every member, without waiting for a missing voter', () => {
+    const c = new Cluster({ n: 7, voteMode: 'leader' });
+    // Round 0's leader is member 0; member 3's vote never reaches it.
+    c.filter = (m) => !(m.topic === 'vote' && m.from === 3);
+    c.round(0);
+    const certs = c.of('publish', 0).filter((e) => e.topic === 'certificate');
+    expect(certs.length).toBe(1);
+    // Still inside round 0: long before the certificate deadline (vote deadline + timeoutMs/2).
+    expect(c.now).toBeLessThan(ROUND_END(0));
+    for (let i = 0; i < 7; i++) expect(c.of('accepted', i).length).toBe(7);
+  });
+
   test('when the leader is silent, voters fall back to broadcasting the same vote and the round is still decided', () => {
     const c = new Cluster({ n: 4, voteMode: 'leader' });
     // Round 0's leader is the first full member in address order.
