@@ -4,6 +4,8 @@ export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface Logger {
+  /** True when debug lines are written: callers on a hot path build their fields only then. */
+  readonly debugging: boolean;
   debug(msg: string, fields?: Record<string, unknown>): void;
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -38,6 +40,7 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
     write(JSON.stringify(record));
   };
   return {
+    debugging: min <= ORDER.debug,
     debug: (m, f) => emit('debug', m, f),
     info: (m, f) => emit('info', m, f),
     warn: (m, f) => emit('warn', m, f),

@@ -4,7 +4,6 @@ import { open, readFile } from 'node:fs/promises';
 import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { addressFromPublicKey, addressToText, findMember, toHex, verifyManifest } from '@meterchain/core';
 import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
@@ -113,14 +112,6 @@ export async function startNode(configPath: string, log?: Logger): Promise<Runni
     }
   };
 
-  // How late timers fire: the node's deadlines (sampling, votes) are only as punctual as its event loop.
-  const loopHistogram = monitorEventLoopDelay({ resolution: 10 });
-  loopHistogram.enable();
-  const loopDelay = (): number => {
-    const ms = Math.round(loopHistogram.max / 1e6);
-    loopHistogram.reset();
-    return ms;
-  };
   const node = new MeterNode({
     manifest,
     manifestDigest: checked.digest,
@@ -137,7 +128,6 @@ export async function startNode(configPath: string, log?: Logger): Promise<Runni
     metrics,
     fault: cfg.fault ?? 'none',
     unaccepted,
-    loopDelay,
   });
   if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
   await node.start();
@@ -163,7 +153,6 @@ export async function startNode(configPath: string, log?: Logger): Promise<Runni
   const stop = () =>
     (stopping ??= (async () => {
       clearInterval(status);
-      loopHistogram.disable();
       await node.stop();
       await transport.close();
       await state.close();

@@ -50,8 +50,6 @@ export interface MeterNodeOptions {
    * logged, and it is never submitted (one submission per round). */
   lookaheadOffsetMs?: number;
   fault?: Fault;
-  /** The longest the event loop was held up since the last call, in ms (logged with each round's status line). */
-  loopDelay?: () => number;
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
   unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
 }
@@ -91,6 +89,9 @@ export class MeterNode {
   private readonly queue: Effect[] = [];
   private draining: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
+  /** When the timer is due, and the most its firings were late since the last status line (the event loop held up). */
+  private timerDue = 0;
+  private timerLateMax = 0;
   private nextSample: SampleSlot = { at: Infinity, round: -1, reading: true };
   private subscriptions: Subscription[] = [];
   /** This member's index in the manifest (members in address order): the tag of the frames addressed to it. */
@@ -174,15 +175,23 @@ export class MeterNode {
 
   private schedule(): void {
     if (this.stopped) return;
-    if (this.timer) clearTimeout(this.timer);
     const next = Math.min(this.consensus.wakeAt(), this.nextSample.at);
-    const delay = Math.max(0, Math.min(next - this.now(), 60_000));
-    this.timer = setTimeout(() => this.onTimer(), delay);
+    const now = this.now();
+    const delay = Math.max(0, Math.min(next - now, 60_000));
+    // Most messages leave the next deadline where it was: the armed timer stays (no re-arming per message).
+    if (this.timer && this.timerDue === now + delay) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerDue = now + delay;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.onTimer();
+    }, delay);
   }
 
   private onTimer(): void {
     if (this.stopped) return;
     const now = this.now();
+    this.timerLateMax = Math.max(this.timerLateMax, now - this.timerDue);
     if (now >= this.nextSample.at) {
       const slot = this.nextSample;
       // A slot missed by more than a round (the process was stopped, the machine stalled) is skipped, not made up.
@@ -236,8 +245,10 @@ export class MeterNode {
     }
     if (isReading) {
       o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
-      const loopDelayMs = o.loopDelay?.();
-      if (loopDelayMs !== undefined) o.metrics.gauge('meterchain_event_loop_delay_max_seconds', 'Longest hold-up of the event loop in the last round (timers fire that late).', loopDelayMs / 1000);
+      // How late this node's timers fired in the last round: its deadlines are only as punctual as its event loop.
+      const loopDelayMs = this.timerLateMax;
+      this.timerLateMax = 0;
+      o.metrics.gauge('meterchain_event_loop_delay_max_seconds', 'How late the node\'s timers fired in the last round (its event loop was held up that long).', loopDelayMs / 1000);
       o.log.info('status', {
         round: roundOf(o.manifest, now),
         height: this.consensus.height,
@@ -304,7 +315,7 @@ export class MeterNode {
       bytes = bytes.subarray(20);
     }
     if (!(TOPICS as string[]).includes(kind)) return;
-    this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
+    if (this.o.log.debugging) this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
     this.feed({ type: 'message', now: this.now(), topic: kind as Topic, bytes });
   }
 
@@ -397,7 +408,7 @@ export class MeterNode {
           return;
         }
         await this.publish(effect.topic, effect.bytes, effect.to);
-        o.log.debug('published', { topic: effect.topic });
+        if (o.log.debugging) o.log.debug('published', { topic: effect.topic });
         m.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', o.transport.stats().queued);
         return;
       }
@@ -423,7 +434,7 @@ export class MeterNode {
             o.log.warn(`own reading ${mine.outcome}`, { round: effect.round, reason: effect.type === 'rejected' ? effect.reason : undefined });
           }
         }
-        o.log.debug(effect.type, { round: effect.round, member: addressToText(effect.member) });
+        if (o.log.debugging) o.log.debug(effect.type, { round: effect.round, member: addressToText(effect.member) });
         return;
       }
       case 'evidence':
@@ -442,7 +453,7 @@ export class MeterNode {
       }
       case 'refused':
         m.counter('meterchain_refused_total', 'Messages refused by the state machine.', 1, { what: effect.what });
-        o.log.debug('refused', { what: effect.what, reason: effect.reason });
+        if (o.log.debugging) o.log.debug('refused', { what: effect.what, reason: effect.reason });
         return;
       case 'sync-request': {
         const block = await o.store.get(effect.height);

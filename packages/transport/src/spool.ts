@@ -10,8 +10,9 @@
 //   spool.state  {"incarnation": n}, written atomically, raised on every open.
 //   spool.lock   the pid of the process that holds the spool.
 // fsync policy: 'always' (default) fdatasyncs each write batch before publish() resolves and before the frames are
-// sent (appends that arrive during a sync share the next one); 'interval' writes at once and syncs every
-// fsyncIntervalMs, so a power cut can lose that much while a process crash loses nothing.
+// sent (appends that arrive during a sync share the next one); 'interval' writes at once and syncs
+// fsyncIntervalMs after the first unsynced write (never while idle), so a power cut can lose that much while a
+// process crash loses nothing.
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -177,7 +178,9 @@ export class Spool {
   readonly #policy: FsyncPolicy;
   readonly #maxBytes: number;
   readonly #compactBytes: number;
+  /** Under 'interval': the pending sync of what was written since the last one (none while nothing is unsynced). */
   #syncTimer: NodeJS.Timeout | undefined;
+  readonly #syncEveryMs: number;
   /** Serialises every file operation (writes, reads, truncation). */
   #io: Promise<unknown> = Promise.resolve();
   #pending: PendingAppend[] = [];
@@ -225,11 +228,7 @@ export class Spool {
     this.#acked = acked;
     this.#sendCursor = acked;
     this.#queued = queued;
-    if (this.#policy === 'interval') {
-      const every = options.fsyncIntervalMs ?? 1000;
-      this.#syncTimer = setInterval(() => void this.#serial(() => this.#log.datasync()).catch(() => undefined), every);
-      this.#syncTimer.unref();
-    }
+    this.#syncEveryMs = options.fsyncIntervalMs ?? 1000;
   }
 
   /** Opens (or creates) the spool in `options.dir`: takes the lock, recovers after a crash, raises the incarnation. */
@@ -384,7 +383,7 @@ export class Spool {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    if (this.#syncTimer) clearInterval(this.#syncTimer);
+    if (this.#syncTimer) clearTimeout(this.#syncTimer);
     while (this.#writing || this.#pending.length > 0) await this.#serial(async () => undefined);
     await this.#serial(async () => {
       await this.#ack.write(encodeAck(this.#acked), 0, 12, 0);
@@ -422,6 +421,7 @@ export class Spool {
             this.#inWrite = 0;
           });
           for (const p of batch) p.resolve();
+          if (this.#policy === 'interval') this.#syncSoon();
           this.onWritten();
         } catch (error) {
           this.#inWrite = 0;
@@ -432,6 +432,17 @@ export class Spool {
     } finally {
       this.#writing = false;
     }
+  }
+
+  /** Under 'interval': syncs spool.log fsyncIntervalMs after the first write since the last sync (an idle spool costs
+   * no timer and no sync). */
+  #syncSoon(): void {
+    if (this.#syncTimer || this.#closed) return;
+    this.#syncTimer = setTimeout(() => {
+      this.#syncTimer = undefined;
+      void this.#serial(() => this.#log.datasync()).catch(() => undefined);
+    }, this.#syncEveryMs);
+    this.#syncTimer.unref();
   }
 
   /** Empties spool.log once every record in it is acknowledged and it has grown past compactBytes. */
