@@ -130,6 +130,8 @@ export interface NodeStats {
   dropped: number;
   /** Prepare votes not verified because their block already had its prepare quorum. */
   surplus: number;
+  /** Round votes not verified because every member the round's votes name was already decided. */
+  surplusVotes: number;
 }
 
 interface SubSlot {
@@ -338,7 +340,7 @@ export class ConsensusNode {
     this.keepBlocks = cfg.keepBlocks ?? 64;
     this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
     this.epochStart = cfg.epochStartHeight ?? 0;
-    this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0 };
+    this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0, surplusVotes: 0 };
     this.rounds = {};
     this.openRounds = [];
     this.nextRound = 0;
@@ -861,6 +863,13 @@ export class ConsensusNode {
     }
     const held = rs.votes[voter];
     if (held && equalBytes(held.body, m.body)) return;
+    if (!held && this.allDecided(rs)) {
+      // Every member this round's votes name is decided: a further vote changes no outcome and the held ones already
+      // make a deciding certificate, so it is dropped unverified (a leader's fallback would otherwise cost every
+      // member n verifications at the worst moment). An equivocation hidden in it goes unreported.
+      this.stats.surplusVotes++;
+      return;
+    }
     const records = this.checkedRecords(m.judgments, v.root);
     if (!records) {
       this.stats.dropped++;

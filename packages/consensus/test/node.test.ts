@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
-import { decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { decodeRoundCertificate, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
@@ -212,6 +212,23 @@ describe('leader mode', () => {
     for (let i = 0; i < 7; i++) expect(c.of('accepted', i).length).toBe(7);
   });
 
+  test('the leader drops the votes that arrive once everyone is decided, so its certificate carries no more than it needed', () => {
+    const c = new Cluster({ n: 7, voteMode: 'leader' });
+    // The leader (member 0) misses member 6's submission, so it votes only at the deadline; by then the six other
+    // votes have arrived, and after the first five (t = 5) every member is decided: voter 5's vote, the last to
+    // arrive, is dropped unverified, and the certificate carries the five that decided and the leader's own.
+    c.filter = (m, to) => !(m.topic === 'submission' && m.from === 6 && to === 0);
+    c.round(0);
+    c.runUntil(ROUND_END(0) + 100);
+    const certs = c.of('publish', 0).filter((e) => e.topic === 'certificate');
+    expect(certs.length).toBe(1);
+    const cert = decodeRoundCertificate(certs[0]!.bytes);
+    if (!cert.ok) throw new Error(cert.reason);
+    expect(cert.cert.votes.map((v) => v.voter)).toEqual([0, 1, 2, 3, 4, 6]);
+    expect(c.nodes[0]!.stats.surplusVotes).toBe(1);
+    for (let i = 0; i < 7; i++) expect(c.of('accepted', i).length).toBe(7);
+  });
+
   test('when the leader is silent, voters fall back to broadcasting the same vote and the round is still decided', () => {
     const c = new Cluster({ n: 4, voteMode: 'leader' });
     // Round 0's leader is the first full member in address order.
@@ -219,6 +236,19 @@ describe('leader mode', () => {
     c.round(0);
     c.runUntil(CLOSE(0));
     for (const i of [1, 2, 3]) expect(c.of('accepted', i).length).toBe(3);
+  });
+});
+
+describe('surplus votes', () => {
+  test('a round vote that arrives once every member is decided is dropped unverified, and the round is decided alike', () => {
+    const c = new Cluster({ n: 7 });
+    c.round(0);
+    c.runUntil(CLOSE(0));
+    for (let i = 0; i < 7; i++) {
+      expect(c.of('accepted', i).length).toBe(7);
+      // t = 5 of 7 (bft): of the six votes a member receives, the ones after its tally decided everyone are surplus.
+      expect(c.nodes[i]!.stats.surplusVotes).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -37,8 +37,8 @@ export class Cluster {
   readonly queue: Sent[] = [];
   /** Members whose outgoing and incoming messages are dropped. */
   readonly offline = new Set<number>();
-  /** Drop a message instead of delivering it when this says so. */
-  filter: (m: Sent) => boolean = () => true;
+  /** Drop a message instead of delivering it when this says false (asked once, then for each recipient). */
+  filter: (m: Sent, recipient?: number) => boolean = () => true;
   now = GENESIS;
   private seq: number[];
 
@@ -116,6 +116,7 @@ export class Cluster {
       for (let j = 0; j < this.nodes.length; j++) {
         if (j === m.from || this.offline.has(j)) continue;
         if (m.to !== undefined && m.to !== j) continue;
+        if (!this.filter(m, j)) continue;
         this.record(j, this.nodes[j]!.step({ type: 'message', now: this.now, topic: m.topic, bytes: m.bytes }));
       }
     }
