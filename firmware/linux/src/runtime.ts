@@ -255,6 +255,7 @@ export class MeterNode {
         connected: o.transport.connected,
         queued: o.transport.stats().queued,
         loopDelayMs,
+        verified: this.consensus.stats.verifications,
         ...this.counts,
       });
     }

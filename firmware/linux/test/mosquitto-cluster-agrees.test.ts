@@ -47,5 +47,10 @@ run('a 7-meter cluster over Mosquitto', () => {
     const delays = cluster.members.flatMap((m) => m.logs.filter((l) => l['msg'] === 'status' && l['round'] !== -1).map((l) => l['loopDelayMs']));
     expect(delays.length).toBeGreaterThan(7 * 4);
     for (const d of delays) expect(typeof d === 'number' && d >= 0 && d < 60_000).toBe(true);
+    // ... and how many signatures its node has verified so far (a load run turns this into checks per round).
+    for (const m of cluster.members) {
+      const verified = m.logs.filter((l) => l['msg'] === 'status').map((l) => l['verified'] as number);
+      expect(verified.at(-1)).toBeGreaterThan(verified[0]!);
+    }
   }, 60_000);
 });

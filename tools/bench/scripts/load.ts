@@ -5,11 +5,12 @@
 // a device runs, without a TypeScript loader in each process.
 //
 //   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50]
-//     [--vote-mode broadcast|leader] [--out DIR] [--json]
+//     [--vote-mode broadcast|leader] [--rule bft|majority] [--out DIR] [--json]
 //   MC_LOG_FIRST=FILE keeps the first meter's debug log; MC_CPU_PROFILE=DIR writes its V8 CPU profile.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -21,11 +22,29 @@ import { startMosquitto } from '@meterchain/testkit/mosquitto';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 
 const { values } = parseArgs({
-  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' } },
+  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' } },
 });
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
 if (!(n >= 4 && n <= 256) || !(minutes > 0 && minutes <= 60)) throw new Error('--meters 4..256 and --minutes up to 60');
+const rule = values.rule ?? 'bft';
+if (rule !== 'bft' && rule !== 'majority') throw new Error('--rule bft or majority');
+
+// The limit this machine puts on signature checks, measured before the meters start: raw node:crypto Ed25519
+// verifications per second on one core (a cached public key, a vote-sized message).
+function rawVerifyRate(): number {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const message = Buffer.alloc(160, 7);
+  const signature = sign(null, message, privateKey);
+  let count = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < 1500) {
+    for (let k = 0; k < 100; k++) verify(null, message, publicKey, signature);
+    count += 100;
+  }
+  return count / ((performance.now() - t0) / 1000);
+}
+const verifyPerSecond = rawVerifyRate();
 const dir = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'mc-load-')));
 mkdirSync(dir, { recursive: true });
 const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs') });
@@ -49,7 +68,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 }
 
-// The cluster: keys, passwords, manifest (bft, rounds of 1 s, blocks of 10 rounds).
+// The cluster: keys, passwords, manifest (bft unless --rule, rounds of 1 s, blocks of 10 rounds).
 const members: { name: string; dir: string; address: string; password: string; publicKey: Uint8Array }[] = [];
 for (let i = 0; i < n; i++) {
   const name = `m${String(i + 1).padStart(3, '0')}`;
@@ -64,7 +83,7 @@ const genesisMs = Math.ceil((Date.now() + startupMs) / 1000) * 1000;
 const manifestBytes = createManifest(
   {
     cluster: 'load',
-    rule: 'bft',
+    rule,
     members: members.map((m) => ({ publicKey: m.publicKey, name: m.name })),
     voteMode: values['vote-mode'] === 'leader' ? 'leader' : 'broadcast',
     // The vote deadline is the round's end + skewMs: members that wait for a slow peer's submission wait until then.
@@ -94,6 +113,9 @@ interface Proc {
   signed: number[];
   /** Longest event-loop hold-up in each round (from the status lines), ms. */
   loopDelays: number[];
+  /** Signatures the meter's node verified since it started (from its status lines), and that count at the window's start. */
+  verified: number;
+  verified0?: number;
   ticks0?: Ticks;
   ticks1?: Ticks;
   rss: number[];
@@ -107,12 +129,14 @@ const procs: Proc[] = members.map((m, i) => {
   // MC_CPU_PROFILE=DIR writes a V8 CPU profile of the first meter (to see where a node's time goes).
   const profile = i === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
   const proc = spawn(process.execPath, [...profile, bundle.outfile, '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], loopDelays: [], rss: [] };
+  const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], loopDelays: [], verified: 0, rss: [] };
   const keep = i === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     if (keep) appendFileSync(keep, line + '\n');
     const delay = /"msg":"status".*"loopDelayMs":(\d+)/.exec(line);
     if (delay) p.loopDelays.push(Number(delay[1]));
+    const checks = /"msg":"status".*"verified":(\d+)/.exec(line);
+    if (checks) p.verified = Number(checks[1]);
     if (!line.includes('"own reading accepted"') && !line.includes('"reading signed"')) return;
     const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number; round?: number };
     if (rec.msg === 'own reading accepted') {
@@ -128,7 +152,10 @@ const runMs = minutes * 60_000;
 const warmupMs = Number(values.warmup ?? 20) * 1000;
 await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now()) + warmupMs));
 const measureFrom = Date.now();
-for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
+for (const p of procs) {
+  p.ticks0 = clockTicks(p.proc.pid!);
+  p.verified0 = p.verified;
+}
 const brokerTicks0 = clockTicks(mosquittoPid);
 const latencyFrom = procs.map((p) => p.latencies.length);
 const delayFrom = procs.map((p) => p.loopDelays.length);
@@ -204,8 +231,14 @@ const cpuSystem = procs.map((p) => percent(p.ticks1!.system - p.ticks0!.system))
 const cpu = procs.map((_, i) => cpuUser[i]! + cpuSystem[i]!);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const rss = procs.map((p) => Math.max(...p.rss) / 1024);
+// Signature checks: per meter and round, and the share of this machine's cores they alone take at the raw rate.
+const rounds = (measuredS * 1000) / roundMs;
+const verifiedPerRound = mean(procs.map((p) => (p.verified - p.verified0!) / rounds));
+const cores = availableParallelism();
+const signatureCores = (n * verifiedPerRound * (1000 / roundMs)) / verifyPerSecond;
 const result = {
   meters: n,
+  rule,
   minutes,
   measuredSeconds: Math.round(measuredS),
   rounds: Math.round(measuredS * 1000 / roundMs),
@@ -219,13 +252,19 @@ const result = {
   cpuPercentPerMeter: { mean: mean(cpu), max: Math.max(...cpu), user: { mean: mean(cpuUser), max: Math.max(...cpuUser) }, system: { mean: mean(cpuSystem), max: Math.max(...cpuSystem) } },
   rssMiBPerMeter: { mean: rss.reduce((a, b) => a + b, 0) / n, max: Math.max(...rss) },
   eventLoopDelayMsPerRound: { p50: quantile(loopDelays, 0.5), p99: quantile(loopDelays, 0.99), max: loopDelays[loopDelays.length - 1] },
+  signatures: {
+    verifiedPerMeterPerRound: verifiedPerRound,
+    rawVerifyPerSecondOneCore: Math.round(verifyPerSecond),
+    coresForSignatureChecks: signatureCores,
+    shareOfCores: signatureCores / cores,
+  },
   mosquittoCpuPercent: percent(brokerTicks1.user + brokerTicks1.system - brokerTicks0.user - brokerTicks0.system),
   nodeBundle: bundle.outfile,
   dataDir: dir,
 };
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
-  console.log(`meters ${n}, measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
+  console.log(`meters ${n} (rule ${rule}, ${values['vote-mode'] === 'leader' ? 'leader certificates' : 'broadcast votes'}), measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
   console.log(`accepted before the round ended: ${(result.acceptedBeforeRoundEnd * 100).toFixed(1)} %; late acceptances by round within the block period: ${lateByPosition.join(' ')}`);
   console.log(`round end -> acceptance (negative: before the end): p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
   console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}`);
@@ -234,5 +273,6 @@ else {
   console.log(`per meter process: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
   console.log(`event-loop hold-up per meter and round: p50 ${result.eventLoopDelayMsPerRound.p50} ms, p99 ${result.eventLoopDelayMsPerRound.p99} ms, max ${result.eventLoopDelayMsPerRound.max} ms`);
   console.log(`mosquitto CPU ${result.mosquittoCpuPercent.toFixed(1)} %`);
+  console.log(`signature checks: ${verifiedPerRound.toFixed(1)} per meter per round; raw verify ${Math.round(verifyPerSecond)}/s on one core here, so the checks alone take ${signatureCores.toFixed(2)} cores (${((signatureCores / cores) * 100).toFixed(0)} % of ${cores})`);
 }
 process.exit(lost === 0 && verified && result.roundEndToAcceptanceMs.p99 < 250 ? 0 : 1);
