@@ -19,7 +19,7 @@ import {
 } from './block.ts';
 import { certificateSignatures, memberOutcome, tallyCertificate, type RoundCertificate, type RoundTally, type SignatureCheck } from './certificate.ts';
 import { openEvidence, type EvidenceClaim } from './evidence.ts';
-import { leafHash, merkleRoot } from './merkle.ts';
+import { leafHash, rootOfLeafHashes } from './merkle.ts';
 import { memberIndex, openSubmission, submissionDomain, type Submission } from './submission.ts';
 import { threshold } from './threshold.ts';
 
@@ -161,6 +161,8 @@ export function inspectBlock(
   commit: BlockCertificate | undefined,
   expect: BlockExpectation,
   sig: SignatureOracle,
+  /** Submissions the caller has opened and whose signatures it has verified, by digest: one of these in the block
+   * (same bytes) is neither decoded nor checked again. */
   known?: (digest: Uint8Array) => Submission | undefined,
   /** The root of a judgment list (a caller that remembers the roots of lists it has seen passes its memory). */
   rootOf?: (list: Uint8Array) => Uint8Array,
@@ -235,9 +237,11 @@ export function inspectBlock(
       const p = subs[i - 1]!;
       if (p.round > s.round || (p.round === s.round && p.index >= s.index)) return bad('submission', `submission ${i} out of (round, member) order`);
     }
-    const msg = signingInput(submissionDomain(s.kind), s.envelope.body);
-    if (!sig({ publicKey: s.member.publicKey, message: msg, signature: s.envelope.sig }, `submission ${i}`)) {
-      return bad('signature', `submission ${i} (member ${s.index}, round ${s.round}) does not verify`);
+    if (s !== seen) {
+      const msg = signingInput(submissionDomain(s.kind), s.envelope.body);
+      if (!sig({ publicKey: s.member.publicKey, message: msg, signature: s.envelope.sig }, `submission ${i}`)) {
+        return bad('signature', `submission ${i} (member ${s.index}, round ${s.round}) does not verify`);
+      }
     }
     const tally = tallies[s.round];
     if (!tally) return bad('submission', `submission ${i}: no certificate for round ${s.round}`);
@@ -251,7 +255,10 @@ export function inspectBlock(
     subs.push(s);
   }
   if (header.count !== subs.length) return bad('summary', `header counts ${header.count} submissions, body has ${subs.length}`);
-  if (!equalBytes(merkleRoot(hash, body.submissions), header.root)) return bad('merkle-root', 'readings root does not match the submissions');
+  // A submission's digest is its leaf hash (§4): the readings tree is built from the digests, not hashed again.
+  const leaves: Uint8Array[] = [];
+  for (const s of subs) leaves.push(s.digest);
+  if (!equalBytes(rootOfLeafHashes(hash, leaves), header.root)) return bad('merkle-root', 'readings root does not match the submissions');
   for (let i = 0; i < summaries.length; i++) {
     if (!equalBytes(encodeRoundSummary(summaries[i]!), encodeRoundSummary(header.rounds[i]!))) {
       return bad('summary', `summary of round ${summaries[i]!.round} does not match the body`);

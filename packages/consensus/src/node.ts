@@ -863,10 +863,12 @@ export class ConsensusNode {
     }
     const held = rs.votes[voter];
     if (held && equalBytes(held.body, m.body)) return;
-    if (!held && this.allDecided(rs)) {
-      // Every member this round's votes name is decided: a further vote changes no outcome and the held ones already
-      // make a deciding certificate, so it is dropped unverified (a leader's fallback would otherwise cost every
-      // member n verifications at the worst moment). An equivocation hidden in it goes unreported.
+    if (this.leaderMode && !held && this.allDecided(rs)) {
+      // Leader mode, every member this round's votes name decided: a further vote (one that reached the leader late,
+      // or a fallback broadcast) changes no outcome, and the held votes already make the deciding certificate every
+      // member holds, so it is dropped unverified. An equivocation hidden in it goes unreported. (In broadcast mode
+      // every vote is kept: a block's certificates are built from its proposer's votes, and members that had dropped
+      // different ones would verify them at block time, in the block's burst.)
       this.stats.surplusVotes++;
       return;
     }

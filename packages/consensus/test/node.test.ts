@@ -239,19 +239,6 @@ describe('leader mode', () => {
   });
 });
 
-describe('surplus votes', () => {
-  test('a round vote that arrives once every member is decided is dropped unverified, and the round is decided alike', () => {
-    const c = new Cluster({ n: 7 });
-    c.round(0);
-    c.runUntil(CLOSE(0));
-    for (let i = 0; i < 7; i++) {
-      expect(c.of('accepted', i).length).toBe(7);
-      // t = 5 of 7 (bft): of the six votes a member receives, the ones after its tally decided everyone are surplus.
-      expect(c.nodes[i]!.stats.surplusVotes).toBeGreaterThan(0);
-    }
-  });
-});
-
 describe('blocks', () => {
   test('all members commit the same block, and its stored form verifies from the manifest alone', () => {
     const c = new Cluster({ n: 4 });
