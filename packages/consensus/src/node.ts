@@ -396,13 +396,18 @@ export class ConsensusNode {
       if (!rs.voted) at = Math.min(at, this.voteDeadline(r));
       else if (!rs.closed) {
         at = Math.min(at, this.closeAt(r));
-        if (this.leaderMode && !rs.certSent && !rs.certSeen) at = Math.min(at, this.leaderOf(r) === this.selfIndex ? this.certAt(r) : this.fallbackAt(r));
+        // Only deadlines tick() still acts on: one it has already acted on (a fallback sent) or never will (a node
+        // that holds no vote of its own) would lie in the past and wake the node again at once, in a loop.
+        if (this.leaderMode && !rs.certSent && !rs.certSeen) {
+          if (this.leaderOf(r) === this.selfIndex) at = Math.min(at, this.certAt(r));
+          else if (this.isVoter && !rs.fallbackSent && rs.myVote) at = Math.min(at, this.fallbackAt(r));
+        }
       }
     }
     const hs = this.hs;
     const ready = this.readyAt(hs.height);
     if (!hs.entered) at = Math.min(at, ready);
-    else {
+    else if (this.isVoter) {
       if (!hs.myTimeout[hs.view]) at = Math.min(at, hs.viewStart + this.viewTimeout(hs.view));
       else at = Math.min(at, hs.lastTimeoutSent + this.manifest.params.timeoutMs);
     }

@@ -229,6 +229,17 @@ describe('leader mode', () => {
     for (let i = 0; i < 7; i++) expect(c.of('accepted', i).length).toBe(7);
   });
 
+  test('with a silent leader, no node asks to be woken at a deadline that has passed (its timer would spin)', () => {
+    const c = new Cluster({ n: 4, voteMode: 'leader' });
+    c.offline.add(0);
+    c.round(0);
+    // Through the fallback, the close and the block's view timeouts, every online node's next deadline stays ahead.
+    while (c.now < CLOSE(0) + 3 * PARAMS.timeoutMs) {
+      c.runUntil(c.now + 20);
+      for (const i of [1, 2, 3]) expect(c.nodes[i]!.wakeAt()).toBeGreaterThan(c.now);
+    }
+  });
+
   test('when the leader is silent, voters fall back to broadcasting the same vote and the round is still decided', () => {
     const c = new Cluster({ n: 4, voteMode: 'leader' });
     // Round 0's leader is the first full member in address order.
