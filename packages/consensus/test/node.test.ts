@@ -240,6 +240,24 @@ describe('leader mode', () => {
     }
   });
 
+  test('a sensor (it submits, never votes) asks to be woken only at deadlines it acts on, through view changes too', () => {
+    const c = new Cluster({ n: 5, sensors: 1, voteMode: 'leader' });
+    const sensor = c.manifest.members.findIndex((m) => m.role === 'sensor');
+    // The first block's view-0 proposer is away: the voters time out and change view. The sensor takes no part, and
+    // no block traffic reaches it, so it stays in view 0 long past that view's timeout.
+    const proposer = c.manifest.members.findIndex((m) => m.role === 'full');
+    c.offline.add(proposer);
+    const blockTraffic = ['timeout', 'proposal', 'block-vote', 'block'];
+    c.filter = (m, to) => !(to === sensor && blockTraffic.includes(m.topic));
+    c.round(0);
+    c.round(1);
+    while (c.now < CLOSE(1) + 4 * PARAMS.timeoutMs) {
+      c.runUntil(c.now + 20);
+      expect(c.nodes[sensor]!.wakeAt()).toBeGreaterThan(c.now);
+    }
+    expect(c.of('publish').some((e) => e.topic === 'timeout')).toBe(true);
+  });
+
   test('when the leader is silent, voters fall back to broadcasting the same vote and the round is still decided', () => {
     const c = new Cluster({ n: 4, voteMode: 'leader' });
     // Round 0's leader is the first full member in address order.

@@ -22,6 +22,8 @@ export interface ClusterOptions {
   voteMode?: VoteMode;
   params?: Partial<ManifestParams>;
   name?: string;
+  /** How many members are sensors (they submit, do not vote); the others are full members. */
+  sensors?: number;
   /** Extra configuration of every member's node (judges, ...), given the manifest. */
   node?: (manifest: Manifest) => Partial<NodeConfig>;
 }
@@ -47,7 +49,7 @@ export class Cluster {
     const keys: Signer[] = [];
     for (let i = 0; i < opts.n; i++) keys.push(signerFrom(`${name}:member:${i}`));
     this.manifestBytes = createManifest(
-      { cluster: 'feeder-7', rule: opts.rule ?? 'bft', voteMode: opts.voteMode ?? 'broadcast', members: keys.map((k) => ({ publicKey: k.publicKey })), params: { ...PARAMS, ...(opts.params ?? {}) }, genesisMs: GENESIS },
+      { cluster: 'feeder-7', rule: opts.rule ?? 'bft', voteMode: opts.voteMode ?? 'broadcast', members: keys.map((k, i) => ({ publicKey: k.publicKey, role: i < (opts.sensors ?? 0) ? 'sensor' : 'full' })), params: { ...PARAMS, ...(opts.params ?? {}) }, genesisMs: GENESIS },
       signerFrom(`${name}:operator`),
     );
     const v = verifyManifest(this.manifestBytes, verifier, { hash: nodeSha256 });
