@@ -256,9 +256,7 @@ export function inspectBlock(
   }
   if (header.count !== subs.length) return bad('summary', `header counts ${header.count} submissions, body has ${subs.length}`);
   // A submission's digest is its leaf hash (§4): the readings tree is built from the digests, not hashed again.
-  const leaves: Uint8Array[] = [];
-  for (const s of subs) leaves.push(s.digest);
-  if (!equalBytes(rootOfLeafHashes(hash, leaves), header.root)) return bad('merkle-root', 'readings root does not match the submissions');
+  if (!equalBytes(rootOfLeafHashes(hash, subs.map((s) => s.digest)), header.root)) return bad('merkle-root', 'readings root does not match the submissions');
   for (let i = 0; i < summaries.length; i++) {
     if (!equalBytes(encodeRoundSummary(summaries[i]!), encodeRoundSummary(header.rounds[i]!))) {
       return bad('summary', `summary of round ${summaries[i]!.round} does not match the body`);

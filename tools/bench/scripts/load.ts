@@ -8,7 +8,6 @@
 //     [--vote-mode broadcast|leader] [--rule bft|majority] [--out DIR] [--json]
 //   MC_LOG_FIRST=FILE keeps the first meter's debug log; MC_CPU_PROFILE=DIR writes its V8 CPU profile.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { generateKeyPairSync, sign, verify } from 'node:crypto';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +19,7 @@ import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@met
 import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledger';
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
+import { rawVerifyRate } from '../src/harness.ts';
 
 const { values } = parseArgs({
   options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' } },
@@ -31,20 +31,8 @@ const rule = values.rule ?? 'bft';
 if (rule !== 'bft' && rule !== 'majority') throw new Error('--rule bft or majority');
 
 // The limit this machine puts on signature checks, measured before the meters start: raw node:crypto Ed25519
-// verifications per second on one core (a cached public key, a vote-sized message).
-function rawVerifyRate(): number {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const message = Buffer.alloc(160, 7);
-  const signature = sign(null, message, privateKey);
-  let count = 0;
-  const t0 = performance.now();
-  while (performance.now() - t0 < 1500) {
-    for (let k = 0; k < 100; k++) verify(null, message, publicKey, signature);
-    count += 100;
-  }
-  return count / ((performance.now() - t0) / 1000);
-}
-const verifyPerSecond = rawVerifyRate();
+// verifications per second on one core (a cached public key).
+const verifyPerSecond = rawVerifyRate(1500);
 const dir = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'mc-load-')));
 mkdirSync(dir, { recursive: true });
 const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs') });

@@ -1,23 +1,9 @@
 // Simulated consensus rounds per second for N = 7, 64 and 256 members in both vote modes, and Ed25519 verifications
 // per member per round, next to the raw limit measured in the same run: raw node:crypto verifications per second
 // (KeyObject cached) and the 2(N − 1) of DESIGN §4's arithmetic. Verifications must grow linearly with N.
-import { createPrivateKey, createPublicKey, sign as rawSign, verify as rawVerify } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { simulate } from '@meterchain/testkit';
-import { opsPerSecond, type BenchOptions, type BenchRow } from './harness.ts';
-
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
-
-/** Raw node:crypto Ed25519 verifications per second on a reading-sized message, KeyObject built once. */
-function rawVerifyRate(ms: number): number {
-  const priv = createPrivateKey({ key: Buffer.concat([PKCS8_PREFIX, Buffer.alloc(32, 7)]), format: 'der', type: 'pkcs8' });
-  const pub = createPublicKey(priv);
-  const msg = Buffer.alloc(180, 3);
-  const sig = rawSign(null, msg, priv);
-  return opsPerSecond(() => {
-    rawVerify(null, msg, pub, sig);
-  }, ms);
-}
+import { rawVerifyRate, type BenchOptions, type BenchRow } from './harness.ts';
 
 interface Case {
   n: number;

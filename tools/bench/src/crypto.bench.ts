@@ -3,9 +3,8 @@
 import { hash as oneShotHash, createPrivateKey, createPublicKey, sign as rawSign, verify as rawVerify } from 'node:crypto';
 import { sha256 } from '@meterchain/core';
 import { createNobleSigner, createNodeSigner, nobleVerifier, nodeVerifier, verifyBatchParallel } from '@meterchain/crypto';
-import { opsPerSecond, opsPerSecondAsync, ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
+import { opsPerSecond, opsPerSecondAsync, PKCS8_PREFIX, ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
 
-const PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 const SPKI_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
 
 /** A fixed message the size of a signed reading (about 180 bytes of CBOR). */
