@@ -29,10 +29,12 @@ afterAll(async () => {
   const meter = new EastronMeter({ bus, unit: 1, model: 'SDM630' });
   const run = await pollThroughOutage({
     driver: meter,
-    periodMs: 500,
-    slots: 24,
-    unplugAtMs: 2600,
-    replugAtMs: 5000,
+    // A poll cycle of the SDM630 at 9600 baud takes about 280 ms; a period of a second leaves room for a machine busy
+    // with other tests, where a cycle that overran a shorter period would be reported (rightly) as a second gap.
+    periodMs: 1000,
+    slots: 20,
+    unplugAtMs: 5200,
+    replugAtMs: 9000,
     unplug: async () => {
       await peer!.stop();
       await pty!.stop();
