@@ -435,7 +435,9 @@ export class MqttTransport implements Transport {
         this.#events.emit('error', { error: error as Error });
         return;
       }
-      if (generation !== this.#generation) {
+      // The connection may have closed while the spool was read: its client is ended (mqtt.js then fails any
+      // publish on it) and the next connection resends from the rewound spool.
+      if (generation !== this.#generation || client !== this.#client) {
         this.#spool.rewind();
         continue;
       }

@@ -1,7 +1,7 @@
 // The MQTT transport against a real Mosquitto started from the shipped configuration: the shared suite, the
 // broker's ACL refusing a meter that speaks for another, a broker crash mid-stream, a publisher process killed with
 // frames spooled, TCP_NODELAY, and the MQTT 3.1.1 fallback (aedes).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, Socket, type Server } from 'node:net';
@@ -12,6 +12,7 @@ import mqtt from 'mqtt';
 import { Aedes } from 'aedes';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { frameTopic, openMqttTransport, type Delivery, type MqttTransport, type MqttTransportOptions, type TransportEvents } from '../src/index.ts';
+import { Spool } from '../src/spool.ts';
 import { settle, testAddress, transportSuite, waitFor } from './suite.ts';
 
 const CLUSTER = 'feeder-7';
@@ -168,6 +169,39 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     // between the restart and its reconnect was lost to it.
     expect(subscriberSessions[0]).toBe(true);
     await publisher.flushed(5000);
+  }, 40_000);
+
+  test('the connection lost while the spool is being read: the frames read go out on the next connection, once', async () => {
+    const [publisherAddress, subscriberAddress] = [ADDRESSES[12]!, ADDRESSES[13]!];
+    const subscriber = await open(subscriberAddress);
+    const got: Delivery[] = [];
+    await subscriber.subscribe({ from: publisherAddress }, (d) => got.push(d));
+    // A reconnect a second after the loss: long enough for the read to finish between the loss and the next client.
+    const publisher = await open(publisherAddress, { backoff: { initialMs: 1000, maxMs: 1000 } });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const take = Spool.prototype.take;
+    let held = 0;
+    const spy = jest.spyOn(Spool.prototype, 'take').mockImplementation(async function (this: Spool, max: number) {
+      if (held++ === 0) await gate;
+      return take.call(this, max);
+    });
+    try {
+      await publisher.publish('sub', new Uint8Array([1]));
+      await waitFor(() => held === 1, 'the pump to read the spool');
+      await broker.kill();
+      await waitFor(() => !publisher.connected, 'the publisher to see the broker gone');
+      release();
+      await settle(100);
+      await broker.start();
+      await waitFor(() => got.length === 1, 'the frame on the next connection', 20_000);
+      await publisher.flushed(5000);
+      await settle(200);
+      expect(got.map((d) => [...d.frame])).toEqual([[1]]);
+      expect(publisher.stats().reconnects).toBeGreaterThanOrEqual(1);
+    } finally {
+      spy.mockRestore();
+    }
   }, 40_000);
 
   test('a publisher process killed with frames in its spool: the next process on that spool delivers them, then its own', async () => {
