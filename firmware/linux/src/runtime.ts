@@ -44,6 +44,9 @@ export interface MeterNodeOptions {
   now?: () => number;
   /** When in its round the node takes the round's reading, ms after the round starts (default 10). */
   readingOffsetMs?: number;
+  /** How long start() waits for the broker to confirm the subscriptions before it starts sampling without them
+   * (default 2000 ms): a refusal within that time fails the start; a broker that is down does not hold it up. */
+  subscribeWaitMs?: number;
   /** When it takes a second, look-ahead sample (default an eighth of a round after the reading). The edge holds every
    * sample back by one (its spike check needs the next sample), so the look-ahead releases the round's reading early
    * in the round instead of after it, leaving the rest of the round for the cluster's votes; its own findings are
@@ -129,7 +132,30 @@ export class MeterNode {
     await o.sensor.configure();
     const handler = (d: Delivery) => this.onDelivery(d);
     const kinds = [...TOPICS, ...ADDRESSABLE.map((t) => `${t}-to-${this.selfIndex}`)];
-    this.subscriptions = await Promise.all(kinds.map((kind) => o.transport.subscribe({ kind }, handler)));
+    const subscribing = Promise.all(kinds.map((kind) => o.transport.subscribe({ kind }, handler)));
+    // A broker that is down at start-up does not hold the meter up. The node waits a while for the broker's answer, so
+    // that a refusal (SUBACK failure: not authorised) stops the start with its reason; past that it samples, signs and
+    // spools its readings from the next slot on, and its subscriptions complete when the broker is back.
+    const waitMs = o.subscribeWaitMs ?? 2000;
+    let waited: NodeJS.Timeout | undefined;
+    const answered = await Promise.race([
+      subscribing.then(() => true),
+      new Promise<false>((resolve) => (waited = setTimeout(() => resolve(false), waitMs))),
+    ]).finally(() => clearTimeout(waited));
+    if (answered) this.subscriptions = await subscribing;
+    else {
+      o.log.warn('broker not reachable at start: sampling and spooling readings, subscribing when it is back', { waitedMs: waitMs });
+      subscribing.then(
+        (subscriptions) => {
+          if (this.stopped) return;
+          this.subscriptions = subscriptions;
+          o.log.info('subscribed', { topics: subscriptions.length });
+        },
+        (error: unknown) => {
+          if (!this.stopped) o.log.error('broker refused a subscription: this node receives nothing from its cluster', { error });
+        },
+      );
+    }
     const pending = o.state.pending().length;
     o.log.info('node started', {
       address: this.addressText,
