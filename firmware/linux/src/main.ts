@@ -57,6 +57,15 @@ export interface RunningNode {
   stop(): Promise<void>;
 }
 
+/** The meter a configuration file runs, and where it keeps its data: read before anything is opened, so that a host
+ * running several nodes in one process can refuse two on one key or one data directory. Throws ConfigError or a key
+ * file error (one line). */
+export function identify(configPath: string): { address: string; dataDir: string } {
+  const cfg = loadConfig(configPath);
+  const publicKey = createNodeSigner(readKeyFile(cfg.key)).publicKey;
+  return { address: addressToText(addressFromPublicKey(publicKey, sha256)), dataDir: cfg.dataDir };
+}
+
 /** Opens and starts a node from its configuration file. Throws ConfigError (one line) on unusable configuration. */
 export async function startNode(configPath: string, log?: Logger): Promise<RunningNode> {
   const cfg = loadConfig(configPath);

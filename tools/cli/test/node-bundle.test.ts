@@ -1,13 +1,14 @@
 // The single-file node a device runs (scripts/build-node.ts): built into a temporary directory, it answers as
-// `meterchain node` does, and four of them agree and commit blocks through a real Mosquitto.
+// `meterchain node` does, refuses to run two nodes of one process on one key or data directory, and four meters (two
+// of them in one process) agree and commit blocks through a real Mosquitto.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
-import { createTestCluster, waitFor, type TestCluster } from '../../../firmware/linux/test/support/cluster.ts';
+import { createTestCluster, waitFor, type TestCluster, type TestMember } from '../../../firmware/linux/test/support/cluster.ts';
 import { buildNodeBundle, type NodeBundle } from '../scripts/build-node.ts';
 import { isOneLineError, meterchain, type Run } from './run.ts';
 
@@ -66,14 +67,64 @@ describe('the bundled node answers as `meterchain node`', () => {
     const bundled = runBundle(['--help']);
     expect(bundled.code).toBe(0);
     expect(bundled.stderr).toBe('');
-    expect(bundled.stdout).toMatch(/^usage: meterchain node --config node\.yaml\n/);
+    expect(bundled.stdout).toMatch(/^usage: meterchain node --config node\.yaml \[--config other\.yaml \.\.\.\]\n/);
     expect(meterchain(['node', '--help'])).toEqual(bundled);
+  });
+});
+
+describe('several meters in one process', () => {
+  let cluster: TestCluster;
+
+  beforeAll(() => {
+    // Round 0 is an hour away and no broker listens: the nodes that start sign nothing and publish nothing.
+    cluster = createTestCluster({ members: 4, brokerUrl: () => 'mqtt://127.0.0.1:9', genesisMs: Math.ceil((Date.now() + 3_600_000) / 500) * 500 });
+    for (const m of cluster.members) cluster.configure(m);
+  });
+
+  afterAll(() => {
+    if (cluster) rmSync(cluster.dir, { recursive: true, force: true });
+  });
+
+  /** A copy of a member's configuration with a different data directory. */
+  const variant = (i: number, file: string, dataDir: string): string => {
+    const m = cluster.members[i]!;
+    const path = join(m.dir, file);
+    writeFileSync(path, readFileSync(m.config, 'utf8').replace('dataDir: data\n', `dataDir: ${dataDir}\n`));
+    return path;
+  };
+
+  test('a second node on the same key is refused: one line naming both files, exit 2, the first node stopped', () => {
+    const [a, b] = [cluster.members[0]!.config, variant(0, 'again.yaml', 'data-again')];
+    const r = runBundle(['--config', a, '--config', b]);
+    expect(r.code).toBe(2);
+    expect(isOneLineError(r)).toBe(true);
+    expect(r.stderr).toBe(`meterchain node: ${b}: key: meter ${cluster.members[0]!.address} is already run by ${a}\n`);
+  });
+
+  test('a second node on the same data directory is refused', () => {
+    const a = cluster.members[1]!.config;
+    const b = variant(2, 'shared.yaml', '../m02/data');
+    const r = runBundle(['--config', a, '--config', b]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`meterchain node: ${b}: dataDir: ${join(cluster.members[1]!.dir, 'data')} is already run by ${a}\n`);
+  });
+
+  test('a bad configuration among several names its file', () => {
+    const r = runBundle(['--config', cluster.members[3]!.config, '--config', join(dir, 'bad.yaml')]);
+    expect(r.code).toBe(2);
+    expect(isOneLineError(r)).toBe(true);
+    expect(r.stderr).toMatch(new RegExp(`^meterchain node: ${join(dir, 'bad.yaml')}: sensor\\.type: must be one of`));
+  });
+
+  test('the same file named twice is a usage error', () => {
+    const r = runBundle(['--config', cluster.members[3]!.config, '--config', cluster.members[3]!.config]);
+    expect(r).toEqual({ code: 2, stdout: '', stderr: 'meterchain node: --config: the same file is named twice\n' });
   });
 });
 
 const withMosquitto = requireMosquitto('the bundled 4-node cluster test') ? describe : describe.skip;
 
-withMosquitto('four bundled nodes over Mosquitto', () => {
+withMosquitto('four bundled meters over Mosquitto, two of them in one process', () => {
   interface Proc {
     child: ChildProcess;
     logs: Record<string, unknown>[];
@@ -87,9 +138,11 @@ withMosquitto('four bundled nodes over Mosquitto', () => {
   beforeAll(async () => {
     cluster = createTestCluster({ members: 4, brokerUrl: () => broker.url, roundMs: 500, blockRounds: 4, genesisMs: Math.ceil((Date.now() + 3000) / 500) * 500 });
     broker = await startMosquitto({ users: cluster.members.map((m) => ({ username: m.address, password: m.password })) });
-    for (const m of cluster.members) {
-      cluster.configure(m);
-      const child = spawn(process.execPath, [bundle.outfile, '--config', m.config], { cwd: m.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    for (const m of cluster.members) cluster.configure(m);
+    const [m1, m2, m3, m4] = cluster.members as [TestMember, TestMember, TestMember, TestMember];
+    for (const hosted of [[m1, m2], [m3], [m4]]) {
+      const configs = hosted.flatMap((m) => ['--config', m.config]);
+      const child = spawn(process.execPath, [bundle.outfile, ...configs], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const p: Proc = { child, logs: [], stderr: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
       createInterface({ input: child.stdout! }).on('line', (line) => p.logs.push(JSON.parse(line) as Record<string, unknown>));
       child.stderr!.on('data', (chunk: Buffer) => (p.stderr += chunk.toString('utf8')));
@@ -104,13 +157,15 @@ withMosquitto('four bundled nodes over Mosquitto', () => {
     if (cluster) rmSync(cluster.dir, { recursive: true, force: true });
   });
 
-  test('each commits a block, stops on SIGTERM with exit 0, and its chain verifies', async () => {
-    const committed = (p: Proc) => p.logs.some((l) => l['msg'] === 'block committed');
-    await waitFor('a committed block on every bundled node', () => procs.every(committed) || procs.some((p) => p.child.exitCode !== null), 25_000);
+  test('each meter commits a block, each process stops on SIGTERM with exit 0, and every chain verifies', async () => {
+    // Every log line of a node names its meter: the process running two meters commits for both.
+    const committed = (m: TestMember) => procs.some((p) => p.logs.some((l) => l['msg'] === 'block committed' && l['meter'] === m.address));
+    await waitFor('a committed block on every bundled meter', () => cluster.members.every(committed) || procs.some((p) => p.child.exitCode !== null), 25_000);
     expect(procs.map((p) => p.stderr)).toEqual(procs.map(() => ''));
-    expect(procs.every(committed)).toBe(true);
+    expect(cluster.members.filter((m) => !committed(m)).map((m) => m.name)).toEqual([]);
+    expect(procs[0]!.logs.some((l) => l['meter'] === cluster.members[1]!.address)).toBe(true);
     for (const p of procs) p.child.kill('SIGTERM');
-    expect(await Promise.all(procs.map((p) => p.exit))).toEqual([0, 0, 0, 0]);
+    expect(await Promise.all(procs.map((p) => p.exit))).toEqual([0, 0, 0]);
     for (const p of procs) expect(p.stderr).toBe('meterchain node: SIGTERM: stopping\n');
     for (const m of cluster.members) {
       const report = await cluster.verify(m);

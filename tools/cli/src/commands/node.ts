@@ -1,25 +1,39 @@
-// `meterchain node --config node.yaml`: runs one meter node until SIGTERM or SIGINT.
-import { ConfigError, startNode } from '@meterchain/firmware-linux';
-import { InputError, parse, required, type Command } from '../command.ts';
+// `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT.
+import { resolve } from 'node:path';
+import { ConfigError, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
+import { InputError, parse, UsageError, type Command } from '../command.ts';
 
 export const command: Command = {
   name: 'node',
-  summary: 'run one meter node (acquire, check, sign, vote, chain) from a YAML configuration',
-  usage: `usage: meterchain node --config node.yaml
+  summary: 'run a meter node (acquire, check, sign, vote, chain) from a YAML configuration',
+  usage: `usage: meterchain node --config node.yaml [--config other.yaml ...]
 
 Runs one meter node: samples its sensor every round, checks the sample at the edge, signs it, votes with the other
-members of its cluster over MQTT, and stores the committed blocks. Logs are JSON lines on stdout; metrics are
-served in the Prometheus format (metrics.listen). SIGTERM or SIGINT stops it cleanly (exit 0).
-The configuration keys are described in firmware/linux/schema/node.schema.json.`,
+members of its cluster over MQTT, and stores the committed blocks. Logs are JSON lines on stdout, each naming its
+meter; metrics are served in the Prometheus format (metrics.listen). SIGTERM or SIGINT stops it cleanly (exit 0).
+The configuration keys are described in firmware/linux/schema/node.schema.json.
+
+Each further --config runs one more meter in the same process (a gateway or data concentrator hosting the nodes of
+several meters): each keeps its own key, data directory, sensor, broker connection and metrics endpoint; they share
+only the process. Every file is checked before any node starts: an error names its file, and two files on one key
+or one data directory are refused.`,
   async run(argv, io) {
-    const { values } = parse(argv, { config: { type: 'string' } });
-    const path = required(values.config, 'config');
-    let running;
-    try {
-      running = await startNode(path);
-    } catch (e) {
-      if (e instanceof ConfigError || (e as { code?: string }).code?.startsWith('KEY_FILE')) throw new InputError((e as Error).message);
-      throw e;
+    const { values } = parse(argv, { config: { type: 'string', multiple: true } });
+    const paths = values.config ?? [];
+    if (paths.length === 0) throw new UsageError('missing required option --config');
+    if (new Set(paths.map((p) => resolve(p))).size !== paths.length) throw new UsageError('--config: the same file is named twice');
+    const claimed = new Map<string, string>();
+    for (const path of paths) inputErrors(path, paths.length, () => claim(claimed, identify(path), path));
+    const running: RunningNode[] = [];
+    for (const path of paths) {
+      try {
+        running.push(await startNode(path));
+      } catch (e) {
+        await Promise.all(running.map((r) => r.stop()));
+        inputErrors(path, paths.length, () => {
+          throw e;
+        });
+      }
     }
     await new Promise<void>((resolve) => {
       const onSignal = (signal: string) => {
@@ -31,7 +45,33 @@ The configuration keys are described in firmware/linux/schema/node.schema.json.`
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
     });
-    await running.stop();
+    await Promise.all(running.map((r) => r.stop()));
     return 0;
   },
 };
+
+/** Runs `f`, turning configuration and key file errors into one-line input errors (exit 2) that name the file when
+ * there are several (errors in the file itself name it already). */
+function inputErrors(path: string, files: number, f: () => void): void {
+  try {
+    f();
+  } catch (e) {
+    const known = e instanceof ConfigError || (e as { code?: string }).code?.startsWith('KEY_FILE');
+    if (!known) throw e;
+    const message = (e as Error).message;
+    throw new InputError(files > 1 && !message.includes(path) ? `${path}: ${message}` : message);
+  }
+}
+
+/** Two nodes of one process must not share a data directory (their chains, states and spools would mix) or a key
+ * (one meter would sign two different readings for a round: an equivocation its peers would catch). */
+function claim(claimed: Map<string, string>, node: { dataDir: string; address: string }, path: string): void {
+  const dir = `dataDir ${resolve(node.dataDir)}`;
+  const key = `key ${node.address}`;
+  for (const [what, label] of [[dir, `dataDir: ${node.dataDir}`], [key, `key: meter ${node.address}`]] as const) {
+    const other = claimed.get(what);
+    if (other !== undefined) throw new ConfigError(`${label} is already run by ${other}`);
+  }
+  claimed.set(dir, path);
+  claimed.set(key, path);
+}
