@@ -1,12 +1,18 @@
-// Load benchmark (a script, not a test): N meters at one round per second, each its own process and MQTT client,
-// against one real Mosquitto on this machine, for a bounded time. Reports the time from a round's end to the
-// acceptance of each meter's reading (p50/p99), readings lost (must be 0), and CPU (user and system) and memory per
-// meter process. The meters run the bundled node (npm run build:node), built into the output directory first: what
-// a device runs, without a TypeScript loader in each process.
+// Load benchmark (a script, not a test): N meters at one round per second, each its own MQTT client, key, data
+// directory and node, against one real Mosquitto on this machine, for a bounded time. Reports the time from a round's
+// end to the acceptance of each meter's reading (p50/p99), readings lost (must be 0), and CPU (user and system) and
+// memory per meter. The meters run the bundled node (npm run build:node), built into the output directory first: what
+// a device runs, without a TypeScript loader in each process. By default each meter is its own process;
+// `--per-process K` runs K meters in each process (`meterchain node --config a.yaml --config b.yaml ...`), as a
+// gateway hosting several meters would, and reports each process's CPU and memory divided by K. `--clusters C` splits
+// the meters into C regional clusters of N/C members each (their own manifests and topics) sharing the one broker, as
+// DESIGN §3 splits large clusters.
 //
-//   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50]
+//   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50] [--per-process 1]
+//     [--clusters 1]
 //     [--vote-mode broadcast|leader] [--rule bft|majority] [--out DIR] [--json]
-//   MC_LOG_FIRST=FILE keeps the first meter's debug log; MC_CPU_PROFILE=DIR writes its V8 CPU profile.
+//   MC_LOG_FIRST=FILE keeps the first meter's debug log (and its process's lines that name no meter);
+//   MC_CPU_PROFILE=DIR writes the first process's V8 CPU profile; MC_NODE_ARGS='--trace-gc' passes options to its node.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -22,13 +28,18 @@ import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 import { rawVerifyRate } from '../src/harness.ts';
 
 const { values } = parseArgs({
-  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' } },
+  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' }, 'per-process': { type: 'string' }, clusters: { type: 'string' } },
 });
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
 if (!(n >= 4 && n <= 256) || !(minutes > 0 && minutes <= 60)) throw new Error('--meters 4..256 and --minutes up to 60');
 const rule = values.rule ?? 'bft';
 if (rule !== 'bft' && rule !== 'majority') throw new Error('--rule bft or majority');
+const perProcess = Number(values['per-process'] ?? 1);
+if (!(Number.isInteger(perProcess) && perProcess >= 1 && perProcess <= n)) throw new Error('--per-process 1..meters');
+const clusterCount = Number(values.clusters ?? 1);
+if (!(Number.isInteger(clusterCount) && clusterCount >= 1 && n % clusterCount === 0 && n / clusterCount >= 4)) throw new Error('--clusters C: C divides --meters, and each cluster has at least 4 members');
+const clusterSize = n / clusterCount;
 
 // The limit this machine puts on signature checks, measured before the meters start: raw node:crypto Ed25519
 // verifications per second on one core (a cached public key).
@@ -56,7 +67,7 @@ function quantile(sorted: number[], q: number): number {
   return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
 }
 
-// The cluster: keys, passwords, manifest (bft unless --rule, rounds of 1 s, blocks of 10 rounds).
+// The clusters: keys, passwords, manifests (bft unless --rule, rounds of 1 s, blocks of 10 rounds).
 const members: { name: string; dir: string; address: string; password: string; publicKey: Uint8Array }[] = [];
 for (let i = 0; i < n; i++) {
   const name = `m${String(i + 1).padStart(3, '0')}`;
@@ -68,34 +79,39 @@ for (let i = 0; i < n; i++) {
 const roundMs = 1000;
 const startupMs = 5000 + 250 * n;
 const genesisMs = Math.ceil((Date.now() + startupMs) / 1000) * 1000;
-const manifestBytes = createManifest(
-  {
-    cluster: 'load',
-    rule,
-    members: members.map((m) => ({ publicKey: m.publicKey, name: m.name })),
-    voteMode: values['vote-mode'] === 'leader' ? 'leader' : 'broadcast',
-    // The vote deadline is the round's end + skewMs: members that wait for a slow peer's submission wait until then.
-    // Readings are submitted early in the round (runtime look-ahead at roundMs/8), so a short window costs nothing
-    // when every member keeps up, and one late member holds the round up for less.
-    params: { roundMs, blockRounds: 10, skewMs: Number(values['skew-ms'] ?? 50), timeoutMs: 4000 },
-    genesisMs,
-  },
-  createNodeSigner(generateSeed()),
-);
-const manifestPath = join(dir, 'manifest.cbor');
-writeFileSync(manifestPath, manifestBytes);
-const checked = verifyManifest(manifestBytes, nodeVerifier());
-if (!checked.ok) throw new Error(checked.reason);
-const manifest = checked.manifest;
+/** Cluster k: members k·size .. (k+1)·size − 1. */
+const clusters = Array.from({ length: clusterCount }, (_, k) => {
+  const name = clusterCount === 1 ? 'load' : `load-${k + 1}`;
+  const bytes = createManifest(
+    {
+      cluster: name,
+      rule,
+      members: members.slice(k * clusterSize, (k + 1) * clusterSize).map((m) => ({ publicKey: m.publicKey, name: m.name })),
+      voteMode: values['vote-mode'] === 'leader' ? 'leader' : 'broadcast',
+      // The vote deadline is the round's end + skewMs: members that wait for a slow peer's submission wait until then.
+      // Readings are submitted early in the round (runtime look-ahead at roundMs/8), so a short window costs nothing
+      // when every member keeps up, and one late member holds the round up for less.
+      params: { roundMs, blockRounds: 10, skewMs: Number(values['skew-ms'] ?? 50), timeoutMs: 4000 },
+      genesisMs,
+    },
+    createNodeSigner(generateSeed()),
+  );
+  const path = join(dir, clusterCount === 1 ? 'manifest.cbor' : `manifest-${k + 1}.cbor`);
+  writeFileSync(path, bytes);
+  const checked = verifyManifest(bytes, nodeVerifier());
+  if (!checked.ok) throw new Error(checked.reason);
+  return { path, manifest: checked.manifest, digest: checked.digest };
+});
+const clusterOf = (i: number) => clusters[Math.floor(i / clusterSize)]!;
 
 // Queues sized for the cluster: each subscriber gets 2·N messages a round (DESIGN §4: past max_queued_messages
 // Mosquitto drops QoS 1 messages silently).
 const broker = await startMosquitto({ users: members.map((m) => ({ username: m.address, password: m.password })), settings: { max_queued_messages: 20000 } });
 const mosquittoPid = broker.pid!;
 
-interface Proc {
+/** One meter: what its log lines said. */
+interface Meter {
   name: string;
-  proc: ChildProcess;
   latencies: number[];
   rounds: number[];
   signed: number[];
@@ -104,23 +120,40 @@ interface Proc {
   /** Signatures the meter's node verified since it started (from its status lines), and that count at the window's start. */
   verified: number;
   verified0?: number;
+}
+/** One process, running `perProcess` meters. */
+interface Proc {
+  proc: ChildProcess;
+  meters: number;
   ticks0?: Ticks;
   ticks1?: Ticks;
   rss: number[];
 }
-const procs: Proc[] = members.map((m, i) => {
+const meters: Meter[] = members.map((m) => ({ name: m.name, latencies: [], rounds: [], signed: [], loopDelays: [], verified: 0 }));
+const meterByAddress = new Map(members.map((m, i) => [m.address, meters[i]!]));
+members.forEach((m, i) => {
   writeFileSync(join(m.dir, 'broker.pass'), m.password + '\n');
   writeFileSync(
     join(m.dir, 'node.yaml'),
-    `cluster:\n  manifest: ${manifestPath}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: ${i === 0 && process.env.MC_LOG_FIRST ? 'debug' : 'info'}\n`,
+    `cluster:\n  manifest: ${clusterOf(i).path}\nkey: meter.key\ndataDir: data\nbroker:\n  url: ${broker.url}\n  passwordFile: broker.pass\nsensor:\n  type: simulated\n  seed: ${i + 1}\nmetrics:\n  listen: "off"\nlog:\n  level: ${i === 0 && process.env.MC_LOG_FIRST ? 'debug' : 'info'}\n`,
   );
-  // MC_CPU_PROFILE=DIR writes a V8 CPU profile of the first meter (to see where a node's time goes).
-  const profile = i === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
-  const proc = spawn(process.execPath, [...profile, bundle.outfile, '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const p: Proc = { name: m.name, proc, latencies: [], rounds: [], signed: [], loopDelays: [], verified: 0, rss: [] };
-  const keep = i === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
+});
+const procs: Proc[] = [];
+for (let first = 0; first < n; first += perProcess) {
+  const hosted = members.slice(first, first + perProcess);
+  // MC_CPU_PROFILE=DIR writes a V8 CPU profile of the first process (to see where a node's time goes).
+  const profile = first === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
+  // MC_NODE_ARGS='--trace-gc ...' passes V8 and Node options to the first process (those NODE_OPTIONS refuses).
+  if (first === 0 && process.env.MC_NODE_ARGS) profile.push(...process.env.MC_NODE_ARGS.split(' ').filter(Boolean));
+  const configs = hosted.flatMap((m) => ['--config', join(m.dir, 'node.yaml')]);
+  const proc = spawn(process.execPath, [...profile, bundle.outfile, ...configs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  procs.push({ proc, meters: hosted.length, rss: [] });
+  const keep = first === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
   createInterface({ input: proc.stdout! }).on('line', (line) => {
-    if (keep) appendFileSync(keep, line + '\n');
+    const p = meterByAddress.get(/"meter":"([^"]+)"/.exec(line)?.[1] ?? '');
+    // The first meter's lines, and the first process's lines that name no meter (V8's --trace-gc, for one).
+    if (keep && (p === meters[0] || !p)) appendFileSync(keep, line + '\n');
+    if (!p) return;
     const delay = /"msg":"status".*"loopDelayMs":(\d+)/.exec(line);
     if (delay) p.loopDelays.push(Number(delay[1]));
     const checks = /"msg":"status".*"verified":(\d+)/.exec(line);
@@ -133,26 +166,23 @@ const procs: Proc[] = members.map((m, i) => {
     }
     else p.signed.push(rec.seq!);
   });
-  return p;
-});
+}
 
 const runMs = minutes * 60_000;
 const warmupMs = Number(values.warmup ?? 20) * 1000;
 await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now()) + warmupMs));
 const measureFrom = Date.now();
-for (const p of procs) {
-  p.ticks0 = clockTicks(p.proc.pid!);
-  p.verified0 = p.verified;
-}
+for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
+for (const m of meters) m.verified0 = m.verified;
 const brokerTicks0 = clockTicks(mosquittoPid);
-const latencyFrom = procs.map((p) => p.latencies.length);
-const delayFrom = procs.map((p) => p.loopDelays.length);
+const latencyFrom = meters.map((m) => m.latencies.length);
+const delayFrom = meters.map((m) => m.loopDelays.length);
 const sampler = setInterval(() => {
   for (const p of procs) p.rss.push(rssKiB(p.proc.pid!));
 }, 10_000);
 const progress = setInterval(() => {
   const done = Math.round((Date.now() - measureFrom) / 1000);
-  const all = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i]));
+  const all = meters.flatMap((m, i) => m.latencies.slice(latencyFrom[i]));
   process.stderr.write(`load: ${done}/${runMs / 1000} s, ${all.length} acceptances so far\n`);
 }, 30_000);
 await new Promise((r) => setTimeout(r, runMs));
@@ -176,7 +206,9 @@ for (const [i, m] of members.entries()) {
   const me = addressFromText(m.address);
   const opened = await openChain(join(m.dir, 'data', 'chain'));
   const blocks = await opened.source.read(0, opened.source.count);
-  if (i === 0) verified = (await verifyBlocks([{ manifest, digest: checked.digest }], opened.source)).ok;
+  const { manifest, digest } = clusterOf(i);
+  // The first meter of each cluster: its chain checked from the manifest alone.
+  if (i % clusterSize === 0) verified &&= (await verifyBlocks([{ manifest, digest }], opened.source)).ok;
   await opened.close();
   const inChain = new Set<number>();
   let lastRound = -1;
@@ -198,7 +230,7 @@ for (const [i, m] of members.entries()) {
   const state = await NodeState.open(join(m.dir, 'data', 'state'));
   const pending = new Set(state.pending().map((x) => x.seq));
   await state.close();
-  for (const seq of procs[i]!.signed) {
+  for (const seq of meters[i]!.signed) {
     if (inChain.has(seq)) inChainTotal++;
     else if (unaccepted.has(seq)) unacceptedTotal++;
     else if (seq > lastRound && pending.has(seq)) pendingTotal++;
@@ -206,26 +238,31 @@ for (const [i, m] of members.entries()) {
   }
 }
 
-const latencies = procs.flatMap((p, i) => p.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
+const latencies = meters.flatMap((m, i) => m.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
 // How late the meters' timers fired: each meter's longest event-loop hold-up per round, over all meters and rounds.
-const loopDelays = procs.flatMap((p, i) => p.loopDelays.slice(delayFrom[i])).sort((a, b) => a - b);
+const loopDelays = meters.flatMap((m, i) => m.loopDelays.slice(delayFrom[i])).sort((a, b) => a - b);
 // Where in the block period the late acceptances fall (a block is proposed after the last round of each period).
 const lateByPosition = new Array(10).fill(0);
-procs.forEach((p, i) => p.latencies.forEach((l, j) => j >= latencyFrom[i]! && l > 0 && lateByPosition[p.rounds[j]! % 10]++));
-// CPU % of one core over the measured window, from clock ticks (100 Hz).
+meters.forEach((m, i) => m.latencies.forEach((l, j) => j >= latencyFrom[i]! && l > 0 && lateByPosition[m.rounds[j]! % 10]++));
+// CPU % of one core over the measured window, from clock ticks (100 Hz), per meter: a process's share divided by the
+// meters it runs.
 const percent = (ticks: number) => (ticks / 100 / measuredS) * 100;
-const cpuUser = procs.map((p) => percent(p.ticks1!.user - p.ticks0!.user));
-const cpuSystem = procs.map((p) => percent(p.ticks1!.system - p.ticks0!.system));
+const cpuUser = procs.map((p) => percent(p.ticks1!.user - p.ticks0!.user) / p.meters);
+const cpuSystem = procs.map((p) => percent(p.ticks1!.system - p.ticks0!.system) / p.meters);
 const cpu = procs.map((_, i) => cpuUser[i]! + cpuSystem[i]!);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-const rss = procs.map((p) => Math.max(...p.rss) / 1024);
+const rssProcess = procs.map((p) => Math.max(...p.rss) / 1024);
+const rss = procs.map((p, i) => rssProcess[i]! / p.meters);
 // Signature checks: per meter and round, and the share of this machine's cores they alone take at the raw rate.
 const rounds = (measuredS * 1000) / roundMs;
-const verifiedPerRound = mean(procs.map((p) => (p.verified - p.verified0!) / rounds));
+const verifiedPerRound = mean(meters.map((m) => (m.verified - m.verified0!) / rounds));
 const cores = availableParallelism();
 const signatureCores = (n * verifiedPerRound * (1000 / roundMs)) / verifyPerSecond;
 const result = {
   meters: n,
+  clusters: clusterCount,
+  metersPerProcess: perProcess,
+  processes: procs.length,
   rule,
   minutes,
   measuredSeconds: Math.round(measuredS),
@@ -235,10 +272,11 @@ const result = {
   roundEndToAcceptanceMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] },
   acceptedBeforeRoundEnd: latencies.filter((l) => l <= 0).length / Math.max(1, latencies.length),
   lateByRoundInBlock: lateByPosition,
-  readings: { signed: procs.reduce((s, p) => s + p.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
+  readings: { signed: meters.reduce((s, m) => s + m.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
   chainVerifies: verified,
   cpuPercentPerMeter: { mean: mean(cpu), max: Math.max(...cpu), user: { mean: mean(cpuUser), max: Math.max(...cpuUser) }, system: { mean: mean(cpuSystem), max: Math.max(...cpuSystem) } },
-  rssMiBPerMeter: { mean: rss.reduce((a, b) => a + b, 0) / n, max: Math.max(...rss) },
+  rssMiBPerMeter: { mean: mean(rss), max: Math.max(...rss) },
+  rssMiBPerProcess: { mean: mean(rssProcess), max: Math.max(...rssProcess) },
   eventLoopDelayMsPerRound: { p50: quantile(loopDelays, 0.5), p99: quantile(loopDelays, 0.99), max: loopDelays[loopDelays.length - 1] },
   signatures: {
     verifiedPerMeterPerRound: verifiedPerRound,
@@ -252,13 +290,13 @@ const result = {
 };
 if (values.json) console.log(JSON.stringify(result, null, 2));
 else {
-  console.log(`meters ${n} (rule ${rule}, ${values['vote-mode'] === 'leader' ? 'leader certificates' : 'broadcast votes'}), measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
+  console.log(`meters ${n}${clusterCount > 1 ? ` in ${clusterCount} clusters of ${clusterSize}` : ''}, ${procs.length} processes (rule ${rule}, ${values['vote-mode'] === 'leader' ? 'leader certificates' : 'broadcast votes'}), measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
   console.log(`accepted before the round ended: ${(result.acceptedBeforeRoundEnd * 100).toFixed(1)} %; late acceptances by round within the block period: ${lateByPosition.join(' ')}`);
   console.log(`round end -> acceptance (negative: before the end): p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
   console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}`);
-  console.log(`chain verifies: ${verified}`);
+  console.log(`chain verifies: ${verified}${clusterCount > 1 ? ' (first meter of each cluster)' : ''}`);
   const c = result.cpuPercentPerMeter;
-  console.log(`per meter process: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
+  console.log(`per meter${perProcess > 1 ? ` (a process's share divided by the ${perProcess} meters it runs; RSS per process ${result.rssMiBPerProcess.mean.toFixed(0)} MiB mean)` : ' process'}: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
   console.log(`event-loop hold-up per meter and round: p50 ${result.eventLoopDelayMsPerRound.p50} ms, p99 ${result.eventLoopDelayMsPerRound.p99} ms, max ${result.eventLoopDelayMsPerRound.max} ms`);
   console.log(`mosquitto CPU ${result.mosquittoCpuPercent.toFixed(1)} %`);
   console.log(`signature checks: ${verifiedPerRound.toFixed(1)} per meter per round; raw verify ${Math.round(verifyPerSecond)}/s on one core here, so the checks alone take ${signatureCores.toFixed(2)} cores (${((signatureCores / cores) * 100).toFixed(0)} % of ${cores})`);
