@@ -32,7 +32,12 @@ run('meters that start while the broker is down', () => {
     }
     const duringOutage = new Map(cluster.members.map((m) => [m, m.logs.filter((l) => l['msg'] === 'reading signed').map((l) => l['seq'] as number)]));
     await broker.start();
-    await waitFor('two blocks on every meter after the broker came up', () => cluster.members.every((m) => heightOf(m) >= 1), 30_000);
+    // The blocks first committed may cover only rounds of the outage; wait for each meter's first reading accepted
+    // once the broker was up, then for two more blocks (the one covering its round is among them).
+    const accepted = (m: TestMember) => m.logs.some((l) => l['msg'] === 'own reading accepted');
+    await waitFor('a reading of every meter accepted after the broker came up', () => cluster.members.every(accepted), 30_000);
+    const height = Math.max(...cluster.members.map(heightOf));
+    await waitFor('two more blocks on every meter', () => cluster.members.every((m) => heightOf(m) >= height + 2), 30_000);
     await cluster.stopAll();
 
     for (const m of cluster.members) {
