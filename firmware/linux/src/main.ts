@@ -5,7 +5,7 @@ import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { addressFromPublicKey, addressToText, findMember, toHex, verifyManifest } from '@meterchain/core';
-import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
+import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile, type SignatureMemory } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import { ChainStore, NodeState } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, SunSpecMeter, loadSunSpecModels, type Link } from '@meterchain/modbus';
@@ -66,8 +66,14 @@ export function identify(configPath: string): { address: string; dataDir: string
   return { address: addressToText(addressFromPublicKey(publicKey, sha256)), dataDir: cfg.dataDir };
 }
 
+export interface StartOptions {
+  /** One memory of valid signatures for all the nodes of this process: a node recalls what another has checked
+   * instead of checking it again. */
+  signatures?: SignatureMemory;
+}
+
 /** Opens and starts a node from its configuration file. Throws ConfigError (one line) on unusable configuration. */
-export async function startNode(configPath: string, log?: Logger): Promise<RunningNode> {
+export async function startNode(configPath: string, log?: Logger, options: StartOptions = {}): Promise<RunningNode> {
   const cfg = loadConfig(configPath);
   const logger = log ?? createLogger({ level: cfg.log?.level ?? 'info' });
   const signer = createNodeSigner(readKeyFile(cfg.key));
@@ -137,6 +143,7 @@ export async function startNode(configPath: string, log?: Logger): Promise<Runni
     metrics,
     fault: cfg.fault ?? 'none',
     unaccepted,
+    ...(options.signatures ? { signatures: options.signatures } : {}),
   });
   if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
   await node.start();

@@ -14,7 +14,7 @@ import {
   type Signer,
   type Verifier,
 } from '@meterchain/core';
-import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type Topic } from '@meterchain/consensus';
+import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type SharedSignatures, type Topic } from '@meterchain/consensus';
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
 import { readingsOf, type ChainStore, type NodeState } from '@meterchain/ledger';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
@@ -44,6 +44,8 @@ export interface MeterNodeOptions {
   now?: () => number;
   /** When in its round the node takes the round's reading, ms after the round starts (default 10). */
   readingOffsetMs?: number;
+  /** Signatures found valid by the other nodes of this process (see the consensus node's `signatures`). */
+  signatures?: SharedSignatures;
   /** How long start() waits for the broker to confirm the subscriptions before it starts sampling without them
    * (default 2000 ms): a refusal within that time fails the start; a broker that is down does not hold it up. */
   subscribeWaitMs?: number;
@@ -126,6 +128,7 @@ export class MeterNode {
       verifier: o.verifier,
       hash: o.hash,
       restore: tip ? { tip, records } : { records },
+      ...(o.signatures ? { signatures: o.signatures } : {}),
     });
     const ids = o.edgeChannels.map((c) => c.edge);
     this.pipeline = createPipeline(o.profile, ids);
@@ -282,6 +285,7 @@ export class MeterNode {
         queued: o.transport.stats().queued,
         loopDelayMs,
         verified: this.consensus.stats.verifications,
+        recalled: this.consensus.stats.recalled,
         ...this.counts,
       });
     }

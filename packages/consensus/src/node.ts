@@ -119,10 +119,23 @@ export interface NodeConfig {
    * block; its rounds count from the new manifest's genesis. With `restore.tip` from the previous epoch, the tip's
    * hash is the first block's prev. */
   epochStartHeight?: number;
+  /** Signatures found valid by the other nodes of this process, one memory for them all (a gateway hosting several
+   * meters of the cluster): what one node has checked, the others recall instead of checking it again. */
+  signatures?: SharedSignatures;
+}
+
+export interface SharedSignatures {
+  /** True when this signature was found valid on this key and message. */
+  recall(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
+  /** Records a signature found valid. */
+  remember(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void;
 }
 
 export interface NodeStats {
+  /** Signatures checked. */
   verifications: number;
+  /** Signatures recalled from the shared memory (found valid by another node of the process), not checked again. */
+  recalled: number;
   votesCast: number;
   blocksCommitted: number;
   proposals: number;
@@ -274,6 +287,7 @@ export class ConsensusNode {
   readonly stats: NodeStats;
   private readonly signer: Signer;
   private readonly verifier: Verifier;
+  private readonly signatures: SharedSignatures | undefined;
   private readonly hash: Hash;
   private readonly judges: Judges;
   private readonly base: (s: Submission, m: MemberMemory) => number;
@@ -322,6 +336,7 @@ export class ConsensusNode {
     this.manifest = m;
     this.signer = cfg.signer;
     this.verifier = cfg.verifier;
+    this.signatures = cfg.signatures;
     this.hash = cfg.hash;
     // The member is found by its key; its address is the manifest's (one object, the same on every platform).
     let selfIndex = -1;
@@ -340,7 +355,7 @@ export class ConsensusNode {
     this.keepBlocks = cfg.keepBlocks ?? 64;
     this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
     this.epochStart = cfg.epochStartHeight ?? 0;
-    this.stats = { verifications: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0, surplusVotes: 0 };
+    this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0, surplusVotes: 0 };
     this.rounds = {};
     this.openRounds = [];
     this.nextRound = 0;
@@ -567,10 +582,17 @@ export class ConsensusNode {
     const key = hexKey(sig);
     const hit = this.memo.get(key);
     if (hit && equalBytes(hit.msg, msg) && equalBytes(hit.pk, pk)) return true;
+    const shared = this.signatures;
+    if (shared && shared.recall(pk, msg, sig)) {
+      this.stats.recalled++;
+      this.memo.set(key, { pk, msg });
+      return true;
+    }
     this.stats.verifications++;
     const ok = this.verifier.verify(pk, msg, sig);
     if (ok) {
       this.memo.set(key, { pk, msg });
+      if (shared) shared.remember(pk, msg, sig);
     }
     return ok;
   }

@@ -2,8 +2,9 @@
 // the order of its effects. One behaviour per test.
 import { describe, expect, test } from '@jest/globals';
 import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
+import { SignatureMemory } from '@meterchain/crypto';
 import { nodeSha256 } from '@meterchain/testkit';
-import { decodeRoundCertificate, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { ConsensusNode, decodeRoundCertificate, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
@@ -305,6 +306,27 @@ describe('blocks', () => {
     // Each member verifies at most the proposal and (n − 1) prepare and commit votes, minus the surplus it skipped.
     const spent = c.nodes.reduce((sum, x, i) => sum + x.stats.verifications - before[i]!, 0);
     expect(spent).toBeLessThanOrEqual(7 * (1 + 2 * 6) - surplus);
+  });
+
+  test('nodes sharing one memory of valid signatures do exactly what they do alone, checking each signature once between them', () => {
+    const memory = new SignatureMemory();
+    const alone = new Cluster({ n: 7, voteMode: 'leader' });
+    const sharing = new Cluster({ n: 7, voteMode: 'leader', node: () => ({ signatures: memory }) });
+    for (const c of [alone, sharing]) {
+      c.round(0);
+      c.round(1);
+      c.runUntil(BLOCK_READY(1) + 200);
+    }
+    for (let i = 0; i < 7; i++) expect(sharing.of('committed', i).length).toBe(1);
+    // The same effects, byte for byte, in the same order: every vote, certificate, block and acceptance.
+    expect(sharing.effects).toEqual(alone.effects);
+    const sum = (c: Cluster, f: (x: ConsensusNode) => number) => c.nodes.reduce((total, x) => total + f(x), 0);
+    const checked = sum(sharing, (x) => x.stats.verifications);
+    expect(checked + sum(sharing, (x) => x.stats.recalled)).toBe(sum(alone, (x) => x.stats.verifications));
+    expect(sum(alone, (x) => x.stats.recalled)).toBe(0);
+    // Each distinct signature is checked by one node only: no more checks than signatures remembered.
+    expect(checked).toBe(memory.size);
+    expect(checked * 3).toBeLessThan(sum(alone, (x) => x.stats.verifications));
   });
 
   test('a proposer that withholds its block is replaced by the next in rotation after the timeout', () => {

@@ -67,7 +67,7 @@ describe('the bundled node answers as `meterchain node`', () => {
     const bundled = runBundle(['--help']);
     expect(bundled.code).toBe(0);
     expect(bundled.stderr).toBe('');
-    expect(bundled.stdout).toMatch(/^usage: meterchain node --config node\.yaml \[--config other\.yaml \.\.\.\]\n/);
+    expect(bundled.stdout).toMatch(/^usage: meterchain node --config node\.yaml \[--config other\.yaml \.\.\.\] \[--check-each\]\n/);
     expect(meterchain(['node', '--help'])).toEqual(bundled);
   });
 });
@@ -124,7 +124,7 @@ describe('several meters in one process', () => {
 
 const withMosquitto = requireMosquitto('the bundled 4-node cluster test') ? describe : describe.skip;
 
-withMosquitto('four bundled meters over Mosquitto, two of them in one process', () => {
+withMosquitto('four bundled meters over Mosquitto, two to a process', () => {
   interface Proc {
     child: ChildProcess;
     logs: Record<string, unknown>[];
@@ -140,8 +140,9 @@ withMosquitto('four bundled meters over Mosquitto, two of them in one process', 
     broker = await startMosquitto({ users: cluster.members.map((m) => ({ username: m.address, password: m.password })) });
     for (const m of cluster.members) cluster.configure(m);
     const [m1, m2, m3, m4] = cluster.members as [TestMember, TestMember, TestMember, TestMember];
-    for (const hosted of [[m1, m2], [m3], [m4]]) {
-      const configs = hosted.flatMap((m) => ['--config', m.config]);
+    // The second process checks every signature in each of its nodes (--check-each).
+    for (const [hosted, extra] of [[[m1, m2], []], [[m3, m4], ['--check-each']]] as const) {
+      const configs = [...hosted.flatMap((m) => ['--config', m.config]), ...extra];
       const child = spawn(process.execPath, [bundle.outfile, ...configs], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const p: Proc = { child, logs: [], stderr: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
       createInterface({ input: child.stdout! }).on('line', (line) => p.logs.push(JSON.parse(line) as Record<string, unknown>));
@@ -164,8 +165,14 @@ withMosquitto('four bundled meters over Mosquitto, two of them in one process', 
     expect(procs.map((p) => p.stderr)).toEqual(procs.map(() => ''));
     expect(cluster.members.filter((m) => !committed(m)).map((m) => m.name)).toEqual([]);
     expect(procs[0]!.logs.some((l) => l['meter'] === cluster.members[1]!.address)).toBe(true);
+    // The two meters of the first process share what they have checked: signatures one found valid, the other
+    // recalls. Those of the second (--check-each) check everything themselves.
+    const recalled = (p: Proc, m: TestMember) => p.logs.filter((l) => l['msg'] === 'status' && l['meter'] === m.address).at(-1)?.['recalled'];
+    const [m1, m2, m3, m4] = cluster.members as [TestMember, TestMember, TestMember, TestMember];
+    expect((recalled(procs[0]!, m1) as number) + (recalled(procs[0]!, m2) as number)).toBeGreaterThan(0);
+    expect([recalled(procs[1]!, m3), recalled(procs[1]!, m4)]).toEqual([0, 0]);
     for (const p of procs) p.child.kill('SIGTERM');
-    expect(await Promise.all(procs.map((p) => p.exit))).toEqual([0, 0, 0]);
+    expect(await Promise.all(procs.map((p) => p.exit))).toEqual([0, 0]);
     for (const p of procs) expect(p.stderr).toBe('meterchain node: SIGTERM: stopping\n');
     for (const m of cluster.members) {
       const report = await cluster.verify(m);

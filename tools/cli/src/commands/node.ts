@@ -1,12 +1,13 @@
 // `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT.
 import { resolve } from 'node:path';
+import { SignatureMemory } from '@meterchain/crypto';
 import { ConfigError, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
 import { InputError, parse, UsageError, type Command } from '../command.ts';
 
 export const command: Command = {
   name: 'node',
   summary: 'run a meter node (acquire, check, sign, vote, chain) from a YAML configuration',
-  usage: `usage: meterchain node --config node.yaml [--config other.yaml ...]
+  usage: `usage: meterchain node --config node.yaml [--config other.yaml ...] [--check-each]
 
 Runs one meter node: samples its sensor every round, checks the sample at the edge, signs it, votes with the other
 members of its cluster over MQTT, and stores the committed blocks. Logs are JSON lines on stdout, each naming its
@@ -15,19 +16,21 @@ The configuration keys are described in firmware/linux/schema/node.schema.json.
 
 Each further --config runs one more meter in the same process (a gateway or data concentrator hosting the nodes of
 several meters): each keeps its own key, data directory, sensor, broker connection and metrics endpoint; they share
-only the process. Every file is checked before any node starts: an error names its file, and two files on one key
-or one data directory are refused.`,
+only the process, and what its nodes have checked: a signature one node found valid is not checked again by the
+others (--check-each: every node checks every signature itself). Every file is checked before any node starts: an
+error names its file, and two files on one key or one data directory are refused.`,
   async run(argv, io) {
-    const { values } = parse(argv, { config: { type: 'string', multiple: true } });
+    const { values } = parse(argv, { config: { type: 'string', multiple: true }, 'check-each': { type: 'boolean' } });
     const paths = values.config ?? [];
     if (paths.length === 0) throw new UsageError('missing required option --config');
     if (new Set(paths.map((p) => resolve(p))).size !== paths.length) throw new UsageError('--config: the same file is named twice');
     const claimed = new Map<string, string>();
     for (const path of paths) inputErrors(path, paths.length, () => claim(claimed, identify(path), path));
+    const signatures = paths.length > 1 && !values['check-each'] ? new SignatureMemory() : undefined;
     const running: RunningNode[] = [];
     for (const path of paths) {
       try {
-        running.push(await startNode(path));
+        running.push(await startNode(path, undefined, signatures ? { signatures } : {}));
       } catch (e) {
         await Promise.all(running.map((r) => r.stop()));
         inputErrors(path, paths.length, () => {
