@@ -5,8 +5,9 @@ import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { addressFromPublicKey, addressToText, findMember, toHex, verifyManifest } from '@meterchain/core';
-import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile, type SignatureMemory } from '@meterchain/crypto';
+import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
+import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, NodeState } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, SunSpecMeter, loadSunSpecModels, type Link } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
@@ -67,9 +68,8 @@ export function identify(configPath: string): { address: string; dataDir: string
 }
 
 export interface StartOptions {
-  /** One memory of valid signatures for all the nodes of this process: a node recalls what another has checked
-   * instead of checking it again. */
-  signatures?: SignatureMemory;
+  /** What the nodes of this process have checked, one for them all: a node does not check again what another has. */
+  shared?: SharedChecks;
 }
 
 /** Opens and starts a node from its configuration file. Throws ConfigError (one line) on unusable configuration. */
@@ -143,7 +143,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     metrics,
     fault: cfg.fault ?? 'none',
     unaccepted,
-    ...(options.signatures ? { signatures: options.signatures } : {}),
+    ...(options.shared ? { shared: options.shared } : {}),
   });
   if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
   await node.start();

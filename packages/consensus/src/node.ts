@@ -60,6 +60,7 @@ import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type Mem
 import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
 import { BoundedMemo } from './memo.ts';
+import type { SharedChecks } from './shared.ts';
 import { threshold } from './threshold.ts';
 import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
@@ -119,16 +120,9 @@ export interface NodeConfig {
    * block; its rounds count from the new manifest's genesis. With `restore.tip` from the previous epoch, the tip's
    * hash is the first block's prev. */
   epochStartHeight?: number;
-  /** Signatures found valid by the other nodes of this process, one memory for them all (a gateway hosting several
-   * meters of the cluster): what one node has checked, the others recall instead of checking it again. */
-  signatures?: SharedSignatures;
-}
-
-export interface SharedSignatures {
-  /** True when this signature was found valid on this key and message. */
-  recall(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
-  /** Records a signature found valid. */
-  remember(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void;
+  /** What the nodes of this process have checked, one for them all (a gateway hosting several meters of the
+   * cluster): a signature one node found valid, or a judgment list's root, the others do not work out again. */
+  shared?: SharedChecks;
 }
 
 export interface NodeStats {
@@ -287,7 +281,7 @@ export class ConsensusNode {
   readonly stats: NodeStats;
   private readonly signer: Signer;
   private readonly verifier: Verifier;
-  private readonly signatures: SharedSignatures | undefined;
+  private readonly shared: SharedChecks | undefined;
   private readonly hash: Hash;
   private readonly judges: Judges;
   private readonly base: (s: Submission, m: MemberMemory) => number;
@@ -336,7 +330,7 @@ export class ConsensusNode {
     this.manifest = m;
     this.signer = cfg.signer;
     this.verifier = cfg.verifier;
-    this.signatures = cfg.signatures;
+    this.shared = cfg.shared;
     this.hash = cfg.hash;
     // The member is found by its key; its address is the manifest's (one object, the same on every platform).
     let selfIndex = -1;
@@ -379,7 +373,7 @@ export class ConsensusNode {
     this.future = [];
     this.memo = new BoundedMemo(8192);
     this.rootMemo = new BoundedMemo(512);
-    this.listRoots = new BoundedMemo(2048);
+    this.listRoots = cfg.shared ? cfg.shared.listRoots : new BoundedMemo(2048);
     this.rootOf = (list) => this.listRoot(list);
     this.byDigest = {};
     this.out = [];
@@ -582,7 +576,7 @@ export class ConsensusNode {
     const key = hexKey(sig);
     const hit = this.memo.get(key);
     if (hit && equalBytes(hit.msg, msg) && equalBytes(hit.pk, pk)) return true;
-    const shared = this.signatures;
+    const shared = this.shared;
     if (shared && shared.recall(pk, msg, sig)) {
       this.stats.recalled++;
       this.memo.set(key, { pk, msg });

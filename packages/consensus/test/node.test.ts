@@ -2,9 +2,8 @@
 // the order of its effects. One behaviour per test.
 import { describe, expect, test } from '@jest/globals';
 import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
-import { SignatureMemory } from '@meterchain/crypto';
 import { nodeSha256 } from '@meterchain/testkit';
-import { ConsensusNode, decodeRoundCertificate, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { ConsensusNode, SharedChecks, decodeRoundCertificate, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
@@ -308,10 +307,10 @@ describe('blocks', () => {
     expect(spent).toBeLessThanOrEqual(7 * (1 + 2 * 6) - surplus);
   });
 
-  test('nodes sharing one memory of valid signatures do exactly what they do alone, checking each signature once between them', () => {
-    const memory = new SignatureMemory();
+  test('nodes sharing what they have checked do exactly what they do alone, checking each signature once between them', () => {
+    const shared = new SharedChecks();
     const alone = new Cluster({ n: 7, voteMode: 'leader' });
-    const sharing = new Cluster({ n: 7, voteMode: 'leader', node: () => ({ signatures: memory }) });
+    const sharing = new Cluster({ n: 7, voteMode: 'leader', node: () => ({ shared }) });
     for (const c of [alone, sharing]) {
       c.round(0);
       c.round(1);
@@ -324,8 +323,8 @@ describe('blocks', () => {
     const checked = sum(sharing, (x) => x.stats.verifications);
     expect(checked + sum(sharing, (x) => x.stats.recalled)).toBe(sum(alone, (x) => x.stats.verifications));
     expect(sum(alone, (x) => x.stats.recalled)).toBe(0);
-    // Each distinct signature is checked by one node only: no more checks than signatures remembered.
-    expect(checked).toBe(memory.size);
+    // Each signature is checked by one node only: as many checks as signatures recorded.
+    expect(checked).toBe(shared.recorded);
     expect(checked * 3).toBeLessThan(sum(alone, (x) => x.stats.verifications));
   });
 

@@ -6,7 +6,6 @@ export { createNobleSigner, nobleVerifier } from './noble.ts';
 export { strictPrecheck, isCanonicalPointEncoding, isCanonicalScalar, isSmallOrderEncoding } from './strict.ts';
 export type { StrictReason } from './strict.ts';
 export { verifyBatchParallel, explainVerdict } from './batch.ts';
-export { SignatureMemory } from './memory.ts';
 export {
   generateSeed,
   writeKeyFile,

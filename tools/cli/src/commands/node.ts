@@ -1,6 +1,6 @@
 // `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT.
 import { resolve } from 'node:path';
-import { SignatureMemory } from '@meterchain/crypto';
+import { SharedChecks } from '@meterchain/consensus';
 import { ConfigError, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
 import { InputError, parse, UsageError, type Command } from '../command.ts';
 
@@ -16,8 +16,8 @@ The configuration keys are described in firmware/linux/schema/node.schema.json.
 
 Each further --config runs one more meter in the same process (a gateway or data concentrator hosting the nodes of
 several meters): each keeps its own key, data directory, sensor, broker connection and metrics endpoint; they share
-only the process, and what its nodes have checked: a signature one node found valid is not checked again by the
-others (--check-each: every node checks every signature itself). Every file is checked before any node starts: an
+only the process, and what its nodes have checked: a signature one node found valid, or the root of a vote's
+judgment list, is not worked out again by the others (--check-each: every node checks everything itself). Every file is checked before any node starts: an
 error names its file, and two files on one key or one data directory are refused.`,
   async run(argv, io) {
     const { values } = parse(argv, { config: { type: 'string', multiple: true }, 'check-each': { type: 'boolean' } });
@@ -26,11 +26,11 @@ error names its file, and two files on one key or one data directory are refused
     if (new Set(paths.map((p) => resolve(p))).size !== paths.length) throw new UsageError('--config: the same file is named twice');
     const claimed = new Map<string, string>();
     for (const path of paths) inputErrors(path, paths.length, () => claim(claimed, identify(path), path));
-    const signatures = paths.length > 1 && !values['check-each'] ? new SignatureMemory() : undefined;
+    const shared = paths.length > 1 && !values['check-each'] ? new SharedChecks() : undefined;
     const running: RunningNode[] = [];
     for (const path of paths) {
       try {
-        running.push(await startNode(path, undefined, signatures ? { signatures } : {}));
+        running.push(await startNode(path, undefined, shared ? { shared } : {}));
       } catch (e) {
         await Promise.all(running.map((r) => r.stop()));
         inputErrors(path, paths.length, () => {

@@ -1,0 +1,34 @@
+// What the nodes of one process share. A gateway hosting several meters of one cluster receives every signed message
+// once per meter, and each node would check it again: its signature, and the Merkle root of each judgment list a vote
+// carries. With one SharedChecks for the process, the first node to check a signature records it and the others
+// recall it, and a list's root is computed once. Only valid signatures are recorded, each with its key and message, so
+// a recall answers exactly what a check would; a list's root is a function of the list alone. Plain objects and
+// BoundedMemo: it runs on Espruino too.
+import { equalBytes, toHex } from '@meterchain/core';
+import { BoundedMemo } from './memo.ts';
+
+export class SharedChecks {
+  private readonly signatures: BoundedMemo<{ publicKey: Uint8Array; message: Uint8Array }>;
+  /** Judgment-list roots by the hash of the list. */
+  readonly listRoots: BoundedMemo<Uint8Array>;
+  /** Signatures recorded so far. */
+  recorded = 0;
+
+  /** Keeps at most 2·signatures signatures and 2·lists list roots. */
+  constructor(limits: { signatures?: number; lists?: number } = {}) {
+    this.signatures = new BoundedMemo(limits.signatures ?? 16384);
+    this.listRoots = new BoundedMemo(limits.lists ?? 4096);
+  }
+
+  /** True when this signature was found valid on this key and message. */
+  recall(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+    const hit = this.signatures.get(toHex(signature));
+    return hit !== undefined && equalBytes(hit.publicKey, publicKey) && equalBytes(hit.message, message);
+  }
+
+  /** Records a signature found valid. The bytes are copied: the caller's buffers may be reused. */
+  remember(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void {
+    this.recorded++;
+    this.signatures.set(toHex(signature), { publicKey: new Uint8Array(publicKey), message: new Uint8Array(message) });
+  }
+}
