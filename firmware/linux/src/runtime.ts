@@ -14,7 +14,7 @@ import {
   type Signer,
   type Verifier,
 } from '@meterchain/core';
-import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type SharedSignatures, type Topic } from '@meterchain/consensus';
+import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type Topic, type SharedChecks } from '@meterchain/consensus';
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
 import { readingsOf, type ChainStore, type NodeState } from '@meterchain/ledger';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
@@ -44,8 +44,8 @@ export interface MeterNodeOptions {
   now?: () => number;
   /** When in its round the node takes the round's reading, ms after the round starts (default 10). */
   readingOffsetMs?: number;
-  /** Signatures found valid by the other nodes of this process (see the consensus node's `signatures`). */
-  signatures?: SharedSignatures;
+  /** What the other nodes of this process have checked (see the consensus node's `shared`). */
+  shared?: SharedChecks;
   /** How long start() waits for the broker to confirm the subscriptions before it starts sampling without them
    * (default 2000 ms): a refusal within that time fails the start; a broker that is down does not hold it up. */
   subscribeWaitMs?: number;
@@ -128,7 +128,10 @@ export class MeterNode {
       verifier: o.verifier,
       hash: o.hash,
       restore: tip ? { tip, records } : { records },
-      ...(o.signatures ? { signatures: o.signatures } : {}),
+      // Sync requests for older blocks are answered from the store (the 'sync-request' effect): the node keeps only
+      // its tip in memory, not a copy of the last 64 blocks (at 64 members about 40 MB per meter).
+      keepBlocks: 1,
+      ...(o.shared ? { shared: o.shared } : {}),
     });
     const ids = o.edgeChannels.map((c) => c.edge);
     this.pipeline = createPipeline(o.profile, ids);
