@@ -4,12 +4,14 @@
 // memory per meter. The meters run the bundled node (npm run build:node), built into the output directory first: what
 // a device runs, without a TypeScript loader in each process. By default each meter is its own process;
 // `--per-process K` runs K meters in each process (`meterchain node --config a.yaml --config b.yaml ...`), as a
-// gateway hosting several meters would, and reports each process's CPU and memory divided by K. `--clusters C` splits
+// gateway hosting several meters would, and reports each process's CPU and memory divided by K; the meters of a
+// process share what they have checked (each signature is checked once per process) unless `--check-each`.
+// `--clusters C` splits
 // the meters into C regional clusters of N/C members each (their own manifests and topics) sharing the one broker, as
 // DESIGN §3 splits large clusters.
 //
 //   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50] [--per-process 1]
-//     [--clusters 1]
+//     [--clusters 1] [--check-each]
 //     [--vote-mode broadcast|leader] [--rule bft|majority] [--out DIR] [--json]
 //   MC_LOG_FIRST=FILE keeps the first meter's debug log (and its process's lines that name no meter);
 //   MC_CPU_PROFILE=DIR writes the first process's V8 CPU profile; MC_NODE_ARGS='--trace-gc' passes options to its node.
@@ -28,7 +30,7 @@ import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 import { rawVerifyRate } from '../src/harness.ts';
 
 const { values } = parseArgs({
-  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' }, 'per-process': { type: 'string' }, clusters: { type: 'string' } },
+  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' }, 'per-process': { type: 'string' }, clusters: { type: 'string' }, 'check-each': { type: 'boolean' } },
 });
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
@@ -120,6 +122,9 @@ interface Meter {
   /** Signatures the meter's node verified since it started (from its status lines), and that count at the window's start. */
   verified: number;
   verified0?: number;
+  /** Signatures it recalled from its process's shared memory (found valid by another meter of the process). */
+  recalled: number;
+  recalled0?: number;
 }
 /** One process, running `perProcess` meters. */
 interface Proc {
@@ -129,7 +134,7 @@ interface Proc {
   ticks1?: Ticks;
   rss: number[];
 }
-const meters: Meter[] = members.map((m) => ({ name: m.name, latencies: [], rounds: [], signed: [], loopDelays: [], verified: 0 }));
+const meters: Meter[] = members.map((m) => ({ name: m.name, latencies: [], rounds: [], signed: [], loopDelays: [], verified: 0, recalled: 0 }));
 const meterByAddress = new Map(members.map((m, i) => [m.address, meters[i]!]));
 members.forEach((m, i) => {
   writeFileSync(join(m.dir, 'broker.pass'), m.password + '\n');
@@ -145,7 +150,7 @@ for (let first = 0; first < n; first += perProcess) {
   const profile = first === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
   // MC_NODE_ARGS='--trace-gc ...' passes V8 and Node options to the first process (those NODE_OPTIONS refuses).
   if (first === 0 && process.env.MC_NODE_ARGS) profile.push(...process.env.MC_NODE_ARGS.split(' ').filter(Boolean));
-  const configs = hosted.flatMap((m) => ['--config', join(m.dir, 'node.yaml')]);
+  const configs = [...hosted.flatMap((m) => ['--config', join(m.dir, 'node.yaml')]), ...(values['check-each'] ? ['--check-each'] : [])];
   const proc = spawn(process.execPath, [...profile, bundle.outfile, ...configs], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push({ proc, meters: hosted.length, rss: [] });
   const keep = first === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;
@@ -158,6 +163,8 @@ for (let first = 0; first < n; first += perProcess) {
     if (delay) p.loopDelays.push(Number(delay[1]));
     const checks = /"msg":"status".*"verified":(\d+)/.exec(line);
     if (checks) p.verified = Number(checks[1]);
+    const recalled = /"msg":"status".*"recalled":(\d+)/.exec(line);
+    if (recalled) p.recalled = Number(recalled[1]);
     if (!line.includes('"own reading accepted"') && !line.includes('"reading signed"')) return;
     const rec = JSON.parse(line) as { msg: string; latencyMs?: number; seq?: number; round?: number };
     if (rec.msg === 'own reading accepted') {
@@ -173,7 +180,10 @@ const warmupMs = Number(values.warmup ?? 20) * 1000;
 await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now()) + warmupMs));
 const measureFrom = Date.now();
 for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
-for (const m of meters) m.verified0 = m.verified;
+for (const m of meters) {
+  m.verified0 = m.verified;
+  m.recalled0 = m.recalled;
+}
 const brokerTicks0 = clockTicks(mosquittoPid);
 const latencyFrom = meters.map((m) => m.latencies.length);
 const delayFrom = meters.map((m) => m.loopDelays.length);
@@ -256,12 +266,14 @@ const rss = procs.map((p, i) => rssProcess[i]! / p.meters);
 // Signature checks: per meter and round, and the share of this machine's cores they alone take at the raw rate.
 const rounds = (measuredS * 1000) / roundMs;
 const verifiedPerRound = mean(meters.map((m) => (m.verified - m.verified0!) / rounds));
+const recalledPerRound = mean(meters.map((m) => (m.recalled - m.recalled0!) / rounds));
 const cores = availableParallelism();
 const signatureCores = (n * verifiedPerRound * (1000 / roundMs)) / verifyPerSecond;
 const result = {
   meters: n,
   clusters: clusterCount,
   metersPerProcess: perProcess,
+  sharedSignatureMemory: perProcess > 1 && !values['check-each'],
   processes: procs.length,
   rule,
   minutes,
@@ -280,6 +292,7 @@ const result = {
   eventLoopDelayMsPerRound: { p50: quantile(loopDelays, 0.5), p99: quantile(loopDelays, 0.99), max: loopDelays[loopDelays.length - 1] },
   signatures: {
     verifiedPerMeterPerRound: verifiedPerRound,
+    recalledPerMeterPerRound: recalledPerRound,
     rawVerifyPerSecondOneCore: Math.round(verifyPerSecond),
     coresForSignatureChecks: signatureCores,
     shareOfCores: signatureCores / cores,
@@ -299,6 +312,7 @@ else {
   console.log(`per meter${perProcess > 1 ? ` (a process's share divided by the ${perProcess} meters it runs; RSS per process ${result.rssMiBPerProcess.mean.toFixed(0)} MiB mean)` : ' process'}: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
   console.log(`event-loop hold-up per meter and round: p50 ${result.eventLoopDelayMsPerRound.p50} ms, p99 ${result.eventLoopDelayMsPerRound.p99} ms, max ${result.eventLoopDelayMsPerRound.max} ms`);
   console.log(`mosquitto CPU ${result.mosquittoCpuPercent.toFixed(1)} %`);
-  console.log(`signature checks: ${verifiedPerRound.toFixed(1)} per meter per round; raw verify ${Math.round(verifyPerSecond)}/s on one core here, so the checks alone take ${signatureCores.toFixed(2)} cores (${((signatureCores / cores) * 100).toFixed(0)} % of ${cores})`);
+  const recall = result.sharedSignatureMemory ? ` (and ${recalledPerRound.toFixed(1)} recalled: checked by another meter of the process)` : '';
+  console.log(`signature checks: ${verifiedPerRound.toFixed(1)} per meter per round${recall}; raw verify ${Math.round(verifyPerSecond)}/s on one core here, so the checks alone take ${signatureCores.toFixed(2)} cores (${((signatureCores / cores) * 100).toFixed(0)} % of ${cores})`);
 }
 process.exit(lost === 0 && verified && result.roundEndToAcceptanceMs.p99 < 250 ? 0 : 1);
