@@ -15,9 +15,9 @@ export class SharedChecks {
   recorded = 0;
 
   /** Keeps at most 2·signatures signatures and 2·lists list roots. */
-  constructor(limits: { signatures?: number; lists?: number } = {}) {
-    this.signatures = new BoundedMemo(limits.signatures ?? 16384);
-    this.listRoots = new BoundedMemo(limits.lists ?? 4096);
+  constructor(limits?: { signatures?: number; lists?: number }) {
+    this.signatures = new BoundedMemo((limits && limits.signatures) || 16384);
+    this.listRoots = new BoundedMemo((limits && limits.lists) || 4096);
   }
 
   /** True when this signature was found valid on this key and message. */
