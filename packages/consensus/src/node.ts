@@ -92,7 +92,18 @@ export type Effect =
   | { type: 'rejected'; round: number; member: Uint8Array; digest: Uint8Array; reason: number }
   | { type: 'not-enough-votes'; round: number; member: Uint8Array; digest?: Uint8Array }
   | { type: 'evidence'; kind: EvidenceKind; accused: Uint8Array; slot: number; evidence: Uint8Array }
-  | { type: 'committed'; height: number; view: number; hash: Uint8Array; block: Uint8Array; submissions: number }
+  | {
+      type: 'committed';
+      height: number;
+      view: number;
+      hash: Uint8Array;
+      block: Uint8Array;
+      submissions: number;
+      /** The last round the block covers. */
+      last: number;
+      /** Sequence numbers of this node's own readings in the block. */
+      own: number[];
+    }
   | { type: 'refused'; what: string; reason: string }
   | { type: 'sync-request'; height: number; from: Uint8Array };
 
@@ -1494,7 +1505,9 @@ export class ConsensusNode {
   private commit(content: Content, cert: BlockCertificate, announce: boolean): void {
     const stored = encodeStoredBlock({ header: content.header, body: content.body, commit: cert });
     const header = content.checked.header;
-    this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length });
+    const own: number[] = [];
+    for (const s of content.checked.submissions) if (s.index === this.selfIndex && s.reading) own.push(s.reading.seq);
+    this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length, last: header.last, own });
     if (announce) this.publish('block', stored);
     this.stats.blocksCommitted++;
     this.tipHeight = header.height;
@@ -1609,6 +1622,18 @@ export class ConsensusNode {
       const signers: number[] = [];
       for (const v of s.block.commit.votes) signers.push(v.voter);
       this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
+      return;
+    }
+    // The block this node has checked already (it came as a proposal): only its commit certificate is new. The body
+    // committed is the one checked, which the header names by its hash.
+    const hash = this.hash(s.block.header);
+    const held = this.hs.contents[hexKey(hash)];
+    if (held) {
+      if (checkBlockCertificate(this.manifest, s.block.commit, Phase.COMMIT, height, hash, this.oracle()) !== '') {
+        this.stats.dropped++;
+        return;
+      }
+      this.commit(held, s.block.commit, false);
       return;
     }
     const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle(), this.knownSubmission(), this.rootOf);

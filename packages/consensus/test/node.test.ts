@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
-import { ConsensusNode, SharedChecks, decodeRoundCertificate, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { ConsensusNode, SharedChecks, decodeRoundCertificate, decodeStoredBlock, encodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
@@ -326,6 +326,40 @@ describe('blocks', () => {
     // Each signature is checked by one node only: as many checks as signatures recorded.
     expect(checked).toBe(shared.recorded);
     expect(checked * 3).toBeLessThan(sum(alone, (x) => x.stats.verifications));
+  });
+
+  test('a member holding the proposal commits the announced block on its commit certificate alone, and refuses one short of the threshold', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    // Member 3 gets the proposal but no block votes, so it cannot commit by itself; the announced block is held back.
+    const held: Uint8Array[] = [];
+    c.filter = (m, to) => {
+      if (to !== 3) return true;
+      if (m.topic === 'block') held.push(m.bytes);
+      return m.topic !== 'block-vote' && m.topic !== 'block';
+    };
+    c.runUntil(BLOCK_READY(1) + 200);
+    for (let i = 0; i < 3; i++) expect(c.of('committed', i).length).toBe(1);
+    expect(c.of('committed', 3)).toEqual([]);
+    expect(held.length).toBe(1);
+    const stored = decodeStoredBlock(held[0]!);
+    if (!stored.ok) throw new Error(stored.reason);
+    const deliver = (bytes: Uint8Array) => c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'block', bytes }));
+    // Two commit votes of four: under the threshold of three.
+    const dropped = c.nodes[3]!.stats.dropped;
+    deliver(encodeStoredBlock({ ...stored.block, commit: { ...stored.block.commit, votes: stored.block.commit.votes.slice(0, 2) } }));
+    expect(c.of('committed', 3)).toEqual([]);
+    expect(c.nodes[3]!.stats.dropped).toBe(dropped + 1);
+    // A vote whose signature does not verify.
+    const forged = stored.block.commit.votes.map((v, k) => (k === 0 ? { ...v, sig: Uint8Array.from(v.sig, (b, j) => (j === 0 ? b ^ 1 : b)) } : v));
+    deliver(encodeStoredBlock({ ...stored.block, commit: { ...stored.block.commit, votes: forged } }));
+    expect(c.of('committed', 3)).toEqual([]);
+    deliver(held[0]!);
+    const committed = c.of('committed', 3);
+    expect(committed.length).toBe(1);
+    expect(committed[0]!.hash).toEqual(c.of('committed', 0)[0]!.hash);
+    expect(committed[0]!.block).toEqual(held[0]);
   });
 
   test('a proposer that withholds its block is replaced by the next in rotation after the timeout', () => {
