@@ -14,9 +14,9 @@ import {
   type Signer,
   type Verifier,
 } from '@meterchain/core';
-import { ConsensusNode, decodeHeader, decodeStoredBlock, roundOf, roundStart, type Effect, type NodeEvent, type Topic, type SharedChecks } from '@meterchain/consensus';
+import { ConsensusNode, roundOf, roundStart, type Effect, type NodeEvent, type Topic, type SharedChecks } from '@meterchain/consensus';
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
-import { readingsOf, type ChainStore, type NodeState } from '@meterchain/ledger';
+import type { ChainStore, NodeState } from '@meterchain/ledger';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
 import { fromFixed, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
@@ -377,15 +377,9 @@ export class MeterNode {
    * never be in the chain, so they are written to the unaccepted log with the outcome this node saw, then settled.
    * Every reading the node signed ends in the chain or in that log.
    */
-  private async settle(block: Uint8Array): Promise<void> {
+  private async settle(height: number, last: number, own: number[]): Promise<void> {
     const o = this.o;
-    const stored = decodeStoredBlock(block);
-    if (!stored.ok) return;
-    const header = decodeHeader(stored.block.header);
-    if (!header.ok) return;
-    const rows = readingsOf(block, (r) => roundOf(o.manifest, r.ts));
-    const inBlock = new Set<number>();
-    if (!('reason' in rows)) for (const row of rows) if (equalBytes(row.reading.meter, this.address)) inBlock.add(row.reading.seq);
+    const inBlock = new Set(own);
     const done: number[] = [];
     for (const p of o.state.pending()) {
       if (!equalBytes(p.meter, this.address)) continue;
@@ -394,14 +388,14 @@ export class MeterNode {
       const round = r?.ok ? roundOf(o.manifest, r.reading.ts) : -1;
       if (inBlock.has(p.seq)) {
         done.push(p.seq);
-      } else if (round >= 0 && round <= header.header.last) {
+      } else if (round >= 0 && round <= last) {
         const outcome = this.own.get(round)?.outcome ?? 'not-in-block';
-        await o.unaccepted?.({ seq: p.seq, round, outcome, height: header.header.height, bytes: p.bytes });
+        await o.unaccepted?.({ seq: p.seq, round, outcome, height, bytes: p.bytes });
         o.metrics.counter('meterchain_readings_unaccepted_total', 'Own readings that did not make it into the chain, by outcome.', 1, { outcome });
         done.push(p.seq);
       }
     }
-    for (const round of [...this.own.keys()]) if (round <= header.header.last) this.own.delete(round);
+    for (const round of [...this.own.keys()]) if (round <= last) this.own.delete(round);
     if (done.length > 0) await o.state.settle(this.address, done);
   }
 
@@ -481,7 +475,7 @@ export class MeterNode {
         this.counts.blocks++;
         m.counter('meterchain_blocks_committed_total', 'Blocks committed and stored.');
         m.gauge('meterchain_height', 'Height of the last stored block.', effect.height);
-        await this.settle(effect.block);
+        await this.settle(effect.height, effect.last, effect.own);
         o.log.info('block committed', { height: effect.height, view: effect.view, submissions: effect.submissions, hash: effect.hash });
         return;
       }
