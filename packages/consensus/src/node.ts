@@ -53,7 +53,7 @@ import {
   type RoundTally,
   type SignatureCheck,
 } from './certificate.ts';
-import { checkBlockCertificate, countCertificates, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type CheckedBlock } from './chain.ts';
+import { checkBlockCertificate, countCertificates, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type BlockVerdict, type CheckedBlock } from './chain.ts';
 import { Reason, Verdict, consensusError } from './codes.ts';
 import { makeEvidence, openEvidence, type EvidenceClaim, type EvidenceKind } from './evidence.ts';
 import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type MemberMemory } from './judge.ts';
@@ -293,6 +293,8 @@ export class ConsensusNode {
   private readonly signer: Signer;
   private readonly verifier: Verifier;
   private readonly shared: SharedChecks | undefined;
+  /** The manifest's digest in hex: what a shared block verdict is keyed by, with the block's place. */
+  private readonly manifestKey: string;
   private readonly hash: Hash;
   private readonly judges: Judges;
   private readonly base: (s: Submission, m: MemberMemory) => number;
@@ -378,6 +380,7 @@ export class ConsensusNode {
     this.flagged = {};
     this.tipHeight = -1;
     this.tipHash = cfg.manifestDigest;
+    this.manifestKey = toHex(cfg.manifestDigest);
     this.blocks = {};
     this.hs = newHeight(0);
     this.lock = null;
@@ -1332,7 +1335,7 @@ export class ConsensusNode {
     }
     const key = hexKey(hash);
     if (!hs.contents[key]) {
-      const verdict = inspectBlock(this.manifest, this.hash, p.header, p.body, undefined, this.expectation(), this.oracle(), this.knownSubmission(), this.rootOf);
+      const verdict = this.inspectProposal(p.header, p.body, hash);
       if (!verdict.ok) {
         this.stats.dropped++;
         return;
@@ -1347,6 +1350,24 @@ export class ConsensusNode {
     if (this.lock && !equalBytes(this.lock.hash, hash) && (!lockCert || lockCert.view < this.lock.view)) return;
     const mine = this.signBlockVote(Phase.PREPARE, p.view, hash, true);
     if (mine) this.countBlockVote(Phase.PREPARE, p.view, hash, this.selfIndex, mine);
+  }
+
+  /**
+   * Checks a proposed block where this node expects the next one. With checks shared by the nodes of a process, the
+   * first node to check a block records the verdict, and the others take it when they expect the block at the same
+   * place (manifest, height, previous block, first round) and hold the same body: the verdict depends on nothing else.
+   */
+  private inspectProposal(header: Uint8Array, body: Uint8Array, hash: Uint8Array): BlockVerdict {
+    const expect = this.expectation();
+    const shared = this.shared;
+    const key = shared ? `${this.manifestKey}:${expect.height}:${toHex(expect.prev)}:${expect.first}:${hexKey(hash)}` : '';
+    if (shared) {
+      const hit = shared.blocks.get(key);
+      if (hit && equalBytes(hit.body, body)) return { ok: true, block: hit.block };
+    }
+    const verdict = inspectBlock(this.manifest, this.hash, header, body, undefined, expect, this.oracle(), this.knownSubmission(), this.rootOf);
+    if (shared && verdict.ok) shared.blocks.set(key, { body, block: verdict.block });
+    return verdict;
   }
 
   /**

@@ -1,23 +1,29 @@
 // What the nodes of one process share. A gateway hosting several meters of one cluster receives every signed message
 // once per meter, and each node would check it again: its signature, and the Merkle root of each judgment list a vote
-// carries. With one SharedChecks for the process, the first node to check a signature records it and the others
-// recall it, and a list's root is computed once. Only valid signatures are recorded, each with its key and message, so
-// a recall answers exactly what a check would; a list's root is a function of the list alone. Plain objects and
+// carries, and each proposed block. With one SharedChecks for the process, the first node to check a signature
+// records it and the others recall it, a list's root is computed once, and a proposal is checked once. Only valid
+// signatures are recorded, each with its key and message, so a recall answers exactly what a check would; a list's
+// root is a function of the list alone; a block's verdict is kept only when it holds, under the place it was checked
+// for (see inspectProposal in node.ts). Plain objects and
 // BoundedMemo: it runs on Espruino too.
 import { equalBytes, toHex } from '@meterchain/core';
+import type { CheckedBlock } from './chain.ts';
 import { BoundedMemo } from './memo.ts';
 
 export class SharedChecks {
   private readonly signatures: BoundedMemo<{ publicKey: Uint8Array; message: Uint8Array }>;
   /** Judgment-list roots by the hash of the list. */
   readonly listRoots: BoundedMemo<Uint8Array>;
+  /** Proposed blocks found valid, by manifest, place and block hash (a few: each holds a whole block). */
+  readonly blocks: BoundedMemo<{ body: Uint8Array; block: CheckedBlock }>;
   /** Signatures recorded so far. */
   recorded = 0;
 
   /** Keeps at most 2·signatures signatures and 2·lists list roots. */
-  constructor(limits?: { signatures?: number; lists?: number }) {
+  constructor(limits?: { signatures?: number; lists?: number; blocks?: number }) {
     this.signatures = new BoundedMemo((limits && limits.signatures) || 16384);
     this.listRoots = new BoundedMemo((limits && limits.lists) || 4096);
+    this.blocks = new BoundedMemo((limits && limits.blocks) || 4);
   }
 
   /** True when this signature was found valid on this key and message. */

@@ -328,6 +328,39 @@ describe('blocks', () => {
     expect(checked * 3).toBeLessThan(sum(alone, (x) => x.stats.verifications));
   });
 
+  test('a proposal another node of the process found valid is taken on its verdict only with the same body', () => {
+    const shared = new SharedChecks();
+    const c = new Cluster({ n: 4, node: () => ({ shared }) });
+    c.round(0);
+    c.round(1);
+    // Members 0..2 check the proposal (and record its verdict); member 3's copy is held back, and the block traffic
+    // that would let it commit without the proposal.
+    const held: Uint8Array[] = [];
+    c.filter = (m, to) => {
+      if (to !== 3) return true;
+      if (m.topic === 'proposal') held.push(m.bytes);
+      return m.topic !== 'proposal' && m.topic !== 'block-vote' && m.topic !== 'block';
+    };
+    c.runUntil(BLOCK_READY(1) + 200);
+    for (let i = 0; i < 3; i++) expect(c.of('committed', i).length).toBe(1);
+    expect(held.length).toBe(1);
+    const stored = decodeStoredBlock(c.of('committed', 0)[0]!.block);
+    if (!stored.ok) throw new Error(stored.reason);
+    // The same header with one byte of the body changed (inside a submission): the recorded verdict does not apply,
+    // and the body no longer hashes to the header.
+    const at = Buffer.from(held[0]!).indexOf(Buffer.from(stored.block.body));
+    expect(at).toBeGreaterThan(0);
+    const tampered = Uint8Array.from(held[0]!);
+    tampered[at + Math.floor(stored.block.body.length / 2)]! ^= 1;
+    const votes = () => c.of('publish', 3).filter((e) => e.topic === 'block-vote').length;
+    const before = { votes: votes(), dropped: c.nodes[3]!.stats.dropped };
+    c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: tampered }));
+    expect(votes()).toBe(before.votes);
+    expect(c.nodes[3]!.stats.dropped).toBe(before.dropped + 1);
+    c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: held[0]! }));
+    expect(votes()).toBe(before.votes + 1);
+  });
+
   test('a member holding the proposal commits the announced block on its commit certificate alone, and refuses one short of the threshold', () => {
     const c = new Cluster({ n: 4 });
     c.round(0);
