@@ -471,7 +471,7 @@ export class MeterNode {
         o.log.warn('equivocation evidence', { kind: effect.kind, accused: addressToText(effect.accused), slot: effect.slot });
         return;
       case 'committed': {
-        await o.store.append(effect.block);
+        await o.store.append(effect.block, effect.readings);
         this.counts.blocks++;
         m.counter('meterchain_blocks_committed_total', 'Blocks committed and stored.');
         m.gauge('meterchain_height', 'Height of the last stored block.', effect.height);

@@ -103,6 +103,8 @@ export type Effect =
       last: number;
       /** Sequence numbers of this node's own readings in the block. */
       own: number[];
+      /** Meter and (first) sequence number of each submission, in block order: what a store indexes. */
+      readings: { meter: Uint8Array; seq: number }[];
     }
   | { type: 'refused'; what: string; reason: string }
   | { type: 'sync-request'; height: number; from: Uint8Array };
@@ -1527,8 +1529,12 @@ export class ConsensusNode {
     const stored = encodeStoredBlock({ header: content.header, body: content.body, commit: cert });
     const header = content.checked.header;
     const own: number[] = [];
-    for (const s of content.checked.submissions) if (s.index === this.selfIndex && s.reading) own.push(s.reading.seq);
-    this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length, last: header.last, own });
+    const readings: { meter: Uint8Array; seq: number }[] = [];
+    for (const s of content.checked.submissions) {
+      if (s.index === this.selfIndex && s.reading) own.push(s.reading.seq);
+      readings.push({ meter: s.member.address, seq: s.firstSeq });
+    }
+    this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length, last: header.last, own, readings });
     if (announce) this.publish('block', stored);
     this.stats.blocksCommitted++;
     this.tipHeight = header.height;

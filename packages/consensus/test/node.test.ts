@@ -1,9 +1,9 @@
 // The voting round and block state machine, driven by hand: what a member does with readings, votes and ticks, and
 // the order of its effects. One behaviour per test.
 import { describe, expect, test } from '@jest/globals';
-import { equalBytes, QualityFlag, toHex } from '@meterchain/core';
+import { decodeReading, equalBytes, openEnvelope, QualityFlag, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
-import { ConsensusNode, SharedChecks, decodeRoundCertificate, decodeStoredBlock, encodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { ConsensusNode, SharedChecks, decodeBody, decodeRoundCertificate, decodeStoredBlock, encodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
@@ -326,6 +326,32 @@ describe('blocks', () => {
     // Each signature is checked by one node only: as many checks as signatures recorded.
     expect(checked).toBe(shared.recorded);
     expect(checked * 3).toBeLessThan(sum(alone, (x) => x.stats.verifications));
+  });
+
+  test('a committed block names its last round, the node\'s own readings and the meter and number of each submission, as its bytes say', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    c.runUntil(BLOCK_READY(1) + 200);
+    for (let i = 0; i < 4; i++) {
+      const [e] = c.of('committed', i);
+      if (!e) throw new Error(`member ${i} committed nothing`);
+      const stored = decodeStoredBlock(e.block);
+      if (!stored.ok) throw new Error(stored.reason);
+      const body = decodeBody(stored.block.body);
+      if (!body.ok) throw new Error(body.reason);
+      const fromBytes = body.body.submissions.map((bytes) => {
+        const env = openEnvelope(bytes);
+        const r = env.ok ? decodeReading(env.envelope.body) : undefined;
+        if (!r?.ok) throw new Error('not a reading');
+        return { meter: r.reading.meter, seq: r.reading.seq };
+      });
+      expect(fromBytes.length).toBe(8);
+      expect(e.readings).toEqual(fromBytes);
+      expect(e.own).toEqual(fromBytes.filter((k) => equalBytes(k.meter, c.address(i))).map((k) => k.seq));
+      expect(e.own.length).toBe(2);
+      expect(e.last).toBe(1);
+    }
   });
 
   test('a proposal another node of the process found valid is taken on its verdict only with the same body', () => {

@@ -217,10 +217,11 @@ export class BlockStore {
    * Appends one committed block. Resolves with its height when the block is on stable storage (fdatasync of the
    * log returned): from then on the block survives a crash of the process or of the machine, and a reader of this
    * store sees it. Rejects with 'out-of-order' when its height does not follow, and with 'io-failed' when the disk
-   * fails (then the store must be reopened).
+   * fails (then the store must be reopened). `known`: the record's keys, from a caller that has decoded it already
+   * (they must be what keysOf would say); without it keysOf reads them.
    */
-  async append(record: Uint8Array): Promise<{ height: number; index: number }> {
-    const keys = this.#keysOf(record);
+  async append(record: Uint8Array, known?: RecordKeys): Promise<{ height: number; index: number }> {
+    const keys = known ?? this.#keysOf(record);
     checkKeys(keys);
     const index = this.count + this.#pendingKeys.size;
     if (keys.height !== undefined) {

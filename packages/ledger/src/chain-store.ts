@@ -89,9 +89,11 @@ export class ChainStore {
   /**
    * Appends a committed block (the caller has checked its certificates). Refuses one whose height or previous hash
    * does not follow the stored tip ('out-of-order'). Resolves once the block is durable (see BlockStore.append).
-   * Appends may overlap (they share syncs); each is checked against the one before it.
+   * Appends may overlap (they share syncs); each is checked against the one before it. `readings`: the meter and
+   * (first) sequence number of each submission in block order, from a caller that has decoded the block already (the
+   * consensus node's committed effect); without them the block is decoded to find them.
    */
-  async append(bytes: Uint8Array): Promise<{ height: number }> {
+  async append(bytes: Uint8Array, readings?: readonly ReadingKey[]): Promise<{ height: number }> {
     const h = headerOf(bytes);
     const next = this.nextHeight;
     const expectedPrev = next === 0 ? this.#genesis : this.#tip;
@@ -103,7 +105,7 @@ export class ChainStore {
     this.#tip = h.hash;
     this.#next = h.height + 1;
     try {
-      return { height: (await this.blocks.append(bytes)).height };
+      return { height: (await this.blocks.append(bytes, readings ? { height: h.height, readings } : undefined)).height };
     } catch (e) {
       // Refused before writing (out of order): the tip stays. A failed write leaves the store unusable anyway.
       if (this.#next === h.height + 1) {

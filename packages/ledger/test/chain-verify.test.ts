@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BLOCKS_FILE, ChainStore, RecordLog, openChain, verifyBlocks, type ChainReport } from '@meterchain/ledger';
+import { BLOCKS_FILE, ChainStore, RecordLog, openChain, storedBlockKeys, verifyBlocks, type ChainReport } from '@meterchain/ledger';
 import { writeChainFiles, writeChainStore } from '@meterchain/ledger/testing';
 import { nodeVerifier } from '@meterchain/crypto';
 import { decodeStoredBlock, verifyChain } from '../src/consensus.ts';
@@ -213,6 +213,23 @@ describe('ChainStore', () => {
     await store.append(chain.blocks[1]!);
     expect(store.nextHeight).toBe(2);
     await store.close();
+  });
+
+  test('a block appended with the readings its committer names is indexed as one whose readings are read from it, and survives reopening', async () => {
+    const chain = smallChain();
+    const manifest = manifestsOf(chain)[0]!.manifest;
+    const dir = tempDir('given-keys');
+    const { store } = await ChainStore.open(dir);
+    for (const block of chain.blocks) await store.append(block, storedBlockKeys(block).readings);
+    const read = await ChainStore.open(await storeDir());
+    const lookups = (st: ChainStore) => manifest.members.flatMap((m) => Array.from({ length: 30 }, (_, seq) => st.locate(m.address, seq)));
+    expect(lookups(store)).toEqual(lookups(read.store));
+    expect(lookups(store).filter(Boolean).length).toBeGreaterThan(20);
+    await store.close();
+    await read.store.close();
+    const reopened = await ChainStore.open(dir);
+    expect(lookups(reopened.store)).toEqual(lookups(store));
+    await reopened.store.close();
   });
 
   test('finds a committed reading by meter and sequence number', async () => {
