@@ -5,7 +5,7 @@ import { afterAll, expect, test } from '@jest/globals';
 import { EastronMeter, ModbusBus } from '@meterchain/modbus';
 import { QualityFlag } from '@meterchain/core';
 import { SDM630_EXPECTED, SDM630_POINTS, channelTable } from './support/fixtures.ts';
-import { pollThroughOutage } from './support/outage.ts';
+import { outageGap, pollThroughOutage } from './support/outage.ts';
 import type { Peer } from './support/process.ts';
 import { requirePrograms, requirePymodbus } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
@@ -45,12 +45,13 @@ afterAll(async () => {
     },
   });
   await bus.close();
-  expect(run.gaps.length).toBe(1);
-  const gap = run.gaps[0]!;
-  expect(gap.toSlot - gap.fromSlot + 1).toBe(run.lost);
-  // Lost: the slots that fell due while the adapter was away, plus at most one being sampled when it went.
-  expect(run.lost).toBeGreaterThan(0);
-  expect(run.lost).toBeLessThanOrEqual(run.outageSlots + 1);
+  // One gap for the outage; a poll cycle that overran its period on a busy machine may add one of its own.
+  const gap = outageGap(run);
+  const width = (g: { fromSlot: number; toSlot: number }) => g.toSlot - g.fromSlot + 1;
+  // Lost in the outage: the slots that fell due while the adapter was away, plus at most one being sampled when it
+  // went.
+  expect(width(gap)).toBeGreaterThan(0);
+  expect(width(gap)).toBeLessThanOrEqual(run.outageSlots + 1);
   const before = run.samples.filter((s) => s.slot < gap.fromSlot);
   const after = run.samples.filter((s) => s.slot > gap.toSlot);
   expect(before.length).toBeGreaterThanOrEqual(3);
