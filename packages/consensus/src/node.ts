@@ -134,7 +134,8 @@ export interface NodeConfig {
    * hash is the first block's prev. */
   epochStartHeight?: number;
   /** What the nodes of this process have checked, one for them all (a gateway hosting several meters of the
-   * cluster): a signature one node found valid, or a judgment list's root, the others do not work out again. */
+   * cluster): a signature one node found valid, a judgment list's root or a proposal's verdict, the others do not
+   * work out again. */
   shared?: SharedChecks;
 }
 
@@ -593,7 +594,7 @@ export class ConsensusNode {
     const hit = this.memo.get(key);
     if (hit && equalBytes(hit.msg, msg) && equalBytes(hit.pk, pk)) return true;
     const shared = this.shared;
-    if (shared && shared.recall(pk, msg, sig)) {
+    if (shared && shared.recall(key, pk, msg)) {
       this.stats.recalled++;
       this.memo.set(key, { pk, msg });
       return true;
@@ -602,7 +603,7 @@ export class ConsensusNode {
     const ok = this.verifier.verify(pk, msg, sig);
     if (ok) {
       this.memo.set(key, { pk, msg });
-      if (shared) shared.remember(pk, msg, sig);
+      if (shared) shared.remember(key, pk, msg);
     }
     return ok;
   }

@@ -4,9 +4,8 @@
 // records it and the others recall it, a list's root is computed once, and a proposal is checked once. Only valid
 // signatures are recorded, each with its key and message, so a recall answers exactly what a check would; a list's
 // root is a function of the list alone; a block's verdict is kept only when it holds, under the place it was checked
-// for (see inspectProposal in node.ts). Plain objects and
-// BoundedMemo: it runs on Espruino too.
-import { equalBytes, toHex } from '@meterchain/core';
+// for (see inspectProposal in node.ts). Plain objects and BoundedMemo: it runs on Espruino too.
+import { equalBytes } from '@meterchain/core';
 import type { CheckedBlock } from './chain.ts';
 import { BoundedMemo } from './memo.ts';
 
@@ -26,15 +25,15 @@ export class SharedChecks {
     this.blocks = new BoundedMemo((limits && limits.blocks) || 4);
   }
 
-  /** True when this signature was found valid on this key and message. */
-  recall(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
-    const hit = this.signatures.get(toHex(signature));
+  /** True when the signature (in hex, as the node keys its own memory) was found valid on this key and message. */
+  recall(signatureHex: string, publicKey: Uint8Array, message: Uint8Array): boolean {
+    const hit = this.signatures.get(signatureHex);
     return hit !== undefined && equalBytes(hit.publicKey, publicKey) && equalBytes(hit.message, message);
   }
 
   /** Records a signature found valid. The bytes are copied: the caller's buffers may be reused. */
-  remember(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): void {
+  remember(signatureHex: string, publicKey: Uint8Array, message: Uint8Array): void {
     this.recorded++;
-    this.signatures.set(toHex(signature), { publicKey: new Uint8Array(publicKey), message: new Uint8Array(message) });
+    this.signatures.set(signatureHex, { publicKey: new Uint8Array(publicKey), message: new Uint8Array(message) });
   }
 }

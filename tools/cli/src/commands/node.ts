@@ -16,9 +16,10 @@ The configuration keys are described in firmware/linux/schema/node.schema.json.
 
 Each further --config runs one more meter in the same process (a gateway or data concentrator hosting the nodes of
 several meters): each keeps its own key, data directory, sensor, broker connection and metrics endpoint; they share
-only the process, and what its nodes have checked: a signature one node found valid, or the root of a vote's
-judgment list, is not worked out again by the others (--check-each: every node checks everything itself). Every file is checked before any node starts: an
-error names its file, and two files on one key or one data directory are refused.`,
+only the process, and what its nodes have checked: a signature one node found valid, the root of a vote's judgment
+list or the verdict on a proposed block is not worked out again by the others (--check-each: every node checks
+everything itself). Every file is checked before any node starts: an error names its file, and two files on one key
+or one data directory are refused.`,
   async run(argv, io) {
     const { values } = parse(argv, { config: { type: 'string', multiple: true }, 'check-each': { type: 'boolean' } });
     const paths = values.config ?? [];
