@@ -3,6 +3,7 @@ export { loadConfig, checkConfig, ConfigError, describeError, type NodeConfig } 
 export { createLogger, type Logger, type Level } from './log.ts';
 export { Metrics } from './metrics.ts';
 export { MeterNode, type MeterNodeOptions, type Fault } from './runtime.ts';
+export { Background } from './background.ts';
 export { identify, startNode, type RunningNode, type StartOptions } from './main.ts';
 export { SimulatedThreePhase, ModbusSensor, type Sensor, type SensorSample } from './sensor.ts';
 export { THREE_PHASE_CHANNELS } from './channels.ts';

@@ -11,6 +11,7 @@ import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, NodeState } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, SunSpecMeter, loadSunSpecModels, type Link } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
+import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
@@ -70,6 +71,8 @@ export function identify(configPath: string): { address: string; dataDir: string
 export interface StartOptions {
   /** What the nodes of this process have checked, one for them all: a node does not check again what another has. */
   shared?: SharedChecks;
+  /** Where the block-agreement messages of the process's nodes wait behind their round traffic, one for them all. */
+  background?: Background;
 }
 
 /** Opens and starts a node from its configuration file. Throws ConfigError (one line) on unusable configuration. */
@@ -144,6 +147,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     fault: cfg.fault ?? 'none',
     unaccepted,
     ...(options.shared ? { shared: options.shared } : {}),
+    ...(options.background ? { background: options.background } : {}),
   });
   if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
   await node.start();

@@ -18,6 +18,7 @@ import { ConsensusNode, roundOf, roundStart, type Effect, type NodeEvent, type T
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
 import type { ChainStore, NodeState } from '@meterchain/ledger';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
+import { Background } from './background.ts';
 import { fromFixed, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -46,6 +47,9 @@ export interface MeterNodeOptions {
   readingOffsetMs?: number;
   /** What the other nodes of this process have checked (see the consensus node's `shared`). */
   shared?: SharedChecks;
+  /** Where the node's block-agreement messages wait behind round traffic: one for all the nodes of a process (by
+   * default the node's own, in slices of 5 ms). */
+  background?: Background;
   /** How long start() waits for the broker to confirm the subscriptions before it starts sampling without them
    * (default 2000 ms): a refusal within that time fails the start; a broker that is down does not hold it up. */
   subscribeWaitMs?: number;
@@ -68,6 +72,8 @@ const ADDRESSABLE: Topic[] = ['vote', 'block', 'sync'];
  * member neither receives nor drops). The frame still starts with the recipient's 20-byte address, checked on receipt.
  */
 const ADDRESSED = /^([a-z-]+)-to-(\d+)$/;
+/** Messages of block agreement: handled in the background (background.ts), after the round traffic before them. */
+const BLOCK_TOPICS: Topic[] = ['proposal', 'block-vote', 'timeout', 'block', 'sync'];
 
 interface Held {
   t: number;
@@ -87,6 +93,7 @@ export class MeterNode {
   readonly address: Uint8Array;
   readonly addressText: string;
   private readonly o: MeterNodeOptions;
+  private readonly background: Background;
   private readonly now: () => number;
   private consensus!: ConsensusNode;
   private pipeline!: Pipeline;
@@ -114,6 +121,7 @@ export class MeterNode {
     this.address = addressFromPublicKey(opts.signer.publicKey, opts.hash);
     this.addressText = addressToText(this.address);
     this.selfIndex = opts.manifest.members.findIndex((m) => equalBytes(m.address, this.address));
+    this.background = opts.background ?? new Background(5, (e) => opts.log.error('background task failed', { error: e as Error }));
   }
 
   /** Restores what the node signed before, subscribes to the cluster and starts the round timer. */
@@ -350,7 +358,9 @@ export class MeterNode {
     }
     if (!(TOPICS as string[]).includes(kind)) return;
     if (this.o.log.debugging) this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
-    this.feed({ type: 'message', now: this.now(), topic: kind as Topic, bytes });
+    const topic = kind as Topic;
+    if (BLOCK_TOPICS.includes(topic)) this.background.add(() => this.feed({ type: 'message', now: this.now(), topic, bytes }));
+    else this.feed({ type: 'message', now: this.now(), topic, bytes });
   }
 
   private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): Promise<void> {

@@ -1,7 +1,7 @@
 // `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT.
 import { resolve } from 'node:path';
 import { SharedChecks } from '@meterchain/consensus';
-import { ConfigError, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
+import { Background, ConfigError, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
 import { InputError, parse, UsageError, type Command } from '../command.ts';
 
 export const command: Command = {
@@ -28,10 +28,12 @@ or one data directory are refused.`,
     const claimed = new Map<string, string>();
     for (const path of paths) inputErrors(path, paths.length, () => claim(claimed, identify(path), path));
     const shared = paths.length > 1 && !values['check-each'] ? new SharedChecks() : undefined;
+    // The nodes' block-agreement messages wait, in one queue for the process, behind the round traffic of them all.
+    const background = new Background(5, (e) => io.err(`meterchain node: background task failed: ${e instanceof Error ? e.message : String(e)}`));
     const running: RunningNode[] = [];
     for (const path of paths) {
       try {
-        running.push(await startNode(path, undefined, shared ? { shared } : {}));
+        running.push(await startNode(path, undefined, shared ? { shared, background } : { background }));
       } catch (e) {
         await Promise.all(running.map((r) => r.stop()));
         inputErrors(path, paths.length, () => {
