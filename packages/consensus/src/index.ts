@@ -25,6 +25,7 @@ export {
   buildRoundCertificate,
   encodeRoundCertificate,
   decodeRoundCertificate,
+  roundCertificateFromCbor,
   certificateSignatures,
   tallyCertificate,
   memberOutcome,

@@ -40,10 +40,13 @@ import {
   type Timeout,
 } from './block.ts';
 import {
+  ROUND_CERTIFICATE_SCHEMA,
   buildRoundCertificate,
   certificateSignatures,
   decodeRoundCertificate,
   emptyTally,
+  roundCertificateFromCbor,
+  roundCertificateToCbor,
   encodeRoundCertificate,
   memberOutcome,
   tallyAddAgain,
@@ -232,6 +235,10 @@ interface HeightState {
   lastTimeoutSent: number;
   syncAskedAt: number;
   syncTurn: number;
+  /** This node's proposals with the whole body, by view: the answer to a member that asks for one. */
+  fullProposals: { [view: number]: Uint8Array };
+  /** Views whose whole proposal this node has asked its proposer for. */
+  askedProposal: { [view: number]: boolean };
 }
 
 const NEVER = 9007199254740991;
@@ -262,6 +269,8 @@ function newHeight(height: number): HeightState {
     lastTimeoutSent: 0,
     syncAskedAt: -NEVER,
     syncTurn: 0,
+    fullProposals: {},
+    askedProposal: {},
   };
 }
 
@@ -272,19 +281,32 @@ function markBelow(h: number, v: number, p: number, mark: { height: number; view
   return p <= mark.phase;
 }
 
+/** A proposal carries the block's body (`body`), or (`compact`) the body with each submission named by its digest:
+ * members hold the submissions already (each was broadcast in its round) and put the body together themselves. */
 const PROPOSAL_SCHEMA: Schema = {
   map: {
     header: 'bytes',
     body: 'bytes',
+    compact: 'bytes',
     view: 'uint',
     vote: 'bytes',
     timeouts: { array: { tuple: ['uint', { oneOf: ['uint', 'null'] }, { oneOf: [{ bytes: 32 }, 'null'] }, { bytes: 64 }] }, max: 1024 },
     lock: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] },
   },
+  optional: ['body', 'compact'],
 };
 
+const COMPACT_BODY_SCHEMA: Schema = {
+  map: { v: 'uint', subs: { array: { bytes: 32 }, max: 1048576 }, certs: { array: ROUND_CERTIFICATE_SCHEMA, max: 100000 }, evidence: { array: 'bytes', max: 256 } },
+};
+
+/** What the proposer announces once a block is committed: its header and commit certificate. Members that hold the
+ * proposal commit it; the others ask for the stored block (sync). */
+const COMMIT_NOTICE_SCHEMA: Schema = { map: { header: 'bytes', commit: BLOCK_CERTIFICATE_SCHEMA } };
+
 const TIMEOUT_MESSAGE_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: 64 }, cert: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] } } };
-const SYNC_SCHEMA: Schema = { map: { height: 'uint', from: { bytes: 20 } } };
+/** A request for the committed block at `height`, or, with `view`, for the proposal of that view with its body. */
+const SYNC_SCHEMA: Schema = { map: { height: 'uint', from: { bytes: 20 }, view: 'uint' }, optional: ['view'] };
 
 export class ConsensusNode {
   readonly manifest: Manifest;
@@ -1244,15 +1266,9 @@ export class ConsensusNode {
     this.stats.proposals++;
     const timeouts: CborValue[] = [];
     for (const e of entries) timeouts.push([e.voter, e.lockView, e.lock, e.sig]);
-    const proposal = encode({
-      header: content.header,
-      body: content.body,
-      view,
-      vote,
-      timeouts,
-      lock: lockCert ? blockCertificateToCbor(lockCert) : null,
-    });
-    this.publish('proposal', proposal);
+    const lock = lockCert ? blockCertificateToCbor(lockCert) : null;
+    hs.fullProposals[view] = encode({ header: content.header, body: content.body, view, vote, timeouts, lock });
+    this.publish('proposal', encode({ header: content.header, compact: compactBody(content.checked), view, vote, timeouts, lock }));
     this.countBlockVote(Phase.PREPARE, view, content.hash, this.selfIndex, vote);
   }
 
@@ -1298,7 +1314,11 @@ export class ConsensusNode {
       this.stats.dropped++;
       return;
     }
-    const p = d.value as { header: Uint8Array; body: Uint8Array; view: number; vote: Uint8Array; timeouts: [number, number | null, Uint8Array | null, Uint8Array][]; lock: unknown };
+    const p = d.value as { header: Uint8Array; body?: Uint8Array; compact?: Uint8Array; view: number; vote: Uint8Array; timeouts: [number, number | null, Uint8Array | null, Uint8Array][]; lock: unknown };
+    if ((p.body === undefined) === (p.compact === undefined)) {
+      this.stats.dropped++;
+      return;
+    }
     const hs = this.hs;
     const height = this.heightOfHeader(p.header);
     if (height < 0) {
@@ -1338,12 +1358,19 @@ export class ConsensusNode {
     }
     const key = hexKey(hash);
     if (!hs.contents[key]) {
-      const verdict = this.inspectProposal(p.header, p.body, hash);
+      const body = p.body ?? this.sharedBody(hash) ?? this.expand(p.compact!);
+      if (body === undefined) {
+        // A submission it names is not held here (this node was away, or the proposer holds a second submission of
+        // a member): ask the proposer for the whole proposal.
+        this.askProposal(height, p.view, proposer);
+        return;
+      }
+      const verdict = this.inspectProposal(p.header, body, hash);
       if (!verdict.ok) {
         this.stats.dropped++;
         return;
       }
-      hs.contents[key] = { header: p.header, body: p.body, hash, checked: verdict.block };
+      hs.contents[key] = { header: p.header, body, hash, checked: verdict.block };
     }
     this.countBlockVote(Phase.PREPARE, p.view, hash, proposer, p.vote);
     this.compareWithBlock(hs.contents[key]!.checked);
@@ -1355,6 +1382,41 @@ export class ConsensusNode {
     if (mine) this.countBlockVote(Phase.PREPARE, p.view, hash, this.selfIndex, mine);
   }
 
+  /** The body of a proposed block another node of this process has checked where this node expects the block. */
+  private sharedBody(hash: Uint8Array): Uint8Array | undefined {
+    if (!this.shared) return undefined;
+    return this.shared.blocks.get(this.proposalKey(hash))?.body;
+  }
+
+  private proposalKey(hash: Uint8Array): string {
+    const expect = this.expectation();
+    return `${this.manifestKey}:${expect.height}:${toHex(expect.prev)}:${expect.first}:${hexKey(hash)}`;
+  }
+
+  /** The body a compact proposal names, put together from the submissions this node holds; undefined if one is not
+   * held or the compact body is malformed (the header's body hash is checked afterwards, as for any body). */
+  private expand(compact: Uint8Array): Uint8Array | undefined {
+    const d = decode(compact, COMPACT_BODY_SCHEMA, { maxBytes: 67108864 });
+    if (!d.ok) return undefined;
+    const o = d.value as { v: number; subs: Uint8Array[]; certs: unknown[]; evidence: Uint8Array[] };
+    const submissions: Uint8Array[] = [];
+    for (const digest of o.subs) {
+      const s = this.byDigest[hexKey(digest)];
+      if (!s) return undefined;
+      submissions.push(s.bytes);
+    }
+    const certs: RoundCertificate[] = [];
+    for (const c of o.certs) certs.push(roundCertificateFromCbor(c));
+    return encodeBody({ v: o.v, submissions, certs, evidence: o.evidence });
+  }
+
+  private askProposal(height: number, view: number, proposer: number): void {
+    const hs = this.hs;
+    if (hs.askedProposal[view] || proposer === this.selfIndex) return;
+    hs.askedProposal[view] = true;
+    this.publish('sync', encode({ height, from: this.self, view }), this.manifest.members[proposer]!.address);
+  }
+
   /**
    * Checks a proposed block where this node expects the next one. With checks shared by the nodes of a process, the
    * first node to check a block records the verdict, and the others take it when they expect the block at the same
@@ -1363,7 +1425,7 @@ export class ConsensusNode {
   private inspectProposal(header: Uint8Array, body: Uint8Array, hash: Uint8Array): BlockVerdict {
     const expect = this.expectation();
     const shared = this.shared;
-    const key = shared ? `${this.manifestKey}:${expect.height}:${toHex(expect.prev)}:${expect.first}:${hexKey(hash)}` : '';
+    const key = shared ? this.proposalKey(hash) : '';
     if (shared) {
       const hit = shared.blocks.get(key);
       if (hit && equalBytes(hit.body, body)) return { ok: true, block: hit.block };
@@ -1536,7 +1598,7 @@ export class ConsensusNode {
       readings.push({ meter: s.member.address, seq: s.firstSeq });
     }
     this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length, last: header.last, own, readings });
-    if (announce) this.publish('block', stored);
+    if (announce) this.publish('block', encode({ header: content.header, commit: blockCertificateToCbor(cert) }));
     this.stats.blocksCommitted++;
     this.tipHeight = header.height;
     this.tipHash = content.hash;
@@ -1641,7 +1703,7 @@ export class ConsensusNode {
   private onBlock(bytes: Uint8Array): void {
     const s = decodeStoredBlock(bytes);
     if (!s.ok) {
-      this.stats.dropped++;
+      this.onCommitNotice(bytes);
       return;
     }
     const height = this.heightOfHeader(s.block.header);
@@ -1673,20 +1735,61 @@ export class ConsensusNode {
     this.commit(content, s.block.commit, false);
   }
 
+  /** A committed block's header and commit certificate: committed here if this node holds the block it names. */
+  private onCommitNotice(bytes: Uint8Array): void {
+    const d = decode(bytes, COMMIT_NOTICE_SCHEMA);
+    const height = d.ok ? this.heightOfHeader((d.value as { header: Uint8Array }).header) : -1;
+    if (!d.ok || height < 0) {
+      this.stats.dropped++;
+      return;
+    }
+    const o = d.value as { header: Uint8Array; commit: unknown };
+    if (height < this.hs.height) return;
+    const cert = blockCertificateFromCbor(o.commit);
+    const signers: number[] = [];
+    for (const v of cert.votes) if (v.voter < this.n) signers.push(v.voter);
+    if (height > this.hs.height) {
+      this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
+      return;
+    }
+    const hash = this.hash(o.header);
+    const held = this.hs.contents[hexKey(hash)];
+    if (checkBlockCertificate(this.manifest, cert, Phase.COMMIT, height, hash, this.oracle()) !== '') {
+      this.stats.dropped++;
+      return;
+    }
+    if (held) this.commit(held, cert, false);
+    else this.askSync(signers);
+  }
+
   private onSync(bytes: Uint8Array): void {
     const d = decode(bytes, SYNC_SCHEMA);
     if (!d.ok) {
       this.stats.dropped++;
       return;
     }
-    const o = d.value as { height: number; from: Uint8Array };
+    const o = d.value as { height: number; from: Uint8Array; view?: number };
     if (memberIndex(this.manifest, o.from) < 0) return;
+    if (o.view !== undefined) {
+      const full = o.height === this.hs.height ? this.hs.fullProposals[o.view] : undefined;
+      if (full) this.publish('proposal', full, o.from);
+      return;
+    }
     const stored = this.blocks[o.height];
     if (stored) this.publish('block', stored, o.from);
     else if (o.height <= this.tipHeight) this.emit({ type: 'sync-request', height: o.height, from: o.from });
   }
 }
 
+
+/** A block's body with each submission named by its digest (a compact proposal's `compact`). */
+function compactBody(block: CheckedBlock): Uint8Array {
+  const subs: Uint8Array[] = [];
+  for (const s of block.submissions) subs.push(s.digest);
+  const certs: CborValue[] = [];
+  for (const c of block.body.certs) certs.push(roundCertificateToCbor(c));
+  return encode({ v: block.body.v, subs, certs, evidence: block.body.evidence.slice(0) });
+}
 
 /** Leaf hash of a submission's bytes: its digest in votes and in blocks. */
 export function submissionDigest(hash: Hash, bytes: Uint8Array): Uint8Array {

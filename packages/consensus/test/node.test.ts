@@ -1,10 +1,17 @@
 // The voting round and block state machine, driven by hand: what a member does with readings, votes and ticks, and
 // the order of its effects. One behaviour per test.
 import { describe, expect, test } from '@jest/globals';
-import { decodeReading, equalBytes, openEnvelope, QualityFlag, toHex } from '@meterchain/core';
+import { decode, decodeReading, encode, equalBytes, openEnvelope, QualityFlag, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
-import { ConsensusNode, SharedChecks, decodeBody, decodeRoundCertificate, decodeStoredBlock, encodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { ConsensusNode, SharedChecks, decodeBody, decodeRoundCertificate, decodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
+
+/** A decoded CBOR value (the test fails on bytes that do not decode). */
+function cbor(bytes: Uint8Array): unknown {
+  const d = decode(bytes);
+  if (!d.ok) throw new Error(d.reason);
+  return d.value;
+}
 
 const ROUND_END = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs;
 const CLOSE = (r: number) => ROUND_END(r) + PARAMS.skewMs + PARAMS.timeoutMs;
@@ -372,19 +379,85 @@ describe('blocks', () => {
     expect(held.length).toBe(1);
     const stored = decodeStoredBlock(c.of('committed', 0)[0]!.block);
     if (!stored.ok) throw new Error(stored.reason);
-    // The same header with one byte of the body changed (inside a submission): the recorded verdict does not apply,
-    // and the body no longer hashes to the header.
-    const at = Buffer.from(held[0]!).indexOf(Buffer.from(stored.block.body));
+    // The proposal went out compact; the same one with the whole body (what a proposer sends a member that asks),
+    // and with one byte of the body changed (inside a submission): the recorded verdict does not apply, and the body
+    // no longer hashes to the header.
+    const { compact, ...rest } = cbor(held[0]!) as { compact: Uint8Array };
+    expect(compact).toBeInstanceOf(Uint8Array);
+    const whole = encode({ ...rest, body: stored.block.body } as never);
+    const at = Buffer.from(whole).indexOf(Buffer.from(stored.block.body));
     expect(at).toBeGreaterThan(0);
-    const tampered = Uint8Array.from(held[0]!);
+    const tampered = Uint8Array.from(whole);
     tampered[at + Math.floor(stored.block.body.length / 2)]! ^= 1;
     const votes = () => c.of('publish', 3).filter((e) => e.topic === 'block-vote').length;
     const before = { votes: votes(), dropped: c.nodes[3]!.stats.dropped };
     c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: tampered }));
     expect(votes()).toBe(before.votes);
     expect(c.nodes[3]!.stats.dropped).toBe(before.dropped + 1);
-    c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: held[0]! }));
+    c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: whole }));
     expect(votes()).toBe(before.votes + 1);
+  });
+
+  test('a proposal names the submissions by digest: members put the body together from what they hold', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    c.runUntil(BLOCK_READY(1) + 200);
+    const proposals = c.of('publish').filter((e) => e.topic === 'proposal');
+    expect(proposals.length).toBe(1);
+    const p = cbor(proposals[0]!.bytes) as { body?: Uint8Array; compact: Uint8Array };
+    expect(p.body).toBeUndefined();
+    const committed = c.of('committed', 0)[0]!;
+    expect(committed.submissions).toBe(8);
+    // Each 100-odd-byte submission is a 32-byte digest in the proposal.
+    expect(proposals[0]!.bytes.length).toBeLessThan(committed.block.length - 8 * 60);
+    for (let i = 1; i < 4; i++) expect(c.of('committed', i)[0]!.hash).toEqual(committed.hash);
+    // No member had to ask for the whole proposal.
+    expect(c.of('publish').filter((e) => e.topic === 'sync')).toEqual([]);
+  });
+
+  test('a member missing a submission the proposal names asks the proposer for the whole proposal, and prepares it', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    // Member 3 does not get member 1's submission of round 1 (the other three accept it without member 3's vote).
+    c.filter = (m, to) => !(to === 3 && m.topic === 'submission' && m.from === 1);
+    c.round(1);
+    c.filter = () => true;
+    c.runUntil(BLOCK_READY(1) + 200);
+    const asks = c.of('publish', 3).filter((e) => e.topic === 'sync');
+    // The first thing it asks for is the proposal (a request for the stored block may follow, as its commit quorum
+    // can come before the answer).
+    expect(asks.length).toBeGreaterThanOrEqual(1);
+    const ask = cbor(asks[0]!.bytes) as { height: number; view: number };
+    expect(ask).toMatchObject({ height: 0, view: 0 });
+    const proposer = c.of('publish').find((e) => e.topic === 'proposal')!;
+    const answers = c.effects.filter((x) => x.effect.type === 'publish' && x.effect.topic === 'proposal' && x.effect.to !== undefined);
+    expect(answers.length).toBe(1);
+    expect(equalBytes((answers[0]!.effect as { to: Uint8Array }).to, c.manifest.members[3]!.address)).toBe(true);
+    expect((cbor((answers[0]!.effect as { bytes: Uint8Array }).bytes) as { body?: Uint8Array }).body).toBeInstanceOf(Uint8Array);
+    expect(proposer).toBeDefined();
+    expect(c.of('publish', 3).some((e) => e.topic === 'block-vote')).toBe(true);
+    const committed = c.of('committed', 3);
+    expect(committed.length).toBe(1);
+    expect(committed[0]!.hash).toEqual(c.of('committed', 0)[0]!.hash);
+    expect(committed[0]!.submissions).toBe(8);
+  });
+
+  test('a member that missed the proposal and hears the committed block announced asks for the stored block', () => {
+    const c = new Cluster({ n: 4 });
+    c.round(0);
+    c.round(1);
+    // Member 3 gets no proposal and no block votes: only the proposer's announcement of the committed block.
+    c.filter = (m, to) => !(to === 3 && (m.topic === 'proposal' || m.topic === 'block-vote'));
+    c.runUntil(BLOCK_READY(1) + 200);
+    const notices = c.of('publish').filter((e) => e.topic === 'block' && e.to === undefined);
+    expect(notices.length).toBe(1);
+    const notice = cbor(notices[0]!.bytes) as { header: Uint8Array; commit: unknown; body?: Uint8Array };
+    expect(Object.keys(notice).sort()).toEqual(['commit', 'header']);
+    expect(c.of('publish', 3).filter((e) => e.topic === 'sync').length).toBe(1);
+    const committed = c.of('committed', 3);
+    expect(committed.length).toBe(1);
+    expect(committed[0]!.hash).toEqual(c.of('committed', 0)[0]!.hash);
   });
 
   test('a member holding the proposal commits the announced block on its commit certificate alone, and refuses one short of the threshold', () => {
@@ -402,23 +475,28 @@ describe('blocks', () => {
     for (let i = 0; i < 3; i++) expect(c.of('committed', i).length).toBe(1);
     expect(c.of('committed', 3)).toEqual([]);
     expect(held.length).toBe(1);
-    const stored = decodeStoredBlock(held[0]!);
+    // What is announced is the header and the commit certificate, not the block.
+    const stored = decodeStoredBlock(c.of('committed', 0)[0]!.block);
     if (!stored.ok) throw new Error(stored.reason);
+    const notice = cbor(held[0]!) as { header: Uint8Array; commit: { votes: [number, Uint8Array][] } };
+    expect(notice.header).toEqual(stored.block.header);
+    expect(held[0]!.length).toBeLessThan(stored.block.header.length + 1024);
     const deliver = (bytes: Uint8Array) => c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'block', bytes }));
+    const withVotes = (votes: [number, Uint8Array][]) => encode({ header: notice.header, commit: { ...notice.commit, votes } } as never);
     // Two commit votes of four: under the threshold of three.
     const dropped = c.nodes[3]!.stats.dropped;
-    deliver(encodeStoredBlock({ ...stored.block, commit: { ...stored.block.commit, votes: stored.block.commit.votes.slice(0, 2) } }));
+    deliver(withVotes(notice.commit.votes.slice(0, 2)));
     expect(c.of('committed', 3)).toEqual([]);
     expect(c.nodes[3]!.stats.dropped).toBe(dropped + 1);
     // A vote whose signature does not verify.
-    const forged = stored.block.commit.votes.map((v, k) => (k === 0 ? { ...v, sig: Uint8Array.from(v.sig, (b, j) => (j === 0 ? b ^ 1 : b)) } : v));
-    deliver(encodeStoredBlock({ ...stored.block, commit: { ...stored.block.commit, votes: forged } }));
+    deliver(withVotes(notice.commit.votes.map((v, k) => (k === 0 ? [v[0], Uint8Array.from(v[1], (b, j) => (j === 0 ? b ^ 1 : b))] : v))));
     expect(c.of('committed', 3)).toEqual([]);
+    expect(c.nodes[3]!.stats.dropped).toBe(dropped + 2);
     deliver(held[0]!);
     const committed = c.of('committed', 3);
     expect(committed.length).toBe(1);
     expect(committed[0]!.hash).toEqual(c.of('committed', 0)[0]!.hash);
-    expect(committed[0]!.block).toEqual(held[0]);
+    expect(committed[0]!.block).toEqual(c.of('committed', 0)[0]!.block);
   });
 
   test('a proposer that withholds its block is replaced by the next in rotation after the timeout', () => {

@@ -32,6 +32,7 @@ import {
   merkleRoot,
   openEvidence,
   openSubmission,
+  roundCertificateFromCbor,
   roundStart,
   setJudgment,
   signVote,
@@ -39,6 +40,7 @@ import {
   verifyChain,
   type Effect,
   type EvidenceClaim,
+  type RoundCertificate,
   type Topic,
 } from '@meterchain/consensus';
 import { blockVoteBodyFor } from './forge.ts';
@@ -335,17 +337,17 @@ export function simulate(opts: SimOptions): SimResult {
   function forkProposal(m: Member, bytes: Uint8Array, now: number): void {
     const d = decode(bytes, undefined, { maxBytes: 1 << 26 });
     if (!d.ok) return;
-    const p = d.value as { header: Uint8Array; body: Uint8Array; view: number; vote: Uint8Array; timeouts: unknown; lock: unknown };
+    const p = d.value as { header: Uint8Array; body?: Uint8Array; compact?: Uint8Array; view: number; vote: Uint8Array; timeouts: unknown; lock: unknown };
     const h = decodeHeader(p.header);
-    const b = decodeBody(p.body);
-    if (!h.ok || !b.ok) return;
+    const b = certsAndEvidence(p);
+    if (!h.ok || !b) return;
     const claims: EvidenceClaim[] = [];
-    for (const e of b.body.evidence) {
+    for (const e of b.evidence) {
       const o = openEvidence(manifest, e, nodeSha256);
       if (o.ok) claims.push(o.claim);
     }
-    const counted = countCertificates(manifest, h.header.first, h.header.last, b.body.certs, excludedVoters(claims));
-    const bodyB = encodeBody({ v: 1, submissions: [], certs: b.body.certs, evidence: b.body.evidence });
+    const counted = countCertificates(manifest, h.header.first, h.header.last, b.certs, excludedVoters(claims));
+    const bodyB = encodeBody({ v: 1, submissions: [], certs: b.certs, evidence: b.evidence });
     const headerB = encodeHeader({ ...h.header, root: merkleRoot(nodeSha256, []), count: 0, rounds: counted.summaries, body: nodeSha256(bodyB) });
     const hashB = nodeSha256(headerB);
     const voteB = blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, Phase.PREPARE, hashB);
@@ -355,6 +357,18 @@ export function simulate(opts: SimOptions): SimResult {
     send(m, 'proposal', bytes, splitTargets(m, true), now);
     send(m, 'proposal', proposalB, splitTargets(m, false), now);
     forkCosign(m, proposalB, now);
+  }
+
+  /** The round certificates and evidence of a proposal with its whole body or a compact one (submissions by digest). */
+  function certsAndEvidence(p: { body?: Uint8Array; compact?: Uint8Array }): { certs: RoundCertificate[]; evidence: Uint8Array[] } | undefined {
+    if (p.body) {
+      const b = decodeBody(p.body);
+      return b.ok ? { certs: b.body.certs, evidence: b.body.evidence } : undefined;
+    }
+    const c = p.compact ? decode(p.compact, undefined, { maxBytes: 1 << 26 }) : undefined;
+    if (!c || !c.ok) return undefined;
+    const o = c.value as { certs: unknown[]; evidence: Uint8Array[] };
+    return { certs: o.certs.map((x) => roundCertificateFromCbor(x)), evidence: o.evidence };
   }
 
   /** A forking member co-signs every block it sees, prepare and commit, at every height and view. */
