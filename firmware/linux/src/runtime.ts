@@ -76,6 +76,34 @@ const ADDRESSED = /^([a-z-]+)-to-(\d+)$/;
 /** Messages of block agreement: handled in the background (background.ts), after the round traffic before them. */
 const BLOCK_TOPICS: Topic[] = ['proposal', 'block-vote', 'timeout', 'block', 'sync'];
 
+interface Lane {
+  queue: Effect[];
+  draining: Promise<void> | undefined;
+  /** The last persist failed or was refused: the publish it guards is dropped. */
+  skipPublish: boolean;
+}
+
+function newLane(): Lane {
+  return { queue: [], draining: undefined, skipPublish: false };
+}
+
+const ROUND_TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'evidence'];
+
+/** Which lane an effect waits in: a persisted submission or vote and the publish it guards stay together. */
+function laneOf(e: Effect): 'round' | 'block' {
+  switch (e.type) {
+    case 'persist':
+      return e.record.kind === 'submission' || e.record.kind === 'vote' ? 'round' : 'block';
+    case 'publish':
+      return ROUND_TOPICS.includes(e.topic) ? 'round' : 'block';
+    case 'committed':
+    case 'sync-request':
+      return 'block';
+    default:
+      return 'round';
+  }
+}
+
 interface Held {
   t: number;
   /** The round's reading (submitted) or a look-ahead sample (only checked). */
@@ -99,8 +127,10 @@ export class MeterNode {
   private consensus!: ConsensusNode;
   private pipeline!: Pipeline;
   private readonly held: Held[] = [];
-  private readonly queue: Effect[] = [];
-  private draining: Promise<void> | undefined;
+  /** Effects wait in two lanes, each performed in order: a round's (its submission, vote and certificate, and the
+   * outcomes) and block agreement's (block votes, locks, committed blocks). A block's writes do not hold up a round's
+   * vote, and what a lane persists is durable before that lane publishes what it guards. */
+  private readonly lanes: { round: Lane; block: Lane } = { round: newLane(), block: newLane() };
   private timer: NodeJS.Timeout | undefined;
   /** When the timer is due, and the most its firings were late since the last status line (the event loop held up). */
   private timerDue = 0;
@@ -110,7 +140,6 @@ export class MeterNode {
   /** This member's index in the manifest (members in address order): the tag of the frames addressed to it. */
   private readonly selfIndex: number;
   private stopped = false;
-  private skipPublish = false;
   /** What this node has seen since it started, for its status line. */
   readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
   /** Own readings by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
@@ -190,7 +219,7 @@ export class MeterNode {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    await this.draining;
+    await Promise.all([this.lanes.round.draining, this.lanes.block.draining]);
     await Promise.all(this.subscriptions.map((x) => x.unsubscribe().catch(() => undefined)));
     await this.o.sensor.close();
     this.o.log.info('node stopped', { height: this.consensus?.height ?? -1 });
@@ -252,24 +281,27 @@ export class MeterNode {
       this.o.log.error('consensus step failed', { event: event.type, error: e as Error });
       effects = [];
     }
-    for (const e of effects) this.queue.push(e);
-    if (!this.draining && this.queue.length > 0) this.draining = this.drain();
+    for (const e of effects) {
+      const lane = laneOf(e) === 'round' ? this.lanes.round : this.lanes.block;
+      lane.queue.push(e);
+      if (!lane.draining) lane.draining = this.drain(lane);
+    }
     this.schedule();
   }
 
-  private async drain(): Promise<void> {
-    while (this.queue.length > 0) {
-      const effect = this.queue.shift()!;
+  private async drain(lane: Lane): Promise<void> {
+    while (lane.queue.length > 0) {
+      const effect = lane.queue.shift()!;
       try {
-        await this.perform(effect);
+        await this.perform(effect, lane);
       } catch (e) {
         this.o.log.error('effect failed', { effect: effect.type, error: e as Error });
         this.o.metrics.counter('meterchain_effect_errors_total', 'Effects that failed to perform.', 1, { effect: effect.type });
         // A failed persist must not be followed by the publish it guards.
-        if (effect.type === 'persist') this.skipPublish = true;
+        if (effect.type === 'persist') lane.skipPublish = true;
       }
     }
-    this.draining = undefined;
+    lane.draining = undefined;
   }
 
   // ---- acquisition and edge ----
@@ -419,7 +451,7 @@ export class MeterNode {
 
   // ---- effects ----
 
-  private async perform(effect: Effect): Promise<void> {
+  private async perform(effect: Effect, lane: Lane): Promise<void> {
     const o = this.o;
     const m = o.metrics;
     switch (effect.type) {
@@ -433,17 +465,17 @@ export class MeterNode {
         ]);
         if (!decision.ok) {
           // Never publish a second, different message for a slot (equivocation); say so loudly.
-          this.skipPublish = true;
+          lane.skipPublish = true;
           o.log.error('refused to publish a second message for a signed slot', { kind: effect.record.kind, round: effect.record.round, height: effect.record.height, code: decision.code, reason: decision.reason });
           return;
         }
-        this.skipPublish = false;
+        lane.skipPublish = false;
         if (reading) o.log.info('reading signed', { seq: reading.seq, round: effect.record.round });
         return;
       }
       case 'publish': {
-        if (this.skipPublish) {
-          this.skipPublish = false;
+        if (lane.skipPublish) {
+          lane.skipPublish = false;
           return;
         }
         await this.publish(effect.topic, effect.bytes, effect.to);
