@@ -328,7 +328,9 @@ describe('blocks', () => {
     expect(sharing.effects).toEqual(alone.effects);
     const sum = (c: Cluster, f: (x: ConsensusNode) => number) => c.nodes.reduce((total, x) => total + f(x), 0);
     const checked = sum(sharing, (x) => x.stats.verifications);
-    expect(checked + sum(sharing, (x) => x.stats.recalled)).toBe(sum(alone, (x) => x.stats.verifications));
+    // A node that shares keeps no memory of its own, so what it meets again it recalls from the shared one: every
+    // check a node alone made is a check or a recall here.
+    expect(checked + sum(sharing, (x) => x.stats.recalled)).toBeGreaterThanOrEqual(sum(alone, (x) => x.stats.verifications));
     expect(sum(alone, (x) => x.stats.recalled)).toBe(0);
     // Each signature is checked by one node only: as many checks as signatures recorded.
     expect(checked).toBe(shared.recorded);
