@@ -95,7 +95,9 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   if (!findMember(manifest, address)) throw new ConfigError(`key: ${addressToText(address)} is not a member of cluster '${manifest.cluster}' epoch ${manifest.epoch}`);
 
   const metrics = new Metrics();
-  const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest });
+  // The node never looks a reading up by meter and sequence number: no such index in memory, which would grow with
+  // every reading of the cluster for as long as the node runs (index.log keeps it for the offline tools).
+  const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, indexReadings: false });
   const state = await NodeState.open(join(cfg.dataDir, 'state'));
   let password: string | undefined;
   if (cfg.broker.passwordFile) password = (await readFile(cfg.broker.passwordFile, 'utf8')).trim();

@@ -43,6 +43,12 @@ export interface BlockStoreOptions {
    * damage further back is found when a block is read. `full`: check every record's frame while opening.
    */
   scan?: 'tail' | 'full';
+  /**
+   * Keep the index by reading (meter, sequence number) in memory for `locate` (default true). A running node that
+   * never looks a reading up opens with false: at 64 members that index grows by 64 entries a second, about 10 MB an
+   * hour, for as long as the node runs. index.log holds the readings either way, for whoever opens the store later.
+   */
+  indexReadings?: boolean;
 }
 
 export interface Located {
@@ -94,7 +100,7 @@ export class BlockStore {
   #checkpointedAt = 0;
   #checkpointing: Promise<void> | undefined;
   #firstHeight: number | undefined;
-  #readings = new Map<string, number>();
+  #readings: Map<string, number> | undefined = new Map<string, number>();
   #heights: (number | undefined)[] = [];
   /** Keys of appended records waiting to become durable, by record position. */
   #pendingKeys = new Map<number, RecordKeys>();
@@ -146,6 +152,7 @@ export class BlockStore {
     });
     const store = new BlockStore(dir, log, keysOf, checkpointEvery);
     store.#lock = lock;
+    if (opts.indexReadings === false) store.#readings = undefined;
     // The log uses the index's offsets only when they hold, so either all entries were used or none.
     const fromIndex = recovery.records - recovery.scanned;
     const how: StoreRecovery['index'] = fromIndex !== entries.length || (fromIndex === 0 && recovery.scanned > 0) ? 'rebuilt' : recovery.scanned > 0 ? 'extended' : 'loaded';
@@ -206,10 +213,12 @@ export class BlockStore {
       if (index === 0) this.#firstHeight = keys.height;
       this.#heights[index] = keys.height;
     }
+    const map = this.#readings;
+    if (!map) return;
     const readings = keys.readings ?? [];
     for (let leaf = 0; leaf < readings.length; leaf++) {
       const r = readings[leaf]!;
-      this.#readings.set(readingId(r.meter, r.seq), index * LEAF_SPAN + leaf);
+      map.set(readingId(r.meter, r.seq), index * LEAF_SPAN + leaf);
     }
   }
 
@@ -303,6 +312,7 @@ export class BlockStore {
 
   /** Where the reading (meter, seq) was committed, or undefined. */
   locate(meter: Uint8Array, seq: number): Located | undefined {
+    if (!this.#readings) throw new LedgerError('no-reading-index', 'block store: opened without the reading index (indexReadings: false)');
     const packed = this.#readings.get(readingId(meter, seq));
     if (packed === undefined) return undefined;
     const index = Math.floor(packed / LEAF_SPAN);
@@ -311,6 +321,7 @@ export class BlockStore {
 
   /** Number of indexed readings. */
   get readingCount(): number {
+    if (!this.#readings) throw new LedgerError('no-reading-index', 'block store: opened without the reading index (indexReadings: false)');
     return this.#readings.size;
   }
 

@@ -14,7 +14,9 @@ export type LedgerErrorCode =
   /** A block that does not decode as a stored block. */
   | 'malformed'
   /** Neither a block store nor a directory of block files, or nothing there to read. */
-  | 'unusable';
+  | 'unusable'
+  /** A reading was looked up in a store opened without the reading index. */
+  | 'no-reading-index';
 
 export class LedgerError extends Error {
   override name = 'LedgerError';

@@ -97,6 +97,21 @@ describe('BlockStore', () => {
     await store.close();
   });
 
+  test('opened without the reading index, a store holds none in memory, still writes index.log, and says so on a lookup', async () => {
+    const dir = await storeWith(2);
+    const { store } = await BlockStore.open(dir, { keysOf, indexReadings: false });
+    await store.append(block(3, [6, 7, 8]));
+    expect(() => store.locate(METER_A, 6)).toThrow(expect.objectContaining({ code: 'no-reading-index' }));
+    expect(() => store.readingCount).toThrow(/opened without the reading index/);
+    await store.close();
+    // Whoever opens it later with the index finds the readings appended without it.
+    const again = await BlockStore.open(dir, { keysOf });
+    expect(again.recovery.index).toBe('loaded');
+    expect(again.store.locate(METER_B, 7)).toEqual({ height: 3, leaf: 1 });
+    expect(again.store.readingCount).toBe(9);
+    await again.store.close();
+  });
+
   test('a torn tail after the durable mark is cut off and the store goes on from there', async () => {
     const dir = await storeWith(2);
     appendFileSync(join(dir, BLOCKS_FILE), Buffer.from([0, 0, 0, 50, 7, 7, 7]));
