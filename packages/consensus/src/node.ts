@@ -788,13 +788,18 @@ export class ConsensusNode {
   }
 
   private onSubmission(bytes: Uint8Array): void {
-    const o = openSubmission(this.manifest, bytes, this.hash);
-    if (!o.ok) {
+    const shared = this.shared;
+    // Another node of the process opened these very bytes and found them validly signed: take its submission.
+    const known = shared ? shared.openedSubmission(this.manifestKey, bytes) : undefined;
+    if (known) this.stats.recalled++;
+    // Opened from a copy when shared: what is remembered must not be a view into the transport's larger buffer.
+    const o = known ? undefined : openSubmission(this.manifest, shared ? new Uint8Array(bytes) : bytes, this.hash);
+    if (o && !o.ok) {
       // Not attributable to a member and round (malformed, wrong cluster, not a member): nothing to judge.
       this.stats.dropped++;
       return;
     }
-    const s = o.submission;
+    const s = known ?? o!.submission;
     const rs = this.roundState(s.round, true);
     if (!rs || rs.closed) {
       // A closed round's outcomes are final: a submission that comes after it is not worth a verification (a node
@@ -803,11 +808,14 @@ export class ConsensusNode {
       return;
     }
     const i = s.index;
-    const msg = signingInput(submissionDomain(s.kind), s.envelope.body);
-    if (!this.verify(s.member.publicKey, msg, s.envelope.sig)) {
-      // Anyone can forge a bad signature in a member's name: remember it only in case nothing valid comes.
-      if (!rs.subs[i]) rs.badSig[i] = s.digest;
-      return;
+    if (!known) {
+      const msg = signingInput(submissionDomain(s.kind), s.envelope.body);
+      if (!this.verify(s.member.publicKey, msg, s.envelope.sig)) {
+        // Anyone can forge a bad signature in a member's name: remember it only in case nothing valid comes.
+        if (!rs.subs[i]) rs.badSig[i] = s.digest;
+        return;
+      }
+      if (shared) shared.rememberSubmission(this.manifestKey, s);
     }
     const slot = rs.subs[i];
     if (!slot) {

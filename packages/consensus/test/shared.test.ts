@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { toHex } from '@meterchain/core';
 import { signerFrom } from '@meterchain/testkit';
-import { SharedChecks } from '../src/index.ts';
+import { SharedChecks, type Submission } from '../src/index.ts';
 
 const alice = signerFrom('shared:alice');
 const bob = signerFrom('shared:bob');
@@ -34,6 +34,23 @@ describe('SharedChecks', () => {
     msg.fill(0);
     expect(shared.recall(toHex(signature), alice.publicKey, message)).toBe(true);
     expect(shared.recall(toHex(signature), pk, msg)).toBe(false);
+  });
+
+  test('recalls an opened submission only for the same bytes under the same manifest', () => {
+    const shared = new SharedChecks();
+    const bytes = Uint8Array.from({ length: 300 }, (_, i) => (i * 7) & 0xff);
+    const sub = { bytes } as unknown as Submission;
+    expect(shared.openedSubmission('m1', bytes)).toBeUndefined();
+    shared.rememberSubmission('m1', sub);
+    expect(shared.openedSubmission('m1', Uint8Array.from(bytes))).toBe(sub);
+    expect(shared.openedSubmission('m2', bytes)).toBeUndefined();
+    // One byte changed, or one byte fewer: not the submission that was checked.
+    for (const at of [0, 150, 299]) {
+      const other = Uint8Array.from(bytes);
+      other[at]! ^= 1;
+      expect(shared.openedSubmission('m1', other)).toBeUndefined();
+    }
+    expect(shared.openedSubmission('m1', bytes.subarray(1))).toBeUndefined();
   });
 
   test('holds at most twice its limit, dropping the older half first', () => {
