@@ -73,8 +73,6 @@ const ADDRESSABLE: Topic[] = ['vote', 'block', 'sync', 'proposal'];
  * member neither receives nor drops). The frame still starts with the recipient's 20-byte address, checked on receipt.
  */
 const ADDRESSED = /^([a-z-]+)-to-(\d+)$/;
-/** Messages of block agreement: handled in the background (background.ts), after the round traffic before them. */
-const BLOCK_TOPICS: Topic[] = ['proposal', 'block-vote', 'timeout', 'block', 'sync'];
 
 interface Lane {
   queue: Effect[];
@@ -87,6 +85,8 @@ function newLane(): Lane {
   return { queue: [], draining: undefined, skipPublish: false };
 }
 
+/** A round's topics; the others (proposal, block-vote, timeout, block, sync) are block agreement's, whose messages
+ * are handled in the background (background.ts) and whose effects wait in the block lane. */
 const ROUND_TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'evidence'];
 
 /** Which lane an effect waits in: a persisted submission or vote and the publish it guards stay together. */
@@ -392,8 +392,8 @@ export class MeterNode {
     if (!(TOPICS as string[]).includes(kind)) return;
     if (this.o.log.debugging) this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
     const topic = kind as Topic;
-    if (BLOCK_TOPICS.includes(topic)) this.background.add(() => this.feed({ type: 'message', now: this.now(), topic, bytes }));
-    else this.feed({ type: 'message', now: this.now(), topic, bytes });
+    if (ROUND_TOPICS.includes(topic)) this.feed({ type: 'message', now: this.now(), topic, bytes });
+    else this.background.add(() => this.feed({ type: 'message', now: this.now(), topic, bytes }));
   }
 
   private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): Promise<void> {

@@ -1,7 +1,8 @@
 // What the nodes of one process share. A gateway hosting several meters of one cluster receives every signed message
-// once per meter, and each node would check it again: its signature, and the Merkle root of each judgment list a vote
-// carries, and each proposed block. With one SharedChecks for the process, the first node to check a signature
-// records it and the others recall it, a list's root is computed once, and a proposal is checked once. Only valid
+// once per meter, and each node would check it again: its signature, each submission's decoding and digest, the
+// Merkle root of each judgment list a vote carries, and each proposed block. With one SharedChecks for the process,
+// the first node to check a signature records it and the others recall it, a submission is opened once, a list's
+// root is computed once, and a proposal is checked once. Only valid
 // signatures are recorded, each with its key and message, so a recall answers exactly what a check would; a list's
 // root is a function of the list alone; a block's verdict is kept only when it holds, under the place it was checked
 // for (see inspectProposal in node.ts). Plain objects and BoundedMemo: it runs on Espruino too.
