@@ -56,7 +56,7 @@ export interface TransportEvents {
   connect: { protocolVersion: number; sessionPresent: boolean };
   disconnect: { reason: string };
   reconnecting: { attempt: number; delayMs: number };
-  duplicate: { from: string; kind: string; incarnation: number; seq: number; reason: 'duplicate' | 'stale-incarnation' };
+  duplicate: { from: string; kind: string; incarnation: number; seq: number; reason: 'duplicate' };
   gap: { from: string; kind: string; incarnation: number; firstMissing: number; lastMissing: number };
   malformed: { topic: string; reason: string };
   /** The broker refused a frame (MQTT 5 reason code; MQTT 3.1.1 brokers drop silently and say nothing). */
