@@ -256,6 +256,12 @@ export class ModbusBus {
       this.rxLength = 0;
       throw error;
     }
+    const protocolId = this.foreignProtocolId();
+    if (protocolId !== null) {
+      this.counters.mismatches++;
+      this.rxLength = 0;
+      throw new ModbusReplyMismatchError(context, `protocol id ${protocolId} in the reply's MBAP header (Modbus is 0)`);
+    }
     const reply = result.responses && result.responses.length > 0 ? result.responses[result.responses.length - 1]! : null;
     if (reply !== null && (reply[0] !== request.unit || reply[1] !== request.fn)) {
       this.counters.mismatches++;
@@ -271,6 +277,17 @@ export class ModbusBus {
     if (words.length < request.count) throw new Error(`target buffer of ${words.length} registers is too small for ${request.count}`);
     for (let i = 0; i < request.count; i++) words[i] = result.data[i]!;
     return words;
+  }
+
+  /**
+   * Modbus TCP: the protocol id of the first MBAP header received since the request went out, when it is not 0
+   * (Modbus Messaging on TCP/IP v1.0b §3.1.3; modbus-serial does not look at it). A frame of another protocol on the
+   * port is not a Modbus reply, whatever its registers would read as.
+   */
+  private foreignProtocolId(): number | null {
+    if (this.link.kind !== 'tcp' || this.rxLength < 4) return null;
+    const protocolId = this.rx.readUInt16BE(2);
+    return protocolId === 0 ? null : protocolId;
   }
 
   /**

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { ModbusBus, ModbusBusClosedError, ModbusTimeoutError, startSimulator, type RunningSimulator } from '../src/index.ts';
+import { createServer, type Server } from 'node:net';
+import { ModbusBus, ModbusBusClosedError, ModbusReplyMismatchError, ModbusTimeoutError, startSimulator, type RunningSimulator } from '../src/index.ts';
 
 let sim: RunningSimulator;
 
@@ -58,6 +59,46 @@ describe('ModbusBus', () => {
     expect(error).toBeInstanceOf(ModbusBusClosedError);
     expect((error as Error).message).toMatch(/^PV meter \(unit 3 on tcp 127\.0\.0\.1:1\): bus not available \(.*ECONNREFUSED.*\) while reading holding registers 40000 \(0x9C40\), 2 registers$/);
     await bus.close();
+  });
+
+  // A Modbus TCP server that answers every read with register values 1, 2, ... under the given MBAP protocol id
+  // (Modbus Messaging on TCP/IP v1.0b §3.1.3: 0 = Modbus; anything else is another protocol's frame).
+  async function mbapServer(protocolId: number): Promise<{ server: Server; port: number }> {
+    const server = createServer((socket) => {
+      socket.on('data', (request) => {
+        const count = request.readUInt16BE(10);
+        const reply = Buffer.alloc(9 + 2 * count);
+        request.copy(reply, 0, 0, 2); // transaction id
+        reply.writeUInt16BE(protocolId, 2);
+        reply.writeUInt16BE(3 + 2 * count, 4);
+        reply[6] = request[6]!; // unit
+        reply[7] = request[7]!; // function
+        reply[8] = 2 * count;
+        for (let i = 0; i < count; i++) reply.writeUInt16BE(i + 1, 9 + 2 * i);
+        socket.write(reply);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { server, port: (server.address() as { port: number }).port };
+  }
+
+  test('a Modbus TCP reply whose MBAP protocol id is not 0 is refused as a mismatch, not read as registers', async () => {
+    for (const protocolId of [0, 1, 0xffff]) {
+      const { server, port } = await mbapServer(protocolId);
+      const bus = new ModbusBus({ link: { kind: 'tcp', host: '127.0.0.1', port }, timeoutMs: 500, retries: 0 });
+      try {
+        const outcome = await bus.read({ device: 'd', unit: 1, fn: 3, address: 0, count: 2 }).then((words) => Array.from(words), (e: unknown) => e);
+        if (protocolId === 0) expect(outcome).toEqual([1, 2]);
+        else {
+          expect(outcome).toBeInstanceOf(ModbusReplyMismatchError);
+          expect((outcome as Error).message).toContain(`protocol id ${protocolId} in the reply's MBAP header (Modbus is 0)`);
+          expect(bus.counters).toMatchObject({ mismatches: 1, replies: 0 });
+        }
+      } finally {
+        await bus.close();
+        await new Promise((resolve) => server.close(resolve));
+      }
+    }
   });
 
   test('programmer mistakes throw at once', () => {
