@@ -1311,8 +1311,11 @@ export class ConsensusNode {
     this.askSync([hintVoter]);
   }
 
-  private askSync(candidates: number[]): void {
+  private askSync(named: number[]): void {
     const hs = this.hs;
+    // The candidates come from a frame not yet verified: only full members are asked (voter 999 names no one).
+    const candidates: number[] = [];
+    for (const i of named) if (i >= 0 && i < this.n && this.manifest.members[i]!.role === 'full') candidates.push(i);
     if (candidates.length === 0 || this.now < hs.syncAskedAt + this.manifest.params.timeoutMs) return;
     hs.syncAskedAt = this.now;
     const target = candidates[hs.syncTurn % candidates.length]!;
