@@ -12,3 +12,4 @@ export * from './quality.ts';
 export * from './reading.ts';
 export * from './manifest.ts';
 export * from './errors.ts';
+export * from './round.ts';

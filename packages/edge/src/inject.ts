@@ -1,6 +1,7 @@
 // Seeded synthetic faults of every check class, injected into a recording, and the rates at which the pipeline
 // finds them: detection per class, and findings on the rows no fault touched (false findings). Portable: the
 // randomness is a seeded xorshift32, so one seed gives one report on every platform.
+import { roundHalfAway } from '@meterchain/core';
 import { createPipeline } from './pipeline.ts';
 import type { Profile } from './profile.ts';
 import { replay, type Recording } from './recording.ts';
@@ -252,7 +253,7 @@ const FAULTS: FaultClass[] = [
     missing: () => '',
     span: () => 1,
     apply(_ctx, edit, i) {
-      edit.rec.t[i] = edit.rec.t[i - 1]! - Math.round(between(1, 10, edit.rand) * edit.interval);
+      edit.rec.t[i] = edit.rec.t[i - 1]! - roundHalfAway(between(1, 10, edit.rand) * edit.interval);
     },
   },
   {
@@ -265,7 +266,7 @@ const FAULTS: FaultClass[] = [
     missing: () => '',
     span: (_ctx, rand) => 2 + Math.floor(rand() * 9),
     apply(_ctx, edit, i, span) {
-      const offset = -Math.round(between(5000, 120000, edit.rand));
+      const offset = -roundHalfAway(between(5000, 120000, edit.rand));
       for (let k = i; k < i + span; k++) {
         edit.rec.clock[k] = 1;
         edit.rec.t[k] = edit.rec.t[k]! + offset;
@@ -286,7 +287,7 @@ const FAULTS: FaultClass[] = [
       const c = pick(ctx.energy, edit.rand);
       const spec = ctx.profile.energy![ctx.channels[c]!]!;
       const dtHours = Math.max(edit.rec.t[i]! - edit.rec.t[i - 1]!, edit.interval) / 3600000;
-      const back = Math.round(between(1, 10, edit.rand) * (spec.max_power * dtHours + (spec.resolution ?? 0)));
+      const back = roundHalfAway(between(1, 10, edit.rand) * (spec.max_power * dtHours + (spec.resolution ?? 0)));
       for (let k = i; k < edit.rec.length; k++) put(edit.rec, k, c, at(edit.rec, k, c) - back);
     },
   },
@@ -303,7 +304,7 @@ const FAULTS: FaultClass[] = [
       const c = pick(ctx.energy, edit.rand);
       const spec = ctx.profile.energy![ctx.channels[c]!]!;
       const dtHours = Math.max(edit.rec.t[i]! - edit.rec.t[i - 1]!, edit.interval) / 3600000;
-      const jump = Math.round(between(2, 20, edit.rand) * (spec.max_power * dtHours + (spec.resolution ?? 0)));
+      const jump = roundHalfAway(between(2, 20, edit.rand) * (spec.max_power * dtHours + (spec.resolution ?? 0)));
       for (let k = i; k < edit.rec.length; k++) put(edit.rec, k, c, at(edit.rec, k, c) + jump);
     },
   },

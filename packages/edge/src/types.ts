@@ -1,5 +1,6 @@
 // The shapes every edge step shares: a sample in, findings out. Steps are deterministic functions of their state and
 // the sample; time comes in the sample, never from a clock.
+import { roundHalfAway } from '@meterchain/core';
 
 /** One timestamped frame of all of a device's channels, as the acquisition hands it to the edge. */
 export interface Sample {
@@ -83,9 +84,9 @@ export function edgeError(code: string, message: string): Error {
 export function num(x: number): string {
   if (x !== x) return 'NaN';
   const a = Math.abs(x);
-  if (a >= 1e6) return String(Math.round(x));
+  if (a >= 1e6) return String(roundHalfAway(x));
   if (a > 0 && a < 1e-3) return String(x);
-  return String(Math.round(x * 1000) / 1000);
+  return String(roundHalfAway(x * 1000) / 1000);
 }
 
 /** Copies of typed arrays. Not `slice()`: on Espruino a typed array's slice() returns a plain Array. */

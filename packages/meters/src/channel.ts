@@ -1,5 +1,6 @@
 // Channels as a reading carries them: fixed-point integers with a unit and a power-of-ten scale, so that the
 // signed bytes never contain number text or floats (DESIGN §4: integers only in deterministic CBOR).
+import { roundHalfAway } from '@meterchain/core';
 
 /** One measured quantity of a sample: the quantity is `value × 10^scale` in `unit`. */
 export interface Channel {
@@ -22,12 +23,11 @@ function pow10(exponent: number): number {
   return power;
 }
 
-/** The fixed-point integer of `quantity` at `scale`, or null for NaN and infinities (sensor said "no value"). */
+/** The fixed-point integer of `quantity` at `scale`, halves away from zero (-12.5 -> -13 at scale 0: the same on Node
+ * and Espruino, whose Math.round differs), or null for NaN and infinities (sensor said "no value"). */
 export function toFixed(quantity: number, scale: number): number | null {
   if (!isFinite(quantity)) return null;
-  const scaled = Math.round(scale <= 0 ? quantity * pow10(-scale) : quantity / pow10(scale));
-  // Float rounding can leave -0: keep integers canonical.
-  if (scaled === 0) return 0;
+  const scaled = roundHalfAway(scale <= 0 ? quantity * pow10(-scale) : quantity / pow10(scale));
   if (Math.abs(scaled) > 9007199254740991) return null;
   return scaled;
 }

@@ -1,6 +1,6 @@
 // Continuity of time: gaps, duplicates and time going backwards, in timestamps and in sequence numbers, with the
 // clock status honoured (an unsynced clock's timestamps are not judged; its sequence numbers still are).
-import { QualityFlag } from '@meterchain/core';
+import { QualityFlag, roundHalfAway } from '@meterchain/core';
 import { finding, num, type Check, type Finding, type Sample } from '../types.ts';
 
 export interface TimeConfig {
@@ -58,7 +58,7 @@ function judgeTimestamp(s: TimeState, t: number, out: Finding[]): number {
   const interval = s[INTERVAL]!;
   let raised = 0;
   if (interval > 0 && dt > s[GAP_FACTOR]! * interval) {
-    const missing = Math.round(dt / interval) - 1 - s[BAD_SINCE]!;
+    const missing = roundHalfAway(dt / interval) - 1 - s[BAD_SINCE]!;
     if (missing >= 1) {
       const what = missing === 1 ? '1 sample' : `${missing} samples`;
       out.push(finding('gap', 'timestamp', 'warning', '*', QualityFlag.GAP, dt, interval, `${what} missing before this one (step ${num(dt)} ms, interval ${num(interval)} ms)`, 0));
