@@ -69,6 +69,8 @@ const REVIEWED_HELPERS: ReadonlySet<string> = new Set([
   '__esm', // lazy module initialisation for import cycles: closures only
 ]);
 
+const PARSE_FLOAT_WHY = "parseFloat is not correctly rounded on Espruino (it adds digit × 0.1, × 0.01, …: '0.3' -> 0.30000000000000004): parse the digits into a fixed-point integer (parseDecimal in @meterchain/meters)";
+
 /** Array methods that call their callback before returning: a closure passed to them cannot outlive the loop turn. */
 const SYNCHRONOUS_CALLBACKS: ReadonlySet<string> = new Set([
   'forEach', 'map', 'filter', 'some', 'every', 'find', 'findIndex', 'reduce', 'reduceRight', 'sort',
@@ -186,6 +188,9 @@ class Linter {
       case 'NewExpression':
       case 'CallExpression':
         this.checkRegExpConstructor(node);
+        if (node.type === 'CallExpression' && node.callee.type === 'MemberExpression' && this.memberName(node.callee) === 'toFixed') {
+          this.report(node, 'number-text', "Number.prototype.toFixed rounds and prints differently on Espruino: keep fixed-point integers and format their digits (formatChannel)");
+        }
         break;
       case 'LabeledStatement':
         this.report(node, 'label', `label '${node.label.name}': Espruino has no labels; use a flag or a function`);
@@ -318,7 +323,8 @@ class Linter {
     else {
       if (name in MISSING_STATICS) this.checkStatic(ref, name);
       if (opaquePrototypes.has(name)) this.checkPrototypeRead(ref, name);
-      if (name === 'Math') this.checkPow(ref);
+      if (name === 'Math') this.checkMath(ref);
+      if (name === 'parseFloat') this.report(ref.node, 'number-text', PARSE_FLOAT_WHY);
     }
   }
 
@@ -336,10 +342,15 @@ class Linter {
     this.report(method, 'prototype-method', `${object}.prototype.${name} is undefined on Espruino (its methods are found on instances only): call it on a value`);
   }
 
-  private checkPow(ref: Reference): void {
+  private checkMath(ref: Reference): void {
     const member = this.analysis.parentOf.get(ref.node);
-    if (member?.type !== 'MemberExpression' || member.object !== ref.node || this.memberName(member) !== 'pow') return;
-    this.report(member, 'math-pow', "Math.pow is inexact on Espruino (Math.pow(2, 31) !== 2147483648, Math.pow(10, -3) !== 0.001): use a constant, a shift, a multiplication or a table");
+    if (member?.type !== 'MemberExpression' || member.object !== ref.node) return;
+    const name = this.memberName(member);
+    if (name === 'pow') {
+      this.report(member, 'math-pow', "Math.pow is inexact on Espruino (Math.pow(2, 31) !== 2147483648, Math.pow(10, -3) !== 0.001): use a constant, a shift, a multiplication or a table");
+    } else if (name === 'round') {
+      this.report(member, 'math-round', "Math.round differs on Espruino (halves away from zero: -2.5 -> -3, V8 -2; 0.49999999999999994 -> 1, V8 0): use roundHalfAway from @meterchain/core");
+    }
   }
 
   private checkStatic(ref: Reference, object: string): void {

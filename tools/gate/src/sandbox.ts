@@ -33,6 +33,9 @@ export function strippingPrelude(): string {
  * Where Espruino 2v29 computes differently from V8, the sandbox does as Espruino does (probed there):
  * - Math.pow: integer exponents 0..9 by repeated multiplication, anything else as exp(y·log x), so
  *   Math.pow(2, 31) !== 2147483648 here too;
+ * - Math.round: adds ±0.5 and truncates toward zero, so halves go away from zero (-2.5 -> -3) and
+ *   0.49999999999999994 -> 1;
+ * - parseFloat: digits after the point are added as digit × 0.1, × 0.01, … ('0.3' -> 0.30000000000000004);
  * - typed arrays: slice() and filter() return plain Arrays, JSON.stringify writes them as arrays;
  * - errors: TypeError, SyntaxError and ReferenceError are not `instanceof Error`, and `name` is undefined.
  */
@@ -48,6 +51,34 @@ const EMULATION = `(function () {
     if (x < 0 && y % 1 === 0) return y % 2 === 0 ? exp(log(-x) * y) : -exp(log(-x) * y);
     if (x !== 0 || y <= 0) return exp(log(x) * y);
     return 0;
+  };
+  var floor = Math.floor, ceil = Math.ceil;
+  Math.round = function round(x) {
+    x = +x;
+    if (!isFinite(x) || (x === 0 && 1 / x < 0)) return x;
+    x += x < 0 ? -0.5 : 0.5;
+    var i = x < 0 ? ceil(x) : floor(x);
+    return i === 0 && x < 0 ? -0 : i;
+  };
+  parseFloat = function parseFloat(text) {
+    var s = String(text).replace(/^\s+/, ''), i = 0, negative = false, v = 0, mul = 0.1, digits = 0;
+    if (s.charAt(0) === '-' || s.charAt(0) === '+') { negative = s.charAt(0) === '-'; i++; }
+    if (s.slice(i, i + 8) === 'Infinity') return negative ? -Infinity : Infinity;
+    for (; i < s.length && s.charAt(i) >= '0' && s.charAt(i) <= '9'; i++, digits++) v = v * 10 + (s.charCodeAt(i) - 48);
+    if (s.charAt(i) === '.') {
+      for (i++; i < s.length && s.charAt(i) >= '0' && s.charAt(i) <= '9'; i++, digits++) { v += mul * (s.charCodeAt(i) - 48); mul /= 10; }
+    }
+    if (digits === 0) return NaN;
+    if (s.charAt(i) === 'e' || s.charAt(i) === 'E') {
+      var e = 0, en = false;
+      i++;
+      if (s.charAt(i) === '-' || s.charAt(i) === '+') { en = s.charAt(i) === '-'; i++; }
+      for (; i < s.length && s.charAt(i) >= '0' && s.charAt(i) <= '9'; i++) e = e * 10 + (s.charCodeAt(i) - 48);
+      if (en) e = -e;
+      for (; e > 0; e--) v *= 10;
+      for (; e < 0; e++) v /= 10;
+    }
+    return negative ? -v : v;
   };
   var typed = Object.getPrototypeOf(Uint8Array.prototype);
   var slice = Array.prototype.slice, filter = Array.prototype.filter;

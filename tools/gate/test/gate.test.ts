@@ -55,6 +55,8 @@ const rejected: [fixture: string, rule: string][] = [
   ['spread-array', 'spread'],
   ['range-error', 'missing-global'],
   ['math-pow', 'math-pow'],
+  ['math-round', 'math-round'],
+  ['number-text', 'number-text'],
   ['prototype-method', 'prototype-method'],
   ['static-inherit', 'static-inherit'],
   ['array-length', 'array-length'],

@@ -22,6 +22,33 @@ describe('syntax esbuild normally rejects or lowers is still caught if it reache
   });
 });
 
+describe('number functions whose results differ on Espruino', () => {
+  test.each([
+    ['var v = Math.round(x);', 'math-round'],
+    ['var v = Math["round"](x);', 'math-round'],
+    ['var v = parseFloat(t);', 'number-text'],
+    ['var t = v.toFixed(2);', 'number-text'],
+  ])('%s → %s', (code, rule) => {
+    expect(rules(code)).toEqual([rule]);
+  });
+
+  test('Math.floor and a local function named round are fine', () => {
+    expect(rules('function round(x) { return Math.floor(x); } var v = round(2.5);')).toEqual([]);
+  });
+});
+
+describe('the sandbox computes as Espruino 2v29 does', () => {
+  test('Math.round adds ±0.5 and truncates: halves away from zero, 0.49999999999999994 -> 1', () => {
+    const run = runInSandbox('print([Math.round(-2.5), Math.round(2.5), Math.round(-12.5), Math.round(0.49999999999999994), Math.round(-0.4), Math.round(-1.6)].join(" "));', 'round.js');
+    expect(run.output).toEqual(['-3 3 -13 1 0 -2']);
+  });
+
+  test("parseFloat adds digit × 0.1, × 0.01, …: '0.3' is not 0.3", () => {
+    const run = runInSandbox('print(parseFloat("0.3") === 0.3, parseFloat("-1.5e2"), parseFloat("12"), isNaN(parseFloat(".")));', 'parse.js');
+    expect(run.output).toEqual(['false -150 12 true']);
+  });
+});
+
 describe('Espruino behaviours the lint knows', () => {
   test('a call in a loop callback that runs at once is not a loop-closure finding', () => {
     expect(rules('for (let i = 0; i < 3; i++) [1].forEach(function (x) { return x + i; });')).toEqual([]);
@@ -44,8 +71,8 @@ describe('Espruino behaviours the lint knows', () => {
     expect(rules('var m = typeof Map !== "undefined"; var f = typeof Array.from === "function";')).toEqual([]);
   });
 
-  test('Math.pow is a finding (inexact on Espruino); Math.round is not', () => {
-    expect(rules('var a = Math.pow(10, 3); var b = Math.round(1.5);')).toEqual(['math-pow']);
+  test('Math.pow is a finding (inexact on Espruino), and so is Math.round (halves differ)', () => {
+    expect(rules('var a = Math.pow(10, 3); var b = Math.round(1.5);')).toEqual(['math-pow', 'math-round']);
   });
 
   test('a function declared later but only called after its declaration is fine', () => {
