@@ -28,6 +28,15 @@ export interface NodeConfig {
   log?: { level?: 'debug' | 'info' | 'warn' | 'error' };
   /** Lab fault injection; never set in production. */
   fault?: 'none' | 'forge' | 'bad-signature' | 'silent';
+  /** LAB ONLY: the faults a fault campaign injects (tools/campaign); never set in production. */
+  lab?: LabFaults;
+}
+
+/** LAB ONLY (tools/campaign): a skewed clock and byzantine behaviour of one member. Never set in production. */
+export interface LabFaults {
+  /** Added to the wall clock the node's protocol runs on, ms. */
+  clockOffsetMs?: number;
+  byzantine?: ('censor' | 'equivocate' | 'flood')[];
 }
 
 /** A configuration that cannot be used; the message is one line naming the file, the key and the problem. */

@@ -147,6 +147,9 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     log: logger.child({ meter: addressToText(address) }),
     metrics,
     fault: cfg.fault ?? 'none',
+    // LAB ONLY (tools/campaign): a node whose clock is off, and a byzantine member.
+    ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
+    ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
     unaccepted,
     ...(options.shared ? { shared: options.shared } : {}),
     ...(options.background ? { background: options.background } : {}),
@@ -182,6 +185,11 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       server?.close();
     })());
   return { node, metrics, ...(metricsAddress ? { metricsAddress } : {}), stop };
+}
+
+/** LAB ONLY: the wall clock off by `offsetMs`. */
+function labClock(offsetMs: number): () => number {
+  return () => Date.now() + offsetMs;
 }
 
 /** Wraps a verifier to time each verification for the metrics (a few hundred ns on a ~60 µs operation). */

@@ -5,6 +5,8 @@ import {
   addressFromPublicKey,
   addressToText,
   decodeReading,
+  encode,
+  signReading,
   equalBytes,
   openEnvelope,
   type Channel,
@@ -14,7 +16,20 @@ import {
   type Signer,
   type Verifier,
 } from '@meterchain/core';
-import { ConsensusNode, roundOf, roundStart, type Effect, type NodeEvent, type Topic, type SharedChecks } from '@meterchain/consensus';
+import {
+  BLOCK_VERSION,
+  ConsensusNode,
+  decodeVoteMessage,
+  emptyJudgments,
+  encodeHeader,
+  roundOf,
+  roundStart,
+  signVote,
+  type Effect,
+  type NodeEvent,
+  type Topic,
+  type SharedChecks,
+} from '@meterchain/consensus';
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
 import type { ChainStore, NodeState } from '@meterchain/ledger';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
@@ -26,6 +41,8 @@ import type { Sensor } from './sensor.ts';
 
 /** Faults a test lab can inject into one node (never set in production). */
 export type Fault = 'none' | 'forge' | 'bad-signature' | 'silent';
+/** LAB ONLY (tools/campaign): how a byzantine member misbehaves; never set in production. */
+export type Byzantine = 'censor' | 'equivocate' | 'flood';
 
 export interface MeterNodeOptions {
   manifest: Manifest;
@@ -59,6 +76,8 @@ export interface MeterNodeOptions {
    * logged, and it is never submitted (one submission per round). */
   lookaheadOffsetMs?: number;
   fault?: Fault;
+  /** LAB ONLY: a byzantine member (tools/campaign). */
+  byzantine?: Byzantine[];
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
   unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
 }
@@ -170,6 +189,7 @@ export class MeterNode {
       // its tip in memory, not a copy of the last 64 blocks (at 64 members about 40 MB per meter).
       keepBlocks: 1,
       ...(o.shared ? { shared: o.shared } : {}),
+      ...(o.byzantine?.includes('censor') ? { labCensor: true } : {}),
     });
     const ids = o.edgeChannels.map((c) => c.edge);
     this.pipeline = createPipeline(o.profile, ids);
@@ -209,6 +229,7 @@ export class MeterNode {
       pending,
       sensor: o.sensor.name,
       fault: o.fault ?? 'none',
+      ...(o.byzantine?.length ? { byzantine: o.byzantine } : {}),
     });
     const now = this.now();
     this.nextSample = this.slotAfter(now);
@@ -403,6 +424,7 @@ export class MeterNode {
       frame = bytes.slice();
       frame[frame.length - 1] ^= 0x01;
     }
+    if (this.o.byzantine?.length && !to) await this.misbehave(topic, bytes);
     if (to) {
       const addressed = new Uint8Array(20 + frame.length);
       addressed.set(to, 0);
@@ -412,6 +434,52 @@ export class MeterNode {
       await this.o.transport.publish(`${topic}-to-${index}`, addressed);
     } else {
       await this.o.transport.publish(topic, frame);
+    }
+  }
+
+  /**
+   * LAB ONLY (tools/campaign): what a byzantine member sends beside its honest messages. `equivocate`: a second signed
+   * submission for the same round (other values) and a second signed vote (no judgments) for the same round.
+   * `flood`: with each submission, sync requests for block 0 and oversized proposals for a height far ahead, to every
+   * member.
+   */
+  private async misbehave(topic: Topic, bytes: Uint8Array): Promise<void> {
+    const o = this.o;
+    const kinds = o.byzantine ?? [];
+    if (kinds.includes('equivocate') && topic === 'submission') {
+      const r = this.ownReading(bytes);
+      if (r) {
+        const other: Reading = { ...r, channels: r.channels.map((c) => ({ ...c, value: c.value + 1 })) };
+        await o.transport.publish('submission', signReading(other, o.signer));
+      }
+    }
+    if (kinds.includes('equivocate') && topic === 'vote') {
+      const v = decodeVoteMessage(bytes);
+      if (v.ok) await o.transport.publish('vote', signVote(o.manifest, v.message.vote.round, o.signer, this.address, emptyJudgments(o.manifest.members.length), o.hash).bytes);
+    }
+    if (kinds.includes('flood') && topic === 'submission') {
+      const height = this.consensus.height + 32;
+      const header = encodeHeader({
+        v: BLOCK_VERSION,
+        cluster: o.manifest.cluster,
+        epoch: o.manifest.epoch,
+        height,
+        prev: new Uint8Array(32),
+        first: 0,
+        last: 0,
+        root: new Uint8Array(32),
+        count: 0,
+        rounds: [],
+        body: new Uint8Array(32),
+        proposer: this.address,
+      });
+      const proposal = encode({ header, body: new Uint8Array(256 * 1024), view: 0, vote: new Uint8Array(64), timeouts: [], lock: null });
+      for (const [index, m] of o.manifest.members.entries()) {
+        if (index === this.selfIndex) continue;
+        const sync = encode({ height: 0, from: this.address });
+        for (let k = 0; k < 20; k++) await this.publish('sync', sync, m.address);
+        await this.publish('proposal', proposal, m.address);
+      }
     }
   }
 

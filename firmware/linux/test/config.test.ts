@@ -68,6 +68,12 @@ describe('node configuration', () => {
     expect(errorOf('cluster:\n  manifest: [unclosed\n')).toMatch(/c\.yaml:\d+: not valid YAML/);
   });
 
+  test('lab-only faults (a clock offset, byzantine behaviours) load; an unknown behaviour is refused', () => {
+    const cfg = loadConfig(write('lab.yaml', good + 'lab:\n  clockOffsetMs: 5000\n  byzantine: [censor, flood]\n'));
+    expect(cfg.lab).toEqual({ clockOffsetMs: 5000, byzantine: ['censor', 'flood'] });
+    expect(errorOf(good + 'lab:\n  byzantine: [bribe]\n')).toMatch(/lab\.byzantine\.0: must be one of "censor", "equivocate", "flood"$/);
+  });
+
   test('a missing file is one clear line', () => {
     expect(() => loadConfig(join(dir, 'absent.yaml'))).toThrow(/cannot read .*absent\.yaml: no such file/);
   });

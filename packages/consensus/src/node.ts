@@ -140,6 +140,9 @@ export interface NodeConfig {
    * cluster): a signature one node found valid, a judgment list's root or a proposal's verdict, the others do not
    * work out again. */
   shared?: SharedChecks;
+  /** LAB ONLY (tools/campaign): a censoring proposer, whose blocks leave out every round certificate and so every
+   * accepted reading. Never set in production. */
+  labCensor?: boolean;
 }
 
 export interface NodeStats {
@@ -330,6 +333,7 @@ export class ConsensusNode {
   private readonly keepBlocks: number;
   private readonly maxRounds: number;
   private readonly epochStart: number;
+  private readonly labCensor: boolean;
   private rounds: { [round: number]: RoundState };
   private openRounds: number[];
   private nextRound: number;
@@ -388,6 +392,7 @@ export class ConsensusNode {
     this.keepBlocks = cfg.keepBlocks ?? 64;
     this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
     this.epochStart = cfg.epochStartHeight ?? 0;
+    this.labCensor = cfg.labCensor === true;
     this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0, surplusVotes: 0 };
     this.rounds = {};
     this.openRounds = [];
@@ -1197,7 +1202,7 @@ export class ConsensusNode {
     const certs: RoundCertificate[] = [];
     for (let r = first; r <= last; r++) {
       const rs = this.rounds[r];
-      if (!rs) continue;
+      if (!rs || this.labCensor) continue;
       const votes = this.heldVotes(rs);
       if (votes.length > 0) certs.push(buildRoundCertificate(r, votes));
     }
