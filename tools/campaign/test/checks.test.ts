@@ -1,0 +1,44 @@
+import { describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readNodeLog, stallsIn } from '../src/checks.ts';
+
+describe('campaign checks', () => {
+  test('a stall is a gap between commits longer than the limit inside a healed period', () => {
+    const healed = [{ from: 1000, to: 30_000 }];
+    expect(stallsIn(healed, [2000, 9000, 16_000, 24_000, 29_000], 8000)).toEqual([]);
+    expect(stallsIn(healed, [2000, 11_000, 16_000, 24_000, 29_000], 8000)).toEqual([{ from: 2000, to: 11_000 }]);
+    // No commit after the last one until the period ends: a stall too.
+    expect(stallsIn(healed, [2000, 9000], 8000)).toEqual([{ from: 9000, to: 30_000 }]);
+    // Gaps outside healed periods do not count.
+    expect(stallsIn([{ from: 20_000, to: 25_000 }], [0, 21_000], 8000)).toEqual([]);
+    // A healed period with no commit at all, longer than the limit.
+    expect(stallsIn([{ from: 0, to: 9000 }], [], 8000)).toEqual([{ from: 0, to: 9000 }]);
+  });
+
+  test("a node's log gives its signed readings, the acceptances it saw, its first commit of each height and its starts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mc-campaign-checks-'));
+    try {
+      const path = join(dir, 'm01.log');
+      writeFileSync(
+        path,
+        [
+          '{"ts":"2026-01-01T00:00:00.000Z","level":"info","msg":"node started","height":-1}',
+          '{"ts":"2026-01-01T00:00:01.000Z","level":"info","msg":"reading signed","seq":4,"round":4}',
+          '{"ts":"2026-01-01T00:00:01.100Z","level":"debug","msg":"accepted","round":4,"member":"mc01"}',
+          '{"ts":"2026-01-01T00:00:02.000Z","level":"info","msg":"block committed","height":0,"view":0}',
+          '{"ts":"2026-01-01T00:00:03.000Z","level":"info","msg":"block committed","height":0,"view":0}',
+          '{"ts":"2026-01-01T00:00:04.000Z","level":"info","msg":"reading sig', // cut by a SIGKILL
+        ].join('\n'),
+      );
+      const log = await readNodeLog(path);
+      expect([...log.signed]).toEqual([4]);
+      expect([...log.accepted]).toEqual(['mc01:4']);
+      expect(log.committed.get(0)).toBe(Date.parse('2026-01-01T00:00:02.000Z'));
+      expect(log.started).toEqual([Date.parse('2026-01-01T00:00:00.000Z')]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
