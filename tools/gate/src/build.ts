@@ -19,6 +19,9 @@ export interface GateTarget {
   main?: string;
   /** Espruino built-in modules the program may `require` (firmware only: `crypto`, `Storage`). */
   modules?: string[];
+  /** Build minified, as it ships to a board (firmware programs): fewer bytes to flash, shorter names for the
+   * interpreter to hold. The gate lints both this bundle and the same sources unminified. */
+  minify?: boolean;
 }
 
 /** The target of a portable package by convention: `src/index.ts` for the API, `smoke.ts` beside package.json. */
@@ -89,7 +92,7 @@ const UNLOWERABLE = [
   'generator', 'async-await', 'async-generator', 'for-await', 'top-level-await', 'new-target', 'using', 'decorators',
 ];
 
-async function esbuild(target: GateTarget, root: string, outfile: string, supported: Record<string, boolean>) {
+async function esbuild(target: GateTarget, root: string, outfile: string, supported: Record<string, boolean>, minify: boolean) {
   return build({
       stdin: { contents: entrySource(target), resolveDir: target.dir, sourcefile: entryName, loader: 'ts' },
       bundle: true,
@@ -100,7 +103,7 @@ async function esbuild(target: GateTarget, root: string, outfile: string, suppor
       conditions: ['import', 'default'],
       supported,
       external: target.modules ?? [],
-      minify: false,
+      minify,
       sourcemap: 'external',
       sourcesContent: false,
       outfile,
@@ -121,9 +124,9 @@ function outputs(result: { outputFiles: { path: string; text: string }[] }): { c
 }
 
 /** Bundles one target. Build errors, and esbuild's warnings that something may crash at run time, are findings. */
-export async function bundleTarget(target: GateTarget, root: string, outfile: string): Promise<Bundle> {
+export async function bundleTarget(target: GateTarget, root: string, outfile: string, minify = false): Promise<Bundle> {
   try {
-    const result = await esbuild(target, root, outfile, SUPPORTED);
+    const result = await esbuild(target, root, outfile, SUPPORTED, minify);
     const code = result.outputFiles.find((f) => f.path.endsWith('.js'))?.text;
     const map = result.outputFiles.find((f) => f.path.endsWith('.map'))?.text;
     const findings = result.warnings.filter((w) => ruleOf(w) !== 'build').map((w) => toFinding(target, root, w));
@@ -135,7 +138,7 @@ export async function bundleTarget(target: GateTarget, root: string, outfile: st
     const permissive = { ...SUPPORTED };
     for (const feature of UNLOWERABLE) permissive[feature] = true;
     try {
-      const { code, map } = outputs(await esbuild(target, root, outfile, permissive));
+      const { code, map } = outputs(await esbuild(target, root, outfile, permissive, minify));
       if (code !== undefined && map !== undefined) return { file: outfile, findings, lintOnly: { code, map } };
     } catch {
       // Unresolvable imports and the like: the build errors above say it all.

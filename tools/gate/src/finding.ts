@@ -50,6 +50,32 @@ export class SourceLocator {
     return { file: this.sourcePath(pos.source), line: pos.line };
   }
 
+  /** Generated positions that have a mapping, as line * 2^24 + column, ascending (built on first use). */
+  private mapped: number[] | undefined;
+
+  /** Whether any mapped position lies in [start, end) of the bundle: code esbuild wrote itself (its helpers) has none,
+   * also in a minified bundle, where everything is on one line and `origin` finds the next mapping instead. */
+  mapsWithin(start: { line: number; column: number }, end: { line: number; column: number }): boolean {
+    if (!this.mapped) {
+      const keys: number[] = [];
+      this.consumer.eachMapping((m) => {
+        if (m.source !== null) keys.push(m.generatedLine * 0x1000000 + m.generatedColumn);
+      });
+      keys.sort((a, b) => a - b);
+      this.mapped = keys;
+    }
+    const from = start.line * 0x1000000 + start.column;
+    const to = end.line * 0x1000000 + end.column;
+    let lo = 0;
+    let hi = this.mapped.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.mapped[mid]! < from) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.mapped.length && this.mapped[lo]! < to;
+  }
+
   sourcePath(source: string): string {
     return relative(this.root, resolve(this.mapDir, source)).split('\\').join('/');
   }

@@ -92,7 +92,7 @@ export function discoverTargets(root: string): GateTarget[] {
 /** A firmware package gives two targets: its program (built and linted: it talks to hardware, so it is not run)
  * and, when there is a `smoke.ts` beside package.json, its smoke test of the composition (built, linted, run). */
 export function firmwareTargets(name: string, dir: string, main: string, modules: string[]): GateTarget[] {
-  const targets: GateTarget[] = [{ name, dir, main: join(dir, main), modules }];
+  const targets: GateTarget[] = [{ name, dir, main: join(dir, main), modules, minify: true }];
   const smoke = join(dir, 'smoke.ts');
   if (existsSync(smoke)) targets.push({ name: `${name} (smoke)`, dir, smoke });
   return targets;
@@ -112,17 +112,30 @@ export async function gateTarget(
   const started = performance.now();
   const outfile = join(outDir, bundleName(target));
   const bundleFile = relative(root, outfile).split('\\').join('/');
-  const built = await bundleTarget(target, root, outfile);
   const findings: Finding[] = [];
   // One finding per place and rule: esbuild and the lint often see the same construct.
   const add = (f: Finding) => {
     if (!findings.some((g) => g.file === f.file && g.line === f.line && g.rule === f.rule)) findings.push(f);
   };
+  if (target.minify) {
+    // The same sources unminified: helpers keep their names there, so their uses are checked (the minified lint
+    // below skips them), and findings point at readable code.
+    const plain = await bundleTarget(target, root, outfile);
+    plain.findings.forEach(add);
+    const lintable = plain.lintOnly ?? (plain.code !== undefined && plain.map !== undefined ? { code: plain.code, map: plain.map } : undefined);
+    if (lintable) {
+      const locator = new SourceLocator(lintable.map, outfile, root);
+      const locate = (line: number, column: number) => locator.origin(line, column);
+      lintBundle({ code: lintable.code, target: target.name, locate, bundleFile, modules: target.modules ?? [] }).forEach(add);
+    }
+  }
+  const built = await bundleTarget(target, root, outfile, target.minify === true);
   built.findings.forEach(add);
   if (built.lintOnly) {
     const locator = new SourceLocator(built.lintOnly.map, outfile, root);
     const locate = (line: number, column: number) => locator.origin(line, column);
-    lintBundle({ code: built.lintOnly.code, target: target.name, locate, bundleFile, modules: target.modules ?? [] }).forEach(add);
+    const minified = target.minify ? { mapsWithin: locator.mapsWithin.bind(locator) } : undefined;
+    lintBundle({ code: built.lintOnly.code, target: target.name, locate, bundleFile, modules: target.modules ?? [], ...(minified ? { minified } : {}) }).forEach(add);
   }
   const report: TargetReport = { target, bundleFile, bytes: 0, findings, ms: 0 };
   if (built.code !== undefined && built.map !== undefined) {
@@ -132,7 +145,8 @@ export async function gateTarget(
     report.bytes = Buffer.byteLength(built.code);
     const locator = new SourceLocator(built.map, outfile, root);
     const locate = (line: number, column: number) => locator.origin(line, column);
-    lintBundle({ code: built.code, target: target.name, locate, bundleFile, modules: target.modules ?? [] }).forEach(add);
+    const minified = target.minify ? { mapsWithin: locator.mapsWithin.bind(locator) } : undefined;
+    lintBundle({ code: built.code, target: target.name, locate, bundleFile, modules: target.modules ?? [], ...(minified ? { minified } : {}) }).forEach(add);
     // A firmware program talks to hardware: it is built and linted, not run.
     const runnable = target.main === undefined;
     if (opts.smoke !== false && runnable) {

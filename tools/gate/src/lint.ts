@@ -17,6 +17,10 @@ export interface LintInput {
   bundleFile: string;
   /** Espruino built-in modules the target may load with `require("name")` (firmware only). */
   modules?: readonly string[];
+  /** A minified bundle: esbuild's helpers have short names, so they are found as the declarations at the top of the
+   * IIFE that no source maps to (`mapsWithin`); their bodies are not linted, and their uses are left to the lint of
+   * the same sources built unminified, where helpers keep their names. */
+  minified?: { mapsWithin: (start: { line: number; column: number }, end: { line: number; column: number }) => boolean };
 }
 
 /** esbuild helpers that need what Espruino lacks: the rule they fall under and why. */
@@ -154,7 +158,7 @@ class Linter {
     const visit = (node: Node, depth: number) => {
       if (node.type === 'VariableDeclaration') {
         for (const d of node.declarations) {
-          if (d.id.type === 'Identifier' && /^__[A-Za-z]+$/.test(d.id.name) && this.origin(d) === undefined) {
+          if (d.id.type === 'Identifier' && this.isHelperDeclaration(d)) {
             this.helperNames.add(d.id.name);
             this.helperRanges.push([d.start, d.end]);
           }
@@ -165,6 +169,12 @@ class Linter {
       if (depth < 5) for (const c of children(node)) visit(c, depth + 1);
     };
     visit(this.program, 0);
+  }
+
+  private isHelperDeclaration(d: Node): boolean {
+    const minified = this.input.minified;
+    if (minified) return !minified.mapsWithin(d.loc.start, d.loc.end);
+    return /^__[A-Za-z]+$/.test(d.id.name) && this.origin(d) === undefined;
   }
 
   private inHelper(node: Node): boolean {
@@ -313,7 +323,7 @@ class Linter {
   private checkReference(ref: Reference): void {
     const name = ref.node.name as string;
     if (ref.binding) {
-      if (this.helperNames.has(name) && this.inHelper(ref.binding.node)) this.checkHelperUse(ref, name);
+      if (this.helperNames.has(name) && this.inHelper(ref.binding.node) && !this.input.minified) this.checkHelperUse(ref, name);
       return;
     }
     if (ref.typeofOperand) return; // feature detection: `typeof Map !== 'undefined'`

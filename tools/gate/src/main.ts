@@ -41,7 +41,7 @@ function summary(report: GateReport): string {
 
 function printTargets(report: GateReport, io: Io): void {
   for (const t of report.targets) {
-    const parts = [t.bytes > 0 ? `bundle ${kb(t.bytes)} (${t.bundleFile})` : 'no bundle'];
+    const parts = [t.bytes > 0 ? `bundle ${kb(t.bytes)}${t.target.minify ? ' minified' : ''} (${t.bundleFile})` : 'no bundle'];
     if (t.smoke) parts.push(t.target.smoke ? `smoke ${t.smoke.ok ? 'ok' : 'failed'} in ${t.smoke.ms.toFixed(0)} ms` : `loaded ${t.smoke.ok ? 'ok' : 'failed'} (no smoke.ts)`);
     else if (t.target.main) parts.push('firmware entry: not run');
     if (t.espruino) parts.push(`Espruino ${t.espruino.ok ? 'ok' : 'FAILED'} in ${(t.espruino.ms / 1000).toFixed(2)} s`);

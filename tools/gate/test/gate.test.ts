@@ -3,7 +3,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { discoverTargets, packageTarget, runGate, type GateReport } from '../src/index.ts';
+import { readFileSync } from 'node:fs';
+import { discoverTargets, firmwareTargets, packageTarget, runGate, type GateReport } from '../src/index.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const fixtures = join(here, 'fixtures');
@@ -91,6 +92,27 @@ describe('the gate can fail', () => {
     const report = await gateFixture('use-before-define');
     expect(report.findings).toEqual([
       expect.objectContaining({ rule: 'use-before-define', line: 2, message: expect.stringMatching(/^buildTable is used before its declaration \(line 4\)/) }),
+    ]);
+  });
+});
+
+describe('a firmware program is checked minified, as it ships', () => {
+  function gateFirmware(name: string): Promise<GateReport> {
+    return runGate({ targets: firmwareTargets(`fixture ${name}`, join(fixtures, name), 'src/main.ts', ['crypto']), outDir });
+  }
+
+  test('its bundle is minified, and esbuild\'s helpers in it (require of a module, class fields) are no findings', async () => {
+    const report = await gateFirmware('firmware-minified');
+    expect(report.findings).toEqual([]);
+    const bundle = readFileSync(join(fixtures, '..', '..', '..', '..', report.targets[0]!.bundleFile), 'utf8');
+    expect(bundle.split('\n').length).toBeLessThanOrEqual(3);
+    expect(bundle).not.toContain('__require');
+  });
+
+  test('what Espruino lacks is still found in it, at its source line', async () => {
+    const report = await gateFirmware('firmware-minified-map');
+    expect(report.findings).toEqual([
+      expect.objectContaining({ rule: 'missing-global', file: 'tools/gate/test/fixtures/firmware-minified-map/src/main.ts', line: 5 }),
     ]);
   });
 });
