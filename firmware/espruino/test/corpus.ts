@@ -69,11 +69,12 @@ export function corpusRegisters(count: number): Uint16Array[][] {
   return readings;
 }
 
-/** The frames of `count` readings, as hex, from registers through decoding, the reading, HMAC and framing. */
-export function corpusFrames(count: number): string[] {
+/** Calls `visit` with the frame of each of `count` readings, as hex, from registers through decoding, the reading,
+ * HMAC and framing. One reading at a time: a board's heap holds no more. */
+export function eachCorpusFrame(count: number, visit: (hex: string) => void): void {
+  const next = seeded(0x5eed2101);
   const points = eastronPoints('SDM630', 'big');
   const blocks = planPointReads(points, EASTRON_MAX_GAP, EASTRON_MAX_READ);
-  const frames: string[] = [];
   let clock = 1700000000000;
   let mark = 0;
   const node = createSensorNode(
@@ -89,20 +90,24 @@ export function corpusFrames(count: number): string[] {
     },
     { cluster: 'cluster-1', meter: fromHex('00112233445566778899aabbccddeeff00112233') },
   );
-  const readings = corpusRegisters(count);
   for (let r = 0; r < count; r++) {
     const channels: Channel[] = [];
-    for (const c of decodePoints(points, blocks, readings[r]!).channels) {
+    for (const c of decodePoints(points, blocks, registers(r, next)).channels) {
       if (c.value !== null) channels.push({ id: c.id, unit: c.unit, scale: c.scale, value: c.value });
     }
-    frames.push(toHex(node.publish(channels, 0)));
+    visit(toHex(node.publish(channels, 0)));
     clock += 10000;
   }
+}
+
+/** The frames of `count` readings, as hex. */
+export function corpusFrames(count: number): string[] {
+  const frames: string[] = [];
+  eachCorpusFrame(count, (hex) => frames.push(hex));
   return frames;
 }
 
 /** Run by the gate's sandbox or the interpreter: one line per frame. */
 export function smoke(): void {
-  const frames = corpusFrames(CORPUS_READINGS);
-  for (let i = 0; i < frames.length; i++) console.log(frames[i]);
+  eachCorpusFrame(CORPUS_READINGS, (hex) => console.log(hex));
 }

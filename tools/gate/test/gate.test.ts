@@ -36,7 +36,7 @@ describe('the workspace', () => {
     expect(lines).toEqual([]);
     expect(report.ok).toBe(true);
     for (const t of report.targets) if (t.smoke) expect(t.smoke.ok).toBe(true);
-  });
+  }, 120_000); // the whole gate takes 10-20 s alone, longer on a machine busy with other tests
 });
 
 // One deliberately non-portable fixture per rule; each must be rejected with that rule's name, at its source file.
