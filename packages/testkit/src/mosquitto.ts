@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { brokerAcl } from '@meterchain/transport';
 
 const run = promisify(execFile);
 
@@ -24,15 +25,34 @@ export interface MosquittoUser {
   password: string;
 }
 
+/** A cluster on the broker, for the ACL made from its manifest (`brokerAcl`, as `meterchain cluster broker-config`). */
+export interface MosquittoCluster {
+  name: string;
+  /** Members in manifest order (the member at index i reads `<kind>-to-<i>`); each username is the member's address. */
+  members: MosquittoUser[];
+  /** Logins that only read the cluster's broadcast kinds. */
+  observers?: MosquittoUser[];
+}
+
 export interface MosquittoOptions {
   /** Logins written to the password file with `mosquitto_passwd -b`. */
   users?: MosquittoUser[];
+  /**
+   * The enforcing configuration as shipped for the field: the ACL made from these clusters' members (each login
+   * publishes only under its own address in its own cluster, reads its cluster's broadcast kinds and its own
+   * `-to-<i>` frames, nothing else). Their members and observers are added to the password file.
+   */
+  cluster?: MosquittoCluster | MosquittoCluster[];
+  /** ACL lines appended to the generated one (test-only logins, e.g. a forger allowed to write anywhere). */
+  extraAcl?: string;
+  /** A password file made elsewhere (e.g. by `meterchain cluster broker-config`): copied in before any `users`. */
+  passwordFile?: string;
   /** Keep sessions and queued messages across restarts (default false). When on, the database is saved after
    * every change (autosave_on_changes, interval 1), so even a SIGKILL keeps what the broker had. */
   persistence?: boolean;
   /** Settings that replace the shipped file's value for the same key, or are added (e.g. max_queued_messages). */
   settings?: Record<string, string | number | boolean>;
-  /** ACL text instead of the shipped acl.example. */
+  /** ACL text instead of the shipped acl.example (or of the ACL made from `cluster`). */
   acl?: string;
   /** Configuration template instead of the shipped mosquitto.conf (same rewriting applies). */
   template?: string;
@@ -259,9 +279,20 @@ class Broker implements MosquittoBroker {
 
   async prepare(): Promise<void> {
     this.#template = this.#options.template ?? (await readFile(SHIPPED_MOSQUITTO_CONF, 'utf8'));
-    await writeFile(join(this.dir, 'acl'), this.#options.acl ?? (await readFile(SHIPPED_MOSQUITTO_ACL, 'utf8')), { mode: 0o600 });
-    await writeFile(join(this.dir, 'passwd'), '', { mode: 0o600 });
-    for (const user of this.#options.users ?? []) await this.#passwd(user);
+    const clusters = this.#options.cluster === undefined ? [] : Array.isArray(this.#options.cluster) ? this.#options.cluster : [this.#options.cluster];
+    const generated = clusters.length > 0
+      ? clusters.map((c) => brokerAcl({ cluster: c.name, members: c.members.map((m) => m.username), observers: (c.observers ?? []).map((o) => o.username) })).join('\n') + (this.#options.extraAcl ?? '')
+      : undefined;
+    await writeFile(join(this.dir, 'acl'), this.#options.acl ?? generated ?? (await readFile(SHIPPED_MOSQUITTO_ACL, 'utf8')), { mode: 0o600 });
+    await writeFile(join(this.dir, 'passwd'), this.#options.passwordFile ? await readFile(this.#options.passwordFile) : '', { mode: 0o600 });
+    const users = [...(this.#options.users ?? []), ...clusters.flatMap((c) => [...c.members, ...(c.observers ?? [])])];
+    // One login in several clusters (or also in `users`) is written once.
+    const written = new Set<string>();
+    for (const user of users) {
+      if (written.has(user.username)) continue;
+      written.add(user.username);
+      await this.#passwd(user);
+    }
     await this.#writeConfig();
   }
 

@@ -3,14 +3,14 @@
 // frames spooled, TCP_NODELAY, and the MQTT 3.1.1 fallback (aedes).
 import { afterAll, afterEach, beforeAll, describe, expect, jest, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { createServer, Socket, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
 import { Aedes } from 'aedes';
-import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
+import { requireMosquitto, SHIPPED_MOSQUITTO_ACL, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { frameTopic, openMqttTransport, type Delivery, type MqttTransport, type MqttTransportOptions, type TransportEvents } from '../src/index.ts';
 import { Spool } from '../src/spool.ts';
 import { settle, testAddress, transportSuite, waitFor } from './suite.ts';
@@ -18,6 +18,7 @@ import { settle, testAddress, transportSuite, waitFor } from './suite.ts';
 const CLUSTER = 'feeder-7';
 const ADDRESSES = Array.from({ length: 64 }, (_, i) => testAddress(i));
 const password = (address: string): string => `pw-${address.slice(-8)}`;
+const FORGER = 'forger';
 /** Fast, deterministic reconnects for tests: 50 ms doubling to 400 ms, jitter fixed at the midpoint. */
 const TEST_BACKOFF = { backoff: { initialMs: 50, maxMs: 400 }, random: () => 0.5 };
 
@@ -37,9 +38,13 @@ async function openConnected(options: MqttTransportOptions): Promise<MqttTranspo
 
 if (haveMosquitto) {
   transportSuite('MQTT over Mosquitto', async () => {
-    const broker = await startMosquitto({ users: ADDRESSES.map((a) => ({ username: a, password: password(a) })) });
+    // Hand-made payloads come from one login the ACL lets write under any address (as a broker without the write
+    // rule would): the client id is the login (use_username_as_clientid), so a raw client logged in as a member
+    // would take over that member's connection.
+    const acl = (await readFile(SHIPPED_MOSQUITTO_ACL, 'utf8')) + `\nuser ${FORGER}\ntopic write meterchain/#\n`;
+    const broker = await startMosquitto({ users: [...ADDRESSES.map((a) => ({ username: a, password: password(a) })), { username: FORGER, password: password(FORGER) }], acl });
     const root = await tempRoot();
-    const raw = new Map<string, mqtt.MqttClient>();
+    let raw: mqtt.MqttClient | undefined;
     let n = 0;
     return {
       cluster: CLUSTER,
@@ -48,15 +53,11 @@ if (haveMosquitto) {
         return openConnected({ url: broker.url, cluster: CLUSTER, address, password: password(address), spoolDir: join(root, `spool-${n++}`), ...TEST_BACKOFF });
       },
       async injectRaw(kind, address, payload) {
-        let client = raw.get(address);
-        if (!client) {
-          client = await mqtt.connectAsync(broker.url, { username: address, password: password(address), clientId: `raw-${address}`, protocolVersion: 5, reconnectPeriod: 0 });
-          raw.set(address, client);
-        }
-        await client.publishAsync(frameTopic(CLUSTER, kind, address), Buffer.from(payload), { qos: 1 });
+        raw ??= await mqtt.connectAsync(broker.url, { username: FORGER, password: password(FORGER), protocolVersion: 5, reconnectPeriod: 0 });
+        await raw.publishAsync(frameTopic(CLUSTER, kind, address), Buffer.from(payload), { qos: 1 });
       },
       async teardown() {
-        await Promise.all([...raw.values()].map((c) => c.endAsync(true)));
+        await raw?.endAsync(true);
         await broker.close();
         await rm(root, { recursive: true, force: true });
       },

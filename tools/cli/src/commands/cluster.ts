@@ -1,18 +1,30 @@
-// `meterchain cluster init|show`: create a cluster (operator key, member keys, signed manifest) or show a manifest.
+// `meterchain cluster init|show|broker-config`: create a cluster (operator key, member keys, signed manifest), show a
+// manifest, or make the broker's password file and ACL for it.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressToText, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
+import { brokerAcl } from '@meterchain/transport';
 import { createCluster } from '../cluster-files.ts';
-import { intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
-import { loadManifest } from '../files.ts';
+import { InputError, intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
+import { loadManifest, writeOutput } from '../files.ts';
 
 const usage = `usage: meterchain cluster init --name NAME --members N --rule majority|bft --out DIR
                          [--vote-mode broadcast|leader] [--round-ms MS] [--block-rounds R] [--genesis-ms MS]
        meterchain cluster show --manifest FILE [--json]
+       meterchain cluster broker-config --manifest FILE --out DIR [--passwords FILE] [--observer LOGIN]...
 
 init  creates an operator key (DIR/operator.key, .pub), N member keys (DIR/members/mNN/meter.key, .pub) and the
       manifest signed by the operator (DIR/manifest.cbor, with a readable copy in DIR/manifest.json).
       For labs and simulations: in the field each meter makes its own key and only the public key travels.
-show  verifies a manifest and prints its members.`;
+show  verifies a manifest and prints its members.
+broker-config  makes the Mosquitto files that enforce identity for the cluster (docs/transport.md section 8):
+      DIR/meterchain.acl (each member publishes only under its own address in this cluster and reads this
+      cluster's broadcast kinds and its own -to-<index> frames; observers only read the broadcast kinds) and
+      DIR/meterchain.passwd (hashed with mosquitto_passwd). Passwords come from --passwords (lines "LOGIN PASSWORD")
+      or are drawn at random and written to DIR/passwords/LOGIN.pass, to install as each meter's
+      broker.passwordFile. Install with the shipped mosquitto.conf (use_username_as_clientid true).`;
 
 async function init(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -57,14 +69,72 @@ async function show(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+/** Reads "LOGIN PASSWORD" lines (blank lines and # comments skipped). */
+function readPasswords(path: string): Map<string, string> {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`cannot read passwords ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  const out = new Map<string, string>();
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    const match = /^(\S+)\s+(\S.*)$/.exec(line);
+    if (!match) throw new InputError(`${path} line ${i + 1}: expected "LOGIN PASSWORD"`);
+    out.set(match[1]!, match[2]!);
+  });
+  return out;
+}
+
+async function brokerConfig(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { manifest: { type: 'string' }, out: { type: 'string' }, passwords: { type: 'string' }, observer: { type: 'string', multiple: true } });
+  const { manifest } = loadManifest(required(values.manifest, 'manifest'));
+  const out = required(values.out, 'out');
+  const members = manifest.members.map((m) => addressToText(m.address));
+  const observers = values.observer ?? [];
+  let acl: string;
+  try {
+    acl = brokerAcl({ cluster: manifest.cluster, members, observers });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const given = values.passwords ? readPasswords(values.passwords) : new Map<string, string>();
+  for (const login of given.keys()) if (!members.includes(login) && !observers.includes(login)) throw new InputError(`${values.passwords}: ${login} is neither a member of cluster '${manifest.cluster}' nor an --observer`);
+  const logins = [...members, ...observers];
+  const passwords = logins.map((login) => {
+    const password = given.get(login) ?? randomBytes(24).toString('base64url');
+    if (/[:\n]/.test(password)) throw new InputError(`the password of ${login} contains ':' or a line break`);
+    return { login, password, drawn: !given.has(login) };
+  });
+  writeOutput(join(out, 'meterchain.acl'), acl, { mode: 0o600 });
+  const passwdPath = join(out, 'meterchain.passwd');
+  writeOutput(passwdPath, passwords.map((p) => `${p.login}:${p.password}\n`).join(''), { mode: 0o600 });
+  try {
+    // -U hashes a file of "login:password" lines in place (PBKDF2-SHA512): one run for the whole cluster.
+    execFileSync('mosquitto_passwd', ['-U', passwdPath], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 });
+  } catch (e) {
+    writeOutput(passwdPath, '', { overwrite: true, mode: 0o600 });
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    throw new InputError(err.code === 'ENOENT' ? 'mosquitto_passwd not found: install the Debian package "mosquitto" (or run this on the broker host)' : `mosquitto_passwd failed: ${String(err.stderr ?? err.message).trim().split('\n')[0]}`);
+  }
+  for (const p of passwords) if (p.drawn) writeOutput(join(out, 'passwords', `${p.login}.pass`), p.password + '\n', { mode: 0o600 });
+  const drawn = passwords.filter((p) => p.drawn).length;
+  io.out(`cluster ${manifest.cluster}: ACL and password file for ${members.length} members and ${observers.length} observers in ${out}`);
+  if (drawn > 0) io.out(`  ${drawn} passwords drawn at random: ${join(out, 'passwords')}/LOGIN.pass (give each meter its own, then delete them here)`);
+  return 0;
+}
+
 export const command: Command = {
   name: 'cluster',
-  summary: 'create a cluster (keys and signed manifest) or show a manifest',
+  summary: 'create a cluster (keys and signed manifest), show a manifest, or make its broker ACL and passwords',
   usage,
   async run(argv, io) {
     const [sub, ...rest] = argv;
     if (sub === 'init') return init(rest, io);
     if (sub === 'show') return show(rest, io);
-    throw new UsageError(sub ? `unknown subcommand 'cluster ${sub}' (init or show)` : 'missing subcommand: init or show');
+    if (sub === 'broker-config') return brokerConfig(rest, io);
+    throw new UsageError(sub ? `unknown subcommand 'cluster ${sub}' (init, show or broker-config)` : 'missing subcommand: init, show or broker-config');
   },
 };
