@@ -477,7 +477,7 @@ export class MeterNode {
       for (const [index, m] of o.manifest.members.entries()) {
         if (index === this.selfIndex) continue;
         const sync = encode({ height: 0, from: this.address });
-        for (let k = 0; k < 20; k++) await this.publish('sync', sync, m.address);
+        for (let k = 0; k < 10; k++) await this.publish('sync', sync, m.address);
         await this.publish('proposal', proposal, m.address);
       }
     }

@@ -155,6 +155,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     for (const p of proxies) await p.close().catch(() => undefined);
     await broker?.close().catch(() => undefined);
     if (mounted) {
+      // A kept directory keeps the tmpfs member's data too (the mount goes).
+      if (o.keepDir) spawnSync('cp', ['-a', mounted, `${mounted}.kept`]);
       // A lazy unmount if a process still holds a file there.
       if (spawnSync('umount', [mounted]).status !== 0) spawnSync('umount', ['-l', mounted]);
       mounted = undefined;
@@ -324,11 +326,12 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         if (!m.proc) spawnNode(m, true);
       }
     };
-    /** Waits until every member logged 'node started' (bounded). */
+    /** Waits until every honest member logged 'node started' (bounded). The byzantine member down is one faulty
+     * member among others: the cluster must commit without it. */
     const allUp = async () => {
       const until = Date.now() + START_LIMIT_MS + RESTART_SEC_MS;
       while (Date.now() < until && !stopping) {
-        if (members.every((m) => m.up)) return true;
+        if (members.every((m) => m.up || !m.honest)) return true;
         await sleep(100);
       }
       return false;
@@ -372,7 +375,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       await heal();
       for (const f of schedule.crash) {
         await at(f.at);
-        if (stopping) return;
+        // Every healed period lasts at least healMs, however long the nodes took to start again (on a busy machine a
+        // restart can take many seconds): a fault due earlier starts late, and one that would then end too close to
+        // the end of the run is left out (the counts say what was injected).
+        if (healedSince !== undefined) await sleep(healedSince + healMs - Date.now());
+        if (stopping || Date.now() + f.durationMs + healMs > endAt) return;
         faults[f.kind]++;
         say(`fault ${f.kind}${f.target !== undefined ? ` on ${members[f.target]!.name}` : ''} for ${(f.durationMs / 1000).toFixed(1)} s${f.offsetMs ? ` (clock ${f.offsetMs > 0 ? '+' : ''}${f.offsetMs} ms)` : ''}`);
         wound();
@@ -396,7 +403,15 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
         case 'broker':
           await broker!.kill();
           await sleep(f.durationMs);
-          await broker!.start();
+          // A busy machine can make Mosquitto slow to listen: a few tries before the campaign gives up.
+          for (let attempt = 1; ; attempt++) {
+            try {
+              await broker!.start();
+              break;
+            } catch (e) {
+              if (attempt >= 3) throw e;
+            }
+          }
           return;
         case 'cut-off':
           target!.proxy!.cutOff();
