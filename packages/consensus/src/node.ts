@@ -204,6 +204,8 @@ interface Content {
 
 interface TimeoutEntry {
   voter: number;
+  /** The timeout message as its signer sent it (re-sent as is to a member lagging a view behind). */
+  bytes: Uint8Array;
   lockView: number | null;
   lock: Uint8Array | null;
   sig: Uint8Array;
@@ -237,6 +239,8 @@ interface HeightState {
   timeouts: { [view: number]: { [voter: number]: TimeoutEntry } };
   myTimeout: { [view: number]: Uint8Array };
   lastTimeoutSent: number;
+  /** When this node last re-sent a left view's timeouts to a member lagging behind (answerLagging). */
+  lastLagAnswer: number;
   syncAskedAt: number;
   syncTurn: number;
   /** This node's proposals with the whole body, by view: the answer to a member that asks for one. */
@@ -271,6 +275,7 @@ function newHeight(height: number): HeightState {
     timeouts: {},
     myTimeout: {},
     lastTimeoutSent: 0,
+    lastLagAnswer: -NEVER,
     syncAskedAt: -NEVER,
     syncTurn: 0,
     fullProposals: {},
@@ -355,6 +360,8 @@ export class ConsensusNode {
   private hs: HeightState;
   private lock: Lock | null;
   private future: { height: number; topic: Topic; bytes: Uint8Array }[];
+  /** Records of the current height restored after a restart, counted at the first step (resumeBlockAgreement). */
+  private resumed: PersistRecord[];
   /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
   private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
   /** Judgment lists checked, by root (hex). */
@@ -416,6 +423,7 @@ export class ConsensusNode {
     this.hs = newHeight(0);
     this.lock = null;
     this.future = [];
+    this.resumed = [];
     this.memo = new BoundedMemo(cfg.shared ? 1 : 8192);
     this.rootMemo = new BoundedMemo(512);
     this.listRoots = cfg.shared ? cfg.shared.listRoots : new BoundedMemo(2048);
@@ -539,6 +547,7 @@ export class ConsensusNode {
     // Restarted while its last voted round is still open: take that round up again to re-send the recorded vote.
     const last = this.voteRecord;
     if (last && now < this.closeAt(last.round) && last.round < this.nextRound) this.nextRound = last.round;
+    if (this.resumed.length > 0) this.resumeBlockAgreement();
   }
 
   // ---- restart ----
@@ -567,15 +576,62 @@ export class ConsensusNode {
         const phase = rec.kind === 'prepare' ? Phase.PREPARE : Phase.COMMIT;
         if (!markBelow(rec.height, rec.view, phase, this.blockMark)) this.blockMark = { height: rec.height, view: rec.view, phase };
         this.rememberOwnBlockVote(rec);
+        if (rec.height === this.hs.height) this.resumed.push(rec);
       } else if (rec.kind === 'timeout') {
         if (rec.height > this.timeoutMark.height || (rec.height === this.timeoutMark.height && rec.view > this.timeoutMark.view)) {
           this.timeoutMark = { height: rec.height, view: rec.view };
         }
-        if (rec.height === this.hs.height) this.hs.myTimeout[rec.view] = rec.bytes;
+        if (rec.height === this.hs.height) {
+          this.hs.myTimeout[rec.view] = rec.bytes;
+          this.resumed.push(rec);
+        }
       } else if (rec.kind === 'lock' && rec.height === this.hs.height) {
         this.restoreLock(rec);
       }
     }
+    // The node was in the view of its last block signature or timeout at this height: it resumes there (in view 0 it
+    // could sign nothing more, its marks being higher, and would re-send none of it).
+    for (const rec of this.resumed) if (rec.view > this.hs.view) this.hs.view = rec.view;
+  }
+
+  /**
+   * Counts what the node signed at this height before the restart exactly as when it signed it, and re-sends its
+   * block votes (a timeout is re-sent by blockTick): its own timeout is one of the t a view change needs, and its
+   * votes may never have left (a crash between persist and publish, a broker outage). Done at the first step, not
+   * in the constructor, so that what it leads to (a view change, a proposal, a commit) comes out as effects.
+   */
+  private resumeBlockAgreement(): void {
+    const order = ['prepare', 'commit', 'timeout'];
+    const resumed = this.resumed.sort((a, b) => order.indexOf(a.kind) - order.indexOf(b.kind));
+    this.resumed = [];
+    for (const rec of resumed) {
+      if (rec.height !== this.hs.height) continue;
+      if (rec.kind === 'timeout') {
+        const entry = this.ownTimeoutEntry(rec.bytes);
+        if (entry) this.countTimeout(entry, rec.view);
+        continue;
+      }
+      const d = decodeSigned(rec.bytes);
+      if (!d.ok) continue;
+      const v = decodeBlockVote(d.body);
+      if (!v.ok || v.vote.height !== this.hs.height) continue;
+      this.publish('block-vote', rec.bytes);
+      this.countBlockVote(v.vote.phase, v.vote.view, v.vote.block, this.selfIndex, rec.bytes);
+      if (this.hs.height !== rec.height) return;
+    }
+  }
+
+  /** This node's own timeout message as counted (its lock and signature), from the bytes it persisted. */
+  private ownTimeoutEntry(bytes: Uint8Array): TimeoutEntry | undefined {
+    const d = decode(bytes, TIMEOUT_MESSAGE_SCHEMA);
+    if (!d.ok) return undefined;
+    const o = d.value as { body: Uint8Array; sig: Uint8Array; cert: unknown };
+    const t = decodeTimeout(o.body);
+    if (!t.ok) return undefined;
+    const entry: TimeoutEntry = { voter: this.selfIndex, bytes, lockView: t.timeout.lockView ?? null, lock: t.timeout.lock ?? null, sig: o.sig };
+    if (o.cert !== null) entry.cert = blockCertificateFromCbor(o.cert);
+    if ((entry.lock === null) !== (entry.cert === undefined)) return undefined;
+    return entry;
   }
 
   private rememberOwnBlockVote(rec: PersistRecord): void {
@@ -1163,8 +1219,8 @@ export class ConsensusNode {
     const hs = this.hs;
     if (this.now < this.readyAt(hs.height)) return;
     if (!hs.entered) {
+      // View 0, or the view a restarted node resumes (restore).
       hs.entered = true;
-      hs.view = 0;
       hs.viewStart = this.now;
     }
     if (this.isVoter && this.proposerIndex(hs.height, hs.view) === this.selfIndex && !hs.proposed[hs.view]) this.propose();
@@ -1665,7 +1721,7 @@ export class ConsensusNode {
     hs.lastTimeoutSent = this.now;
     this.stats.timeouts++;
     this.persistThenPublish({ kind: 'timeout', round: -1, height: hs.height, view, bytes }, 'timeout', bytes);
-    this.countTimeout({ voter: this.selfIndex, lockView: lock ? lock.view : null, lock: lock ? lock.hash : null, sig, cert: lock ? lock.cert : undefined }, view);
+    this.countTimeout({ voter: this.selfIndex, bytes, lockView: lock ? lock.view : null, lock: lock ? lock.hash : null, sig, cert: lock ? lock.cert : undefined }, view);
   }
 
   private onTimeout(bytes: Uint8Array): void {
@@ -1690,7 +1746,13 @@ export class ConsensusNode {
       return;
     }
     const existing = this.hs.timeouts[tm.view];
-    if (existing && existing[voter]) return;
+    const known = existing ? existing[voter] : undefined;
+    if (known) {
+      // The same timeout again from a member still in a view this node has left (it restarted, or missed the
+      // timeouts that moved the others on): it gets them.
+      if (tm.view < this.hs.view && equalBytes(known.bytes, bytes)) this.answerLagging(tm.view);
+      return;
+    }
     if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) {
       this.stats.dropped++;
       return;
@@ -1704,9 +1766,28 @@ export class ConsensusNode {
         return;
       }
     }
-    const entry: TimeoutEntry = { voter, lockView: tm.lockView ?? null, lock: tm.lock ?? null, sig: o.sig };
+    const entry: TimeoutEntry = { voter, bytes, lockView: tm.lockView ?? null, lock: tm.lock ?? null, sig: o.sig };
     if (cert) entry.cert = cert;
     this.countTimeout(entry, tm.view);
+    if (tm.view < this.hs.view) this.answerLagging(tm.view);
+  }
+
+  /**
+   * Re-sends the t timeouts of `view` that moved this node past it (the signers' own bytes, no new signature), at most
+   * once per timeoutMs: a restarted member resumes the view of its last signature, and without them would wait for
+   * timeouts no one sends again, as those who moved on re-send only their latest.
+   */
+  private answerLagging(view: number): void {
+    const hs = this.hs;
+    if (this.now < hs.lastLagAnswer + this.manifest.params.timeoutMs) return;
+    const tv = hs.timeouts[view];
+    if (!tv) return;
+    const entries: TimeoutEntry[] = [];
+    for (const k of Object.keys(tv)) entries.push(tv[Number(k)]!);
+    if (entries.length < this.threshold) return;
+    hs.lastLagAnswer = this.now;
+    entries.sort((a, b) => a.voter - b.voter);
+    for (let i = 0; i < this.threshold; i++) this.publish('timeout', entries[i]!.bytes);
   }
 
   private countTimeout(entry: TimeoutEntry, view: number): void {
