@@ -22,6 +22,7 @@ export interface NodeConfig {
     parity?: 'none' | 'even' | 'odd';
     unit?: number;
     timeoutMs?: number;
+    wordOrder?: 'big' | 'little';
   };
   edge?: { profile?: string };
   metrics?: { listen?: string };
@@ -105,6 +106,8 @@ export function checkConfig(value: unknown, source: string, baseDir: string): No
   if (cfg.cluster.operatorKey) cfg.cluster.operatorKey = abs(cfg.cluster.operatorKey);
   cfg.key = abs(cfg.key);
   cfg.dataDir = abs(cfg.dataDir);
+  // A register-map file is named relative to the configuration, like every other path in it.
+  if (cfg.sensor.profile !== undefined && /\.(ya?ml|json)$/i.test(cfg.sensor.profile)) cfg.sensor.profile = abs(cfg.sensor.profile);
   if (cfg.broker.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
   return cfg;
 }

@@ -1,5 +1,6 @@
 // `meterchain node --config node.yaml`: opens everything a meter node needs, runs it, and shuts it down cleanly on
 // SIGTERM or SIGINT. Composition only: the logic lives in the packages.
+import { statSync } from 'node:fs';
 import { open, readFile } from 'node:fs/promises';
 import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -9,7 +10,7 @@ import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, NodeState } from '@meterchain/ledger';
-import { EastronMeter, ModbusBus, SunSpecMeter, loadSunSpecModels, type Link } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, loadSunSpecModels, type Link, type MeterDriver } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
@@ -17,26 +18,65 @@ import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { MeterNode } from './runtime.ts';
-import { ModbusSensor, SimulatedThreePhase, type Sensor } from './sensor.ts';
+import { Lines, ModbusSensor, SimulatedThreePhase, type Sensor } from './sensor.ts';
 
 const sha256 = (data: Uint8Array): Uint8Array => {
   const b = nodeHash('sha256', data, 'buffer');
   return new Uint8Array(b.buffer, b.byteOffset, b.length);
 };
 
-function sensorFor(cfg: NodeConfig): Sensor {
+const MODBUS_PROFILES = ['sdm120', 'sdm630', 'sunspec'];
+
+/** A serial port named in the configuration must exist when the node starts (a typo or an unplugged adapter is an
+ * operator's error, not a device fault to wait out). */
+function requireSerialPort(path: string, key: string): void {
+  let ok = false;
+  try {
+    ok = !statSync(path).isDirectory();
+  } catch {
+    ok = false;
+  }
+  if (!ok) throw new ConfigError(`${key}: ${path}: no such serial port`);
+}
+
+/** The node's sensor, built without any I/O: every configuration problem is found here, before anything opens. */
+function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
   const s = cfg.sensor;
   if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1);
   if (s.type === 'iec62056') throw new ConfigError('sensor.type iec62056: a node takes IEC 62056-21 readouts through `meterchain iec62056 read`; continuous polling is not wired into the node yet');
+  const profile = s.profile!;
+  let driverFor: (bus: ModbusBus) => MeterDriver;
+  const unit = s.unit!;
+  const wordOrder = s.wordOrder ?? 'big';
+  if (profile === 'sdm630' || profile === 'sdm120') {
+    driverFor = (bus) => new EastronMeter({ bus, unit, model: profile === 'sdm630' ? 'SDM630' : 'SDM120', wordOrder });
+  } else if (profile === 'sunspec') {
+    let models: ReturnType<typeof loadSunSpecModels>;
+    try {
+      models = loadSunSpecModels();
+    } catch (e) {
+      throw new ConfigError(`sensor.profile: sunspec: ${(e as Error).message}`);
+    }
+    driverFor = (bus) => new SunSpecMeter({ bus, unit, models });
+  } else if (/\.(ya?ml|json)$/i.test(profile)) {
+    const loaded = loadRegisterMap(profile);
+    if (!loaded.ok) throw new ConfigError(`sensor.profile: ${loaded.reason}`);
+    driverFor = (bus) => new RegisterMapMeter({ bus, unit, map: loaded.map });
+  } else {
+    throw new ConfigError(`sensor.profile: '${profile}' is not one of ${MODBUS_PROFILES.join(', ')} or a register map file (.yaml, .yml, .json)`);
+  }
+  if (s.type === 'modbus-rtu') requireSerialPort(s.path!, 'sensor.path');
   const link: Link =
     s.type === 'modbus-rtu'
       ? { kind: 'rtu', path: s.path!, baudRate: s.baud!, parity: s.parity ?? 'none' }
       : { kind: s.type === 'modbus-tcp' ? 'tcp' : 'rtu-over-tcp', host: s.host!, port: s.port! };
-  const bus = new ModbusBus({ link, timeoutMs: s.timeoutMs ?? 1000 });
-  const profile = s.profile!;
-  if (profile === 'sdm630' || profile === 'sdm120') return new ModbusSensor(bus, new EastronMeter({ bus, unit: s.unit!, model: profile === 'sdm630' ? 'SDM630' : 'SDM120' }));
-  if (profile === 'sunspec') return new ModbusSensor(bus, new SunSpecMeter({ bus, unit: s.unit!, models: loadSunSpecModels() }));
-  throw new ConfigError(`sensor.profile: '${profile}' is not one of sdm120, sdm630, sunspec`);
+  let bus: ModbusBus;
+  try {
+    bus = lines.acquire(link, s.timeoutMs ?? 1000);
+  } catch (e) {
+    throw new ConfigError(`sensor: ${(e as Error).message}`);
+  }
+  return new ModbusSensor(bus, driverFor(bus), log, () => lines.release(bus));
 }
 
 function profileFor(cfg: NodeConfig): Profile {
@@ -50,6 +90,18 @@ function profileFor(cfg: NodeConfig): Profile {
 function listenOf(text: string): { host: string; port: number } {
   const i = text.lastIndexOf(':');
   return { host: text.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(text.slice(i + 1)) };
+}
+
+/** The metrics listener, bound before the node connects to anything: a port in use is a start error. */
+async function listen(metrics: Metrics, text: string): Promise<Server> {
+  const { host, port } = listenOf(text);
+  try {
+    return await metrics.serve(host, port);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+    throw new ConfigError(`metrics.listen: cannot listen on ${text}: ${why}`);
+  }
 }
 
 export interface RunningNode {
@@ -73,9 +125,16 @@ export interface StartOptions {
   shared?: SharedChecks;
   /** Where the block-agreement messages of the process's nodes wait behind their round traffic, one for them all. */
   background?: Background;
+  /** The bus lines of the process: nodes whose meters share a serial port or a Modbus TCP gateway share its bus. */
+  lines?: Lines;
 }
 
-/** Opens and starts a node from its configuration file. Throws ConfigError (one line) on unusable configuration. */
+/**
+ * Opens and starts a node from its configuration file. Everything the node needs is checked before it connects to
+ * anything (configuration, key, manifest, edge profile, sensor profile and serial port, metrics port, password file):
+ * a problem throws ConfigError, one line naming the key, and nothing is left open. A meter that does not answer is
+ * not such a problem: the node runs and reports gaps until it does.
+ */
 export async function startNode(configPath: string, log?: Logger, options: StartOptions = {}): Promise<RunningNode> {
   const cfg = loadConfig(configPath);
   const logger = log ?? createLogger({ level: cfg.log?.level ?? 'info' });
@@ -93,98 +152,121 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   const manifest = checked.manifest;
   const address = addressFromPublicKey(signer.publicKey, sha256);
   if (!findMember(manifest, address)) throw new ConfigError(`key: ${addressToText(address)} is not a member of cluster '${manifest.cluster}' epoch ${manifest.epoch}`);
+  const profile = profileFor(cfg);
+  let password: string | undefined;
+  if (cfg.broker.passwordFile) {
+    try {
+      password = (await readFile(cfg.broker.passwordFile, 'utf8')).trim();
+    } catch (e) {
+      throw new ConfigError(`broker.passwordFile: cannot read ${cfg.broker.passwordFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  }
+  const nodeLog = logger.child({ meter: addressToText(address) });
+  const lines = options.lines ?? new Lines();
+  const sensor = sensorFor(cfg, lines, nodeLog);
 
   const metrics = new Metrics();
-  // The node never looks a reading up by meter and sequence number: no such index in memory, which would grow with
-  // every reading of the cluster for as long as the node runs (index.log keeps it for the offline tools).
-  const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, indexReadings: false });
-  const state = await NodeState.open(join(cfg.dataDir, 'state'));
-  let password: string | undefined;
-  if (cfg.broker.passwordFile) password = (await readFile(cfg.broker.passwordFile, 'utf8')).trim();
-  const transport = await openMqttTransport({
-    cluster: manifest.cluster,
-    address: addressToText(address),
-    url: cfg.broker.url,
-    username: cfg.broker.username ?? addressToText(address),
-    ...(password !== undefined ? { password } : {}),
-    spoolDir: join(cfg.dataDir, 'spool'),
-    // The node state syncs every signed message before it is published; the spool need not sync each frame again.
-    fsync: cfg.broker.spoolSync ?? 'interval',
-    fsyncIntervalMs: 100,
-    ...(cfg.broker.keepaliveS ? { keepaliveSeconds: cfg.broker.keepaliveS } : {}),
-  });
-  transport.on('connect', () => logger.info('broker connected', { url: cfg.broker.url }));
-  transport.on('disconnect', (e) => logger.warn('broker disconnected', { reason: e.reason }));
-  transport.on('reconnecting', (e) => {
-    metrics.counter('meterchain_broker_reconnects_total', 'Attempts to reconnect to the broker.');
-    logger.info('broker reconnecting', { attempt: e.attempt, delayMs: e.delayMs });
-  });
-  transport.on('gap', (e) => metrics.counter('meterchain_transport_gaps_total', 'Gaps in a publisher\'s frame sequence.', 1, { kind: e.kind }));
-
-  const unacceptedPath = join(cfg.dataDir, 'unaccepted.jsonl');
-  const unaccepted = async (e: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => {
-    const fh = await open(unacceptedPath, 'a');
-    try {
-      await fh.appendFile(JSON.stringify({ seq: e.seq, round: e.round, outcome: e.outcome, height: e.height, submission: toHex(e.bytes) }) + '\n');
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
+  const listenAt = cfg.metrics?.listen ?? '127.0.0.1:0';
+  // Opened in this order and, on a failure, closed in the reverse one: a start error leaves nothing running.
+  const opened: (() => Promise<unknown> | void)[] = [() => sensor.close()];
+  const undo = async () => {
+    for (const close of opened.reverse()) await Promise.resolve(close()).catch(() => undefined);
   };
+  try {
+    let server: Server | undefined;
+    let metricsAddress: string | undefined;
+    if (listenAt !== 'off') {
+      const listening = await listen(metrics, listenAt);
+      server = listening;
+      opened.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
+      const a = listening.address();
+      metricsAddress = typeof a === 'object' && a ? `${a.address}:${a.port}` : listenAt;
+    }
+    // The node never looks a reading up by meter and sequence number: no such index in memory, which would grow with
+    // every reading of the cluster for as long as the node runs (index.log keeps it for the offline tools).
+    const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, indexReadings: false });
+    opened.push(() => store.close());
+    const state = await NodeState.open(join(cfg.dataDir, 'state'));
+    opened.push(() => state.close());
+    const transport = await openMqttTransport({
+      cluster: manifest.cluster,
+      address: addressToText(address),
+      url: cfg.broker.url,
+      username: cfg.broker.username ?? addressToText(address),
+      ...(password !== undefined ? { password } : {}),
+      spoolDir: join(cfg.dataDir, 'spool'),
+      // The node state syncs every signed message before it is published; the spool need not sync each frame again.
+      fsync: cfg.broker.spoolSync ?? 'interval',
+      fsyncIntervalMs: 100,
+      ...(cfg.broker.keepaliveS ? { keepaliveSeconds: cfg.broker.keepaliveS } : {}),
+    });
+    opened.push(() => transport.close());
+    transport.on('connect', () => logger.info('broker connected', { url: cfg.broker.url }));
+    transport.on('disconnect', (e) => logger.warn('broker disconnected', { reason: e.reason }));
+    transport.on('reconnecting', (e) => {
+      metrics.counter('meterchain_broker_reconnects_total', 'Attempts to reconnect to the broker.');
+      logger.info('broker reconnecting', { attempt: e.attempt, delayMs: e.delayMs });
+    });
+    transport.on('gap', (e) => metrics.counter('meterchain_transport_gaps_total', 'Gaps in a publisher\'s frame sequence.', 1, { kind: e.kind }));
 
-  const node = new MeterNode({
-    manifest,
-    manifestDigest: checked.digest,
-    signer,
-    verifier: timedVerifier(verifier, metrics),
-    hash: sha256,
-    transport,
-    store,
-    state,
-    sensor: sensorFor(cfg),
-    profile: profileFor(cfg),
-    edgeChannels: THREE_PHASE_CHANNELS.map((c) => ({ edge: c.edge, id: c.obis })),
-    log: logger.child({ meter: addressToText(address) }),
-    metrics,
-    fault: cfg.fault ?? 'none',
-    // LAB ONLY (tools/campaign): a node whose clock is off, and a byzantine member.
-    ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
-    ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
-    unaccepted,
-    ...(options.shared ? { shared: options.shared } : {}),
-    ...(options.background ? { background: options.background } : {}),
-  });
-  if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
-  await node.start();
+    const unacceptedPath = join(cfg.dataDir, 'unaccepted.jsonl');
+    const unaccepted = async (e: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => {
+      const fh = await open(unacceptedPath, 'a');
+      try {
+        await fh.appendFile(JSON.stringify({ seq: e.seq, round: e.round, outcome: e.outcome, height: e.height, submission: toHex(e.bytes) }) + '\n');
+        await fh.datasync();
+      } finally {
+        await fh.close();
+      }
+    };
 
-  let server: Server | undefined;
-  let metricsAddress: string | undefined;
-  const listen = cfg.metrics?.listen ?? '127.0.0.1:0';
-  if (listen !== 'off') {
-    const { host, port } = listenOf(listen);
-    server = await metrics.serve(host, port);
-    const a = server.address();
-    metricsAddress = typeof a === 'object' && a ? `${a.address}:${a.port}` : listen;
-    logger.info('metrics listening', { address: metricsAddress });
+    const node = new MeterNode({
+      manifest,
+      manifestDigest: checked.digest,
+      signer,
+      verifier: timedVerifier(verifier, metrics),
+      hash: sha256,
+      transport,
+      store,
+      state,
+      sensor,
+      profile,
+      edgeChannels: THREE_PHASE_CHANNELS.map((c) => ({ edge: c.edge, id: c.obis })),
+      log: nodeLog,
+      metrics,
+      fault: cfg.fault ?? 'none',
+      // LAB ONLY (tools/campaign): a node whose clock is off, and a byzantine member.
+      ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
+      ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
+      unaccepted,
+      ...(options.shared ? { shared: options.shared } : {}),
+      ...(options.background ? { background: options.background } : {}),
+    });
+    if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
+    await node.start();
+    if (metricsAddress) logger.info('metrics listening', { address: metricsAddress });
+    const status = setInterval(() => {
+      const s = transport.stats();
+      metrics.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', s.queued);
+      metrics.gauge('meterchain_broker_connected', '1 while connected to the broker.', transport.connected ? 1 : 0);
+    }, 1000);
+    status.unref();
+
+    let stopping: Promise<void> | undefined;
+    const stop = () =>
+      (stopping ??= (async () => {
+        clearInterval(status);
+        await node.stop();
+        await transport.close();
+        await state.close();
+        await store.close();
+        server?.close();
+      })());
+    return { node, metrics, ...(metricsAddress ? { metricsAddress } : {}), stop };
+  } catch (e) {
+    await undo();
+    throw e;
   }
-  const status = setInterval(() => {
-    const s = transport.stats();
-    metrics.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', s.queued);
-    metrics.gauge('meterchain_broker_connected', '1 while connected to the broker.', transport.connected ? 1 : 0);
-  }, 1000);
-  status.unref();
-
-  let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
-      clearInterval(status);
-      await node.stop();
-      await transport.close();
-      await state.close();
-      await store.close();
-      server?.close();
-    })());
-  return { node, metrics, ...(metricsAddress ? { metricsAddress } : {}), stop };
 }
 
 /** LAB ONLY: the wall clock off by `offsetMs`. */

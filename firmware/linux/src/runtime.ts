@@ -333,7 +333,10 @@ export class MeterNode {
     try {
       sample = await o.sensor.sample(now);
     } catch (e) {
-      o.log.warn('sensor sample failed: gap', { error: e as Error });
+      // A sensor that reports its own failures (once per change, with the device's words) marks them `reported`.
+      if ((e as { reported?: boolean }).reported) {
+        if (o.log.debugging) o.log.debug('sensor sample failed: gap', { error: e as Error });
+      } else o.log.warn('sensor sample failed: gap', { error: e as Error });
       o.metrics.counter('meterchain_sensor_gaps_total', 'Samples the sensor could not give (reported as gaps).');
       return;
     }

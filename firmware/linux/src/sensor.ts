@@ -1,8 +1,11 @@
 // Where a node's readings come from: a sensor gives fixed-point channels and acquisition quality bits. The simulated
-// sensor follows a daily load curve; the Modbus sensors are the drivers of @meterchain/modbus on a bus the node owns.
+// sensor follows a daily load curve; the Modbus sensors are the drivers of @meterchain/modbus on a line the process
+// owns (several nodes may share one line: `Lines`).
 import type { Channel } from '@meterchain/core';
+import { EXCEPTION_NAMES, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Link, type MeterDriver } from '@meterchain/modbus';
 import { ThreePhaseLoad } from '@meterchain/testkit/loadcurve';
 import { THREE_PHASE_CHANNELS, toFixed } from './channels.ts';
+import type { Logger } from './log.ts';
 
 export interface SensorSample {
   channels: Channel[];
@@ -12,6 +15,7 @@ export interface SensorSample {
 
 export interface Sensor {
   readonly name: string;
+  /** Prepares the device. A device that is off line is no reason to refuse: sample() reports it. */
   configure(): Promise<void>;
   /** One sample at `now` (ms). Rejects when nothing could be read: the node records a gap. */
   sample(now: number): Promise<SensorSample>;
@@ -58,36 +62,146 @@ export class SimulatedThreePhase implements Sensor {
   async close(): Promise<void> {}
 }
 
-/** A Modbus meter on a bus this node owns: SDM120/SDM630 (Eastron) or SunSpec, through @meterchain/modbus. */
+/** The bus lines of one process, shared by the nodes whose meters hang on them: one request at a time per line. */
+export class Lines {
+  private readonly open = new Map<string, { bus: ModbusBus; users: number; settings: string }>();
+
+  /** The bus of `link`, opened lazily; a second node on the same serial port must name the same settings. */
+  acquire(link: Link, timeoutMs: number): ModbusBus {
+    const key = link.kind === 'rtu' ? `serial ${link.path}` : `${link.kind} ${link.host}:${link.port}`;
+    const settings = `${describeLink(link)}, timeout ${timeoutMs} ms`;
+    const held = this.open.get(key);
+    if (held) {
+      if (held.settings !== settings) throw new Error(`${key} is already used as ${held.settings}, not ${settings}`);
+      held.users++;
+      return held.bus;
+    }
+    // Retries stay few: on a shared line every retry of an absent meter holds up the others.
+    const bus = new ModbusBus({ link, timeoutMs, retries: 1 });
+    this.open.set(key, { bus, users: 1, settings });
+    return bus;
+  }
+
+  /** How many nodes use the line of `bus`. */
+  users(bus: ModbusBus): number {
+    for (const held of this.open.values()) if (held.bus === bus) return held.users;
+    return 0;
+  }
+
+  /** Gives a line back; the last user closes it. */
+  async release(bus: ModbusBus): Promise<void> {
+    for (const [key, held] of this.open) {
+      if (held.bus !== bus) continue;
+      if (--held.users === 0) {
+        this.open.delete(key);
+        await bus.close();
+      }
+      return;
+    }
+  }
+}
+
+/** Marks a sample's failure as logged by the sensor already (the node then says it only at debug level). */
+function reported(e: unknown): unknown {
+  if (e instanceof Error) (e as Error & { reported?: boolean }).reported = true;
+  return e;
+}
+
+/** Pause before the next attempt after `failures` failed samples in a row: 0, then 1, 2, 4 … 60 s. */
+export function retryDelayMs(failures: number): number {
+  if (failures <= 1) return 0;
+  return Math.min(60_000, 1000 * Math.pow(2, failures - 2));
+}
+
+/** What a failed read was, in the words an integrator looks up: device, unit, function, registers, code, name. */
+export function describeFailure(error: unknown): Record<string, unknown> {
+  if (!(error instanceof ModbusError)) return { error: error instanceof Error ? error.message : String(error) };
+  const c = error.context;
+  const fields: Record<string, unknown> = {
+    device: c.device, unit: c.unit, function: c.fn, registers: `${c.address}-${c.address + c.count - 1}`, link: c.link, kind: error.code,
+  };
+  if (error instanceof ModbusExceptionError) {
+    fields.exception = error.exceptionCode;
+    fields.exceptionName = EXCEPTION_NAMES[error.exceptionCode] ?? 'unknown exception code';
+  }
+  fields.error = error.message;
+  return fields;
+}
+
+/** Same failure as before: same kind, exception, device, unit, function and registers (the message's wording aside). */
+function failureKey(error: unknown): string {
+  if (!(error instanceof ModbusError)) return error instanceof Error ? error.message : String(error);
+  const c = error.context;
+  return [error.code, error instanceof ModbusExceptionError ? error.exceptionCode : '', c.device, c.unit, c.fn, c.address, c.count].join(' ');
+}
+
+/**
+ * A Modbus meter on a line of the process: SDM120/SDM630 (Eastron), SunSpec or a register map, through
+ * @meterchain/modbus. A device that does not answer is no start error: each sample that fails is a gap, the next
+ * attempt waits longer (retryDelayMs), and each failure is logged once, when it changes, not every round.
+ */
 export class ModbusSensor implements Sensor {
   readonly name: string;
+  private failures = 0;
+  private retryAt = 0;
+  private lastFailure = '';
+
   constructor(
-    private readonly bus: { open(): Promise<void>; close(): Promise<void> },
-    private readonly driver: {
-      readonly device: string;
-      configure(): Promise<void>;
-      sample(): Promise<{ channels: { id: string; unit: string; scale: number; value: number | null }[]; quality: number }>;
-      close(): Promise<void>;
-    },
+    private readonly bus: ModbusBus,
+    private readonly driver: MeterDriver,
+    private readonly log?: Logger,
+    private readonly release: () => Promise<void> = () => bus.close(),
   ) {
     this.name = driver.device;
   }
 
   async configure(): Promise<void> {
-    await this.bus.open();
-    await this.driver.configure();
+    try {
+      await this.bus.open();
+    } catch (e) {
+      this.report(new Error(`${this.name}: ${this.bus.description} not available at start (${(e as Error).message}); sampling will retry`));
+    }
   }
 
-  async sample(): Promise<SensorSample> {
-    const s = await this.driver.sample();
+  async sample(now: number): Promise<SensorSample> {
+    if (now < this.retryAt) throw reported(new Error(`${this.name}: device not answering; next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s`));
+    let s;
+    try {
+      await this.driver.configure();
+      s = await this.driver.sample();
+    } catch (e) {
+      this.failures++;
+      this.retryAt = now + retryDelayMs(this.failures);
+      this.report(e);
+      throw reported(e);
+    }
+    if (this.failures > 0 || this.lastFailure !== '') {
+      if (s.error === undefined) {
+        this.log?.info('device answering again', { device: this.name, afterFailures: this.failures });
+        this.lastFailure = '';
+      }
+      this.failures = 0;
+      this.retryAt = 0;
+    }
+    if (s.error !== undefined) this.report(s.error, s.missing);
     // "Not implemented" points come back as null: they are left out of the reading, never sent as numbers.
     const channels: Channel[] = [];
     for (const c of s.channels) if (c.value !== null) channels.push({ id: c.id, unit: c.unit, scale: c.scale, value: c.value });
     return { channels, quality: s.quality };
   }
 
+  /** Logs a failure when it differs from the last one logged. */
+  private report(error: unknown, missing?: string[]): void {
+    const key = failureKey(error);
+    if (key === this.lastFailure) return;
+    this.lastFailure = key;
+    const fields = describeFailure(error);
+    if (missing && missing.length > 0) fields.missing = missing;
+    this.log?.warn(missing ? 'device answered in part' : 'device not read', fields);
+  }
+
   async close(): Promise<void> {
     await this.driver.close();
-    await this.bus.close();
+    await this.release();
   }
 }

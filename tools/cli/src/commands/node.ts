@@ -1,7 +1,7 @@
 // `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT.
 import { resolve } from 'node:path';
 import { SharedChecks } from '@meterchain/consensus';
-import { Background, ConfigError, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
+import { Background, ConfigError, Lines, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
 import { InputError, parse, UsageError, type Command } from '../command.ts';
 
 export const command: Command = {
@@ -30,10 +30,12 @@ or one data directory are refused.`,
     const shared = paths.length > 1 && !values['check-each'] ? new SharedChecks() : undefined;
     // The nodes' block-agreement messages wait, in one queue for the process, behind the round traffic of them all.
     const background = new Background(5, (e) => io.err(`meterchain node: background task failed: ${e instanceof Error ? e.message : String(e)}`));
+    // Meters of this process on one serial port or Modbus TCP gateway share its bus, one request at a time.
+    const lines = new Lines();
     const running: RunningNode[] = [];
     for (const path of paths) {
       try {
-        running.push(await startNode(path, undefined, shared ? { shared, background } : { background }));
+        running.push(await startNode(path, undefined, shared ? { shared, background, lines } : { background, lines }));
       } catch (e) {
         await Promise.all(running.map((r) => r.stop()));
         inputErrors(path, paths.length, () => {
@@ -42,9 +44,18 @@ or one data directory are refused.`,
       }
     }
     await new Promise<void>((resolve) => {
+      // npm (npx, npm start) passes SIGTERM and SIGINT to the shell it runs this command in, and that shell dies
+      // without passing them on: under npm the node also stops when the process that started it is gone.
+      const parent = process.ppid;
+      const watch = process.env.npm_execpath !== undefined && parent !== 1
+        ? setInterval(() => {
+            if (process.ppid !== parent) onSignal('parent process gone');
+          }, 250)
+        : undefined;
       const onSignal = (signal: string) => {
         process.off('SIGTERM', onSignal);
         process.off('SIGINT', onSignal);
+        clearInterval(watch);
         io.err(`meterchain node: ${signal}: stopping`);
         resolve();
       };
