@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import mqtt from 'mqtt';
-import { createManifest, verifyManifest, type Manifest } from '@meterchain/core';
+import { addressToText, createManifest, verifyManifest, type Manifest } from '@meterchain/core';
 import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@meterchain/crypto';
 import { frameTopic } from '@meterchain/transport';
 import { startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
@@ -208,7 +208,11 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     const manifest: Manifest = checked.manifest;
     const stallLimitMs = 3 * BLOCK_ROUNDS * o.roundMs + timeoutMs;
 
-    broker = await startMosquitto({ users: members.map((m) => ({ username: m.address, password: m.password })), persistence: true });
+    // The broker configuration shipped for the field: each login held to its own identity, its ACL made from the
+    // manifest (members in manifest order: the member at index i reads the `-to-<i>` frames).
+    const byAddress = new Map(members.map((m) => [m.address, m]));
+    const ordered = manifest.members.map((x) => byAddress.get(addressToText(x.address))!);
+    broker = await startMosquitto({ cluster: { name: manifest.cluster, members: ordered.map((m) => ({ username: m.address, password: m.password })) }, persistence: true });
     for (const m of members) {
       m.proxy = await startTcpProxy('127.0.0.1', broker.port);
       proxies.push(m.proxy);
