@@ -9,7 +9,7 @@ import { addressFromPublicKey, addressToText, findMember, toHex, verifyManifest 
 import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
-import { ChainStore, NodeState } from '@meterchain/ledger';
+import { ChainStore, NodeState, nodeStateLimits } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, loadSunSpecModels, type Link, type MeterDriver } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
@@ -186,7 +186,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     // every reading of the cluster for as long as the node runs (index.log keeps it for the offline tools).
     const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, indexReadings: false });
     opened.push(() => store.close());
-    const state = await NodeState.open(join(cfg.dataDir, 'state'));
+    // What the node state keeps follows from the cluster: its round window, block period and member count.
+    const state = await NodeState.open(join(cfg.dataDir, 'state'), { limits: nodeStateLimits(manifest) });
     opened.push(() => state.close());
     const transport = await openMqttTransport({
       cluster: manifest.cluster,

@@ -513,6 +513,28 @@ export class MeterNode {
     if (done.length > 0) await o.state.settle(this.address, done);
   }
 
+  /**
+   * The node state keeps at most `limits.pending` own readings (a reading older than the consensus node's round window
+   * can no longer be put in a block by this node): before one more, the oldest are given up, each recorded in the
+   * unaccepted log with outcome 'pending-overflow' (durable) before it is settled, so none is dropped unreported.
+   */
+  private async makeRoomForPending(): Promise<void> {
+    const o = this.o;
+    const pending = o.state.pending();
+    const excess = pending.length - o.state.limits.pending + 1;
+    if (excess <= 0) return;
+    const given: number[] = [];
+    for (const p of pending.slice(0, excess)) {
+      const r = this.ownReading(p.bytes);
+      const round = r ? roundOf(o.manifest, r.ts) : -1;
+      await o.unaccepted?.({ seq: p.seq, round, outcome: 'pending-overflow', height: -1, bytes: p.bytes });
+      o.metrics.counter('meterchain_readings_unaccepted_total', 'Own readings that did not make it into the chain, by outcome.', 1, { outcome: 'pending-overflow' });
+      o.log.warn('own reading given up: too many pending (no block committed for the round window)', { seq: p.seq, round, limit: o.state.limits.pending });
+      given.push(p.seq);
+    }
+    await o.state.settle(this.address, given);
+  }
+
   /** The reading inside this node's own submission envelope. */
   private ownReading(bytes: Uint8Array): Reading | undefined {
     const env = openEnvelope(bytes);
@@ -530,14 +552,16 @@ export class MeterNode {
         // Durable (fdatasync) before the next effect, which may publish what was signed. An own reading's pending
         // entry is written alongside, so both share one sync (the state's journal commits concurrent writes together).
         const reading = effect.record.kind === 'submission' ? this.ownReading(effect.record.bytes) : undefined;
+        if (reading) await this.makeRoomForPending();
         const [decision] = await Promise.all([
           o.state.persist(effect.record),
           reading ? o.state.addPending({ meter: this.address, seq: reading.seq, bytes: effect.record.bytes }) : undefined,
         ]);
         if (!decision.ok) {
-          // Never publish a second, different message for a slot (equivocation); say so loudly.
+          // Never publish a second, different message for a slot (equivocation), nor one for a slot the node may have
+          // signed and no longer remembers; say so loudly.
           lane.skipPublish = true;
-          o.log.error('refused to publish a second message for a signed slot', { kind: effect.record.kind, round: effect.record.round, height: effect.record.height, code: decision.code, reason: decision.reason });
+          o.log.error(decision.code === 'conflict' ? 'refused to publish a second message for a signed slot' : 'refused to sign for a slot below what the node remembers', { kind: effect.record.kind, round: effect.record.round, height: effect.record.height, code: decision.code, reason: decision.reason });
           return;
         }
         lane.skipPublish = false;
@@ -590,6 +614,8 @@ export class MeterNode {
         m.counter('meterchain_blocks_committed_total', 'Blocks committed and stored.');
         m.gauge('meterchain_height', 'Height of the last stored block.', effect.height);
         await this.settle(effect.height, effect.last, effect.own);
+        // The node never signs for this block's rounds or height again: its state forgets them (and stays bounded).
+        await o.state.committed(effect.height, effect.last);
         o.log.info('block committed', { height: effect.height, view: effect.view, submissions: effect.submissions, hash: effect.hash });
         return;
       }

@@ -5,8 +5,8 @@ export { BlockStore, BLOCKS_FILE, INDEX_FILE, META_FILE } from './block-store.ts
 export type { BlockStoreOptions, KeysOf, Located, ReadingKey, RecordKeys, StoreRecovery } from './block-store.ts';
 export { ChainStore, storedBlockKeys } from './chain-store.ts';
 export type { ChainStoreOptions } from './chain-store.ts';
-export { NodeState, STATE_FILE } from './node-state.ts';
-export type { NodeStateOptions, PendingReading, SignDecision, Slot } from './node-state.ts';
+export { NodeState, STATE_FILE, nodeStateLimits } from './node-state.ts';
+export type { NodeStateBounds, NodeStateLimits, NodeStateOptions, PendingReading, SignDecision, Slot } from './node-state.ts';
 export { RecordLog, LOG_MAGIC } from './record-log.ts';
 export type { Appended, RecordLogOptions, Recovery, SyncPolicy } from './record-log.ts';
 export { LedgerError } from './errors.ts';

@@ -1,17 +1,22 @@
 // Node state that survives reboots: what this node signed for each slot, so that a restarted node re-sends the same
 // message instead of signing a different one (equivocation, docs/protocol.md), and its own readings that are not yet
-// accepted. A journal (journal-<gen>.log, fdatasync per batch) holds every change; a snapshot (state.cbor, replaced
-// atomically) folds the journal in when it grows.
+// accepted. A journal (journal-<gen>.log, fdatasync per batch) holds every change; a snapshot (state.log, the same
+// framed entries, replaced atomically) folds the journal in when it grows. What it keeps is bounded by what the node
+// can still be asked to sign (NodeStateLimits, docs/ledger.md §4), so both files have a derived maximum size.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { decode, encode, equalBytes, toHex, type CborValue, type Schema } from '@meterchain/core';
+import { DEFAULT_PARAMS, MAX_MEMBERS, decode, encode, equalBytes, toHex, type CborValue, type Schema } from '@meterchain/core';
 import type { PersistRecord } from './consensus.ts';
 import { LedgerError } from './errors.ts';
 import { lockDirectory, readIfExists, replaceFileAtomically, type DirectoryLock } from './files.ts';
-import { RecordLog } from './record-log.ts';
+import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH, encodeFrame } from './frame.ts';
+import { LOG_MAGIC, RecordLog } from './record-log.ts';
 
-export const STATE_FILE = 'state.cbor';
+/** The snapshot: the state's entries as framed records (one record each, never one large item). */
+export const STATE_FILE = 'state.log';
+/** The snapshot of earlier versions (one CBOR item), read once and replaced by state.log at the next compaction. */
+const LEGACY_STATE_FILE = 'state.cbor';
 
 /**
  * What one signature is for: at most one message may ever be signed per slot. `kind` names the message family
@@ -55,10 +60,61 @@ export interface PendingReading {
   bytes: Uint8Array;
 }
 
+/**
+ * What the node state keeps, derived from the cluster's manifest by nodeStateLimits (docs/ledger.md §4): the node is
+ * only ever asked to sign, or to sign again, slots above these; everything older is refused ('too-old').
+ */
+export interface NodeStateLimits {
+  /** Submission and vote slots: rounds kept below the newest signed one (the consensus node's open-round window). */
+  rounds: number;
+  /** Prepare, commit and timeout slots kept per kind ((height, view) signed in increasing order; the last is re-sent). */
+  views: number;
+  /** Own readings kept pending; the caller records the oldest as given up before adding past it. */
+  pending: number;
+  /** Largest signed message or pending reading kept (bytes). */
+  messageBytes: number;
+  /** Largest lock kept (bytes): a lock holds a whole block with its certificate. */
+  lockBytes: number;
+}
+
+/** Bytes an entry adds around its message or reading: map header, keys, kind, slot, digest (≤ 64), meter (≤ 64). */
+const ENTRY_OVERHEAD = 256;
+/** Largest signed submission a member accepts (openEnvelope's limit). */
+const SUBMISSION_MAX = 65536;
+/** A lock holds a whole block with its certificate: up to what one frame carries. */
+const LOCK_MAX = MAX_PAYLOAD_LENGTH - ENTRY_OVERHEAD;
+
+/**
+ * The limits for a cluster: the consensus node works on rounds up to max(8 × blockRounds, 64) behind the current one
+ * and forgets older ones, so a node never signs (or re-sends) a submission or vote further back; one block period
+ * more is kept as a margin. Block-agreement slots are signed in increasing (height, view) order and only the last
+ * is re-sent after a restart, so 16 per kind is margin. A pending reading older than the round window can no longer
+ * be put in a block by this node. The largest message: a submission (64 KiB envelope limit), a vote
+ * (34 bytes per member), or a timeout carrying a certificate (up to 72 bytes per member).
+ */
+export function nodeStateLimits(manifest: { params: { blockRounds: number }; members: readonly unknown[] }): NodeStateLimits {
+  const blockRounds = manifest.params.blockRounds;
+  const rounds = Math.max(8 * blockRounds, 64) + blockRounds;
+  return { rounds, views: 16, pending: rounds, messageBytes: Math.max(SUBMISSION_MAX, 72 * manifest.members.length + 1024), lockBytes: LOCK_MAX };
+}
+
+/** Limits for a cluster of the largest size with the default parameters (when no manifest is given). */
+const DEFAULT_LIMITS = nodeStateLimits({ params: DEFAULT_PARAMS, members: new Array<number>(MAX_MEMBERS) });
+
+/** The most a node state holds under `limits`: entries and bytes of the snapshot, and of the journal beside it. */
+export interface NodeStateBounds {
+  entries: number;
+  snapshotBytes: number;
+  journalEntries: number;
+  journalBytes: number;
+}
+
 export interface NodeStateOptions {
-  /** Slots remembered per kind (default 1024); older ones are refused as 'too-old'. */
+  /** What to keep (default: nodeStateLimits of the largest cluster with default parameters). */
+  limits?: Partial<NodeStateLimits>;
+  /** Tests: rounds and views kept per kind (overrides limits). */
   window?: number;
-  /** Journal entries before the snapshot folds them in (default 4096). */
+  /** Journal entries before the snapshot folds them in (default: the snapshot's entry bound). */
   compactEvery?: number;
 }
 
@@ -77,7 +133,6 @@ interface KindRecord {
 
 const KIND_MAX = 64;
 const DIGEST_MAX = 64;
-const MESSAGE_MAX = 1 << 20;
 
 const ENTRY_SCHEMA: Schema = {
   oneOf: [
@@ -86,10 +141,14 @@ const ENTRY_SCHEMA: Schema = {
     { map: { t: 'text', a: 'bytes', q: 'uint', r: 'bytes' } },
     { map: { t: 'text', a: 'bytes', q: 'uint' } },
     { map: { t: 'text', h: 'uint', w: 'uint', r: 'bytes' } },
+    // floors: [kind, position] — every slot at or below position is refused
+    { map: { t: 'text', f: { array: { tuple: [{ text: { max: KIND_MAX } }, 'int'] }, max: 16 } } },
+    // the snapshot's first entry: format version and generation
+    { map: { t: 'text', v: 'uint', g: 'uint' } },
   ],
 };
 
-const SNAPSHOT_SCHEMA: Schema = {
+const LEGACY_SNAPSHOT_SCHEMA: Schema = {
   map: {
     v: 'uint',
     gen: 'uint',
@@ -104,6 +163,16 @@ const RESOLVED = Promise.resolve();
 
 function pendingId(meter: Uint8Array, seq: number): string {
   return `${toHex(meter)}:${seq}`;
+}
+
+async function fileExists(path: string): Promise<boolean> {
+  try {
+    await fsp.stat(path);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
 }
 
 function journalName(gen: number): string {
@@ -124,6 +193,7 @@ function checkSlot(slot: Slot): void {
 }
 
 const RECORD_KINDS = ['submission', 'vote', 'prepare', 'commit', 'timeout'];
+const ROUND_KINDS = ['submission', 'vote'];
 
 function checkBytes(x: unknown, what: string, max: number): asserts x is Uint8Array {
   if (!(x instanceof Uint8Array)) throw new TypeError(`node state: ${what} must be a Uint8Array, got ${typeof x}`);
@@ -132,32 +202,61 @@ function checkBytes(x: unknown, what: string, max: number): asserts x is Uint8Ar
 
 export class NodeState {
   readonly dir: string;
-  #window: number;
+  readonly limits: NodeStateLimits;
   #compactEvery: number;
   #kinds = new Map<string, KindRecord>();
   #pending = new Map<string, PendingReading>();
   #lock: { height: number; view: number; bytes: Uint8Array } | undefined;
   #gen = 0;
   #journal: RecordLog | undefined;
+  /** Entries in the journal, counting appends in flight: the journal never holds more than compactEvery. */
   #journalEntries = 0;
+  #lastAppend: Promise<unknown> = RESOLVED;
   #compacting: Promise<void> | undefined;
   #failed: Error | undefined;
   #dirLock: DirectoryLock | undefined;
 
-  private constructor(dir: string, window: number, compactEvery: number) {
+  private constructor(dir: string, limits: NodeStateLimits, compactEvery: number) {
     this.dir = dir;
-    this.#window = window;
+    this.limits = limits;
     this.#compactEvery = compactEvery;
+  }
+
+  /** The most the state holds under `limits` (docs/ledger.md §4), with the journal folded in every `compactEvery`. */
+  static bounds(limits: NodeStateLimits, compactEvery = NodeState.#entryBound(limits)): NodeStateBounds {
+    const entries = NodeState.#entryBound(limits);
+    const entry = FRAME_HEADER_LENGTH + ENTRY_OVERHEAD + limits.messageBytes;
+    const lock = FRAME_HEADER_LENGTH + ENTRY_OVERHEAD + Math.max(limits.lockBytes, limits.messageBytes);
+    return {
+      entries,
+      snapshotBytes: LOG_MAGIC.length + (entries - 1) * entry + lock,
+      journalEntries: compactEvery,
+      // Any entry of the journal may be a lock (one is written per lock taken).
+      journalBytes: LOG_MAGIC.length + compactEvery * lock,
+    };
+  }
+
+  /** Slots of two round kinds and three block kinds, the pending readings, the lock, the floors and the header. */
+  static #entryBound(limits: NodeStateLimits): number {
+    return ROUND_KINDS.length * limits.rounds + (RECORD_KINDS.length - ROUND_KINDS.length) * limits.views + limits.pending + 3;
   }
 
   /** Opens (creating when missing) the node state in `dir`; one process at a time. */
   static async open(dir: string, opts: NodeStateOptions = {}): Promise<NodeState> {
-    const window = opts.window ?? 1024;
-    const compactEvery = opts.compactEvery ?? 4096;
-    if (!Number.isSafeInteger(window) || window < 1) throw new RangeError(`node state: window must be a positive integer, got ${window}`);
+    const limits: NodeStateLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    if (opts.window !== undefined) {
+      limits.rounds = opts.window;
+      limits.views = opts.window;
+    }
+    for (const name of ['rounds', 'views', 'pending', 'messageBytes', 'lockBytes'] as const) {
+      const v = limits[name];
+      if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`node state: limits.${name} must be a positive integer, got ${v}`);
+    }
+    if (limits.messageBytes > LOCK_MAX || limits.lockBytes > LOCK_MAX) throw new RangeError(`node state: limits.messageBytes and lockBytes must be at most ${LOCK_MAX}`);
+    const compactEvery = opts.compactEvery ?? NodeState.#entryBound(limits);
     if (!Number.isSafeInteger(compactEvery) || compactEvery < 1) throw new RangeError(`node state: compactEvery must be a positive integer, got ${compactEvery}`);
     await fsp.mkdir(dir, { recursive: true });
-    const state = new NodeState(dir, window, compactEvery);
+    const state = new NodeState(dir, limits, compactEvery);
     state.#dirLock = await lockDirectory(dir);
     try {
       await state.#load();
@@ -169,16 +268,32 @@ export class NodeState {
   }
 
   async #load(): Promise<void> {
-    const snapshot = await readIfExists(join(this.dir, STATE_FILE));
-    if (snapshot) this.#applySnapshot(snapshot);
+    const snapshotPath = join(this.dir, STATE_FILE);
+    if (await fileExists(snapshotPath)) {
+      // Written whole and synced before it replaced the last one: any damage in it is damage, never a torn tail.
+      const { log, recovery } = await RecordLog.open(snapshotPath, {
+        readOnly: true,
+        onScan: (i, payload) => {
+          const e = this.#decodeEntry(snapshotPath, i, payload);
+          if (i === 0) {
+            if (e['t'] !== 'g' || e['v'] !== 2) throw new LedgerError('corrupt', `${snapshotPath}: entry 0 is not a snapshot header`);
+            this.#gen = e['g'] as number;
+          } else this.#apply(e);
+        },
+      });
+      await log.close();
+      if (recovery.cutAt !== undefined) {
+        throw new LedgerError('corrupt', `${snapshotPath}: record ${recovery.records} at byte ${recovery.cutAt} is damaged (${recovery.cutReason})`);
+      }
+    } else {
+      const legacy = await readIfExists(join(this.dir, LEGACY_STATE_FILE));
+      if (legacy) this.#applyLegacySnapshot(legacy);
+    }
     const path = join(this.dir, journalName(this.#gen));
     const { log } = await RecordLog.open(path, {
       sync: 'fdatasync',
       onScan: (i, payload) => {
-        const d = decode(payload, ENTRY_SCHEMA);
-        // Entries are checked by their frame; one that does not decode was not written by this code.
-        if (!d.ok) throw new LedgerError('corrupt', `${path}: entry ${i}: ${d.reason}`);
-        this.#apply(d.value as { [k: string]: CborValue });
+        this.#apply(this.#decodeEntry(path, i, payload));
         this.#journalEntries++;
       },
     });
@@ -189,9 +304,17 @@ export class NodeState {
     }
   }
 
-  #applySnapshot(bytes: Uint8Array): void {
-    const d = decode(bytes, SNAPSHOT_SCHEMA);
-    if (!d.ok) throw new LedgerError('corrupt', `${join(this.dir, STATE_FILE)}: ${d.reason}`);
+  /** One entry of the journal or snapshot. Each is one frame (at most 64 MiB), decoded on its own. */
+  #decodeEntry(path: string, i: number, payload: Uint8Array): { [k: string]: CborValue } {
+    const d = decode(payload, ENTRY_SCHEMA, { maxBytes: MAX_PAYLOAD_LENGTH });
+    // Entries are checked by their frame; one that does not decode was not written by this code.
+    if (!d.ok) throw new LedgerError('corrupt', `${path}: entry ${i}: ${d.reason}`);
+    return d.value as { [k: string]: CborValue };
+  }
+
+  #applyLegacySnapshot(bytes: Uint8Array): void {
+    const d = decode(bytes, LEGACY_SNAPSHOT_SCHEMA, { maxBytes: MAX_PAYLOAD_LENGTH });
+    if (!d.ok) throw new LedgerError('corrupt', `${join(this.dir, LEGACY_STATE_FILE)}: ${d.reason}`);
     const s = d.value as {
       gen: number;
       kinds: [string, number, [number, Uint8Array, CborValue][]][];
@@ -201,23 +324,26 @@ export class NodeState {
     this.#gen = s.gen;
     if (s.lock) this.#lock = { height: s.lock[0], view: s.lock[1], bytes: s.lock[2] };
     for (const [kind, floor, slots] of s.kinds) {
-      const record: KindRecord = { slots: new Map(), floor };
+      const record = this.#kind(kind);
+      record.floor = Math.max(record.floor, floor);
       for (const [index, digest, message] of slots) {
-        const slot: SlotRecord = { digest, durable: RESOLVED };
-        if (message instanceof Uint8Array) slot.message = message;
-        record.slots.set(index, slot);
+        this.#reserve(kind, index, digest, RESOLVED);
+        if (message instanceof Uint8Array) {
+          const slot = record.slots.get(index);
+          if (slot) slot.message = message;
+        }
       }
-      this.#kinds.set(kind, record);
     }
     for (const [meter, seq, reading] of s.pending) this.#pending.set(pendingId(meter, seq), { meter, seq, bytes: reading });
   }
 
-  /** Replays one journal entry (the same changes the live calls make). */
+  /** Replays one entry (the same changes the live calls make). */
   #apply(e: { [k: string]: CborValue }): void {
     const t = e['t'];
     if (t === 's') {
       this.#reserve(e['k'] as string, e['n'] as number, e['d'] as Uint8Array, RESOLVED);
-      if (e['m'] !== undefined) this.#kinds.get(e['k'] as string)!.slots.get(e['n'] as number)!.message = e['m'] as Uint8Array;
+      const slot = this.#kinds.get(e['k'] as string)!.slots.get(e['n'] as number);
+      if (slot && e['m'] !== undefined) slot.message = e['m'] as Uint8Array;
     } else if (t === 'l') this.#lock = { height: e['h'] as number, view: e['w'] as number, bytes: e['r'] as Uint8Array };
     else if (t === 'm') {
       const slot = this.#kinds.get(e['k'] as string)?.slots.get(e['n'] as number);
@@ -227,6 +353,7 @@ export class NodeState {
       const seq = e['q'] as number;
       this.#pending.set(pendingId(meter, seq), { meter, seq, bytes: e['r'] as Uint8Array });
     } else if (t === 'x') this.#pending.delete(pendingId(e['a'] as Uint8Array, e['q'] as number));
+    else if (t === 'f') for (const [kind, at] of e['f'] as [string, number][]) this.#raiseFloor(kind, at);
   }
 
   #kind(kind: string): KindRecord {
@@ -238,15 +365,30 @@ export class NodeState {
     return record;
   }
 
-  #reserve(kind: string, index: number, digest: Uint8Array, durable: Promise<void>): void {
+  /** Refuses every slot of `kind` at or below `at` from now on, and forgets those kept. */
+  #raiseFloor(kind: string, at: number): void {
     const record = this.#kind(kind);
-    record.slots.set(index, { digest, durable });
-    // Forget the oldest slots past the window; the floor then refuses them for ever.
-    while (record.slots.size > this.#window) {
-      let lowest = Infinity;
-      for (const k of record.slots.keys()) if (k < lowest) lowest = k;
-      record.slots.delete(lowest);
-      if (lowest > record.floor) record.floor = lowest;
+    if (at <= record.floor) return;
+    record.floor = at;
+    for (const k of [...record.slots.keys()]) if (k <= at) record.slots.delete(k);
+  }
+
+  #reserve(kind: string, at: number, digest: Uint8Array, durable: Promise<void>): void {
+    const record = this.#kind(kind);
+    if (at <= record.floor) return;
+    record.slots.set(at, { digest, durable });
+    if (ROUND_KINDS.indexOf(kind) >= 0) {
+      // Rounds further back than the window are never signed again: forget them, and refuse them for ever.
+      let newest = -1;
+      for (const k of record.slots.keys()) if (k > newest) newest = k;
+      const below = newest - this.limits.rounds * VIEW_SPAN;
+      if (below > record.floor) this.#raiseFloor(kind, below);
+    } else {
+      while (record.slots.size > this.limits.views) {
+        let lowest = Infinity;
+        for (const k of record.slots.keys()) if (k < lowest) lowest = k;
+        this.#raiseFloor(kind, lowest);
+      }
     }
   }
 
@@ -258,17 +400,34 @@ export class NodeState {
   async #persist(entry: { [k: string]: CborValue }): Promise<void> {
     while (this.#compacting) await this.#compacting;
     this.#usable();
+    const bytes = encode(entry);
+    this.#journalEntries++;
+    if (this.#journalEntries >= this.#compactEvery) {
+      // The journal is full with this entry: later ones wait for the fold into a new snapshot.
+      const last = this.#journal!.append(bytes);
+      this.#lastAppend = last;
+      this.#compacting = last
+        .then(
+          () => this.#compact(),
+          () => undefined,
+        )
+        .finally(() => {
+          this.#compacting = undefined;
+        });
+      await this.#track(last);
+      return;
+    }
+    const appended = this.#journal!.append(bytes);
+    this.#lastAppend = appended;
+    await this.#track(appended);
+  }
+
+  async #track(append: Promise<unknown>): Promise<void> {
     try {
-      await this.#journal!.append(encode(entry));
+      await append;
     } catch (e) {
       this.#failed ??= e as Error;
       throw e;
-    }
-    this.#journalEntries++;
-    if (this.#journalEntries >= this.#compactEvery && !this.#compacting) {
-      this.#compacting = this.#compact().finally(() => {
-        this.#compacting = undefined;
-      });
     }
   }
 
@@ -281,7 +440,7 @@ export class NodeState {
   async beforeSign(slot: Slot, digest: Uint8Array, message?: Uint8Array): Promise<SignDecision> {
     checkSlot(slot);
     checkBytes(digest, 'digest', DIGEST_MAX);
-    if (message !== undefined) checkBytes(message, 'message', MESSAGE_MAX);
+    if (message !== undefined) checkBytes(message, 'message', this.limits.messageBytes);
     this.#usable();
     const at = position(slot);
     const record = this.#kind(slot.kind);
@@ -305,7 +464,8 @@ export class NodeState {
     if (message !== undefined) entry['m'] = message;
     const durable = this.#persist(entry);
     this.#reserve(slot.kind, at, digest, durable);
-    if (message !== undefined) record.slots.get(at)!.message = message;
+    const kept = record.slots.get(at);
+    if (kept && message !== undefined) kept.message = message;
     await durable;
     return { ok: true, fresh: true };
   }
@@ -317,19 +477,53 @@ export class NodeState {
    * Locks are kept as the last one; they sign nothing.
    */
   async persist(record: PersistRecord): Promise<SignDecision> {
-    checkBytes(record?.bytes, 'record.bytes', MESSAGE_MAX);
-    if (record.kind === 'lock') {
+    if (record?.kind === 'lock') {
+      checkBytes(record.bytes, 'record.bytes', this.limits.lockBytes);
       this.#usable();
       const lock = { height: record.height, view: record.view, bytes: record.bytes };
       this.#lock = lock;
       await this.#persist({ t: 'l', h: lock.height, w: lock.view, r: lock.bytes });
       return { ok: true, fresh: true };
     }
+    checkBytes(record?.bytes, 'record.bytes', this.limits.messageBytes);
     if (RECORD_KINDS.indexOf(record.kind) < 0) throw new RangeError(`node state: unknown record kind '${String(record.kind)}'`);
     const perRound = record.kind === 'submission' || record.kind === 'vote';
     const slot: Slot = perRound ? { kind: record.kind, index: record.round } : { kind: record.kind, index: record.height, view: record.view };
     const digest = createHash('sha256').update(record.bytes).digest();
     return this.beforeSign(slot, new Uint8Array(digest.buffer, digest.byteOffset, digest.length), record.bytes);
+  }
+
+  /**
+   * A block at `height` covering rounds up to `last` is committed and stored: the node never signs a submission or
+   * vote for those rounds again (they closed before the block was proposed), nor a block vote or timeout at that
+   * height or below. Their slots are forgotten and refused from now on; resolves when that is durable.
+   */
+  async committed(height: number, last: number): Promise<void> {
+    if (!Number.isSafeInteger(height) || height < 0 || height >= MAX_INDEX) throw new RangeError(`node state: height must be an integer in 0..${MAX_INDEX - 1}, got ${height}`);
+    if (!Number.isSafeInteger(last) || last < 0 || last >= MAX_INDEX) throw new RangeError(`node state: last must be an integer in 0..${MAX_INDEX - 1}, got ${last}`);
+    this.#usable();
+    const floors: [string, number][] = [];
+    for (const kind of RECORD_KINDS) {
+      const at = ROUND_KINDS.indexOf(kind) >= 0 ? last * VIEW_SPAN + (VIEW_SPAN - 1) : height * VIEW_SPAN + (VIEW_SPAN - 1);
+      if (at > this.#kind(kind).floor) floors.push([kind, at]);
+    }
+    if (floors.length === 0) return;
+    for (const [kind, at] of floors) this.#raiseFloor(kind, at);
+    await this.#persist({ t: 'f', f: floors });
+  }
+
+  /** For each kind, the highest slot position refused (index × 2^20 + view; −1: none). */
+  floors(): { [kind: string]: number } {
+    const out: { [kind: string]: number } = {};
+    for (const [kind, record] of this.#kinds) out[kind] = record.floor;
+    return out;
+  }
+
+  /** Slots kept, per kind. */
+  slotCounts(): { [kind: string]: number } {
+    const out: { [kind: string]: number } = {};
+    for (const [kind, record] of this.#kinds) out[kind] = record.slots.size;
+    return out;
   }
 
   /** The last record of each kind, for the consensus node's `restore.records` after a restart. */
@@ -357,7 +551,7 @@ export class NodeState {
    */
   async recordSigned(slot: Slot, message: Uint8Array): Promise<void> {
     checkSlot(slot);
-    checkBytes(message, 'message', MESSAGE_MAX);
+    checkBytes(message, 'message', this.limits.messageBytes);
     const known = this.#kinds.get(slot.kind)?.slots.get(position(slot));
     if (!known) throw new RangeError(`node state: slot ${slotText(slot)} was not granted by beforeSign`);
     await known.durable;
@@ -383,13 +577,21 @@ export class NodeState {
     return { index, view: best - index * VIEW_SPAN, digest: record.slots.get(best)!.digest };
   }
 
-  /** Keeps one of the node's own readings until it is settled; resolves when it is on stable storage. */
+  /**
+   * Keeps one of the node's own readings until it is settled; resolves when it is on stable storage. At most
+   * `limits.pending` are kept: past that the caller must first give the oldest up (record it as such, then settle
+   * it); adding one more is refused (RangeError), never done by silently dropping another.
+   */
   async addPending(reading: PendingReading): Promise<void> {
     checkBytes(reading?.meter, 'reading.meter', 64);
     if (!Number.isSafeInteger(reading.seq) || reading.seq < 0) throw new RangeError(`node state: reading.seq must be a non-negative integer, got ${reading.seq}`);
-    checkBytes(reading.bytes, 'reading.bytes', MESSAGE_MAX);
+    checkBytes(reading.bytes, 'reading.bytes', this.limits.messageBytes);
     this.#usable();
-    this.#pending.set(pendingId(reading.meter, reading.seq), { meter: reading.meter, seq: reading.seq, bytes: reading.bytes });
+    const id = pendingId(reading.meter, reading.seq);
+    if (!this.#pending.has(id) && this.#pending.size >= this.limits.pending) {
+      throw new RangeError(`node state: ${this.#pending.size} readings are pending, the limit (limits.pending): give the oldest up before adding one`);
+    }
+    this.#pending.set(id, { meter: reading.meter, seq: reading.seq, bytes: reading.bytes });
     await this.#persist({ t: 'p', a: reading.meter, q: reading.seq, r: reading.bytes });
   }
 
@@ -412,29 +614,40 @@ export class NodeState {
     return [...this.#pending.values()];
   }
 
+  /** The entries that rebuild this state: the snapshot's body. */
+  #entries(): { [k: string]: CborValue }[] {
+    const out: { [k: string]: CborValue }[] = [];
+    const floors: [string, number][] = [];
+    for (const [kind, record] of this.#kinds) if (record.floor >= 0) floors.push([kind, record.floor]);
+    if (floors.length > 0) out.push({ t: 'f', f: floors });
+    for (const [kind, record] of this.#kinds) {
+      for (const [at, slot] of record.slots) {
+        const e: { [k: string]: CborValue } = { t: 's', k: kind, n: at, d: slot.digest };
+        if (slot.message) e['m'] = slot.message;
+        out.push(e);
+      }
+    }
+    for (const p of this.#pending.values()) out.push({ t: 'p', a: p.meter, q: p.seq, r: p.bytes });
+    if (this.#lock) out.push({ t: 'l', h: this.#lock.height, w: this.#lock.view, r: this.#lock.bytes });
+    return out;
+  }
+
   /** Folds the journal into a new snapshot (generation + 1), then starts an empty journal for that generation. */
   async #compact(): Promise<void> {
     const old = this.#journal!;
     await old.close();
     this.#journal = undefined;
     const gen = this.#gen + 1;
-    const kinds: CborValue[] = [];
-    for (const [kind, record] of this.#kinds) {
-      const slots: CborValue[] = [];
-      for (const [index, slot] of record.slots) slots.push([index, slot.digest, slot.message ?? null]);
-      kinds.push([kind, record.floor, slots]);
-    }
-    const pending: CborValue[] = [];
-    for (const p of this.#pending.values()) pending.push([p.meter, p.seq, p.bytes]);
-    const snapshot: { [k: string]: CborValue } = { v: 1, gen, kinds, pending };
-    if (this.#lock) snapshot['lock'] = [this.#lock.height, this.#lock.view, this.#lock.bytes];
+    const frames: Uint8Array[] = [LOG_MAGIC, encodeFrame(encode({ t: 'g', v: 2, g: gen }))];
+    for (const e of this.#entries()) frames.push(encodeFrame(encode(e)));
     try {
-      await replaceFileAtomically(join(this.dir, STATE_FILE), encode(snapshot));
+      await replaceFileAtomically(join(this.dir, STATE_FILE), Buffer.concat(frames));
       this.#gen = gen;
       const { log } = await RecordLog.open(join(this.dir, journalName(gen)), { sync: 'fdatasync' });
       this.#journal = log;
       this.#journalEntries = 0;
       await fsp.rm(old.path, { force: true });
+      await fsp.rm(join(this.dir, LEGACY_STATE_FILE), { force: true });
     } catch (e) {
       this.#failed ??= new LedgerError('io-failed', `${this.dir}: compaction failed: ${(e as Error).message}; reopen the node state`);
     }
@@ -443,6 +656,7 @@ export class NodeState {
   /** Waits for writes in flight, closes the journal and releases the directory. */
   async close(): Promise<void> {
     while (this.#compacting) await this.#compacting;
+    await this.#lastAppend.catch(() => undefined);
     await this.#journal?.close();
     this.#journal = undefined;
     await this.#dirLock?.release();
