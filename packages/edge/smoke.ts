@@ -1,7 +1,8 @@
 // Portability smoke test: builds the default residential pipeline, feeds a few minutes including a voltage spike and
 // a missing sample, and throws if the findings or quality bits are not the expected ones. Run by the gate.
 import { QualityFlag } from '@meterchain/core';
-import { createPipeline, emptyRecording, feederBalance, pmuProfile, redundantAgree, redundantOutliers, residentialProfile, runInjection, type Profile } from './src/index.ts';
+import { createPipeline, emptyRecording, feederBalance, pmuProfile, redundantAgree, redundantOutliers, residentialProfile, type Profile } from './src/index.ts';
+import { runInjection } from './src/inject.ts';
 
 function expectEqual(what: string, got: unknown, want: unknown): void {
   const g = JSON.stringify(got);

@@ -7,19 +7,9 @@ import type { Profile } from './profile.ts';
 import { replay, type Recording } from './recording.ts';
 import { copyFloat64, copyInt32, copyUint8, edgeError } from './types.ts';
 
-/** xorshift32 (Marsaglia 2003): 32-bit shifts and xors only, which Espruino runs (no Math.imul). */
-export function seededRandom(seed: number): () => number {
-  let x = seed >>> 0;
-  if (x === 0) x = 0x9e3779b9;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+import { seededRandom } from './random.ts';
+
+export { seededRandom };
 
 export interface FaultClassReport {
   /** The fault injected, named after the check class that must find it. */

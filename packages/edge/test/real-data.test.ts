@@ -1,7 +1,8 @@
 // The residential profile on real household data (DESIGN §6): the two real gap rows are flagged as gaps, other
 // rows stay quiet, and seeded faults of every class the data can carry are found.
 import { beforeAll, describe, expect, test } from '@jest/globals';
-import { createPipeline, replay, residentialProfile, runInjection } from '@meterchain/edge';
+import { createPipeline, replay, residentialProfile } from '@meterchain/edge';
+import { runInjection } from '@meterchain/edge/inject';
 import { parseChannelMap, readCsv, type CsvRecording } from '@meterchain/edge/node';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

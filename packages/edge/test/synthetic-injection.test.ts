@@ -1,7 +1,8 @@
 // The classes the household data cannot carry (three-phase sums, frequency, ROCOF), on seeded synthetic recordings
 // of a three-phase meter and a PMU: clean data stays quiet, injected faults are found.
 import { describe, expect, test } from '@jest/globals';
-import { createPipeline, pmuProfile, replay, runInjection, threePhaseProfile, type Profile, type Recording } from '@meterchain/edge';
+import { createPipeline, pmuProfile, replay, threePhaseProfile, type Profile, type Recording } from '@meterchain/edge';
+import { runInjection } from '@meterchain/edge/inject';
 import { pmuRecording, threePhaseRecording } from './synthetic.ts';
 
 function flaggedRows(profile: Profile, rec: Recording): number {

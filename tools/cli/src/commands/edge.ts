@@ -1,6 +1,7 @@
 // `meterchain edge replay`: runs a device profile's edge pipeline over a recorded CSV file and reports every
 // finding; with --inject, also the detection and false-finding rates of seeded synthetic faults.
-import { createPipeline, replay, runInjection, type InjectionReport } from '@meterchain/edge';
+import { createPipeline, replay } from '@meterchain/edge';
+import { runInjection, type InjectionReport } from '@meterchain/edge/inject';
 import { loadProfile, parseChannelMap, readCsv, type CsvRecording } from '@meterchain/edge/node';
 import { readFileSync } from 'node:fs';
 import { InputError, intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
