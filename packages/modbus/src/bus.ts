@@ -328,11 +328,11 @@ export class ModbusBus {
     }
     if (message === 'Timed out' || error.errno === 'ETIMEDOUT') {
       if (this.link.kind !== 'tcp') this.afterTimeout = true;
-      const other = this.replyFromOtherUnit(context.unit);
+      const mismatch = this.replyMismatch(context);
       const garbled = this.rxLength >= 4 && !crcOk(this.rx.subarray(0, this.rxLength));
-      if (other !== null) {
+      if (mismatch !== null) {
         this.counters.mismatches++;
-        return new ModbusReplyMismatchError(context, `the reply came from unit ${other}: check the unit id`);
+        return new ModbusReplyMismatchError(context, mismatch);
       }
       if (garbled) {
         this.counters.crcErrors++;
@@ -346,14 +346,23 @@ export class ModbusBus {
     return new ModbusBusClosedError(context, message);
   }
 
-  /** On a serial line, a well-formed frame from another unit means the unit id is wrong (or two devices share it). */
-  private replyFromOtherUnit(unit: number): number | null {
+  /**
+   * On a serial line modbus-serial waits for the frame it expects and times out on any other: a well-formed frame
+   * (valid CRC) that came instead says what went wrong. Another unit: the unit id is wrong (or two devices share
+   * it); another function code, or fewer registers than asked: the device answered something else.
+   */
+  private replyMismatch(context: RequestContext): string | null {
     if (this.link.kind === 'tcp' || this.rxLength < 5) return null;
     const frame = this.rx.subarray(0, this.rxLength);
-    if (frame[0] === unit) return null;
     for (let end = 5; end <= frame.length; end++) {
       const crc = crc16(frame, 0, end - 2);
-      if (frame[end - 2] === (crc & 0xff) && frame[end - 1] === crc >> 8) return frame[0]!;
+      if (frame[end - 2] !== (crc & 0xff) || frame[end - 1] !== crc >> 8) continue;
+      const unit = frame[0]!;
+      const fn = frame[1]!;
+      if (unit !== context.unit) return `the reply came from unit ${unit}: check the unit id`;
+      if (fn !== context.fn && fn !== (context.fn | 0x80)) return `function ${fn} answered function ${context.fn}`;
+      if (fn === context.fn && frame[2] !== 2 * context.count) return `${Math.floor(frame[2]! / 2)} registers instead of ${context.count}`;
+      return null;
     }
     return null;
   }

@@ -20,6 +20,10 @@ export interface Faults {
   exceptionAt?: { address: number; code: number }[];
   /** Values stop changing (stuck sensor). */
   stuck?: boolean;
+  /** Probability of a well-formed reply with another function code (a confused device or gateway). */
+  wrongFunction?: number;
+  /** Probability of a well-formed reply with fewer registers than asked. */
+  short?: number;
 }
 
 /** What the server should do with a request. */
@@ -62,7 +66,9 @@ export function parseFaults(text: string): Faults {
       faults.delay = probability;
       faults.delayMs = extra === undefined ? 1500 : Number(extra);
     } else if (name === 'stuck') faults.stuck = true;
-    else throw new Error(`unknown fault '${name}' (expected timeout, crc, exception, delay, stuck, exception@ADDRESS:CODE)`);
+    else if (name === 'wrong-function') faults.wrongFunction = probability;
+    else if (name === 'short') faults.short = probability;
+    else throw new Error(`unknown fault '${name}' (expected timeout, crc, exception, delay, stuck, wrong-function, short, exception@ADDRESS:CODE)`);
   }
   return faults;
 }
@@ -97,6 +103,15 @@ export class ModbusSlave {
     }
     let reply = this.answer(pdu);
     if (reply[0]! < 0x80 && f.exception !== undefined && drawException < f.exception) reply = exceptionPdu(pdu[0]!, f.exceptionCode ?? 4);
+    // Drawn only when asked for, so that the other faults keep the sequence they had for a seed.
+    if (reply[0]! < 0x80 && f.wrongFunction !== undefined && this.random() < f.wrongFunction) {
+      reply = reply.slice();
+      reply[0] = reply[0] === 3 ? 4 : 3;
+    }
+    if (reply[0]! < 0x80 && reply[1]! >= 4 && f.short !== undefined && this.random() < f.short) {
+      reply = reply.slice(0, reply.length - 2);
+      reply[1] = reply[1]! - 2;
+    }
     if (reply[0]! >= 0x80) this.counters.exceptions++;
     const corruptCrc = f.crc !== undefined && drawCrc < f.crc;
     if (corruptCrc) this.counters.corrupted++;
