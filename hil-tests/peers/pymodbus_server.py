@@ -1,12 +1,15 @@
 """A real third-party Modbus peer for the HIL suites: pymodbus serving a register map given as JSON.
 
-Usage: pymodbus_server.py --map FILE (--tcp PORT | --rtu PATH) [--unit ID]
+Usage: pymodbus_server.py --map FILE (--tcp PORT | --rtu PATH) [--unit ID] [--sparse]
 
 The map lists points, each encoded here with Python's struct module so that the layout on the wire comes from
 pymodbus and Python, not from meterchain:
   {"points": [{"table": "ir"|"hr", "address": 0-based, "type": "uint16"|"int16"|"uint32"|"int32"|"acc32"|
                "float32"|"string", "value": ..., "size": registers (strings only)}]}
+or {"units": {"1": [points...], "2": [points...]}} to serve several unit ids on one line or port.
 Multi-register values are big-endian, high word first (Modbus convention, SunSpec and Eastron).
+With --sparse only the registers of the map exist: a read that touches any other gets exception 2 (illegal data
+address), as real meters answer a block read across registers they lack.
 Prints "READY" on stdout once it serves.
 """
 import argparse
@@ -16,7 +19,7 @@ import logging
 import struct
 import sys
 
-from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext
+from pymodbus.datastore import ModbusSequentialDataBlock, ModbusServerContext, ModbusSlaveContext, ModbusSparseDataBlock
 from pymodbus.server import StartAsyncSerialServer, StartAsyncTcpServer
 from pymodbus.transaction import ModbusRtuFramer, ModbusSocketFramer
 
@@ -46,11 +49,25 @@ def encode(point):
 
 def build(points):
     tables = {"ir": [0] * SPACE, "hr": [0] * SPACE}
+    present = {"ir": {}, "hr": {}}
     for point in points:
         words = point["words"] if "words" in point else encode(point)
         for i, word in enumerate(words):
             tables[point["table"]][point["address"] + i] = word
-    return tables
+            present[point["table"]][point["address"] + i] = word
+    return tables, present
+
+
+def slave_for(points, sparse):
+    tables, present = build(points)
+    if sparse:
+        blocks = {t: ModbusSparseDataBlock(present[t]) for t in ("ir", "hr")}
+        return ModbusSlaveContext(ir=blocks["ir"], hr=blocks["hr"], zero_mode=True)
+    return ModbusSlaveContext(
+        ir=ModbusSequentialDataBlock(0, tables["ir"]),
+        hr=ModbusSequentialDataBlock(0, tables["hr"]),
+        zero_mode=True,
+    )
 
 
 async def main():
@@ -59,16 +76,16 @@ async def main():
     parser.add_argument("--tcp", type=int)
     parser.add_argument("--rtu")
     parser.add_argument("--unit", type=int, default=1)
+    parser.add_argument("--sparse", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.CRITICAL)
     with open(args.map, encoding="utf-8") as handle:
-        tables = build(json.load(handle)["points"])
-    slave = ModbusSlaveContext(
-        ir=ModbusSequentialDataBlock(0, tables["ir"]),
-        hr=ModbusSequentialDataBlock(0, tables["hr"]),
-        zero_mode=True,
-    )
-    context = ModbusServerContext(slaves={args.unit: slave}, single=False)
+        document = json.load(handle)
+    if "units" in document:
+        slaves = {int(unit): slave_for(points, args.sparse) for unit, points in document["units"].items()}
+    else:
+        slaves = {args.unit: slave_for(document["points"], args.sparse)}
+    context = ModbusServerContext(slaves=slaves, single=False)
     if args.tcp is not None:
         # Reuse the address: a test restarts the peer on the same port while old connections sit in TIME_WAIT.
         server = await StartAsyncTcpServer(

@@ -13,12 +13,22 @@ export interface PeerPoint {
   size?: number;
 }
 
-/** Starts pymodbus serving `points` over TCP on `port` or RTU on the pty `rtuPath`; resolves when it serves. */
-export async function startPymodbus(dir: string, points: PeerPoint[], link: { tcp: number } | { rtu: string }, unit = 1): Promise<Peer> {
+/**
+ * Starts pymodbus serving `points` over TCP on `port` or RTU on the pty `rtuPath`; resolves when it serves. `points`
+ * may give one map per unit id (several meters behind one line or gateway). With `sparse`, only the registers of the
+ * map exist: any read touching another gets exception 2.
+ */
+export async function startPymodbus(
+  dir: string,
+  points: PeerPoint[] | { [unit: number]: PeerPoint[] },
+  link: { tcp: number } | { rtu: string },
+  unit = 1,
+  options: { sparse?: boolean } = {},
+): Promise<Peer> {
   const mapFile = join(dir, `map-${Date.now()}-${Math.floor(Math.random() * 1e6)}.json`);
-  writeFileSync(mapFile, JSON.stringify({ points }));
+  writeFileSync(mapFile, JSON.stringify(Array.isArray(points) ? { points } : { units: points }));
   const linkArgs = 'tcp' in link ? ['--tcp', String(link.tcp)] : ['--rtu', link.rtu];
-  const peer = startProcess(DEBIAN_PYTHON, [pymodbusServer, '--map', mapFile, '--unit', String(unit), ...linkArgs]);
+  const peer = startProcess(DEBIAN_PYTHON, [pymodbusServer, '--map', mapFile, '--unit', String(unit), ...linkArgs, ...(options.sparse ? ['--sparse'] : [])]);
   await peer.waitFor(/READY/, 20_000);
   return peer;
 }

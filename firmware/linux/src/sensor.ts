@@ -183,6 +183,7 @@ export class ModbusSensor implements Sensor {
       this.failures = 0;
       this.retryAt = 0;
     }
+    for (const lesson of s.learned ?? []) this.log?.info('device read plan learned', { device: this.name, lesson });
     if (s.error !== undefined) this.report(s.error, s.missing);
     // "Not implemented" points come back as null: they are left out of the reading, never sent as numbers.
     const channels: Channel[] = [];

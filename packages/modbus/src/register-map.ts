@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { planPointReads, registerMap, registerMapSchema, type ReadBlock, type RegisterMap, type RegisterMapDocument } from '@meterchain/meters';
-import { samplePoints, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
+import { registerMap, registerMapSchema, type RegisterMap, type RegisterMapDocument } from '@meterchain/meters';
+import { PointReader, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
 const validate = ajv.compile(registerMapSchema);
@@ -44,21 +44,19 @@ export interface RegisterMapOptions extends ModbusDriverOptions {
 export class RegisterMapMeter implements MeterDriver {
   readonly device: string;
   private readonly options: RegisterMapOptions;
-  private readonly blocks: ReadBlock[];
-  private readonly buffers: Uint16Array[];
+  private readonly reader: PointReader;
 
   constructor(options: RegisterMapOptions) {
     if (!options || !options.bus || !options.map) throw new Error('expected options {bus, unit, map}');
     this.options = options;
     this.device = options.device ?? options.map.device;
-    this.blocks = planPointReads(options.map.points, options.map.maxGap, options.map.maxRead);
-    this.buffers = this.blocks.map((b) => new Uint16Array(b.count));
+    this.reader = new PointReader(options.map.points, options.map.maxGap, options.map.maxRead);
   }
 
   async configure(): Promise<void> {}
 
   sample(): Promise<Sample> {
-    return samplePoints(this.options.bus, this.device, this.options.unit, this.options.map.points, this.blocks, this.buffers);
+    return this.reader.sample(this.options.bus, this.device, this.options.unit);
   }
 
   async close(): Promise<void> {}

@@ -18,14 +18,34 @@ afterAll(async () => {
 const bus = (sim: RunningSimulator) => new ModbusBus({ link: { kind: 'tcp', host: '127.0.0.1', port: sim.port }, timeoutMs: 1000, retries: 0 });
 
 describe('Eastron driver', () => {
-  test('a read that fails leaves its channels missing and flags PARTIAL and COMM_ERROR', async () => {
+  test('a register the device refuses on its own is named as lacking, flagged PARTIAL, and not asked again', async () => {
     sdm.slave!.faults = { exceptionAt: [{ address: 0xe0, code: 2 }] };
+    const b = bus(sdm);
+    try {
+      const meter = new EastronMeter({ bus: b, unit: 1, model: 'SDM630' });
+      const sample = await meter.sample();
+      expect(sample.missing).toEqual(['1-0:91.7.0']);
+      expect(sample.absent).toEqual({ '1-0:91.7.0': 'the device lacks 224 (0x00E0, 30225) (illegal data address, exception 2)' });
+      expect(sample.quality).toBe(QualityFlag.PARTIAL);
+      const requests = sdm.slave!.counters.requests;
+      const again = await meter.sample();
+      expect(again.missing).toEqual(['1-0:91.7.0']);
+      expect(sdm.slave!.counters.requests - requests).toBe(meter.reads.length);
+      expect(meter.reads.some((r) => r.address === 0xe0)).toBe(false);
+    } finally {
+      sdm.slave!.faults = {};
+      await b.close();
+    }
+  });
+
+  test('a device failure on a block (exception 4) is trouble on the bus: COMM_ERROR, the error kept', async () => {
+    sdm.slave!.faults = { exceptionAt: [{ address: 0xe0, code: 4 }] };
     const b = bus(sdm);
     try {
       const sample = await new EastronMeter({ bus: b, unit: 1, model: 'SDM630' }).sample();
       expect(sample.missing).toEqual(['1-0:91.7.0']);
       expect(sample.quality).toBe(QualityFlag.PARTIAL | QualityFlag.COMM_ERROR);
-      expect(sample.error!.message).toMatch(/exception 2 \(illegal data address\) reading input registers 224 \(0x00E0, 30225\)/);
+      expect(sample.error!.message).toMatch(/exception 4 \(server device failure\) reading input registers 224 \(0x00E0, 30225\)/);
     } finally {
       sdm.slave!.faults = {};
       await b.close();

@@ -45,6 +45,8 @@ export interface ClusterOptions {
   blockRounds?: number;
   /** Start of round 0, default 1.5 s from now. */
   genesisMs?: number;
+  /** The `sensor:` section of a member's node.yaml, as lines (default: a simulated meter seeded by its index). */
+  sensor?: (index: number) => string[] | undefined;
 }
 
 export function createTestCluster(opts: ClusterOptions): TestCluster {
@@ -90,9 +92,7 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
         'broker:',
         `  url: ${opts.brokerUrl(i)}`,
         '  passwordFile: broker.pass',
-        'sensor:',
-        '  type: simulated',
-        `  seed: ${i + 1}`,
+        ...(opts.sensor?.(i) ?? ['sensor:', '  type: simulated', `  seed: ${i + 1}`]),
         'metrics:',
         '  listen: "off"',
         'log:',

@@ -23,7 +23,8 @@ reads the first meter model 201-204 or 211-214), map (a YAML register map given 
 
 read prints one channel per line (id, value, unit); --json prints the sample with quality flags and bus counters.
 scan probes each unit id (default 1-247) and lists those that answer and their SunSpec models.
-Exit: 0 read, 1 the device did not answer or answered with an error, 2 bad usage or unreadable map file.`;
+Exit: 0 every channel of the profile read; 1 the device did not answer, answered with an error, or some channels
+are missing (each named with why: a register the device lacks, a read that failed); 2 bad usage or unreadable map file.`;
 
 export function hostPort(text: string, flag: string): { host: string; port: number } {
   const match = /^(\[[^\]]+\]|[^:]+):(\d{1,5})$/.exec(text);
@@ -99,13 +100,19 @@ async function read(argv: string[], io: Io): Promise<number> {
     if (values.json) {
       io.out(JSON.stringify({
         device: driver.device, link: bus.description, unit, quality: sample.quality, qualityFlags: qualityNames(sample.quality),
-        channels: sample.channels, missing: sample.missing, comm: sample.comm,
+        channels: sample.channels, missing: sample.missing, ...(sample.absent ? { absent: sample.absent } : {}), comm: sample.comm,
       }, null, 2));
     } else {
       io.out(`# ${driver.device}, unit ${unit} on ${bus.description}${sample.quality ? `; quality: ${qualityNames(sample.quality).join(' ')}` : ''}`);
       const width = Math.max(...sample.channels.map((c) => c.id.length));
       for (const channel of sample.channels) io.out(`${channel.id.padEnd(width)}  ${formatChannel(channel).padStart(14)} ${channel.unit}`);
       for (const id of sample.missing) io.out(`${id.padEnd(width)}  ${'missing'.padStart(14)}`);
+    }
+    // Every channel of a profile is one it requires: a reading without some of them is no full reading.
+    if (sample.missing.length > 0) {
+      const why = (id: string) => sample.absent?.[id] ?? (sample.error ? sample.error.message : 'not read');
+      const total = sample.channels.length + sample.missing.length;
+      throw new InvalidError(`${sample.missing.length} of ${total} channels of ${profile} missing: ${sample.missing.map((id) => `${id} (${why(id)})`).join('; ')}`);
     }
     return 0;
   } catch (e) {
