@@ -42,7 +42,8 @@ function requireSerialPort(path: string, key: string): void {
 /** The node's sensor, built without any I/O: every configuration problem is found here, before anything opens. */
 function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
   const s = cfg.sensor;
-  if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1);
+  // The registers live beside the node's state, so a restarted node goes on counting from where it was.
+  if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1, join(cfg.dataDir, 'simulated-meter.json'));
   if (s.type === 'iec62056') throw new ConfigError('sensor.type iec62056: a node takes IEC 62056-21 readouts through `meterchain iec62056 read`; continuous polling is not wired into the node yet');
   const profile = s.profile!;
   let driverFor: (bus: ModbusBus) => MeterDriver;

@@ -1,6 +1,8 @@
 // Where a node's readings come from: a sensor gives fixed-point channels and acquisition quality bits. The simulated
 // sensor follows a daily load curve; the Modbus sensors are the drivers of @meterchain/modbus on a line the process
 // owns (several nodes may share one line: `Lines`).
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { Channel } from '@meterchain/core';
 import { EXCEPTION_NAMES, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Link, type MeterDriver } from '@meterchain/modbus';
 import { ThreePhaseLoad } from '@meterchain/testkit/loadcurve';
@@ -22,19 +24,31 @@ export interface Sensor {
   close(): Promise<void>;
 }
 
-/** A simulated three-phase meter on a seeded daily load curve. */
+/**
+ * A simulated three-phase meter on a seeded daily load curve. With `registerFile` its energy registers survive a
+ * restart of the process, as a real meter's do: without it a restarted node would start its registers again from the
+ * seed's value, lower than its last accepted reading, and its peers would refuse every reading (energy-backwards).
+ */
 export class SimulatedThreePhase implements Sensor {
   readonly name: string;
-  private readonly load: ThreePhaseLoad;
+  private readonly seed: number;
+  private readonly registerFile: string | undefined;
+  private load: ThreePhaseLoad | undefined;
 
-  constructor(seed: number) {
+  constructor(seed: number, registerFile?: string) {
     this.name = `simulated three-phase (seed ${seed})`;
-    this.load = new ThreePhaseLoad({ seed });
+    this.seed = seed;
+    this.registerFile = registerFile;
   }
 
-  async configure(): Promise<void> {}
+  /** Reads the register file (I/O), so not in the constructor. */
+  async configure(): Promise<void> {
+    if (this.registerFile !== undefined) await mkdir(dirname(this.registerFile), { recursive: true });
+    this.load ??= new ThreePhaseLoad(this.registerFile === undefined ? { seed: this.seed } : { seed: this.seed, registerFile: this.registerFile });
+  }
 
   async sample(now: number): Promise<SensorSample> {
+    if (this.load === undefined) throw new Error('simulated sensor: sample() before configure()');
     const v = this.load.at(now);
     const si: Record<string, number> = {
       activePower: v.activePower,

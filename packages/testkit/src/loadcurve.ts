@@ -1,6 +1,7 @@
 // A three-phase household/small-business installation whose load follows the time of day: a standard residential
 // load shape (night trough, morning and evening peaks), appliances that switch on and off, and a supply voltage that
 // sags with load. Deterministic: the same seed and the same timestamps give the same values.
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { seededRandom } from '@meterchain/edge';
 
 /** Relative load by hour of day (0..23), shaped like the standard residential profile (trough at night, peaks at
@@ -43,7 +44,21 @@ export interface LoadCurveOptions {
   peakAmps?: number;
   /** Initial import register, Wh. */
   startWh?: number;
+  /**
+   * A file that keeps the energy registers across process restarts, as a real meter keeps them in non-volatile
+   * memory: a restarted simulation goes on from at least the last value it served, instead of from `startWh` again
+   * (which peers refuse as energy going backwards). See `REGISTER_RESERVE_WH`.
+   */
+  registerFile?: string;
 }
+
+/**
+ * The register file holds a value ahead of what was served: it is written (and synced) whenever a register passes
+ * it, before that value is returned, so even a SIGKILL or a power cut leaves a file at or above every value served. A
+ * restart then continues from the file, at most this many Wh above the last value served: about 10 s of the
+ * installation's peak power (some 19 kW), one write per such step.
+ */
+export const REGISTER_RESERVE_WH = 50;
 
 export class ThreePhaseLoad {
   private readonly random: () => number;
@@ -55,6 +70,9 @@ export class ThreePhaseLoad {
   private exportWh = 0;
   private frequency = 50;
   private readonly angle: [number, number, number];
+  private readonly registerFile: string | undefined;
+  /** The values in the register file: no register is served above them. */
+  private reserved = { importWh: Infinity, exportWh: Infinity };
 
   constructor(opts: LoadCurveOptions) {
     this.random = seededRandom(Math.imul(opts.seed + 1, 2654435761));
@@ -63,6 +81,15 @@ export class ThreePhaseLoad {
     this.base = [0.8 + 0.4 * r(), 0.8 + 0.4 * r(), 0.8 + 0.4 * r()];
     this.angle = [12 + 14 * r(), 12 + 14 * r(), 12 + 14 * r()];
     this.importWh = opts.startWh ?? Math.round(2_000_000 + 8_000_000 * r());
+    this.registerFile = opts.registerFile;
+    if (this.registerFile !== undefined) {
+      const saved = readRegisters(this.registerFile);
+      if (saved) {
+        this.importWh = Math.max(this.importWh, saved.importWh);
+        this.exportWh = Math.max(this.exportWh, saved.exportWh);
+      }
+      this.reserved = { importWh: this.importWh, exportWh: this.exportWh };
+    }
   }
 
   /** The installation's values at `ms` (milliseconds since the epoch; calls must not go back in time). */
@@ -89,6 +116,55 @@ export class ThreePhaseLoad {
     const reactivePower = phases[0].reactivePower + phases[1].reactivePower + phases[2].reactivePower;
     if (activePower >= 0) this.importWh += (activePower * dt) / 3600;
     else this.exportWh -= (activePower * dt) / 3600;
+    this.keepRegisters();
     return { phases, activePower, reactivePower, frequency: this.frequency, energyImport: this.importWh, energyExport: this.exportWh };
   }
+
+  /** Writes a new reserve before a register passes the last one; a register that cannot be written holds still. */
+  private keepRegisters(): void {
+    if (this.registerFile === undefined) return;
+    if (this.importWh <= this.reserved.importWh && this.exportWh <= this.reserved.exportWh) return;
+    const next = { importWh: this.importWh + REGISTER_RESERVE_WH, exportWh: this.exportWh + REGISTER_RESERVE_WH };
+    try {
+      writeRegisters(this.registerFile, next);
+      this.reserved = next;
+    } catch {
+      // A full or failing disk: hold the registers at what the file promises (never above, never back).
+      this.importWh = Math.min(this.importWh, this.reserved.importWh);
+      this.exportWh = Math.min(this.exportWh, this.reserved.exportWh);
+    }
+  }
+}
+
+function readRegisters(path: string): { importWh: number; exportWh: number } | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new Error(`simulated meter: cannot read its register file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let saved: { importWh?: unknown; exportWh?: unknown };
+  try {
+    saved = JSON.parse(text) as typeof saved;
+  } catch {
+    throw new Error(`simulated meter: register file ${path} is not JSON`);
+  }
+  if (saved === null || typeof saved.importWh !== 'number' || typeof saved.exportWh !== 'number' || !(saved.importWh >= 0) || !(saved.exportWh >= 0)) {
+    throw new Error(`simulated meter: register file ${path} does not hold {importWh, exportWh}`);
+  }
+  return { importWh: saved.importWh, exportWh: saved.exportWh };
+}
+
+/** Replaces the file whole (temporary file, sync, rename): a crash leaves the old or the new content, never half. */
+function writeRegisters(path: string, registers: { importWh: number; exportWh: number }): void {
+  const temporary = `${path}.tmp`;
+  const fd = openSync(temporary, 'w', 0o644);
+  try {
+    writeSync(fd, JSON.stringify(registers) + '\n');
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temporary, path);
 }
