@@ -82,10 +82,10 @@ export interface MeterNodeOptions {
   unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
 }
 
-const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
+export const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
 /** Topics that also carry frames for one member (a vote to the round's leader, a sync request, the block or the whole
  * proposal answering it). */
-const ADDRESSABLE: Topic[] = ['vote', 'block', 'sync', 'proposal'];
+export const ADDRESSABLE: Topic[] = ['vote', 'block', 'sync', 'proposal'];
 /**
  * A frame for one member travels under its own kind, `<topic>-to-<recipient's index in the manifest>`, which only
  * that member subscribes to: the broker does not hand it to everyone (in leader mode that is n votes a round each
