@@ -1,10 +1,9 @@
 // pymodbus serves a SunSpec 203 meter over TCP; meterchain discovers it at 40000 and reads integers with their
 // scale factors exactly, "not implemented" values as null.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { ModbusBus, SunSpecMeter, loadSunSpecModels } from '@meterchain/modbus';
+import { ModbusBus, SunSpecMeter } from '@meterchain/modbus';
 import { SUNSPEC_203_EXPECTED, channelTable, sunspec203Points } from './support/fixtures.ts';
 import { freePort } from './support/net.ts';
-import { sunspecDir } from './support/paths.ts';
 import type { Peer } from './support/process.ts';
 import { requirePymodbus } from './support/programs.ts';
 import { tempDir } from './support/pty.ts';
@@ -28,7 +27,7 @@ afterAll(async () => {
 
 (ready ? test : test.skip)('a SunSpec 203 meter served by pymodbus over TCP is discovered and read exactly', async () => {
   const bus = new ModbusBus({ link: { kind: 'tcp', host: '127.0.0.1', port }, timeoutMs: 2000 });
-  const meter = new SunSpecMeter({ bus, unit: 1, models: loadSunSpecModels(sunspecDir) });
+  const meter = new SunSpecMeter({ bus, unit: 1 });
   try {
     await meter.configure();
     expect(meter.discovered!.base).toBe(40000);

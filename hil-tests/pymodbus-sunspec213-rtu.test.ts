@@ -1,9 +1,8 @@
 // pymodbus serves a SunSpec 213 (float) meter over RTU on a pty pair with its map at 50000; meterchain finds the
 // marker at the second base, reads the 126-register model in two requests, and turns NaN into null.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { ModbusBus, SunSpecMeter, loadSunSpecModels } from '@meterchain/modbus';
+import { ModbusBus, SunSpecMeter } from '@meterchain/modbus';
 import { SUNSPEC_213_EXPECTED, channelTable, sunspec213Points } from './support/fixtures.ts';
-import { sunspecDir } from './support/paths.ts';
 import type { Peer } from './support/process.ts';
 import { requirePrograms, requirePymodbus } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
@@ -28,7 +27,7 @@ afterAll(async () => {
 
 (ready ? test : test.skip)('a SunSpec 213 meter served by pymodbus over RTU is discovered at 50000 and read exactly', async () => {
   const bus = new ModbusBus({ link: { kind: 'rtu', path: pty!.a, baudRate: 9600, parity: 'none' }, timeoutMs: 2000 });
-  const meter = new SunSpecMeter({ bus, unit: 1, models: loadSunSpecModels(sunspecDir) });
+  const meter = new SunSpecMeter({ bus, unit: 1 });
   try {
     await meter.configure();
     expect(meter.discovered!.base).toBe(50000);

@@ -61,8 +61,8 @@ export function sunspec203Points(): PeerPoint[] {
 }
 
 export const SUNSPEC_203_EXPECTED: { [id: string]: [number | null, number, string] } = {
-  A: [1234, -2, 'A'], AphA: [411, -2, 'A'], PhV: [2301, -1, 'V'], PhVphB: [2302, -1, 'V'], Hz: [5001, -2, 'Hz'],
-  W: [-1500, 1, 'W'], WphA: [null, 1, 'W'], PF: [95, -2, '1'], TotWhImp: [123456789, 0, 'Wh'], TotWhExp: [null, 0, 'Wh'],
+  '1-0:90.7.0': [1234, -2, 'A'], '1-0:31.7.0': [411, -2, 'A'], '1-0:12.7.0': [2301, -1, 'V'], '1-0:52.7.0': [2302, -1, 'V'], '1-0:14.7.0': [5001, -2, 'Hz'],
+  '1-0:16.7.0': [-1500, 1, 'W'], '1-0:36.7.0': [null, 1, 'W'], '1-0:13.7.0': [95, -2, '1'], '1-0:1.8.0': [123456789, 0, 'Wh'], '1-0:2.8.0': [null, 0, 'Wh'],
 };
 
 /** SunSpec 213 at 50000 (the second base discovery tries): float32 points, NaN for "not implemented". */
@@ -78,7 +78,7 @@ export function sunspec213Points(): PeerPoint[] {
 }
 
 export const SUNSPEC_213_EXPECTED: { [id: string]: [number | null, number, string] } = {
-  A: [12500, -3, 'A'], PhV: [22987, -2, 'V'], Hz: [50000, -3, 'Hz'], W: [28755, -1, 'W'], VA: [null, -1, 'VA'], PF: [950, -3, '1'], TotWhImp: [1234567, 0, 'Wh'],
+  '1-0:90.7.0': [12500, -3, 'A'], '1-0:12.7.0': [22987, -2, 'V'], '1-0:14.7.0': [50000, -3, 'Hz'], '1-0:16.7.0': [28755, -1, 'W'], '1-0:9.7.0': [null, -1, 'VA'], '1-0:13.7.0': [950, -3, '1'], '1-0:1.8.0': [1234567, 0, 'Wh'],
 };
 
 /** Channels of a sample as id → [value, scale, unit], for comparison with the tables above. */

@@ -10,7 +10,7 @@ import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, NodeState, nodeStateLimits } from '@meterchain/ledger';
-import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, loadSunSpecModels, type Link, type MeterDriver } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, type Link, type MeterDriver } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
@@ -52,13 +52,7 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
   if (profile === 'sdm630' || profile === 'sdm120') {
     driverFor = (bus) => new EastronMeter({ bus, unit, model: profile === 'sdm630' ? 'SDM630' : 'SDM120', wordOrder });
   } else if (profile === 'sunspec') {
-    let models: ReturnType<typeof loadSunSpecModels>;
-    try {
-      models = loadSunSpecModels();
-    } catch (e) {
-      throw new ConfigError(`sensor.profile: sunspec: ${(e as Error).message}`);
-    }
-    driverFor = (bus) => new SunSpecMeter({ bus, unit, models });
+    driverFor = (bus) => new SunSpecMeter({ bus, unit });
   } else if (/\.(ya?ml|json)$/i.test(profile)) {
     const loaded = loadRegisterMap(profile);
     if (!loaded.ok) throw new ConfigError(`sensor.profile: ${loaded.reason}`);

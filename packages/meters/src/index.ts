@@ -7,10 +7,11 @@ export {
 export { decodePoint, decodePoints, planPointReads, type RegisterPoint, type DecodedPoints } from './points.ts';
 export { eastronPoints, EASTRON_MAX_READ, EASTRON_MAX_GAP, type EastronModel } from './eastron.ts';
 export {
-  sunspecLayout, sunspecLayouts, sunspecRaw, sunspecHeader, decodeSunSpecMeter, decodeSunSpecCommon, isSunSpecMarker,
+  sunspecLayout, sunspecLayouts, sunspecRaw, sunspecObis, sunspecHeader, decodeSunSpecMeter, decodeSunSpecCommon, isSunSpecMarker,
   SUNSPEC_BASES, SUNSPEC_MARKER, SUNSPEC_END, SUNSPEC_METER_MODELS, FLOAT_SCALE,
   type SunSpecModelDef, type SunSpecPointDef, type SunSpecLayout, type SunSpecPointLayout, type SunSpecCommon, type SunSpecModelHeader,
 } from './sunspec.ts';
+export { SUNSPEC_MODELS } from './sunspec-models.ts';
 export { registerMap, registerMapSchema, type RegisterMap, type RegisterMapDocument, type RegisterMapVerdict } from './register-map.ts';
 export {
   requestMessage, parseIdentification, identificationMessage, optionSelectMessage, parseOptionSelect, blockCheck,

@@ -1,5 +1,6 @@
 // SunSpec information models (common model 1, meter models 201–204 with scale factors, 211–214 in float32):
-// layouts computed from the model definitions the host loads and passes in, and register blocks decoded into channels.
+// layouts computed from the model definitions (the package's own tables, sunspec-models.ts, or others the host passes
+// in), and register blocks decoded into channels named by OBIS code.
 import { toFixed, meterError, normaliseUnit, type Channel } from './channel.ts';
 import { decodeRegisters, decodeString, rawUint32, type Words } from './registers.ts';
 
@@ -118,7 +119,39 @@ export const FLOAT_SCALE: { [unit: string]: number } = {
   V: -2, A: -3, Hz: -3, W: -1, VA: -1, var: -1, PF: -3, Pct: -4, Wh: 0, VAh: 0, varh: 0,
 };
 
-/** Decodes one meter model block (starting at its ID register) into channels, in definition order. */
+/**
+ * OBIS value groups C (total, and phase L1 minus 20) and D of the SunSpec meter quantities (IEC 62056-61): a phase
+ * is C + 20 (L1), + 40 (L2), + 60 (L3) of its quantity: W 16.7.0, WphA 36.7.0; TotWhImp 1.8.0, TotWhImpPhB 41.8.0.
+ */
+const OBIS_GROUPS: { [total: string]: number[] } = {
+  A: [90, 11, 7], PhV: [12, 12, 7], Hz: [14, 14, 7], W: [16, 16, 7], VA: [9, 9, 7], VAR: [3, 3, 7], PF: [13, 13, 7],
+  TotWhImp: [1, 1, 8], TotWhExp: [2, 2, 8], TotVAhImp: [9, 9, 8], TotVAhExp: [10, 10, 8],
+  TotVArhImpQ1: [5, 5, 8], TotVArhImpQ2: [6, 6, 8], TotVArhExpQ3: [7, 7, 8], TotVArhExpQ4: [8, 8, 8],
+};
+
+/**
+ * The OBIS code a SunSpec meter point is carried under (`PhVphA` → `1-0:32.7.0`), so that the edge checks and every
+ * reader see one naming for all meters; null for points OBIS has no code for (line-to-line voltages, events).
+ */
+export function sunspecObis(name: string): string | null {
+  let total = name;
+  let phase = 0;
+  const last = name.charAt(name.length - 1);
+  const infix = name.slice(-3, -1);
+  if ((infix === 'ph' || infix === 'Ph') && (last === 'A' || last === 'B' || last === 'C')) {
+    total = name.slice(0, -3);
+    phase = last === 'A' ? 1 : last === 'B' ? 2 : 3;
+  }
+  const groups = OBIS_GROUPS[total];
+  if (groups === undefined) return null;
+  const c = phase === 0 ? groups[0]! : groups[1]! + 20 * phase;
+  return '1-0:' + c + '.' + groups[2]! + '.0';
+}
+
+/**
+ * Decodes one meter model block (starting at its ID register) into channels, in definition order, each named by
+ * its OBIS code where it has one (sunspecObis), else by its SunSpec point name.
+ */
 export function decodeSunSpecMeter(layout: SunSpecLayout, words: Words): Channel[] {
   if (words.length < layout.size) throw new Error(`SunSpec model ${layout.id} needs ${layout.size} registers, got ${words.length}`);
   const scaleFactors: { [name: string]: number | null } = {};
@@ -135,13 +168,13 @@ export function decodeSunSpecMeter(layout: SunSpecLayout, words: Words): Channel
     const shift = normal.shift;
     if (point.type === 'float32') {
       const scale = FLOAT_SCALE[units] ?? -3;
-      channels.push({ id: point.name, value: raw === null ? null : toFixed(raw, scale - shift), scale, unit });
+      channels.push({ id: sunspecObis(point.name) || point.name, value: raw === null ? null : toFixed(raw, scale - shift), scale, unit });
     } else if (point.sf !== undefined) {
       const sf = scaleFactors[point.sf];
       const known = sf !== null && sf !== undefined && sf >= -10 && sf <= 10;
-      channels.push({ id: point.name, value: raw === null || !known ? null : raw, scale: known ? sf + shift : 0, unit });
+      channels.push({ id: sunspecObis(point.name) || point.name, value: raw === null || !known ? null : raw, scale: known ? sf + shift : 0, unit });
     } else {
-      channels.push({ id: point.name, value: raw, scale: 0, unit });
+      channels.push({ id: sunspecObis(point.name) || point.name, value: raw, scale: 0, unit });
     }
   }
   return channels;

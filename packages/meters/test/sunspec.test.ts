@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decodeSunSpecCommon, decodeSunSpecMeter, isSunSpecMarker, sunspecHeader, sunspecLayout, type SunSpecModelDef } from '../src/index.ts';
+import { decodeSunSpecCommon, decodeSunSpecMeter, isSunSpecMarker, sunspecHeader, sunspecLayout, sunspecObis, SUNSPEC_MODELS, type SunSpecModelDef } from '../src/index.ts';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const model = (id: number) => JSON.parse(readFileSync(resolve(repoRoot, '../shared', `sunspec/model_${id}.json`), 'utf8')) as SunSpecModelDef;
@@ -49,16 +49,16 @@ describe('SunSpec 203 (integers with scale factors)', () => {
     w[at('A_SF')] = 0x8000; // scale factor not implemented
   });
   const channels = decodeSunSpecMeter(layout, words);
-  const get = (name: string) => channels.find((c) => c.id === name)!;
+  const get = (name: string) => channels.find((c) => c.id === (sunspecObis(name) ?? name))!;
 
   test('a value keeps its raw integer with the scale factor as exponent', () => {
-    expect(get('PhVphA')).toEqual({ id: 'PhVphA', value: 23012, scale: -2, unit: 'V' });
+    expect(get('PhVphA')).toEqual({ id: '1-0:32.7.0', value: 23012, scale: -2, unit: 'V' });
   });
   test('negative power is a signed int16', () => {
     expect(get('W').value).toBe(-1000);
   });
   test('acc32 energy spans two registers', () => {
-    expect(get('TotWhImp')).toEqual({ id: 'TotWhImp', value: 100000, scale: 0, unit: 'Wh' });
+    expect(get('TotWhImp')).toEqual({ id: '1-0:1.8.0', value: 100000, scale: 0, unit: 'Wh' });
   });
   test('int16 0x8000 (not implemented) is null', () => {
     expect(get('Hz').value).toBeNull();
@@ -90,10 +90,10 @@ describe('SunSpec 213 (float32)', () => {
   });
   const channels = decodeSunSpecMeter(layout, words);
   test('floats become fixed-point at the unit’s scale (V: 10 mV)', () => {
-    expect(channels.find((c) => c.id === 'PhVphA')).toEqual({ id: 'PhVphA', value: 22987, scale: -2, unit: 'V' });
+    expect(channels.find((c) => c.id === '1-0:32.7.0')).toEqual({ id: '1-0:32.7.0', value: 22987, scale: -2, unit: 'V' });
   });
   test('NaN 0x7FC00000 is null', () => {
-    expect(channels.find((c) => c.id === 'Hz')!.value).toBeNull();
+    expect(channels.find((c) => c.id === '1-0:14.7.0')!.value).toBeNull();
   });
 });
 
@@ -121,5 +121,36 @@ describe('SunSpec common model and model walk', () => {
   });
   test('a model list running past the register space is refused', () => {
     expect(() => sunspecHeader([203, 0xfff0], 40070)).toThrow(/runs past the register space/);
+  });
+});
+
+describe('the built-in SunSpec tables', () => {
+  const facts = (points: { name: string; type: string; size: number; sf?: string; units?: string }[]) =>
+    points.map((p) => [p.name, p.type, p.size, p.sf ?? null, p.units ?? null]);
+
+  test.each([1, 201, 202, 203, 204, 211, 212, 213, 214])('model %i has the published points: names, order, types, sizes, scale factors, units', (id) => {
+    const table = SUNSPEC_MODELS.find((m) => m.id === id)!;
+    expect(table.group.name).toBe(model(id).group.name);
+    expect(facts(table.group.points)).toEqual(facts(model(id).group.points));
+  });
+
+  test('the tables are exactly the models 1, 201-204 and 211-214', () => {
+    expect(SUNSPEC_MODELS.map((m) => m.id)).toEqual([1, 201, 202, 203, 204, 211, 212, 213, 214]);
+  });
+});
+
+describe('SunSpec points as OBIS channels', () => {
+  test.each([
+    ['PhVphA', '1-0:32.7.0'], ['PhVphC', '1-0:72.7.0'], ['AphB', '1-0:51.7.0'], ['A', '1-0:90.7.0'], ['W', '1-0:16.7.0'],
+    ['WphA', '1-0:36.7.0'], ['VARphC', '1-0:63.7.0'], ['VA', '1-0:9.7.0'], ['PF', '1-0:13.7.0'], ['Hz', '1-0:14.7.0'],
+    ['TotWhImp', '1-0:1.8.0'], ['TotWhExpPhB', '1-0:42.8.0'], ['TotVArhImpQ1PhA', '1-0:25.8.0'], ['TotVArhExpQ4phC', '1-0:68.8.0'],
+  ])('%s is %s', (name, obis) => {
+    expect(sunspecObis(name)).toBe(obis);
+  });
+
+  test('points OBIS has no code for keep their SunSpec name', () => {
+    expect(sunspecObis('PPVphAB')).toBeNull();
+    expect(sunspecObis('PhVphAB')).toBeNull();
+    expect(sunspecObis('Evt')).toBeNull();
   });
 });

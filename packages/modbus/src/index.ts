@@ -7,7 +7,7 @@ export {
 } from './errors.ts';
 export { commQuality, PointReader, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
 export { EastronMeter, type EastronOptions } from './eastron.ts';
-export { SunSpecMeter, loadSunSpecModels, defaultSunSpecDir, type SunSpecOptions, type SunSpecDevice } from './sunspec.ts';
+export { SunSpecMeter, loadSunSpecModels, type SunSpecOptions, type SunSpecDevice } from './sunspec.ts';
 export { RegisterMapMeter, parseRegisterMap, loadRegisterMap, type RegisterMapOptions, type RegisterMapLoad } from './register-map.ts';
 export { poll, type PollEvent, type PollOptions } from './poller.ts';
 export { crc16, crcOk } from './crc16.ts';

@@ -1,37 +1,27 @@
 // Driver for SunSpec meters: finds the 'SunS' marker (40000, 50000, 0), walks the model list, reads the common
-// model once and the first meter model (201–204, 211–214) on every sample. Model definitions come from the
-// published JSON files, loaded here and passed to the portable decoders.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+// model once and the first meter model (201–204, 211–214) on every sample. The model definitions are the package's
+// own tables (SUNSPEC_MODELS of @meterchain/meters); other definitions may be loaded from JSON model files.
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import {
-  decodeSunSpecCommon, decodeSunSpecMeter, isSunSpecMarker, sunspecHeader, sunspecLayouts, SUNSPEC_BASES, SUNSPEC_METER_MODELS,
+  decodeSunSpecCommon, decodeSunSpecMeter, isSunSpecMarker, sunspecHeader, sunspecLayouts, SUNSPEC_BASES, SUNSPEC_METER_MODELS, SUNSPEC_MODELS,
   type SunSpecCommon, type SunSpecLayout, type SunSpecModelDef, type SunSpecModelHeader,
 } from '@meterchain/meters';
 import { countersDelta } from './bus.ts';
 import { commQuality, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
 import { ModbusError, ModbusReplyMismatchError } from './errors.ts';
 
-/** Where the SunSpec model files sit: `sunspec/` beside a bundled node (one .mjs file), else, in a checkout,
- * `../shared/sunspec` beside the repository. */
-export function defaultSunSpecDir(): string {
-  const here = dirname(fileURLToPath(import.meta.url));
-  const beside = join(here, 'sunspec');
-  if (existsSync(beside)) return beside;
-  const repoRoot = resolve(here, '../../..');
-  return resolve(repoRoot, '../shared/sunspec');
-}
-
-/** Loads every `model_N.json` in `dir`. */
-export function loadSunSpecModels(dir = defaultSunSpecDir()): SunSpecModelDef[] {
+/** The built-in model tables, or every `model_N.json` in `dir` (SunSpec's published JSON model files). */
+export function loadSunSpecModels(dir?: string): SunSpecModelDef[] {
+  if (dir === undefined) return SUNSPEC_MODELS;
   const files = readdirSync(dir).filter((f) => /^model_\d+\.json$/.test(f)).sort();
   if (files.length === 0) throw new Error(`no SunSpec model files (model_N.json) in ${dir}`);
   return files.map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as SunSpecModelDef);
 }
 
 export interface SunSpecOptions extends ModbusDriverOptions {
-  /** Model definitions (see loadSunSpecModels). */
-  models: SunSpecModelDef[];
+  /** Model definitions; default: the built-in tables of models 1, 201–204 and 211–214. */
+  models?: SunSpecModelDef[];
   /** Skip discovery and use this base address. */
   base?: number;
 }
@@ -54,10 +44,10 @@ export class SunSpecMeter implements MeterDriver {
   private buffer: Uint16Array | null = null;
 
   constructor(options: SunSpecOptions) {
-    if (!options || !options.bus || !Array.isArray(options.models)) throw new Error('expected options {bus, unit, models}');
+    if (!options || !options.bus || (options.models !== undefined && !Array.isArray(options.models))) throw new Error('expected options {bus, unit, models?}');
     this.options = options;
     this.device = options.device ?? 'SunSpec meter';
-    this.layouts = sunspecLayouts(options.models);
+    this.layouts = sunspecLayouts(options.models ?? SUNSPEC_MODELS);
   }
 
   /** Discovery result after configure(). */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { QualityFlag } from '@meterchain/core';
-import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadSunSpecModels, parseRegisterMap, startSimulator, type RunningSimulator } from '../src/index.ts';
+import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, parseRegisterMap, startSimulator, type RunningSimulator } from '../src/index.ts';
 
 let sdm: RunningSimulator;
 let sunspec: RunningSimulator;
@@ -68,12 +68,12 @@ describe('SunSpec driver', () => {
   test('discovers the simulated 203 meter and names it from the common model', async () => {
     const b = bus(sunspec);
     try {
-      const meter = new SunSpecMeter({ bus: b, unit: 2, models: loadSunSpecModels() });
+      const meter = new SunSpecMeter({ bus: b, unit: 2 });
       const sample = await meter.sample();
       expect(meter.device).toBe('meterchain sim-203');
       expect(meter.discovered!.models.map((m) => m.id)).toEqual([1, 203]);
-      expect(sample.channels.find((c) => c.id === 'PhVphA')!.scale).toBe(-1);
-      expect(sample.channels.find((c) => c.id === 'TotVArhImpQ1PhA')!.value).toBeNull();
+      expect(sample.channels.find((c) => c.id === '1-0:32.7.0')!.scale).toBe(-1);
+      expect(sample.channels.find((c) => c.id === '1-0:25.8.0')!.value).toBeNull();
     } finally {
       await b.close();
     }
@@ -82,7 +82,7 @@ describe('SunSpec driver', () => {
   test('a device without the SunS marker is refused with the bases tried', async () => {
     const b = bus(sdm);
     try {
-      const error = await new SunSpecMeter({ bus: b, unit: 1, models: loadSunSpecModels() }).configure().then(() => null, (e: unknown) => e);
+      const error = await new SunSpecMeter({ bus: b, unit: 1 }).configure().then(() => null, (e: unknown) => e);
       expect((error as Error).message).toMatch(/no 'SunS' marker at 40000, 50000, 0/);
     } finally {
       await b.close();

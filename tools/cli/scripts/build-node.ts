@@ -5,14 +5,12 @@
 //   npm run build:node [-- --out dist/meterchain-node.mjs]
 //
 // serialport is native: it stays outside the bundle and is loaded, from node_modules beside the bundle, only when a
-// serial line is opened. The SunSpec model files, when this checkout has them, are copied to `sunspec/` beside the
-// bundle, where the SunSpec driver looks first.
-import { cpSync, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+// serial line is opened. The SunSpec models are tables inside the bundle: no model files travel with it.
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build } from 'esbuild';
-import { defaultSunSpecDir } from '@meterchain/modbus';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const defaultOutfile = join(repoRoot, 'dist', 'meterchain-node.mjs');
@@ -33,8 +31,6 @@ export interface NodeBundle {
   bytes: number;
   /** Wall time of the build, ms. */
   ms: number;
-  /** Where the SunSpec model files were copied, when they were found. */
-  sunspecDir?: string;
   /** esbuild's warnings, one line each. */
   warnings: string[];
 }
@@ -59,15 +55,7 @@ export async function buildNodeBundle(options: NodeBundleOptions = {}): Promise<
   });
   const warnings = result.warnings.map((w) => `${w.location ? `${w.location.file}:${w.location.line}: ` : ''}${w.text}`);
 
-  let sunspecDir: string | undefined;
-  const models = defaultSunSpecDir();
-  const target = join(dirname(outfile), 'sunspec');
-  if (existsSync(models) && resolve(models) !== target) {
-    mkdirSync(target, { recursive: true });
-    for (const f of readdirSync(models).filter((name) => /^model_\d+\.json$/.test(name))) cpSync(join(models, f), join(target, f));
-    sunspecDir = target;
-  }
-  return { outfile, bytes: statSync(outfile).size, ms: Math.round(performance.now() - started), ...(sunspecDir ? { sunspecDir } : {}), warnings };
+  return { outfile, bytes: statSync(outfile).size, ms: Math.round(performance.now() - started), warnings };
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -76,5 +64,4 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   for (const w of bundle.warnings) process.stderr.write(`warning: ${w}\n`);
   const shown = (p: string) => relative(process.cwd(), p) || p;
   process.stdout.write(`${shown(bundle.outfile)}: ${(bundle.bytes / 1024).toFixed(0)} KiB in ${bundle.ms} ms\n`);
-  process.stdout.write(bundle.sunspecDir ? `SunSpec model files: ${shown(bundle.sunspecDir)}\n` : 'SunSpec model files not found: put model_N.json files in sunspec/ beside the bundle for SunSpec meters\n');
 }

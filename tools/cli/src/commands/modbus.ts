@@ -19,7 +19,9 @@ LINK is one of
   --rtu-tcp HOST:PORT                      raw RTU frames over TCP (RS-485 gateway, ser2net)
 
 Profiles: sdm630, sdm120 (Eastron, input registers, float32), sunspec (discovers 'SunS' at 40000, 50000, 0 and
-reads the first meter model 201-204 or 211-214), map (a YAML register map given with --map FILE).
+reads the first meter model 201-204 or 211-214), map (a YAML register map given with --map FILE). Channels are
+named by OBIS code (SunSpec points OBIS has no code for keep their point name). The SunSpec models are built in;
+--sunspec-dir reads other definitions from SunSpec's JSON model files (model_N.json) instead.
 
 read prints one channel per line (id, value, unit); --json prints the sample with quality flags and bus counters.
 scan probes each unit id (default 1-247) and lists those that answer and their SunSpec models.
