@@ -1,6 +1,6 @@
 // Portable self-check run by the portability gate inside a stripped context: decodes a known SDM630 register
 // block, a SunSpec 203 block and an IEC 62056-21 data message with its BCC. Throws on the first wrong value.
-import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_READ, EASTRON_MAX_GAP, sunspecLayout, decodeSunSpecMeter, parseDataMessage, type Channel } from './src/index.ts';
+import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_READ, EASTRON_MAX_GAP, sunspecLayout, decodeSunSpecMeter, parseDataMessage, SUNSPEC_MODELS, type Channel } from './src/index.ts';
 
 function check(condition: boolean, what: string): void {
   if (!condition) {
@@ -35,23 +35,24 @@ export function smoke(): number {
   check(find(sdm.channels, '1-0:31.7.0').value === 5125, 'SDM630 L1 current 5.125 A');
   check(find(sdm.channels, '1-0:14.7.0').value === 49980, 'SDM630 frequency 49.98 Hz');
   passed += 3;
-  // SunSpec 203 (first points of the model): A = 1234 with A_SF = -2, PhV not implemented (0x8000).
-  const layout = sunspecLayout({
-    id: 203,
-    group: {
-      name: 'ac_meter_abcn',
-      points: [
-        { name: 'ID', type: 'uint16', size: 1 }, { name: 'L', type: 'uint16', size: 1 },
-        { name: 'A', type: 'int16', size: 1, sf: 'A_SF', units: 'A' }, { name: 'A_SF', type: 'sunssf', size: 1 },
-        { name: 'PhV', type: 'int16', size: 1, sf: 'V_SF', units: 'V' }, { name: 'V_SF', type: 'sunssf', size: 1 },
-      ],
-    },
-  });
-  const sunspec = decodeSunSpecMeter(layout, [203, 4, 1234, 0xfffe, 0x8000, 0xffff]);
-  const amps = find(sunspec, 'A');
+  // SunSpec 203 from the built-in tables: A = 1234 with A_SF = -2, PhV not implemented (0x8000); channels by OBIS code.
+  let model203 = SUNSPEC_MODELS[0]!;
+  for (const model of SUNSPEC_MODELS) if (model.id === 203) model203 = model;
+  const layout = sunspecLayout(model203);
+  check(layout.size === 107, 'SunSpec 203 is 107 registers');
+  const words: number[] = [];
+  for (let i = 0; i < layout.size; i++) words.push(0);
+  words[0] = 203;
+  words[1] = 105;
+  words[2] = 1234;
+  words[6] = 0xfffe;
+  words[7] = 0x8000;
+  words[15] = 0xffff;
+  const sunspec = decodeSunSpecMeter(layout, words);
+  const amps = find(sunspec, '1-0:90.7.0');
   check(amps.value === 1234 && amps.scale === -2 && amps.unit === 'A', 'SunSpec 203 A = 12.34 A');
-  check(find(sunspec, 'PhV').value === null, 'SunSpec not-implemented 0x8000 is null');
-  passed += 2;
+  check(find(sunspec, '1-0:12.7.0').value === null, 'SunSpec not-implemented 0x8000 is null');
+  passed += 3;
   // IEC 62056-21 data message whose BCC is 0x16.
   const text = '\x020.0.0(12345678)\r\n1.8.0(001234.567*kWh)\r\n32.7.0(230.1*V)\r\n!\r\n\x03\x16';
   const bytes = new Uint8Array(text.length);
