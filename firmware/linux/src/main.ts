@@ -1,7 +1,7 @@
 // `meterchain node --config node.yaml`: opens everything a meter node needs, runs it, and shuts it down cleanly on
 // SIGTERM or SIGINT. Composition only: the logic lives in the packages.
 import { statSync } from 'node:fs';
-import { open, readFile } from 'node:fs/promises';
+import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
@@ -9,7 +9,7 @@ import { addressFromPublicKey, addressToText, findMember, toHex, verifyManifest 
 import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
-import { ChainStore, NodeState, nodeStateLimits } from '@meterchain/ledger';
+import { ChainStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, type Link, type MeterDriver } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
@@ -115,6 +115,28 @@ export function identify(configPath: string): { address: string; dataDir: string
   return { address: addressToText(addressFromPublicKey(publicKey, sha256)), dataDir: cfg.dataDir };
 }
 
+/** Puts the node's own configuration path into a ledger error that names the repair command. */
+async function withRepairCommand<T>(configPath: string, open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (e) {
+    if (e instanceof LedgerError && e.message.includes(REPAIR_COMMAND)) {
+      throw new LedgerError(e.code, e.message.replace(REPAIR_COMMAND, REPAIR_COMMAND.replace('<node.yaml>', configPath)));
+    }
+    throw e;
+  }
+}
+
+/** What shows that the node in `dataDir` ran before, or undefined: stored blocks, spooled frames, given-up readings. */
+async function ranBefore(dataDir: string, blocks: number): Promise<string | undefined> {
+  if (blocks > 0) return `its chain holds ${blocks} blocks`;
+  const spool = await readdir(join(dataDir, 'spool')).catch(() => [] as string[]);
+  if (spool.length > 0) return 'it has a broker spool';
+  const unaccepted = await stat(join(dataDir, 'unaccepted.jsonl')).catch(() => undefined);
+  if (unaccepted) return 'it has an unaccepted.jsonl';
+  return undefined;
+}
+
 export interface StartOptions {
   /** What the nodes of this process have checked, one for them all: a node does not check again what another has. */
   shared?: SharedChecks;
@@ -179,11 +201,21 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     }
     // The node never looks a reading up by meter and sequence number: no such index in memory, which would grow with
     // every reading of the cluster for as long as the node runs (index.log keeps it for the offline tools).
-    const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, indexReadings: false });
+    const { store, recovery } = await withRepairCommand(configPath, () => ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, indexReadings: false }));
     opened.push(() => store.close());
+    const stateDir = join(cfg.dataDir, 'state');
+    // A node that ran before and has no signing records (a deleted or lost state folder) could sign again what it
+    // signed: it does not start until repaired, which fences what it may have signed (docs/ledger.md §4).
+    if (!(await NodeState.exists(stateDir))) {
+      const ran = await ranBefore(cfg.dataDir, store.count);
+      if (ran) throw new LedgerError('needs-repair', `${stateDir}: no signing records, but this node ran before (${ran}): it could sign again what it signed; repair with \`meterchain node repair --config ${configPath}\``);
+    }
     // What the node state keeps follows from the cluster: its round window, block period and member count.
-    const state = await NodeState.open(join(cfg.dataDir, 'state'), { limits: nodeStateLimits(manifest) });
+    const state = await withRepairCommand(configPath, () => NodeState.open(stateDir, { limits: nodeStateLimits(manifest) }));
     opened.push(() => state.close());
+    if (state.recovery.cutAt !== undefined) {
+      logger.warn('node state: cut a torn tail left by a crash', { file: join(stateDir, 'journal'), offset: state.recovery.cutAt, bytes: state.recovery.cutBytes, reason: state.recovery.cutReason });
+    }
     const transport = await openMqttTransport({
       cluster: manifest.cluster,
       address: addressToText(address),

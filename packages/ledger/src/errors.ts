@@ -16,7 +16,16 @@ export type LedgerErrorCode =
   /** Neither a block store nor a directory of block files, or nothing there to read. */
   | 'unusable'
   /** A reading was looked up in a store opened without the reading index. */
-  | 'no-reading-index';
+  | 'no-reading-index'
+  /** The node's signing records are missing though the node ran before: it must be repaired (fenced) first. */
+  | 'needs-repair';
+
+/**
+ * The command that repairs a node's data directory (chain and node state), named in every error that calls for it.
+ * `<node.yaml>` stands for the node's configuration file; the node puts its own path in.
+ */
+export const REPAIR_COMMAND = 'meterchain node repair --config <node.yaml>';
+export const REPAIR_HINT = `repair with \`${REPAIR_COMMAND}\``;
 
 export class LedgerError extends Error {
   override name = 'LedgerError';

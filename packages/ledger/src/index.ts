@@ -6,10 +6,10 @@ export type { BlockStoreOptions, KeysOf, Located, ReadingKey, RecordKeys, StoreR
 export { ChainStore, storedBlockKeys } from './chain-store.ts';
 export type { ChainStoreOptions } from './chain-store.ts';
 export { NodeState, STATE_FILE, nodeStateLimits } from './node-state.ts';
-export type { NodeStateBounds, NodeStateLimits, NodeStateOptions, PendingReading, SignDecision, Slot } from './node-state.ts';
+export type { NodeStateBounds, NodeStateLimits, NodeStateOptions, NodeStateRepair, PendingReading, SignDecision, Slot } from './node-state.ts';
 export { RecordLog, LOG_MAGIC } from './record-log.ts';
 export type { Appended, RecordLogOptions, Recovery, SyncPolicy } from './record-log.ts';
-export { LedgerError } from './errors.ts';
+export { LedgerError, REPAIR_COMMAND } from './errors.ts';
 export type { LedgerErrorCode } from './errors.ts';
 export { replaceFileAtomically, fsyncDirectory } from './files.ts';
 export { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH } from './frame.ts';

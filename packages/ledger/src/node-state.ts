@@ -8,10 +8,10 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { DEFAULT_PARAMS, MAX_MEMBERS, decode, encode, equalBytes, toHex, type CborValue, type Schema } from '@meterchain/core';
 import type { PersistRecord } from './consensus.ts';
-import { LedgerError } from './errors.ts';
+import { LedgerError, REPAIR_HINT } from './errors.ts';
 import { lockDirectory, readIfExists, replaceFileAtomically, type DirectoryLock } from './files.ts';
 import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH, encodeFrame } from './frame.ts';
-import { LOG_MAGIC, RecordLog } from './record-log.ts';
+import { LOG_MAGIC, RecordLog, salvageFrames, type Recovery } from './record-log.ts';
 
 /** The snapshot: the state's entries as framed records (one record each, never one large item). */
 export const STATE_FILE = 'state.log';
@@ -107,6 +107,19 @@ export interface NodeStateBounds {
   snapshotBytes: number;
   journalEntries: number;
   journalBytes: number;
+}
+
+/** What NodeState.repair did. */
+export interface NodeStateRepair {
+  /** Entries kept (intact and decodable). */
+  kept: number;
+  /** Damaged ranges left out: file, byte offset (−1: an intact frame that does not decode), length. */
+  damaged: { file: string; offset: number; bytes: number }[];
+  /** Files set aside, and where. */
+  moved: string[];
+  movedTo?: string;
+  /** The floors after the fence (NodeState.floors). */
+  floors: { [kind: string]: number };
 }
 
 export interface NodeStateOptions {
@@ -215,6 +228,8 @@ export class NodeState {
   #compacting: Promise<void> | undefined;
   #failed: Error | undefined;
   #dirLock: DirectoryLock | undefined;
+  /** What opening found at the journal's end: a torn tail cut off (cutAt, cutBytes), or nothing. */
+  recovery: Recovery = { records: 0, scanned: 0, cutBytes: 0 };
 
   private constructor(dir: string, limits: NodeStateLimits, compactEvery: number) {
     this.dir = dir;
@@ -267,6 +282,93 @@ export class NodeState {
     return state;
   }
 
+  /** Whether `dir` holds a node state (a snapshot or a journal): a node that signed anything has one. */
+  static async exists(dir: string): Promise<boolean> {
+    let names: string[];
+    try {
+      names = await fsp.readdir(dir);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw e;
+    }
+    return names.some((n) => n === STATE_FILE || n === LEGACY_STATE_FILE || /^journal-\d+\.log$/.test(n));
+  }
+
+  /**
+   * Rebuilds a damaged or missing node state (docs/ledger.md §4, "Repair and fence"): keeps every entry whose frame is
+   * intact in the snapshot and the journals (in order), and raises the floors to the fence, so that the node signs
+   * no submission or vote for a round at or below `fence.round` and no block vote or timeout at a height at or below
+   * `fence.height`: what was lost may have been signed there. The old files are moved to `repaired-<ms>/`.
+   */
+  static async repair(dir: string, fence: { round: number; height: number }, opts: NodeStateOptions = {}): Promise<NodeStateRepair> {
+    for (const [name, v] of [['round', fence.round], ['height', fence.height]] as const) {
+      if (!Number.isSafeInteger(v) || v < -1 || v >= MAX_INDEX) throw new RangeError(`node state: fence.${name} must be an integer in -1..${MAX_INDEX - 1}, got ${v}`);
+    }
+    await fsp.mkdir(dir, { recursive: true });
+    const state = new NodeState(dir, { ...DEFAULT_LIMITS, ...opts.limits }, 1);
+    const lock = await lockDirectory(dir);
+    try {
+      const report: NodeStateRepair = { kept: 0, damaged: [], moved: [], floors: {} };
+      const names = await fsp.readdir(dir);
+      const journals = names
+        .filter((n) => /^journal-\d+\.log$/.test(n))
+        .sort((a, b) => Number(a.slice(8, -4)) - Number(b.slice(8, -4)));
+      let gen = 0;
+      const salvage = async (name: string, snapshot: boolean) => {
+        const path = join(dir, name);
+        const { payloads, damaged } = salvageFrames(new Uint8Array(await fsp.readFile(path)));
+        for (const d of damaged) report.damaged.push({ file: path, offset: d.at, bytes: d.bytes });
+        payloads.forEach((payload, i) => {
+          const d = decode(payload, ENTRY_SCHEMA, { maxBytes: MAX_PAYLOAD_LENGTH });
+          if (!d.ok) {
+            report.damaged.push({ file: path, offset: -1, bytes: payload.length });
+            return;
+          }
+          const e = d.value as { [k: string]: CborValue };
+          if (e['t'] === 'g') {
+            if (snapshot && i === 0) gen = Math.max(gen, e['g'] as number);
+            return;
+          }
+          state.#apply(e);
+          report.kept++;
+        });
+        report.moved.push(name);
+      };
+      if (names.includes(STATE_FILE)) await salvage(STATE_FILE, true);
+      else if (names.includes(LEGACY_STATE_FILE)) {
+        try {
+          state.#applyLegacySnapshot(new Uint8Array(await fsp.readFile(join(dir, LEGACY_STATE_FILE))));
+        } catch {
+          report.damaged.push({ file: join(dir, LEGACY_STATE_FILE), offset: 0, bytes: (await fsp.stat(join(dir, LEGACY_STATE_FILE))).size });
+        }
+        report.moved.push(LEGACY_STATE_FILE);
+      }
+      for (const name of journals) {
+        gen = Math.max(gen, Number(name.slice(8, -4)));
+        await salvage(name, false);
+      }
+      for (const kind of RECORD_KINDS) {
+        const index = ROUND_KINDS.indexOf(kind) >= 0 ? fence.round : fence.height;
+        if (index >= 0) state.#raiseFloor(kind, index * VIEW_SPAN + (VIEW_SPAN - 1));
+      }
+      report.floors = state.floors();
+      // The new snapshot, an empty journal of its generation, then the old files set aside (never deleted).
+      state.#gen = gen + 1;
+      const frames: Uint8Array[] = [LOG_MAGIC, encodeFrame(encode({ t: 'g', v: 2, g: state.#gen }))];
+      for (const e of state.#entries()) frames.push(encodeFrame(encode(e)));
+      const aside = join(dir, `repaired-${Date.now()}`);
+      await fsp.mkdir(aside);
+      for (const name of report.moved) await fsp.rename(join(dir, name), join(aside, name));
+      await replaceFileAtomically(join(dir, STATE_FILE), Buffer.concat(frames));
+      const { log } = await RecordLog.open(join(dir, journalName(state.#gen)), { sync: 'fdatasync' });
+      await log.close();
+      report.movedTo = aside;
+      return report;
+    } finally {
+      await lock.release();
+    }
+  }
+
   async #load(): Promise<void> {
     const snapshotPath = join(this.dir, STATE_FILE);
     if (await fileExists(snapshotPath)) {
@@ -283,21 +385,30 @@ export class NodeState {
       });
       await log.close();
       if (recovery.cutAt !== undefined) {
-        throw new LedgerError('corrupt', `${snapshotPath}: record ${recovery.records} at byte ${recovery.cutAt} is damaged (${recovery.cutReason})`);
+        throw new LedgerError('corrupt', `${snapshotPath}: record ${recovery.records} at byte ${recovery.cutAt} is damaged (${recovery.cutReason}); ${REPAIR_HINT}`);
       }
     } else {
       const legacy = await readIfExists(join(this.dir, LEGACY_STATE_FILE));
       if (legacy) this.#applyLegacySnapshot(legacy);
     }
     const path = join(this.dir, journalName(this.#gen));
-    const { log } = await RecordLog.open(path, {
-      sync: 'fdatasync',
-      onScan: (i, payload) => {
-        this.#apply(this.#decodeEntry(path, i, payload));
-        this.#journalEntries++;
-      },
-    });
-    this.#journal = log;
+    let opened;
+    try {
+      // A torn tail (the last record unfinished, as a power cut leaves it) is cut; any other damage is refused.
+      opened = await RecordLog.open(path, {
+        sync: 'fdatasync',
+        strictTail: true,
+        onScan: (i, payload) => {
+          this.#apply(this.#decodeEntry(path, i, payload));
+          this.#journalEntries++;
+        },
+      });
+    } catch (e) {
+      if (e instanceof LedgerError && e.code === 'corrupt' && !e.message.includes(REPAIR_HINT)) throw new LedgerError('corrupt', `${e.message}; ${REPAIR_HINT}`);
+      throw e;
+    }
+    this.#journal = opened.log;
+    this.recovery = opened.recovery;
     // Journals of other generations are left over from a compaction that a crash interrupted.
     for (const name of await fsp.readdir(this.dir)) {
       if (/^journal-\d+\.log$/.test(name) && name !== journalName(this.#gen)) await fsp.rm(join(this.dir, name), { force: true });
@@ -308,13 +419,13 @@ export class NodeState {
   #decodeEntry(path: string, i: number, payload: Uint8Array): { [k: string]: CborValue } {
     const d = decode(payload, ENTRY_SCHEMA, { maxBytes: MAX_PAYLOAD_LENGTH });
     // Entries are checked by their frame; one that does not decode was not written by this code.
-    if (!d.ok) throw new LedgerError('corrupt', `${path}: entry ${i}: ${d.reason}`);
+    if (!d.ok) throw new LedgerError('corrupt', `${path}: entry ${i}: ${d.reason}; ${REPAIR_HINT}`);
     return d.value as { [k: string]: CborValue };
   }
 
   #applyLegacySnapshot(bytes: Uint8Array): void {
     const d = decode(bytes, LEGACY_SNAPSHOT_SCHEMA, { maxBytes: MAX_PAYLOAD_LENGTH });
-    if (!d.ok) throw new LedgerError('corrupt', `${join(this.dir, LEGACY_STATE_FILE)}: ${d.reason}`);
+    if (!d.ok) throw new LedgerError('corrupt', `${join(this.dir, LEGACY_STATE_FILE)}: ${d.reason}; ${REPAIR_HINT}`);
     const s = d.value as {
       gen: number;
       kinds: [string, number, [number, Uint8Array, CborValue][]][];

@@ -3,7 +3,7 @@
 import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { LedgerError } from './errors.ts';
+import { LedgerError, REPAIR_HINT } from './errors.ts';
 import { fsyncDirectory } from './files.ts';
 import { FRAME_HEADER_LENGTH, encodeFrame, frameIsIntact, frameLength } from './frame.ts';
 
@@ -26,6 +26,11 @@ export interface RecordLogOptions {
   durableFloor?: number;
   /** Cut at a damaged record even below the durable floor (operator's decision after a refusal). */
   repair?: boolean;
+  /**
+   * Take a damaged record for a torn tail only when no intact record follows it (a power cut leaves an unfinished
+   * last record, never an intact one after a damaged one); otherwise opening is refused with code 'corrupt'.
+   */
+  strictTail?: boolean;
   /**
    * Start offsets of records already known (from an index), to skip re-reading them: used only when they are
    * consistent with the file (increasing, the last one intact), else the whole file is scanned.
@@ -109,6 +114,40 @@ async function writeFully(handle: FileHandle, buffers: Buffer[], position: numbe
     if (rest.length > 0 && bytesWritten === 0) throw new Error('write made no progress');
     pending = rest;
   }
+}
+
+/**
+ * The first offset at or after `from` where an intact frame starts in `bytes`, trying every offset (after damage the
+ * frame boundaries are unknown; a frame's 64-bit check makes a false find a 2^-64 event).
+ */
+export function findIntactFrame(bytes: Uint8Array, from: number): number | undefined {
+  for (let q = from; q + FRAME_HEADER_LENGTH < bytes.length; q++) {
+    const n = frameLength(bytes.subarray(q, q + 4));
+    if (n === undefined || q + FRAME_HEADER_LENGTH + n > bytes.length) continue;
+    if (frameIsIntact(bytes.subarray(q, q + FRAME_HEADER_LENGTH + n))) return q;
+  }
+  return undefined;
+}
+
+/** What a damaged log still holds: every intact frame's payload, in order, and the damaged byte ranges between. */
+export function salvageFrames(bytes: Uint8Array): { payloads: Uint8Array[]; damaged: { at: number; bytes: number }[] } {
+  const payloads: Uint8Array[] = [];
+  const damaged: { at: number; bytes: number }[] = [];
+  const magic = bytes.length >= LOG_MAGIC.length && Buffer.from(bytes.subarray(0, LOG_MAGIC.length)).equals(LOG_MAGIC);
+  let pos = magic ? LOG_MAGIC.length : 0;
+  while (pos < bytes.length) {
+    const n = bytes.length - pos >= FRAME_HEADER_LENGTH ? frameLength(bytes.subarray(pos, pos + 4)) : undefined;
+    if (n !== undefined && pos + FRAME_HEADER_LENGTH + n <= bytes.length && frameIsIntact(bytes.subarray(pos, pos + FRAME_HEADER_LENGTH + n))) {
+      payloads.push(bytes.subarray(pos + FRAME_HEADER_LENGTH, pos + FRAME_HEADER_LENGTH + n));
+      pos += FRAME_HEADER_LENGTH + n;
+      continue;
+    }
+    const next = findIntactFrame(bytes, pos + 1);
+    const end = next ?? bytes.length;
+    if (!bytes.subarray(pos, end).every((b) => b === 0)) damaged.push({ at: pos, bytes: end - pos });
+    pos = end;
+  }
+  return { payloads, damaged };
 }
 
 export class RecordLog {
@@ -248,10 +287,21 @@ export class RecordLog {
       recovery.cutBytes = size - pos;
       recovery.cutReason = cutReason;
       const floor = opts.durableFloor ?? 0;
+      if (opts.strictTail && !opts.repair) {
+        const rest = Buffer.alloc(size - pos);
+        await handle.read(rest, 0, rest.length, pos);
+        const next = findIntactFrame(rest, 1);
+        if (next !== undefined) {
+          throw new LedgerError(
+            'corrupt',
+            `${this.path}: record ${this.#offsets.length} at byte ${pos} is damaged (${cutReason}) and an intact record follows at byte ${pos + next}: not a torn tail`,
+          );
+        }
+      }
       if (pos < floor && !opts.repair) {
         throw new LedgerError(
           'corrupt',
-          `${this.path}: record ${this.#offsets.length} at byte ${pos} is damaged (${cutReason}) below the durable mark ${floor}: committed data was lost; reopen with repair to cut it off`,
+          `${this.path}: record ${this.#offsets.length} at byte ${pos} is damaged (${cutReason}) below the durable mark ${floor}: committed data was lost; ${REPAIR_HINT}`,
         );
       }
       if (!this.readOnly) {

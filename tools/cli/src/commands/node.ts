@@ -1,13 +1,15 @@
-// `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT.
+// `meterchain node --config node.yaml [--config other.yaml ...]`: runs meter nodes until SIGTERM or SIGINT;
+// `meterchain node repair --config node.yaml`: repairs a node's data directory after damage.
 import { resolve } from 'node:path';
 import { SharedChecks } from '@meterchain/consensus';
-import { Background, ConfigError, Lines, identify, startNode, type RunningNode } from '@meterchain/firmware-linux';
-import { InputError, parse, UsageError, type Command } from '../command.ts';
+import { Background, ConfigError, Lines, identify, repairNode, startNode, type RunningNode } from '@meterchain/firmware-linux';
+import { InputError, intOption, parse, UsageError, type Command, type Io } from '../command.ts';
 
 export const command: Command = {
   name: 'node',
   summary: 'run a meter node (acquire, check, sign, vote, chain) from a YAML configuration',
   usage: `usage: meterchain node --config node.yaml [--config other.yaml ...] [--check-each]
+       meterchain node repair --config node.yaml [--above-height H]
 
 Runs one meter node: samples its sensor every round, checks the sample at the edge, signs it, votes with the other
 members of its cluster over MQTT, and stores the committed blocks. Logs are JSON lines on stdout, each naming its
@@ -19,8 +21,18 @@ several meters): each keeps its own key, data directory, sensor, broker connecti
 only the process, and what its nodes have checked: a signature one node found valid, the root of a vote's judgment
 list or the verdict on a proposed block is not worked out again by the others (--check-each: every node checks
 everything itself). Every file is checked before any node starts: an error names its file, and two files on one key
-or one data directory are refused.`,
+or one data directory are refused.
+
+\`node repair\` makes the node's data directory usable again after damage the node refused to start with (a damaged
+node-state journal or snapshot, a damaged block below the chain's durable mark, signing records missing though the
+node ran before). The node must be stopped. It cuts the chain at its first damaged block (the node fetches the rest
+from its peers), keeps every intact entry of the node state, settles pending readings the chain holds, and sets a
+fence: the node signs no submission or vote for a round up to now plus the cluster's clock skew (nor up to its
+stored tip's last round), and no block vote or timeout at a height up to the one after its stored tip. When the
+chain is empty or was cut, --above-height H (the height of the last block a peer holds) is required. Old files are
+moved to state/repaired-<ms>/, never deleted. See docs/ledger.md.`,
   async run(argv, io) {
+    if (argv[0] === 'repair') return repair(argv.slice(1), io);
     const { values } = parse(argv, { config: { type: 'string', multiple: true }, 'check-each': { type: 'boolean' } });
     const paths = values.config ?? [];
     if (paths.length === 0) throw new UsageError('missing required option --config');
@@ -91,4 +103,24 @@ function claim(claimed: Map<string, string>, node: { dataDir: string; address: s
   }
   claimed.set(dir, path);
   claimed.set(key, path);
+}
+
+async function repair(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, { config: { type: 'string' }, 'above-height': { type: 'string' } });
+  if (!values.config) throw new UsageError('missing required option --config');
+  const aboveHeight = values['above-height'] === undefined ? undefined : intOption(values['above-height'], 'above-height');
+  let r;
+  try {
+    r = await repairNode(values.config, aboveHeight === undefined ? {} : { aboveHeight });
+  } catch (e) {
+    inputErrors(values.config, 1, () => {
+      throw e;
+    });
+    throw e;
+  }
+  io.out(`chain: ${r.blocks} blocks${r.chainCutBytes > 0 ? `, ${r.chainCutBytes} damaged bytes cut off (kept beside blocks.log)` : ''}`);
+  io.out(`node state: ${r.state.kept} entries kept, ${r.state.damaged.length} damaged ranges left out${r.state.damaged.map((d) => ` (${d.file} byte ${d.offset}, ${d.bytes} bytes)`).join('')}${r.state.movedTo ? `; old files in ${r.state.movedTo}` : ''}`);
+  io.out(`pending readings found in the chain and settled: ${r.settled}`);
+  io.out(`fence: no submission or vote for rounds up to ${r.fence.round}, no block vote or timeout at heights up to ${r.fence.height}`);
+  return 0;
 }
