@@ -33,3 +33,26 @@ export function crcCcitt(bytes: Uint8Array, start?: number, end?: number): numbe
   for (let i = from; i < to; i++) crc = ((crc << 8) & 0xffff) ^ CCITT_TABLE[((crc >>> 8) ^ bytes[i]!) & 0xff]!;
   return crc;
 }
+
+/** Built on first use: a board that has a native CRC-32 (Espruino's E.CRC32) never holds it. */
+let crc32Table: Uint32Array | undefined;
+
+/**
+ * CRC-32 (ISO-HDLC: zlib's, Ethernet's, Espruino's native E.CRC32): poly 0x04C11DB7 reflected, init and final XOR
+ * 0xFFFFFFFF; check value 0xCBF43926. An unsigned 32-bit integer.
+ */
+export function crc32(bytes: Uint8Array, start?: number, end?: number): number {
+  if (!crc32Table) {
+    crc32Table = new Uint32Array(256);
+    for (let n = 0; n < 256; n++) {
+      let c = n;
+      for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
+      crc32Table[n] = c >>> 0;
+    }
+  }
+  const from = start ?? 0;
+  const to = end ?? bytes.length;
+  let crc = 0xffffffff;
+  for (let i = from; i < to; i++) crc = (crc >>> 8) ^ crc32Table[(crc ^ bytes[i]!) & 0xff]!;
+  return (crc ^ 0xffffffff) >>> 0;
+}

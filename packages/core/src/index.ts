@@ -10,6 +10,7 @@ export * from './address.ts';
 export * from './envelope.ts';
 export * from './quality.ts';
 export * from './reading.ts';
+export * from './reading-encoder.ts';
 export * from './manifest.ts';
 export * from './errors.ts';
 export * from './round.ts';

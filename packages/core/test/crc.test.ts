@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { crc16Modbus, crcCcitt } from '../src/crc.ts';
+import zlib from 'node:zlib';
+import { crc16Modbus, crc32, crcCcitt } from '../src/crc.ts';
 import { utf8Encode } from '../src/bytes.ts';
 
 const check = utf8Encode('123456789');
@@ -30,5 +31,18 @@ describe('CRC-16/CCITT-FALSE', () => {
       m[i >> 3] ^= 1 << (i & 7);
       expect(crcCcitt(m)).not.toBe(base);
     }
+  });
+});
+
+describe('CRC-32 (ISO-HDLC, as zlib and Espruino\'s E.CRC32)', () => {
+  test('check value over "123456789" is 0xCBF43926', () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
+  });
+
+  test('agrees with zlib over a range of a larger buffer', () => {
+    const data = new Uint8Array(1000);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 131 + 7) & 0xff;
+    expect(crc32(data, 100, 900)).toBe(zlib.crc32(data.subarray(100, 900)));
+    expect(crc32(new Uint8Array(0))).toBe(0);
   });
 });

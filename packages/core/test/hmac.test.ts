@@ -1,6 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { createHash, createHmac } from 'node:crypto';
-import { constantTimeEqual, hmacSha256, verifyHmacSha256 } from '../src/hmac.ts';
+import { constantTimeEqual, hmacSha256, keyedHmacSha256, verifyHmacSha256 } from '../src/hmac.ts';
+import { Domain, signingInput } from '../src/envelope.ts';
 import { fromHex, toHex } from '../src/hex.ts';
 import type { Hash } from '../src/sha256.ts';
 
@@ -67,5 +68,20 @@ describe('verifyHmacSha256', () => {
   test('constantTimeEqual says unequal for different lengths', () => {
     expect(constantTimeEqual(new Uint8Array([1]), new Uint8Array([1, 0]))).toBe(false);
     expect(constantTimeEqual(new Uint8Array([1, 2]), new Uint8Array([1, 2]))).toBe(true);
+  });
+});
+
+describe('keyedHmacSha256: one key, its pads prepared once', () => {
+  test('gives hmacSha256 over prefix ‖ data, for the RFC 4231 keys (one longer than a block) and a domain prefix', () => {
+    const prefix = signingInput(Domain.SENSOR, new Uint8Array(0));
+    for (const v of RFC4231) {
+      const mac = keyedHmacSha256(v.key, nodeSha256, prefix);
+      for (const data of [v.data, new Uint8Array(0), filled(300, 0xa5)]) {
+        const whole = new Uint8Array(prefix.length + data.length);
+        whole.set(prefix, 0);
+        whole.set(data, prefix.length);
+        expect(toHex(mac(data))).toBe(toHex(hmacSha256(v.key, whole)));
+      }
+    }
   });
 });
