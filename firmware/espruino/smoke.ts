@@ -1,6 +1,6 @@
 // Smoke test of the sensor-node composition, run by the portability gate in its Espruino-like sandbox: publishes
 // readings through fake board services and checks each frame as the full node would (CRC, CBOR, HMAC, reading).
-import { Domain, crc16Modbus, decode, decodeReading, fromHex, readUintBE, sha256, signingInput, verifyHmacSha256 } from '@meterchain/core';
+import { Domain, crc32, decode, decodeReading, fromHex, readUintBE, sha256, signingInput, verifyHmacSha256 } from '@meterchain/core';
 import { createSensorNode, SEQUENCE_BLOCK } from './src/node.ts';
 
 function check(condition: boolean, what: string): void {
@@ -9,6 +9,10 @@ function check(condition: boolean, what: string): void {
     error.code = 'SMOKE_FAILED';
     throw error;
   }
+}
+
+function readUintLE32(bytes: Uint8Array, at: number): number {
+  return (bytes[at]! | (bytes[at + 1]! << 8) | (bytes[at + 2]! << 16)) + bytes[at + 3]! * 16777216;
 }
 
 export function smoke(): number {
@@ -20,6 +24,7 @@ export function smoke(): number {
   const node = createSensorNode(
     {
       hash: sha256,
+      crc32: (bytes) => crc32(bytes),
       key,
       now: () => 1700000000000,
       send: (frame) => sent.push(frame),
@@ -37,9 +42,9 @@ export function smoke(): number {
   check(reservations.length === 2 && reservations[1] === 1000 + SEQUENCE_BLOCK, 'a new sequence block once one is used up');
   const frame = sent[SEQUENCE_BLOCK]!;
   const length = readUintBE(frame, 0, 2);
-  check(frame.length === length + 4, 'length prefix covers the payload');
-  const crc = crc16Modbus(frame, 0, length + 2);
-  check(frame[length + 2] === (crc & 0xff) && frame[length + 3] === crc >>> 8, 'CRC-16/MODBUS over length and payload');
+  check(frame.length === length + 6, 'length prefix covers the payload');
+  const crc = crc32(frame, 0, length + 2);
+  check(readUintLE32(frame, length + 2) === crc, 'CRC-32 over length and payload, low byte first');
   const payload = decode(frame.subarray(2, length + 2));
   check(payload.ok, 'payload is canonical CBOR');
   const msg = (payload as unknown as { value: { body: Uint8Array; tag: Uint8Array } }).value;

@@ -15,7 +15,7 @@ interface EspruinoSerial {
   setup(baud: number): void;
   write(data: Uint8Array): void;
 }
-declare const E: { on(event: 'init', handler: () => void): void };
+declare const E: { on(event: 'init', handler: () => void): void; CRC32(data: Uint8Array): number };
 declare const Serial1: EspruinoSerial;
 
 /** Provisioned into flash beside the bundle: key and meter address as hex text, the sequence high-water mark. */
@@ -49,6 +49,7 @@ function start(): void {
   Serial1.setup(LINK_BAUD);
   const services: SensorServices = {
     hash: (data) => new Uint8Array(crypto.SHA256(data)),
+    crc32: (bytes) => E.CRC32(bytes),
     key: fromHex(provisioned(FILES.key)),
     now: () => Date.now(),
     send: (frame) => Serial1.write(frame),

@@ -2,7 +2,7 @@
 // cross-runtime test runs it on Node and, bundled, in the gate's Espruino-like context (and on the real interpreter
 // when one is named), then compares the frames byte for byte. Halves at each point's scale and negative values are
 // where Math.round and the exact rounding part ways.
-import { fromHex, sha256, toHex, type Channel } from '@meterchain/core';
+import { crc32, fromHex, sha256, toHex, type Channel } from '@meterchain/core';
 import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_GAP, EASTRON_MAX_READ } from '@meterchain/meters';
 import { createSensorNode } from '../src/node.ts';
 
@@ -80,6 +80,7 @@ export function eachCorpusFrame(count: number, visit: (hex: string) => void): vo
   const node = createSensorNode(
     {
       hash: sha256,
+      crc32: (bytes) => crc32(bytes),
       key: fromHex('000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'),
       now: () => clock,
       send: () => undefined,

@@ -1,0 +1,44 @@
+// npm run bench:sensor [-- --espruino BIN]: what one sensor-node reading of 17 channels costs (encode, HMAC, frame,
+// the whole publish), beside the native SHA-256 of the frame it sends, on Node and, given its Linux build, on an
+// Espruino interpreter running the minified bundle (native crypto.SHA256 there).
+import { createHash } from 'node:crypto';
+import zlib from 'node:zlib';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { bundleTarget, runInEspruino } from '@meterchain/gate';
+import { formatCost, measureReading } from '../../../firmware/espruino/bench.ts';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+const firmwareDir = join(root, 'firmware', 'espruino');
+
+function usage(problem: string): never {
+  process.stderr.write(`bench:sensor: ${problem} (usage: npm run bench:sensor [-- --espruino BIN])\n`);
+  process.exit(2);
+}
+
+const args = process.argv.slice(2);
+let espruino: string | undefined;
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--espruino') espruino = args[++i] ?? usage('--espruino needs a path');
+  else usage(`unknown argument '${args[i]}'`);
+}
+
+const nodeHash = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
+process.stdout.write(`Node ${process.version}:\n`);
+for (const line of formatCost(measureReading({ hash: nodeHash, crc32: (b) => zlib.crc32(b), now: () => performance.now() }, 2000))) process.stdout.write(line + '\n');
+
+if (espruino) {
+  const out = mkdtempSync(join(tmpdir(), 'bench-sensor-'));
+  const target = { name: 'bench', dir: firmwareDir, smoke: join(firmwareDir, 'bench.ts'), modules: ['crypto'], minify: true };
+  const built = await bundleTarget(target, root, join(out, 'bench.js'), true);
+  if (built.code === undefined) usage(`the bench does not build: ${built.findings.map((f) => f.message).join('; ')}`);
+  const run = runInEspruino(espruino, built.code, join(out, 'bench.espruino.js'), 300_000);
+  process.stdout.write(`Espruino (${espruino}), minified bundle ${(built.code.length / 1024).toFixed(1)} KB:\n`);
+  for (const line of run.output) process.stdout.write(line + '\n');
+  if (!run.ok) {
+    process.stderr.write(`bench:sensor: the Espruino run failed: ${run.error}\n`);
+    process.exit(1);
+  }
+}
