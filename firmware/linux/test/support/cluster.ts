@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { addressToText, createManifest, manifestToJson, verifyManifest, type Manifest } from '@meterchain/core';
 import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@meterchain/crypto';
 import { openChain, verifyBlocks, type ChainReport } from '@meterchain/ledger';
-import { startNode, type RunningNode } from '../../src/main.ts';
+import { startNode, type RunningNode, type StartOptions } from '../../src/main.ts';
 import { createLogger } from '../../src/log.ts';
 
 export interface TestMember {
@@ -47,6 +47,8 @@ export interface ClusterOptions {
   genesisMs?: number;
   /** The `sensor:` section of a member's node.yaml, as lines (default: a simulated meter seeded by its index). */
   sensor?: (index: number) => string[] | undefined;
+  /** What the nodes share as `meterchain node` with several --config shares it (the bus lines of the process). */
+  startOptions?: StartOptions;
 }
 
 export function createTestCluster(opts: ClusterOptions): TestCluster {
@@ -113,7 +115,7 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
     async start(m) {
       writeConfig(m, members.indexOf(m));
       const log = createLogger({ level: 'debug', write: (line) => m.logs.push(JSON.parse(line)) });
-      m.running = await startNode(m.config, log);
+      m.running = await startNode(m.config, log, opts.startOptions);
     },
     async stop(m) {
       await m.running?.stop();
