@@ -1,5 +1,8 @@
 // MQTT transport through a real Mosquitto (started from the shipped configuration): request/response round trip
-// with and without TCP_NODELAY, and QoS 1 throughput, each next to raw mqtt.js (no framing, no spool) in the same run.
+// with and without TCP_NODELAY, and QoS 1 throughput, each next to raw mqtt.js (no framing, no spool) in the same run;
+// and what a receiver spends telling a repeat from a new payload (docs/transport.md section 4) beside the Ed25519
+// verification a signed header would cost instead.
+import { generateKeyPairSync, hash, sign, verify } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect as netConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -8,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import mqtt from 'mqtt';
 import { startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { openMqttTransport, type FsyncPolicy, type MqttTransport } from '@meterchain/transport';
-import { ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
+import { opsPerSecond, ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
 
 const CLUSTER = 'bench';
 const ADDRESSES = ['mc' + '0a'.repeat(20), 'mc' + '0b'.repeat(20)] as const;
@@ -156,6 +159,25 @@ async function transportThroughput(broker: MosquittoBroker, root: string, count:
   }
 }
 
+/** Per received payload: the SHA-256 duplicates are told by, and an Ed25519 verification of a 12-byte header plus a
+ * frame digest (what signing the header would add), on a 300-byte payload. */
+function headerRows(ms: number): BenchRow[] {
+  const payload = Buffer.alloc(300, 7);
+  let n = 0;
+  const digests = opsPerSecond(() => {
+    payload[0] = n++ & 0xff;
+    hash('sha256', payload, 'buffer');
+  }, ms);
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const signed = Buffer.alloc(12 + 32, 1);
+  const signature = sign(null, signed, privateKey);
+  const verifications = opsPerSecond(() => void verify(null, signed, publicKey, signature), ms);
+  return [
+    { name: 'receiver: Ed25519 verification of a signed header (KeyObject cached)', value: verifications, unit: 'ops/s' },
+    ratioRow('receiver: SHA-256 of a 300-byte payload (duplicate check)', digests, 'ops/s', 'Ed25519 header verification', verifications, undefined, 'higher is better'),
+  ];
+}
+
 export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   const hops = opts.quick ? 10 : 30;
   const slowHops = opts.quick ? 5 : 12;
@@ -166,7 +188,7 @@ export async function run(opts: BenchOptions): Promise<BenchRow[]> {
   // The same configuration with the broker's TCP_NODELAY off: the "nothing set" case.
   const nagleBroker = await startMosquitto({ users, settings: { set_tcp_nodelay: false } });
   try {
-    const rows: BenchRow[] = [];
+    const rows: BenchRow[] = headerRows(opts.quick ? 200 : 1000);
     const rawRtt = await rawRoundTrip(broker, true, hops);
     rows.push({ name: 'round trip, raw mqtt.js, TCP_NODELAY both ends (median)', value: rawRtt, unit: 'ms' });
     const rtt = await transportRoundTrip(broker, root, true, hops);
