@@ -19,3 +19,4 @@ export {
   SOH, STX, ETX, ACK, NAK,
   type Identification, type IdentificationVerdict, type DataSet, type DataValue, type Readout, type ReadoutVerdict,
 } from './iec62056-21.ts';
+export { rtuReadRequest, rtuReadReply, type RtuReply } from './rtu.ts';
