@@ -1,6 +1,8 @@
-// Espruino sensor-node firmware: binds the board's services (native SHA-256, flash storage, serial link, clock) to
-// the sensor node and starts sampling at boot. Built into dist/meterchain.js through the portability gate.
-import { fromHex, type Channel } from '@meterchain/core';
+// Espruino sensor-node firmware: binds the board's services (native SHA-256 and CRC-32, flash storage, the meter's
+// UART, the serial link, clock) to the meter reader and the sensor node and starts sampling at boot. Built minified
+// into dist/meterchain.js through the portability gate.
+import { fromHex } from '@meterchain/core';
+import { createMeterReader } from './acquire.ts';
 import { createSensorNode, type SensorServices } from './node.ts';
 
 // Espruino's built-in objects and modules, as far as this file uses them.
@@ -14,15 +16,26 @@ interface EspruinoStorage {
 interface EspruinoSerial {
   setup(baud: number): void;
   write(data: Uint8Array): void;
+  /** Received bytes come as a string of char codes 0-255. */
+  on(event: 'data', handler: (data: string) => void): void;
 }
-declare const E: { on(event: 'init', handler: () => void): void; CRC32(data: Uint8Array): number };
+declare const E: {
+  on(event: 'init', handler: () => void): void;
+  CRC32(data: Uint8Array): number;
+  toUint8Array(data: string): Uint8Array;
+};
+/** The meter's UART (RS-485 transceiver on the board), and the serial link to the full node. */
 declare const Serial1: EspruinoSerial;
+declare const Serial2: EspruinoSerial;
 
 /** Provisioned into flash beside the bundle: key and meter address as hex text, the sequence high-water mark. */
 const FILES = { key: 'mc.key', meter: 'mc.meter', sequence: 'mc.seq' };
 const CLUSTER = 'cluster-1';
 const LINK_BAUD = 115200;
 const PERIOD_MS = 10000;
+/** The meter: an Eastron SDM630 at unit 1, 9600 baud 8N1 (its factory setting is 2400: set it on the meter). */
+const METER = { model: 'SDM630' as const, unit: 1, timeoutMs: 500 };
+const METER_BAUD = 9600;
 
 const crypto = require('crypto') as EspruinoCrypto;
 const storage = require('Storage') as EspruinoStorage;
@@ -39,26 +52,31 @@ function reserveSequence(count: number): number {
   return first;
 }
 
-/** Acquisition is not wired yet: the Modbus RTU master and the meter decoders (@meterchain/meters) with the edge
- * checks (@meterchain/edge) fill this in once they pass the gate. Until then no reading is sent. */
-function acquire(): { channels: Channel[]; quality: number } {
-  return { channels: [], quality: 0 };
-}
-
 function start(): void {
-  Serial1.setup(LINK_BAUD);
+  Serial1.setup(METER_BAUD);
+  Serial2.setup(LINK_BAUD);
+  const reader = createMeterReader(
+    {
+      port: { write: (bytes) => Serial1.write(bytes), onData: (handler) => Serial1.on('data', (data) => handler(E.toUint8Array(data))) },
+      setTimeout: (run, ms) => setTimeout(run, ms),
+      clearTimeout: (handle) => clearTimeout(handle as number),
+    },
+    METER,
+  );
   const services: SensorServices = {
     hash: (data) => new Uint8Array(crypto.SHA256(data)),
     crc32: (bytes) => E.CRC32(bytes),
     key: fromHex(provisioned(FILES.key)),
     now: () => Date.now(),
-    send: (frame) => Serial1.write(frame),
+    send: (frame) => Serial2.write(frame),
     reserveSequence,
   };
   const node = createSensorNode(services, { cluster: CLUSTER, meter: fromHex(provisioned(FILES.meter)) });
+  // A sample that finds the meter silent or partly readable still sends what it read, flagged; none when nothing.
   setInterval(() => {
-    const sample = acquire();
-    if (sample.channels.length > 0) node.publish(sample.channels, sample.quality);
+    reader.sample((sample) => {
+      if (sample.channels.length > 0) node.publish(sample.channels, sample.quality);
+    });
   }, PERIOD_MS);
 }
 

@@ -6,7 +6,7 @@ export type { Bundle, GateTarget } from './build.ts';
 export { formatFinding } from './finding.ts';
 export type { Finding } from './finding.ts';
 export { lintBundle } from './lint.ts';
-export { runInSandbox } from './sandbox.ts';
+export { runInSandbox, strippingPrelude } from './sandbox.ts';
 export { runInEspruino } from './interpreter.ts';
 export type { InterpreterResult } from './interpreter.ts';
 export type { SmokeResult } from './sandbox.ts';
