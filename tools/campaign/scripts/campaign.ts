@@ -1,7 +1,7 @@
-// `npm run campaign -- --minutes M [--seed S] [--json] [--round-ms 250] [--meters 4] [--keep DIR]`: the fault
-// campaign (src/run.ts). Prints the ten figures (as one JSON line with --json), and exits 0 only when forks,
-// acceptedMissing, ownLost, restartsFailed and stallsOverLimit are all 0; otherwise 1, naming them. Bad options: one
-// line and exit 2.
+// `npm run campaign -- --minutes M [--seed S] [--json] [--round-ms 250] [--meters 4] [--keep DIR] [--control]`: the
+// fault campaign (src/run.ts); --control runs the same cluster without any fault. Prints the ten figures (as one JSON
+// line with --json), and exits 0 only when forks, acceptedMissing, ownLost, restartsFailed and stallsOverLimit are all
+// 0; otherwise 1, naming them. Bad options: one line and exit 2.
 import { parseArgs } from 'node:util';
 import { runCampaign } from '../src/run.ts';
 
@@ -20,6 +20,7 @@ try {
       'round-ms': { type: 'string' },
       meters: { type: 'string' },
       keep: { type: 'string' },
+      control: { type: 'boolean' },
     },
   }));
 } catch (e) {
@@ -45,7 +46,7 @@ watchdog.unref();
 
 let report;
 try {
-  report = await runCampaign({ minutes, seed, roundMs, meters, progress, ...(values.keep ? { keepDir: values.keep } : {}) });
+  report = await runCampaign({ minutes, seed, roundMs, meters, progress, control: values.control ?? false, ...(values.keep ? { keepDir: values.keep } : {}) });
 } catch (e) {
   process.stderr.write(`campaign: ${(e as Error).message.split('\n')[0]}\n`);
   process.exit(2);

@@ -21,6 +21,8 @@ export interface CampaignOptions {
   seed: number;
   roundMs: number;
   meters: number;
+  /** No faults at all (a control run: does this machine keep the cluster committing at this round length?). */
+  control?: boolean;
   /** Keep the campaign's directory (logs, data) here instead of a removed temporary one. */
   keepDir?: string;
   /** Progress lines (stderr). */
@@ -227,7 +229,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
 
     const durationMs = o.minutes * 60_000;
     const healMs = stallLimitMs + 6000;
-    const schedule = planCampaign({ seed: o.seed, durationMs, members: n, byzantine, diskMember, healMs, segmentMs: Math.min(120_000, Math.max(20_000, Math.round(durationMs / 8))) });
+    const planned = planCampaign({ seed: o.seed, durationMs, members: n, byzantine, diskMember, healMs, segmentMs: Math.min(120_000, Math.max(20_000, Math.round(durationMs / 8))) });
+    const schedule = o.control ? { crash: [], byzantine: [] } : planned;
     const faults = Object.fromEntries([...CRASH_KINDS, ...BYZANTINE_KINDS].map((k) => [k, 0])) as Record<FaultKind, number>;
     let restarts = 0;
     let restartsFailed = 0;
