@@ -211,7 +211,16 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       if (ran) throw new LedgerError('needs-repair', `${stateDir}: no signing records, but this node ran before (${ran}): it could sign again what it signed; repair with \`meterchain node repair --config ${configPath}\``);
     }
     // What the node state keeps follows from the cluster: its round window, block period and member count.
-    const state = await withRepairCommand(configPath, () => NodeState.open(stateDir, { limits: nodeStateLimits(manifest) }));
+    const state = await withRepairCommand(configPath, () =>
+      NodeState.open(stateDir, {
+        limits: nodeStateLimits(manifest),
+        // A full disk: the state writes again once there is room; signing waits for it meanwhile.
+        onWriteError: (error, retryMs) => {
+          metrics.counter('meterchain_storage_errors_total', 'Writes to the chain or the node state that failed and are retried.', 1, { store: 'state' });
+          nodeLog.error('node state: write failed, retrying', { retryMs, error });
+        },
+      }),
+    );
     opened.push(() => state.close());
     if (state.recovery.cutAt !== undefined) {
       logger.warn('node state: cut a torn tail left by a crash', { file: join(stateDir, 'journal'), offset: state.recovery.cutAt, bytes: state.recovery.cutBytes, reason: state.recovery.cutReason });

@@ -514,6 +514,30 @@ export class MeterNode {
   }
 
   /**
+   * Stores a committed block, retrying while the disk refuses (a full disk: ENOSPC) with backoff from 100 ms to 5 s:
+   * the store is cut back to its last durable block and the append made again. The block lane waits meanwhile, so
+   * nothing the node signs for the next height is persisted, let alone published, before this block is stored.
+   */
+  private async appendBlock(height: number, block: Uint8Array, readings: { meter: Uint8Array; seq: number }[]): Promise<void> {
+    const o = this.o;
+    let waitMs = 100;
+    for (;;) {
+      try {
+        await o.store.append(block, readings);
+        return;
+      } catch (e) {
+        const code = (e as { code?: string }).code;
+        if (code !== 'io-failed' || this.stopped) throw e;
+        o.metrics.counter('meterchain_storage_errors_total', 'Writes to the chain or the node state that failed and are retried.', 1, { store: 'chain' });
+        o.log.error('block store: append failed, retrying', { height, retryMs: waitMs, error: e as Error });
+        await new Promise((r) => setTimeout(r, waitMs));
+        waitMs = Math.min(2 * waitMs, 5000);
+        await o.store.recover().catch(() => undefined); // the disk still refuses: the next append says so again
+      }
+    }
+  }
+
+  /**
    * The node state keeps at most `limits.pending` own readings (a reading older than the consensus node's round window
    * can no longer be put in a block by this node): before one more, the oldest are given up, each recorded in the
    * unaccepted log with outcome 'pending-overflow' (durable) before it is settled, so none is dropped unreported.
@@ -609,7 +633,7 @@ export class MeterNode {
         o.log.warn('equivocation evidence', { kind: effect.kind, accused: addressToText(effect.accused), slot: effect.slot });
         return;
       case 'committed': {
-        await o.store.append(effect.block, effect.readings);
+        await this.appendBlock(effect.height, effect.block, effect.readings);
         this.counts.blocks++;
         m.counter('meterchain_blocks_committed_total', 'Blocks committed and stored.');
         m.gauge('meterchain_height', 'Height of the last stored block.', effect.height);

@@ -292,6 +292,18 @@ export class BlockStore {
     }
   }
 
+  /**
+   * After an append failed with 'io-failed' (a full disk): cuts the log back to its last durable block (see
+   * RecordLog.recover) and forgets the appends that failed, so that they can be appended again. Throws when the disk
+   * still refuses; call again later.
+   */
+  async recover(): Promise<void> {
+    await this.#log.recover();
+    if (this.#index?.failed) await this.#index.recover().catch(() => undefined);
+    this.#pendingKeys.clear();
+    this.#nextHeight = this.count === 0 ? undefined : this.#heightOf(this.count - 1) + 1;
+  }
+
   /** Height of the block at position `index` (0 = first stored). */
   heightAt(index: number): number {
     if (!Number.isSafeInteger(index) || index < 0 || index >= this.count) throw new RangeError(`block store: index must be in 0..${this.count - 1}, got ${index}`);

@@ -116,6 +116,13 @@ export class ChainStore {
     }
   }
 
+  /** After an append failed with 'io-failed': makes the store usable again at its last durable block (BlockStore.recover). */
+  async recover(): Promise<void> {
+    await this.blocks.recover();
+    this.#next = undefined;
+    this.#tip = this.blocks.count > 0 ? headerOf((await this.blocks.range(this.blocks.count - 1, this.blocks.count))[0]!).hash : undefined;
+  }
+
   /** The stored block at `height`, or undefined. */
   get(height: number): Promise<Uint8Array | undefined> {
     return this.blocks.get(height);

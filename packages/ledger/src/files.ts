@@ -22,10 +22,16 @@ export async function replaceFileAtomically(path: string, data: Uint8Array): Pro
   const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
   const handle = await fsp.open(tmp, 'w', 0o644);
   try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
+    try {
+      await handle.writeFile(data);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch (e) {
+    // A full disk: the partial temporary file would only hold on to the space.
+    await fsp.rm(tmp, { force: true }).catch(() => undefined);
+    throw e;
   }
   await fsp.rename(tmp, path);
   await fsyncDirectory(dirname(path));

@@ -129,7 +129,16 @@ export interface NodeStateOptions {
   window?: number;
   /** Journal entries before the snapshot folds them in (default: the snapshot's entry bound). */
   compactEvery?: number;
+  /**
+   * Called when a write fails (a full disk, EIO) and will be tried again after `retryMs`: the state retries until the
+   * disk takes it, and what waits on it (a signature, a reading) waits too. Default: no report.
+   */
+  onWriteError?: (error: Error, retryMs: number) => void;
 }
+
+/** Backoff between attempts to write after a failure: from 50 ms, doubling, at most 5 s. */
+const RETRY_FIRST_MS = 50;
+const RETRY_MAX_MS = 5000;
 
 interface SlotRecord {
   digest: Uint8Array;
@@ -228,6 +237,15 @@ export class NodeState {
   #compacting: Promise<void> | undefined;
   #failed: Error | undefined;
   #dirLock: DirectoryLock | undefined;
+  #onWriteError: ((error: Error, retryMs: number) => void) | undefined;
+  /** One recovery of the journal at a time after a failed write; every failed append waits for it, then retries. */
+  #recovering: Promise<void> | undefined;
+  #retryMs = RETRY_FIRST_MS;
+  /** No compaction before this time (ms) after one failed. */
+  #compactAfter = 0;
+  #closing = false;
+  /** Appends not yet durable (retrying ones included). */
+  #inflight = new Set<Promise<void>>();
   /** What opening found at the journal's end: a torn tail cut off (cutAt, cutBytes), or nothing. */
   recovery: Recovery = { records: 0, scanned: 0, cutBytes: 0 };
 
@@ -272,6 +290,7 @@ export class NodeState {
     if (!Number.isSafeInteger(compactEvery) || compactEvery < 1) throw new RangeError(`node state: compactEvery must be a positive integer, got ${compactEvery}`);
     await fsp.mkdir(dir, { recursive: true });
     const state = new NodeState(dir, limits, compactEvery);
+    state.#onWriteError = opts.onWriteError;
     state.#dirLock = await lockDirectory(dir);
     try {
       await state.#load();
@@ -508,18 +527,62 @@ export class NodeState {
     if (!this.#journal && !this.#compacting) throw new LedgerError('closed', `${this.dir}: node state is closed`);
   }
 
+  /**
+   * Appends one entry and resolves when it is durable. A failed write (ENOSPC, EIO) is not the end: the journal is
+   * cut back to its last durable entry and the entry written again, with backoff, until the disk takes it (or the
+   * state is closed). Entries that depend on another are only written once that one is durable, so retrying them
+   * independently keeps their order where it matters.
+   */
+  async #appendDurably(bytes: Uint8Array): Promise<void> {
+    for (;;) {
+      if (this.#closing) throw new LedgerError('closed', `${this.dir}: node state is closed`);
+      // A compaction waits for every append in flight (#inflight), so the journal stays the same until this returns.
+      const journal = this.#journal!;
+      try {
+        await journal.append(bytes);
+        this.#retryMs = RETRY_FIRST_MS;
+        return;
+      } catch (e) {
+        if (!(e instanceof LedgerError) || e.code !== 'io-failed') throw e;
+        if (!this.#recovering) {
+          const wait = this.#retryMs;
+          this.#retryMs = Math.min(2 * this.#retryMs, RETRY_MAX_MS);
+          this.#onWriteError?.(e, wait);
+          this.#recovering = (async () => {
+            await new Promise((r) => setTimeout(r, wait));
+            await journal.recover().catch(() => undefined); // still failing: the next append says so again
+          })().finally(() => {
+            this.#recovering = undefined;
+          });
+        }
+        await this.#recovering;
+      }
+    }
+  }
+
+  #appendTracked(bytes: Uint8Array): Promise<void> {
+    const p = this.#appendDurably(bytes);
+    this.#inflight.add(p);
+    const done = () => this.#inflight.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
   async #persist(entry: { [k: string]: CborValue }): Promise<void> {
     while (this.#compacting) await this.#compacting;
     this.#usable();
     const bytes = encode(entry);
     this.#journalEntries++;
-    if (this.#journalEntries >= this.#compactEvery) {
+    if (this.#journalEntries >= this.#compactEvery && Date.now() >= this.#compactAfter) {
       // The journal is full with this entry: later ones wait for the fold into a new snapshot.
-      const last = this.#journal!.append(bytes);
+      const last = this.#appendTracked(bytes);
       this.#lastAppend = last;
       this.#compacting = last
         .then(
-          () => this.#compact(),
+          async () => {
+            await Promise.allSettled([...this.#inflight]);
+            await this.#compact();
+          },
           () => undefined,
         )
         .finally(() => {
@@ -528,7 +591,7 @@ export class NodeState {
       await this.#track(last);
       return;
     }
-    const appended = this.#journal!.append(bytes);
+    const appended = this.#appendTracked(bytes);
     this.#lastAppend = appended;
     await this.#track(appended);
   }
@@ -751,23 +814,45 @@ export class NodeState {
     const gen = this.#gen + 1;
     const frames: Uint8Array[] = [LOG_MAGIC, encodeFrame(encode({ t: 'g', v: 2, g: gen }))];
     for (const e of this.#entries()) frames.push(encodeFrame(encode(e)));
+    let replaced = false;
     try {
       await replaceFileAtomically(join(this.dir, STATE_FILE), Buffer.concat(frames));
-      this.#gen = gen;
+      replaced = true;
       const { log } = await RecordLog.open(join(this.dir, journalName(gen)), { sync: 'fdatasync' });
+      this.#gen = gen;
       this.#journal = log;
       this.#journalEntries = 0;
+      this.#compactAfter = 0;
       await fsp.rm(old.path, { force: true });
       await fsp.rm(join(this.dir, LEGACY_STATE_FILE), { force: true });
     } catch (e) {
-      this.#failed ??= new LedgerError('io-failed', `${this.dir}: compaction failed: ${(e as Error).message}; reopen the node state`);
+      if (this.#journal) return; // only the removal of old files failed: the next open removes them
+      // A full disk: the old snapshot and journal still hold everything. Go on with them and fold later.
+      const retryMs = this.#retryMs;
+      this.#retryMs = Math.min(2 * this.#retryMs, RETRY_MAX_MS);
+      this.#compactAfter = Date.now() + retryMs;
+      this.#onWriteError?.(new LedgerError('io-failed', `${this.dir}: compaction failed: ${(e as Error).message}`), retryMs);
+      try {
+        if (replaced) {
+          // The new snapshot is in place but its journal could not be made: it holds everything, so start its journal
+          // as soon as the disk allows; until then the state refuses writes.
+          this.#gen = gen;
+          this.#failed ??= new LedgerError('io-failed', `${this.dir}: compaction could not start journal ${journalName(gen)}: ${(e as Error).message}; restart the node`);
+          return;
+        }
+        const { log } = await RecordLog.open(old.path, { sync: 'fdatasync' });
+        this.#journal = log;
+      } catch (again) {
+        this.#failed ??= new LedgerError('io-failed', `${this.dir}: compaction failed and the journal could not be reopened: ${(again as Error).message}; restart the node`);
+      }
     }
   }
 
   /** Waits for writes in flight, closes the journal and releases the directory. */
   async close(): Promise<void> {
+    this.#closing = true;
     while (this.#compacting) await this.#compacting;
-    await this.#lastAppend.catch(() => undefined);
+    await Promise.allSettled([this.#lastAppend, ...this.#inflight]);
     await this.#journal?.close();
     this.#journal = undefined;
     await this.#dirLock?.release();

@@ -400,7 +400,7 @@ export class RecordLog {
           await writeFully(this.#handle!, buffers, first.offset);
           if (this.sync === 'fdatasync') await this.#handle!.datasync();
         } catch (e) {
-          this.#failed = new LedgerError('io-failed', `${this.path}: ${(e as Error).message}; reopen the log to recover`);
+          this.#failed = new LedgerError('io-failed', `${this.path}: ${(e as Error).message}; recover() or reopen the log`);
           for (const b of batches) b.reject(this.#failed);
           break;
         }
@@ -442,6 +442,28 @@ export class RecordLog {
       out.push(new Uint8Array(frame.buffer, frame.byteOffset + FRAME_HEADER_LENGTH, frame.length - FRAME_HEADER_LENGTH));
     }
     return out;
+  }
+
+  /**
+   * After a failed append ('io-failed': a full disk, EIO), makes the log usable again: what reached the file past the
+   * last durable record is unknown (after a failed fsync Linux may have dropped those pages), so the file is cut back
+   * to that record and synced; appends are then accepted again. The rejected appends are not in the log: the caller
+   * appends them again. Throws (and the log stays failed) when the cut or its sync fails too.
+   */
+  async recover(): Promise<void> {
+    if (!this.#handle) throw new LedgerError('closed', `${this.path} is closed`);
+    while (this.#flushing) await this.#flushing;
+    if (!this.#failed) return;
+    await this.#handle.truncate(this.#durableEnd);
+    await this.#handle.sync();
+    this.#offsets.length = this.#durableCount;
+    this.#end = this.#durableEnd;
+    this.#failed = undefined;
+  }
+
+  /** True after a failed append, until recover() or a reopen. */
+  get failed(): boolean {
+    return this.#failed !== undefined;
   }
 
   /** Waits for queued appends, then closes the file. */
