@@ -44,6 +44,9 @@ export interface Identification {
 
 export type IdentificationVerdict = { ok: true; identification: Identification } | { ok: false; reason: string };
 
+/** Longest identification taken: twice the standard's 16, for meters that send more. */
+export const MAX_IDENTIFICATION = 32;
+
 /** Identification message (§6.3.2): `/` XXX Z [\W] identification CR LF. */
 export function parseIdentification(line: string): IdentificationVerdict {
   let text = line;
@@ -62,7 +65,8 @@ export function parseIdentification(line: string): IdentificationVerdict {
   let rest = text.slice(5);
   // Enhanced capability sequence \W (§6.3.2) is not part of the identification.
   if (rest.charAt(0) === '\\' && rest.length > 1) rest = rest.slice(2);
-  if (rest.length < 1 || rest.length > 16) return refused;
+  // §6.3.2 allows 16 characters; real meters send more (a Kamstrup DSMR 2.2 meter 17: `/KMP5 KA6U001585575011`).
+  if (rest.length < 1 || rest.length > MAX_IDENTIFICATION) return refused;
   for (let i = 0; i < rest.length; i++) {
     const code = rest.charCodeAt(i);
     if (code < 0x20 || code > 0x7e) return refused;
@@ -216,11 +220,14 @@ export function parseDataMessage(bytes: Uint8Array): ReadoutVerdict {
   const dataSets: DataSet[] = [];
   const channels: Channel[] = [];
   const lines = text.slice(0, end).split(/\r\n|\n/);
+  // A line that starts with '(' continues the data set of the line before (DSMR 2.2 meters put the gas reading of
+  // `0-1:24.3.0(…)(m3)` on the next line): its values belong to that set, not to a new one without an address.
+  let current: DataSet | null = null;
   for (const line of lines) {
     if (line === '') continue;
     const pattern = /([^()]*)\(([^()]*)\)/g;
     let consumed = 0;
-    let current: DataSet | null = null;
+    if (line.charAt(0) !== '(') current = null;
     let match = pattern.exec(line);
     while (match !== null) {
       if (match.index !== consumed) return { ok: false, reason: `malformed data line: ${JSON.stringify(line)}` };

@@ -14,7 +14,7 @@ export {
 export { SUNSPEC_MODELS } from './sunspec-models.ts';
 export { registerMap, registerMapSchema, type RegisterMap, type RegisterMapDocument, type RegisterMapVerdict } from './register-map.ts';
 export {
-  requestMessage, parseIdentification, identificationMessage, optionSelectMessage, parseOptionSelect, blockCheck,
+  requestMessage, parseIdentification, identificationMessage, MAX_IDENTIFICATION, optionSelectMessage, parseOptionSelect, blockCheck,
   dataMessage, dataMessageEnd, parseDataMessage, parseDecimal, obisName, expectReadout, MODE_C_BAUD, SIGN_ON_BAUD,
   SOH, STX, ETX, ACK, NAK,
   type Identification, type IdentificationVerdict, type DataSet, type DataValue, type Readout, type ReadoutVerdict,

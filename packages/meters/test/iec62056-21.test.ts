@@ -78,3 +78,47 @@ describe('IEC 62056-21 identification details', () => {
     expect(() => requestMessage('12;34')).toThrow(/device address/);
   });
 });
+
+// The shape of a Kamstrup DSMR 2.2 readout as published by integrators: an identification of 17 characters after the
+// baud character, full OBIS addresses, empty values, and the gas reading on a continuation line.
+const KAMSTRUP_ID = '/KMP5 KA6U001585575011\r\n';
+const KAMSTRUP_LINES = [
+  '0-0:96.1.1(204B413655303031353835353735303131)',
+  '1-0:1.8.1(05339.863*kWh)',
+  '1-0:1.8.2(04896.355*kWh)',
+  '1-0:2.8.1(00000.000*kWh)',
+  '0-0:96.14.0(0001)',
+  '1-0:1.7.0(0000.42*kW)',
+  '0-0:17.0.0(999*A)',
+  '0-0:96.13.1()',
+  '0-1:24.3.0(121030140000)(00)(60)(1)(0-1:24.2.1)(m3)',
+  '(00610.056)',
+  '0-1:24.4.0(1)',
+];
+
+describe('IEC 62056-21 leniencies real meters need', () => {
+  test('an identification longer than the standard 16 characters (Kamstrup DSMR 2.2: 17) is taken', () => {
+    const verdict = parseIdentification(KAMSTRUP_ID);
+    expect(verdict).toEqual({ ok: true, identification: { manufacturer: 'KMP', baudChar: '5', baudRate: 9600, identification: ' KA6U001585575011', fastReaction: false } });
+  });
+
+  test('an identification past 32 characters is still refused', () => {
+    expect(parseIdentification(`/KMP5${'X'.repeat(33)}\r\n`).ok).toBe(false);
+  });
+
+  test('a value on a continuation line belongs to the data set of the line before', () => {
+    const verdict = parseDataMessage(dataMessage(KAMSTRUP_LINES));
+    expect(verdict.ok).toBe(true);
+    if (!verdict.ok) return;
+    const sets = verdict.readout.dataSets;
+    expect(sets.map((s) => s.address)).toEqual(['0-0:96.1.1', '1-0:1.8.1', '1-0:1.8.2', '1-0:2.8.1', '0-0:96.14.0', '1-0:1.7.0', '0-0:17.0.0', '0-0:96.13.1', '0-1:24.3.0', '0-1:24.4.0']);
+    expect(sets.find((s) => s.address === '0-1:24.3.0')!.values.map((v) => v.value)).toEqual(['121030140000', '00', '60', '1', '0-1:24.2.1', 'm3', '00610.056']);
+    expect(verdict.readout.channels).toContainEqual({ id: '1-0:1.8.1', value: 5339863, scale: 0, unit: 'Wh' });
+    expect(verdict.readout.channels).toContainEqual({ id: '1-0:1.7.0', value: 42, scale: 1, unit: 'W' });
+  });
+
+  test('a continuation line at the start of the message opens a data set without an address', () => {
+    const verdict = parseDataMessage(dataMessage(['(1)', '1.8.0(1*kWh)']));
+    expect(verdict.ok && verdict.readout.dataSets.map((s) => s.address)).toEqual(['', '1.8.0']);
+  });
+});
