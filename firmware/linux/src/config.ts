@@ -23,6 +23,7 @@ export interface NodeConfig {
     unit?: number;
     timeoutMs?: number;
     wordOrder?: 'big' | 'little';
+    deviceAddress?: string;
   };
   edge?: { profile?: string };
   metrics?: { listen?: string };

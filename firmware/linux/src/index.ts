@@ -6,5 +6,5 @@ export { MeterNode, type MeterNodeOptions, type Fault } from './runtime.ts';
 export { Background } from './background.ts';
 export { identify, startNode, type RunningNode, type StartOptions } from './main.ts';
 export { repairNode, type NodeRepair, type RepairOptions } from './repair.ts';
-export { SimulatedThreePhase, ModbusSensor, Lines, retryDelayMs, type Sensor, type SensorSample } from './sensor.ts';
+export { SimulatedThreePhase, DeviceSensor, modbusSensor, iec62056Sensor, Lines, retryDelayMs, type Sensor, type SensorSample } from './sensor.ts';
 export { THREE_PHASE_CHANNELS } from './channels.ts';

@@ -10,7 +10,7 @@ import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
-import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, type Link, type MeterDriver } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
@@ -18,7 +18,7 @@ import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
 import { MeterNode } from './runtime.ts';
-import { Lines, ModbusSensor, SimulatedThreePhase, type Sensor } from './sensor.ts';
+import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 
 const sha256 = (data: Uint8Array): Uint8Array => {
   const b = nodeHash('sha256', data, 'buffer');
@@ -44,7 +44,17 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
   const s = cfg.sensor;
   // The registers live beside the node's state, so a restarted node goes on counting from where it was.
   if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1, join(cfg.dataDir, 'simulated-meter.json'));
-  if (s.type === 'iec62056') throw new ConfigError('sensor.type iec62056: a node takes IEC 62056-21 readouts through `meterchain iec62056 read`; continuous polling is not wired into the node yet');
+  if (s.type === 'iec62056') {
+    if (s.profile !== undefined) throw new ConfigError(`sensor.profile: an IEC 62056-21 meter has no profile (its readout names its channels), got '${s.profile}'`);
+    requireSerialPort(s.path!, 'sensor.path');
+    if (s.baud !== undefined && s.baud > 19200) throw new ConfigError(`sensor.baud: IEC 62056-21 mode C goes up to 19200 baud, got ${s.baud}`);
+    const options: Iec62056Options = { path: s.path!, maxBaudRate: s.baud ?? 19200 };
+    if (s.deviceAddress !== undefined) options.deviceAddress = s.deviceAddress;
+    if (s.timeoutMs !== undefined) options.timeoutMs = s.timeoutMs;
+    // Two readouts on one port would talk over each other: a port is one meter's (a multi-drop line: one node).
+    if (lines.claimSerial(s.path!) > 1) throw new ConfigError(`sensor.path: ${s.path} is already read by another node of this process`);
+    return iec62056Sensor(options, log);
+  }
   const profile = s.profile!;
   let driverFor: (bus: ModbusBus) => MeterDriver;
   const unit = s.unit!;
@@ -71,7 +81,7 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
   } catch (e) {
     throw new ConfigError(`sensor: ${(e as Error).message}`);
   }
-  return new ModbusSensor(bus, driverFor(bus), log, () => lines.release(bus));
+  return modbusSensor(bus, driverFor(bus), log, () => lines.release(bus));
 }
 
 function profileFor(cfg: NodeConfig): Profile {

@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Channel } from '@meterchain/core';
-import { EXCEPTION_NAMES, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Link, type MeterDriver } from '@meterchain/modbus';
+import { EXCEPTION_NAMES, Iec62056Reader, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
 import { ThreePhaseLoad } from '@meterchain/testkit/loadcurve';
 import { THREE_PHASE_CHANNELS, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
@@ -79,11 +79,21 @@ export class SimulatedThreePhase implements Sensor {
 /** The bus lines of one process, shared by the nodes whose meters hang on them: one request at a time per line. */
 export class Lines {
   private readonly open = new Map<string, { bus: ModbusBus; users: number; settings: string }>();
+  /** Serial ports read by an IEC 62056-21 node: no other node of the process may use them. */
+  private readonly readouts = new Map<string, number>();
+
+  /** Claims `path` for a readout; returns how many nodes of the process now use it (more than 1: refuse). */
+  claimSerial(path: string): number {
+    const count = (this.readouts.get(path) ?? 0) + 1 + (this.open.has(`serial ${path}`) ? 1 : 0);
+    this.readouts.set(path, (this.readouts.get(path) ?? 0) + 1);
+    return count;
+  }
 
   /** The bus of `link`, opened lazily; a second node on the same serial port must name the same settings. */
   acquire(link: Link, timeoutMs: number): ModbusBus {
     const key = link.kind === 'rtu' ? `serial ${link.path}` : `${link.kind} ${link.host}:${link.port}`;
     const settings = `${describeLink(link)}, timeout ${timeoutMs} ms`;
+    if (link.kind === 'rtu' && this.readouts.has(link.path)) throw new Error(`${key} is already read as an IEC 62056-21 meter`);
     const held = this.open.get(key);
     if (held) {
       if (held.settings !== settings) throw new Error(`${key} is already used as ${held.settings}, not ${settings}`);
@@ -149,35 +159,50 @@ function failureKey(error: unknown): string {
   return [error.code, error instanceof ModbusExceptionError ? error.exceptionCode : '', c.device, c.unit, c.fn, c.address, c.count].join(' ');
 }
 
+/** What a device sensor drives: a Modbus meter driver, or a serial readout presented the same way. */
+export interface DeviceDriver {
+  readonly device: string;
+  configure(): Promise<void>;
+  sample(): Promise<{ channels: { id: string; unit: string; scale: number; value: number | null }[]; quality: number; missing?: string[]; error?: unknown; learned?: string[] }>;
+  close(): Promise<void>;
+}
+
 /**
- * A Modbus meter on a line of the process: SDM120/SDM630 (Eastron), SunSpec or a register map, through
- * @meterchain/modbus. A device that does not answer is no start error: each sample that fails is a gap, the next
- * attempt waits longer (retryDelayMs), and each failure is logged once, when it changes, not every round.
+ * A meter read over a line of the process: a Modbus meter (SDM120/SDM630, SunSpec, a register map) through
+ * @meterchain/modbus, or an IEC 62056-21 readout. A device that does not answer is no start error: each sample that
+ * fails is a gap, the next attempt waits longer (retryDelayMs), and each failure is logged once, when it changes,
+ * not every round. One sample at a time: a reading and a look-ahead never talk over each other on the line.
  */
-export class ModbusSensor implements Sensor {
+export class DeviceSensor implements Sensor {
   readonly name: string;
   private failures = 0;
   private retryAt = 0;
   private lastFailure = '';
+  private tail: Promise<unknown> = Promise.resolve();
 
   constructor(
-    private readonly bus: ModbusBus,
-    private readonly driver: MeterDriver,
+    private readonly driver: DeviceDriver,
+    private readonly line: { description: string; open(): Promise<void>; release(): Promise<void> },
     private readonly log?: Logger,
-    private readonly release: () => Promise<void> = () => bus.close(),
   ) {
     this.name = driver.device;
   }
 
   async configure(): Promise<void> {
     try {
-      await this.bus.open();
+      await this.line.open();
     } catch (e) {
-      this.report(new Error(`${this.name}: ${this.bus.description} not available at start (${(e as Error).message}); sampling will retry`));
+      this.report(new Error(`${this.name}: ${this.line.description} not available at start (${(e as Error).message}); sampling will retry`));
     }
   }
 
-  async sample(now: number): Promise<SensorSample> {
+  sample(now: number): Promise<SensorSample> {
+    const run = this.tail.then(() => this.sampleNow(now));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async sampleNow(now: number): Promise<SensorSample> {
     if (now < this.retryAt) throw reported(new Error(`${this.name}: device not answering; next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s`));
     let s;
     try {
@@ -216,7 +241,35 @@ export class ModbusSensor implements Sensor {
   }
 
   async close(): Promise<void> {
+    await this.tail;
     await this.driver.close();
-    await this.release();
+    await this.line.release();
   }
+}
+
+/** A Modbus meter on a bus of the process's lines. */
+export function modbusSensor(bus: ModbusBus, driver: MeterDriver, log: Logger | undefined, release: () => Promise<void>): DeviceSensor {
+  return new DeviceSensor(driver, { description: bus.description, open: () => bus.open(), release }, log);
+}
+
+/** `1.8.0` (the reduced form a readout uses) as `1-0:1.8.0`: electricity (A = 1), channel 0, as the edge names it. */
+export function fullObis(id: string): string {
+  return /^\d+\.\d+\.\d+$/.test(id) ? `1-0:${id}` : id;
+}
+
+/** An IEC 62056-21 mode C meter (optical probe or RS-485) read out once a sample. */
+export function iec62056Sensor(options: Iec62056Options, log: Logger | undefined): DeviceSensor {
+  const reader = new Iec62056Reader(options);
+  const driver: DeviceDriver = {
+    get device() {
+      return reader.device;
+    },
+    configure: () => reader.configure(),
+    async sample() {
+      const s = await reader.sample();
+      return { channels: s.channels.map((c) => ({ id: fullObis(c.id), unit: c.unit, scale: c.scale, value: c.value })), quality: s.quality };
+    },
+    close: () => reader.close(),
+  };
+  return new DeviceSensor(driver, { description: `iec62056 ${options.path}`, open: () => reader.configure(), release: async () => undefined }, log);
 }
