@@ -51,6 +51,7 @@ import {
   memberOutcome,
   tallyAddAgain,
   tallyAddRemembering,
+  tallyCertificate,
   type HeldVote,
   type RoundCertificate,
   type RoundTally,
@@ -247,6 +248,12 @@ interface HeightState {
   fullProposals: { [view: number]: Uint8Array };
   /** Views whose whole proposal this node has asked its proposer for. */
   askedProposal: { [view: number]: boolean };
+  /** Blocks re-proposed under their prepare certificate (a lock), by hash: prepared whatever they hold. */
+  justified: { [hash: string]: boolean };
+  /** A proposal that came while the rounds it covers were still open here: considered once they close. */
+  early?: { view: number; hash: Uint8Array };
+  /** Views in which this node refused a proposal and handed over the certificates it left out. */
+  handedOver: { [view: number]: boolean };
 }
 
 const NEVER = 9007199254740991;
@@ -280,6 +287,8 @@ function newHeight(height: number): HeightState {
     syncTurn: 0,
     fullProposals: {},
     askedProposal: {},
+    justified: {},
+    handedOver: {},
   };
 }
 
@@ -470,6 +479,7 @@ export class ConsensusNode {
     const ready = this.readyAt(hs.height);
     if (!hs.entered) at = Math.min(at, ready);
     else if (this.isVoter) {
+      if (hs.early) at = Math.min(at, this.closeAt(this.lastRoundOf(hs.height)));
       if (!hs.myTimeout[hs.view]) at = Math.min(at, hs.viewStart + this.viewTimeout(hs.view));
       else at = Math.min(at, hs.lastTimeoutSent + this.manifest.params.timeoutMs);
     }
@@ -862,9 +872,10 @@ export class ConsensusNode {
     }
     const s = known ?? o!.submission;
     const rs = this.roundState(s.round, true);
-    if (!rs || rs.closed) {
+    if (!rs || (rs.closed && !this.acceptedUnheld(rs, s))) {
       // A closed round's outcomes are final: a submission that comes after it is not worth a verification (a node
-      // working off a backlog sheds it here instead of falling further behind).
+      // working off a backlog sheds it here instead of falling further behind), unless it is one the round accepted
+      // and this node lacks (handed over by a member that refused a block without it: the node may propose next).
       this.stats.dropped++;
       return;
     }
@@ -891,6 +902,13 @@ export class ConsensusNode {
     if (equalBytes(slot.sub.digest, s.digest) || slot.other) return;
     slot.other = s;
     this.recordEvidence('submission', slot.sub.bytes, bytes);
+  }
+
+  /** Whether the votes held here accept exactly this submission of a member whose submission is not held. */
+  private acceptedUnheld(rs: RoundState, s: Submission): boolean {
+    if (rs.subs[s.index] || rs.tally[s.index]!.length === 0) return false;
+    const o = memberOutcome(rs.tally[s.index]!, this.threshold);
+    return o.outcome === 'accepted' && equalBytes(o.digest, s.digest);
   }
 
   /** Votes as soon as every member's submission is in, if every earlier round is voted (judging runs in order). */
@@ -1225,6 +1243,11 @@ export class ConsensusNode {
     }
     if (this.isVoter && this.proposerIndex(hs.height, hs.view) === this.selfIndex && !hs.proposed[hs.view]) this.propose();
     if (!this.isVoter) return;
+    const early = hs.early;
+    if (early && this.roundsClosed(this.lastRoundOf(hs.height))) {
+      hs.early = undefined;
+      this.considerPrepare(early.view, early.hash);
+    }
     const mine = hs.myTimeout[hs.view];
     if (!mine && this.now >= hs.viewStart + this.viewTimeout(hs.view)) this.sendTimeout();
     else if (mine && this.now >= hs.lastTimeoutSent + this.manifest.params.timeoutMs) {
@@ -1455,8 +1478,94 @@ export class ConsensusNode {
     if (p.view !== hs.view || !this.isVoter) return;
     // Locked on another block: prepare only when the justification shows a lock at least as recent.
     if (this.lock && !equalBytes(this.lock.hash, hash) && (!lockCert || lockCert.view < this.lock.view)) return;
-    const mine = this.signBlockVote(Phase.PREPARE, p.view, hash, true);
-    if (mine) this.countBlockVote(Phase.PREPARE, p.view, hash, this.selfIndex, mine);
+    if (lockCert !== null || (this.lock && equalBytes(this.lock.hash, hash))) hs.justified[key] = true;
+    this.considerPrepare(p.view, hash);
+  }
+
+  /**
+   * Prepares a proposed block this node holds, unless it covers rounds still open here (the proposal is kept and
+   * considered when they close) or leaves out a reading this node holds an acceptance certificate for (refused, and
+   * the certificates handed over). A block re-proposed under its prepare certificate is prepared whatever it holds:
+   * t members prepared it, one of them may have committed it, and refusing it could stall the cluster for good
+   * (docs/protocol.md §10, "What a member prepares").
+   */
+  private considerPrepare(view: number, hash: Uint8Array): void {
+    const hs = this.hs;
+    const key = hexKey(hash);
+    const content = hs.contents[key];
+    if (!content || view !== hs.view || !this.isVoter) return;
+    if (!hs.justified[key]) {
+      if (!this.roundsClosed(content.checked.header.last)) {
+        hs.early = { view, hash };
+        return;
+      }
+      const missing = this.missingAccepted(content.checked);
+      if (missing.length > 0) {
+        this.refuseProposal(view, missing);
+        return;
+      }
+    }
+    const mine = this.signBlockVote(Phase.PREPARE, view, hash, true);
+    if (mine) this.countBlockVote(Phase.PREPARE, view, hash, this.selfIndex, mine);
+  }
+
+  /** Whether every round up to `last` is closed here: by this node's clock, and in its state. */
+  private roundsClosed(last: number): boolean {
+    if (this.now < this.closeAt(last)) return false;
+    for (const r of this.openRounds) if (r <= last && !this.rounds[r]!.closed) return false;
+    return true;
+  }
+
+  /**
+   * The readings this node holds an acceptance certificate for (t accept votes it holds for one digest, without the
+   * voters it knows equivocated and those the block's evidence names) in the block's rounds that the block leaves out.
+   */
+  private missingAccepted(block: CheckedBlock): { round: number; member: number; digest: Uint8Array }[] {
+    const inBlock: { [slot: string]: string } = {};
+    for (const s of block.submissions) inBlock[`${s.round}:${s.index}`] = hexKey(s.digest);
+    const excluded = excludedVoters(block.evidence);
+    const missing: { round: number; member: number; digest: Uint8Array }[] = [];
+    for (let r = block.header.first; r <= block.header.last; r++) {
+      const rs = this.rounds[r];
+      if (!rs) continue;
+      let tally = rs.tally;
+      const ex = excluded[r];
+      if (ex) {
+        const votes: HeldVote[] = [];
+        for (const v of this.heldVotes(rs)) if (!ex[v.voter]) votes.push(v);
+        tally = votes.length > 0 ? tallyCertificate(this.n, buildRoundCertificate(r, votes), undefined) : emptyTally(this.n);
+      }
+      for (let i = 0; i < this.n; i++) {
+        if (tally[i]!.length === 0) continue;
+        const o = memberOutcome(tally[i]!, this.threshold);
+        if (o.outcome !== 'accepted') continue;
+        if (inBlock[`${r}:${i}`] !== hexKey(o.digest)) missing.push({ round: r, member: i, digest: o.digest });
+      }
+    }
+    return missing;
+  }
+
+  /**
+   * Refuses a proposal that leaves out readings this node holds certificates for, and hands them over (once per
+   * view): the round certificates and the submissions it holds, to everyone, so that the next proposer, and every
+   * member, holds them too.
+   */
+  private refuseProposal(view: number, missing: { round: number; member: number; digest: Uint8Array }[]): void {
+    const hs = this.hs;
+    const first = missing[0]!;
+    this.emit({ type: 'refused', what: 'proposal', reason: `block ${hs.height} view ${view} leaves out ${missing.length} accepted reading(s), the first of member ${first.member} in round ${first.round}` });
+    if (hs.handedOver[view]) return;
+    hs.handedOver[view] = true;
+    let lastRound = -1;
+    for (const x of missing) {
+      const rs = this.rounds[x.round]!;
+      if (x.round !== lastRound) {
+        lastRound = x.round;
+        this.publish('certificate', encodeRoundCertificate(buildRoundCertificate(x.round, this.heldVotes(rs))));
+      }
+      const sub = this.submissionWithDigest(rs, x.member, x.digest);
+      if (sub) this.publish('submission', sub.bytes);
+    }
   }
 
   /** The body of a proposed block another node of this process has checked where this node expects the block. */
@@ -1648,6 +1757,10 @@ export class ConsensusNode {
       this.emit({ type: 'persist', record: { kind: 'lock', round: -1, height: hs.height, view, bytes } });
     }
     if (view < hs.view) return;
+    // The commit vote follows this node's own prepare; without one, the block must pass what a prepare checks.
+    const key = hexKey(block);
+    const own = hs.signedBy[`${Phase.PREPARE}:${view}:${this.selfIndex}`];
+    if (!(own && own.hash === key) && !hs.justified[key] && (!this.roundsClosed(content.checked.header.last) || this.missingAccepted(content.checked).length > 0)) return;
     const mine = this.signBlockVote(Phase.COMMIT, view, block, true);
     if (mine) this.countBlockVote(Phase.COMMIT, view, block, this.selfIndex, mine);
   }

@@ -10,6 +10,7 @@ import {
   signReading,
   toHex,
   verifyManifest,
+  type CborValue,
   type Manifest,
   type ManifestParams,
   type Reading,
@@ -21,26 +22,19 @@ import {
   ConsensusNode,
   Phase,
   Verdict,
-  countCertificates,
   decodeBody,
   decodeHeader,
   decodeStoredBlock,
   decodeVoteMessage,
-  encodeBody,
   encodeHeader,
-  excludedVoters,
-  merkleRoot,
   openEvidence,
   openSubmission,
-  roundCertificateFromCbor,
   roundStart,
   setJudgment,
   signVote,
   threshold,
   verifyChain,
   type Effect,
-  type EvidenceClaim,
-  type RoundCertificate,
   type Topic,
 } from '@meterchain/consensus';
 import { blockVoteBodyFor } from './forge.ts';
@@ -339,36 +333,21 @@ export function simulate(opts: SimOptions): SimResult {
     if (!d.ok) return;
     const p = d.value as { header: Uint8Array; body?: Uint8Array; compact?: Uint8Array; view: number; vote: Uint8Array; timeouts: unknown; lock: unknown };
     const h = decodeHeader(p.header);
-    const b = certsAndEvidence(p);
-    if (!h.ok || !b) return;
-    const claims: EvidenceClaim[] = [];
-    for (const e of b.evidence) {
-      const o = openEvidence(manifest, e, nodeSha256);
-      if (o.ok) claims.push(o.claim);
-    }
-    const counted = countCertificates(manifest, h.header.first, h.header.last, b.certs, excludedVoters(claims));
-    const bodyB = encodeBody({ v: 1, submissions: [], certs: b.certs, evidence: b.evidence });
-    const headerB = encodeHeader({ ...h.header, root: merkleRoot(nodeSha256, []), count: 0, rounds: counted.summaries, body: nodeSha256(bodyB) });
+    if (!h.ok) return;
+    // The second block holds the same readings (members refuse one that leaves out readings they hold certificates
+    // for) under another header: it names another full member as its proposer, which no check ties to the view.
+    const other = manifest.members.find((x, i) => i !== m.index && x.role === 'full');
+    if (!other) return;
+    const headerB = encodeHeader({ ...h.header, proposer: other.address });
     const hashB = nodeSha256(headerB);
     const voteB = blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, Phase.PREPARE, hashB);
-    const proposalB = encode({ header: headerB, body: bodyB, view: p.view, vote: voteB, timeouts: p.timeouts as never, lock: p.lock as never });
+    const rest: { [key: string]: CborValue } = p.body ? { body: p.body } : { compact: p.compact! };
+    const proposalB = encode({ header: headerB, ...rest, view: p.view, vote: voteB, timeouts: p.timeouts as never, lock: p.lock as never });
     forkSide.set(toHex(nodeSha256(p.header)), true);
     forkSide.set(toHex(hashB), false);
     send(m, 'proposal', bytes, splitTargets(m, true), now);
     send(m, 'proposal', proposalB, splitTargets(m, false), now);
     forkCosign(m, proposalB, now);
-  }
-
-  /** The round certificates and evidence of a proposal with its whole body or a compact one (submissions by digest). */
-  function certsAndEvidence(p: { body?: Uint8Array; compact?: Uint8Array }): { certs: RoundCertificate[]; evidence: Uint8Array[] } | undefined {
-    if (p.body) {
-      const b = decodeBody(p.body);
-      return b.ok ? { certs: b.body.certs, evidence: b.body.evidence } : undefined;
-    }
-    const c = p.compact ? decode(p.compact, undefined, { maxBytes: 1 << 26 }) : undefined;
-    if (!c || !c.ok) return undefined;
-    const o = c.value as { certs: unknown[]; evidence: Uint8Array[] };
-    return { certs: o.certs.map((x) => roundCertificateFromCbor(x)), evidence: o.evidence };
   }
 
   /** A forking member co-signs every block it sees, prepare and commit, at every height and view. */
