@@ -434,9 +434,9 @@ export class NodeState {
     }
   }
 
-  /** One entry of the journal or snapshot. Each is one frame (at most 64 MiB), decoded on its own. */
+  /** One entry of the journal or snapshot, decoded on its own, within the largest entry the limits allow. */
   #decodeEntry(path: string, i: number, payload: Uint8Array): { [k: string]: CborValue } {
-    const d = decode(payload, ENTRY_SCHEMA, { maxBytes: MAX_PAYLOAD_LENGTH });
+    const d = decode(payload, ENTRY_SCHEMA, { maxBytes: Math.max(this.limits.messageBytes, this.limits.lockBytes) + ENTRY_OVERHEAD });
     // Entries are checked by their frame; one that does not decode was not written by this code.
     if (!d.ok) throw new LedgerError('corrupt', `${path}: entry ${i}: ${d.reason}; ${REPAIR_HINT}`);
     return d.value as { [k: string]: CborValue };
