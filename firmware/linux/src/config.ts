@@ -26,6 +26,10 @@ export interface NodeConfig {
     deviceAddress?: string;
   };
   edge?: { profile?: string };
+  outputs?: {
+    json?: OutputBrokerConfig & { topic?: string; retain?: boolean };
+    sparkplug?: OutputBrokerConfig & { groupId: string; edgeNodeId?: string; deviceId?: string };
+  };
   metrics?: { listen?: string };
   log?: { level?: 'debug' | 'info' | 'warn' | 'error' };
   /** Lab fault injection; never set in production. */
@@ -39,6 +43,12 @@ export interface LabFaults {
   /** Added to the wall clock the node's protocol runs on, ms. */
   clockOffsetMs?: number;
   byzantine?: ('censor' | 'equivocate' | 'flood')[];
+}
+
+export interface OutputBrokerConfig {
+  url?: string;
+  username?: string;
+  passwordFile?: string;
 }
 
 /** A configuration that cannot be used; the message is one line naming the file, the key and the problem. */
@@ -110,6 +120,7 @@ export function checkConfig(value: unknown, source: string, baseDir: string): No
   // A register-map file is named relative to the configuration, like every other path in it.
   if (cfg.sensor.profile !== undefined && /\.(ya?ml|json)$/i.test(cfg.sensor.profile)) cfg.sensor.profile = abs(cfg.sensor.profile);
   if (cfg.broker.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
+  for (const out of [cfg.outputs?.json, cfg.outputs?.sparkplug]) if (out?.passwordFile) out.passwordFile = abs(out.passwordFile);
   return cfg;
 }
 

@@ -17,6 +17,7 @@ import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics } from './metrics.ts';
+import { openOutputs, outputsObserver } from './outputs.ts';
 import { MeterNode } from './runtime.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 
@@ -267,6 +268,17 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       }
     };
 
+    const outputs = await openOutputs(cfg.outputs, {
+      cluster: manifest.cluster,
+      address: addressToText(address),
+      ...(findMember(manifest, address)?.name ? { name: findMember(manifest, address)!.name! } : {}),
+      broker: { url: cfg.broker.url, username: cfg.broker.username ?? addressToText(address), ...(password !== undefined ? { password } : {}) },
+      dataDir: cfg.dataDir,
+      log: logger,
+      metrics,
+    });
+    opened.push(() => Promise.all(outputs.map((out) => out.close())));
+
     const node = new MeterNode({
       manifest,
       manifestDigest: checked.digest,
@@ -286,6 +298,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
       ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
       unaccepted,
+      observer: outputsObserver(outputs, addressToText(address)),
       ...(options.shared ? { shared: options.shared } : {}),
       ...(options.background ? { background: options.background } : {}),
     });
@@ -304,6 +317,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       (stopping ??= (async () => {
         clearInterval(status);
         await node.stop();
+        await Promise.all(outputs.map((out) => out.close()));
         await transport.close();
         await state.close();
         await store.close();

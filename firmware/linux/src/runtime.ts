@@ -9,6 +9,7 @@ import {
   signReading,
   equalBytes,
   openEnvelope,
+  toHex,
   type Channel,
   type Hash,
   type Manifest,
@@ -78,8 +79,20 @@ export interface MeterNodeOptions {
   fault?: Fault;
   /** LAB ONLY: a byzantine member (tools/campaign). */
   byzantine?: Byzantine[];
+  /** Told what the node sees (samples, outcomes, blocks), for its outputs and status page; never holds it up. */
+  observer?: NodeObserver;
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
   unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
+}
+
+/** What a node reports as it runs. Calls are synchronous and must not throw (a throw is logged and ignored). */
+export interface NodeObserver {
+  /** A sample was taken (ok) or the sensor failed (a gap), and how long the sensor took. */
+  sampled?(e: { at: number; ms: number; ok: boolean; reading: boolean; quality?: number; error?: string }): void;
+  /** The cluster decided a member's submission of a round; `reading` is set for this node's own. */
+  outcome?(e: { at: number; round: number; member: string; outcome: 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late'; reason?: number; reading?: Reading }): void;
+  committed?(e: { at: number; height: number; view: number; hash: string; submissions: number; last: number; own: number[] }): void;
+  evidence?(e: { at: number; kind: string; accused: string; slot: number }): void;
 }
 
 export const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
@@ -162,7 +175,7 @@ export class MeterNode {
   /** What this node has seen since it started, for its status line. */
   readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
   /** Own readings by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
-  private readonly own = new Map<number, { offline: boolean; outcome?: string }>();
+  private readonly own = new Map<number, { offline: boolean; outcome?: string; reading: Reading }>();
 
   constructor(opts: MeterNodeOptions) {
     this.o = opts;
@@ -330,9 +343,12 @@ export class MeterNode {
   private async sampleOnce(now: number, isReading: boolean): Promise<void> {
     const o = this.o;
     let sample;
+    const began = performance.now();
     try {
       sample = await o.sensor.sample(now);
+      this.tell('sampled', { at: now, ms: performance.now() - began, ok: true, reading: isReading, quality: sample.quality });
     } catch (e) {
+      this.tell('sampled', { at: now, ms: performance.now() - began, ok: false, reading: isReading, error: (e as Error).message });
       // A sensor that reports its own failures (once per change, with the device's words) marks them `reported`.
       if ((e as { reported?: boolean }).reported) {
         if (o.log.debugging) o.log.debug('sensor sample failed: gap', { error: e as Error });
@@ -391,7 +407,7 @@ export class MeterNode {
       quality: (out.quality | held.quality) >>> 0,
     };
     if (o.fault === 'silent') return;
-    this.own.set(roundOf(o.manifest, reading.ts), { offline: !o.transport.connected });
+    this.own.set(roundOf(o.manifest, reading.ts), { offline: !o.transport.connected, reading });
     this.feed({ type: 'reading', now: this.now(), reading });
   }
 
@@ -566,6 +582,17 @@ export class MeterNode {
     return r?.ok ? r.reading : undefined;
   }
 
+  /** Tells the observer; its failure is logged, never the node's. */
+  private tell<K extends keyof NodeObserver>(what: K, e: Parameters<NonNullable<NodeObserver[K]>>[0]): void {
+    const f = this.o.observer?.[what] as ((x: typeof e) => void) | undefined;
+    if (!f) return;
+    try {
+      f.call(this.o.observer, e);
+    } catch (error) {
+      this.o.log.error('observer failed', { what, error: error as Error });
+    }
+  }
+
   // ---- effects ----
 
   private async perform(effect: Effect, lane: Lane): Promise<void> {
@@ -624,13 +651,23 @@ export class MeterNode {
             o.log.warn(`own reading ${mine.outcome}`, { round: effect.round, reason: effect.type === 'rejected' ? effect.reason : undefined });
           }
         }
-        if (o.log.debugging) o.log.debug(effect.type, { round: effect.round, member: addressToText(effect.member) });
+        const member = addressToText(effect.member);
+        this.tell('outcome', {
+          at: this.now(),
+          round: effect.round,
+          member,
+          outcome: (mine?.outcome ?? effect.type) as 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late',
+          ...(effect.type === 'rejected' ? { reason: effect.reason } : {}),
+          ...(mine ? { reading: mine.reading } : {}),
+        });
+        if (o.log.debugging) o.log.debug(effect.type, { round: effect.round, member });
         return;
       }
       case 'evidence':
         this.counts.evidence++;
         m.counter('meterchain_evidence_total', 'Equivocation evidence caught or received.', 1, { kind: effect.kind });
         o.log.warn('equivocation evidence', { kind: effect.kind, accused: addressToText(effect.accused), slot: effect.slot });
+        this.tell('evidence', { at: this.now(), kind: effect.kind, accused: addressToText(effect.accused), slot: effect.slot });
         return;
       case 'committed': {
         await this.appendBlock(effect.height, effect.block, effect.readings);
@@ -641,6 +678,7 @@ export class MeterNode {
         // The node never signs for this block's rounds or height again: its state forgets them (and stays bounded).
         await o.state.committed(effect.height, effect.last);
         o.log.info('block committed', { height: effect.height, view: effect.view, submissions: effect.submissions, hash: effect.hash });
+        this.tell('committed', { at: this.now(), height: effect.height, view: effect.view, hash: toHex(effect.hash), submissions: effect.submissions, last: effect.last, own: effect.own });
         return;
       }
       case 'refused':

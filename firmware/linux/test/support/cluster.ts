@@ -49,6 +49,8 @@ export interface ClusterOptions {
   sensor?: (index: number) => string[] | undefined;
   /** What the nodes share as `meterchain node` with several --config shares it (the bus lines of the process). */
   startOptions?: StartOptions;
+  /** More node.yaml lines for a member (index → lines), e.g. its outputs. */
+  extraConfig?: (index: number) => string[];
 }
 
 export function createTestCluster(opts: ClusterOptions): TestCluster {
@@ -99,6 +101,7 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
         '  listen: "off"',
         'log:',
         '  level: debug',
+        ...(opts.extraConfig?.(i) ?? []),
         '',
       ].join('\n'),
     );
