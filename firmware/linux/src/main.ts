@@ -16,9 +16,11 @@ import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
-import { Metrics } from './metrics.ts';
+import { Metrics, type Pages } from './metrics.ts';
 import { openOutputs, outputsObserver } from './outputs.ts';
-import { MeterNode } from './runtime.ts';
+import { NodeStatus, type LiveFigures } from './status.ts';
+import { STATUS_PAGE } from './status-page.ts';
+import { MeterNode, type NodeObserver } from './runtime.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 
 const sha256 = (data: Uint8Array): Uint8Array => {
@@ -99,10 +101,10 @@ function listenOf(text: string): { host: string; port: number } {
 }
 
 /** The metrics listener, bound before the node connects to anything: a port in use is a start error. */
-async function listen(metrics: Metrics, text: string): Promise<Server> {
+async function listen(metrics: Metrics, text: string, pages: Pages): Promise<Server> {
   const { host, port } = listenOf(text);
   try {
-    return await metrics.serve(host, port);
+    return await metrics.serve(host, port, pages);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EADDRNOTAVAIL' ? 'no such local address' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
@@ -113,6 +115,8 @@ async function listen(metrics: Metrics, text: string): Promise<Server> {
 export interface RunningNode {
   node: MeterNode;
   metrics: Metrics;
+  /** What the status page shows (GET / and /status.json on the metrics listener). */
+  status: NodeStatus;
   metricsAddress?: string;
   stop(): Promise<void>;
 }
@@ -194,6 +198,13 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   const sensor = sensorFor(cfg, lines, nodeLog);
 
   const metrics = new Metrics();
+  // The status page (GET / and /status.json beside /metrics); its live figures come from the node once it exists.
+  const statusPage = new NodeStatus(manifest, addressToText(address), Date.now());
+  let live = (): LiveFigures => ({ connected: false, queued: 0, height: -1 });
+  const pages: Pages = {
+    '/': () => ({ type: 'text/html; charset=utf-8', body: STATUS_PAGE }),
+    '/status.json': () => ({ type: 'application/json', body: JSON.stringify(statusPage.snapshot(Date.now(), live())) }),
+  };
   const listenAt = cfg.metrics?.listen ?? '127.0.0.1:0';
   // Opened in this order and, on a failure, closed in the reverse one: a start error leaves nothing running.
   const opened: (() => Promise<unknown> | void)[] = [() => sensor.close()];
@@ -204,7 +215,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     let server: Server | undefined;
     let metricsAddress: string | undefined;
     if (listenAt !== 'off') {
-      const listening = await listen(metrics, listenAt);
+      const listening = await listen(metrics, listenAt, pages);
       server = listening;
       opened.push(() => new Promise<void>((resolve) => listening.close(() => resolve())));
       const a = listening.address();
@@ -298,11 +309,12 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
       ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
       unaccepted,
-      observer: outputsObserver(outputs, addressToText(address)),
+      observer: bothObservers(statusPage, outputsObserver(outputs, addressToText(address))),
       ...(options.shared ? { shared: options.shared } : {}),
       ...(options.background ? { background: options.background } : {}),
     });
     if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
+    live = () => ({ connected: transport.connected, queued: transport.stats().queued, height: node.height });
     await node.start();
     if (metricsAddress) logger.info('metrics listening', { address: metricsAddress });
     const status = setInterval(() => {
@@ -323,11 +335,21 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         await store.close();
         server?.close();
       })());
-    return { node, metrics, ...(metricsAddress ? { metricsAddress } : {}), stop };
+    return { node, metrics, status: statusPage, ...(metricsAddress ? { metricsAddress } : {}), stop };
   } catch (e) {
     await undo();
     throw e;
   }
+}
+
+/** The status page's record and the outputs both hear what the node observes. */
+function bothObservers(a: NodeObserver, b: NodeObserver): NodeObserver {
+  return {
+    sampled: (e) => (a.sampled?.(e), b.sampled?.(e)),
+    outcome: (e) => (a.outcome?.(e), b.outcome?.(e)),
+    committed: (e) => (a.committed?.(e), b.committed?.(e)),
+    evidence: (e) => (a.evidence?.(e), b.evidence?.(e)),
+  };
 }
 
 /** LAB ONLY: the wall clock off by `offsetMs`. */

@@ -1,7 +1,10 @@
 // Prometheus metrics in the text exposition format (version 0.0.4), served on a loopback HTTP endpoint by default.
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 type Labels = Record<string, string>;
+
+/** Further GET paths served beside /metrics (the status page): path without query → what to send. */
+export type Pages = Record<string, () => { type: string; body: string }>;
 
 interface Series {
   labels: Labels;
@@ -108,15 +111,21 @@ export class Metrics {
     return lines.join('\n') + '\n';
   }
 
-  /** Serves GET /metrics on host:port (port 0 picks a free one). Resolves with the server once listening. */
-  serve(host: string, port: number): Promise<Server> {
-    const server = createServer((req, res) => {
-      if (req.method === 'GET' && (req.url === '/metrics' || req.url?.startsWith('/metrics?'))) {
+  /** Serves GET /metrics and the given pages on host:port (port 0 picks a free one). Resolves once listening. */
+  serve(host: string, port: number, pages: Pages = {}): Promise<Server> {
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const path = (req.url ?? '/').split('?')[0]!;
+      const page = Object.hasOwn(pages, path) ? pages[path] : undefined;
+      if (req.method === 'GET' && path === '/metrics') {
         res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
         res.end(this.render());
+      } else if (req.method === 'GET' && page) {
+        const { type, body } = page();
+        res.writeHead(200, { 'content-type': type, 'cache-control': 'no-store' });
+        res.end(body);
       } else {
         res.writeHead(404, { 'content-type': 'text/plain' });
-        res.end('not found: try /metrics\n');
+        res.end(`not found: try ${['/metrics', ...Object.keys(pages)].join(' ')}\n`);
       }
     });
     return new Promise((resolve, reject) => {

@@ -38,4 +38,27 @@ describe('Prometheus metrics', () => {
       server.close();
     }
   });
+
+  test('further pages (the status page) are served beside /metrics, uncached; unknown paths stay 404', async () => {
+    const m = new Metrics();
+    let polls = 0;
+    const server = await m.serve('127.0.0.1', 0, {
+      '/': () => ({ type: 'text/html; charset=utf-8', body: '<h1>status</h1>' }),
+      '/status.json': () => ({ type: 'application/json', body: JSON.stringify({ polls: ++polls }) }),
+    });
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const page = await fetch(`${base}/`);
+      expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await page.text()).toBe('<h1>status</h1>');
+      const status = await fetch(`${base}/status.json?t=1`);
+      expect(status.headers.get('cache-control')).toBe('no-store');
+      expect(await status.json()).toEqual({ polls: 1 });
+      expect(await (await fetch(`${base}/status.json`)).json()).toEqual({ polls: 2 });
+      expect((await fetch(`${base}/constructor`)).status).toBe(404);
+      expect((await fetch(`${base}/nope`)).status).toBe(404);
+    } finally {
+      server.close();
+    }
+  });
 });

@@ -49,6 +49,8 @@ export interface ClusterOptions {
   sensor?: (index: number) => string[] | undefined;
   /** What the nodes share as `meterchain node` with several --config shares it (the bus lines of the process). */
   startOptions?: StartOptions;
+  /** The metrics listener of a member (index → host:port), default off. */
+  metricsListen?: (index: number) => string;
   /** More node.yaml lines for a member (index → lines), e.g. its outputs. */
   extraConfig?: (index: number) => string[];
 }
@@ -98,7 +100,7 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
         '  passwordFile: broker.pass',
         ...(opts.sensor?.(i) ?? ['sensor:', '  type: simulated', `  seed: ${i + 1}`]),
         'metrics:',
-        '  listen: "off"',
+        `  listen: "${opts.metricsListen?.(i) ?? 'off'}"`,
         'log:',
         '  level: debug',
         ...(opts.extraConfig?.(i) ?? []),
