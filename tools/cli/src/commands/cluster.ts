@@ -12,12 +12,22 @@ import { loadManifest, writeOutput } from '../files.ts';
 
 const usage = `usage: meterchain cluster init --name NAME --members N --rule majority|bft --out DIR
                          [--vote-mode broadcast|leader] [--round-ms MS] [--block-rounds R] [--genesis-ms MS]
+                         [--skew-ms MS] [--timeout-ms MS]
        meterchain cluster show --manifest FILE [--json]
        meterchain cluster broker-config --manifest FILE --out DIR [--passwords FILE] [--observer LOGIN]...
 
 init  creates an operator key (DIR/operator.key, .pub), N member keys (DIR/members/mNN/meter.key, .pub) and the
       manifest signed by the operator (DIR/manifest.cbor, with a readable copy in DIR/manifest.json).
       For labs and simulations: in the field each meter makes its own key and only the public key travels.
+      --round-ms     length of a round (default 1000): each meter submits one reading a round
+      --block-rounds rounds per block (default 10)
+      --genesis-ms   start of round 0, ms since 1970 (default the next whole second)
+      --skew-ms      clock difference between members the cluster tolerates (default 250): a node votes at a round's
+                     end plus this when a member's submission is missing (at once when it holds all of them), and
+                     judges a reading more than this ahead of its own clock as from the future. NTP on a LAN keeps
+                     meters within tens of ms; raise it for meters on slow links or without time sync.
+      --timeout-ms   how long after its vote a node waits for the round's outcome, and a view lasts before the next
+                     proposer takes over (default 3000)
 show  verifies a manifest and prints its members.
 broker-config  makes the Mosquitto files that enforce identity for the cluster (docs/transport.md section 8):
       DIR/meterchain.acl (each member publishes only under its own address in this cluster and reads this
@@ -36,6 +46,8 @@ async function init(argv: string[], io: Io): Promise<number> {
     'round-ms': { type: 'string' },
     'block-rounds': { type: 'string' },
     'genesis-ms': { type: 'string' },
+    'skew-ms': { type: 'string' },
+    'timeout-ms': { type: 'string' },
   });
   const name = required(values.name, 'name');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new UsageError(`--name must be 1..64 letters, digits, '.', '_' or '-', got '${name}'`);
@@ -50,9 +62,14 @@ async function init(argv: string[], io: Io): Promise<number> {
   const roundMs = intOption(values['round-ms'], 'round-ms', 1000);
   const blockRounds = intOption(values['block-rounds'], 'block-rounds', 10);
   const genesisMs = intOption(values['genesis-ms'], 'genesis-ms', Math.ceil(Date.now() / 1000) * 1000);
+  // Not the manifest's own default of 2000 ms, which holds every round with a silent member 2 s past its end.
+  const skewMs = intOption(values['skew-ms'], 'skew-ms', 250);
+  const timeoutMs = intOption(values['timeout-ms'], 'timeout-ms', 3000);
+  if (skewMs > 60_000) throw new UsageError(`--skew-ms must be at most 60000, got ${skewMs}`);
+  if (timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError(`--timeout-ms must be 1..600000, got ${timeoutMs}`);
 
-  const { manifest } = createCluster(out, { name, members: n, rule: rule as VotingRule, voteMode: voteMode as VoteMode, roundMs, blockRounds, genesisMs });
-  io.out(`cluster ${name}: ${n} members, rule ${rule}, epoch 0, manifest ${join(out, 'manifest.cbor')}`);
+  const { manifest } = createCluster(out, { name, members: n, rule: rule as VotingRule, voteMode: voteMode as VoteMode, roundMs, blockRounds, genesisMs, skewMs, timeoutMs });
+  io.out(`cluster ${name}: ${n} members, rule ${rule}, epoch 0, rounds of ${roundMs} ms, skew ${skewMs} ms, manifest ${join(out, 'manifest.cbor')}`);
   for (const m of manifest.members) io.out(`  ${m.name}  ${addressToText(m.address)}`);
   return 0;
 }
