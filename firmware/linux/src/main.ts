@@ -17,7 +17,7 @@ import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics, type Pages } from './metrics.ts';
-import { openOutputs, outputsObserver } from './outputs.ts';
+import { openOutputs, outputsObserver, planOutputs } from './outputs.ts';
 import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver } from './runtime.ts';
@@ -193,6 +193,13 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       throw new ConfigError(`broker.passwordFile: cannot read ${cfg.broker.passwordFile}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
     }
   }
+  const outputPlan = await planOutputs(cfg.outputs, {
+    cluster: manifest.cluster,
+    address: addressToText(address),
+    ...(findMember(manifest, address)?.name ? { name: findMember(manifest, address)!.name! } : {}),
+    broker: { url: cfg.broker.url, username: cfg.broker.username ?? addressToText(address) },
+    dataDir: cfg.dataDir,
+  });
   const nodeLog = logger.child({ meter: addressToText(address) });
   const lines = options.lines ?? new Lines();
   const sensor = sensorFor(cfg, lines, nodeLog);
@@ -279,15 +286,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       }
     };
 
-    const outputs = await openOutputs(cfg.outputs, {
-      cluster: manifest.cluster,
-      address: addressToText(address),
-      ...(findMember(manifest, address)?.name ? { name: findMember(manifest, address)!.name! } : {}),
-      broker: { url: cfg.broker.url, username: cfg.broker.username ?? addressToText(address), ...(password !== undefined ? { password } : {}) },
-      dataDir: cfg.dataDir,
-      log: logger,
-      metrics,
-    });
+    const outputs = openOutputs(outputPlan, logger, metrics);
     opened.push(() => Promise.all(outputs.map((out) => out.close())));
 
     const node = new MeterNode({

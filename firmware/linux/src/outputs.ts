@@ -317,13 +317,16 @@ export interface OutputContext {
   /** The cluster broker's URL and the node's login there. */
   broker: OutputBroker;
   dataDir: string;
-  log: Logger;
-  metrics: Metrics;
 }
 
-/** The outputs a configuration asks for, opened (they connect in the background). */
-export async function openOutputs(cfg: NodeConfig['outputs'], ctx: OutputContext): Promise<ReadingOutput[]> {
-  const outputs: ReadingOutput[] = [];
+/** The outputs a configuration asks for, checked (logins, password files) but not connected. */
+export interface OutputPlan {
+  json?: JsonOutputOptions;
+  sparkplug?: SparkplugOutputOptions;
+}
+
+/** Checks the outputs' configuration and reads their password files: a ConfigError before anything connects. */
+export async function planOutputs(cfg: NodeConfig['outputs'], ctx: OutputContext): Promise<OutputPlan> {
   const brokerOf = async (key: string, c: OutputBrokerConfig): Promise<OutputBroker> => {
     const url = c.url ?? ctx.broker.url;
     // A broker that enforces identity takes the client id from the login (use_username_as_clientid): an output
@@ -331,31 +334,34 @@ export async function openOutputs(cfg: NodeConfig['outputs'], ctx: OutputContext
     if (url === ctx.broker.url && (c.username === undefined || c.username === ctx.broker.username)) {
       throw new ConfigError(`outputs.${key}.username: an output needs its own broker login, not the node's (a broker that takes the client id from the login would disconnect the node)`);
     }
-    return { url, ...(c.username !== undefined ? { username: c.username } : {}), ...(c.passwordFile ? { password: await readSecret(c.passwordFile) } : {}) };
+    return { url, ...(c.username !== undefined ? { username: c.username } : {}), ...(c.passwordFile ? { password: await readSecret(key, c.passwordFile) } : {}) };
   };
+  const plan: OutputPlan = {};
   if (cfg?.json) {
     const topic = cfg.json.topic ?? `meterchain/${ctx.cluster}/values/${ctx.address}`;
-    outputs.push(new JsonOutput({ broker: await brokerOf('json', cfg.json), topic, clientId: `${ctx.address}-values`, ...(cfg.json.retain !== undefined ? { retain: cfg.json.retain } : {}) }, ctx.log, ctx.metrics));
+    plan.json = { broker: await brokerOf('json', cfg.json), topic, clientId: `${ctx.address}-values`, ...(cfg.json.retain !== undefined ? { retain: cfg.json.retain } : {}) };
   }
   if (cfg?.sparkplug) {
     const s = cfg.sparkplug;
     const edgeNodeId = s.edgeNodeId ?? (ctx.name && /^[^/+#]+$/.test(ctx.name) ? ctx.name : ctx.address);
-    outputs.push(
-      new SparkplugOutput(
-        { broker: await brokerOf('sparkplug', s), groupId: s.groupId, edgeNodeId, deviceId: s.deviceId ?? 'meter', clientId: `${ctx.address}-sparkplug`, bdSeqFile: join(ctx.dataDir, 'sparkplug-bdseq') },
-        ctx.log,
-        ctx.metrics,
-      ),
-    );
+    plan.sparkplug = { broker: await brokerOf('sparkplug', s), groupId: s.groupId, edgeNodeId, deviceId: s.deviceId ?? 'meter', clientId: `${ctx.address}-sparkplug`, bdSeqFile: join(ctx.dataDir, 'sparkplug-bdseq') };
   }
+  return plan;
+}
+
+/** Opens the planned outputs; they connect (and reconnect) in the background. */
+export function openOutputs(plan: OutputPlan, log: Logger, metrics: Metrics): ReadingOutput[] {
+  const outputs: ReadingOutput[] = [];
+  if (plan.json) outputs.push(new JsonOutput(plan.json, log, metrics));
+  if (plan.sparkplug) outputs.push(new SparkplugOutput(plan.sparkplug, log, metrics));
   return outputs;
 }
 
-async function readSecret(path: string): Promise<string> {
+async function readSecret(key: string, path: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch (e) {
-    throw new ConfigError(`outputs: cannot read password file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new ConfigError(`outputs.${key}.passwordFile: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
 

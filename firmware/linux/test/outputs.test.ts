@@ -3,9 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { createLogger } from '../src/log.ts';
-import { Metrics } from '../src/metrics.ts';
-import { openOutputs, readingToJson } from '../src/outputs.ts';
+import { planOutputs, readingToJson } from '../src/outputs.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mc-outputs-'));
 const base = ['cluster:', '  manifest: m.cbor', 'key: k', 'dataDir: d', 'broker:', '  url: mqtt://127.0.0.1:18830', 'sensor:', '  type: simulated'];
@@ -39,14 +37,15 @@ describe('outputs on the cluster broker', () => {
     address: 'mc' + 'ab'.repeat(20),
     broker: { url: 'mqtt://127.0.0.1:18830', username: 'mc' + 'ab'.repeat(20), password: 'x' },
     dataDir: dir,
-    log: createLogger({ level: 'error', write: () => undefined }),
-    metrics: new Metrics(),
   };
 
   test("an output on the cluster's broker without a login of its own is refused: it would take over the node's connection", async () => {
-    await expect(openOutputs({ json: {} }, ctx)).rejects.toThrow(/^outputs\.json\.username: an output needs its own broker login/);
-    await expect(openOutputs({ json: { username: ctx.address } }, ctx)).rejects.toThrow(ConfigError);
-    await expect(openOutputs({ sparkplug: { groupId: 'g', url: 'mqtt://127.0.0.1:18830' } }, ctx)).rejects.toThrow(/^outputs\.sparkplug\.username/);
+    await expect(planOutputs({ json: {} }, ctx)).rejects.toThrow(/^outputs\.json\.username: an output needs its own broker login/);
+    await expect(planOutputs({ json: { username: ctx.address } }, ctx)).rejects.toThrow(ConfigError);
+    await expect(planOutputs({ sparkplug: { groupId: 'g', url: 'mqtt://127.0.0.1:18830' } }, ctx)).rejects.toThrow(/^outputs\.sparkplug\.username/);
+    // Another broker, or its own login with a password file that cannot be read: named too.
+    await expect(planOutputs({ json: { url: 'mqtt://10.0.0.5:1883' } }, ctx)).resolves.toMatchObject({ json: { broker: { url: 'mqtt://10.0.0.5:1883' } } });
+    await expect(planOutputs({ json: { username: 'values-1', passwordFile: join(dir, 'missing.pass') } }, ctx)).rejects.toThrow(/^outputs\.json\.passwordFile: cannot read .*missing\.pass: ENOENT$/);
   });
 });
 
