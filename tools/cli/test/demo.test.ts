@@ -17,6 +17,13 @@ test('a 5-meter demo with one forging meter ends with a verified chain that hold
   // The forger (m01) is refused every round: the honest meters report rejections and the chain holds only their readings.
   const last = r.stdout.split('\n').filter((l) => l.startsWith('round ')).pop()!;
   expect(Number(/rejected (\d+)/.exec(last)![1])).toBeGreaterThan(0);
+  // Before round 0 it says what it is doing; it ends at the last round, with the counts the chain holds.
+  expect(r.stdout).toMatch(/^starting 5 meters: \d connected to the broker, rounds begin in \d+ s$/m);
+  expect(last).toMatch(/^round 10\/10 /);
+  const inspectArgs = /inspect it:\s+npx meterchain (.+)$/m.exec(r.stdout)![1]!.split(' ');
+  const inspected = JSON.parse(meterchain([...inspectArgs, '--json']).stdout) as { accepted: number; rejected: number; blocks: number };
+  expect(/accepted (\d+)/.exec(last)![1]).toBe(String(inspected.accepted));
+  expect(/blocks (\d+)/.exec(last)![1]).toBe(String(inspected.blocks));
   const forger = /members: m01 (mc[0-9a-f]{40})/.exec(r.stdout)![1]!;
   // The export command the demo prints, run as printed.
   const printed = /export it:\s+npx meterchain (.+)$/m.exec(r.stdout)![1]!.split(' ');

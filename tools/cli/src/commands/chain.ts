@@ -40,7 +40,7 @@ prove    writes an inclusion proof of the reading (meter ADDRESS, sequence N): t
          accepted it, its Merkle path and the committed header with its commit certificate. Check it with
          \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor.
 inspect  summarizes the chain (heights, rounds, members, accepted / rejected / undecided counts, evidence) without
-         verifying it. --blocks adds one line per block.
+         verifying it. --blocks adds one line per block. Exit 1 when some of it cannot be read.
 export   writes one CSV row per accepted reading: height, round, meter, seq, time, clock, quality flags and one
          column per channel (id [unit]), values as exact decimals. To stdout unless --out.
 import   verifies the chain in DIR (block files or a store) and appends its blocks to the block store STORE
@@ -232,9 +232,15 @@ async function inspect(argv: string[], io: Io): Promise<number> {
   const members = manifest
     ? manifest.members.map((m) => ({ name: m.name ?? '', address: addressToText(m.address), role: m.role, proposed: t.proposed[addressToText(m.address)] ?? 0 }))
     : Object.keys(t.proposed).map((a) => ({ name: '', address: a, role: 'full', proposed: t.proposed[a]! }));
+  // A summary of what could not be read is no summary of a chain: say so in the exit code (1), as verify does.
+  const unreadable = () => {
+    if (t.unreadable.length === 0) return 0;
+    io.err(`meterchain chain: ${t.unreadable.length} unreadable part${t.unreadable.length === 1 ? '' : 's'} of ${dir}: ${t.unreadable[0]!.place}: ${t.unreadable[0]!.reason}`);
+    return 1;
+  };
   if (values.json) {
     io.out(JSON.stringify({ layout: chain.kind, verified: false, ...t, proposed: undefined, members, cluster: manifest?.cluster, rule: manifest?.rule }));
-    return 0;
+    return unreadable();
   }
   io.out(`chain ${dir} (${chain.kind === 'store' ? 'block store' : 'block files'}; a summary, not verified: use chain verify)`);
   if (manifest) io.out(`  cluster ${manifest.cluster}, rule ${manifest.rule}, epoch(s) ${t.epochs.join(', ') || '-'}`);
@@ -265,7 +271,7 @@ async function inspect(argv: string[], io: Io): Promise<number> {
   }
   for (const u of t.unreadable) io.out(`  unreadable: ${u.place}: ${u.reason}`);
   for (const l of lines) io.out(l);
-  return 0;
+  return unreadable();
 }
 
 async function exportCsv(argv: string[], io: Io): Promise<number> {

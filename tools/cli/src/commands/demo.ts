@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { addressToText, toHex } from '@meterchain/core';
 import { roundOf } from '@meterchain/consensus';
-import { openChain, verifyBlocks } from '@meterchain/ledger';
+import { openChain, summarizeBlock, verifyBlocks } from '@meterchain/ledger';
 import { createCluster, type ClusterFiles } from '../cluster-files.ts';
 import { intOption, parse, UsageError, type Command, type Io } from '../command.ts';
 import { startEmbeddedBroker } from '../demo/broker.ts';
@@ -59,13 +59,29 @@ function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number
   ].join('\n');
 }
 
-function render(io: Io, meters: MeterView[], round: number, rounds: number, tty: boolean, first: boolean): void {
+/** What the chain holds, for the last status line (the live counts are each meter's own view, which may run ahead
+ * of the last block). */
+interface ChainCounts {
+  blocks: number;
+  accepted: number;
+}
+
+function render(io: Io, meters: MeterView[], round: number, rounds: number, tty: boolean, first: boolean, startAt: number, chain?: ChainCounts): void {
   const lines: string[] = [];
   const honest = meters.filter((m) => m.fault === 'none');
   const height = Math.max(-1, ...honest.map((m) => m.height));
   const accepted = Math.max(0, ...honest.map((m) => m.accepted));
   const rejected = Math.max(0, ...honest.map((m) => m.rejected));
-  lines.push(`round ${Math.max(0, round)}/${rounds}   accepted ${accepted}   rejected ${rejected}   blocks ${height + 1}`);
+  if (round < 0) {
+    // Before round 0: the meters start (a few seconds for N processes on a small machine); say so, with a count.
+    const connected = meters.filter((m) => m.connected).length;
+    lines.push(`starting ${meters.length} meters: ${connected} connected to the broker, rounds begin in ${Math.max(0, Math.ceil((startAt - Date.now()) / 1000))} s`);
+  } else if (chain) {
+    lines.push(`round ${rounds}/${rounds}   accepted ${chain.accepted}   rejected ${rejected}   blocks ${chain.blocks}   (accepted and blocks: in the chain; rejected: refused by the vote, kept out of it)`);
+  } else {
+    // Rounds count from 1 on screen: the last of 30 rounds is "round 30/30".
+    lines.push(`round ${Math.min(rounds, round + 1)}/${rounds}   accepted ${accepted}   rejected ${rejected}   blocks ${height + 1}`);
+  }
   for (const m of meters) {
     const state = m.exited !== undefined ? `exited ${m.exited}` : m.connected ? 'online' : 'offline';
     lines.push(
@@ -114,6 +130,10 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     if (!FAULTS.includes(behaviour)) throw new UsageError(`--behaviour must be one of ${FAULTS.join(', ')}, got '${behaviour}'`);
     if (rule !== 'bft' && rule !== 'majority') throw new UsageError(`--rule must be bft or majority, got '${rule}'`);
     if (rule === 'bft' && n < 4) throw new UsageError('--rule bft needs at least 4 meters (use --rule majority for fewer)');
+    // Checked before anything is written or started: a bad URL would otherwise fail in every node, after the cluster.
+    if (values.broker !== undefined && !/^(mqtts?|wss?|tcp):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(values.broker)) {
+      throw new UsageError(`--broker expects mqtt://HOST:PORT (or mqtts://, ws://, wss://), got '${values.broker}'`);
+    }
     const out = resolve(values.out ?? join('meterchain-demo', stamp()));
 
     const roundMs = 1000;
@@ -175,7 +195,7 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
         const round = Math.min(lastRound, roundOf(t, Math.max(Date.now(), genesisMs)));
-        render(io, meters, Date.now() < genesisMs ? -1 : round, rounds, tty, first);
+        render(io, meters, Date.now() < genesisMs ? -1 : round, rounds, tty, first, genesisMs);
         first = false;
         const honest = meters.filter((m) => m.fault === 'none');
         const finished = honest.every((m) => m.height >= lastHeight) && Date.now() > genesisMs + rounds * roundMs;
@@ -202,8 +222,6 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       ),
     );
     await embedded?.close();
-    render(io, meters, lastRound, rounds, tty, first);
-    for (const m of meters) if (m.lastError) io.err(`${m.name}: ${m.lastError}`);
 
     // Verify every meter's chain from the manifest alone, and check that they agree.
     const epoch = [{ manifest: t, digest: cluster.digest }];
@@ -232,6 +250,23 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       if (!reference || report.blocks > reference.blocks) reference = { name: m.name, blocks: report.blocks, readings: report.readings, signatures: report.signatures };
     }
     const honestNames = meters.filter((m) => m.fault === 'none').map((m) => m.name);
+    // The last status line counts what the verified chain holds, so that it agrees with what inspect says.
+    let counts: ChainCounts | undefined;
+    if (reference) {
+      counts = { blocks: reference.blocks, accepted: 0 };
+      const opened = await openChain(join(out, 'members', reference.name, 'data', 'chain'));
+      try {
+        const blocks = await opened.source.read(0, opened.source.count);
+        for (const b of blocks) {
+          const s = summarizeBlock(b, t);
+          if (s.ok) counts.accepted += s.block.accepted;
+        }
+      } finally {
+        await opened.close();
+      }
+    }
+    render(io, meters, lastRound, rounds, tty, first, genesisMs, counts);
+    for (const m of meters) if (m.lastError) io.err(`${m.name}: ${m.lastError}`);
     io.out('');
     for (const [key, names] of tips) {
       const [blocks, tip] = key.split(':');

@@ -2,6 +2,7 @@
 import { formatChannel } from '@meterchain/meters';
 import { Iec62056Reader } from '@meterchain/modbus';
 import { InvalidError, UsageError, intOption, parse, required, type Command } from '../command.ts';
+import { baudOption } from './modbus.ts';
 
 const USAGE = `usage: meterchain iec62056 read --port PATH [--max-baud B] [--address ADDR] [--timeout MS] [--json]
 
@@ -18,7 +19,7 @@ export const command: Command = {
     const [sub, ...rest] = argv;
     if (sub !== 'read') throw new UsageError(`expected the subcommand read, got '${sub ?? ''}'`);
     const { values } = parse(rest, { port: { type: 'string' }, 'max-baud': { type: 'string' }, address: { type: 'string' }, timeout: { type: 'string' }, json: { type: 'boolean' } });
-    const options = { path: required(values.port, 'port'), maxBaudRate: intOption(values['max-baud'], 'max-baud', 19200), timeoutMs: intOption(values.timeout, 'timeout', 3000) } as ConstructorParameters<typeof Iec62056Reader>[0];
+    const options = { path: required(values.port, 'port'), maxBaudRate: baudOption(values['max-baud'], 'max-baud', 19200), timeoutMs: intOption(values.timeout, 'timeout', 3000) } as ConstructorParameters<typeof Iec62056Reader>[0];
     if (values.address !== undefined) options.deviceAddress = values.address;
     const reader = new Iec62056Reader(options);
     try {

@@ -34,6 +34,16 @@ export function hostPort(text: string, flag: string): { host: string; port: numb
   return { host: match[1]!.replace(/^\[|\]$/g, ''), port: Number(match[2]) };
 }
 
+/** The rates a serial port takes (the node schema's list): anything else is a typo, not a line speed. */
+export const BAUD_RATES = [300, 600, 1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200];
+
+/** Parses --baud (or another rate option) and refuses a rate no serial line runs at. */
+export function baudOption(value: string | undefined, flag: string, fallback?: number): number {
+  const baud = intOption(value, flag, fallback);
+  if (!BAUD_RATES.includes(baud)) throw new UsageError(`--${flag} expects one of ${BAUD_RATES.join(', ')}, got ${baud}`);
+  return baud;
+}
+
 const LINK_OPTIONS = {
   tcp: { type: 'string' },
   rtu: { type: 'string' },
@@ -52,7 +62,7 @@ function linkFrom(values: { tcp?: string; rtu?: string; 'rtu-tcp'?: string; baud
   if (given !== 1) throw new UsageError('give exactly one of --tcp HOST:PORT, --rtu PATH, --rtu-tcp HOST:PORT');
   if (values.tcp !== undefined) return { kind: 'tcp', ...hostPort(values.tcp, 'tcp') };
   if (values['rtu-tcp'] !== undefined) return { kind: 'rtu-over-tcp', ...hostPort(values['rtu-tcp'], 'rtu-tcp') };
-  const baudRate = intOption(values.baud, 'baud');
+  const baudRate = baudOption(values.baud, 'baud');
   const parity = values.parity;
   if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError(`--parity expects none, even or odd, got '${parity ?? ''}'`);
   const stopBits = intOption(values['stop-bits'], 'stop-bits', 1);

@@ -1,7 +1,7 @@
 // `meterchain sim-device`: a simulated meter for tests and labs, serving realistic changing values with faults.
 import { SIM_PROFILES, parseFaults, startSimulator, type Faults, type SimLink, type SimProfile } from '@meterchain/modbus';
 import { UsageError, intOption, parse, type Command } from '../command.ts';
-import { hostPort } from './modbus.ts';
+import { baudOption, hostPort } from './modbus.ts';
 
 const USAGE = `usage: meterchain sim-device --profile sdm630|sunspec-203|sunspec-213|iec62056 LINK [--unit ID] [--seed N]
                              [--faults LIST] [--tick MS] [--duration S] [--sunspec-dir DIR]
@@ -41,7 +41,7 @@ export const command: Command = {
     else {
       const parity = values.parity ?? 'none';
       if (parity !== 'none' && parity !== 'even' && parity !== 'odd') throw new UsageError(`--parity expects none, even or odd, got '${parity}'`);
-      link = { kind: 'rtu', path: values.rtu!, baudRate: intOption(values.baud, 'baud', 9600), parity };
+      link = { kind: 'rtu', path: values.rtu!, baudRate: baudOption(values.baud, 'baud', 9600), parity };
     }
     const unit = intOption(values.unit, 'unit', 1);
     if (unit < 1 || unit > 247) throw new UsageError(`--unit expects 1-247, got ${unit}`);
@@ -53,9 +53,10 @@ export const command: Command = {
     }
     const options = { profile, link, unit, seed: intOption(values.seed, 'seed', 1), faults, tickMs: intOption(values.tick, 'tick', 1000) } as Parameters<typeof startSimulator>[0];
     if (values['sunspec-dir'] !== undefined) options.sunspecDir = values['sunspec-dir'];
+    // Every option is checked before anything is served: an error after the start would leave the server running.
+    const duration = values.duration === undefined ? 0 : intOption(values.duration, 'duration');
     const sim = await startSimulator(options);
     io.out(`serving ${profile} unit ${unit} on ${sim.where}`);
-    const duration = values.duration === undefined ? 0 : intOption(values.duration, 'duration');
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
       process.once('SIGINT', stop);
