@@ -23,6 +23,7 @@ import {
   decodeVoteMessage,
   emptyJudgments,
   encodeHeader,
+  reasonName,
   roundOf,
   roundStart,
   signVote,
@@ -648,7 +649,8 @@ export class MeterNode {
             m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading (negative: before the end).", latencyMs / 1000);
             o.log.info('own reading accepted', { round: effect.round, latencyMs });
           } else {
-            o.log.warn(`own reading ${mine.outcome}`, { round: effect.round, reason: effect.type === 'rejected' ? effect.reason : undefined });
+            // Reasons by name in the log (`physics`, not 8): an operator reads them without the protocol's code table.
+            o.log.warn(`own reading ${mine.outcome}`, effect.type === 'rejected' ? { round: effect.round, reason: reasonName(effect.reason), reasonCode: effect.reason } : { round: effect.round });
           }
         }
         const member = addressToText(effect.member);
