@@ -313,7 +313,10 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       ...(options.background ? { background: options.background } : {}),
     });
     if (recovery.cutBytes > 0) logger.warn('block store: cut a torn tail left by a crash', { bytes: recovery.cutBytes, reason: recovery.cutReason });
-    live = () => ({ connected: transport.connected, queued: transport.stats().queued, height: node.height });
+    live = () => {
+      const device = sensor.counters?.();
+      return { connected: transport.connected, queued: transport.stats().queued, height: node.height, ...(device ? { device } : {}) };
+    };
     await node.start();
     if (metricsAddress) logger.info('metrics listening', { address: metricsAddress });
     const status = setInterval(() => {

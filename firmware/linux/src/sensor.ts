@@ -22,6 +22,8 @@ export interface Sensor {
   /** One sample at `now` (ms). Rejects when nothing could be read: the node records a gap. */
   sample(now: number): Promise<SensorSample>;
   close(): Promise<void>;
+  /** What its line has counted so far (requests, timeouts, CRC errors, exceptions ...), for the status page. */
+  counters?(): Record<string, number>;
 }
 
 /**
@@ -182,7 +184,7 @@ export class DeviceSensor implements Sensor {
 
   constructor(
     private readonly driver: DeviceDriver,
-    private readonly line: { description: string; open(): Promise<void>; release(): Promise<void> },
+    private readonly line: { description: string; open(): Promise<void>; release(): Promise<void>; counters?(): Record<string, number> },
     private readonly log?: Logger,
   ) {
     this.name = driver.device;
@@ -240,6 +242,10 @@ export class DeviceSensor implements Sensor {
     this.log?.warn(missing ? 'device answered in part' : 'device not read', fields);
   }
 
+  counters(): Record<string, number> {
+    return { ...this.line.counters?.(), failures: this.failures };
+  }
+
   async close(): Promise<void> {
     await this.tail;
     await this.driver.close();
@@ -249,7 +255,7 @@ export class DeviceSensor implements Sensor {
 
 /** A Modbus meter on a bus of the process's lines. */
 export function modbusSensor(bus: ModbusBus, driver: MeterDriver, log: Logger | undefined, release: () => Promise<void>): DeviceSensor {
-  return new DeviceSensor(driver, { description: bus.description, open: () => bus.open(), release }, log);
+  return new DeviceSensor(driver, { description: bus.description, open: () => bus.open(), release, counters: () => ({ ...bus.counters }) }, log);
 }
 
 /** `1.8.0` (the reduced form a readout uses) as `1-0:1.8.0`: electricity (A = 1), channel 0, as the edge names it. */

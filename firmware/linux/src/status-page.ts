@@ -104,6 +104,7 @@ function draw(s) {
     ['samples taken', d.samples], ['gaps (sensor failed)', d.gaps], ['last sample', ago(d.lastSampleAt, n.now)],
     ['sample time: last / mean / max', [ms(d.sampleMs.last), ms(d.sampleMs.mean), ms(d.sampleMs.max)].join(' / ')],
     ['flags of the last sample', d.lastFlags.join(' ') || 'none'], ['last error', d.lastError ? d.lastError + ' (' + ago(d.lastErrorAt, n.now) + ')' : null],
+    ['line counters', d.counters ? Object.entries(d.counters).map(([k, v]) => k + ' ' + v).join(' · ') : 'none kept'],
   ], (tr, [k, v]) => { const th = document.createElement('th'); th.textContent = k; tr.appendChild(th); cell(tr, v); });
 }
 

@@ -78,6 +78,8 @@ export interface StatusSnapshot {
     lastErrorAt: number | null;
     sampleMs: { last: number | null; max: number | null; mean: number | null };
     lastFlags: string[];
+    /** The sensor line's own counts (Modbus: requests, replies, timeouts, CRC errors, exceptions ...), if it keeps any. */
+    counters: Record<string, number> | null;
   };
 }
 
@@ -86,6 +88,8 @@ export interface LiveFigures {
   connected: boolean;
   queued: number;
   height: number;
+  /** The sensor's line counters, when it has them. */
+  device?: Record<string, number>;
 }
 
 export class NodeStatus implements NodeObserver {
@@ -202,6 +206,7 @@ export class NodeStatus implements NodeObserver {
         lastErrorAt: d.lastErrorAt,
         sampleMs: { last: d.lastMs, max: tried ? d.maxMs : null, mean: tried ? d.totalMs / tried : null },
         lastFlags: d.lastFlags,
+        counters: live.device ?? null,
       },
     };
   }

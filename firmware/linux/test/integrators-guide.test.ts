@@ -101,6 +101,12 @@ describe('docs/integrators.md', () => {
       expect(stdout).toMatch(/cluster feeder-7: 4 members, rule bft, epoch 0, rounds of 1000 ms, skew 250 ms/);
       expect(stdout).toMatch(/^1-0:32\.7\.0\s+2[23]\d\.\d\d V$/m);
       expect(stdout).toContain('<title>meterchain node</title>');
+      // The status record counts the Modbus requests the node made to the meter and the meter's replies.
+      const counters = /^"counters":(\{[^}]*\})$/m.exec(stdout);
+      const line = JSON.parse(counters![1]!) as Record<string, number>;
+      expect(line['requests']).toBeGreaterThan(0);
+      expect(line['replies']).toBeGreaterThan(0);
+      expect(line['replies']).toBeLessThanOrEqual(line['requests']!);
       expect(stdout).toMatch(/"1-0:32\.7\.0":\{"value":2[23]\d(\.\d+)?,"unit":"V"\}/);
       expect(stdout).toMatch(/^proof holds: reading of mc[0-9a-f]{40} seq \d+/m);
       const proving = /proving reading (\d+) of (mc[0-9a-f]{40})/.exec(stdout);

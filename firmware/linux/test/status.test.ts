@@ -83,7 +83,10 @@ describe('the status page record', () => {
       lastErrorAt: 20,
       sampleMs: { last: 2, max: 1000, mean: 1006 / 3 },
       lastFlags: ['PARTIAL'],
+      counters: null,
     });
+    // A Modbus sensor's line counters come with the live figures.
+    expect(s.snapshot(40, { ...live, device: { requests: 12, replies: 11, timeouts: 1 } }).device.counters).toEqual({ requests: 12, replies: 11, timeouts: 1 });
   });
 
   test('keeps only the last 20 rounds, 20 own readings and 10 blocks, however long the node runs', () => {
