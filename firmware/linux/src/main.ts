@@ -317,7 +317,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       const device = sensor.counters?.();
       return { connected: transport.connected, queued: transport.stats().queued, height: node.height, ...(device ? { device } : {}) };
     };
-    await node.start();
+    // The restore reads the stored tip: a damaged one refuses the start, naming the repair command.
+    await withRepairCommand(configPath, () => node.start());
     if (metricsAddress) logger.info('metrics listening', { address: metricsAddress });
     const status = setInterval(() => {
       const s = transport.stats();

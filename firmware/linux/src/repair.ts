@@ -52,7 +52,19 @@ export async function repairNode(configPath: string, opts: RepairOptions = {}): 
   if (!checked.ok) throw new ConfigError(`cluster.manifest: ${checked.reason}`);
   const manifest = checked.manifest;
 
-  const { store, recovery } = await ChainStore.open(join(cfg.dataDir, 'chain'), { genesis: checked.digest, repair: true });
+  // Every block's frame is checked. A torn tail is cut as on any open (those blocks were never reported durable, so
+  // nothing was signed after them); damage to durable blocks is cut only here, and then blocks the node had are lost.
+  const chainDir = join(cfg.dataDir, 'chain');
+  let chainLost = false;
+  let opened;
+  try {
+    opened = await ChainStore.open(chainDir, { genesis: checked.digest, scan: 'full' });
+  } catch (e) {
+    if ((e as { code?: string }).code !== 'corrupt') throw e;
+    chainLost = true;
+    opened = await ChainStore.open(chainDir, { genesis: checked.digest, scan: 'full', repair: true });
+  }
+  const { store, recovery } = opened;
   try {
     let tipHeight = -1;
     let tipLast = -1;
@@ -65,7 +77,6 @@ export async function repairNode(configPath: string, opts: RepairOptions = {}): 
     }
     // With blocks cut off or none at all, the node may have voted at heights it no longer holds: the operator names
     // the height the cluster has reached.
-    const chainLost = recovery.cutAt !== undefined && recovery.cutBytes > 0;
     if ((store.count === 0 || chainLost) && opts.aboveHeight === undefined) {
       throw new ConfigError(
         `${join(cfg.dataDir, 'chain')}: ${store.count === 0 ? 'the chain is empty' : `${recovery.cutBytes} bytes of the chain were cut off`}, so the heights this node may have voted at are unknown: give --above-height H, the height of the last block a peer holds (meterchain chain inspect on its data directory)`,

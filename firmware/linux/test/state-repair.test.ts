@@ -71,6 +71,36 @@ run('node state damage and repair', () => {
     expect((await cluster.verify(victim)).ok).toBe(true);
   }, 120_000);
 
+  test('a damaged stored block: refused naming the command; repaired (cut, with the height a peer holds); the node runs on', async () => {
+    const victim = cluster.members[2]!;
+    await cluster.stop(victim);
+    const log = join(victim.dir, 'data', 'chain', 'blocks.log');
+    const bytes = readFileSync(log);
+    bytes[bytes.length - 100] ^= 0x01; // inside the last block, below the durable mark written on close
+    writeFileSync(log, bytes);
+
+    const refused = refusedStart(victim);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim().split('\n')).toHaveLength(1);
+    expect(refused.stderr).toMatch(/blocks\.log: record \d+ at byte \d+ (is damaged \(bad check\) below the durable mark|fails its check)/);
+    expect(refused.stderr).toContain(`repair with \`meterchain node repair --config ${victim.config}\``);
+
+    // The chain loses blocks: the heights the node may have voted at are not known from its own files.
+    const asks = meterchain(['node', 'repair', '--config', victim.config]);
+    expect(asks.code).toBe(2);
+    expect(asks.stderr).toMatch(/bytes of the chain were cut off, so the heights this node may have voted at are unknown: give --above-height H/);
+    const peerHeight = Math.max(...cluster.members.filter((m) => m !== victim).map(heightOf));
+    const repaired = meterchain(['node', 'repair', '--config', victim.config, '--above-height', String(peerHeight)]);
+    expect(repaired.stderr).toBe('');
+    expect(repaired.code).toBe(0);
+    expect(repaired.stdout).toContain(`no block vote or timeout at heights up to ${peerHeight}`);
+
+    await cluster.start(victim);
+    await waitFor('the repaired node to commit two more blocks', () => heightOf(victim) >= peerHeight + 2, 60_000);
+    expect(evidence()).toEqual([]);
+    expect((await cluster.verify(victim)).ok).toBe(true);
+  }, 150_000);
+
   test('a deleted state folder: refused naming the command; repaired with a fence; the node runs on', async () => {
     const victim = cluster.members[1]!;
     await cluster.stop(victim);

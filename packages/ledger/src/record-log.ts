@@ -438,7 +438,7 @@ export class RecordLog {
       const a = this.#offsets[i]! - start;
       const b = (i + 1 < to ? this.#offsets[i + 1]! : end) - start;
       const frame = buf.subarray(a, Math.min(b, bytesRead));
-      if (!frameIsIntact(frame)) throw new LedgerError('corrupt', `${this.path}: record ${i} at byte ${this.#offsets[i]} fails its check`);
+      if (!frameIsIntact(frame)) throw new LedgerError('corrupt', `${this.path}: record ${i} at byte ${this.#offsets[i]} fails its check; ${REPAIR_HINT}`);
       out.push(new Uint8Array(frame.buffer, frame.byteOffset + FRAME_HEADER_LENGTH, frame.length - FRAME_HEADER_LENGTH));
     }
     return out;
