@@ -10,7 +10,7 @@ import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
-import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, rtuWireMs, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
 import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
@@ -43,7 +43,7 @@ function requireSerialPort(path: string, key: string): void {
 }
 
 /** The node's sensor, built without any I/O: every configuration problem is found here, before anything opens. */
-function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
+function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger, roundMs: number): Sensor {
   const s = cfg.sensor;
   // The registers live beside the node's state, so a restarted node goes on counting from where it was.
   if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1, join(cfg.dataDir, 'simulated-meter.json'));
@@ -84,7 +84,19 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger): Sensor {
   } catch (e) {
     throw new ConfigError(`sensor: ${(e as Error).message}`);
   }
-  return modbusSensor(bus, driverFor(bus), log, () => lines.release(bus));
+  const driver = driverFor(bus);
+  const reads = (driver as { reads?: readonly { count: number }[] }).reads;
+  if (link.kind === 'rtu' && reads) {
+    // Every meter of a line is read twice a round (the reading and its look-ahead), one request at a time, and the
+    // readings should leave half the round for the votes (docs/drivers.md, "Several meters on one line").
+    const perSample = lines.addLoad(bus, rtuWireMs(link.baudRate, reads.map((r) => r.count)));
+    if (2 * perSample > roundMs / 2) {
+      log.warn('serial line over capacity: its meters cannot all be read in time each round', {
+        line: bus.description, meters: lines.users(bus), wireMsPerRound: Math.round(2 * perSample), roundMs,
+      });
+    }
+  }
+  return modbusSensor(bus, driver, log, () => lines.release(bus));
 }
 
 function profileFor(cfg: NodeConfig): Profile {
@@ -202,7 +214,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   });
   const nodeLog = logger.child({ meter: addressToText(address) });
   const lines = options.lines ?? new Lines();
-  const sensor = sensorFor(cfg, lines, nodeLog);
+  const sensor = sensorFor(cfg, lines, nodeLog, manifest.params.roundMs);
 
   const metrics = new Metrics();
   // The status page (GET / and /status.json beside /metrics); its live figures come from the node once it exists.

@@ -108,6 +108,15 @@ export class Lines {
     return bus;
   }
 
+  private readonly wire = new Map<ModbusBus, number>();
+
+  /** Adds a meter's wire time per sample to its line; returns the line's total. */
+  addLoad(bus: ModbusBus, ms: number): number {
+    const total = (this.wire.get(bus) ?? 0) + ms;
+    this.wire.set(bus, total);
+    return total;
+  }
+
   /** How many nodes use the line of `bus`. */
   users(bus: ModbusBus): number {
     for (const held of this.open.values()) if (held.bus === bus) return held.users;

@@ -82,6 +82,16 @@ export function charTimeMs(baudRate: number): number {
   return (11 * 1000) / baudRate;
 }
 
+/**
+ * Time on an RTU line of reads of `counts` registers each: request (8 bytes) and reply (5 + 2n bytes), 11 bits a
+ * character, a 3.5-character silence before each frame. The device's own reaction time comes on top.
+ */
+export function rtuWireMs(baudRate: number, counts: number[]): number {
+  let chars = 0;
+  for (const n of counts) chars += 8 + 5 + 2 * n + 7;
+  return chars * charTimeMs(baudRate);
+}
+
 type Client = InstanceType<typeof ModbusRTU>;
 interface RawPort {
   _buffer?: Buffer;

@@ -1,6 +1,6 @@
 // Modbus and serial acquisition on Node: the bus over modbus-serial, meter drivers, IEC 62056-21 readout,
 // polling with gaps, and device simulators for tests and labs.
-export { ModbusBus, describeLink, charTimeMs, zeroCounters, countersDelta, type BusOptions, type BusCounters, type Link, type Parity, type ReadRequest } from './bus.ts';
+export { ModbusBus, describeLink, charTimeMs, rtuWireMs, zeroCounters, countersDelta, type BusOptions, type BusCounters, type Link, type Parity, type ReadRequest } from './bus.ts';
 export {
   ModbusError, ModbusTimeoutError, ModbusCrcError, ModbusExceptionError, ModbusReplyMismatchError, ModbusBusClosedError,
   EXCEPTION_NAMES, describeRequest, type RequestContext,

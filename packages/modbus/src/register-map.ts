@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { registerMap, registerMapSchema, type RegisterMap, type RegisterMapDocument } from '@meterchain/meters';
+import { registerMap, registerMapSchema, type ReadBlock, type RegisterMap, type RegisterMapDocument } from '@meterchain/meters';
 import { PointReader, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: true });
@@ -51,6 +51,11 @@ export class RegisterMapMeter implements MeterDriver {
     this.options = options;
     this.device = options.device ?? options.map.device;
     this.reader = new PointReader(options.map.points, options.map.maxGap, options.map.maxRead);
+  }
+
+  /** The reads one sample makes now (for the line's load). */
+  get reads(): readonly ReadBlock[] {
+    return this.reader.reads;
   }
 
   async configure(): Promise<void> {}
