@@ -103,6 +103,22 @@ export function checkBlockCertificate(manifest: Manifest, cert: BlockCertificate
   return '';
 }
 
+/**
+ * What evidence a block may carry (docs/protocol.md §8): against a round at most `rounds` before the block's first
+ * round (the rounds a node keeps open) and not after its last, against a height at most `heights` below the block's
+ * and not above it, and at most `perMember` pieces against one member. Every member verifies each piece and every
+ * block stores it: without a window a member's equivocations over any round numbers would all go into blocks.
+ */
+export function evidenceBounds(manifest: Manifest): { rounds: number; heights: number; perMember: number } {
+  return { rounds: Math.max(8 * manifest.params.blockRounds, 64), heights: 8, perMember: 4 };
+}
+
+/** Whether an evidence claim fits a block at `height` over rounds first..last (evidenceBounds). */
+export function evidenceFits(bounds: { rounds: number; heights: number }, claim: EvidenceClaim, height: number, first: number, last: number): boolean {
+  if (claim.kind === 'block') return claim.slot <= height && claim.slot >= height - bounds.heights;
+  return claim.slot <= last && claim.slot >= first - bounds.rounds;
+}
+
 /** Voters caught equivocating their round vote, by round, from the evidence of a block. */
 export function excludedVoters(claims: EvidenceClaim[]): { [round: number]: { [voter: number]: boolean } } {
   const excluded: { [round: number]: { [voter: number]: boolean } } = {};
@@ -190,11 +206,18 @@ export function inspectBlock(
   // Evidence first: vote equivocators of a round do not count in that round's certificate.
   const claims: EvidenceClaim[] = [];
   const seenKeys: { [key: string]: boolean } = {};
+  const bounds = evidenceBounds(manifest);
+  const against: { [member: number]: number } = {};
   for (let i = 0; i < body.evidence.length; i++) {
     const e = openEvidence(manifest, body.evidence[i]!, hash);
     if (!e.ok) return bad('evidence', `evidence ${i}: ${e.reason}`);
     if (seenKeys[e.claim.key]) return bad('evidence', `evidence ${i} repeats ${e.claim.key}`);
     seenKeys[e.claim.key] = true;
+    if (!evidenceFits(bounds, e.claim, header.height, header.first, header.last)) {
+      return bad('evidence', `evidence ${i} (${e.claim.kind} ${e.claim.slot}) is outside the block's window`);
+    }
+    against[e.claim.accused] = (against[e.claim.accused] ?? 0) + 1;
+    if (against[e.claim.accused]! > bounds.perMember) return bad('evidence', `more than ${bounds.perMember} pieces of evidence against member ${e.claim.accused}`);
     for (const c of e.claim.checks) if (!sig(c, `evidence ${i}`)) return bad('signature', `evidence ${i}: a signature does not verify`);
     claims.push(e.claim);
   }

@@ -57,7 +57,7 @@ import {
   type RoundTally,
   type SignatureCheck,
 } from './certificate.ts';
-import { checkBlockCertificate, countCertificates, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type BlockVerdict, type CheckedBlock } from './chain.ts';
+import { checkBlockCertificate, countCertificates, evidenceBounds, evidenceFits, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type BlockVerdict, type CheckedBlock } from './chain.ts';
 import { Reason, Verdict, consensusError } from './codes.ts';
 import { makeEvidence, openEvidence, type EvidenceClaim, type EvidenceKind } from './evidence.ts';
 import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type MemberMemory } from './judge.ts';
@@ -262,6 +262,14 @@ const REJECTED = 2;
 const UNDECIDED = 3;
 /** How far through a round block agreement starts (see readyAt). */
 const BLOCK_PHASE = 0.7;
+/** Heights past the current one whose messages a node keeps until it gets there; a node further behind syncs. */
+const FUTURE_HEIGHTS = 2;
+/** What a member sends for one height that a node may need to keep: its proposal, prepare, commit and timeout. */
+const FUTURE_PER_HEIGHT = 4;
+/** Sync answers to one member per timeoutMs (a member catching up asks once per block it commits), and signature
+ * checks of requests in its name (a forged request costs a check but no answer). */
+const SYNC_ANSWERS = 4;
+const SYNC_CHECKS = 8;
 
 function hexKey(b: Uint8Array): string {
   return toHex(b);
@@ -323,8 +331,11 @@ const COMPACT_BODY_SCHEMA: Schema = {
 const COMMIT_NOTICE_SCHEMA: Schema = { map: { header: 'bytes', commit: BLOCK_CERTIFICATE_SCHEMA } };
 
 const TIMEOUT_MESSAGE_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: 64 }, cert: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] } } };
-/** A request for the committed block at `height`, or, with `view`, for the proposal of that view with its body. */
-const SYNC_SCHEMA: Schema = { map: { height: 'uint', from: { bytes: 20 }, view: 'uint' }, optional: ['view'] };
+/** A request for the committed block at `height`, or, with `view`, for the proposal of that view with its body,
+ * signed by the member that asks (`from`) under meterchain:sync:v1: it is answered to that member only, a few times
+ * per timeoutMs. */
+const SYNC_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: 64 } } };
+const SYNC_BODY_SCHEMA: Schema = { map: { cluster: { text: { max: 64 } }, epoch: 'uint', height: 'uint', from: { bytes: 20 }, view: 'uint' }, optional: ['view'] };
 
 export class ConsensusNode {
   readonly manifest: Manifest;
@@ -358,7 +369,9 @@ export class ConsensusNode {
   private voteRecord: PersistRecord | undefined;
   private blockMark: { height: number; view: number; phase: number };
   private timeoutMark: { height: number; view: number };
-  private knownEvidence: { [key: string]: Uint8Array };
+  /** Evidence known, by claim key: its bytes while pending (kept for a block), else empty (known, not kept). */
+  private knownEvidence: { [key: string]: { bytes: Uint8Array; kind: EvidenceKind; slot: number; accused: number } };
+  private readonly evidenceLimits: { rounds: number; heights: number; perMember: number };
   private pendingEvidence: string[];
   /** Evidence already in a committed block, with the height that holds it (forgotten 256 heights later). */
   private committedEvidence: { [key: string]: number };
@@ -368,7 +381,15 @@ export class ConsensusNode {
   private blocks: { [height: number]: Uint8Array };
   private hs: HeightState;
   private lock: Lock | null;
-  private future: { height: number; topic: Topic; bytes: Uint8Array }[];
+  private future: { height: number; topic: Topic; bytes: Uint8Array; signer: number }[];
+  /** Messages and bytes kept in `future`, per signer and in all (bounded by FUTURE_HEIGHTS, FUTURE_PER_HEIGHT and
+   * proposalLimit). */
+  private futureCount: number[];
+  private futureBytes: number;
+  /** The largest compact proposal of a valid block (see proposalLimit): a larger one for a later height is not kept. */
+  private readonly proposalLimit: number;
+  /** Sync requests answered and checked per member in the current window of timeoutMs. */
+  private syncLimits: { windowStart: number; answers: number; checks: number }[];
   /** Records of the current height restored after a restart, counted at the first step (resumeBlockAgreement). */
   private resumed: PersistRecord[];
   /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
@@ -422,6 +443,7 @@ export class ConsensusNode {
     this.blockMark = { height: -1, view: -1, phase: -1 };
     this.timeoutMark = { height: -1, view: -1 };
     this.knownEvidence = {};
+    this.evidenceLimits = evidenceBounds(m);
     this.pendingEvidence = [];
     this.committedEvidence = {};
     this.flagged = {};
@@ -432,6 +454,14 @@ export class ConsensusNode {
     this.hs = newHeight(0);
     this.lock = null;
     this.future = [];
+    this.futureCount = [];
+    this.futureBytes = 0;
+    this.proposalLimit = proposalLimit(m);
+    this.syncLimits = [];
+    for (let i = 0; i < this.n; i++) {
+      this.futureCount.push(0);
+      this.syncLimits.push({ windowStart: -NEVER, answers: 0, checks: 0 });
+    }
     this.resumed = [];
     this.memo = new BoundedMemo(cfg.shared ? 1 : 8192);
     this.rootMemo = new BoundedMemo(512);
@@ -501,6 +531,11 @@ export class ConsensusNode {
     const out: number[] = [];
     for (const k of Object.keys(this.flagged)) out.push(Number(k));
     return out.sort((a, b) => a - b);
+  }
+
+  /** Messages for later heights kept until this node gets there, and their bytes; evidence kept for a block. */
+  buffered(): { messages: number; bytes: number; evidence: number } {
+    return { messages: this.future.length, bytes: this.futureBytes, evidence: this.pendingEvidence.length };
   }
 
   /** A committed block this node still holds in memory. */
@@ -1194,21 +1229,37 @@ export class ConsensusNode {
   private recordEvidence(kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void {
     const bytes = makeEvidence(kind, a, b);
     const o = openEvidence(this.manifest, bytes, this.hash);
-    if (!o.ok) return;
-    if (this.knownEvidence[o.claim.key]) return;
-    this.publish('evidence', bytes);
-    this.learnEvidence(o.claim, bytes);
+    if (!o.ok || this.knownEvidence[o.claim.key] || !this.evidenceInWindow(o.claim)) return;
+    if (this.learnEvidence(o.claim, bytes)) this.publish('evidence', bytes);
   }
 
-  private learnEvidence(claim: EvidenceClaim, bytes: Uint8Array): void {
-    this.knownEvidence[claim.key] = bytes;
-    if (this.committedEvidence[claim.key] === undefined) this.pendingEvidence.push(claim.key);
+  /**
+   * Whether evidence is about a slot this node may still put in a block or judge (evidenceBounds): a round from the
+   * window before the current block's first round up to the rounds it accepts, a height from the window below the
+   * current one up to the heights whose messages it keeps.
+   */
+  private evidenceInWindow(claim: EvidenceClaim): boolean {
+    const b = this.evidenceLimits;
+    if (claim.kind === 'block') return claim.slot >= this.hs.height - b.heights && claim.slot <= this.hs.height + FUTURE_HEIGHTS;
+    const first = firstRoundOf(this.manifest, this.hs.height, this.epochStart);
+    return claim.slot >= first - b.rounds && claim.slot <= roundOf(this.manifest, this.now) + 2;
+  }
+
+  /** Acts on verified evidence; keeps its bytes for a block (returns true) unless evidenceBounds' share of evidence
+   * against that member is pending already (one is enough to flag it). */
+  private learnEvidence(claim: EvidenceClaim, bytes: Uint8Array): boolean {
+    let pending = 0;
+    for (const k of this.pendingEvidence) if (this.knownEvidence[k]!.accused === claim.accused) pending++;
+    const keep = this.committedEvidence[claim.key] === undefined && pending < this.evidenceLimits.perMember;
+    this.knownEvidence[claim.key] = { bytes: keep ? bytes : new Uint8Array(0), kind: claim.kind, slot: claim.slot, accused: claim.accused };
+    if (keep) this.pendingEvidence.push(claim.key);
     this.flagged[claim.accused] = true;
     if (claim.kind === 'vote') {
       const rs = this.rounds[claim.slot];
       if (rs) this.exclude(rs, claim.accused);
     }
     this.emit({ type: 'evidence', kind: claim.kind, accused: this.manifest.members[claim.accused]!.address, slot: claim.slot, evidence: bytes });
+    return keep;
   }
 
   private onEvidence(bytes: Uint8Array): void {
@@ -1218,6 +1269,11 @@ export class ConsensusNode {
       return;
     }
     if (this.knownEvidence[o.claim.key]) return;
+    if (!this.evidenceInWindow(o.claim)) {
+      // Checked before its signatures: a member's equivocations over any round number cost nothing here.
+      this.stats.dropped++;
+      return;
+    }
     for (const c of o.claim.checks) {
       if (!this.verify(c.publicKey, c.message, c.signature)) {
         this.stats.dropped++;
@@ -1272,9 +1328,9 @@ export class ConsensusNode {
     const keys = this.pendingEvidence.slice(0).sort();
     for (const key of keys) {
       if (this.committedEvidence[key] !== undefined || evidence.length >= 256) continue;
-      const bytes = this.knownEvidence[key]!;
+      const bytes = this.knownEvidence[key]!.bytes;
       const o = openEvidence(m, bytes, this.hash);
-      if (!o.ok) continue;
+      if (!o.ok || !evidenceFits(this.evidenceLimits, o.claim, height, first, last)) continue;
       evidence.push(bytes);
       claims.push(o.claim);
     }
@@ -1389,10 +1445,33 @@ export class ConsensusNode {
     return h.ok ? h.header.height : -1;
   }
 
-  private bufferFuture(height: number, topic: Topic, bytes: Uint8Array, hintVoter: number): void {
-    if (height > this.hs.height + 64) return;
-    if (this.future.length < 1024) this.future.push({ height, topic, bytes });
-    this.askSync([hintVoter]);
+  /**
+   * Keeps a message for a later height, signed by `signer` (the caller has verified its signature): only for the next
+   * FUTURE_HEIGHTS heights, at most FUTURE_PER_HEIGHT messages per signer and height, one proposal per signer and
+   * height, no proposal larger than a valid one can be. Whatever a peer sends, the buffer holds at most
+   * voters × FUTURE_HEIGHTS × (proposalLimit + 3 small messages) bytes (docs/protocol.md §10, step 6).
+   */
+  private bufferFuture(height: number, topic: Topic, bytes: Uint8Array, signer: number): void {
+    this.askSync([signer]);
+    if (height > this.hs.height + FUTURE_HEIGHTS) return;
+    if (this.futureCount[signer]! >= FUTURE_HEIGHTS * FUTURE_PER_HEIGHT || (topic === 'proposal' && bytes.length > this.proposalLimit)) {
+      this.stats.dropped++;
+      return;
+    }
+    for (const f of this.future) {
+      if (f.signer === signer && f.height === height && (f.topic === 'proposal') === (topic === 'proposal') && (topic === 'proposal' || equalBytes(f.bytes, bytes))) {
+        this.stats.dropped++;
+        return;
+      }
+    }
+    // A copy: the frame may be a view into a larger buffer, which would stay alive with it.
+    this.keepFuture({ height, topic, bytes: bytes.slice(0), signer });
+  }
+
+  private keepFuture(f: { height: number; topic: Topic; bytes: Uint8Array; signer: number }): void {
+    this.future.push(f);
+    this.futureCount[f.signer]!++;
+    this.futureBytes += f.bytes.length;
   }
 
   private askSync(named: number[]): void {
@@ -1405,7 +1484,15 @@ export class ConsensusNode {
     const target = candidates[hs.syncTurn % candidates.length]!;
     hs.syncTurn++;
     if (target === this.selfIndex) return;
-    this.publish('sync', encode({ height: hs.height, from: this.self }), this.manifest.members[target]!.address);
+    this.publish('sync', this.syncRequest(hs.height, undefined), this.manifest.members[target]!.address);
+  }
+
+  /** A signed sync request (no slot to persist: it commits the node to nothing). */
+  private syncRequest(height: number, view: number | undefined): Uint8Array {
+    const o: { [key: string]: CborValue } = { cluster: this.manifest.cluster, epoch: this.manifest.epoch, height, from: this.self };
+    if (view !== undefined) o['view'] = view;
+    const body = encode(o);
+    return encode({ body, sig: this.signer.sign(signingInput(Domain.SYNC, body)) });
   }
 
   private onProposal(bytes: Uint8Array): void {
@@ -1426,10 +1513,6 @@ export class ConsensusNode {
       return;
     }
     const proposer = this.proposerIndex(height, p.view);
-    if (height > hs.height) {
-      this.bufferFuture(height, 'proposal', bytes, proposer);
-      return;
-    }
     if (height < hs.height) return;
     const hash = this.hash(p.header);
     // The proposer's prepare vote signs the proposal.
@@ -1445,6 +1528,11 @@ export class ConsensusNode {
     if (vote.cluster !== this.manifest.cluster || vote.epoch !== this.manifest.epoch) return;
     if (!this.verify(this.manifest.members[proposer]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {
       this.stats.dropped++;
+      return;
+    }
+    if (height > hs.height) {
+      // Kept only once its proposer's signature is checked (the check is remembered for when it is taken up).
+      this.bufferFuture(height, 'proposal', bytes, proposer);
       return;
     }
     // Justification of a view change: t timeouts for the view before, and the prepare certificate of the lock.
@@ -1600,7 +1688,7 @@ export class ConsensusNode {
     const hs = this.hs;
     if (hs.askedProposal[view] || proposer === this.selfIndex) return;
     hs.askedProposal[view] = true;
-    this.publish('sync', encode({ height, from: this.self, view }), this.manifest.members[proposer]!.address);
+    this.publish('sync', this.syncRequest(height, view), this.manifest.members[proposer]!.address);
   }
 
   /**
@@ -1693,7 +1781,8 @@ export class ConsensusNode {
     if (voter < 0 || this.manifest.members[voter]!.role !== 'full') return;
     if (v.height < this.hs.height) return;
     if (v.height > this.hs.height) {
-      this.bufferFuture(v.height, 'block-vote', bytes, voter);
+      if (!this.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) this.stats.dropped++;
+      else this.bufferFuture(v.height, 'block-vote', bytes, voter);
       return;
     }
     // A prepare vote for a block that already has its prepare quorum changes nothing here: it is not verified (the
@@ -1802,19 +1891,29 @@ export class ConsensusNode {
         delete this.knownEvidence[k];
       }
     }
+    // Evidence that fell out of the window can go into no block any more: forgotten (the member stays flagged).
+    const next = header.height + 1;
+    const firstNext = firstRoundOf(this.manifest, next, this.epochStart);
+    for (const k of Object.keys(this.knownEvidence)) {
+      const e = this.knownEvidence[k]!;
+      const old = e.kind === 'block' ? e.slot < next - this.evidenceLimits.heights : e.slot < firstNext - this.evidenceLimits.rounds;
+      if (old && this.committedEvidence[k] === undefined) delete this.knownEvidence[k];
+    }
     const pending: string[] = [];
-    for (const k of this.pendingEvidence) if (this.committedEvidence[k] === undefined) pending.push(k);
+    for (const k of this.pendingEvidence) if (this.committedEvidence[k] === undefined && this.knownEvidence[k]) pending.push(k);
     this.pendingEvidence = pending;
     this.lock = null;
     this.hs = newHeight(header.height + 1);
     this.pruneRounds();
     const buffered = this.future;
     this.future = [];
+    this.futureBytes = 0;
+    for (let i = 0; i < this.n; i++) this.futureCount[i] = 0;
     let ahead = false;
     for (const f of buffered) {
       if (f.height === this.hs.height) this.message(f.topic, f.bytes);
       else if (f.height > this.hs.height) {
-        this.future.push(f);
+        this.keepFuture(f);
         ahead = true;
       }
     }
@@ -1855,7 +1954,8 @@ export class ConsensusNode {
     if (voter < 0 || this.manifest.members[voter]!.role !== 'full') return;
     if (tm.height < this.hs.height) return;
     if (tm.height > this.hs.height) {
-      this.bufferFuture(tm.height, 'timeout', bytes, voter);
+      if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) this.stats.dropped++;
+      else this.bufferFuture(tm.height, 'timeout', bytes, voter);
       return;
     }
     const existing = this.hs.timeouts[tm.view];
@@ -1924,9 +2024,11 @@ export class ConsensusNode {
     const height = this.heightOfHeader(s.block.header);
     if (height < this.hs.height) return;
     if (height > this.hs.height) {
+      // Not kept (a stored block is as large as blocks come, and checking it takes t signatures): this node asks for
+      // the blocks it lacks, one by one, from the signers.
       const signers: number[] = [];
       for (const v of s.block.commit.votes) signers.push(v.voter);
-      this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
+      this.askSync(signers);
       return;
     }
     // The block this node has checked already (it came as a proposal): only its commit certificate is new. The body
@@ -1964,7 +2066,7 @@ export class ConsensusNode {
     const signers: number[] = [];
     for (const v of cert.votes) if (v.voter < this.n) signers.push(v.voter);
     if (height > this.hs.height) {
-      this.bufferFuture(height, 'block', bytes, signers.length > 0 ? signers[0]! : this.selfIndex);
+      this.askSync(signers);
       return;
     }
     const hash = this.hash(o.header);
@@ -1977,25 +2079,74 @@ export class ConsensusNode {
     else this.askSync(signers);
   }
 
+  /**
+   * Answers a member's signed sync request, at most SYNC_ANSWERS times per timeoutMs per member (an answer may be a
+   * block read from disk), after at most SYNC_CHECKS signature checks per timeoutMs of requests in its name.
+   */
   private onSync(bytes: Uint8Array): void {
     const d = decode(bytes, SYNC_SCHEMA);
-    if (!d.ok) {
+    const b = d.ok ? decode((d.value as { body: Uint8Array }).body, SYNC_BODY_SCHEMA) : d;
+    if (!d.ok || !b.ok) {
       this.stats.dropped++;
       return;
     }
-    const o = d.value as { height: number; from: Uint8Array; view?: number };
-    if (memberIndex(this.manifest, o.from) < 0) return;
+    const m = d.value as { body: Uint8Array; sig: Uint8Array };
+    const o = b.value as { cluster: string; epoch: number; height: number; from: Uint8Array; view?: number };
+    const requester = memberIndex(this.manifest, o.from);
+    if (requester < 0 || requester === this.selfIndex || o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) {
+      this.stats.dropped++;
+      return;
+    }
+    const limit = this.syncLimits[requester]!;
+    if (this.now >= limit.windowStart + this.manifest.params.timeoutMs || this.now < limit.windowStart) {
+      limit.windowStart = this.now;
+      limit.answers = 0;
+      limit.checks = 0;
+    }
+    if (limit.answers >= SYNC_ANSWERS || limit.checks >= SYNC_CHECKS) {
+      this.stats.dropped++;
+      return;
+    }
+    limit.checks++;
+    if (!this.verify(this.manifest.members[requester]!.publicKey, signingInput(Domain.SYNC, m.body), m.sig)) {
+      this.stats.dropped++;
+      return;
+    }
     if (o.view !== undefined) {
       const full = o.height === this.hs.height ? this.hs.fullProposals[o.view] : undefined;
-      if (full) this.publish('proposal', full, o.from);
+      if (full) {
+        limit.answers++;
+        this.publish('proposal', full, o.from);
+      }
       return;
     }
     const stored = this.blocks[o.height];
+    if (stored || o.height <= this.tipHeight) limit.answers++;
     if (stored) this.publish('block', stored, o.from);
     else if (o.height <= this.tipHeight) this.emit({ type: 'sync-request', height: o.height, from: o.from });
   }
 }
 
+
+/**
+ * The largest compact proposal a valid block of this manifest can make, in bytes: the header (a summary per round),
+ * per round every member's submission digest and a certificate with every voter's vote and its own judgment list,
+ * the evidence a block may carry, and a view change's t timeouts and lock certificate. Honest proposals are far
+ * smaller (voters send the same list); what is larger cannot be valid and is not kept for a later height.
+ */
+function proposalLimit(m: Manifest): number {
+  const n = m.members.length;
+  let voters = 0;
+  for (const x of m.members) if (x.role === 'full') voters++;
+  const rounds = m.params.blockRounds;
+  const header = 512 + rounds * 160;
+  const perRound = 64 + n * 35 + voters * 80 + voters * (n * 34 + 16);
+  const evidence = Math.min(256, evidenceBounds(m).perMember * n) * EVIDENCE_BYTES;
+  return 4096 + header + rounds * perRound + evidence + voters * 240;
+}
+
+/** The largest evidence a block is expected to carry: two signed messages of a member (readings of up to 4 KiB). */
+const EVIDENCE_BYTES = 8448;
 
 /** A block's body with each submission named by its digest (a compact proposal's `compact`). */
 function compactBody(block: CheckedBlock): Uint8Array {

@@ -1,7 +1,7 @@
 // The voting round and block state machine, driven by hand: what a member does with readings, votes and ticks, and
 // the order of its effects. One behaviour per test.
 import { describe, expect, test } from '@jest/globals';
-import { decode, decodeReading, encode, equalBytes, openEnvelope, QualityFlag, toHex } from '@meterchain/core';
+import { decode, decodeReading, Domain, encode, equalBytes, openEnvelope, QualityFlag, signingInput, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
 import { ConsensusNode, SharedChecks, decodeBody, decodeRoundCertificate, decodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
@@ -430,8 +430,11 @@ describe('blocks', () => {
     // The first thing it asks for is the proposal (a request for the stored block may follow, as its commit quorum
     // can come before the answer).
     expect(asks.length).toBeGreaterThanOrEqual(1);
-    const ask = cbor(asks[0]!.bytes) as { height: number; view: number };
+    // Signed by the member that asks (docs/protocol.md §10, step 6).
+    const signed = cbor(asks[0]!.bytes) as { body: Uint8Array; sig: Uint8Array };
+    const ask = cbor(signed.body) as { height: number; view: number; from: Uint8Array };
     expect(ask).toMatchObject({ height: 0, view: 0 });
+    expect(verifier.verify(c.manifest.members[3]!.publicKey, signingInput(Domain.SYNC, signed.body), signed.sig)).toBe(true);
     const answers = c.effects.filter((x) => x.effect.type === 'publish' && x.effect.topic === 'proposal' && x.effect.to !== undefined);
     expect(answers.length).toBe(1);
     expect(equalBytes((answers[0]!.effect as { to: Uint8Array }).to, c.manifest.members[3]!.address)).toBe(true);

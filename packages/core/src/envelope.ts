@@ -15,6 +15,7 @@ export const Domain = {
   BLOCK: 'meterchain:block:v1',
   SENSOR: 'meterchain:sensor-hmac:v1',
   TIMEOUT: 'meterchain:timeout:v1',
+  SYNC: 'meterchain:sync:v1',
 } as const;
 
 /** The bytes an Ed25519 signature covers for `body` under `domain`. */
