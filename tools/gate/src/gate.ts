@@ -1,12 +1,13 @@
 // The portability gate: build, lint and smoke-run every portable package (and the Espruino firmware entry) as
 // Espruino would meet it. Any finding fails the gate.
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleTarget, packageTarget, type GateTarget } from './build.ts';
 import { SourceLocator, type Finding } from './finding.ts';
 import { lintBundle } from './lint.ts';
-import { runInEspruino, type InterpreterResult } from './interpreter.ts';
+import { runFromFlash, type InterpreterResult } from './interpreter.ts';
 import { runInSandbox, type SmokeResult } from './sandbox.ts';
 
 export interface GateOptions {
@@ -168,7 +169,11 @@ export async function gateTarget(
       }
     }
     if (opts.espruino && runnable) {
-      const result = runInEspruino(opts.espruino, built.code, outfile.replace(/\.js$/, '.espruino.js'));
+      // As a board runs it: minified, saved to flash and booted from there (functions then stay in flash).
+      const shipped = target.minify ? built : await bundleTarget(target, root, outfile, true);
+      const flashDir = mkdtempSync(join(tmpdir(), 'gate-flash-'));
+      const result = await runFromFlash(opts.espruino, shipped.code ?? built.code, flashDir);
+      rmSync(flashDir, { recursive: true, force: true });
       report.espruino = result;
       if (!result.ok) add({ target: target.name, file: bundleFile, line: 0, rule: 'espruino', message: result.error ?? 'failed' });
     }

@@ -7,7 +7,7 @@ export { formatFinding } from './finding.ts';
 export type { Finding } from './finding.ts';
 export { lintBundle } from './lint.ts';
 export { runInSandbox, strippingPrelude } from './sandbox.ts';
-export { runInEspruino } from './interpreter.ts';
+export { runFromFlash, runInEspruino } from './interpreter.ts';
 export type { InterpreterResult } from './interpreter.ts';
 export type { SmokeResult } from './sandbox.ts';
 export { SUPPORTED, MISSING_GLOBALS, MISSING_STATICS, MISSING_PROTOTYPE_METHODS, NODE_GLOBALS } from './espruino.ts';

@@ -26,7 +26,7 @@ options:
   --json          print the report as JSON
   --root DIR      repository root (default: this workspace)
   --out DIR       where bundles are written (default: <root>/.cache/gate)
-  --espruino BIN  also run each runnable bundle under this Espruino interpreter (its Linux build)
+  --espruino BIN  also run each runnable bundle, minified, from flash on this Espruino interpreter (its Linux build)
   -h, --help      this text`;
 
 function kb(bytes: number): string {
@@ -44,7 +44,10 @@ function printTargets(report: GateReport, io: Io): void {
     const parts = [t.bytes > 0 ? `bundle ${kb(t.bytes)}${t.target.minify ? ' minified' : ''} (${t.bundleFile})` : 'no bundle'];
     if (t.smoke) parts.push(t.target.smoke ? `smoke ${t.smoke.ok ? 'ok' : 'failed'} in ${t.smoke.ms.toFixed(0)} ms` : `loaded ${t.smoke.ok ? 'ok' : 'failed'} (no smoke.ts)`);
     else if (t.target.main) parts.push('firmware entry: not run');
-    if (t.espruino) parts.push(`Espruino ${t.espruino.ok ? 'ok' : 'FAILED'} in ${(t.espruino.ms / 1000).toFixed(2)} s`);
+    if (t.espruino) {
+      const memory = t.espruino.memory ? `, ${t.espruino.memory.used} of ${t.espruino.memory.total} variables at the end` : '';
+      parts.push(`Espruino from flash ${t.espruino.ok ? 'ok' : 'FAILED'} in ${(t.espruino.ms / 1000).toFixed(2)} s${memory}`);
+    }
     if (!t.target.api && !t.target.smoke && !t.target.main) parts.push('nothing to build yet (no src/index.ts, no smoke.ts)');
     io.out(`${t.target.name}: ${parts.join(', ')}, ${t.findings.length} findings, ${t.ms.toFixed(0)} ms`);
     for (const line of t.smoke?.output ?? []) io.out(`  | ${line}`);
