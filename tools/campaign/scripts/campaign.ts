@@ -24,7 +24,7 @@ try {
     },
   }));
 } catch (e) {
-  fail((e as Error).message);
+  fail((e as Error).message.split('\n')[0]!);
 }
 const minutes = Number(values.minutes ?? 3);
 const seed = values.seed !== undefined ? Number(values.seed) : Math.floor(Math.random() * 2 ** 31);
