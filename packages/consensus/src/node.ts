@@ -1963,7 +1963,7 @@ export class ConsensusNode {
     if (known) {
       // The same timeout again from a member still in a view this node has left (it restarted, or missed the
       // timeouts that moved the others on): it gets them.
-      if (tm.view < this.hs.view && equalBytes(known.bytes, bytes)) this.answerLagging(tm.view);
+      if (tm.view < this.hs.view && equalBytes(known.bytes, bytes)) this.answerLagging(tm.view, voter);
       return;
     }
     if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) {
@@ -1982,16 +1982,20 @@ export class ConsensusNode {
     const entry: TimeoutEntry = { voter, bytes, lockView: tm.lockView ?? null, lock: tm.lock ?? null, sig: o.sig };
     if (cert) entry.cert = cert;
     this.countTimeout(entry, tm.view);
-    if (tm.view < this.hs.view) this.answerLagging(tm.view);
+    if (tm.view < this.hs.view) this.answerLagging(tm.view, voter);
   }
 
   /**
    * Re-sends the t timeouts of `view` that moved this node past it (the signers' own bytes, no new signature), at most
    * once per timeoutMs: a restarted member resumes the view of its last signature, and without them would wait for
-   * timeouts no one sends again, as those who moved on re-send only their latest.
+   * timeouts no one sends again, as those who moved on re-send only their latest. Only the n − t + 1 members after the
+   * lagging one (in manifest order) answer, so that one correct member does while at most n − t are faulty: at 64
+   * members 22 answers of t timeouts each, not 63.
    */
-  private answerLagging(view: number): void {
+  private answerLagging(view: number, lagging: number): void {
     const hs = this.hs;
+    const after = (this.selfIndex - lagging + this.n) % this.n;
+    if (after < 1 || after > this.n - this.threshold + 1) return;
     if (this.now < hs.lastLagAnswer + this.manifest.params.timeoutMs) return;
     const tv = hs.timeouts[view];
     if (!tv) return;

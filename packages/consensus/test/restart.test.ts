@@ -122,3 +122,29 @@ describe('a node restarted between persisting a block vote and publishing it', (
     }
   });
 });
+
+describe('a member lagging a view behind', () => {
+  test('gets the t timeouts of the view it is still in from the n − t + 1 members after it only', () => {
+    const c = new Cluster({ n: 7 }); // bft: t = 5, so 3 members answer
+    c.round(0);
+    c.round(1);
+    // No proposal gets through, so the members leave view 0 on timeouts; member 6 hears none of the block traffic.
+    const blockTopics = ['proposal', 'block-vote', 'timeout', 'block'];
+    c.filter = (m, to) => m.topic !== 'proposal' && !(to === 6 && blockTopics.includes(m.topic));
+    while (!persisted(c, 6, 'timeout', 0)) c.runUntil(c.now + 50);
+    c.runUntil(c.now + 2 * PARAMS.timeoutMs);
+    const lagging = c.effects.find((x) => x.member === 6 && x.effect.type === 'persist' && x.effect.record.kind === 'timeout')!.effect as { record: PersistRecord };
+    // Member 6's view-0 timeout, said again (as it does every timeoutMs), reaches each member that left view 0.
+    const answerers: number[] = [];
+    const now = c.now + 2 * PARAMS.timeoutMs;
+    for (let i = 0; i < 6; i++) {
+      const effects = c.nodes[i]!.step({ type: 'message', now, topic: 'timeout', bytes: lagging.record.bytes });
+      const sent = effects.filter((e) => e.type === 'publish' && e.topic === 'timeout');
+      if (sent.length > 0) {
+        answerers.push(i);
+        expect(sent.length).toBe(5);
+      }
+    }
+    expect(answerers).toEqual([0, 1, 2]);
+  });
+});
