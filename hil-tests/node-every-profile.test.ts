@@ -1,6 +1,7 @@
-// Every Modbus profile runs in a node and passes the edge checks: an SDM630, a SunSpec 203 meter and a device
-// described by a register-map file (word order, scale, factor, OBIS id per point), all behind one pymodbus Modbus TCP
-// gateway with a unit id each, in a four-node cluster over Mosquitto. Each reading carries OBIS channels the edge
+// Every Modbus profile runs in a node and passes the edge checks: an SDM630, a SunSpec 203 meter, a device described
+// by a register-map file (word order, scale, factor, OBIS id per point) and a single-phase SDM120 under the
+// residential edge profile, all behind one pymodbus Modbus TCP gateway with a unit id each, in a four-node cluster
+// over Mosquitto. Each reading carries OBIS channels the edge
 // knows (no GAP: "no values in this sample"), and the cluster accepts them with the device's exact values.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { writeFileSync } from 'node:fs';
@@ -60,20 +61,34 @@ const MAP_EXPECTED: { [id: string]: [number, number, string] } = {
   '1-0:32.7.0': [2305, -1, 'V'], '1-0:31.7.0': [512, -2, 'A'], '1-0:36.7.0': [1150, 0, 'W'], '1-0:1.8.0': [12500, 0, 'Wh'],
 };
 
-const PROFILES = ['sdm630', 'sunspec', join(dir.path, 'test-pm.yaml')];
-const EXPECTED = [SDM630_EXPECTED, SUNSPEC_EXPECTED, MAP_EXPECTED];
+/** A single-phase SDM120 drawing 5 A at 230 V: 1100 W, 1150 VA, 335.4 var, power factor 0.956 (16.97 degrees). */
+const ir = (address: number, value: number): PeerPoint => ({ table: 'ir', address, type: 'float32', value });
+const SDM120_POINTS: PeerPoint[] = [
+  ir(0x00, 230), ir(0x06, 5), ir(0x0c, 1100), ir(0x12, 1150), ir(0x18, 335.4), ir(0x1e, 0.956), ir(0x24, 16.97),
+  ir(0x46, 50), ir(0x48, 12345.5), ir(0x4a, 0.25), ir(0x156, 12345.75),
+];
+const SDM120_EXPECTED: { [id: string]: [number, number, string] } = {
+  '1-0:32.7.0': [23000, -2, 'V'], '1-0:31.7.0': [5000, -3, 'A'], '1-0:16.7.0': [11000, -1, 'W'], '1-0:14.7.0': [50000, -3, 'Hz'],
+  '1-0:1.8.0': [12345500, 0, 'Wh'], '1-0:2.8.0': [250, 0, 'Wh'],
+};
+
+const PROFILES = ['sdm630', 'sunspec', join(dir.path, 'test-pm.yaml'), 'sdm120'];
+const EXPECTED = [SDM630_EXPECTED, SUNSPEC_EXPECTED, MAP_EXPECTED, SDM120_EXPECTED];
 
 beforeAll(async () => {
   if (!ready) return;
   writeFileSync(join(dir.path, 'test-pm.yaml'), MAP);
   const port = await freePort();
-  peer = await startPymodbus(dir.path, { 1: SDM630_POINTS, 2: sunspec203(), 3: MAP_POINTS }, { tcp: port });
+  peer = await startPymodbus(dir.path, { 1: SDM630_POINTS, 2: sunspec203(), 3: MAP_POINTS, 4: SDM120_POINTS }, { tcp: port });
   const c = createTestCluster({
     members: 4,
     brokerUrl: () => broker!.url,
     roundMs: 1000,
     blockRounds: 3,
-    sensor: (i) => (i < 3 ? ['sensor:', '  type: modbus-tcp', '  host: 127.0.0.1', `  port: ${port}`, `  unit: ${i + 1}`, `  profile: ${PROFILES[i]}`] : undefined),
+    sensor: (i) => [
+      'sensor:', '  type: modbus-tcp', '  host: 127.0.0.1', `  port: ${port}`, `  unit: ${i + 1}`, `  profile: ${PROFILES[i]}`,
+      ...(PROFILES[i] === 'sdm120' ? ['edge:', '  profile: residential'] : []),
+    ],
   });
   cluster = c;
   broker = await startMosquitto({ users: c.members.map((m) => ({ username: m.address, password: m.password })) });
@@ -87,17 +102,17 @@ afterAll(async () => {
   dir.remove();
 });
 
-(ready ? test : test.skip)('SDM630, SunSpec and register-map meters each commit readings with their exact OBIS channels and no GAP', async () => {
+(ready ? test : test.skip)('SDM630, SunSpec, register-map and SDM120 meters each commit readings with their exact OBIS channels and no GAP', async () => {
   const c = cluster!;
   const accepted = (i: number) => c.members[i]!.logs.filter((l) => l['msg'] === 'own reading accepted').length;
-  await waitFor('three accepted readings of each Modbus meter', () => [0, 1, 2].every((i) => accepted(i) >= 3), 60_000);
+  await waitFor('three accepted readings of each Modbus meter', () => [0, 1, 2, 3].every((i) => accepted(i) >= 3), 60_000);
   await waitFor('two blocks on every meter', () => c.members.every((m) => (m.running?.node.height ?? -1) >= 1), 30_000);
   for (const m of c.members) expect(m.logs.filter((l) => l['msg'] === 'edge finding' && l['check'] === 'gap')).toEqual([]);
   await c.stopAll();
   const rows = (await c.blocks(c.members[3]!))
     .map((b) => readingsOf(b, (r) => roundOf(c.manifest, r.ts)))
     .flatMap((r) => ('reason' in r ? [] : r));
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 4; i++) {
     const mine = rows.filter((r) => Buffer.from(r.reading.meter).toString('hex') === c.members[i]!.address.slice(2));
     expect({ profile: PROFILES[i], readings: mine.length > 0 }).toEqual({ profile: PROFILES[i], readings: true });
     for (const row of mine) {
