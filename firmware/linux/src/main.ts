@@ -2,11 +2,10 @@
 // SIGTERM or SIGINT. Composition only: the logic lives in the packages.
 import { statSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { addressFromPublicKey, addressToText, findMember, toHex, verifyManifest } from '@meterchain/core';
-import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
+import { addressFromPublicKey, addressToText, findMember, toHex } from '@meterchain/core';
+import { createNodeSigner, nodeVerifier, readKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
@@ -15,6 +14,7 @@ import { openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
+import { loadClusterManifest, sha256 } from './manifest.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Metrics, type Pages } from './metrics.ts';
 import { openOutputs, outputsObserver, planOutputs } from './outputs.ts';
@@ -23,10 +23,6 @@ import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver } from './runtime.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 
-const sha256 = (data: Uint8Array): Uint8Array => {
-  const b = nodeHash('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
-};
 
 const MODBUS_PROFILES = ['sdm120', 'sdm630', 'sunspec'];
 
@@ -184,15 +180,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   const logger = log ?? createLogger({ level: cfg.log?.level ?? 'info' });
   const signer = createNodeSigner(readKeyFile(cfg.key));
   const verifier = nodeVerifier();
-  let manifestBytes: Uint8Array;
-  try {
-    manifestBytes = new Uint8Array(await readFile(cfg.cluster.manifest));
-  } catch (e) {
-    throw new ConfigError(`cluster.manifest: cannot read ${cfg.cluster.manifest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const operator = cfg.cluster.operatorKey ? readPublicKeyFile(cfg.cluster.operatorKey).publicKey : undefined;
-  const checked = verifyManifest(manifestBytes, verifier, operator ? { operator, hash: sha256 } : { hash: sha256 });
-  if (!checked.ok) throw new ConfigError(`cluster.manifest: ${checked.reason}`);
+  const checked = await loadClusterManifest(cfg, verifier);
   const manifest = checked.manifest;
   const address = addressFromPublicKey(signer.publicKey, sha256);
   if (!findMember(manifest, address)) throw new ConfigError(`key: ${addressToText(address)} is not a member of cluster '${manifest.cluster}' epoch ${manifest.epoch}`);

@@ -2,19 +2,13 @@
 // refused to start with (docs/ledger.md §4): the chain is cut at its first damaged block (the node fetches the rest
 // from its peers), the node state keeps every intact entry, and a fence keeps the node from signing anything it may
 // have signed before.
-import { readFile } from 'node:fs/promises';
-import { hash as nodeHash } from 'node:crypto';
 import { join } from 'node:path';
-import { verifyManifest } from '@meterchain/core';
 import { decodeHeader, decodeStoredBlock, roundOf } from '@meterchain/consensus';
-import { createNodeSigner, nodeVerifier, readKeyFile, readPublicKeyFile } from '@meterchain/crypto';
+import { createNodeSigner, nodeVerifier, readKeyFile } from '@meterchain/crypto';
 import { ChainStore, NodeState, nodeStateLimits, type NodeStateRepair } from '@meterchain/ledger';
 import { ConfigError, loadConfig } from './config.ts';
+import { loadClusterManifest } from './manifest.ts';
 
-const sha256 = (data: Uint8Array): Uint8Array => {
-  const b = nodeHash('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
-};
 
 export interface RepairOptions {
   /** The height the cluster's chain has reached (from a peer): required when the node's own chain is empty or was
@@ -41,15 +35,7 @@ export async function repairNode(configPath: string, opts: RepairOptions = {}): 
   // The key must be the node's: the fence is for what this key may have signed.
   createNodeSigner(readKeyFile(cfg.key));
   const verifier = nodeVerifier();
-  let manifestBytes: Uint8Array;
-  try {
-    manifestBytes = new Uint8Array(await readFile(cfg.cluster.manifest));
-  } catch (e) {
-    throw new ConfigError(`cluster.manifest: cannot read ${cfg.cluster.manifest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  const operator = cfg.cluster.operatorKey ? readPublicKeyFile(cfg.cluster.operatorKey).publicKey : undefined;
-  const checked = verifyManifest(manifestBytes, verifier, operator ? { operator, hash: sha256 } : { hash: sha256 });
-  if (!checked.ok) throw new ConfigError(`cluster.manifest: ${checked.reason}`);
+  const checked = await loadClusterManifest(cfg, verifier);
   const manifest = checked.manifest;
 
   // Every block's frame is checked. A torn tail is cut as on any open (those blocks were never reported durable, so
