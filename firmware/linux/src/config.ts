@@ -25,6 +25,8 @@ export interface NodeConfig {
     wordOrder?: 'big' | 'little';
     deviceAddress?: string;
   };
+  /** Sensor nodes wired to this full node (docs/sensor-nodes.md). */
+  sensors?: SensorLinkConfig[];
   edge?: { profile?: string };
   outputs?: {
     json?: OutputBrokerConfig & { topic?: string; retain?: boolean };
@@ -36,6 +38,15 @@ export interface NodeConfig {
   fault?: 'none' | 'forge' | 'bad-signature' | 'silent';
   /** LAB ONLY: the faults a fault campaign injects (tools/campaign); never set in production. */
   lab?: LabFaults;
+}
+
+/** One sensor node on a serial line: its member key (this node signs its checked readings), the HMAC key it shares
+ * with the board, and the line. */
+export interface SensorLinkConfig {
+  name?: string;
+  key: string;
+  linkKey: string;
+  serial: { path: string; baud?: number };
 }
 
 /** LAB ONLY (tools/campaign): a skewed clock and byzantine behaviour of one member. Never set in production. */
@@ -120,6 +131,10 @@ export function checkConfig(value: unknown, source: string, baseDir: string): No
   // A register-map file is named relative to the configuration, like every other path in it.
   if (cfg.sensor.profile !== undefined && /\.(ya?ml|json)$/i.test(cfg.sensor.profile)) cfg.sensor.profile = abs(cfg.sensor.profile);
   if (cfg.broker.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
+  for (const link of cfg.sensors ?? []) {
+    link.key = abs(link.key);
+    link.linkKey = abs(link.linkKey);
+  }
   for (const out of [cfg.outputs?.json, cfg.outputs?.sparkplug]) if (out?.passwordFile) out.passwordFile = abs(out.passwordFile);
   return cfg;
 }

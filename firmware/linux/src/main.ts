@@ -22,6 +22,7 @@ import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver } from './runtime.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
+import { SensorGateway, openSerialSensorLink, readLinkKey, sensorStateFile, type SerialSensorLink } from './sensor-gateway.ts';
 
 
 const MODBUS_PROFILES = ['sdm120', 'sdm630', 'sunspec'];
@@ -126,6 +127,8 @@ export interface RunningNode {
   /** What the status page shows (GET / and /status.json on the metrics listener). */
   status: NodeStatus;
   metricsAddress?: string;
+  /** The sensor nodes wired to this node, with what became of their frames. */
+  sensors: SerialSensorLink[];
   stop(): Promise<void>;
 }
 
@@ -203,6 +206,22 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   const nodeLog = logger.child({ meter: addressToText(address) });
   const lines = options.lines ?? new Lines();
   const sensor = sensorFor(cfg, lines, nodeLog, manifest.params.roundMs);
+  // Sensor nodes wired to this node: keys, membership and lines checked before anything opens.
+  const sensorLinks = (cfg.sensors ?? []).map((link, i) => {
+    const key = `sensors[${i}]`;
+    let seed: Uint8Array;
+    try {
+      seed = readKeyFile(link.key);
+    } catch (e) {
+      throw new ConfigError(`${key}.key: ${(e as Error).message}`);
+    }
+    const sensorSigner = createNodeSigner(seed);
+    const linkKey = readLinkKey(link.linkKey, `${key}.linkKey`);
+    requireSerialPort(link.serial.path, `${key}.serial.path`);
+    if (lines.claimSerial(link.serial.path) > 1) throw new ConfigError(`${key}.serial.path: ${link.serial.path} is already used by another node or sensor of this process`);
+    const sensorAddress = addressToText(addressFromPublicKey(sensorSigner.publicKey, sha256));
+    return { link, signer: sensorSigner, linkKey, name: link.name ?? sensorAddress, address: sensorAddress };
+  });
 
   const metrics = new Metrics();
   // The status page (GET / and /status.json beside /metrics); its live figures come from the node once it exists.
@@ -319,6 +338,24 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     };
     // The restore reads the stored tip: a damaged one refuses the start, naming the repair command.
     await withRepairCommand(configPath, () => node.start());
+    const serialLinks: SerialSensorLink[] = [];
+    opened.push(() => Promise.all(serialLinks.map((l) => l.close())));
+    for (const s of sensorLinks) {
+      const gateway = new SensorGateway({
+        name: s.name,
+        manifest,
+        signer: s.signer,
+        linkKey: s.linkKey,
+        stateFile: await sensorStateFile(cfg.dataDir, s.address),
+        submit: (bytes) => node.submitForSensor(bytes),
+        now: cfg.lab?.clockOffsetMs ? labClock(cfg.lab.clockOffsetMs) : Date.now,
+        log: nodeLog,
+        metrics,
+      });
+      await gateway.open();
+      serialLinks.push(await openSerialSensorLink(s.link, gateway, nodeLog));
+      logger.info('sensor link open', { sensor: s.name, address: s.address, path: s.link.serial.path, lastSeq: gateway.lastSeq });
+    }
     if (metricsAddress) logger.info('metrics listening', { address: metricsAddress });
     const status = setInterval(() => {
       const s = transport.stats();
@@ -331,6 +368,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     const stop = () =>
       (stopping ??= (async () => {
         clearInterval(status);
+        await Promise.all(serialLinks.map((l) => l.close()));
         await node.stop();
         await Promise.all(outputs.map((out) => out.close()));
         await transport.close();
@@ -338,7 +376,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         await store.close();
         server?.close();
       })());
-    return { node, metrics, status: statusPage, ...(metricsAddress ? { metricsAddress } : {}), stop };
+    return { node, metrics, status: statusPage, sensors: serialLinks, ...(metricsAddress ? { metricsAddress } : {}), stop };
   } catch (e) {
     await undo();
     throw e;

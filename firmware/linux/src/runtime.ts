@@ -266,6 +266,17 @@ export class MeterNode {
     return this.consensus.height;
   }
 
+  /**
+   * A submission signed in another member's name: a sensor node's reading, checked and signed by this node's sensor
+   * gateway (sensor-gateway.ts). This node judges it as it would one from the broker (its own publications do not come
+   * back to it), and publishes it to the cluster.
+   */
+  async submitForSensor(bytes: Uint8Array): Promise<void> {
+    if (this.stopped) return;
+    this.feed({ type: 'message', now: this.now(), topic: 'submission', bytes });
+    await this.o.transport.publish('submission', bytes);
+  }
+
   /** The first sampling slot at or after `now` (round 0 onwards): the reading, then the look-ahead, each round. */
   private slotAfter(now: number): SampleSlot {
     const m = this.o.manifest;

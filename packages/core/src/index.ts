@@ -14,3 +14,4 @@ export * from './reading-encoder.ts';
 export * from './manifest.ts';
 export * from './errors.ts';
 export * from './round.ts';
+export * from './sensor-link.ts';

@@ -1,0 +1,221 @@
+// The full node's side of a sensor node (DESIGN §2, docs/sensor-nodes.md): frames from an Espruino board on a serial
+// line are checked (CRC-32, strict CBOR, HMAC-SHA256 with the key shared with the board, the sensor's identity,
+// sequence and replay) and submitted to the cluster in the sensor's own manifest membership (role `sensor`), signed
+// with the sensor member's key, which this node holds for the board (a board cannot afford Ed25519). The cluster then
+// judges, votes on and chains them like any member's reading. The only state is the last sequence number taken, one
+// small file per sensor, written durably before the reading is submitted: a restarted node takes no frame twice.
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SerialPort } from 'serialport';
+import {
+  addressFromPublicKey,
+  addressToText,
+  ClockStatus,
+  createSensorFrameChecker,
+  createSensorFrameReader,
+  equalBytes,
+  findMember,
+  fromHex,
+  signReading,
+  type Manifest,
+  type Reading,
+  type SensorFrameReader,
+  type Signer,
+} from '@meterchain/core';
+import { roundOf } from '@meterchain/consensus';
+import { ConfigError, type SensorLinkConfig } from './config.ts';
+import type { Logger } from './log.ts';
+import type { Metrics } from './metrics.ts';
+import { sha256 } from './manifest.ts';
+
+/** Why a frame was not submitted; 'submitted' when it was. */
+export type SensorVerdict =
+  | 'submitted'
+  | 'malformed'
+  | 'bad-tag'
+  | 'bad-reading'
+  | 'wrong-cluster'
+  | 'wrong-meter'
+  | 'replay'
+  | 'before-genesis'
+  | 'same-round';
+
+export interface SensorGatewayOptions {
+  name: string;
+  manifest: Manifest;
+  /** Signs in the sensor member's name: its address must be a member of the manifest with role `sensor`. */
+  signer: Signer;
+  linkKey: Uint8Array;
+  /** Where the last sequence number taken is kept (one small JSON file). */
+  stateFile: string;
+  /** Hands a signed submission to the cluster (the node judges it and publishes it). */
+  submit: (bytes: Uint8Array) => Promise<void>;
+  now: () => number;
+  log: Logger;
+  metrics?: Metrics;
+}
+
+/** The last sequence number taken and the round it was submitted for: all the state a sensor link keeps. */
+interface LinkState {
+  seq: number;
+  round: number;
+}
+
+/**
+ * One sensor node's readings into the cluster. `receive` takes one frame's payload (the serial reader finds them in
+ * the byte stream; an MQTT message would carry one) and returns what became of it. Frames are taken one at a time.
+ */
+export class SensorGateway {
+  readonly address: Uint8Array;
+  readonly addressText: string;
+  readonly counts: Record<SensorVerdict, number> = {
+    submitted: 0, malformed: 0, 'bad-tag': 0, 'bad-reading': 0, 'wrong-cluster': 0, 'wrong-meter': 0, replay: 0, 'before-genesis': 0, 'same-round': 0,
+  };
+  /** Readings whose timestamp was off the node's clock by more than the cluster's skew, stamped on arrival instead. */
+  restamped = 0;
+  private readonly o: SensorGatewayOptions;
+  private readonly check: ReturnType<typeof createSensorFrameChecker>;
+  private state: LinkState = { seq: -1, round: -1 };
+  private lastVerdict: SensorVerdict | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(o: SensorGatewayOptions) {
+    this.o = o;
+    this.address = addressFromPublicKey(o.signer.publicKey, sha256);
+    this.addressText = addressToText(this.address);
+    const member = findMember(o.manifest, this.address);
+    if (!member) throw new ConfigError(`sensors: ${o.name}: ${this.addressText} is not a member of cluster '${o.manifest.cluster}' epoch ${o.manifest.epoch}`);
+    if (member.role !== 'sensor') throw new ConfigError(`sensors: ${o.name}: ${this.addressText} is a '${member.role}' member, not a 'sensor' one`);
+    this.check = createSensorFrameChecker(o.linkKey, sha256);
+  }
+
+  /** Reads the last sequence number taken (none: the link starts fresh). */
+  async open(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.o.stateFile, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    const s = JSON.parse(text) as Partial<LinkState>;
+    if (!Number.isSafeInteger(s.seq) || !Number.isSafeInteger(s.round)) throw new ConfigError(`${this.o.stateFile}: not a sensor link state (expected {"seq", "round"})`);
+    this.state = { seq: s.seq!, round: s.round! };
+  }
+
+  get lastSeq(): number {
+    return this.state.seq;
+  }
+
+  /** Checks one frame's payload and submits its reading; frames are handled in the order they came. */
+  receive(payload: Uint8Array): Promise<SensorVerdict> {
+    const done = this.queue.then(() => this.take(payload));
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async take(payload: Uint8Array): Promise<SensorVerdict> {
+    const o = this.o;
+    const opened = this.check(payload);
+    if (!opened.ok) return this.verdict(opened.code, opened.reason);
+    const r = opened.reading;
+    if (r.cluster !== o.manifest.cluster) return this.verdict('wrong-cluster', `reading of cluster '${r.cluster}', this is '${o.manifest.cluster}'`);
+    if (!equalBytes(r.meter, this.address)) return this.verdict('wrong-meter', `reading names meter ${addressToText(r.meter)}, this link's sensor is ${this.addressText}`);
+    // Sequence numbers only go up (the board reserves them in blocks in flash, so a reboot skips ahead, never back).
+    if (r.seq <= this.state.seq) return this.verdict('replay', `sequence number ${r.seq} is not above the last taken, ${this.state.seq}`);
+    const now = o.now();
+    let reading: Reading = r;
+    // A board's clock starts at 1970 until set, and drifts: a reading stamped off this node's clock by more than the
+    // cluster tolerates is stamped on arrival (its round is the one it arrived in), so the cluster judges it on time.
+    if (r.clock === ClockStatus.INVALID || Math.abs(r.ts - now) > o.manifest.params.skewMs) {
+      reading = { ...r, ts: now, clock: ClockStatus.UNSYNCED };
+      this.restamped++;
+    }
+    const round = roundOf(o.manifest, reading.ts);
+    if (round < 0) return this.verdict('before-genesis', `reading at ${reading.ts} is before the cluster's first round`);
+    // One submission per member per round (docs/protocol.md §4): a second reading in a round waits for none.
+    if (round <= this.state.round) return this.verdict('same-round', `a reading of round ${round} was already submitted`);
+    this.state = { seq: r.seq, round };
+    await this.persist();
+    await o.submit(signReading(reading, o.signer));
+    return this.verdict('submitted', `seq ${r.seq} round ${round}`);
+  }
+
+  /** Durable before the submission leaves: write a new file, sync it, rename it over the old one. */
+  private async persist(): Promise<void> {
+    const tmp = this.o.stateFile + '.new';
+    const fh = await open(tmp, 'w', 0o600);
+    try {
+      await fh.writeFile(JSON.stringify(this.state) + '\n');
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, this.o.stateFile);
+  }
+
+  /** Counts a verdict; logs it when it differs from the last one (a board that goes wrong logs once, not per frame). */
+  private verdict(v: SensorVerdict, detail: string): SensorVerdict {
+    this.counts[v]++;
+    this.o.metrics?.counter('meterchain_sensor_frames_total', 'Frames from sensor nodes, by what became of them.', 1, { sensor: this.o.name, verdict: v });
+    if (v === 'submitted') {
+      if (this.lastVerdict !== undefined && this.lastVerdict !== 'submitted') this.o.log.info('sensor frames accepted again', { sensor: this.o.name });
+      if (this.o.log.debugging) this.o.log.debug('sensor reading submitted', { sensor: this.o.name, detail });
+    } else if (v !== this.lastVerdict) {
+      this.o.log.warn(`sensor frame refused: ${v}`, { sensor: this.o.name, detail });
+    }
+    this.lastVerdict = v;
+    return v;
+  }
+}
+
+/** Reads a link key file: 64 hex digits (32 bytes), mode 0600 (it authenticates the board's readings). */
+export function readLinkKey(path: string, key: string): Uint8Array {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new ConfigError(`${key}: cannot read ${path}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code}`);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) throw new ConfigError(`${key}: ${path} has mode ${(st.mode & 0o777).toString(8)}: group or others can read it; run chmod 600 ${path}`);
+    const text = readFileSync(fd, 'utf8').trim();
+    if (!/^[0-9a-fA-F]{64}$/.test(text)) throw new ConfigError(`${key}: ${path}: expected 64 hex digits (a 32-byte HMAC key)`);
+    return fromHex(text.toLowerCase());
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A sensor link on a serial line: bytes in, frames found, each handed to the gateway. */
+export interface SerialSensorLink {
+  gateway: SensorGateway;
+  reader: SensorFrameReader;
+  close(): Promise<void>;
+}
+
+export async function openSerialSensorLink(config: SensorLinkConfig, gateway: SensorGateway, log: Logger): Promise<SerialSensorLink> {
+  const reader = createSensorFrameReader();
+  const port = new SerialPort({ path: config.serial.path, baudRate: config.serial.baud ?? 115200, autoOpen: false });
+  await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(new ConfigError(`sensors: ${config.serial.path}: ${e.message}`)) : resolve())));
+  port.on('data', (chunk: Buffer) => {
+    for (const payload of reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))) {
+      gateway.receive(payload).catch((e: unknown) => log.error('sensor frame: submission failed', { sensor: gateway.addressText, error: e as Error }));
+    }
+  });
+  port.on('error', (e) => log.error('sensor line error', { path: config.serial.path, error: e }));
+  return {
+    gateway,
+    reader,
+    close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+  };
+}
+
+/** Where a sensor link keeps its last sequence number: beside the node's state. */
+export async function sensorStateFile(dataDir: string, address: string): Promise<string> {
+  const dir = join(dataDir, 'sensors');
+  await mkdir(dir, { recursive: true });
+  return join(dir, `${address}.json`);
+}
