@@ -4,7 +4,7 @@ import { existsSync, promises as fsp, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { decode, type Schema } from '@meterchain/core';
 import { BLOCKS_FILE, META_FILE } from './block-store.ts';
-import type { BlockSource } from './chain-verify.ts';
+import type { BlockSource } from './chain-walker.ts';
 import { LedgerError } from './errors.ts';
 import { RecordLog } from './record-log.ts';
 

@@ -4,7 +4,7 @@
 // one-core verifier gives. Starting a worker costs about 0.3 s (it loads the sources), so this pays on long chains.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { ChainWalker, type BlockSource, type ChainFault, type ChainReport, type WalkerPosition } from './chain-verify.ts';
+import { ChainWalker, type BlockSource, type ChainFault, type ChainReport, type WalkerPosition } from './chain-walker.ts';
 import type { EpochManifest } from './consensus.ts';
 import type { ChunkJob, ChunkResult } from './verify-worker.ts';
 

@@ -2,7 +2,7 @@
 // starting from the position the dispatcher computed from the headers before them (chain-verify-workers.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { nodeVerifier } from '@meterchain/crypto';
-import { ChainWalker, type WalkerPosition } from './chain-verify.ts';
+import { ChainWalker, type WalkerPosition } from './chain-walker.ts';
 import type { EpochManifest, SignatureCheck } from './consensus.ts';
 
 export interface ChunkJob {
