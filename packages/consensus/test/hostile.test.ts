@@ -1,24 +1,12 @@
 // Nothing a peer sends may make ConsensusNode.step throw: hand-made frames that once did, and a seeded fuzz over
 // mutated copies of real messages of every topic, fed to members at several points of a run.
 import { describe, expect, test } from '@jest/globals';
-import { decode, encode, type CborValue } from '@meterchain/core';
+import { decode, encode, mulberry32, type CborValue } from '@meterchain/core';
 import { decodeStoredBlock, encodeStoredBlock, type ConsensusNode, type Topic } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS } from './helpers/cluster.ts';
 
 const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
 const CLOSE = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs + PARAMS.skewMs + PARAMS.timeoutMs;
-
-/** A small seeded generator (mulberry32): the same seed gives the same frames. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Messages of every topic from a run with a withheld proposal (timeouts, a view change), equivocation and a sync. */
 function harvest(voteMode: 'broadcast' | 'leader' = 'broadcast'): { c: Cluster; sent: { topic: Topic; bytes: Uint8Array }[] } {
@@ -134,7 +122,7 @@ describe('hostile messages', () => {
     const byTopic: { [topic: string]: Uint8Array[] } = {};
     for (const s of sent) (byTopic[s.topic] ??= []).push(s.bytes);
     for (const t of TOPICS) expect([t, (byTopic[t] ?? []).length > 0]).toEqual([t, true]);
-    const rand = prng(14);
+    const rand = mulberry32(14);
     // Targets: the clusters' members (at their end), and fresh members that meet the frames from the start.
     const targets: ConsensusNode[] = [...c.nodes, ...leader.c.nodes];
     for (let i = 0; i < 4; i++) targets.push(c.makeNode(c.signers[i]!));

@@ -15,3 +15,4 @@ export * from './manifest.ts';
 export * from './errors.ts';
 export * from './round.ts';
 export * from './sensor-link.ts';
+export * from './random.ts';

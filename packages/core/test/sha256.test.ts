@@ -2,20 +2,9 @@ import { describe, expect, test } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { Sha256, sha256 } from '../src/sha256.ts';
 import { toHex } from '../src/hex.ts';
+import { mulberry32 } from '../src/random.ts';
 
 const ascii = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'latin1'));
-
-/** Small seeded generator (mulberry32) so every run checks the same inputs. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('sha256 (FIPS 180-4 examples)', () => {
   test('hashes the empty message', () => {
@@ -50,7 +39,7 @@ describe('sha256 (FIPS 180-4 examples)', () => {
 
 describe('sha256 against node:crypto', () => {
   test('agrees on 1,200 seeded random inputs of 0..300 bytes, every boundary length included', () => {
-    const rand = seeded(0x5eed256);
+    const rand = mulberry32(0x5eed256);
     const lengths: number[] = [];
     for (let n = 0; n <= 300; n++) lengths.push(n); // 55, 56, 63, 64, 65, 119, 120, 127, 128 ... all present
     while (lengths.length < 1200) lengths.push(Math.floor(rand() * 301));
@@ -63,7 +52,7 @@ describe('sha256 against node:crypto', () => {
     expect(mismatches).toBe(0);
   });
   test('incremental updates split at every point give the one-shot digest', () => {
-    const rand = seeded(42);
+    const rand = mulberry32(42);
     const data = new Uint8Array(200);
     for (let i = 0; i < data.length; i++) data[i] = Math.floor(rand() * 256);
     const want = toHex(sha256(data));

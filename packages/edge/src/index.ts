@@ -6,5 +6,4 @@ export { builtInProfiles, pmuProfile, residentialProfile, threePhaseProfile } fr
 export { deadbandFilter, emaFilter, hampelFilter, medianFilter, movingAverageFilter } from './filters.ts';
 export { feederBalance, redundantAgree, redundantOutliers, type CrossVerdict, type Losses, type Tolerance } from './cross.ts';
 export { emptyRecording, replay, type FindingSink, type Recording } from './recording.ts';
-export { seededRandom } from './random.ts';
 // Fault injection (a lab tool that builds its fault tables when loaded) is its own entry: @meterchain/edge/inject.

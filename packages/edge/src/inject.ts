@@ -1,15 +1,11 @@
 // Seeded synthetic faults of every check class, injected into a recording, and the rates at which the pipeline
 // finds them: detection per class, and findings on the rows no fault touched (false findings). Portable: the
 // randomness is a seeded xorshift32, so one seed gives one report on every platform.
-import { roundHalfAway } from '@meterchain/core';
+import { roundHalfAway, xorshift32 } from '@meterchain/core';
 import { createPipeline } from './pipeline.ts';
 import type { Profile } from './profile.ts';
 import { replay, type Recording } from './recording.ts';
 import { copyFloat64, copyInt32, copyUint8, edgeError } from './types.ts';
-
-import { seededRandom } from './random.ts';
-
-export { seededRandom };
 
 export interface FaultClassReport {
   /** The fault injected, named after the check class that must find it. */
@@ -651,7 +647,7 @@ export function runInjection(profile: Profile, source: Recording, seed: number, 
   }
   const report: InjectionReport = { seed, classes: [], notApplicable: [], synthetic: [], passes: 0, cleanRows: 0, falseFindings: 0, falseRate: 0 };
   if (synth.name !== '') report.synthetic.push(`${synth.name}: register integrated from activePower (1 Wh steps)`);
-  const rand = seededRandom(seed);
+  const rand = xorshift32(seed);
   for (const fc of FAULTS) {
     if (only.indexOf(fc.fault) < 0) continue;
     const why = fc.missing(ctx);

@@ -1,5 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { feederBalance, redundantAgree, redundantOutliers, seededRandom } from '@meterchain/edge';
+import { xorshift32 } from '@meterchain/core';
+import { feederBalance, redundantAgree, redundantOutliers } from '@meterchain/edge';
 
 const classOne = { abs: 1, rel: 0.02 };
 
@@ -26,7 +27,7 @@ describe('redundant sensors', () => {
     expect(redundantOutliers([230.1, NaN, 230.2, 230.0], { abs: 0.5, rel: 0 })).toEqual([1]);
   });
   test('seeded property: a sensor displaced by more than twice the tolerance is always the one found', () => {
-    const rand = seededRandom(11);
+    const rand = xorshift32(11);
     for (let i = 0; i < 500; i++) {
       const truth = 100 + 1000 * rand();
       const values = [truth, truth * (1 + 0.004 * (rand() - 0.5)), truth * (1 + 0.004 * (rand() - 0.5))];

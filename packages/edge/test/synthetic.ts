@@ -1,6 +1,7 @@
 // Seeded synthetic recordings for the device kinds the real data does not cover: a three-phase meter at 1 sample/s
 // and a PMU at 50 frames/s. Clean by construction (physics, sums and ROCOF consistent), with realistic noise.
-import { emptyRecording, seededRandom, type Recording } from '@meterchain/edge';
+import { xorshift32 } from '@meterchain/core';
+import { emptyRecording, type Recording } from '@meterchain/edge';
 
 function gaussian(rand: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
@@ -19,7 +20,7 @@ export const THREE_PHASE_CHANNELS = [
 /** A three-phase meter at 1 sample/s: per phase a base load of 2-6 A plus appliances switching on and off, supply
  * voltage wandering around 230 V, 32-bit sequence numbers that wrap during the recording. */
 export function threePhaseRecording(seed: number, length: number): Recording {
-  const rand = seededRandom(seed);
+  const rand = xorshift32(seed);
   const rec = emptyRecording(THREE_PHASE_CHANNELS, length);
   const nch = THREE_PHASE_CHANNELS.length;
   const volts = [230, 231, 229];
@@ -69,7 +70,7 @@ export const PMU_CHANNELS = ['voltage', 'current', 'frequency', 'rocof'];
 /** A PMU at 50 frames/s: frequency wandering around 50 Hz with ramps of up to ±0.2 Hz/s lasting 1-3 s, reported
  * ROCOF the derivative of the frequency plus noise, voltage and current with load steps. */
 export function pmuRecording(seed: number, length: number): Recording {
-  const rand = seededRandom(seed);
+  const rand = xorshift32(seed);
   const rec = emptyRecording(PMU_CHANNELS, length);
   const dt = 0.02;
   let f = 50;

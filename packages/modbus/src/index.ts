@@ -15,6 +15,6 @@ export { Iec62056Reader, type Iec62056Options, type Iec62056Sample } from './iec
 export { SerialLine, type SerialSettings } from './serial-line.ts';
 export { startSimulator, SIM_PROFILES, type SimulatorOptions, type RunningSimulator, type SimProfile, type SimLink } from './sim/simulator.ts';
 export { parseFaults, ModbusSlave, type Faults, type SlaveCounters } from './sim/slave.ts';
-export { MeterSimulation, seededRandom } from './sim/physics.ts';
+export { MeterSimulation } from './sim/physics.ts';
 export { Sdm630Image, SunSpecImage, type RegisterImage } from './sim/images.ts';
 export { readoutLines } from './sim/iec62056-server.ts';

@@ -2,7 +2,7 @@
 // load shape (night trough, morning and evening peaks), appliances that switch on and off, and a supply voltage that
 // sags with load. Deterministic: the same seed and the same timestamps give the same values.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { seededRandom } from '@meterchain/edge';
+import { xorshift32 } from '@meterchain/core';
 
 /** Relative load by hour of day (0..23), shaped like the standard residential profile (trough at night, peaks at
  * 07-09 and 18-21 h); interpolated linearly between hours. */
@@ -75,7 +75,7 @@ export class ThreePhaseLoad {
   private reserved = { importWh: Infinity, exportWh: Infinity };
 
   constructor(opts: LoadCurveOptions) {
-    this.random = seededRandom(Math.imul(opts.seed + 1, 2654435761));
+    this.random = xorshift32(Math.imul(opts.seed + 1, 2654435761));
     const r = this.random;
     this.peak = opts.peakAmps ?? 12 + 8 * r();
     this.base = [0.8 + 0.4 * r(), 0.8 + 0.4 * r(), 0.8 + 0.4 * r()];

@@ -1,6 +1,7 @@
 // The campaign's schedule: which fault, on which member, when and for how long, from a seed alone (the same seed
 // gives the same schedule). Two tracks run side by side: crash faults one at a time, each followed by a healed
 // period longer than the stall limit, and the byzantine member's behaviour, which changes in segments.
+import { mulberry32 } from '@meterchain/core';
 
 /** Faults that stop or cut off part of the cluster, one at a time. */
 export const CRASH_KINDS = ['kill', 'power-cut', 'broker', 'cut-off', 'clock-skew', 'disk-full'] as const;
@@ -41,18 +42,6 @@ export interface Schedule {
   byzantine: Fault[];
 }
 
-/** mulberry32: a small seeded generator (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
@@ -79,7 +68,7 @@ const DURATION: Record<CrashKind, [number, number]> = {
  */
 export function planCampaign(o: ScheduleOptions): Schedule {
   if (o.members < 4) throw new RangeError(`campaign schedule: expected at least 4 members, got ${o.members}`);
-  const random = seededRandom(o.seed);
+  const random = mulberry32(o.seed);
   const between = (range: [number, number]) => Math.round(range[0] + random() * (range[1] - range[0]));
   const honest = Array.from({ length: o.members }, (_, i) => i).filter((i) => i !== o.byzantine);
   const pick = (from: number[]) => from[Math.floor(random() * from.length)]!;

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { mulberry32 } from '@meterchain/core';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
 const vectorsDir = resolve(repoRoot, '../shared/vectors');
@@ -46,19 +47,12 @@ export function wycheproofCases(): WycheproofCase[] {
   return out;
 }
 
-/** mulberry32: a small seeded generator so every run checks the same inputs. */
+/** Seeded bytes (mulberry32), so every run checks the same inputs. */
 export function seededBytes(seed: number): (n: number) => Uint8Array {
-  let s = seed >>> 0;
-  const next = (): number => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
+  const random = mulberry32(seed);
   return (n) => {
     const out = new Uint8Array(n);
-    for (let i = 0; i < n; i++) out[i] = next() & 0xff;
+    for (let i = 0; i < n; i++) out[i] = (random() * 4294967296) & 0xff;
     return out;
   };
 }

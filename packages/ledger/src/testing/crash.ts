@@ -11,7 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, tru
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { decode, verifyManifest } from '@meterchain/core';
+import { decode, verifyManifest, mulberry32 } from '@meterchain/core';
 import { nodeVerifier } from '@meterchain/crypto';
 import { BLOCKS_FILE, INDEX_FILE, META_FILE } from '../block-store.ts';
 import { openChain } from '../chain-source.ts';
@@ -50,17 +50,6 @@ export interface CrashTestResult {
   rounds: number;
   violations: string[];
   seconds: number;
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Share of kills timed from the spawn rather than from `ready`, and their window (Node starts in ~50-200 ms). */
@@ -151,7 +140,7 @@ function durableMark(storeDir: string): number {
 
 export async function runCrashTest(opts: CrashTestOptions): Promise<CrashTestResult> {
   const started = performance.now();
-  const random = prng(opts.seed);
+  const random = mulberry32(opts.seed);
   const blocks = opts.blocks ?? 3000;
   const maxRunMs = opts.maxRunMs ?? 120;
   const powerCutShare = opts.powerCuts ?? 0.3;

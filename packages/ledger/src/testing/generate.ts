@@ -3,7 +3,7 @@
 // header. Deterministic for a seed, so a generated chain can be cached and compared byte for byte.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ClockStatus, Domain, addressFromPublicKey, equalBytes, signingInput, createManifest, signReading, verifyManifest, type Manifest, type Signer, type VotingRule } from '@meterchain/core';
+import { ClockStatus, Domain, addressFromPublicKey, equalBytes, signingInput, createManifest, signReading, verifyManifest, mulberry32, type Manifest, type Signer, type VotingRule } from '@meterchain/core';
 import { createNodeSigner, nodeVerifier } from '@meterchain/crypto';
 import {
   Phase,
@@ -62,18 +62,6 @@ function seedOf(seed: number, role: string, i: number): Uint8Array {
   return nodeSha256(new TextEncoder().encode(`meterchain test key ${seed} ${role} ${i}`));
 }
 
-/** A small deterministic PRNG (mulberry32) for reading values. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export function generateChain(opts: GenerateOptions): GeneratedChain {
   const n = opts.members ?? 4;
   const rule = opts.rule ?? 'bft';
@@ -97,7 +85,7 @@ export function generateChain(opts: GenerateOptions): GeneratedChain {
   // Signers in manifest order (members are sorted by address).
   const byIndex: Signer[] = manifest.members.map((m) => signers.find((s) => equalBytes(addressFromPublicKey(s.publicKey), m.address))!);
   const t = threshold(rule, n);
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const energy: number[] = manifest.members.map(() => Math.floor(random() * 1e6));
 
   const blocks: Uint8Array[] = [];

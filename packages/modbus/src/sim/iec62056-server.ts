@@ -2,7 +2,8 @@
 // switches baud rate on the option select, sends the data message (repeats it on NAK), with injected faults.
 import { dataMessage, identificationMessage, parseOptionSelect, MODE_C_BAUD, SIGN_ON_BAUD, NAK } from '@meterchain/meters';
 import { SerialLine, lineEnd } from '../serial-line.ts';
-import { phaseQuantities, seededRandom, type MeterSimulation } from './physics.ts';
+import { mulberry32 } from '@meterchain/core';
+import { phaseQuantities, type MeterSimulation } from './physics.ts';
 import type { Faults } from './slave.ts';
 import type { RunningServer } from './servers.ts';
 
@@ -40,7 +41,7 @@ export interface Iec62056SimOptions {
 export async function serveIec62056(options: Iec62056SimOptions): Promise<RunningServer & { readouts: () => number }> {
   const line = new SerialLine(options.path);
   await line.open({ path: options.path, baudRate: SIGN_ON_BAUD, dataBits: 7, parity: 'even', stopBits: 1 });
-  const random = seededRandom((options.seed ?? 1) ^ 0x62056);
+  const random = mulberry32((options.seed ?? 1) ^ 0x62056);
   const faults = options.faults ?? {};
   const baudChar = options.baudChar ?? '5';
   let running = true;

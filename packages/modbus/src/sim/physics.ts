@@ -1,18 +1,7 @@
 // A three-phase installation that changes like a real one: mains voltage wandering around 230 V, frequency around
 // 50 Hz, loads that switch and drift, energy registers that only grow. Deterministic: the same seed and the same
 // sequence of `advance` calls give the same values, so tests and labs can reproduce a run.
-
-/** mulberry32: small, fast, good enough for simulated noise (not for anything secret). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '@meterchain/core';
 
 export interface PhaseState {
   voltage: number;
@@ -64,7 +53,7 @@ export class MeterSimulation {
   private elapsed = 0;
 
   constructor(seed: number) {
-    this.random = seededRandom(seed);
+    this.random = mulberry32(seed);
     const r = this.random;
     const phase = (): PhaseState => ({ voltage: 228 + 4 * r(), current: 2 + 8 * r(), angle: 10 + 20 * r() });
     this.state = {

@@ -1,6 +1,6 @@
 // The Modbus server side of the simulators: answers read requests from a register image and injects the faults a
 // lab asks for (no reply, corrupted CRC, exceptions, late replies). Framing (RTU, TCP) is left to the servers.
-import { seededRandom } from './physics.ts';
+import { mulberry32 } from '@meterchain/core';
 import type { RegisterImage } from './images.ts';
 
 /** Faults injected per request, drawn from the simulator's seeded random source (reproducible runs). */
@@ -84,7 +84,7 @@ export class ModbusSlave {
     this.unit = options.unit;
     this.image = options.image;
     this.faults = options.faults ?? {};
-    this.random = seededRandom((options.seed ?? 1) ^ 0x5eed);
+    this.random = mulberry32((options.seed ?? 1) ^ 0x5eed);
   }
 
   /** Decides the answer to one request PDU addressed to `unit` (framing already checked). */

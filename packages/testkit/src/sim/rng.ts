@@ -1,19 +1,12 @@
-// A small seeded generator (mulberry32): the simulator's only source of randomness, so a seed replays a run exactly.
+// The simulator's only source of randomness (core's mulberry32), with the draws it needs: a seed replays a run exactly.
+import { mulberry32 } from '@meterchain/core';
 
 export class Rng {
-  private state: number;
+  /** Uniform in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = (seed ^ 0x9e3779b9) >>> 0;
-  }
-
-  /** Uniform in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed ^ 0x9e3779b9);
   }
 
   /** Integer in [lo, hi]. */
