@@ -1,7 +1,7 @@
 // `meterchain iec62056 read` against the simulated mode C meter on a pty pair: prints the data sets with exact
 // values and units, and exits 0.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { meterchainBin } from './support/paths.ts';
 import { runProgram } from './support/process.ts';
 import { requirePrograms } from './support/programs.ts';

@@ -1,7 +1,7 @@
 // `meterchain modbus scan` on an RTU line (pty pair) with a simulated SunSpec 203 meter at unit 3: it finds that
 // unit, and only it, with its models, manufacturer and model name.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { meterchainBin, sunspecDir } from './support/paths.ts';
 import { runProgram } from './support/process.ts';
 import { requirePrograms } from './support/programs.ts';

@@ -3,7 +3,8 @@
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { QualityFlag } from '@meterchain/core';
 import { decodeRegisters } from '@meterchain/meters';
-import { EastronMeter, ModbusBus, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requirePrograms } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 

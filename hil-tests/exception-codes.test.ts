@@ -2,7 +2,8 @@
 // and the register, on RTU (pty pair, meterchain's simulator with exceptions injected per register) and from a
 // real pymodbus peer (illegal data address for a register it does not have).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { EXCEPTION_NAMES, ModbusBus, ModbusExceptionError, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { EXCEPTION_NAMES, ModbusBus, ModbusExceptionError } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { freePort } from './support/net.ts';
 import type { Peer } from './support/process.ts';
 import { requirePrograms, requirePymodbus } from './support/programs.ts';

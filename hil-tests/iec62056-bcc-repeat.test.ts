@@ -2,7 +2,8 @@
 // (IEC 62056-21 §6.3.5), accepts the good copy, and flags the readout COMM_ERROR.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { QualityFlag } from '@meterchain/core';
-import { Iec62056Reader, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { Iec62056Reader } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requirePrograms } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 

@@ -1,7 +1,8 @@
 // IEC 62056-21 mode C over a pty pair: sign-on at 300 baud 7E1, identification, baud switch to 9600, data message
 // with a good BCC; the channels are the simulated meter's values, exact to the digits it printed.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { Iec62056Reader, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { Iec62056Reader } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requirePrograms } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 

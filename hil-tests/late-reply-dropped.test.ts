@@ -1,7 +1,8 @@
 // DESIGN §4: on a serial line a reply that comes after its request timed out would be read as the answer to the
 // next request, shifting every later read by one. meterchain waits for it, drops it, and counts it.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { ModbusBus, ModbusTimeoutError, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { ModbusBus, ModbusTimeoutError } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requirePrograms } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 

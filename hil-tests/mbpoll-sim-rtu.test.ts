@@ -1,6 +1,6 @@
 // mbpoll reads meterchain's SDM630 simulator over Modbus RTU on a socat pty pair (9600 8E1).
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { mbpollOnce } from './support/mbpoll.ts';
 import { sunspecDir } from './support/paths.ts';
 import { requirePrograms } from './support/programs.ts';

@@ -1,7 +1,7 @@
 // mbpoll (a third-party master) reads meterchain's SDM630 simulator, started as `meterchain sim-device`, over
 // Modbus TCP: it gets the registers the simulator serves for its seed.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { MeterSimulation, Sdm630Image } from '@meterchain/modbus';
+import { MeterSimulation, Sdm630Image } from '@meterchain/modbus/sim';
 import { freePort } from './support/net.ts';
 import { mbpollOnce } from './support/mbpoll.ts';
 import { meterchainBin } from './support/paths.ts';

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { roundOf } from '@meterchain/consensus';
 import { QualityFlag } from '@meterchain/core';
 import { readingsOf } from '@meterchain/ledger';
-import { startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { createTestCluster, waitFor, type TestCluster } from '../firmware/linux/test/support/cluster.ts';
 import { requirePrograms } from './support/programs.ts';

@@ -1,7 +1,8 @@
 // A reply from the right unit with a valid CRC that does not answer the request (another function code, fewer
 // registers than asked) is a ModbusReplyMismatchError saying what came, not a timeout blaming the unit id or baud rate.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { ModbusBus, ModbusReplyMismatchError, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { ModbusBus, ModbusReplyMismatchError } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requirePrograms } from './support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from './support/pty.ts';
 

@@ -2,7 +2,8 @@
 // every frame of meterchain and of the simulator is well-formed and passes its CRC.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { join } from 'node:path';
-import { EastronMeter, ModbusBus, startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { freePort } from './support/net.ts';
 import { requirePrograms } from './support/programs.ts';
 import { tempDir } from './support/pty.ts';

@@ -6,7 +6,8 @@
 //
 //   npx tsx hil-tests/scripts/line-capacity.ts [--samples 20]
 import { parseArgs } from 'node:util';
-import { EastronMeter, ModbusBus, startSimulator } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus } from '@meterchain/modbus';
+import { startSimulator } from '@meterchain/modbus/sim';
 import { ptyPair, tempDir } from '../support/pty.ts';
 
 const { values } = parseArgs({ options: { samples: { type: 'string' } } });

@@ -13,7 +13,7 @@ import { SerialPort } from 'serialport';
 import { Domain, decode, decodeReading, signingInput, toHex, verifyHmacSha256, type Reading } from '@meterchain/core';
 import { bundleTarget, strippingPrelude } from '@meterchain/gate';
 import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_GAP, EASTRON_MAX_READ } from '@meterchain/meters';
-import { startSimulator, type RunningSimulator } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { requirePrograms } from '../../../hil-tests/support/programs.ts';
 import { ptyPair, tempDir, type PtyPair } from '../../../hil-tests/support/pty.ts';
 import type { Board } from './sensor-program.ts';

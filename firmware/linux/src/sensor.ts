@@ -5,7 +5,7 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Channel } from '@meterchain/core';
 import { EXCEPTION_NAMES, Iec62056Reader, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
-import { ThreePhaseLoad } from '@meterchain/testkit/loadcurve';
+import { ThreePhaseLoad } from '@meterchain/modbus/sim';
 import { THREE_PHASE_CHANNELS, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
 

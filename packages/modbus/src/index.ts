@@ -1,5 +1,5 @@
 // Modbus and serial acquisition on Node: the bus over modbus-serial, meter drivers, IEC 62056-21 readout,
-// polling with gaps, and device simulators for tests and labs.
+// polling with gaps. Device simulators for tests and labs: @meterchain/modbus/sim.
 export { ModbusBus, describeLink, charTimeMs, rtuWireMs, zeroCounters, countersDelta, type BusOptions, type BusCounters, type Link, type Parity, type ReadRequest } from './bus.ts';
 export {
   ModbusError, ModbusTimeoutError, ModbusCrcError, ModbusExceptionError, ModbusReplyMismatchError, ModbusBusClosedError,
@@ -13,8 +13,3 @@ export { poll, type PollEvent, type PollOptions } from './poller.ts';
 export { crc16, crcOk } from './crc16.ts';
 export { Iec62056Reader, type Iec62056Options, type Iec62056Sample } from './iec62056.ts';
 export { SerialLine, type SerialSettings } from './serial-line.ts';
-export { startSimulator, SIM_PROFILES, type SimulatorOptions, type RunningSimulator, type SimProfile, type SimLink } from './sim/simulator.ts';
-export { parseFaults, ModbusSlave, type Faults, type SlaveCounters } from './sim/slave.ts';
-export { MeterSimulation } from './sim/physics.ts';
-export { Sdm630Image, SunSpecImage, type RegisterImage } from './sim/images.ts';
-export { readoutLines } from './sim/iec62056-server.ts';

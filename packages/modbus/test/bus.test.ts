@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { createServer, type Server } from 'node:net';
-import { ModbusBus, ModbusBusClosedError, ModbusReplyMismatchError, ModbusTimeoutError, startSimulator, type RunningSimulator } from '../src/index.ts';
+import { ModbusBus, ModbusBusClosedError, ModbusReplyMismatchError, ModbusTimeoutError } from '../src/index.ts';
+import { startSimulator, type RunningSimulator } from '../src/sim/index.ts';
 
 let sim: RunningSimulator;
 

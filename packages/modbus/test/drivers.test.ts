@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { QualityFlag } from '@meterchain/core';
-import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, parseRegisterMap, startSimulator, type RunningSimulator } from '../src/index.ts';
+import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, parseRegisterMap } from '../src/index.ts';
+import { startSimulator, type RunningSimulator } from '../src/sim/index.ts';
 
 let sdm: RunningSimulator;
 let sunspec: RunningSimulator;

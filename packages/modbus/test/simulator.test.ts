@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { MeterSimulation, ModbusSlave, Sdm630Image, parseFaults } from '../src/index.ts';
+import { MeterSimulation, ModbusSlave, Sdm630Image, parseFaults } from '../src/sim/index.ts';
 
 describe('simulated meter', () => {
   test('the same seed and steps give the same registers', () => {

@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EastronMeter, ModbusBus, charTimeMs, startSimulator } from '@meterchain/modbus';
+import { EastronMeter, ModbusBus, charTimeMs } from '@meterchain/modbus';
+import { startSimulator } from '@meterchain/modbus/sim';
 import type { ReadBlock } from '@meterchain/meters';
 import { ratioRow, type BenchOptions, type BenchRow } from './harness.ts';
 

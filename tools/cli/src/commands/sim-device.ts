@@ -1,5 +1,5 @@
 // `meterchain sim-device`: a simulated meter for tests and labs, serving realistic changing values with faults.
-import { SIM_PROFILES, parseFaults, startSimulator, type Faults, type SimLink, type SimProfile } from '@meterchain/modbus';
+import { SIM_PROFILES, parseFaults, startSimulator, type Faults, type SimLink, type SimProfile } from '@meterchain/modbus/sim';
 import { UsageError, intOption, parse, type Command } from '../command.ts';
 import { baudOption, hostPort } from './modbus.ts';
 

@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REGISTER_RESERVE_WH, ThreePhaseLoad, dailyShape } from '../src/loadcurve.ts';
+import { REGISTER_RESERVE_WH, ThreePhaseLoad, dailyShape } from '../src/sim/index.ts';
 
 const day = Date.UTC(2026, 10, 24);
 
