@@ -2,7 +2,8 @@
 // every violation; exits 1 if any seed broke a property or honest acceptance fell below 99 %.
 //   npx tsx packages/consensus/scripts/long-property.ts [--seeds N] [--from S] [--max-meters M] [--rounds R]
 import { parseArgs } from 'node:util';
-import { propertyCase, simulate, violations } from '@meterchain/testkit';
+import { simCrypto } from '@meterchain/crypto/sim';
+import { propertyCase, simulate, violations } from '../src/sim/index.ts';
 
 const { values } = parseArgs({
   options: { seeds: { type: 'string' }, from: { type: 'string' }, 'max-meters': { type: 'string' }, rounds: { type: 'string' } },
@@ -18,7 +19,7 @@ for (const rule of ['bft', 'majority'] as const) {
   let accepted = 0;
   for (let seed = from; seed < from + seeds; seed++) {
     const c = propertyCase(rule, seed, { maxMeters, rounds });
-    const { report } = simulate(c.options);
+    const { report } = simulate(c.options, simCrypto);
     const broken = violations(rule, c, report);
     if (c.live) {
       honest += report.honestReadings;

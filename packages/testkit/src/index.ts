@@ -1,7 +1,7 @@
-// @meterchain/testkit: the deterministic cluster simulator and helpers shared by tests, benchmarks and demos.
-export { nodeSha256, seedFrom, signerFrom, MemoVerifier } from './crypto.ts';
-export { Rng } from './sim/rng.ts';
-export { simulate, BEHAVIOURS } from './sim/simulator.ts';
-export type { Behaviour, Partition, NetworkOptions, SimOptions, SimReport, SimResult } from './sim/simulator.ts';
-export { propertyCase, violations, TOLERATED } from './sim/property.ts';
-export type { PropertyCase, CaseScale } from './sim/property.ts';
+// @meterchain/testkit: helpers shared by tests and benchmarks: the cluster simulator on Node's crypto, deterministic
+// keys, outside programs (Mosquitto, an in-process broker, a TCP proxy) and fixtures.
+export { nodeSha256 } from '@meterchain/crypto';
+export { seedFrom, signerFrom, MemoVerifier } from '@meterchain/crypto/sim';
+export { simulate } from './sim.ts';
+export { BEHAVIOURS, Rng, propertyCase, violations, TOLERATED } from '@meterchain/consensus/sim';
+export type { Behaviour, Partition, NetworkOptions, SimOptions, SimReport, SimResult, PropertyCase, CaseScale } from '@meterchain/consensus/sim';

@@ -3,7 +3,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toHex } from '@meterchain/core';
-import { BEHAVIOURS, seedFrom, simulate, type Behaviour, type SimReport } from '@meterchain/testkit';
+import { BEHAVIOURS, simulate, type Behaviour, type SimReport } from '@meterchain/consensus/sim';
+import { seedFrom, simCrypto } from '@meterchain/crypto/sim';
 import { InputError, InvalidError, UsageError, intOption, parse, required, type Command, type Io } from '../command.ts';
 
 const usage = `usage: meterchain sim --meters N --rounds R [--rule majority|bft] [--byzantine K --behaviour NAME,...]
@@ -88,7 +89,7 @@ export const command: Command = {
     if (byzantine > 0 && kinds.length === 0) throw new UsageError('--byzantine needs --behaviour NAME,...');
     if (byzantine === 0 && kinds.length > 0) throw new UsageError('--behaviour needs --byzantine K (how many members behave so)');
     const seed = intOption(values.seed, 'seed', 1);
-    const result = simulate({ meters, rounds, rule, voteMode, byzantine, behaviours: kinds, seed });
+    const result = simulate({ meters, rounds, rule, voteMode, byzantine, behaviours: kinds, seed }, simCrypto);
     const r = result.report;
     if (values.out !== undefined) {
       const dir = values.out;

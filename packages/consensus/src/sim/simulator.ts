@@ -11,10 +11,12 @@ import {
   toHex,
   verifyManifest,
   type CborValue,
+  type Hash,
   type Manifest,
   type ManifestParams,
   type Reading,
   type Signer,
+  type Verifier,
   type VotingRule,
   type VoteMode,
 } from '@meterchain/core';
@@ -36,9 +38,8 @@ import {
   verifyChain,
   type Effect,
   type Topic,
-} from '@meterchain/consensus';
+} from '../index.ts';
 import { blockVoteBodyFor } from './forge.ts';
-import { MemoVerifier, nodeSha256, signerFrom } from '../crypto.ts';
 import { EventQueue } from './heap.ts';
 import { forgeReading, newMeterModel, nextReading, type MeterModel } from './readings.ts';
 import { Rng } from './rng.ts';
@@ -112,6 +113,18 @@ export interface SimReport {
   simulatedMs: number;
 }
 
+/**
+ * The crypto a simulated cluster runs on, supplied by the host (on Node: @meterchain/crypto's node SHA-256 and
+ * @meterchain/crypto/sim's keys from seed texts and memoising verifier), so this package stays free of Node crypto.
+ */
+export interface SimCrypto {
+  /** The signer of a seed text: the same text gives the same key, so a seed replays a cluster. */
+  signerFrom(seedText: string): Signer;
+  sha256: Hash;
+  /** A verifier for one run, shared by its members: `counting()` gives each member a view that counts its calls. */
+  sharedVerifier(): Verifier & { counting(): Verifier & { count: number } };
+}
+
 export interface SimResult {
   report: SimReport;
   manifest: Uint8Array;
@@ -150,7 +163,8 @@ interface Member {
 }
 
 /** Runs one simulation to the end and reports. Deterministic for a given set of options. */
-export function simulate(opts: SimOptions): SimResult {
+export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
+  const { signerFrom, sha256 } = crypto;
   const seed = opts.seed ?? 1;
   const n = opts.meters;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`sim: meters must be a positive whole number, got ${n}`);
@@ -179,8 +193,8 @@ export function simulate(opts: SimOptions): SimResult {
     { cluster: 'sim', rule, voteMode, members: signers.map((s) => ({ publicKey: s.signer.publicKey })), params, genesisMs: GENESIS },
     operator,
   );
-  const memo = new MemoVerifier();
-  const mv = verifyManifest(manifestBytes, memo, { hash: nodeSha256 });
+  const memo = crypto.sharedVerifier();
+  const mv = verifyManifest(manifestBytes, memo, { hash: sha256 });
   if (!mv.ok) throw new Error(`sim: manifest does not verify: ${mv.reason}`);
   const manifest: Manifest = mv.manifest;
   const t = threshold(rule, n);
@@ -197,7 +211,7 @@ export function simulate(opts: SimOptions): SimResult {
       index,
       signer: s.signer,
       seedText: s.seedText,
-      node: new ConsensusNode({ manifest, manifestDigest: mv.digest, signer: s.signer, verifier, hash: nodeSha256, keepBlocks: 100000 }),
+      node: new ConsensusNode({ manifest, manifestDigest: mv.digest, signer: s.signer, verifier, hash: sha256, keepBlocks: 100000 }),
       verifier,
       skew: mrng.int(-20, 20),
       model: newMeterModel(mrng),
@@ -273,7 +287,7 @@ export function simulate(opts: SimOptions): SimResult {
   }
 
   function noteSeen(m: Member, bytes: Uint8Array): void {
-    const o = openSubmission(manifest, bytes, nodeSha256);
+    const o = openSubmission(manifest, bytes, sha256);
     if (!o.ok) return;
     let byRound = m.seen.get(o.submission.round);
     if (!byRound) m.seen.set(o.submission.round, (byRound = new Map()));
@@ -293,10 +307,10 @@ export function simulate(opts: SimOptions): SimResult {
       records = records.slice();
       const seen = m.seen.get(round) ?? new Map<number, Uint8Array[]>();
       for (const [i, list] of seen) {
-        const pick = list.find((b) => invalid.has(toHex(nodeSha256(concat0(b))))) ?? list[0]!;
-        setJudgment(records, i, Verdict.ACCEPT, 0, nodeSha256(concat0(pick)));
+        const pick = list.find((b) => invalid.has(toHex(sha256(concat0(b))))) ?? list[0]!;
+        setJudgment(records, i, Verdict.ACCEPT, 0, sha256(concat0(pick)));
       }
-      const v = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, nodeSha256);
+      const v = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, sha256);
       bytes = v.bytes;
     }
     if (m.byzantine.has('equivocate')) {
@@ -306,12 +320,12 @@ export function simulate(opts: SimOptions): SimResult {
       for (let i = 0; i < n; i++) if (other[i * 34] === Verdict.ACCEPT) other[i * 34] = Verdict.REJECT;
       const twin = m.twins.get(round);
       if (twin) {
-        setJudgment(other, m.index, Verdict.ACCEPT, 0, nodeSha256(concat0(twin)));
-        setJudgment(records, m.index, Verdict.ACCEPT, 0, nodeSha256(concat0(m.previousEnvelopes[m.previousEnvelopes.length - 1]!)));
-        bytes = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, nodeSha256).bytes;
+        setJudgment(other, m.index, Verdict.ACCEPT, 0, sha256(concat0(twin)));
+        setJudgment(records, m.index, Verdict.ACCEPT, 0, sha256(concat0(m.previousEnvelopes[m.previousEnvelopes.length - 1]!)));
+        bytes = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, sha256).bytes;
       }
       if (other.every((x, i) => x === records[i])) other[m.index * 34] = Verdict.REJECT;
-      const v2 = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, fixAbsent(other), nodeSha256);
+      const v2 = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, fixAbsent(other), sha256);
       if (to) {
         send(m, 'vote', bytes, to, now);
         send(m, 'vote', v2.bytes, to, now);
@@ -339,11 +353,11 @@ export function simulate(opts: SimOptions): SimResult {
     const other = manifest.members.find((x, i) => i !== m.index && x.role === 'full');
     if (!other) return;
     const headerB = encodeHeader({ ...h.header, proposer: other.address });
-    const hashB = nodeSha256(headerB);
+    const hashB = sha256(headerB);
     const voteB = blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, Phase.PREPARE, hashB);
     const rest: { [key: string]: CborValue } = p.body ? { body: p.body } : { compact: p.compact! };
     const proposalB = encode({ header: headerB, ...rest, view: p.view, vote: voteB, timeouts: p.timeouts as never, lock: p.lock as never });
-    forkSide.set(toHex(nodeSha256(p.header)), true);
+    forkSide.set(toHex(sha256(p.header)), true);
     forkSide.set(toHex(hashB), false);
     send(m, 'proposal', bytes, splitTargets(m, true), now);
     send(m, 'proposal', proposalB, splitTargets(m, false), now);
@@ -357,7 +371,7 @@ export function simulate(opts: SimOptions): SimResult {
     const p = d.value as { header: Uint8Array; view: number };
     const h = decodeHeader(p.header);
     if (!h.ok) return;
-    const hash = nodeSha256(p.header);
+    const hash = sha256(p.header);
     const key = `${h.header.height}:${p.view}:${toHex(hash)}`;
     if (forkSigned.has(`${m.index}:${key}`)) return;
     forkSigned.add(`${m.index}:${key}`);
@@ -397,7 +411,7 @@ export function simulate(opts: SimOptions): SimResult {
         set.add(toHex(e.digest));
         acceptedBy.set(key, set);
       } else if (e.type === 'evidence') {
-        const o = openEvidence(manifest, e.evidence, nodeSha256);
+        const o = openEvidence(manifest, e.evidence, sha256);
         if (o.ok) evidenceKeys.set(o.claim.key, toHex(e.accused));
       }
     }
@@ -414,7 +428,7 @@ export function simulate(opts: SimOptions): SimResult {
     const honestReading = nextReading(m.model, m.rng, manifest.cluster, address, local, params.roundMs);
     if (m.byzantine.size === 0) {
       const effects = m.node.step({ type: 'reading', now: local, reading: honestReading });
-      for (const e of effects) if (e.type === 'publish' && e.topic === 'submission') honestDigests.add(toHex(nodeSha256(concat0(e.bytes))));
+      for (const e of effects) if (e.type === 'publish' && e.topic === 'submission') honestDigests.add(toHex(sha256(concat0(e.bytes))));
       handle(m, effects, now);
       schedule(m, Math.max(m.node.wakeAt() - m.skew, now + 1));
       return;
@@ -435,21 +449,21 @@ export function simulate(opts: SimOptions): SimResult {
     if (m.byzantine.has('bad-signature') && round % 2 === 0) {
       const env = signReading(r, m.signer);
       const bad = corrupt(env);
-      invalid.add(toHex(nodeSha256(concat0(bad))));
+      invalid.add(toHex(sha256(concat0(bad))));
       send(m, 'submission', bad, undefined, now);
       // And one in an honest member's name.
       const victim = honest.length > 0 ? honest[round % honest.length]! : undefined;
       if (victim) {
         const fake = nextReading({ ...victim.model }, m.rng, manifest.cluster, manifest.members[victim.index]!.address, local, params.roundMs);
         const forged = corrupt(sealEnvelope(Domain.READING, encodeReading(fake), m.signer));
-        invalid.add(toHex(nodeSha256(concat0(forged))));
+        invalid.add(toHex(sha256(concat0(forged))));
         send(m, 'submission', forged, undefined, now);
       }
       m.previousReadings.push(r);
       m.previousEnvelopes.push(env);
       return;
     }
-    if (bogus) invalid.add(toHex(nodeSha256(concat0(signReading(r, m.signer)))));
+    if (bogus) invalid.add(toHex(sha256(concat0(signReading(r, m.signer)))));
     const env = signReading(r, m.signer);
     m.previousReadings.push(r);
     m.previousEnvelopes.push(env);
@@ -527,7 +541,7 @@ export function simulate(opts: SimOptions): SimResult {
     for (const h of opts.verifyChains === 'longest' ? (reference ? [reference] : []) : honest) {
       const chain: Uint8Array[] = [];
       while (h.committed.has(chain.length)) chain.push(h.committed.get(chain.length)!.block);
-      const v = verifyChain([{ manifest, digest: mv.ok ? mv.digest : new Uint8Array(32) }], chain, memo, nodeSha256);
+      const v = verifyChain([{ manifest, digest: mv.ok ? mv.digest : new Uint8Array(32) }], chain, memo, sha256);
       if (!v.ok) {
         chainsVerify = false;
         chainError = `member ${h.index}, block ${v.index}: ${v.fault}: ${v.reason}`;
@@ -551,7 +565,7 @@ export function simulate(opts: SimOptions): SimResult {
       }
       for (const sub of b.body.submissions) {
         accepted++;
-        const d = toHex(nodeSha256(concat0(sub)));
+        const d = toHex(sha256(concat0(sub)));
         if (invalid.has(d)) invalidAccepted++;
         if (honestDigests.has(d)) honestAccepted++;
       }

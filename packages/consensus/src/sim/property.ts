@@ -1,7 +1,7 @@
 // Seeded cases for the consensus property runs (CI suites and the long run behind a script): each seed picks a
 // cluster, byzantine members within the rule's fault bound, behaviours, vote mode, loss, delays and a partition.
 import type { VotingRule } from '@meterchain/core';
-import { threshold } from '@meterchain/consensus';
+import { threshold } from '../index.ts';
 import { Rng } from './rng.ts';
 import type { Behaviour, SimOptions, SimReport } from './simulator.ts';
 

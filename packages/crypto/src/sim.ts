@@ -1,15 +1,10 @@
-// Node-side crypto for tests and the simulator: one-shot SHA-256 from node:crypto (DESIGN §4: 860k hashes/s, the
-// fastest here), deterministic keys from a seed, and a verifier that remembers results across simulated members.
-import { createHash, hash as oneShot } from 'node:crypto';
-import type { Hash, Verifier } from '@meterchain/core';
-import { createNodeSigner, nodeVerifier } from '@meterchain/crypto';
-import type { Signer } from '@meterchain/core';
-
-/** SHA-256 through node:crypto's one-shot `hash()`, as a plain Uint8Array view. */
-export const nodeSha256: Hash = (data) => {
-  const b = oneShot('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
-};
+// @meterchain/crypto/sim: keys and verification for simulated clusters and tests, never for a device. Keys derive
+// from a text (the same text, the same key, so a seed replays a cluster), and one verifier shared by every simulated
+// member verifies each signature once.
+import { createHash } from 'node:crypto';
+import type { Signer, Verifier } from '@meterchain/core';
+import { nodeSha256 } from './hash.ts';
+import { createNodeSigner, nodeVerifier } from './node.ts';
 
 /** A 32-byte Ed25519 seed derived from text, so a simulated cluster has the same keys for the same seed. */
 export function seedFrom(text: string): Uint8Array {
@@ -74,3 +69,10 @@ export class MemoVerifier implements Verifier {
     return v;
   }
 }
+
+/** What a simulated cluster runs on (the consensus simulator's SimCrypto): Ed25519 and SHA-256 of node:crypto. */
+export const simCrypto = {
+  signerFrom,
+  sha256: nodeSha256,
+  sharedVerifier: (): MemoVerifier => new MemoVerifier(),
+};
