@@ -1,16 +1,12 @@
 // The cluster manifest a node's configuration names, read and checked (with the operator key when one is given):
 // the node and its repair command start from the same manifest, refused the same way.
-import { hash as nodeHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { verifyManifest, type Manifest, type Verifier } from '@meterchain/core';
-import { readPublicKeyFile } from '@meterchain/crypto';
+import { nodeSha256, readPublicKeyFile } from '@meterchain/crypto';
 import { ConfigError, type NodeConfig } from './config.ts';
 
-/** SHA-256 with node:crypto's one-shot hash (the fastest path measured, DESIGN.md §4). */
-export const sha256 = (data: Uint8Array): Uint8Array => {
-  const b = nodeHash('sha256', data, 'buffer');
-  return new Uint8Array(b.buffer, b.byteOffset, b.length);
-};
+/** SHA-256 on node:crypto (the node's one hash; DESIGN.md §4). */
+export const sha256 = nodeSha256;
 
 /** Reads and verifies `cluster.manifest`; a problem is a ConfigError naming the key. */
 export async function loadClusterManifest(cfg: NodeConfig, verifier: Verifier): Promise<{ manifest: Manifest; digest: Uint8Array }> {

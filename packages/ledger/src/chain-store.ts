@@ -4,7 +4,7 @@ import { decode, decodeReading, equalBytes, openEnvelope, toHex } from '@meterch
 import { BATCH_SCHEMA, decodeBody, decodeHeader, decodeStoredBlock } from './consensus.ts';
 import { BlockStore, type BlockStoreOptions, type ReadingKey, type RecordKeys, type StoreRecovery } from './block-store.ts';
 import { LedgerError } from './errors.ts';
-import { nodeSha256 } from './hash.ts';
+import { nodeSha256 } from '@meterchain/crypto';
 
 /**
  * What a stored block holds for the index: its height, and per submission (in body order, so the position is the

@@ -5,9 +5,8 @@
 // reason named is the one a one-core verifier gives.
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Verifier } from '@meterchain/core';
-import { nodeVerifier, verifyBatchParallel, type NodeVerifier } from '@meterchain/crypto';
+import { nodeVerifier, verifyBatchParallel, nodeSha256, type NodeVerifier } from '@meterchain/crypto';
 import { decodeStoredBlock, inspectBlock, type BlockVerdict, type EpochManifest, type SignatureCheck } from './consensus.ts';
-import { nodeSha256 } from './hash.ts';
 import { ChainWalker, type BlockSource, type ChainFault, type ChainReport, type Step } from './chain-walker.ts';
 
 export interface VerifyOptions {

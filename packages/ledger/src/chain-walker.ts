@@ -14,7 +14,7 @@ import {
   type SignatureCheck,
   type SignatureOracle,
 } from './consensus.ts';
-import { nodeSha256 } from './hash.ts';
+import { nodeSha256 } from '@meterchain/crypto';
 
 /** Blocks to check, in chain order, with a name for each place (a file, a record of the log). */
 export interface BlockSource {

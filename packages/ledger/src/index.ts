@@ -23,4 +23,4 @@ export { makeProof, verifyProof, PROOF_TYPE, PROOF_VERSION } from './proof.ts';
 export type { ProofFault, ProofResult, ProofVerdict, ProvenReading } from './proof.ts';
 export { summarizeBlock, readingsOf, fixedToDecimal, csvField, csvRow, channelColumn, CSV_FIXED_COLUMNS } from './inspect.ts';
 export type { BlockSummary, EvidenceSummary, ReadingRow } from './inspect.ts';
-export { nodeSha256 } from './hash.ts';
+export { nodeSha256 } from '@meterchain/crypto';

@@ -2,7 +2,7 @@
 // undecided counts, evidence) and the accepted readings as rows. Nothing here verifies: `chain verify` does that.
 import { addressToText, decodeReading, openEnvelope, qualityNames, type Manifest, type Reading } from '@meterchain/core';
 import { decodeBody, decodeHeader, decodeStoredBlock, openEvidence, type BlockHeader } from './consensus.ts';
-import { nodeSha256 } from './hash.ts';
+import { nodeSha256 } from '@meterchain/crypto';
 
 export interface EvidenceSummary {
   height: number;

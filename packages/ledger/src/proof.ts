@@ -43,7 +43,7 @@ import {
   type BlockHeader,
   type EvidenceClaim,
 } from './consensus.ts';
-import { nodeSha256 } from './hash.ts';
+import { nodeSha256 } from '@meterchain/crypto';
 
 export const PROOF_VERSION = 1;
 /** Names the file's kind inside it, so a proof is never mistaken for another CBOR file. */

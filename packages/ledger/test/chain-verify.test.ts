@@ -5,7 +5,7 @@ import { BLOCKS_FILE, ChainStore, RecordLog, openChain, storedBlockKeys, verifyB
 import { writeChainFiles, writeChainStore } from '@meterchain/ledger/testing';
 import { nodeVerifier } from '@meterchain/crypto';
 import { decodeStoredBlock, verifyChain } from '../src/consensus.ts';
-import { nodeSha256 } from '../src/hash.ts';
+import { nodeSha256 } from '@meterchain/crypto';
 import { manifestsOf, smallChain } from './support/chain.ts';
 import { removeTempDirs, tempDir } from './support/tmp.ts';
 

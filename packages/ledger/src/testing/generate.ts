@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ClockStatus, Domain, addressFromPublicKey, equalBytes, signingInput, createManifest, signReading, verifyManifest, mulberry32, type Manifest, type Signer, type VotingRule } from '@meterchain/core';
-import { createNodeSigner, nodeVerifier } from '@meterchain/crypto';
+import { createNodeSigner, nodeVerifier, nodeSha256 } from '@meterchain/crypto';
 import {
   Phase,
   Verdict,
@@ -26,7 +26,6 @@ import {
   type HeldVote,
   type RoundCertificate,
 } from '../consensus.ts';
-import { nodeSha256 } from '../hash.ts';
 // The round summaries must be computed exactly as the chain checker does; the consensus package keeps this helper
 // out of its entry point, so it is taken from its module (test support only).
 import { addReadingToSummary } from '../../../consensus/src/block.ts';
