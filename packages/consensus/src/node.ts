@@ -92,9 +92,12 @@ export interface PersistRecord {
 export type Effect =
   | { type: 'persist'; record: PersistRecord }
   | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array }
-  | { type: 'accepted'; round: number; member: Uint8Array; digest: Uint8Array; submission?: Uint8Array }
-  | { type: 'rejected'; round: number; member: Uint8Array; digest: Uint8Array; reason: number }
-  | { type: 'not-enough-votes'; round: number; member: Uint8Array; digest?: Uint8Array }
+  /** Outcomes of a member's submission of a round (docs/protocol.md §7). `corrects` names an outcome this node
+   * reported earlier for the same member and round and has taken back (a voter it counted was caught equivocating):
+   * the last outcome reported for a member and round is the node's word on it. */
+  | { type: 'accepted'; round: number; member: Uint8Array; digest: Uint8Array; submission?: Uint8Array; corrects?: 'accepted' | 'rejected' }
+  | { type: 'rejected'; round: number; member: Uint8Array; digest: Uint8Array; reason: number; corrects?: 'accepted' | 'rejected' }
+  | { type: 'not-enough-votes'; round: number; member: Uint8Array; digest?: Uint8Array; corrects?: 'accepted' | 'rejected' }
   | { type: 'evidence'; kind: EvidenceKind; accused: Uint8Array; slot: number; evidence: Uint8Array }
   | {
       type: 'committed';
@@ -110,7 +113,9 @@ export type Effect =
       /** Meter and (first) sequence number of each submission, in block order: what a store indexes. */
       readings: { meter: Uint8Array; seq: number }[];
     }
-  | { type: 'refused'; what: string; reason: string }
+  /** Something not taken. An own reading or batch refused names its `round`; `behind` when the round lies past the
+   * round window (block agreement is behind: back-pressure, docs/protocol.md §10): it was not signed. */
+  | { type: 'refused'; what: string; reason: string; round?: number; behind?: boolean }
   | { type: 'sync-request'; height: number; from: Uint8Array };
 
 export interface NodeRestore {
@@ -190,6 +195,10 @@ interface RoundState {
   voted: boolean;
   myVote?: Uint8Array;
   decided: number[];
+  /** The digest each member was reported accepted or rejected with (what an exclusion checks). */
+  decidedDigest: (Uint8Array | undefined)[];
+  /** Outcomes reported and then taken back by an exclusion, not reported again yet, by member. */
+  takenBack: { [member: number]: { outcome: 'accepted' | 'rejected'; digest: Uint8Array } };
   closed: boolean;
   certSent: boolean;
   certSeen: boolean;
@@ -362,6 +371,10 @@ export class ConsensusNode {
   private rounds: { [round: number]: RoundState };
   private openRounds: number[];
   private nextRound: number;
+  /** Rounds stopped at the window's end (windowEnd) with the clock past it: block agreement is behind. */
+  private heldBack: boolean;
+  /** The highest height a member signed a message for (a proposal, block vote or timeout kept for later). */
+  private seenHeight: number;
   private started: boolean;
   private memory: MemberMemory[];
   private subMark: number;
@@ -434,6 +447,8 @@ export class ConsensusNode {
     this.rounds = {};
     this.openRounds = [];
     this.nextRound = 0;
+    this.heldBack = false;
+    this.seenHeight = -1;
     this.started = false;
     this.memory = [];
     for (let i = 0; i < this.n; i++) this.memory.push({ lastSeq: -1 });
@@ -782,6 +797,7 @@ export class ConsensusNode {
     if (r < this.nextRound && this.openRounds.length > 0 && r < this.openRounds[0]!) return undefined;
     if (r > current + 2) return undefined;
     if (r <= this.lastRoundOf(this.tipHeight) && this.tipHeight >= 0) return undefined;
+    if (r > this.windowEnd()) return undefined;
     const rs: RoundState = {
       round: r,
       subs: [],
@@ -793,6 +809,8 @@ export class ConsensusNode {
       placed: {},
       voted: false,
       decided: [],
+      decidedDigest: [],
+      takenBack: {},
       closed: false,
       certSent: false,
       certSeen: false,
@@ -813,10 +831,30 @@ export class ConsensusNode {
     return rs;
   }
 
+  /**
+   * The last round this node may open, vote or submit in: `maxRounds` past the last round of its last committed block
+   * (back-pressure, docs/protocol.md §10 "Round window"). Rounds no committed block covers are kept, with their
+   * certificates, until a block covers them; the window is what bounds them, not forgetting.
+   */
+  private windowEnd(): number {
+    return firstRoundOf(this.manifest, this.hs.height, this.epochStart) - 1 + this.maxRounds;
+  }
+
   private tick(): void {
     const current = roundOf(this.manifest, this.now);
     if (current - this.nextRound > this.maxRounds) this.nextRound = current - this.maxRounds;
-    while (this.nextRound <= current) {
+    const end = this.windowEnd();
+    if (this.heldBack && current <= end) {
+      // Block agreement has caught up: rounds resume at the current one. The rounds that passed meanwhile are not
+      // taken up (this node dropped their submissions and votes, and refused its own readings): nothing to vote.
+      this.heldBack = false;
+      if (this.nextRound < current) this.nextRound = current;
+    }
+    while (this.nextRound <= current && !this.heldBack) {
+      if (this.nextRound > end) {
+        this.heldBack = true;
+        break;
+      }
       this.roundState(this.nextRound, true);
       this.nextRound++;
     }
@@ -852,9 +890,10 @@ export class ConsensusNode {
       this.emit({ type: 'refused', what: 'reading', reason: `a submission for round ${r} was already signed` });
       return;
     }
+    if (this.refusedBehind('reading', r)) return;
     const rs = this.roundState(r, true);
     if (!rs || rs.voted) {
-      this.emit({ type: 'refused', what: 'reading', reason: `round ${r} is already voted or out of the window` });
+      this.emit({ type: 'refused', what: 'reading', reason: `round ${r} is already voted or out of the window`, round: r });
       return;
     }
     const bytes = signReading(reading, this.signer);
@@ -869,15 +908,25 @@ export class ConsensusNode {
       this.emit({ type: 'refused', what: 'batch', reason: `a submission for round ${r} was already signed` });
       return;
     }
+    if (this.refusedBehind('batch', r)) return;
     const rs = this.roundState(r, true);
     if (!rs || rs.voted) {
-      this.emit({ type: 'refused', what: 'batch', reason: `round ${r} is already voted or out of the window` });
+      this.emit({ type: 'refused', what: 'batch', reason: `round ${r} is already voted or out of the window`, round: r });
       return;
     }
     const bytes = signBatch(batch, this.signer, () => this.self);
     this.subMark = r;
     this.persistThenPublish({ kind: 'submission', round: r, height: -1, view: -1, bytes }, 'submission', bytes);
     this.onSubmission(bytes);
+  }
+
+  /** Refuses an own submission for a round past the round window (windowEnd): nothing is signed for it. */
+  private refusedBehind(what: string, r: number): boolean {
+    const end = this.windowEnd();
+    if (r <= end) return false;
+    const committed = end - this.maxRounds;
+    this.emit({ type: 'refused', what, reason: `round ${r} is past the round window: no block covers the rounds after ${committed} (block agreement ${r - committed} rounds behind)`, round: r, behind: true });
+    return true;
   }
 
   private message(topic: Topic, bytes: Uint8Array): void {
@@ -1113,34 +1162,89 @@ export class ConsensusNode {
     }
   }
 
-  /** Drops a voter's votes from a round's tally (it was caught equivocating). */
+  /**
+   * Drops a voter's votes from a round's tally (it was caught equivocating), and decides again the members whose
+   * reported outcome rested on them: a block counts no vote of a voter caught equivocating in that round (§9), so an
+   * `accepted` that needed the voter would stand for a reading no block may hold. Each such outcome is taken back and
+   * reported again, naming what it corrects: at once if the round is closed, else when the tally reaches an outcome
+   * or the round closes (docs/protocol.md §7).
+   */
   private exclude(rs: RoundState, voter: number): void {
     if (rs.excluded[voter]) return;
     rs.excluded[voter] = true;
     rs.tally = emptyTally(this.n);
     rs.placed = {};
     for (const v of rs.votes) if (v && !rs.excluded[v.voter]) this.tallyVote(rs, v.records, v.root);
+    let changed = false;
+    for (let i = 0; i < this.n; i++) {
+      const d = rs.decided[i];
+      if (d !== ACCEPTED && d !== REJECTED) continue;
+      const digest = rs.decidedDigest[i]!;
+      const o = rs.tally[i]!.length > 0 ? memberOutcome(rs.tally[i]!, this.threshold) : undefined;
+      const kind = d === ACCEPTED ? 'accepted' : 'rejected';
+      // Rejected stands while the rejects still reach t (whichever digest has the most); accepted, for the same digest.
+      if (o && o.outcome === kind && (kind === 'rejected' || equalBytes((o as { digest: Uint8Array }).digest, digest))) continue;
+      rs.decided[i] = 0;
+      rs.decidedDigest[i] = undefined;
+      rs.takenBack[i] = { outcome: kind, digest };
+      changed = true;
+    }
+    if (!changed) return;
+    if (!rs.closed) {
+      this.decide(rs);
+      return;
+    }
+    // A closed round takes no more votes: what the tally no longer reaches is not-enough-votes now.
+    this.decideClosed(rs);
+    for (const k of Object.keys(rs.takenBack)) {
+      const i = Number(k);
+      if (rs.decided[i]) continue;
+      this.report(rs, i, UNDECIDED, rs.takenBack[i]!.digest, 0);
+    }
   }
 
   private decide(rs: RoundState): void {
     if (rs.closed) return;
+    this.decideClosed(rs);
+  }
+
+  /** Reports every member the tally now accepts or rejects and that is not decided yet. */
+  private decideClosed(rs: RoundState): void {
     const t = this.threshold;
     for (let i = 0; i < this.n; i++) {
       if (rs.decided[i]) continue;
       const cands = rs.tally[i]!;
       if (cands.length === 0) continue;
       const o = memberOutcome(cands, t);
-      const member = this.manifest.members[i]!.address;
-      if (o.outcome === 'accepted') {
-        rs.decided[i] = ACCEPTED;
-        const sub = this.submissionWithDigest(rs, i, o.digest);
-        if (sub) this.emit({ type: 'accepted', round: rs.round, member, digest: o.digest, submission: sub.bytes });
-        else this.emit({ type: 'accepted', round: rs.round, member, digest: o.digest });
-      } else if (o.outcome === 'rejected') {
-        rs.decided[i] = REJECTED;
-        this.emit({ type: 'rejected', round: rs.round, member, digest: o.digest, reason: o.reason });
-      }
+      if (o.outcome === 'accepted') this.report(rs, i, ACCEPTED, o.digest, 0);
+      else if (o.outcome === 'rejected') this.report(rs, i, REJECTED, o.digest, o.reason);
     }
+  }
+
+  /**
+   * Records and emits a member's outcome. After an outcome was taken back (exclude), the new one names it in
+   * `corrects`, unless it is the same outcome for the same digest again (still true: nothing to report).
+   */
+  private report(rs: RoundState, i: number, decided: number, digest: Uint8Array | undefined, reason: number): void {
+    rs.decided[i] = decided;
+    if (decided !== UNDECIDED) rs.decidedDigest[i] = digest;
+    const back = rs.takenBack[i];
+    delete rs.takenBack[i];
+    const kind = decided === ACCEPTED ? 'accepted' : decided === REJECTED ? 'rejected' : 'not-enough-votes';
+    if (back && back.outcome === kind && (kind === 'rejected' || (digest !== undefined && equalBytes(back.digest, digest)))) return;
+    const member = this.manifest.members[i]!.address;
+    let e: Effect;
+    if (decided === ACCEPTED) {
+      e = { type: 'accepted', round: rs.round, member, digest: digest! };
+      const sub = this.submissionWithDigest(rs, i, digest!);
+      if (sub) e.submission = sub.bytes;
+    } else if (decided === REJECTED) e = { type: 'rejected', round: rs.round, member, digest: digest!, reason };
+    else {
+      e = { type: 'not-enough-votes', round: rs.round, member };
+      if (digest) e.digest = digest;
+    }
+    if (back) e.corrects = back.outcome;
+    this.emit(e);
   }
 
   private submissionWithDigest(rs: RoundState, i: number, digest: Uint8Array): Submission | undefined {
@@ -1158,11 +1262,10 @@ export class ConsensusNode {
       if (rs.decided[i]) continue;
       const o = memberOutcome(rs.tally[i]!, this.threshold);
       const slot = rs.subs[i];
-      if (o.outcome === 'none' && !slot) continue;
-      rs.decided[i] = UNDECIDED;
-      const member = this.manifest.members[i]!.address;
-      const digest = o.outcome === 'none' ? slot!.sub.digest : (o as { digest: Uint8Array }).digest;
-      this.emit({ type: 'not-enough-votes', round: rs.round, member, digest });
+      const back = rs.takenBack[i];
+      if (o.outcome === 'none' && !slot && !back) continue;
+      const digest = o.outcome !== 'none' ? (o as { digest: Uint8Array }).digest : slot ? slot.sub.digest : back!.digest;
+      this.report(rs, i, UNDECIDED, digest, 0);
     }
   }
 
@@ -1211,13 +1314,15 @@ export class ConsensusNode {
     }
   }
 
+  /** Forgets the rounds a committed block covers (the window keeps the others bounded: windowEnd). */
   private pruneRounds(): void {
     const lastCommitted = this.tipHeight >= 0 ? this.lastRoundOf(this.tipHeight) : -1;
     while (this.openRounds.length > 0) {
       const r = this.openRounds[0]!;
       const rs = this.rounds[r]!;
-      const tooMany = this.openRounds.length > this.maxRounds && rs.closed;
-      if (r > lastCommitted && !tooMany) break;
+      if (r > lastCommitted) break;
+      // An outcome taken back in a round that a block covers before it closed: the node's last word is not that one.
+      for (const k of Object.keys(rs.takenBack)) this.report(rs, Number(k), UNDECIDED, rs.takenBack[Number(k)]!.digest, 0);
       for (const slot of rs.subs) if (slot) delete this.byDigest[hexKey(slot.sub.digest)];
       delete this.rounds[r];
       this.openRounds.shift();
@@ -1452,6 +1557,7 @@ export class ConsensusNode {
    * voters × FUTURE_HEIGHTS × (proposalLimit + 3 small messages) bytes (docs/protocol.md §10, step 6).
    */
   private bufferFuture(height: number, topic: Topic, bytes: Uint8Array, signer: number): void {
+    if (height > this.seenHeight) this.seenHeight = height;
     this.askSync([signer]);
     if (height > this.hs.height + FUTURE_HEIGHTS) return;
     if (this.futureCount[signer]! >= FUTURE_HEIGHTS * FUTURE_PER_HEIGHT || (topic === 'proposal' && bytes.length > this.proposalLimit)) {
@@ -1918,6 +2024,17 @@ export class ConsensusNode {
       }
     }
     if (ahead && this.hs.height === header.height + 1) this.hs.syncAskedAt = -NEVER;
+    // Still behind a height some member signed for: ask for the next block now, not at the next message of a later
+    // height (one block per message would let a node held back by the round window fall further behind). The member
+    // asked rotates with the height, so that each answers a share within its SYNC_ANSWERS per timeoutMs.
+    if (this.seenHeight > this.hs.height && this.hs.height === header.height + 1 && this.hs.syncAskedAt === -NEVER) {
+      const others: number[] = [];
+      for (const i of this.voterIndexes) if (i !== this.selfIndex) others.push(i);
+      if (others.length > 0) {
+        this.hs.syncAskedAt = this.now;
+        this.publish('sync', this.syncRequest(this.hs.height, undefined), this.manifest.members[others[this.hs.height % others.length]!]!.address);
+      }
+    }
   }
 
   private sendTimeout(): void {

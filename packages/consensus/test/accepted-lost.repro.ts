@@ -1,11 +1,13 @@
-// Readings the cluster accepted (every honest node emitted `accepted` for them) that no committed block holds: three
-// ways, each in the smallest setting. These tests state what should hold and FAIL on the current node: reproductions
-// of the campaign's acceptedMissing (docs/reliability.md), kept out of the default run by their file name until the
-// node is fixed; then the file becomes accepted-lost.test.ts. Run them with
+// Readings the cluster accepted (every honest node emitted `accepted` for them) that no committed block holds, in the
+// smallest setting. These tests state what should hold and FAIL on the current node: reproductions of the campaign's
+// acceptedMissing (docs/reliability.md), kept out of the default run by their file name until the node is fixed;
+// then the file becomes accepted-lost.test.ts. (The two other ways found, an equivocator excluded after its vote
+// decided a round and block agreement behind by more than the round window, are fixed: their tests are
+// exclusion-after-decision.test.ts and round-window.test.ts.) Run them with
 //   npm test -- --testMatch '**/accepted-lost.repro.ts' -- packages/consensus
 import { describe, expect, test } from '@jest/globals';
 import { nodeSha256 } from '@meterchain/testkit';
-import { decodeBody, decodeStoredBlock, emptyJudgments, openSubmission, signVote, type PersistRecord } from '../src/index.ts';
+import { decodeBody, decodeStoredBlock, openSubmission, type PersistRecord } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS } from './helpers/cluster.ts';
 
 const BLOCK_TOPICS = new Set(['proposal', 'block-vote', 'timeout', 'block', 'sync']);
@@ -42,20 +44,6 @@ function lastRecords(c: Cluster, member: number): PersistRecord[] {
 }
 
 describe('accepted readings and the block that covers their round', () => {
-  test('block agreement stalled for 66 rounds (more than the 64 kept): block 0 holds the readings of rounds 0-1', () => {
-    const c = new Cluster({ n: 4 });
-    let stalled = true;
-    c.filter = (m) => !(stalled && BLOCK_TOPICS.has(m.topic));
-    for (let r = 0; r < 66; r++) c.round(r);
-    stalled = false;
-    c.runUntil(GENESIS + 72 * PARAMS.roundMs);
-    const seen = accepted(c, 1, 2);
-    expect(seen).toHaveLength(8);
-    const [first] = c.of('committed', 1);
-    expect(first).toBeDefined();
-    expect(contents(c, first!.block).sort()).toEqual(seen); // today: [] (rounds 0-1 were forgotten at round 65)
-  });
-
   test('every node restarted after rounds 0-1 were accepted, before block 0: block 0 holds their readings', () => {
     const c = new Cluster({ n: 4 });
     let stalled = true;
@@ -73,33 +61,4 @@ describe('accepted readings and the block that covers their round', () => {
     expect(contents(c, first!.block).sort()).toEqual(seen); // today: [] (round votes live in memory only)
   });
 
-  test('a voter caught equivocating after a round was decided with its vote: what was emitted accepted is in the block', () => {
-    const c = new Cluster({ n: 4 });
-    c.offline.add(2); // one honest member down: 0, 1 and the equivocator 3 make the t = 3 votes
-    const equivocate = (r: number) => {
-      const v = signVote(c.manifest, r, c.signers[3]!, c.address(3), emptyJudgments(4), nodeSha256);
-      c.queue.push({ from: 3, topic: 'vote', bytes: v.bytes });
-      c.deliverAll();
-    };
-    c.round(0);
-    c.round(1);
-    c.runUntil(GENESIS + PARAMS.roundMs + 300); // round 0 voted and decided, not closed
-    equivocate(0);
-    c.runUntil(GENESIS + 2 * PARAMS.roundMs + 300);
-    equivocate(1);
-    c.runUntil(GENESIS + 8 * PARAMS.roundMs);
-    expect(accepted(c, 0, 2)).toHaveLength(6);
-    // The node's last word on each member and round: `accepted` standing, or taken back by a later outcome.
-    const last = new Map<string, string>();
-    for (const x of c.effects) {
-      const e = x.effect;
-      if (x.member !== 0 || (e.type !== 'accepted' && e.type !== 'rejected' && e.type !== 'not-enough-votes')) continue;
-      last.set(`${c.indexOf(e.member)}@${e.round}`, e.type);
-    }
-    const standing = [...last].filter(([, o]) => o === 'accepted').map(([k]) => k).sort();
-    const [first] = c.of('committed', 0);
-    expect(first).toBeDefined();
-    // today: 6 standing, block [] (the equivocator's votes are left out after the fact; `accepted` is never taken back)
-    expect(contents(c, first!.block).sort()).toEqual(standing);
-  });
 });
