@@ -1,6 +1,7 @@
 // Portable self-check run by the portability gate inside a stripped context: decodes a known SDM630 register
 // block, a SunSpec 203 block and an IEC 62056-21 data message with its BCC. Throws on the first wrong value.
-import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_READ, EASTRON_MAX_GAP, sunspecLayout, decodeSunSpecMeter, parseDataMessage, SUNSPEC_MODELS, type Channel } from './src/index.ts';
+import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_READ, EASTRON_MAX_GAP, sunspecLayout, decodeSunSpecMeter, parseDataMessage, SUNSPEC_MODELS } from './src/index.ts';
+import type { SampledChannel } from '@meterchain/core';
 
 function check(condition: boolean, what: string): void {
   if (!condition) {
@@ -10,7 +11,7 @@ function check(condition: boolean, what: string): void {
   }
 }
 
-function find(channels: Channel[], name: string): Channel {
+function find(channels: SampledChannel[], name: string): SampledChannel {
   for (const channel of channels) if (channel.id === name) return channel;
   check(false, `channel ${name} missing`);
   return channels[0]!;

@@ -1,5 +1,6 @@
 // How a three-phase meter's channels are named on the wire (OBIS codes, as the Eastron driver reports them) and in the
 // edge profiles (SI channel names), with the fixed-point scale each travels at.
+import { fromFixed, toFixed as fixedPoint } from '@meterchain/core';
 
 export interface ChannelSpec {
   /** Name in the edge profile (packages/edge/profiles/three-phase.yaml). */
@@ -31,19 +32,14 @@ export const THREE_PHASE_CHANNELS: ChannelSpec[] = [
   { edge: 'energyExport', obis: '1-0:2.8.0', unit: 'Wh', scale: 0 },
 ];
 
-const POW10 = [1, 10, 100, 1000, 10000, 100000, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12];
-
-/** 10^scale for the scales readings use (-12..12), exact where a double can be. */
-export function pow10(scale: number): number {
-  return scale >= 0 ? POW10[scale]! : 1 / POW10[-scale]!;
-}
-
-/** A fixed-point value of `scale` from an SI value, rounded to the nearest step. */
+/**
+ * A fixed-point value of `scale` from an SI value (core's toFixed: halves away from zero). The node's values are
+ * always finite; one that is not is a fault of the code that produced it.
+ */
 export function toFixed(si: number, scale: number): number {
-  return Math.round(scale >= 0 ? si / POW10[scale]! : si * POW10[-scale]!);
+  const value = fixedPoint(si, scale);
+  if (value === null) throw new RangeError(`channels: expected a finite SI value, got ${si}`);
+  return value;
 }
 
-/** The SI value of a fixed-point value. */
-export function fromFixed(value: number, scale: number): number {
-  return scale >= 0 ? value * POW10[scale]! : value / POW10[-scale]!;
-}
+export { fromFixed };

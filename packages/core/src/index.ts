@@ -16,3 +16,4 @@ export * from './errors.ts';
 export * from './round.ts';
 export * from './sensor-link.ts';
 export * from './random.ts';
+export * from './fixed.ts';

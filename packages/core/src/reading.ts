@@ -26,19 +26,26 @@ export const ClockStatus = {
 export type ClockStatus = (typeof ClockStatus)[keyof typeof ClockStatus];
 const CLOCK_NAMES = ['synced', 'unsynced', 'invalid'];
 
-/** One measured quantity: `value × 10^scale` in `unit`. */
-export interface Channel {
+/**
+ * One measured quantity: `value × 10^scale` in `unit` (fixed.ts converts). A reading's channels always carry a value;
+ * a driver's sample may have none for a point the device does not implement (`SampledChannel`).
+ */
+export interface Channel<Value extends number | null = number> {
   /** OBIS code (e.g. "1-0:32.7.0", L1 voltage) or SunSpec point (e.g. "PhVphA"). */
   id: string;
-  /** SI unit symbol: V, A, W, var, VA, Wh, varh, Hz, Hz/s, 1 (dimensionless, e.g. power factor). */
+  /** SI unit symbol without prefix (kWh is Wh at scale + 3): V, A, W, var, VA, Wh, varh, VAh, Hz, Hz/s, deg, °C, and 1
+   * for ratios (power factor, percentages at scale - 2). */
   unit: string;
   /** Power-of-ten exponent, -12..12. */
   scale: number;
   /** The value carried: the filtered one when `raw` is present, else the measured one. */
-  value: number;
+  value: Value;
   /** The unfiltered value, present when the edge filtered this channel (QualityFlag.FILTERED is then set). */
   raw?: number;
 }
+
+/** A channel as a meter driver samples it: null where the device has no value (not implemented, not available). */
+export type SampledChannel = Channel<number | null>;
 
 export interface Reading {
   v: number;

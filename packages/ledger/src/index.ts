@@ -21,6 +21,6 @@ export { openChain, blockFileName, BLOCKS_DIR } from './chain-source.ts';
 export type { OpenedChain } from './chain-source.ts';
 export { makeProof, verifyProof, PROOF_TYPE, PROOF_VERSION } from './proof.ts';
 export type { ProofFault, ProofResult, ProofVerdict, ProvenReading } from './proof.ts';
-export { summarizeBlock, readingsOf, fixedToDecimal, csvField, csvRow, channelColumn, CSV_FIXED_COLUMNS } from './inspect.ts';
+export { summarizeBlock, readingsOf, csvField, csvRow, channelColumn, CSV_FIXED_COLUMNS } from './inspect.ts';
 export type { BlockSummary, EvidenceSummary, ReadingRow } from './inspect.ts';
 export { nodeSha256 } from '@meterchain/crypto';

@@ -1,6 +1,6 @@
 // Reading a chain for people and spreadsheets: a summary per block (heights, rounds, proposer, accepted / rejected /
 // undecided counts, evidence) and the accepted readings as rows. Nothing here verifies: `chain verify` does that.
-import { addressToText, decodeReading, openEnvelope, qualityNames, type Manifest, type Reading } from '@meterchain/core';
+import { addressToText, decodeReading, fixedToDecimal, openEnvelope, qualityNames, type Manifest, type Reading } from '@meterchain/core';
 import { decodeBody, decodeHeader, decodeStoredBlock, openEvidence, type BlockHeader } from './consensus.ts';
 import { nodeSha256 } from '@meterchain/crypto';
 
@@ -95,22 +95,6 @@ export function readingsOf(bytes: Uint8Array, roundOf: (r: Reading) => number): 
     if (r.ok) rows.push({ height: h.header.height, round: roundOf(r.reading), reading: r.reading });
   }
   return rows;
-}
-
-/** `value × 10^scale` as exact decimal text (fixed-point values never pass through a float). */
-export function fixedToDecimal(value: number, scale: number): string {
-  const negative = value < 0;
-  let digits = String(Math.abs(value));
-  let text: string;
-  if (scale >= 0) text = value === 0 ? '0' : digits + '0'.repeat(scale);
-  else {
-    const places = -scale;
-    if (digits.length <= places) digits = '0'.repeat(places - digits.length + 1) + digits;
-    const whole = digits.slice(0, digits.length - places);
-    const frac = digits.slice(digits.length - places).replace(/0+$/, '');
-    text = frac.length > 0 ? `${whole}.${frac}` : whole;
-  }
-  return negative && text !== '0' ? `-${text}` : text;
 }
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */

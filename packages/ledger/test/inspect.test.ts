@@ -1,21 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
-import { csvField, fixedToDecimal, readingsOf, summarizeBlock } from '@meterchain/ledger';
+import { csvField, readingsOf, summarizeBlock } from '@meterchain/ledger';
 import { manifestsOf, smallChain } from './support/chain.ts';
-
-describe('fixedToDecimal', () => {
-  test.each([
-    [2301, -1, '230.1'],
-    [5, -3, '0.005'],
-    [-5, -3, '-0.005'],
-    [2300, -1, '230'],
-    [12, 3, '12000'],
-    [0, -2, '0'],
-    [0, 4, '0'],
-    [-120, -2, '-1.2'],
-  ])('%d × 10^%d is %s', (value, scale, text) => {
-    expect(fixedToDecimal(value, scale)).toBe(text);
-  });
-});
 
 describe('csvField', () => {
   test('quotes a field with a comma or quote and doubles its quotes', () => {

@@ -1,6 +1,7 @@
 // IEC 62056-21 (ex IEC 61107) mode C readout, the pure half: messages of §6.3, the baud rate table of §6.3.14 and the
 // block check character of §6.3 (XOR of every byte after STX up to and including ETX). The serial I/O lives on the host.
-import { meterError, normaliseUnit, type Channel } from './channel.ts';
+import type { SampledChannel } from '@meterchain/core';
+import { meterError, normaliseUnit } from './channel.ts';
 
 export const SOH = 0x01;
 export const STX = 0x02;
@@ -140,7 +141,7 @@ export interface DataSet {
 export interface Readout {
   dataSets: DataSet[];
   /** Data sets with a numeric first value, as fixed-point channels (exact: decimals counted, no float). */
-  channels: Channel[];
+  channels: SampledChannel[];
 }
 
 export type ReadoutVerdict = { ok: true; readout: Readout } | { ok: false; reason: string };
@@ -218,7 +219,7 @@ export function parseDataMessage(bytes: Uint8Array): ReadoutVerdict {
   const end = text.lastIndexOf('!');
   if (end < 0) return { ok: false, reason: "no end line '!' before ETX" };
   const dataSets: DataSet[] = [];
-  const channels: Channel[] = [];
+  const channels: SampledChannel[] = [];
   const lines = text.slice(0, end).split(/\r\n|\n/);
   // A line that starts with '(' continues the data set of the line before (DSMR 2.2 meters put the gas reading of
   // `0-1:24.3.0(…)(m3)` on the next line): its values belong to that set, not to a new one without an address.

@@ -1,5 +1,5 @@
 // Portable meter decoders: registers and serial readouts in, fixed-point channels out. No I/O: runs on Espruino.
-export { toFixed, normaliseUnit, channelQuantity, formatChannel, meterError, type Channel } from './channel.ts';
+export { normaliseUnit, channelQuantity, formatChannel, meterError } from './channel.ts';
 export {
   decodeRegisters, encodeRegisters, decodeString, registerCount, planReads, registerReference, MAX_READ_REGISTERS,
   type ByteOrder, type WordOrder, type RegisterType, type ReadBlock, type Words,

@@ -1,6 +1,6 @@
 // Register points: where a channel lives on a Modbus device and how to turn its registers into a fixed-point value.
 // Shared by the Eastron maps and the generic YAML register maps.
-import { toFixed, type Channel } from './channel.ts';
+import { toFixed, type SampledChannel } from '@meterchain/core';
 import { decodeRegisters, planReads, registerCount, type ByteOrder, type ReadBlock, type RegisterType, type WordOrder, type Words } from './registers.ts';
 
 export interface RegisterPoint {
@@ -39,13 +39,13 @@ export function decodePoint(point: RegisterPoint, words: Words, offset: number):
 
 /** Channels decoded from the words of each planned read (null where the read failed) and the names missing. */
 export interface DecodedPoints {
-  channels: Channel[];
+  channels: SampledChannel[];
   missing: string[];
 }
 
 /** Decodes every point from the blocks read; points of failed blocks are listed as missing, not guessed. */
 export function decodePoints(points: RegisterPoint[], blocks: ReadBlock[], results: (Words | null)[]): DecodedPoints {
-  const channels: Channel[] = [];
+  const channels: SampledChannel[] = [];
   const missing: string[] = [];
   for (const point of points) {
     let found = false;

@@ -1,7 +1,8 @@
 // SunSpec information models (common model 1, meter models 201–204 with scale factors, 211–214 in float32):
 // layouts computed from the model definitions (the package's own tables, sunspec-models.ts, or others the host passes
 // in), and register blocks decoded into channels named by OBIS code.
-import { toFixed, meterError, normaliseUnit, type Channel } from './channel.ts';
+import { toFixed, type SampledChannel } from '@meterchain/core';
+import { meterError, normaliseUnit } from './channel.ts';
 import { decodeRegisters, decodeString, rawUint32, type Words } from './registers.ts';
 
 /** One point of a SunSpec model definition (the JSON model files, `group.points[]`). */
@@ -152,13 +153,13 @@ export function sunspecObis(name: string): string | null {
  * Decodes one meter model block (starting at its ID register) into channels, in definition order, each named by
  * its OBIS code where it has one (sunspecObis), else by its SunSpec point name.
  */
-export function decodeSunSpecMeter(layout: SunSpecLayout, words: Words): Channel[] {
+export function decodeSunSpecMeter(layout: SunSpecLayout, words: Words): SampledChannel[] {
   if (words.length < layout.size) throw new Error(`SunSpec model ${layout.id} needs ${layout.size} registers, got ${words.length}`);
   const scaleFactors: { [name: string]: number | null } = {};
   for (const point of layout.points) {
     if (point.type === 'sunssf') scaleFactors[point.name] = sunspecRaw(words, point.offset, 'sunssf');
   }
-  const channels: Channel[] = [];
+  const channels: SampledChannel[] = [];
   for (const point of layout.points) {
     if (point.name === 'ID' || point.name === 'L' || point.type === 'sunssf' || point.type === 'pad' || point.type === 'string') continue;
     const raw = sunspecRaw(words, point.offset, point.type);

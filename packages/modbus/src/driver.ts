@@ -1,15 +1,15 @@
 // The driver shape (ECMA-419 sensor class pattern, STYLE 4): one options object with the bus handed in,
 // `configure()`, `sample()`, `close()`, read buffers allocated once. A sample carries fixed-point channels and
 // what the bus went through to get them, folded into the reading's quality flags.
-import { QualityFlag } from '@meterchain/core';
-import { decodePoints, planPointReads, registerCount, registerReference, type Channel, type ReadBlock, type RegisterPoint } from '@meterchain/meters';
+import { QualityFlag, type SampledChannel } from '@meterchain/core';
+import { decodePoints, planPointReads, registerCount, registerReference, type ReadBlock, type RegisterPoint } from '@meterchain/meters';
 import { countersDelta, type BusCounters, type ModbusBus } from './bus.ts';
 import { ModbusError, ModbusExceptionError, ModbusReplyMismatchError } from './errors.ts';
 
 export interface Sample {
   /** Device name, as used in errors. */
   device: string;
-  channels: Channel[];
+  channels: SampledChannel[];
   /** QualityFlag bits: COMM_ERROR when the bus saw CRC errors, timeouts or exceptions; PARTIAL when channels are missing. */
   quality: number;
   /** Channels of the profile this sample lacks (their read failed). */

@@ -1,9 +1,9 @@
 // IEC 62056-21 mode C readout over a serial port (optical probe or RS-485): sign-on at 300 baud 7E1, identification,
 // option select with baud rate switch, data message checked by its BCC (one NAK repeat, §6.3.5), back to 300 baud.
-import { QualityFlag } from '@meterchain/core';
+import { QualityFlag, type SampledChannel } from '@meterchain/core';
 import {
   dataMessageEnd, optionSelectMessage, parseDataMessage, parseIdentification, requestMessage, MODE_C_BAUD, NAK, SIGN_ON_BAUD,
-  type Channel, type DataSet, type Identification,
+  type DataSet, type Identification,
 } from '@meterchain/meters';
 import { SerialLine, lineEnd } from './serial-line.ts';
 
@@ -24,7 +24,7 @@ export interface Iec62056Sample {
   device: string;
   identification: Identification;
   baudRate: number;
-  channels: Channel[];
+  channels: SampledChannel[];
   dataSets: DataSet[];
   quality: number;
   /** BCC failures met (a repeat was asked with NAK). */

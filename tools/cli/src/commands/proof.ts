@@ -1,8 +1,8 @@
 // `meterchain proof verify`: checks an inclusion proof with nothing but the manifest — the reading's signature, the
 // accept votes over its judgment, its Merkle path to the block's readings root, and the block's commit certificate.
-import { addressToText, toHex } from '@meterchain/core';
+import { addressToText, fixedToDecimal, toHex } from '@meterchain/core';
 import { nodeVerifier } from '@meterchain/crypto';
-import { fixedToDecimal, verifyProof } from '@meterchain/ledger';
+import { verifyProof } from '@meterchain/ledger';
 import { InvalidError, UsageError, parse, type Command, type Io } from '../command.ts';
 import { loadManifest, readInput } from '../files.ts';
 
