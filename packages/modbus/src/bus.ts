@@ -29,6 +29,9 @@ export interface BusOptions {
   reopenAfterFailures?: number;
   /** After a timeout on a serial line: how long to wait for a late reply to arrive so it can be dropped (default: timeoutMs). */
   lateReplyWindowMs?: number;
+  /** Read every block until two replies in a row agree word for word. Modbus TCP carries no checksum of its own:
+   * behind a gateway or a link that garbles bytes, a corrupted reply is otherwise taken as the device's values. */
+  confirmReads?: boolean;
   /** Injected for tests; defaults to setTimeout. */
   sleep?: (ms: number) => Promise<void>;
 }
@@ -56,10 +59,12 @@ export interface BusCounters {
   lateReplies: number;
   reopens: number;
   closedErrors: number;
+  /** Confirmed reads (confirmReads) whose two replies differed: at least one of them was corrupted. */
+  disagreements: number;
 }
 
 export function zeroCounters(): BusCounters {
-  return { requests: 0, replies: 0, timeouts: 0, crcErrors: 0, exceptions: 0, mismatches: 0, retries: 0, lateReplies: 0, reopens: 0, closedErrors: 0 };
+  return { requests: 0, replies: 0, timeouts: 0, crcErrors: 0, exceptions: 0, mismatches: 0, retries: 0, lateReplies: 0, reopens: 0, closedErrors: 0, disagreements: 0 };
 }
 
 export function countersDelta(after: BusCounters, before: BusCounters): BusCounters {
@@ -108,6 +113,7 @@ export class ModbusBus {
   private readonly backoffMs: number;
   private readonly reopenAfterFailures: number;
   private readonly lateReplyWindowMs: number;
+  private readonly confirmReads: boolean;
   private readonly sleep: (ms: number) => Promise<void>;
   private client: Client | null = null;
   private opening: Promise<void> | null = null;
@@ -130,6 +136,7 @@ export class ModbusBus {
     this.backoffMs = options.backoffMs ?? 100;
     this.reopenAfterFailures = options.reopenAfterFailures ?? 3;
     this.lateReplyWindowMs = options.lateReplyWindowMs ?? this.timeoutMs;
+    this.confirmReads = options.confirmReads ?? false;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
   }
 
@@ -202,9 +209,25 @@ export class ModbusBus {
    */
   read(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
     checkRequest(request);
-    const run = this.tail.then(() => this.readWithRetries(request, target));
+    const run = this.tail.then(() => (this.confirmReads ? this.readConfirmed(request, target) : this.readWithRetries(request, target)));
     this.tail = run.catch(() => undefined);
     return run;
+  }
+
+  /** Reads until two replies in a row agree (at most retries + 1 disagreements); each reply is itself retried. */
+  private async readConfirmed(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
+    let previous = (await this.readWithRetries(request)).slice();
+    for (let attempt = 0; attempt <= this.retries; attempt++) {
+      const words = await this.readWithRetries(request);
+      if (words.every((w, i) => w === previous[i])) {
+        const out = target ?? new Uint16Array(request.count);
+        out.set(words);
+        return out;
+      }
+      this.counters.disagreements++;
+      previous = words.slice();
+    }
+    throw new ModbusReplyMismatchError(this.context(request), `replies kept differing (${this.retries + 1} disagreements in a row): the link is garbling bytes`);
   }
 
   private async readWithRetries(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {

@@ -45,7 +45,7 @@ export interface ModbusDriverOptions {
 /** Quality bits for what the bus counters say happened during a sample. */
 export function commQuality(comm: BusCounters, missing: number): number {
   let quality = 0;
-  if (comm.timeouts + comm.crcErrors + comm.exceptions + comm.mismatches + comm.closedErrors > 0) quality |= QualityFlag.COMM_ERROR;
+  if (comm.timeouts + comm.crcErrors + comm.exceptions + comm.mismatches + comm.closedErrors + comm.disagreements > 0) quality |= QualityFlag.COMM_ERROR;
   if (missing > 0) quality |= QualityFlag.PARTIAL;
   return quality;
 }
@@ -102,8 +102,24 @@ export class PointReader {
       } catch (e) {
         if (!(e instanceof ModbusError)) throw e;
         if (refusesBlock(e)) {
-          refusals++;
-          this.learn(i, e);
+          // Asked again before the plan learns from it: a request garbled on its way (a noisy link, no checksum on
+          // Modbus TCP) is refused too, and one such refusal must not drop a channel the device has for good.
+          const again = await bus.read({ device, unit, fn: block.fn, address: block.address, count: block.count }, this.buffers[i]).catch((x: unknown) => x);
+          if (again instanceof Uint16Array) {
+            results.push(again);
+            i++;
+            continue;
+          }
+          if (!refusesBlock(again)) {
+            // Not refused this time but not read either: trouble on the line, not the device's map.
+            if (!(again instanceof ModbusError)) throw again;
+            error ??= again;
+            results.push(null);
+            i++;
+            continue;
+          }
+          refusals += 2;
+          this.learn(i, again);
           continue; // the same index now holds the first of the smaller reads, or the next block
         }
         error ??= e;
