@@ -2,7 +2,7 @@
 export { loadConfig, checkConfig, ConfigError, describeError, type NodeConfig } from './config.ts';
 export { createLogger, type Logger, type Level } from './log.ts';
 export { Metrics } from './metrics.ts';
-export { MeterNode, type MeterNodeOptions, type Fault } from './runtime.ts';
+export { MeterNode, type MeterNodeOptions, type Fault, type NodeObserver } from './runtime.ts';
 export { Background } from './background.ts';
 export { identify, startNode, type RunningNode, type StartOptions } from './main.ts';
 export { repairNode, type NodeRepair, type RepairOptions } from './repair.ts';

@@ -170,6 +170,8 @@ export interface StartOptions {
   background?: Background;
   /** The bus lines of the process: nodes whose meters share a serial port or a Modbus TCP gateway share its bus. */
   lines?: Lines;
+  /** Told what the status page is told (samples, outcomes, blocks): a lab runner that judges the node's readings. */
+  observer?: NodeObserver;
 }
 
 /**
@@ -327,7 +329,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
       ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
       unaccepted,
-      observer: bothObservers(statusPage, outputsObserver(outputs, addressToText(address))),
+      observer: bothObservers(bothObservers(statusPage, outputsObserver(outputs, addressToText(address))), options.observer ?? {}),
       ...(options.shared ? { shared: options.shared } : {}),
       ...(options.background ? { background: options.background } : {}),
     });

@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Parity } from '@meterchain/modbus';
 import { InputError, UsageError, intOption, parse, type Command, type Io } from '../command.ts';
+import { runClusterScenario } from '../hil/cluster.ts';
 import { htmlReport, junitXml } from '../hil/report.ts';
 import { linkOf, misfit, runScenario, type DeviceSpec, type ScenarioResult } from '../hil/run.ts';
 import { ScenarioError, loadScenario, shippedScenarioFiles, type Profile, type Scenario } from '../hil/scenario.ts';
@@ -75,8 +76,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     io.out(`${scenario.name}: ${scenario.summary}`);
     const options: Parameters<typeof runScenario>[0] = { scenario, profile, device, unit, log: io.out };
     if (seed !== undefined) options.seed = seed;
-    if (scenario.cluster) throw new UsageError(`scenario ${scenario.name}: cluster scenarios are not supported yet`);
-    const result = await runScenario(options);
+    const result = scenario.cluster ? await runClusterScenario(options) : await runScenario(options);
     results.push(result);
     for (const c of result.verdict.criteria) io.out(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
     io.out(`  ${result.verdict.pass ? 'PASS' : 'FAIL'} ${scenario.name} (${(result.durationMs / 1000).toFixed(1)} s)`);

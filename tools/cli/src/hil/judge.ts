@@ -151,6 +151,10 @@ export function judge(scenario: Scenario, readings: RecordedReading[], gaps: Rec
     ok: wrong.length === 0,
     detail: wrong.length === 0 ? `${classed.length} readings: ${classed.filter((r) => r.class === 'exact').length} exact, ${classed.filter((r) => r.class === 'flagged').length} flagged` : `${wrong.length} unflagged reading(s) wrong; first: slot ${wrong[0]!.slot}${wrong[0]!.member !== undefined ? ` of member ${wrong[0]!.member}` : ''}: ${wrong[0]!.why}`,
   });
+  if (readings.some((r) => r.outcome !== undefined)) {
+    const taken = classed.filter((r) => r.class !== 'exact' && r.outcome === 'accepted');
+    criteria.push({ name: 'no wrong value accepted by the vote', ok: taken.length === 0, detail: taken.length === 0 ? `${classed.filter((r) => r.outcome === 'accepted').length} accepted readings, all exact` : `member ${taken[0]!.member} slot ${taken[0]!.slot}: ${taken[0]!.why}` });
+  }
   const gapSlots = gaps.reduce((n, g) => n + g.toSlot - g.fromSlot + 1, 0);
   const perMember = scenario.cluster ? scenario.cluster.members : 1;
   criteria.push({
