@@ -104,6 +104,9 @@ interface RawPort {
 }
 
 const RETRY_EXCEPTIONS = [5, 6, 11];
+/** Replies a confirmed read asks for before it gives up (at a byte error rate of 1e-2 about one 80-register Modbus TCP
+ * reply in six is intact: ten replies find two intact ones about half the time). */
+const CONFIRM_MAX_REPLIES = 10;
 
 export class ModbusBus {
   readonly link: Link;
@@ -214,20 +217,24 @@ export class ModbusBus {
     return run;
   }
 
-  /** Reads until two replies in a row agree (at most retries + 1 disagreements); each reply is itself retried. */
+  /**
+   * Reads until two replies agree word for word (any two of those received: on a noisy link most replies may be
+   * garbled, each differently), at most CONFIRM_MAX_REPLIES replies; each reply is itself retried as any read is.
+   */
   private async readConfirmed(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
-    let previous = (await this.readWithRetries(request)).slice();
-    for (let attempt = 0; attempt <= this.retries; attempt++) {
-      const words = await this.readWithRetries(request);
-      if (words.every((w, i) => w === previous[i])) {
+    const seen: Uint16Array[] = [];
+    while (seen.length < CONFIRM_MAX_REPLIES) {
+      const words = (await this.readWithRetries(request)).slice();
+      const same = seen.find((s) => s.every((w, i) => w === words[i]));
+      if (same) {
         const out = target ?? new Uint16Array(request.count);
         out.set(words);
         return out;
       }
-      this.counters.disagreements++;
-      previous = words.slice();
+      if (seen.length > 0) this.counters.disagreements++;
+      seen.push(words);
     }
-    throw new ModbusReplyMismatchError(this.context(request), `replies kept differing (${this.retries + 1} disagreements in a row): the link is garbling bytes`);
+    throw new ModbusReplyMismatchError(this.context(request), `no two of ${CONFIRM_MAX_REPLIES} replies agreed: the link is garbling bytes`);
   }
 
   private async readWithRetries(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {

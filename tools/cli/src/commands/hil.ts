@@ -13,7 +13,7 @@ import { baudOption, hostPort } from './modbus.ts';
 const PROFILES: Profile[] = ['sdm630', 'sdm120', 'sunspec', 'iec62056'];
 
 const USAGE = `usage: meterchain hil run [--scenario FILE ...] --profile sdm630|sdm120|sunspec|iec62056 [DEVICE] [--unit ID]
-                          [--expect FILE] [--seed N] --out DIR
+                          [--expect FILE] [--noise RATE] [--seed N] --out DIR
 
 DEVICE is one of
   --modbus-tcp HOST:PORT                     a Modbus TCP device or gateway
@@ -25,7 +25,8 @@ Each scenario (a YAML file: see hil-tests/README.md) puts a fault proxy between 
 proxy; serial: a socat pty pair in the middle), samples the device as the node does, and judges every reading
 against the truth: exact, or flagged; gaps reported as gaps; never a wrong value accepted unflagged.
 Without --scenario the shipped scenarios that fit the profile and link run. --expect FILE gives the device's
-expected values with tolerances (channel id: {value, tolerance}) in place of the scenario's.
+expected values with tolerances (channel id: {value, tolerance}) in place of the scenario's. --noise RATE adds
+bus noise at that byte error rate (e.g. 1e-2) to every scenario, for the whole run.
 Writes DIR/junit.xml and DIR/report.html. Exit: 0 every scenario passed, 1 one failed, 2 bad usage or a bad file.`;
 
 function deviceFrom(values: { 'modbus-tcp'?: string; 'modbus-rtu'?: string; iec62056?: string; baud?: string; parity?: string }): DeviceSpec {
@@ -45,8 +46,10 @@ async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     scenario: { type: 'string', multiple: true }, profile: { type: 'string' }, 'modbus-tcp': { type: 'string' }, 'modbus-rtu': { type: 'string' },
     iec62056: { type: 'string' }, baud: { type: 'string' }, parity: { type: 'string' }, unit: { type: 'string' }, expect: { type: 'string' },
-    seed: { type: 'string' }, out: { type: 'string' },
+    seed: { type: 'string' }, out: { type: 'string' }, noise: { type: 'string' },
   });
+  const noise = values.noise === undefined ? undefined : Number(values.noise);
+  if (noise !== undefined && !(noise > 0 && noise <= 1)) throw new UsageError(`--noise expects a byte error rate in (0, 1], e.g. 1e-2, got '${values.noise}'`);
   const profile = values.profile as Profile | undefined;
   if (profile === undefined || !PROFILES.includes(profile)) throw new UsageError(`--profile expects one of ${PROFILES.join(', ')}, got '${profile ?? ''}'`);
   if (values.out === undefined) throw new UsageError('missing required option --out DIR (where junit.xml and report.html go)');
@@ -64,6 +67,7 @@ async function run(argv: string[], io: Io): Promise<number> {
     if (e instanceof ScenarioError) throw new InputError(e.message);
     throw e;
   }
+  if (noise !== undefined) for (const s of scenarios) s.faults.push({ kind: 'noise', rate: noise });
   const chosen: Scenario[] = [];
   for (const s of scenarios) {
     const why = s.cluster && device.kind !== 'simulator' ? 'runs a cluster of simulated devices' : misfit(s, profile, linkOf(device, profile, s));

@@ -174,7 +174,7 @@ export function judge(scenario: Scenario, readings: RecordedReading[], gaps: Rec
   const exact = classed.filter((r) => r.class === 'exact').length;
   const minExact = scenario.pass.minExact ?? 0.5;
   criteria.push({ name: `at least ${Math.round(minExact * 100)} % of slots exact`, ok: exact >= minExact * slots * perMember, detail: `${exact} of ${slots * perMember} slots (${Math.round((100 * exact) / (slots * perMember))} %)` });
-  if (scenario.pass.recovers ?? scenario.faults.length > 0) {
+  if (scenario.pass.recovers ?? (scenario.faults.length > 0 && lastFaultEnd < endMs)) {
     const after = classed.find((r) => r.t >= lastFaultEnd && r.class === 'exact' && r.quality === 0);
     criteria.push({ name: 'recovers after the faults', ok: after !== undefined, detail: after ? `exact unflagged reading at slot ${after.slot}` : `no exact unflagged reading after ${lastFaultEnd} ms` });
   }
