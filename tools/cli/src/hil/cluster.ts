@@ -4,10 +4,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { QualityFlag, type Reading } from '@meterchain/core';
+import { QualityFlag, mulberry32, type Reading } from '@meterchain/core';
 import { Lines, createLogger, startNode, type RunningNode } from '@meterchain/firmware-linux';
-import { startSimulator, zeroCounters, type RunningSimulator } from '@meterchain/modbus';
-import { seededRandom } from '@meterchain/modbus';
+import { zeroCounters } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
 import { createCluster } from '../cluster-files.ts';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../demo/broker.ts';
 import { faultWindow, zeroProxyCounters } from './faults.ts';
@@ -43,7 +43,7 @@ export async function runClusterScenario(options: RunOptions): Promise<ScenarioR
       const sim = await startSimulator({ profile: 'sdm630', link: { kind: 'rtu-over-tcp', host: '127.0.0.1', port: 0 }, unit: 1, seed, tickMs: 0 });
       sims.push(sim);
       const faults = i === spec.faultyMember ? scenario.faults : [];
-      const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: sim.port }, faults, framing: 'rtu', random: seededRandom(seed ^ (0xfa017 + i)), clock: elapsed, endMs });
+      const proxy = await startTcpFaultProxy({ target: { host: '127.0.0.1', port: sim.port }, faults, framing: 'rtu', random: mulberry32(seed ^ (0xfa017 + i)), clock: elapsed, endMs });
       proxies.push(proxy);
       const m = files.members[i]!;
       const config = join(m.dir, 'node.yaml');

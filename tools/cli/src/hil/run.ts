@@ -4,11 +4,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  EastronMeter, Iec62056Reader, ModbusBus, SunSpecMeter, loadSunSpecModels, poll, startSimulator, zeroCounters,
-  type BusCounters, type Link, type MeterDriver, type Parity, type RunningSimulator, type SimProfile, type SlaveCounters,
-} from '@meterchain/modbus';
-import { seededRandom } from '@meterchain/modbus';
+import { mulberry32 } from '@meterchain/core';
+import { EastronMeter, Iec62056Reader, ModbusBus, SunSpecMeter, loadSunSpecModels, poll, zeroCounters, type BusCounters, type Link, type MeterDriver, type Parity } from '@meterchain/modbus';
+import { startSimulator, type RunningSimulator, type SimProfile, type SlaveCounters } from '@meterchain/modbus/sim';
 import { faultWindow, type Fault, type ProxyCounters } from './faults.ts';
 import { judge, type Criterion, type RecordedGap, type RecordedReading, type Verdict } from './judge.ts';
 import type { LinkKind, Profile, Scenario } from './scenario.ts';
@@ -130,7 +128,7 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     }
 
     // The proxy in the middle, on the lab's clock (faults are scheduled from the start of the run).
-    const random = seededRandom(seed ^ 0xfa017);
+    const random = mulberry32(seed ^ 0xfa017);
     if ('host' in target) {
       proxy = await startTcpFaultProxy({ target, faults: scenario.faults, framing: 'mbap', random, clock: elapsed, endMs });
     } else {
