@@ -14,7 +14,7 @@ interface EspruinoStorage {
   write(name: string, data: string): boolean;
 }
 interface EspruinoSerial {
-  setup(baud: number): void;
+  setup(baud: number, options?: Record<string, unknown>): void;
   write(data: Uint8Array): void;
   /** Received bytes come as a string of char codes 0-255. */
   on(event: 'data', handler: (data: string) => void): void;
@@ -28,9 +28,13 @@ declare const E: {
 declare const Serial1: EspruinoSerial;
 declare const Serial2: EspruinoSerial;
 
-/** Provisioned into flash beside the bundle: key and meter address as hex text, the sequence high-water mark. */
-const FILES = { key: 'mc.key', meter: 'mc.meter', sequence: 'mc.seq' };
-const CLUSTER = 'cluster-1';
+/**
+ * Provisioned into flash beside the bundle (`meterchain sensor provision` writes them): the HMAC key and the sensor's
+ * member address as hex text, its cluster's name; optionally the sampling period in ms (default 10 s) and the UARTs'
+ * setup options as JSON (`mc.uart`: the meter's, `mc.link`: the full node's, e.g. pins on a board, a device path on
+ * Espruino for Linux). The sequence high-water mark is kept there too.
+ */
+const FILES = { key: 'mc.key', meter: 'mc.meter', cluster: 'mc.cluster', period: 'mc.period', uart: 'mc.uart', link: 'mc.link', sequence: 'mc.seq' };
 const LINK_BAUD = 115200;
 const PERIOD_MS = 10000;
 /** The meter: an Eastron SDM630 at unit 1, 9600 baud 8N1 (its factory setting is 2400: set it on the meter). */
@@ -46,6 +50,17 @@ function provisioned(name: string): string {
   return text.trim();
 }
 
+/** A file that need not be there: its text, or undefined. */
+function optional(name: string): string | undefined {
+  const text = storage.read(name);
+  return text === undefined ? undefined : text.trim();
+}
+
+function serialOptions(name: string): Record<string, unknown> | undefined {
+  const text = optional(name);
+  return text === undefined ? undefined : (JSON.parse(text) as Record<string, unknown>);
+}
+
 function reserveSequence(count: number): number {
   const first = Number(storage.read(FILES.sequence) ?? '0');
   storage.write(FILES.sequence, String(first + count));
@@ -53,8 +68,9 @@ function reserveSequence(count: number): number {
 }
 
 function start(): void {
-  Serial1.setup(METER_BAUD);
-  Serial2.setup(LINK_BAUD);
+  Serial1.setup(METER_BAUD, serialOptions(FILES.uart));
+  Serial2.setup(LINK_BAUD, serialOptions(FILES.link));
+  const period = Number(optional(FILES.period) ?? PERIOD_MS);
   const reader = createMeterReader(
     {
       port: { write: (bytes) => Serial1.write(bytes), onData: (handler) => Serial1.on('data', (data) => handler(E.toUint8Array(data))) },
@@ -71,13 +87,13 @@ function start(): void {
     send: (frame) => Serial2.write(frame),
     reserveSequence,
   };
-  const node = createSensorNode(services, { cluster: CLUSTER, meter: fromHex(provisioned(FILES.meter)) });
+  const node = createSensorNode(services, { cluster: provisioned(FILES.cluster), meter: fromHex(provisioned(FILES.meter)) });
   // A sample that finds the meter silent or partly readable still sends what it read, flagged; none when nothing.
   setInterval(() => {
     reader.sample((sample) => {
       if (sample.channels.length > 0) node.publish(sample.channels, sample.quality);
     });
-  }, PERIOD_MS);
+  }, period);
 }
 
 E.on('init', start);

@@ -15,6 +15,8 @@ export interface ClusterSpec {
   skewMs?: number;
   timeoutMs?: number;
   genesisMs: number;
+  /** Sensor members (role `sensor`: they submit through a full node and do not vote), from `sensor provision`. */
+  sensors?: { publicKey: Uint8Array; name: string }[];
 }
 
 export interface ClusterFiles {
@@ -34,13 +36,14 @@ export function createCluster(dir: string, spec: ClusterSpec): ClusterFiles {
   mkdirSync(dir, { recursive: true });
   const operatorSeed = generateSeed();
   writeKeyPair(dir, operatorSeed, 'operator');
-  const inputs = [];
+  const inputs: { publicKey: Uint8Array; name: string; role: 'full' | 'sensor' }[] = [];
   for (let i = 0; i < spec.members; i++) {
     const memberDir = join(dir, 'members', memberName(i));
     mkdirSync(memberDir, { recursive: true });
     const { publicKey } = writeKeyPair(memberDir, generateSeed());
     inputs.push({ publicKey, name: memberName(i), role: 'full' as const });
   }
+  for (const sensor of spec.sensors ?? []) inputs.push({ publicKey: sensor.publicKey, name: sensor.name, role: 'sensor' as const });
   const params: Record<string, number> = {};
   if (spec.roundMs !== undefined) params['roundMs'] = spec.roundMs;
   if (spec.blockRounds !== undefined) params['blockRounds'] = spec.blockRounds;
@@ -54,7 +57,7 @@ export function createCluster(dir: string, spec: ClusterSpec): ClusterFiles {
   writeOutput(manifestPath, bytes);
   const { manifest, digest } = loadManifest(manifestPath);
   writeOutput(join(dir, 'manifest.json'), JSON.stringify(manifestToJson(manifest), null, 2) + '\n');
-  const members = manifest.members.map((m) => ({ name: m.name!, dir: join(dir, 'members', m.name!), keyPath: join(dir, 'members', m.name!, 'meter.key') }));
+  const members = manifest.members.filter((m) => m.role === 'full').map((m) => ({ name: m.name!, dir: join(dir, 'members', m.name!), keyPath: join(dir, 'members', m.name!, 'meter.key') }));
   members.sort((a, b) => a.name.localeCompare(b.name));
   return { dir, manifestPath, manifest, digest, members };
 }

@@ -4,15 +4,15 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addressToText, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
+import { addressFromPublicKey, addressToText, fromHex, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
 import { brokerAcl } from '@meterchain/transport';
 import { createCluster } from '../cluster-files.ts';
 import { InputError, intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
-import { loadManifest, writeOutput } from '../files.ts';
+import { loadManifest, readJson, writeOutput } from '../files.ts';
 
 const usage = `usage: meterchain cluster init --name NAME --members N --rule majority|bft --out DIR
                          [--vote-mode broadcast|leader] [--round-ms MS] [--block-rounds R] [--genesis-ms MS]
-                         [--skew-ms MS] [--timeout-ms MS]
+                         [--skew-ms MS] [--timeout-ms MS] [--sensor FILE]...
        meterchain cluster show --manifest FILE [--json]
        meterchain cluster broker-config --manifest FILE --out DIR [--passwords FILE] [--observer LOGIN]...
 
@@ -26,6 +26,8 @@ init  creates an operator key (DIR/operator.key, .pub), N member keys (DIR/membe
                      end plus this when a member's submission is missing (at once when it holds all of them), and
                      judges a reading more than this ahead of its own clock as from the future. NTP on a LAN keeps
                      meters within tens of ms; raise it for meters on slow links or without time sync.
+      --sensor       a sensor node's member.json (from meterchain sensor provision), repeatable: members with
+                     role sensor, whose readings a full node submits in their name; they do not vote
       --timeout-ms   how long after its vote a node waits for the round's outcome, and a view lasts before the next
                      proposer takes over (default 3000)
 show  verifies a manifest and prints its members.
@@ -48,6 +50,7 @@ async function init(argv: string[], io: Io): Promise<number> {
     'genesis-ms': { type: 'string' },
     'skew-ms': { type: 'string' },
     'timeout-ms': { type: 'string' },
+    sensor: { type: 'string', multiple: true },
   });
   const name = required(values.name, 'name');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(name)) throw new UsageError(`--name must be 1..64 letters, digits, '.', '_' or '-', got '${name}'`);
@@ -68,10 +71,22 @@ async function init(argv: string[], io: Io): Promise<number> {
   if (skewMs > 60_000) throw new UsageError(`--skew-ms must be at most 60000, got ${skewMs}`);
   if (timeoutMs < 1 || timeoutMs > 600_000) throw new UsageError(`--timeout-ms must be 1..600000, got ${timeoutMs}`);
 
-  const { manifest } = createCluster(out, { name, members: n, rule: rule as VotingRule, voteMode: voteMode as VoteMode, roundMs, blockRounds, genesisMs, skewMs, timeoutMs });
+  const sensors = (values.sensor ?? []).map(readSensorMember);
+  const { manifest } = createCluster(out, { name, members: n, rule: rule as VotingRule, voteMode: voteMode as VoteMode, roundMs, blockRounds, genesisMs, skewMs, timeoutMs, sensors });
   io.out(`cluster ${name}: ${n} members, rule ${rule}, epoch 0, rounds of ${roundMs} ms, skew ${skewMs} ms, manifest ${join(out, 'manifest.cbor')}`);
-  for (const m of manifest.members) io.out(`  ${m.name}  ${addressToText(m.address)}`);
+  for (const m of manifest.members) io.out(`  ${m.name}  ${addressToText(m.address)}${m.role === 'sensor' ? '  sensor' : ''}`);
   return 0;
+}
+
+/** A sensor's manifest entry as `sensor provision` writes it: its public key must give the address it names. */
+function readSensorMember(path: string): { publicKey: Uint8Array; name: string } {
+  const doc = readJson(path, 'sensor member') as { name?: unknown; role?: unknown; publicKey?: unknown; address?: unknown };
+  if (doc === null || typeof doc !== 'object' || doc.role !== 'sensor' || typeof doc.name !== 'string' || typeof doc.publicKey !== 'string' || !/^[0-9a-f]{64}$/.test(doc.publicKey)) {
+    throw new InputError(`${path}: not a sensor member entry (expected {"name", "role": "sensor", "publicKey": 64 hex digits, "address"})`);
+  }
+  const publicKey = fromHex(doc.publicKey);
+  if (doc.address !== addressToText(addressFromPublicKey(publicKey))) throw new InputError(`${path}: "address" is not the address of "publicKey"`);
+  return { publicKey, name: doc.name };
 }
 
 async function show(argv: string[], io: Io): Promise<number> {

@@ -1,16 +1,18 @@
 // `meterchain demo` (what `npm start` runs): a regional cluster of simulated three-phase meters on this machine, each
 // meter its own process with its own key and data directory, over an MQTT broker; live progress; the chain verified.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { addressToText, toHex } from '@meterchain/core';
 import { roundOf } from '@meterchain/consensus';
-import { openChain, summarizeBlock, verifyBlocks } from '@meterchain/ledger';
+import { openChain, readingsOf, summarizeBlock, verifyBlocks } from '@meterchain/ledger';
 import { createCluster, type ClusterFiles } from '../cluster-files.ts';
 import { intOption, parse, UsageError, type Command, type Io } from '../command.ts';
 import { startEmbeddedBroker } from '../demo/broker.ts';
+import { requireSocat, sensorYaml, startBoard, stopSensor, wireSensor, type DemoSensor } from '../demo/sensors.ts';
+import { provisionSensor } from '../sensor-files.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
 const FAULTS = ['forge', 'bad-signature', 'silent'];
@@ -29,13 +31,15 @@ interface MeterView {
   evidence: number;
   exited?: number | null;
   lastError?: string;
+  /** The last refusal of a sensor node's frames, until frames are accepted again. */
+  sensorIssue?: string;
 }
 
 function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
 
-function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number, broker: string, fault: string): string {
+function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number, broker: string, fault: string, sensors: DemoSensor[]): string {
   return [
     `# meter ${m.name} of cluster ${c.manifest.cluster} (written by meterchain demo)`,
     'cluster:',
@@ -55,6 +59,7 @@ function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number
     'log:',
     '  level: info',
     ...(fault !== 'none' ? [`fault: ${fault}`] : []),
+    ...(sensors.length > 0 ? ['sensors:', ...sensors.flatMap(sensorYaml)] : []),
     '',
   ].join('\n');
 }
@@ -64,9 +69,11 @@ function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number
 interface ChainCounts {
   blocks: number;
   accepted: number;
+  /** Readings of each sensor node in the chain, by name. */
+  sensors?: Record<string, number>;
 }
 
-function render(io: Io, meters: MeterView[], round: number, rounds: number, tty: boolean, first: boolean, startAt: number, chain?: ChainCounts): void {
+function render(io: Io, meters: MeterView[], sensors: DemoSensor[], round: number, rounds: number, tty: boolean, first: boolean, startAt: number, chain?: ChainCounts): void {
   const lines: string[] = [];
   const honest = meters.filter((m) => m.fault === 'none');
   const height = Math.max(-1, ...honest.map((m) => m.height));
@@ -90,6 +97,10 @@ function render(io: Io, meters: MeterView[], round: number, rounds: number, tty:
         (m.evidence ? `  evidence ${m.evidence}` : ''),
     );
   }
+  for (const x of sensors) {
+    const state = x.exited !== undefined ? `exited ${x.exited}` : x.board ? 'running' : 'waiting';
+    lines.push(`  ${x.name} ${state.padEnd(8)} sensor node (Espruino firmware) -> ${x.host}` + (chain?.sensors ? `  readings in the chain ${String(chain.sensors[x.name] ?? 0).padStart(3)}` : ''));
+  }
   if (tty) {
     if (!first) process.stdout.write(`\x1b[${lines.length}A`);
     for (const l of lines) process.stdout.write(`\x1b[2K${l}\n`);
@@ -102,13 +113,17 @@ export const command: Command = {
   name: 'demo',
   summary: 'run a regional cluster of simulated meters to a verified chain (npm start)',
   usage: `usage: meterchain demo [--meters N] [--rounds R] [--byzantine K] [--behaviour forge|bad-signature|silent]
-                       [--rule bft|majority] [--broker URL] [--out DIR]
+                       [--rule bft|majority] [--broker URL] [--out DIR] [--sensors S [--espruino BIN]]
 
 Creates a cluster (operator key, member keys, signed manifest), starts one process per meter (each with its own
 key, data directory and simulated three-phase meter on a daily load curve), lets them sample, check, sign, vote and
 commit blocks over an MQTT broker for R rounds of one second, then stops them and verifies the chain.
 Defaults: 7 meters, 30 rounds, no byzantine meters, rule bft, a broker embedded in this process, and
-DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (--behaviour, default forge).`,
+DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (--behaviour, default forge).
+--sensors S adds S sensor nodes (members with role sensor): each runs the Espruino firmware (in the portability
+gate's stripped context, or on the Espruino interpreter BIN with --espruino), reads a simulated SDM630 over Modbus
+RTU on a pty and sends its authenticated readings over a second pty (socat) to a full node, which submits them;
+the demo checks that their readings reach the chain under their own addresses.`,
   async run(argv, io) {
     const { values } = parse(argv, {
       meters: { type: 'string' },
@@ -118,8 +133,11 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       rule: { type: 'string' },
       broker: { type: 'string' },
       out: { type: 'string' },
+      sensors: { type: 'string' },
+      espruino: { type: 'string' },
     });
     const n = intOption(values.meters, 'meters', 7);
+    const sensorCount = intOption(values.sensors, 'sensors', 0);
     const rounds = intOption(values.rounds, 'rounds', 30);
     const k = intOption(values.byzantine, 'byzantine', 0);
     const behaviour = values.behaviour ?? 'forge';
@@ -130,6 +148,10 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     if (!FAULTS.includes(behaviour)) throw new UsageError(`--behaviour must be one of ${FAULTS.join(', ')}, got '${behaviour}'`);
     if (rule !== 'bft' && rule !== 'majority') throw new UsageError(`--rule must be bft or majority, got '${rule}'`);
     if (rule === 'bft' && n < 4) throw new UsageError('--rule bft needs at least 4 meters (use --rule majority for fewer)');
+    if (sensorCount > n - k) throw new UsageError(`--sensors ${sensorCount}: each sensor node is wired to an honest full node, and there are ${n - k}`);
+    if (values.espruino !== undefined && sensorCount === 0) throw new UsageError('--espruino runs the sensor nodes on that interpreter: give --sensors too');
+    if (values.espruino !== undefined && !existsSync(values.espruino)) throw new UsageError(`--espruino: ${values.espruino}: no such file`);
+    if (sensorCount > 0) requireSocat();
     // Checked before anything is written or started: a bad URL would otherwise fail in every node, after the cluster.
     if (values.broker !== undefined && !/^(mqtts?|wss?|tcp):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(values.broker)) {
       throw new UsageError(`--broker expects mqtt://HOST:PORT (or mqtts://, ws://, wss://), got '${values.broker}'`);
@@ -140,9 +162,22 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     const blockRounds = 5;
     // Start-up time for N processes on a small machine: rounds begin once every meter had time to connect.
     const genesisMs = Math.ceil((Date.now() + 3000 + 400 * n) / 1000) * 1000;
-    const cluster = createCluster(out, { name: 'demo', members: n, rule, roundMs, blockRounds, skewMs: 1500, timeoutMs: 2000, genesisMs });
+    // Sensor nodes take a reading a round; each is a member of its own (role sensor) and is wired to a full node.
+    const sensorFiles = Array.from({ length: sensorCount }, (_, i) => provisionSensor(join(out, 'sensors', `s${String(i + 1).padStart(2, '0')}`), `s${String(i + 1).padStart(2, '0')}`, 'demo', roundMs));
+    const cluster = createCluster(out, {
+      name: 'demo', members: n, rule, roundMs, blockRounds, skewMs: 1500, timeoutMs: 2000, genesisMs,
+      sensors: sensorFiles.map((f, i) => ({ publicKey: f.publicKey, name: `s${String(i + 1).padStart(2, '0')}` })),
+    });
     const t = cluster.manifest;
     io.out(`cluster '${t.cluster}': ${n} meters, rule ${rule} (${k} byzantine${k ? `: ${behaviour}` : ''}), rounds of ${roundMs} ms, blocks of ${blockRounds} rounds`);
+    const sensors: DemoSensor[] = [];
+    try {
+      for (const [i, f] of sensorFiles.entries()) sensors.push(await wireSensor(`s${String(i + 1).padStart(2, '0')}`, f, cluster.members[k + i]!.name, 100 + i));
+    } catch (e) {
+      await Promise.all(sensors.map(stopSensor));
+      throw e;
+    }
+    if (sensorCount > 0) io.out(`sensor nodes: ${sensors.map((x) => `${x.name} ${x.files.address} -> ${x.host}`).join(', ')} (firmware ${values.espruino ? `on ${values.espruino}` : 'in the stripped context'})`);
     io.out(`data: ${out}`);
 
     const embedded = values.broker ? undefined : await startEmbeddedBroker();
@@ -152,7 +187,7 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     const meters: MeterView[] = cluster.members.map((m, i) => {
       const fault = i < k ? behaviour : 'none';
       const config = join(m.dir, 'node.yaml');
-      writeFileSync(config, nodeYaml(cluster, m, i, brokerUrl, fault));
+      writeFileSync(config, nodeYaml(cluster, m, i, brokerUrl, fault, sensors.filter((x) => x.host === m.name)));
       const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
       const view: MeterView = { name: m.name, proc, fault, round: -1, height: -1, connected: false, accepted: 0, rejected: 0, ownAccepted: 0, ownRefused: 0, evidence: 0 };
       createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -175,6 +210,8 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
           view.height = Math.max(view.height, rec['height'] as number);
         } else if (rec['msg'] === 'broker connected') {
           view.connected = true;
+        } else if (String(rec['msg']).startsWith('sensor frame refused') || rec['msg'] === 'sensor frames accepted again') {
+          view.sensorIssue = rec['msg'] === 'sensor frames accepted again' ? undefined : `${String(rec['msg'])} (${String(rec['sensor'])}: ${String(rec['detail'])})`;
         } else if (rec['level'] === 'error') {
           view.lastError = String(rec['msg']);
         }
@@ -186,6 +223,7 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       return view;
     });
 
+    for (const x of sensors) startBoard(bin, x, values.espruino);
     const tty = process.stdout.isTTY === true;
     const lastRound = rounds - 1;
     const lastHeight = Math.floor(rounds / blockRounds) - 1;
@@ -195,7 +233,7 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
         const round = Math.min(lastRound, roundOf(t, Math.max(Date.now(), genesisMs)));
-        render(io, meters, Date.now() < genesisMs ? -1 : round, rounds, tty, first, genesisMs);
+        render(io, meters, sensors, Date.now() < genesisMs ? -1 : round, rounds, tty, first, genesisMs);
         first = false;
         const honest = meters.filter((m) => m.fault === 'none');
         const finished = honest.every((m) => m.height >= lastHeight) && Date.now() > genesisMs + rounds * roundMs;
@@ -207,6 +245,7 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
       }, tty ? 250 : 1000);
     });
 
+    await Promise.all(sensors.map(stopSensor));
     for (const m of meters) if (m.exited === undefined) m.proc.kill('SIGTERM');
     await Promise.all(
       meters.map(
@@ -253,20 +292,29 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     // The last status line counts what the verified chain holds, so that it agrees with what inspect says.
     let counts: ChainCounts | undefined;
     if (reference) {
-      counts = { blocks: reference.blocks, accepted: 0 };
+      counts = { blocks: reference.blocks, accepted: 0, ...(sensors.length > 0 ? { sensors: {} } : {}) };
       const opened = await openChain(join(out, 'members', reference.name, 'data', 'chain'));
       try {
         const blocks = await opened.source.read(0, opened.source.count);
         for (const b of blocks) {
           const s = summarizeBlock(b, t);
           if (s.ok) counts.accepted += s.block.accepted;
+          if (!counts.sensors) continue;
+          const rows = readingsOf(b, (r) => roundOf(t, r.ts));
+          if ('reason' in rows) continue;
+          for (const row of rows) {
+            const x = sensors.find((y) => y.files.address === addressToText(row.reading.meter));
+            if (x) counts.sensors[x.name] = (counts.sensors[x.name] ?? 0) + 1;
+          }
         }
       } finally {
         await opened.close();
       }
     }
-    render(io, meters, lastRound, rounds, tty, first, genesisMs, counts);
+    render(io, meters, sensors, lastRound, rounds, tty, first, genesisMs, counts);
     for (const m of meters) if (m.lastError) io.err(`${m.name}: ${m.lastError}`);
+    for (const m of meters) if (m.sensorIssue) io.err(`${m.name}: ${m.sensorIssue}`);
+    for (const x of sensors) if (x.exited !== undefined && x.exited !== 0) io.err(`${x.name}: ${x.lastLine ?? 'exited'}`);
     io.out('');
     for (const [key, names] of tips) {
       const [blocks, tip] = key.split(':');
@@ -276,6 +324,7 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
     if (reference) {
       io.out(`readings in the chain: ${reference.readings}; signatures checked: ${reference.signatures}`);
+      for (const x of sensors) io.out(`sensor node ${x.name} (${x.files.address}, wired to ${x.host}): ${counts?.sensors?.[x.name] ?? 0} readings in the chain`);
       const byName = [...cluster.manifest.members].sort((a, b) => (a.name ?? '').localeCompare(b.name ?? ''));
       io.out(`members: ${byName.map((x) => `${x.name} ${addressToText(x.address)}`).join(', ')}`);
       io.out('');
@@ -288,6 +337,11 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
     const expected = lastHeight + 1;
     if (!reference || reference.blocks < Math.max(1, expected - 1) || problems > 0) {
       io.err(`demo: expected about ${expected} verified blocks on every honest meter (${honestNames.join(', ')}); see the logs above`);
+      return 1;
+    }
+    const silent = sensors.filter((x) => !counts?.sensors?.[x.name]);
+    if (silent.length > 0) {
+      io.err(`demo: no reading of sensor node ${silent.map((x) => x.name).join(', ')} reached the chain; see the lines above`);
       return 1;
     }
     return 0;
