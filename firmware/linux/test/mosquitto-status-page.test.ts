@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { createTestCluster, heightOf, waitFor, type TestCluster } from './support/cluster.ts';
-import { inkShare, launchChromium, requireChromium, type Browser } from './support/browser.ts';
+import { inkShare, launchChromium, requireChromium, type Browser } from '@meterchain/testkit/browser';
 
 const run = requireMosquitto('the status page test') && requireChromium('the status page test') ? describe : describe.skip;
 
