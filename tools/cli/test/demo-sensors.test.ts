@@ -10,7 +10,7 @@ import { meterchain } from './run.ts';
 
 test('a 4-meter demo with 2 sensor nodes: the sensors\' readings are in the verified chain under their addresses', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mc-demo-sensors-')), 'run');
-  const r = meterchain(['demo', '--meters', '4', '--sensors', '2', '--rounds', '15', '--out', out], { timeoutMs: 170_000 });
+  const r = meterchain(['demo', '--meters', '4', '--sensors', '2', '--rounds', '25', '--out', out], { timeoutMs: 200_000 });
   expect(r.stderr).not.toMatch(/does NOT verify|unreadable|no reading of sensor node/);
   expect(r.code).toBe(0);
   expect(r.stdout).toMatch(/^sensor nodes: s01 mc[0-9a-f]{40} -> m01, s02 mc[0-9a-f]{40} -> m02 \(firmware in the stripped context\)$/m);
@@ -37,7 +37,7 @@ test('a 4-meter demo with 2 sensor nodes: the sensors\' readings are in the veri
       expect(volts).toBeLessThan(260);
     }
   }
-}, 180_000);
+}, 210_000);
 
 test('sensor provision writes the member entry that cluster init takes, and the board\'s flash files', () => {
   const dir = mkdtempSync(join(tmpdir(), 'mc-sensor-provision-'));
