@@ -4,8 +4,7 @@ import { constants, promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LedgerError, REPAIR_HINT } from './errors.ts';
-import { fsyncDirectory } from './files.ts';
-import { FRAME_HEADER_LENGTH, encodeFrame, frameIsIntact, frameLength } from './frame.ts';
+import { FRAME_HEADER_LENGTH, encodeFrame, frameIsIntact, frameLength, fsyncDirectory } from '@meterchain/storage';
 
 /** The first 16 bytes of every log file: names the format and its version. */
 export const LOG_MAGIC = Buffer.from('meterchain.log.1', 'latin1');

@@ -7,15 +7,16 @@
 //   spool.ack    u32 offsetHigh | u32 offsetLow | u32 crc32 of those 8 bytes: where the first unacknowledged record
 //                starts. Written without fsync: after a crash it may lag, and the lag is resent (receivers drop the
 //                duplicates by sequence number).
-//   spool.state  {"incarnation": n}, written atomically, raised on every open.
-//   spool.lock   the pid of the process that holds the spool.
+//   spool.state  {"incarnation": n}, replaced atomically (@meterchain/storage), raised on every open.
+//   spool.lock   the pid of the process that holds the spool (@meterchain/storage's pid lock).
 // fsync policy: 'always' (default) fdatasyncs each write batch before publish() resolves and before the frames are
 // sent (appends that arrive during a sync share the next one); 'interval' writes at once and syncs
 // fsyncIntervalMs after the first unsynced write (never while idle), so a power cut can lose that much while a
 // process crash loses nothing.
 import { constants } from 'node:fs';
-import { mkdir, open, readFile, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { replaceFileAtomically, takePidLock, type PidLock } from '@meterchain/storage';
 import { crc32 } from './crc32.ts';
 import { MAX_INCARNATION } from './header.ts';
 
@@ -65,31 +66,11 @@ export class SpoolLockedError extends Error {
 const RECORD_PREFIX = 8;
 const READ_CHUNK = 64 * 1024;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function takeLock(dir: string): Promise<string> {
-  const path = join(dir, 'spool.lock');
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      await writeFile(path, String(process.pid), { flag: 'wx' });
-      return path;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && isAlive(pid)) throw new SpoolLockedError(dir, pid);
-    if (pid === process.pid) throw new SpoolLockedError(dir, pid);
-    // The holder died (a crash or SIGKILL): its lock is stale.
-    await unlink(path).catch(() => undefined);
-  }
-  throw new Error(`spool: could not take the lock in ${dir}`);
+async function takeLock(dir: string): Promise<PidLock> {
+  const taken = await takePidLock(join(dir, 'spool.lock'), { ownPid: 'refuse' });
+  if (taken.ok) return taken.lock;
+  if (taken.heldBy === undefined) throw new Error(`spool: could not take the lock in ${dir}`);
+  throw new SpoolLockedError(dir, taken.heldBy);
 }
 
 function encodeAck(offset: number): Buffer {
@@ -174,7 +155,7 @@ export class Spool {
   readonly incarnation: number;
   readonly #log: FileHandle;
   readonly #ack: FileHandle;
-  readonly #lockPath: string;
+  readonly #lock: PidLock;
   readonly #policy: FsyncPolicy;
   readonly #maxBytes: number;
   readonly #compactBytes: number;
@@ -210,7 +191,7 @@ export class Spool {
     incarnation: number,
     log: FileHandle,
     ack: FileHandle,
-    lockPath: string,
+    lock: PidLock,
     options: SpoolOptions,
     written: number,
     acked: number,
@@ -220,7 +201,7 @@ export class Spool {
     this.incarnation = incarnation;
     this.#log = log;
     this.#ack = ack;
-    this.#lockPath = lockPath;
+    this.#lock = lock;
     this.#policy = options.fsync ?? 'always';
     this.#maxBytes = options.maxBytes ?? 64 * 1024 * 1024;
     this.#compactBytes = options.compactBytes ?? 1024 * 1024;
@@ -240,7 +221,7 @@ export class Spool {
     if (!Number.isInteger(maxBytes) || maxBytes < 1024) throw new RangeError(`spool: expected maxBytes >= 1024, got ${options.maxBytes}`);
     const dir = options.dir;
     await mkdir(dir, { recursive: true, mode: 0o700 });
-    const lockPath = await takeLock(dir);
+    const lock = await takeLock(dir);
     try {
       const incarnation = await Spool.#nextIncarnation(dir, (options.now ?? Date.now)());
       const log = await open(join(dir, 'spool.log'), constants.O_RDWR | constants.O_CREAT, 0o600);
@@ -256,9 +237,9 @@ export class Spool {
         await log.datasync();
       }
       if (acked > at) acked = at;
-      return new Spool(dir, incarnation, log, ack, lockPath, options, at, acked, queued);
+      return new Spool(dir, incarnation, log, ack, lock, options, at, acked, queued);
     } catch (error) {
-      await unlink(lockPath).catch(() => undefined);
+      await lock.release().catch(() => undefined);
       throw error;
     }
   }
@@ -275,15 +256,7 @@ export class Spool {
     // Seconds of the wall clock keep incarnations rising even if the directory is lost and recreated.
     const incarnation = Math.max(previous + 1, Math.floor(nowMs / 1000));
     if (incarnation > MAX_INCARNATION) throw new RangeError(`spool: incarnation ${incarnation} out of range`);
-    const temp = `${path}.tmp`;
-    const handle = await open(temp, 'w');
-    try {
-      await handle.writeFile(JSON.stringify({ incarnation }));
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
+    await replaceFileAtomically(path, JSON.stringify({ incarnation }));
     return incarnation;
   }
 
@@ -392,7 +365,7 @@ export class Spool {
     }).catch(() => undefined);
     await this.#log.close().catch(() => undefined);
     await this.#ack.close().catch(() => undefined);
-    await unlink(this.#lockPath).catch(() => undefined);
+    await this.#lock.release().catch(() => undefined);
   }
 
   #serial<T>(op: () => Promise<T>): Promise<T> {
