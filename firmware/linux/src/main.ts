@@ -20,7 +20,7 @@ import { Metrics, type Pages } from './metrics.ts';
 import { openOutputs, outputsObserver, planOutputs } from './outputs.ts';
 import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
-import { MeterNode, type NodeObserver } from './runtime.ts';
+import { MeterNode, type NodeObserver, type UnacceptedEntry } from './runtime.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 import { SensorGateway, openSerialSensorLink, readLinkKey, sensorStateFile, type SerialSensorLink } from './sensor-gateway.ts';
 
@@ -297,10 +297,12 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     transport.on('gap', (e) => metrics.counter('meterchain_transport_gaps_total', 'Gaps in a publisher\'s frame sequence.', 1, { kind: e.kind }));
 
     const unacceptedPath = join(cfg.dataDir, 'unaccepted.jsonl');
-    const unaccepted = async (e: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => {
+    const unaccepted = async (e: UnacceptedEntry) => {
       const fh = await open(unacceptedPath, 'a');
       try {
-        await fh.appendFile(JSON.stringify({ seq: e.seq, round: e.round, outcome: e.outcome, height: e.height, submission: toHex(e.bytes) }) + '\n');
+        // A reading the node never signed (refused by the round window) is written as the reading, not a submission.
+        const bytes = e.signed === false ? { reading: toHex(e.bytes) } : { submission: toHex(e.bytes) };
+        await fh.appendFile(JSON.stringify({ seq: e.seq, round: e.round, outcome: e.outcome, height: e.height, ...bytes }) + '\n');
         await fh.datasync();
       } finally {
         await fh.close();

@@ -48,9 +48,21 @@ export interface AcceptedReading {
   acceptedAt: number;
 }
 
+/** An own reading told accepted before and taken back since (docs/protocol.md §7): what it is now. */
+export interface WithdrawnReading {
+  reading: Reading;
+  round: number;
+  address: string;
+  outcome: 'rejected' | 'not-enough-votes' | 'too-late';
+  withdrawnAt: number;
+}
+
 export interface ReadingOutput {
   readonly name: string;
   accepted(a: AcceptedReading): void;
+  /** An accepted reading sent before is taken back: its consumers must drop it (the last message for a reading is
+   * the node's word on it). */
+  withdrawn(w: WithdrawnReading): void;
   /** A block was committed and stored (Sparkplug reports the chain height as node data). */
   committed(height: number): void;
   close(): Promise<void>;
@@ -76,6 +88,24 @@ export function readingToJson(a: AcceptedReading): Record<string, unknown> {
     quality: a.reading.quality,
     flags: qualityNames(a.reading.quality),
     values,
+  };
+}
+
+/**
+ * The JSON message taking back an accepted reading sent before: the same meter, round and seq, `withdrawn: true` and
+ * what the reading's outcome is now, no values.
+ */
+export function withdrawalToJson(w: WithdrawnReading): Record<string, unknown> {
+  return {
+    cluster: w.reading.cluster,
+    meter: w.address,
+    round: w.round,
+    seq: w.reading.seq,
+    ts: new Date(w.reading.ts).toISOString(),
+    tsMs: w.reading.ts,
+    withdrawn: true,
+    outcome: w.outcome,
+    withdrawnAtMs: w.withdrawnAt,
   };
 }
 
@@ -124,11 +154,19 @@ export class JsonOutput implements ReadingOutput {
   }
 
   accepted(a: AcceptedReading): void {
+    this.send(readingToJson(a));
+  }
+
+  withdrawn(w: WithdrawnReading): void {
+    this.send(withdrawalToJson(w));
+  }
+
+  private send(message: Record<string, unknown>): void {
     if (!this.client.connected) {
       this.metrics.counter('meterchain_output_dropped_total', 'Accepted readings an output could not send (its broker unreachable).', 1, { output: 'json' });
       return;
     }
-    this.client.publish(this.o.topic, JSON.stringify(readingToJson(a)), { qos: 1, retain: this.o.retain ?? false }, (e) => {
+    this.client.publish(this.o.topic, JSON.stringify(message), { qos: 1, retain: this.o.retain ?? false }, (e) => {
       if (e) this.log.warn('output publish failed', { output: 'json', error: e.message });
       else this.metrics.counter('meterchain_output_published_total', 'Messages published by the outputs.', 1, { output: 'json' });
     });
@@ -246,7 +284,29 @@ export class SparkplugOutput implements ReadingOutput {
 
   private deviceBirth(a: AcceptedReading): void {
     this.born = a.reading.channels.map((c) => `${c.id} ${c.unit}`).join(',');
-    this.send(this.topic.dbirth, { timestamp: Date.now(), seq: this.nextSeq(), metrics: this.metricsOf(a) });
+    // The birth names every metric a DDATA may carry: `Withdrawn/Round` too (-1: none taken back).
+    const metrics = this.metricsOf(a);
+    metrics.push({ name: 'Withdrawn/Round', type: 'Int64', value: -1, timestamp: a.reading.ts });
+    this.send(this.topic.dbirth, { timestamp: Date.now(), seq: this.nextSeq(), metrics });
+  }
+
+  /**
+   * A DDATA taking back a reading sent before: `Withdrawn/Round` is its round, and each of its values is null at the
+   * reading's time (Sparkplug's is_null), so that a historian storing by metric and time replaces what it stored.
+   */
+  withdrawn(w: WithdrawnReading): void {
+    const ts = w.reading.ts;
+    // Never born again with the values taken back.
+    if (this.lastReading && this.lastReading.round === w.round) this.lastReading = undefined;
+    const shape = w.reading.channels.map((c) => `${c.id} ${c.unit}`).join(',');
+    if (!this.client.connected || this.born !== shape) {
+      // Not connected, or the device was born since with other metrics (its host has the births' values only).
+      this.metrics.counter('meterchain_output_dropped_total', 'Accepted readings an output could not send (its broker unreachable).', 1, { output: 'sparkplug' });
+      return;
+    }
+    const metrics: UMetric[] = plainValues(w.reading).map((v): UMetric => ({ name: `Readings/${v.id}`, type: 'Double', value: null, timestamp: ts }));
+    metrics.push({ name: 'Withdrawn/Round', type: 'Int64', value: w.round, timestamp: ts });
+    this.send(this.topic.ddata, { timestamp: Date.now(), seq: this.nextSeq(), metrics });
   }
 
   accepted(a: AcceptedReading): void {
@@ -369,8 +429,10 @@ async function readSecret(key: string, path: string): Promise<string> {
 export function outputsObserver(outputs: ReadingOutput[], address: string): NodeObserver {
   return {
     outcome(e) {
-      if (e.outcome !== 'accepted' || !e.reading) return;
-      for (const out of outputs) out.accepted({ reading: e.reading, round: e.round, address, acceptedAt: e.at });
+      if (!e.reading) return;
+      // The last outcome told for a reading is the node's word on it: an accepted reading taken back is withdrawn.
+      if (e.outcome === 'accepted') for (const out of outputs) out.accepted({ reading: e.reading, round: e.round, address, acceptedAt: e.at });
+      else if (e.corrects === 'accepted') for (const out of outputs) out.withdrawn({ reading: e.reading, round: e.round, address, outcome: e.outcome, withdrawnAt: e.at });
     },
     committed(e) {
       for (const out of outputs) out.committed(e.height);

@@ -7,6 +7,7 @@ import {
   decodeReading,
   Domain,
   encode,
+  encodeReading,
   signingInput,
   signReading,
   equalBytes,
@@ -84,16 +85,28 @@ export interface MeterNodeOptions {
   byzantine?: Byzantine[];
   /** Told what the node sees (samples, outcomes, blocks), for its outputs and status page; never holds it up. */
   observer?: NodeObserver;
-  /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late). */
-  unaccepted?: (entry: { seq: number; round: number; outcome: string; height: number; bytes: Uint8Array }) => Promise<void>;
+  /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late, not
+   * submitted). `bytes` is the signed submission, or with `signed: false` the reading the node did not sign. */
+  unaccepted?: (entry: UnacceptedEntry) => Promise<void>;
+}
+
+export interface UnacceptedEntry {
+  seq: number;
+  round: number;
+  outcome: string;
+  height: number;
+  bytes: Uint8Array;
+  signed?: false;
 }
 
 /** What a node reports as it runs. Calls are synchronous and must not throw (a throw is logged and ignored). */
 export interface NodeObserver {
   /** A sample was taken (ok) or the sensor failed (a gap), and how long the sensor took. */
   sampled?(e: { at: number; ms: number; ok: boolean; reading: boolean; quality?: number; error?: string }): void;
-  /** The cluster decided a member's submission of a round; `reading` is set for this node's own. */
-  outcome?(e: { at: number; round: number; member: string; outcome: 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late'; reason?: number; reading?: Reading }): void;
+  /** The cluster decided a member's submission of a round; `reading` is set for this node's own. With `corrects`, the
+   * outcome replaces the one told before for that member and round (a voter that carried it was caught equivocating,
+   * docs/protocol.md §7): the last outcome told is the node's word on it. */
+  outcome?(e: { at: number; round: number; member: string; outcome: 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late'; reason?: number; reading?: Reading; corrects?: 'accepted' | 'rejected' }): void;
   committed?(e: { at: number; height: number; view: number; hash: string; submissions: number; last: number; own: number[] }): void;
   evidence?(e: { at: number; kind: string; accused: string; slot: number }): void;
 }
@@ -592,6 +605,20 @@ export class MeterNode {
     await o.state.settle(this.address, given);
   }
 
+  /**
+   * An own reading the consensus node refused to sign (its round is past the round window while block agreement is
+   * behind: `chain-behind`; or already voted: `not-submitted`): it will never be in the chain, and it was never
+   * pending, so it goes to the unaccepted log (the reading itself, unsigned) with that outcome.
+   */
+  private async notSubmitted(round: number, reading: Reading, behind: boolean, reason: string): Promise<void> {
+    const o = this.o;
+    this.own.delete(round);
+    const outcome = behind ? 'chain-behind' : 'not-submitted';
+    await o.unaccepted?.({ seq: reading.seq, round, outcome, height: -1, bytes: encodeReading(reading), signed: false });
+    o.metrics.counter('meterchain_readings_unaccepted_total', 'Own readings that did not make it into the chain, by outcome.', 1, { outcome });
+    o.log.warn(behind ? 'own reading not submitted: block agreement is behind (round window)' : 'own reading not submitted', { seq: reading.seq, round, reason });
+  }
+
   /** The reading inside this node's own submission envelope. */
   private ownReading(bytes: Uint8Array): Reading | undefined {
     const env = openEnvelope(bytes);
@@ -654,12 +681,23 @@ export class MeterNode {
         else if (effect.type === 'rejected') this.counts.rejected++;
         else this.counts.notEnoughVotes++;
         m.counter(`meterchain_${name}_total`, `Submissions the cluster ${effect.type === 'not-enough-votes' ? 'could not decide (not enough votes)' : effect.type}.`);
+        const corrects = effect.corrects;
+        if (corrects) {
+          // The node takes back an outcome it reported (docs/protocol.md §7): counted once, as the last outcome.
+          if (corrects === 'accepted') this.counts.accepted--;
+          else this.counts.rejected--;
+          m.counter('meterchain_outcomes_corrected_total', 'Outcomes taken back and reported again (a voter that carried them was caught equivocating), by what they were and what they are.', 1, { from: corrects, to: effect.type });
+        }
         const mine = equalBytes(effect.member, this.address) ? this.own.get(effect.round) : undefined;
         if (mine) {
+          if (corrects === 'accepted') this.counts.ownAccepted--;
+          else if (corrects) this.counts.ownRefused--;
           mine.outcome = effect.type === 'not-enough-votes' && mine.offline ? 'too-late' : effect.type;
           if (effect.type === 'accepted') this.counts.ownAccepted++;
           else this.counts.ownRefused++;
-          if (effect.type === 'accepted') {
+          if (corrects) {
+            o.log.warn('own reading outcome corrected', { round: effect.round, was: corrects, now: mine.outcome, ...(effect.type === 'rejected' ? { reason: reasonName(effect.reason) } : {}) });
+          } else if (effect.type === 'accepted') {
             // Negative when the cluster accepted the reading before its round ended (the usual case, see docs/runtime.md).
             const latencyMs = this.now() - roundStart(o.manifest, effect.round + 1);
             m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading (negative: before the end).", latencyMs / 1000);
@@ -677,8 +715,9 @@ export class MeterNode {
           outcome: (mine?.outcome ?? effect.type) as 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late',
           ...(effect.type === 'rejected' ? { reason: effect.reason } : {}),
           ...(mine ? { reading: mine.reading } : {}),
+          ...(corrects ? { corrects } : {}),
         });
-        if (o.log.debugging) o.log.debug(effect.type, { round: effect.round, member });
+        if (o.log.debugging) o.log.debug(effect.type, { round: effect.round, member, ...(corrects ? { corrects } : {}) });
         return;
       }
       case 'evidence':
@@ -699,10 +738,13 @@ export class MeterNode {
         this.tell('committed', { at: this.now(), height: effect.height, view: effect.view, hash: toHex(effect.hash), submissions: effect.submissions, last: effect.last, own: effect.own });
         return;
       }
-      case 'refused':
+      case 'refused': {
         m.counter('meterchain_refused_total', 'Messages refused by the state machine.', 1, { what: effect.what });
         if (o.log.debugging) o.log.debug('refused', { what: effect.what, reason: effect.reason });
+        const mine = effect.what === 'reading' && effect.round !== undefined ? this.own.get(effect.round) : undefined;
+        if (mine && effect.round !== undefined) await this.notSubmitted(effect.round, mine.reading, effect.behind === true, effect.reason);
         return;
+      }
       case 'sync-request': {
         const block = await o.store.get(effect.height);
         if (block) await this.publish('block', block, effect.from);

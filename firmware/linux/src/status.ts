@@ -128,7 +128,9 @@ export class NodeStatus implements NodeObserver {
     }
   }
 
-  outcome(e: { at: number; round: number; member: string; outcome: Outcome; reason?: number; reading?: unknown }): void {
+  /** Counts each member's submission of a round once, by its last outcome: a correction (`corrects`) replaces the
+   * outcome it names. */
+  outcome(e: { at: number; round: number; member: string; outcome: Outcome; reason?: number; reading?: unknown; corrects?: 'accepted' | 'rejected' }): void {
     this.latestRound = Math.max(this.latestRound, e.round);
     let r = this.rounds.get(e.round);
     if (!r) {
@@ -136,6 +138,8 @@ export class NodeStatus implements NodeObserver {
       this.rounds.set(e.round, r);
       for (const old of this.rounds.keys()) if (old <= this.latestRound - KEEP_ROUNDS) this.rounds.delete(old);
     }
+    if (e.corrects === 'accepted') r.accepted = Math.max(0, r.accepted - 1);
+    else if (e.corrects === 'rejected') r.rejected = Math.max(0, r.rejected - 1);
     if (e.outcome === 'accepted') r.accepted++;
     else if (e.outcome === 'rejected') r.rejected++;
     else r.notEnoughVotes++;
@@ -145,19 +149,28 @@ export class NodeStatus implements NodeObserver {
         m.lastRound = e.round;
         m.lastOutcome = e.outcome;
       }
+      if (e.corrects === 'accepted') m.accepted = Math.max(0, m.accepted - 1);
+      else if (e.corrects === 'rejected') m.rejected = Math.max(0, m.rejected - 1);
       if (e.outcome === 'accepted') m.accepted++;
       else if (e.outcome === 'rejected') m.rejected++;
       else m.notEnoughVotes++;
     }
     if (e.member !== this.address) return;
     r.own = e.outcome;
+    if (e.corrects === 'accepted') this.ownCounts.accepted = Math.max(0, this.ownCounts.accepted - 1);
+    else if (e.corrects === 'rejected') this.ownCounts.rejected = Math.max(0, this.ownCounts.rejected - 1);
     if (e.outcome === 'accepted') this.ownCounts.accepted++;
     else if (e.outcome === 'rejected') this.ownCounts.rejected++;
     else if (e.outcome === 'too-late') this.ownCounts.tooLate++;
     else this.ownCounts.notEnoughVotes++;
     const quality = (e.reading as { quality?: number } | undefined)?.quality ?? 0;
-    this.ownRecent.push({ round: e.round, outcome: e.outcome, reason: e.reason ?? null, flags: qualityNames(quality), block: null });
-    if (this.ownRecent.length > KEEP_ROUNDS) this.ownRecent.shift();
+    const view: OwnView = { round: e.round, outcome: e.outcome, reason: e.reason ?? null, flags: qualityNames(quality), block: null };
+    const earlier = e.corrects ? this.ownRecent.findIndex((x) => x.round === e.round) : -1;
+    if (earlier >= 0) this.ownRecent[earlier] = view;
+    else {
+      this.ownRecent.push(view);
+      if (this.ownRecent.length > KEEP_ROUNDS) this.ownRecent.shift();
+    }
   }
 
   committed(e: { at: number; height: number; view: number; hash: string; submissions: number; last: number; own: number[] }): void {

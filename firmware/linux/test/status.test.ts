@@ -69,6 +69,24 @@ describe('the status page record', () => {
     expect(s.snapshot(0, live).blocks).toEqual([{ height: 0, hash: 'ab'.repeat(32), view: 0, submissions: 7, lastRound: 4, own: 1, at: 5 }]);
   });
 
+  test('a corrected outcome replaces the one it corrects: each reading counted once, by its last outcome', () => {
+    const { manifest, names } = fourMembers();
+    const [self, other] = names as [string, string];
+    const s = new NodeStatus(manifest, self, 0);
+    const reading = { quality: 0 } as never;
+    s.outcome({ at: 0, round: 4, member: self, outcome: 'accepted', reading });
+    s.outcome({ at: 0, round: 4, member: other, outcome: 'accepted' });
+    s.outcome({ at: 0, round: 5, member: self, outcome: 'accepted', reading });
+    // A voter that carried round 4 was caught equivocating: both members' outcomes are taken back.
+    s.outcome({ at: 1, round: 4, member: self, outcome: 'not-enough-votes', reading, corrects: 'accepted' });
+    s.outcome({ at: 1, round: 4, member: other, outcome: 'rejected', reason: 8, corrects: 'accepted' });
+    const snap = s.snapshot(0, live);
+    expect(snap.own).toMatchObject({ accepted: 1, rejected: 0, tooLate: 0, notEnoughVotes: 1 });
+    expect(snap.own.recent.map((o) => `${o.round} ${o.outcome}`)).toEqual(['5 accepted', '4 not-enough-votes']);
+    expect(snap.rounds.find((r) => r.round === 4)).toEqual({ round: 4, accepted: 0, rejected: 1, notEnoughVotes: 1, own: 'not-enough-votes' });
+    expect(snap.members.find((m) => m.address === other)).toMatchObject({ accepted: 0, rejected: 1, lastOutcome: 'rejected' });
+  });
+
   test('device figures: samples, gaps with the last error, sample times', () => {
     const { manifest, names } = fourMembers();
     const s = new NodeStatus(manifest, names[0]!, 0);

@@ -47,7 +47,8 @@ export interface CheckResult {
 /** What one node's log says. */
 export interface NodeLog {
   signed: Set<number>;
-  /** Readings this node saw accepted (a round certificate it formed or received): `member:round`. */
+  /** Readings this node saw accepted (a round certificate it formed or received) and did not take back since (its
+   * last outcome for them, docs/protocol.md §7): `member:round`. */
   accepted: Set<string>;
   /** First time this node logged each committed height, ms. */
   committed: Map<number, number>;
@@ -62,7 +63,7 @@ export async function readNodeLog(path: string): Promise<NodeLog> {
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
     if (!line.startsWith('{')) continue;
-    const msg = /"msg":"(reading signed|accepted|block committed|node started)"/.exec(line)?.[1];
+    const msg = /"msg":"(reading signed|accepted|block committed|node started)"/.exec(line)?.[1] ?? (line.includes('"corrects":"accepted"') ? 'corrected' : undefined);
     if (!msg) continue;
     let rec: Record<string, unknown>;
     try {
@@ -72,6 +73,10 @@ export async function readNodeLog(path: string): Promise<NodeLog> {
     }
     if (msg === 'reading signed') log.signed.add(rec['seq'] as number);
     else if (msg === 'accepted') log.accepted.add(`${String(rec['member'])}:${String(rec['round'])}`);
+    else if (msg === 'corrected') {
+      // An outcome taken back: a `rejected` or `not-enough-votes` line naming the `accepted` it corrects.
+      if (rec['msg'] === 'rejected' || rec['msg'] === 'not-enough-votes') log.accepted.delete(`${String(rec['member'])}:${String(rec['round'])}`);
+    }
     else if (msg === 'block committed') {
       const h = rec['height'] as number;
       if (!log.committed.has(h)) log.committed.set(h, Date.parse(rec['ts'] as string));

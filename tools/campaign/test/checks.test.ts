@@ -17,7 +17,7 @@ describe('campaign checks', () => {
     expect(stallsIn([{ from: 0, to: 9000 }], [], 8000)).toEqual([{ from: 0, to: 9000 }]);
   });
 
-  test("a node's log gives its signed readings, the acceptances it saw, its first commit of each height and its starts", async () => {
+  test("a node's log gives its signed readings, the acceptances it saw and did not take back, its first commit of each height and its starts", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mc-campaign-checks-'));
     try {
       const path = join(dir, 'm01.log');
@@ -27,6 +27,12 @@ describe('campaign checks', () => {
           '{"ts":"2026-01-01T00:00:00.000Z","level":"info","msg":"node started","height":-1}',
           '{"ts":"2026-01-01T00:00:01.000Z","level":"info","msg":"reading signed","seq":4,"round":4}',
           '{"ts":"2026-01-01T00:00:01.100Z","level":"debug","msg":"accepted","round":4,"member":"mc01"}',
+          '{"ts":"2026-01-01T00:00:01.150Z","level":"debug","msg":"accepted","round":4,"member":"mc02"}',
+          '{"ts":"2026-01-01T00:00:01.160Z","level":"debug","msg":"accepted","round":4,"member":"mc03"}',
+          // Taken back (a voter caught equivocating): the node's last word on mc02 and mc03 in round 4 is not accepted.
+          '{"ts":"2026-01-01T00:00:01.200Z","level":"debug","msg":"not-enough-votes","round":4,"member":"mc02","corrects":"accepted"}',
+          '{"ts":"2026-01-01T00:00:01.210Z","level":"debug","msg":"rejected","round":4,"member":"mc03","corrects":"accepted"}',
+          '{"ts":"2026-01-01T00:00:01.220Z","level":"debug","msg":"not-enough-votes","round":4,"member":"mc04"}',
           '{"ts":"2026-01-01T00:00:02.000Z","level":"info","msg":"block committed","height":0,"view":0}',
           '{"ts":"2026-01-01T00:00:03.000Z","level":"info","msg":"block committed","height":0,"view":0}',
           '{"ts":"2026-01-01T00:00:04.000Z","level":"info","msg":"reading sig', // cut by a SIGKILL
