@@ -26,7 +26,7 @@ function withPhases(points: SunSpecPointDef[], total: string, infix: string, typ
  * energy `phA`, the integer ones `PhA`.
  */
 function meterPoints(float: boolean, lineToLine: string): SunSpecPointDef[] {
-  const points: SunSpecPointDef[] = [point('ID', 'uint16', 1), point('L', 'uint16', 1)];
+  const points: SunSpecPointDef[] = [point('ID', 'uint16', 1), /* @__PURE__ */ point('L', 'uint16', 1)];
   const value = float ? 'float32' : 'int16';
   const energy = float ? 'float32' : 'acc32';
   const valueSize = float ? 2 : 1;
@@ -76,11 +76,13 @@ const COMMON: SunSpecModelDef = {
   group: {
     name: 'common',
     points: [
-      point('ID', 'uint16', 1), point('L', 'uint16', 1), point('Mn', 'string', 16), point('Md', 'string', 16),
-      point('Opt', 'string', 8), point('Vr', 'string', 8), point('SN', 'string', 16), point('DA', 'uint16', 1), point('Pad', 'pad', 1),
+      /* @__PURE__ */ point('ID', 'uint16', 1), /* @__PURE__ */ point('L', 'uint16', 1), /* @__PURE__ */ point('Mn', 'string', 16), /* @__PURE__ */ point('Md', 'string', 16),
+      /* @__PURE__ */ point('Opt', 'string', 8), /* @__PURE__ */ point('Vr', 'string', 8), /* @__PURE__ */ point('SN', 'string', 16), /* @__PURE__ */ point('DA', 'uint16', 1), /* @__PURE__ */ point('Pad', 'pad', 1),
     ],
   },
 };
 
 /** Every model the SunSpec driver reads: 1, 201–204, 211–214. */
-export const SUNSPEC_MODELS: SunSpecModelDef[] = [COMMON, meterModel(201), meterModel(202), meterModel(203), meterModel(204), meterModel(211), meterModel(212), meterModel(213), meterModel(214)];
+// Marked pure so that a bundle which reads no SunSpec device (the Espruino firmware) drops the tables: built at load,
+// they held thousands of the interpreter's variables.
+export const SUNSPEC_MODELS: SunSpecModelDef[] = [COMMON, /* @__PURE__ */ meterModel(201), /* @__PURE__ */ meterModel(202), /* @__PURE__ */ meterModel(203), /* @__PURE__ */ meterModel(204), /* @__PURE__ */ meterModel(211), /* @__PURE__ */ meterModel(212), /* @__PURE__ */ meterModel(213), /* @__PURE__ */ meterModel(214)];
