@@ -1,7 +1,7 @@
 // The broker ACL made from a cluster's members (checked against a real Mosquitto in broker-identity.test.ts).
 import { describe, expect, test } from '@jest/globals';
 import { brokerAcl } from '../src/index.ts';
-import { testAddress } from './suite.ts';
+import { testAddress } from '../compliance/index.ts';
 
 const [m0, m1] = [testAddress(0), testAddress(1)];
 

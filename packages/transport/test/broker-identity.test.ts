@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { requireMosquitto, startMosquitto, type MosquittoBroker, type MosquittoCluster } from '@meterchain/testkit/mosquitto';
 import { encodeFramed, frameTopic, openMqttTransport, type Delivery, type MqttTransport } from '../src/index.ts';
-import { settle, testAddress, waitFor } from './suite.ts';
+import { settle, testAddress, waitFor } from '../compliance/index.ts';
 
 const password = (login: string): string => `pw-${login.slice(-8)}`;
 const user = (login: string) => ({ username: login, password: password(login) });

@@ -1,7 +1,7 @@
 // The in-memory transport passes the shared suite, plus what only a hub can do: outages on command, step-wise delivery.
 import { describe, expect, test } from '@jest/globals';
 import { createMemoryHub, encodeFramed, frameTopic, type Delivery } from '../src/index.ts';
-import { testAddress, transportSuite, waitFor } from './suite.ts';
+import { testAddress, transportSuite, waitFor } from '../compliance/index.ts';
 
 const CLUSTER = 'feeder-7';
 

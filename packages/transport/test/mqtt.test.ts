@@ -13,7 +13,7 @@ import { Aedes } from 'aedes';
 import { requireMosquitto, SHIPPED_MOSQUITTO_ACL, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { frameTopic, openMqttTransport, type Delivery, type MqttTransport, type MqttTransportOptions, type TransportEvents } from '../src/index.ts';
 import { Spool } from '../src/spool.ts';
-import { settle, testAddress, transportSuite, waitFor } from './suite.ts';
+import { settle, testAddress, transportSuite, waitFor } from '../compliance/index.ts';
 
 const CLUSTER = 'feeder-7';
 const ADDRESSES = Array.from({ length: 64 }, (_, i) => testAddress(i));

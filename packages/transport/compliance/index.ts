@@ -1,5 +1,7 @@
-// The shared Transport suite: every implementation (in-memory hub, MQTT over Mosquitto, ...) passes these tests.
-// Usage: transportSuite('memory', async () => harness) inside a test file.
+// @meterchain/transport/compliance: the shared Transport suite. Every implementation (in-memory hub, MQTT over
+// Mosquitto, a Modbus transport to come) passes these tests. Usage, in a Jest test file of the implementation:
+//   transportSuite('my transport', async () => harness)
+// It runs under Jest (the caller's @jest/globals), like the suites STYLE 2 follows (libp2p's compliance tests).
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { encodeFramed, frameTopic, type Delivery, type Transport, type TransportEvents } from '../src/index.ts';
 
