@@ -85,9 +85,9 @@ const SUBMISSION_MAX = 65536;
 const LOCK_MAX = MAX_PAYLOAD_LENGTH - ENTRY_OVERHEAD;
 
 /**
- * The limits for a cluster: the consensus node works on rounds up to max(8 × blockRounds, 64) behind the current one
- * and forgets older ones, so a node never signs (or re-sends) a submission or vote further back; one block period
- * more is kept as a margin. Block-agreement slots are signed in increasing (height, view) order and only the last
+ * The limits for a cluster: the consensus node works on rounds at most max(8 × blockRounds, 64) past the last round
+ * of its last committed block (its round window), so a node never signs (or re-sends) a submission or vote further
+ * back than that; one block period more is kept as a margin. Block-agreement slots are signed in increasing (height, view) order and only the last
  * is re-sent after a restart, so 16 per kind is margin. A pending reading older than the round window can no longer
  * be put in a block by this node. The largest message: a submission (64 KiB envelope limit), a vote
  * (34 bytes per member), or a timeout carrying a certificate (up to 72 bytes per member).
