@@ -12,5 +12,5 @@ export type { InterpreterResult } from './interpreter.ts';
 export type { SmokeResult } from './sandbox.ts';
 export { SUPPORTED, MISSING_GLOBALS, MISSING_STATICS, MISSING_PROTOTYPE_METHODS, NODE_GLOBALS } from './espruino.ts';
 export { main } from './main.ts';
-export { checkLayering, cycles, importsOf, packageOf, readWorkspaces, TEST_GEAR, NOT_PRODUCTS, RUNTIME_LOADER } from './layering.ts';
+export { checkLayering, cycles, importsOf, packageOf, readWorkspaces, TEST_GEAR, NOT_PRODUCTS, RUNTIME_TEST_GEAR } from './layering.ts';
 export type { LayeringFinding, Workspace } from './layering.ts';
