@@ -4,7 +4,7 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Channel } from '@meterchain/core';
-import { EXCEPTION_NAMES, Iec62056Reader, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
+import { EXCEPTION_NAMES, Iec62056Reader, ModbusBus, ModbusError, ModbusExceptionError, describeLink, type Iec62056Options, type Link, type MeterDriver, type MeterSample } from '@meterchain/modbus';
 import { ThreePhaseLoad } from '@meterchain/modbus/sim';
 import { THREE_PHASE_CHANNELS, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
@@ -170,13 +170,8 @@ function failureKey(error: unknown): string {
   return [error.code, error instanceof ModbusExceptionError ? error.exceptionCode : '', c.device, c.unit, c.fn, c.address, c.count].join(' ');
 }
 
-/** What a device sensor drives: a Modbus meter driver, or a serial readout presented the same way. */
-export interface DeviceDriver {
-  readonly device: string;
-  configure(): Promise<void>;
-  sample(): Promise<{ channels: { id: string; unit: string; scale: number; value: number | null }[]; quality: number; missing?: string[]; error?: unknown; learned?: string[] }>;
-  close(): Promise<void>;
-}
+/** What a device sensor drives: any meter driver (a Modbus meter, a serial readout). */
+export type DeviceDriver = MeterDriver<MeterSample>;
 
 /**
  * A meter read over a line of the process: a Modbus meter (SDM120/SDM630, SunSpec, a register map) through

@@ -33,8 +33,7 @@ const CLOCK_NAMES = ['synced', 'unsynced', 'invalid'];
 export interface Channel<Value extends number | null = number> {
   /** OBIS code (e.g. "1-0:32.7.0", L1 voltage) or SunSpec point (e.g. "PhVphA"). */
   id: string;
-  /** SI unit symbol without prefix (kWh is Wh at scale + 3): V, A, W, var, VA, Wh, varh, VAh, Hz, Hz/s, deg, °C, and 1
-   * for ratios (power factor, percentages at scale - 2). */
+  /** Unit symbol, one of UNITS. */
   unit: string;
   /** Power-of-ten exponent, -12..12. */
   scale: number;
@@ -43,6 +42,10 @@ export interface Channel<Value extends number | null = number> {
   /** The unfiltered value, present when the edge filtered this channel (QualityFlag.FILTERED is then set). */
   raw?: number;
 }
+
+/** The unit symbols a channel may carry: SI without prefix (kWh is Wh at scale + 3), deg for angles, °C, 1 for ratios
+ * (power factor; percentages at scale - 2), and '' for what has no unit (a SunSpec event bitfield, `Evt`). */
+export const UNITS = ['V', 'A', 'W', 'var', 'VA', 'Wh', 'varh', 'VAh', 'Hz', 'Hz/s', 'deg', '°C', '1', ''];
 
 /** A channel as a meter driver samples it: null where the device has no value (not implemented, not available). */
 export type SampledChannel = Channel<number | null>;

@@ -6,10 +6,24 @@ import { decodePoints, planPointReads, registerCount, registerReference, type Re
 import { countersDelta, type BusCounters, type ModbusBus } from './bus.ts';
 import { ModbusError, ModbusExceptionError, ModbusReplyMismatchError } from './errors.ts';
 
-export interface Sample {
+/** What every meter driver's sample carries: channels and acquisition quality (a Modbus sample adds its bus's story). */
+export interface MeterSample {
   /** Device name, as used in errors. */
-  device: string;
+  device?: string;
   channels: SampledChannel[];
+  /** Acquisition QualityFlag bits only: COMM_ERROR (the line saw errors), PARTIAL (channels are missing). */
+  quality: number;
+  /** Channels the device should have given and did not. */
+  missing?: string[];
+  /** First error met during the sample, if any (the sample may still be complete after retries). */
+  error?: unknown;
+  /** What the driver learned about the device during this sample (a block read split, a register it lacks). */
+  learned?: string[];
+}
+
+/** A Modbus meter's sample. */
+export interface Sample extends MeterSample {
+  device: string;
   /** QualityFlag bits: COMM_ERROR when the bus saw CRC errors, timeouts or exceptions; PARTIAL when channels are missing. */
   quality: number;
   /** Channels of the profile this sample lacks (their read failed). */
@@ -24,12 +38,16 @@ export interface Sample {
   learned?: string[];
 }
 
-export interface MeterDriver {
+/**
+ * The one meter driver shape, whatever the line: Modbus meters (their samples are `Sample`s), the IEC 62056-21
+ * readout, and what the node wraps around them. Every driver passes the shared suite (@meterchain/modbus/compliance).
+ */
+export interface MeterDriver<S extends MeterSample = Sample> {
   readonly device: string;
   /** Prepares the device (discovery, read plan). Idempotent. */
   configure(): Promise<void>;
   /** One sample; rejects only when nothing at all could be read (the poller records a gap). */
-  sample(): Promise<Sample>;
+  sample(): Promise<S>;
   /** Releases the driver; the bus stays open for its owner (other devices may share the line). */
   close(): Promise<void>;
 }

@@ -5,6 +5,7 @@ import {
   dataMessageEnd, optionSelectMessage, parseDataMessage, parseIdentification, requestMessage, MODE_C_BAUD, NAK, SIGN_ON_BAUD,
   type DataSet, type Identification,
 } from '@meterchain/meters';
+import type { MeterDriver, MeterSample } from './driver.ts';
 import { SerialLine, lineEnd } from './serial-line.ts';
 
 export interface Iec62056Options {
@@ -20,7 +21,7 @@ export interface Iec62056Options {
   dataTimeoutMs?: number;
 }
 
-export interface Iec62056Sample {
+export interface Iec62056Sample extends MeterSample {
   device: string;
   identification: Identification;
   baudRate: number;
@@ -31,7 +32,7 @@ export interface Iec62056Sample {
   bccErrors: number;
 }
 
-export class Iec62056Reader {
+export class Iec62056Reader implements MeterDriver<Iec62056Sample> {
   device: string;
   private readonly options: Iec62056Options;
   private readonly line: SerialLine;

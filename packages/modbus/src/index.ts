@@ -5,7 +5,7 @@ export {
   ModbusError, ModbusTimeoutError, ModbusCrcError, ModbusExceptionError, ModbusReplyMismatchError, ModbusBusClosedError,
   EXCEPTION_NAMES, describeRequest, type RequestContext,
 } from './errors.ts';
-export { commQuality, PointReader, type MeterDriver, type ModbusDriverOptions, type Sample } from './driver.ts';
+export { commQuality, PointReader, type MeterDriver, type MeterSample, type ModbusDriverOptions, type Sample } from './driver.ts';
 export { EastronMeter, type EastronOptions } from './eastron.ts';
 export { SunSpecMeter, loadSunSpecModels, type SunSpecOptions, type SunSpecDevice } from './sunspec.ts';
 export { RegisterMapMeter, parseRegisterMap, loadRegisterMap, type RegisterMapOptions, type RegisterMapLoad } from './register-map.ts';
