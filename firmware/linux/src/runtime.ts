@@ -137,11 +137,12 @@ function newLane(): Lane {
  * are handled in the background (background.ts) and whose effects wait in the block lane. */
 const ROUND_TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'evidence'];
 
-/** Which lane an effect waits in: a persisted submission or vote and the publish it guards stay together. */
+/** Which lane an effect waits in: a persisted submission, vote or round record and the publish or outcome it guards
+ * stay together. */
 function laneOf(e: Effect): 'round' | 'block' {
   switch (e.type) {
     case 'persist':
-      return e.record.kind === 'submission' || e.record.kind === 'vote' ? 'round' : 'block';
+      return e.record.kind === 'submission' || e.record.kind === 'vote' || e.record.kind === 'round' ? 'round' : 'block';
     case 'publish':
       return ROUND_TOPICS.includes(e.topic) ? 'round' : 'block';
     case 'committed':
@@ -675,13 +676,15 @@ export class MeterNode {
       }
       case 'accepted':
       case 'rejected':
-      case 'not-enough-votes': {
-        const name = effect.type === 'not-enough-votes' ? 'not_enough_votes' : effect.type;
+      case 'not-enough-votes':
+      case 'too-late': {
+        const name = effect.type === 'not-enough-votes' ? 'not_enough_votes' : effect.type === 'too-late' ? 'too_late' : effect.type;
         if (effect.type === 'accepted') this.counts.accepted++;
         else if (effect.type === 'rejected') this.counts.rejected++;
         else this.counts.notEnoughVotes++;
-        m.counter(`meterchain_${name}_total`, `Submissions the cluster ${effect.type === 'not-enough-votes' ? 'could not decide (not enough votes)' : effect.type}.`);
-        const corrects = effect.corrects;
+        const what = { 'not-enough-votes': 'could not decide (not enough votes)', 'too-late': 'accepted only after the block covering the round was committed without them', accepted: 'accepted', rejected: 'rejected' }[effect.type];
+        m.counter(`meterchain_${name}_total`, `Submissions the cluster ${what}.`);
+        const corrects = effect.type === 'too-late' ? undefined : effect.corrects;
         if (corrects) {
           // The node takes back an outcome it reported (docs/protocol.md §7): counted once, as the last outcome.
           if (corrects === 'accepted') this.counts.accepted--;

@@ -66,7 +66,7 @@ import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submission
 import { BoundedMemo } from './memo.ts';
 import type { SharedChecks } from './shared.ts';
 import { threshold } from './threshold.ts';
-import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
+import { JUDGMENT_LENGTH, decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
 /** Kinds of message, each on its own topic (docs/protocol.md, "Topics"). */
 export type Topic = 'submission' | 'vote' | 'certificate' | 'proposal' | 'block-vote' | 'timeout' | 'evidence' | 'block' | 'sync';
@@ -78,10 +78,13 @@ export type NodeEvent =
   | { type: 'message'; now: number; topic: Topic; bytes: Uint8Array };
 
 /** What a node signed for a slot, to be stored durably before the message is published. `lock` is the prepare
- * certificate a node is locked on, with the block it certifies. */
+ * certificate a node is locked on, with the block it certifies. `round` is the round certificate a node holds for a
+ * round no committed block covers, with the accepted submissions it holds (ROUND_RECORD_SCHEMA): it signs nothing,
+ * and is stored durably before any outcome or message that rests on it; the newest one of each round replaces the
+ * earlier ones, and a restarted node gets every one back (docs/protocol.md §11). */
 export interface PersistRecord {
-  kind: 'submission' | 'vote' | 'prepare' | 'commit' | 'timeout' | 'lock';
-  /** Round of a submission or vote; −1 otherwise. */
+  kind: 'submission' | 'vote' | 'prepare' | 'commit' | 'timeout' | 'lock' | 'round';
+  /** Round of a submission, vote or round record; −1 otherwise. */
   round: number;
   /** Height and view of a block signature, timeout or lock; −1 otherwise. */
   height: number;
@@ -98,6 +101,9 @@ export type Effect =
   | { type: 'accepted'; round: number; member: Uint8Array; digest: Uint8Array; submission?: Uint8Array; corrects?: 'accepted' | 'rejected' }
   | { type: 'rejected'; round: number; member: Uint8Array; digest: Uint8Array; reason: number; corrects?: 'accepted' | 'rejected' }
   | { type: 'not-enough-votes'; round: number; member: Uint8Array; digest?: Uint8Array; corrects?: 'accepted' | 'rejected' }
+  /** An acceptance certificate that completed only after the round's close time here, and the block covering the round
+   * was committed without that reading (docs/protocol.md §7): the cluster never promised it. */
+  | { type: 'too-late'; round: number; member: Uint8Array; digest: Uint8Array }
   | { type: 'evidence'; kind: EvidenceKind; accused: Uint8Array; slot: number; evidence: Uint8Array }
   | {
       type: 'committed';
@@ -121,7 +127,8 @@ export type Effect =
 export interface NodeRestore {
   /** The last committed block (stored bytes), if any. */
   tip?: Uint8Array;
-  /** The last record of each kind the node persisted. */
+  /** The last record of each signing kind the node persisted, its lock, and every round record (the newest of each
+   * round) it persisted for rounds its tip does not cover. */
   records: PersistRecord[];
 }
 
@@ -203,6 +210,13 @@ interface RoundState {
   certSent: boolean;
   certSeen: boolean;
   fallbackSent: boolean;
+  /** Accepted members, and submissions of theirs held, in the last round record persisted (persistRound). */
+  recorded: { accepted: number; subs: number };
+  /** Members whose acceptance certificate completed only after the round's close time here: reported when the block
+   * covering the round commits, `accepted` if it holds the reading, else `too-late` (reportLate). */
+  lateAccepted: { member: number; digest: Uint8Array }[];
+  /** Taken up from its round record after a restart (restoreRound), not lived through since. */
+  restored: boolean;
 }
 
 interface Content {
@@ -282,6 +296,54 @@ const SYNC_CHECKS = 8;
 
 function hexKey(b: Uint8Array): string {
   return toHex(b);
+}
+
+function newRoundState(round: number, n: number): RoundState {
+  return {
+    round,
+    subs: [],
+    badSig: [],
+    received: 0,
+    votes: [],
+    excluded: {},
+    tally: emptyTally(n),
+    placed: {},
+    voted: false,
+    decided: [],
+    decidedDigest: [],
+    takenBack: {},
+    closed: false,
+    certSent: false,
+    certSeen: false,
+    fallbackSent: false,
+    recorded: { accepted: 0, subs: 0 },
+    lateAccepted: [],
+    restored: false,
+  };
+}
+
+/**
+ * A round record (PersistRecord kind `round`): the certificate of the votes a node holds for a round (its held votes,
+ * voters caught equivocating left out) and the submissions of the members they accept that it holds. The cluster and
+ * epoch say which rounds these are (each epoch numbers its rounds from its own genesis).
+ */
+const ROUND_RECORD_SCHEMA: Schema = {
+  map: { cluster: { text: { max: 64 } }, epoch: 'uint', cert: ROUND_CERTIFICATE_SCHEMA, subs: { array: 'bytes', max: 1024 } },
+};
+
+/** Largest signed submission a member takes (openEnvelope's limit). */
+const SUBMISSION_MAX = 65536;
+
+/**
+ * The largest round record a node of a cluster of `members` members writes, in bytes: a certificate with every
+ * member's vote and its own judgment list (34 bytes per member each), and every member's submission at the envelope
+ * limit. What the node state reads back is bounded by it (nodeStateLimits in @meterchain/ledger).
+ */
+export function roundRecordLimit(members: number): number {
+  const lists = members * (members * JUDGMENT_LENGTH + 9);
+  const votes = members * 80;
+  const subs = members * (SUBMISSION_MAX + 9);
+  return 256 + lists + votes + subs;
 }
 
 function newHeight(height: number): HeightState {
@@ -405,6 +467,8 @@ export class ConsensusNode {
   private syncLimits: { windowStart: number; answers: number; checks: number }[];
   /** Records of the current height restored after a restart, counted at the first step (resumeBlockAgreement). */
   private resumed: PersistRecord[];
+  /** A round restored from its record and open again, whose recorded vote the first tick re-sends (reopenRestored). */
+  private resendVote: RoundState | undefined;
   /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
   private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
   /** Judgment lists checked, by root (hex). */
@@ -478,6 +542,7 @@ export class ConsensusNode {
       this.syncLimits.push({ windowStart: -NEVER, answers: 0, checks: 0 });
     }
     this.resumed = [];
+    this.resendVote = undefined;
     this.memo = new BoundedMemo(cfg.shared ? 1 : 8192);
     this.rootMemo = new BoundedMemo(512);
     this.listRoots = cfg.shared ? cfg.shared.listRoots : new BoundedMemo(2048);
@@ -607,7 +672,27 @@ export class ConsensusNode {
     // Restarted while its last voted round is still open: take that round up again to re-send the recorded vote.
     const last = this.voteRecord;
     if (last && now < this.closeAt(last.round) && last.round < this.nextRound) this.nextRound = last.round;
+    for (const round of this.openRounds) this.reopenRestored(this.rounds[round]!);
     if (this.resumed.length > 0) this.resumeBlockAgreement();
+  }
+
+  /**
+   * A round restored from its record is closed, as it was when the node went down, unless its close time has not come
+   * (a quick restart): then it is open again, as a round this node lived through, with the outcomes its record holds
+   * decided, and the recorded vote re-sent at the first tick if it is this round's (as when a round is taken up).
+   */
+  private reopenRestored(rs: RoundState): void {
+    if (!rs.restored || this.now >= this.closeAt(rs.round)) return;
+    rs.restored = false;
+    rs.closed = false;
+    rs.certSent = false;
+    rs.certSeen = false;
+    rs.fallbackSent = false;
+    rs.voted = rs.round <= this.voteMark;
+    if (rs.voted && this.voteRecord && this.voteRecord.round === rs.round && this.isVoter) {
+      rs.myVote = this.voteRecord.bytes;
+      this.resendVote = rs;
+    }
   }
 
   // ---- restart ----
@@ -647,6 +732,8 @@ export class ConsensusNode {
         }
       } else if (rec.kind === 'lock' && rec.height === this.hs.height) {
         this.restoreLock(rec);
+      } else if (rec.kind === 'round') {
+        this.restoreRound(rec);
       }
     }
     // The node was in the view of its last block signature or timeout at this height: it resumes there (in view 0 it
@@ -701,6 +788,64 @@ export class ConsensusNode {
     const v = decodeBlockVote(d.body);
     if (!v.ok) return;
     this.hs.signedBy[`${v.vote.phase}:${v.vote.view}:${this.selfIndex}`] = { hash: hexKey(v.vote.block), bytes: rec.bytes };
+  }
+
+  /**
+   * Takes a round up again from its record, closed, as the node held it: its certificate's votes (tallied, the
+   * outcomes decided as they stand) and the accepted submissions. The node then refuses blocks that leave them out
+   * and can hand them over (docs/protocol.md §10), as before the restart. The record is the node's own, written
+   * after the signatures in it were checked: they are not checked again. A round the tip covers, or of another epoch,
+   * is left out.
+   */
+  private restoreRound(rec: PersistRecord): void {
+    const d = decode(rec.bytes, ROUND_RECORD_SCHEMA, { maxBytes: roundRecordLimit(this.n) });
+    if (!d.ok) throw consensusError('BAD_RESTORE', `consensus node: restore round ${rec.round}: ${d.reason}`);
+    const o = d.value as { cluster: string; epoch: number; cert: unknown; subs: Uint8Array[] };
+    if (o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) return;
+    const cert = roundCertificateFromCbor(o.cert);
+    if (cert.round !== rec.round) throw consensusError('BAD_RESTORE', `consensus node: restore round ${rec.round}: the record holds round ${cert.round}`);
+    if (this.tipHeight >= 0 && cert.round <= this.lastRoundOf(this.tipHeight)) return;
+    const s = certificateSignatures(this.manifest, cert, this.hash, this.rootOf);
+    if (!s.ok) throw consensusError('BAD_RESTORE', `consensus node: restore round ${rec.round}: ${s.reason}`);
+    const rs = newRoundState(cert.round, this.n);
+    rs.voted = true;
+    rs.closed = true;
+    rs.certSent = true;
+    rs.certSeen = true;
+    rs.fallbackSent = true;
+    rs.restored = true;
+    for (let k = 0; k < cert.votes.length; k++) {
+      const v = cert.votes[k]!;
+      const body = s.checks[k]!.message.subarray(Domain.VOTE.length + 1);
+      rs.votes[v.voter] = { voter: v.voter, records: cert.lists[v.list]!, root: s.roots[v.list]!, sig: v.sig, body };
+      this.tallyVote(rs, cert.lists[v.list]!, s.roots[v.list]!);
+    }
+    for (const bytes of o.subs) {
+      const opened = openSubmission(this.manifest, bytes, this.hash);
+      if (!opened.ok || opened.submission.round !== rs.round || rs.subs[opened.submission.index]) continue;
+      const sub = opened.submission;
+      rs.subs[sub.index] = { sub, reason: 0, late: true };
+      this.byDigest[hexKey(sub.digest)] = sub;
+      rs.received++;
+    }
+    for (let i = 0; i < this.n; i++) {
+      const outcome = memberOutcome(rs.tally[i]!, this.threshold);
+      if (outcome.outcome === 'accepted') {
+        rs.decided[i] = ACCEPTED;
+        rs.decidedDigest[i] = outcome.digest;
+        rs.recorded.accepted++;
+        if (this.submissionWithDigest(rs, i, outcome.digest)) rs.recorded.subs++;
+      } else if (outcome.outcome === 'rejected') {
+        rs.decided[i] = REJECTED;
+        rs.decidedDigest[i] = outcome.digest;
+      } else if (outcome.outcome !== 'none' || rs.subs[i]) rs.decided[i] = UNDECIDED;
+    }
+    if (!this.rounds[rs.round]) {
+      let i = this.openRounds.length;
+      while (i > 0 && this.openRounds[i - 1]! > rs.round) i--;
+      this.openRounds.splice(i, 0, rs.round);
+    }
+    this.rounds[rs.round] = rs;
   }
 
   private restoreLock(rec: PersistRecord): void {
@@ -794,28 +939,21 @@ export class ConsensusNode {
     const have = this.rounds[r];
     if (have || !create) return have;
     const current = roundOf(this.manifest, this.now);
-    if (r < this.nextRound && this.openRounds.length > 0 && r < this.openRounds[0]!) return undefined;
+    if (r < this.nextRound) {
+      // Older than the oldest round this node took up (rounds restored from their records do not count: the rounds
+      // between them were not taken up).
+      let oldest = -1;
+      for (const x of this.openRounds) {
+        if (this.rounds[x]!.restored) continue;
+        oldest = x;
+        break;
+      }
+      if (oldest >= 0 && r < oldest) return undefined;
+    }
     if (r > current + 2) return undefined;
     if (r <= this.lastRoundOf(this.tipHeight) && this.tipHeight >= 0) return undefined;
     if (r > this.windowEnd()) return undefined;
-    const rs: RoundState = {
-      round: r,
-      subs: [],
-      badSig: [],
-      received: 0,
-      votes: [],
-      excluded: {},
-      tally: emptyTally(this.n),
-      placed: {},
-      voted: false,
-      decided: [],
-      decidedDigest: [],
-      takenBack: {},
-      closed: false,
-      certSent: false,
-      certSeen: false,
-      fallbackSent: false,
-    };
+    const rs = newRoundState(r, this.n);
     if (r <= this.voteMark) {
       // Voted before a restart: never sign this round again; re-send the recorded vote if it is this round's.
       rs.voted = true;
@@ -841,6 +979,11 @@ export class ConsensusNode {
   }
 
   private tick(): void {
+    const resend = this.resendVote;
+    if (resend) {
+      this.resendVote = undefined;
+      if (!resend.closed && resend.myVote) this.publishVote(resend, resend.myVote);
+    }
     const current = roundOf(this.manifest, this.now);
     if (current - this.nextRound > this.maxRounds) this.nextRound = current - this.maxRounds;
     const end = this.windowEnd();
@@ -980,6 +1123,8 @@ export class ConsensusNode {
       rs.subs[i] = { sub: s, reason, late: rs.voted };
       this.byDigest[hexKey(s.digest)] = s;
       rs.received++;
+      // An accepted member's submission that came after its certificate: the round record gets it too.
+      if (rs.recorded.accepted > 0 || rs.closed) this.persistRound(rs, true);
       if (!rs.voted && rs.received === this.n) this.voteEarly(rs);
       return;
     }
@@ -1130,6 +1275,8 @@ export class ConsensusNode {
     rs.votes[voter] = { voter, records, root, sig, body };
     if (rs.excluded[voter]) return;
     this.tallyVote(rs, records, root);
+    // A closed round's outcomes are final, but a certificate handed over for it counts in what blocks must hold.
+    if (rs.closed) this.persistRound(rs, true);
     this.decide(rs);
     if (this.leaderMode && !rs.certSent && this.leaderOf(rs.round) === this.selfIndex && rs.voted) {
       // The certificate goes out once it decides the round: every voter's vote is in, or every member the votes
@@ -1186,10 +1333,19 @@ export class ConsensusNode {
       if (o && o.outcome === kind && (kind === 'rejected' || equalBytes((o as { digest: Uint8Array }).digest, digest))) continue;
       rs.decided[i] = 0;
       rs.decidedDigest[i] = undefined;
-      rs.takenBack[i] = { outcome: kind, digest };
       changed = true;
+      // An acceptance not reported yet (it completed after the round closed, and waits for its block): nothing to take
+      // back, it is simply not reported.
+      const late = rs.lateAccepted.findIndex((x) => x.member === i);
+      if (late >= 0) {
+        rs.lateAccepted.splice(late, 1);
+        continue;
+      }
+      rs.takenBack[i] = { outcome: kind, digest };
     }
     if (!changed) return;
+    // The round record follows: without the voter, before the corrected outcomes.
+    this.persistRound(rs, false);
     if (!rs.closed) {
       this.decide(rs);
       return;
@@ -1208,16 +1364,85 @@ export class ConsensusNode {
     this.decideClosed(rs);
   }
 
-  /** Reports every member the tally now accepts or rejects and that is not decided yet. */
+  /**
+   * Reports every member the tally now accepts or rejects and that is not decided yet. New acceptances are persisted
+   * first (the round record). One that completes at or after the round's close time (a restarted or lagging node taking
+   * up votes the others no longer count) is held like any, but its outcome waits for the block covering the round
+   * (reportLate): that block may be committed already without it (docs/protocol.md §7).
+   */
   private decideClosed(rs: RoundState): void {
     const t = this.threshold;
+    const late = this.now >= this.closeAt(rs.round);
+    const found: { i: number; decided: number; digest: Uint8Array; reason: number }[] = [];
+    let accepted = false;
     for (let i = 0; i < this.n; i++) {
       if (rs.decided[i]) continue;
       const cands = rs.tally[i]!;
       if (cands.length === 0) continue;
       const o = memberOutcome(cands, t);
-      if (o.outcome === 'accepted') this.report(rs, i, ACCEPTED, o.digest, 0);
-      else if (o.outcome === 'rejected') this.report(rs, i, REJECTED, o.digest, o.reason);
+      if (o.outcome === 'accepted') {
+        found.push({ i, decided: ACCEPTED, digest: o.digest, reason: 0 });
+        accepted = true;
+      } else if (o.outcome === 'rejected') found.push({ i, decided: REJECTED, digest: o.digest, reason: o.reason });
+    }
+    if (accepted) this.persistRound(rs, false);
+    for (const f of found) {
+      if (f.decided === ACCEPTED && late && !rs.takenBack[f.i]) {
+        rs.decided[f.i] = ACCEPTED;
+        rs.decidedDigest[f.i] = f.digest;
+        rs.lateAccepted.push({ member: f.i, digest: f.digest });
+        continue;
+      }
+      this.report(rs, f.i, f.decided, f.digest, f.reason);
+    }
+  }
+
+  /**
+   * Persists the round record (ROUND_RECORD_SCHEMA): the votes held (without excluded voters) and the submissions of
+   * the members they accept. With `onlyIfGrown`, only when it would hold more accepted members or submissions than the
+   * last one. Rounds no committed block covers only: a covered round has no state here.
+   */
+  private persistRound(rs: RoundState, onlyIfGrown: boolean): void {
+    const subs: Uint8Array[] = [];
+    let accepted = 0;
+    for (let i = 0; i < this.n; i++) {
+      if (rs.tally[i]!.length === 0) continue;
+      const o = memberOutcome(rs.tally[i]!, this.threshold);
+      if (o.outcome !== 'accepted') continue;
+      accepted++;
+      const s = this.submissionWithDigest(rs, i, o.digest);
+      if (s) subs.push(s.bytes);
+    }
+    // None accepted: nothing to hold, unless a record written before must be replaced (an exclusion took it back).
+    if (accepted === 0 && rs.recorded.accepted === 0) return;
+    if (onlyIfGrown && accepted <= rs.recorded.accepted && subs.length <= rs.recorded.subs) return;
+    rs.recorded = { accepted, subs: subs.length };
+    const cert = roundCertificateToCbor(buildRoundCertificate(rs.round, this.heldVotes(rs)));
+    const bytes = encode({ cluster: this.manifest.cluster, epoch: this.manifest.epoch, cert, subs });
+    this.emit({ type: 'persist', record: { kind: 'round', round: rs.round, height: -1, view: -1, bytes } });
+  }
+
+  /**
+   * The outcomes of certificates that completed after their round's close time (decide), now that `block`, covering
+   * their rounds, is committed: `accepted` for a reading it holds, `too-late` for one it does not.
+   */
+  private reportLate(block: CheckedBlock): void {
+    const header = block.header;
+    let inBlock: { [slot: string]: Submission } | undefined;
+    for (let r = header.first; r <= header.last; r++) {
+      const rs = this.rounds[r];
+      if (!rs || rs.lateAccepted.length === 0) continue;
+      if (!inBlock) {
+        inBlock = {};
+        for (const s of block.submissions) inBlock[`${s.round}:${s.index}`] = s;
+      }
+      for (const x of rs.lateAccepted) {
+        const member = this.manifest.members[x.member]!.address;
+        const s = inBlock[`${r}:${x.member}`];
+        if (s && equalBytes(s.digest, x.digest)) this.emit({ type: 'accepted', round: r, member, digest: x.digest, submission: s.bytes });
+        else this.emit({ type: 'too-late', round: r, member, digest: x.digest });
+      }
+      rs.lateAccepted = [];
     }
   }
 
@@ -1982,6 +2207,7 @@ export class ConsensusNode {
       if (s.index === this.selfIndex && s.reading) own.push(s.reading.seq);
       readings.push({ meter: s.member.address, seq: s.firstSeq });
     }
+    this.reportLate(content.checked);
     this.emit({ type: 'committed', height: header.height, view: cert.view, hash: content.hash, block: stored, submissions: content.checked.submissions.length, last: header.last, own, readings });
     if (announce) this.publish('block', encode({ header: content.header, commit: blockCertificateToCbor(cert) }));
     this.stats.blocksCommitted++;

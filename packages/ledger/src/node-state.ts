@@ -1,13 +1,13 @@
 // Node state that survives reboots: what this node signed for each slot, so that a restarted node re-sends the same
 // message instead of signing a different one (equivocation, docs/protocol.md), and its own readings that are not yet
-// accepted. A journal (journal-<gen>.log, fdatasync per batch) holds every change; a snapshot (state.log, the same
+// accepted, and the round certificates it holds for rounds no committed block covers yet. A journal (journal-<gen>.log, fdatasync per batch) holds every change; a snapshot (state.log, the same
 // framed entries, replaced atomically) folds the journal in when it grows. What it keeps is bounded by what the node
 // can still be asked to sign (NodeStateLimits, docs/ledger.md §4), so both files have a derived maximum size.
 import { promises as fsp } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { DEFAULT_PARAMS, MAX_MEMBERS, decode, encode, equalBytes, toHex, type CborValue, type Schema } from '@meterchain/core';
-import type { PersistRecord } from './consensus.ts';
+import { roundRecordLimit, type PersistRecord } from './consensus.ts';
 import { LedgerError, REPAIR_HINT } from './errors.ts';
 import { lockDirectory, readIfExists, replaceFileAtomically, type DirectoryLock } from './files.ts';
 import { FRAME_HEADER_LENGTH, MAX_PAYLOAD_LENGTH, encodeFrame } from './frame.ts';
@@ -75,6 +75,9 @@ export interface NodeStateLimits {
   messageBytes: number;
   /** Largest lock kept (bytes): a lock holds a whole block with its certificate. */
   lockBytes: number;
+  /** Largest round record kept (bytes): a round's certificate with its accepted submissions (roundRecordLimit). At
+   * most `rounds` of them are kept, the newest round's and those below it within the window. */
+  roundBytes: number;
 }
 
 /** Bytes an entry adds around its message or reading: map header, keys, kind, slot, digest (≤ 64), meter (≤ 64). */
@@ -90,12 +93,21 @@ const LOCK_MAX = MAX_PAYLOAD_LENGTH - ENTRY_OVERHEAD;
  * back than that; one block period more is kept as a margin. Block-agreement slots are signed in increasing (height, view) order and only the last
  * is re-sent after a restart, so 16 per kind is margin. A pending reading older than the round window can no longer
  * be put in a block by this node. The largest message: a submission (64 KiB envelope limit), a vote
- * (34 bytes per member), or a timeout carrying a certificate (up to 72 bytes per member).
+ * (34 bytes per member), or a timeout carrying a certificate (up to 72 bytes per member). The largest round record:
+ * every member's vote with its own list and every member's submission (roundRecordLimit: 257 KiB for 4 members,
+ * 4.1 MiB for 64), at most what one frame carries (reached past about 730 members).
  */
 export function nodeStateLimits(manifest: { params: { blockRounds: number }; members: readonly unknown[] }): NodeStateLimits {
   const blockRounds = manifest.params.blockRounds;
   const rounds = Math.max(8 * blockRounds, 64) + blockRounds;
-  return { rounds, views: 16, pending: rounds, messageBytes: Math.max(SUBMISSION_MAX, 72 * manifest.members.length + 1024), lockBytes: LOCK_MAX };
+  return {
+    rounds,
+    views: 16,
+    pending: rounds,
+    messageBytes: Math.max(SUBMISSION_MAX, 72 * manifest.members.length + 1024),
+    lockBytes: LOCK_MAX,
+    roundBytes: Math.min(roundRecordLimit(manifest.members.length), LOCK_MAX),
+  };
 }
 
 /** Limits for a cluster of the largest size with the default parameters (when no manifest is given). */
@@ -163,6 +175,8 @@ const ENTRY_SCHEMA: Schema = {
     { map: { t: 'text', a: 'bytes', q: 'uint', r: 'bytes' } },
     { map: { t: 'text', a: 'bytes', q: 'uint' } },
     { map: { t: 'text', h: 'uint', w: 'uint', r: 'bytes' } },
+    // a round record: round, bytes (the consensus node's PersistRecord of kind 'round')
+    { map: { t: 'text', n: 'uint', r: 'bytes' } },
     // floors: [kind, position] — every slot at or below position is refused
     { map: { t: 'text', f: { array: { tuple: [{ text: { max: KIND_MAX } }, 'int'] }, max: 16 } } },
     // the snapshot's first entry: format version and generation
@@ -216,6 +230,9 @@ function checkSlot(slot: Slot): void {
 
 const RECORD_KINDS = ['submission', 'vote', 'prepare', 'commit', 'timeout'];
 const ROUND_KINDS = ['submission', 'vote'];
+/** Round records sign nothing: they are kept per round, the newest replacing the earlier ones, and forgotten when a
+ * committed block covers their round (their floor, in the floors entry under this name) or the window passes them. */
+const ROUND_RECORD = 'round';
 
 function checkBytes(x: unknown, what: string, max: number): asserts x is Uint8Array {
   if (!(x instanceof Uint8Array)) throw new TypeError(`node state: ${what} must be a Uint8Array, got ${typeof x}`);
@@ -229,6 +246,9 @@ export class NodeState {
   #kinds = new Map<string, KindRecord>();
   #pending = new Map<string, PendingReading>();
   #lock: { height: number; view: number; bytes: Uint8Array } | undefined;
+  /** Round records by round, and the highest round whose record is forgotten (a committed block covers it). */
+  #rounds = new Map<number, Uint8Array>();
+  #roundFloor = -1;
   #gen = 0;
   #journal: RecordLog | undefined;
   /** Entries in the journal, counting appends in flight: the journal never holds more than compactEvery. */
@@ -259,19 +279,21 @@ export class NodeState {
   static bounds(limits: NodeStateLimits, compactEvery = NodeState.#entryBound(limits)): NodeStateBounds {
     const entries = NodeState.#entryBound(limits);
     const entry = FRAME_HEADER_LENGTH + ENTRY_OVERHEAD + limits.messageBytes;
+    const round = FRAME_HEADER_LENGTH + ENTRY_OVERHEAD + limits.roundBytes;
     const lock = FRAME_HEADER_LENGTH + ENTRY_OVERHEAD + Math.max(limits.lockBytes, limits.messageBytes);
     return {
       entries,
-      snapshotBytes: LOG_MAGIC.length + (entries - 1) * entry + lock,
+      snapshotBytes: LOG_MAGIC.length + (entries - 1 - limits.rounds) * entry + limits.rounds * round + lock,
       journalEntries: compactEvery,
-      // Any entry of the journal may be a lock (one is written per lock taken).
-      journalBytes: LOG_MAGIC.length + compactEvery * lock,
+      // Any entry of the journal may be a lock (one is written per lock taken) or a round record.
+      journalBytes: LOG_MAGIC.length + compactEvery * Math.max(lock, round),
     };
   }
 
-  /** Slots of two round kinds and three block kinds, the pending readings, the lock, the floors and the header. */
+  /** Slots of two round kinds and three block kinds, the pending readings, the round records, the lock, the floors
+   * and the header. */
   static #entryBound(limits: NodeStateLimits): number {
-    return ROUND_KINDS.length * limits.rounds + (RECORD_KINDS.length - ROUND_KINDS.length) * limits.views + limits.pending + 3;
+    return ROUND_KINDS.length * limits.rounds + (RECORD_KINDS.length - ROUND_KINDS.length) * limits.views + limits.pending + limits.rounds + 3;
   }
 
   /** Opens (creating when missing) the node state in `dir`; one process at a time. */
@@ -281,11 +303,13 @@ export class NodeState {
       limits.rounds = opts.window;
       limits.views = opts.window;
     }
-    for (const name of ['rounds', 'views', 'pending', 'messageBytes', 'lockBytes'] as const) {
+    for (const name of ['rounds', 'views', 'pending', 'messageBytes', 'lockBytes', 'roundBytes'] as const) {
       const v = limits[name];
       if (!Number.isSafeInteger(v) || v < 1) throw new RangeError(`node state: limits.${name} must be a positive integer, got ${v}`);
     }
-    if (limits.messageBytes > LOCK_MAX || limits.lockBytes > LOCK_MAX) throw new RangeError(`node state: limits.messageBytes and lockBytes must be at most ${LOCK_MAX}`);
+    if (limits.messageBytes > LOCK_MAX || limits.lockBytes > LOCK_MAX || limits.roundBytes > LOCK_MAX) {
+      throw new RangeError(`node state: limits.messageBytes, lockBytes and roundBytes must be at most ${LOCK_MAX}`);
+    }
     const compactEvery = opts.compactEvery ?? NodeState.#entryBound(limits);
     if (!Number.isSafeInteger(compactEvery) || compactEvery < 1) throw new RangeError(`node state: compactEvery must be a positive integer, got ${compactEvery}`);
     await fsp.mkdir(dir, { recursive: true });
@@ -436,7 +460,7 @@ export class NodeState {
 
   /** One entry of the journal or snapshot, decoded on its own, within the largest entry the limits allow. */
   #decodeEntry(path: string, i: number, payload: Uint8Array): { [k: string]: CborValue } {
-    const d = decode(payload, ENTRY_SCHEMA, { maxBytes: Math.max(this.limits.messageBytes, this.limits.lockBytes) + ENTRY_OVERHEAD });
+    const d = decode(payload, ENTRY_SCHEMA, { maxBytes: Math.max(this.limits.messageBytes, this.limits.lockBytes, this.limits.roundBytes) + ENTRY_OVERHEAD });
     // Entries are checked by their frame; one that does not decode was not written by this code.
     if (!d.ok) throw new LedgerError('corrupt', `${path}: entry ${i}: ${d.reason}; ${REPAIR_HINT}`);
     return d.value as { [k: string]: CborValue };
@@ -483,6 +507,7 @@ export class NodeState {
       const seq = e['q'] as number;
       this.#pending.set(pendingId(meter, seq), { meter, seq, bytes: e['r'] as Uint8Array });
     } else if (t === 'x') this.#pending.delete(pendingId(e['a'] as Uint8Array, e['q'] as number));
+    else if (t === 'c') this.#keepRound(e['n'] as number, e['r'] as Uint8Array);
     else if (t === 'f') for (const [kind, at] of e['f'] as [string, number][]) this.#raiseFloor(kind, at);
   }
 
@@ -497,10 +522,29 @@ export class NodeState {
 
   /** Refuses every slot of `kind` at or below `at` from now on, and forgets those kept. */
   #raiseFloor(kind: string, at: number): void {
+    if (kind === ROUND_RECORD) {
+      const round = Math.floor(at / VIEW_SPAN);
+      if (round <= this.#roundFloor) return;
+      this.#roundFloor = round;
+      for (const r of [...this.#rounds.keys()]) if (r <= round) this.#rounds.delete(r);
+      return;
+    }
     const record = this.#kind(kind);
     if (at <= record.floor) return;
     record.floor = at;
     for (const k of [...record.slots.keys()]) if (k <= at) record.slots.delete(k);
+  }
+
+  /** Keeps a round's record (the newest replaces the earlier), unless a committed block covers the round or it is
+   * `limits.rounds` or more below the newest round kept; forgets those the window passes. */
+  #keepRound(round: number, bytes: Uint8Array): void {
+    if (round <= this.#roundFloor) return;
+    let newest = round;
+    for (const r of this.#rounds.keys()) if (r > newest) newest = r;
+    const below = newest - this.limits.rounds;
+    if (round <= below) return;
+    this.#rounds.set(round, bytes);
+    for (const r of [...this.#rounds.keys()]) if (r <= below) this.#rounds.delete(r);
   }
 
   #reserve(kind: string, at: number, digest: Uint8Array, durable: Promise<void>): void {
@@ -648,9 +692,22 @@ export class NodeState {
    * Persists a consensus node's `persist` effect (docs/protocol.md §11) and resolves once it is on stable storage;
    * only then may the runtime perform the next effect. A record that would sign a different message for a slot
    * already signed is refused (the conflict decision carries the recorded message, to be re-published instead).
-   * Locks are kept as the last one; they sign nothing.
+   * Locks are kept as the last one, round records as the newest per round (within the round window, until a committed
+   * block covers the round); they sign nothing.
    */
   async persist(record: PersistRecord): Promise<SignDecision> {
+    if (record?.kind === 'round') {
+      checkBytes(record.bytes, 'record.bytes', this.limits.roundBytes);
+      if (!Number.isSafeInteger(record.round) || record.round < 0 || record.round >= MAX_INDEX) {
+        throw new RangeError(`node state: record.round must be an integer in 0..${MAX_INDEX - 1}, got ${record.round}`);
+      }
+      this.#usable();
+      // A round a committed block covers already (the block lane ran ahead): nothing left to hold for it.
+      if (record.round <= this.#roundFloor) return { ok: true, fresh: false };
+      this.#keepRound(record.round, record.bytes);
+      await this.#persist({ t: 'c', n: record.round, r: record.bytes });
+      return { ok: true, fresh: true };
+    }
     if (record?.kind === 'lock') {
       checkBytes(record.bytes, 'record.bytes', this.limits.lockBytes);
       this.#usable();
@@ -670,7 +727,8 @@ export class NodeState {
   /**
    * A block at `height` covering rounds up to `last` is committed and stored: the node never signs a submission or
    * vote for those rounds again (they closed before the block was proposed), nor a block vote or timeout at that
-   * height or below. Their slots are forgotten and refused from now on; resolves when that is durable.
+   * height or below. Their slots are forgotten and refused from now on, and those rounds' records forgotten; resolves
+   * when that is durable.
    */
   async committed(height: number, last: number): Promise<void> {
     if (!Number.isSafeInteger(height) || height < 0 || height >= MAX_INDEX) throw new RangeError(`node state: height must be an integer in 0..${MAX_INDEX - 1}, got ${height}`);
@@ -681,6 +739,8 @@ export class NodeState {
       const at = ROUND_KINDS.indexOf(kind) >= 0 ? last * VIEW_SPAN + (VIEW_SPAN - 1) : height * VIEW_SPAN + (VIEW_SPAN - 1);
       if (at > this.#kind(kind).floor) floors.push([kind, at]);
     }
+    // The rounds' records: the block holds what they were kept for.
+    if (last > this.#roundFloor) floors.push([ROUND_RECORD, last * VIEW_SPAN + (VIEW_SPAN - 1)]);
     if (floors.length === 0) return;
     for (const [kind, at] of floors) this.#raiseFloor(kind, at);
     await this.#persist({ t: 'f', f: floors });
@@ -700,7 +760,8 @@ export class NodeState {
     return out;
   }
 
-  /** The last record of each kind, for the consensus node's `restore.records` after a restart. */
+  /** The consensus node's `restore.records` after a restart: the last record of each signing kind, the lock, and every
+   * round record kept (oldest round first). */
   lastRecords(): PersistRecord[] {
     const out: PersistRecord[] = [];
     for (const kind of RECORD_KINDS) {
@@ -716,7 +777,13 @@ export class NodeState {
       out.push({ kind: kind as PersistRecord['kind'], round: perRound ? index : -1, height: perRound ? -1 : index, view: perRound ? -1 : view, bytes });
     }
     if (this.#lock) out.push({ kind: 'lock', round: -1, height: this.#lock.height, view: this.#lock.view, bytes: this.#lock.bytes });
+    for (const round of [...this.#rounds.keys()].sort((a, b) => a - b)) out.push({ kind: 'round', round, height: -1, view: -1, bytes: this.#rounds.get(round)! });
     return out;
+  }
+
+  /** Rounds whose record is kept, oldest first. */
+  roundRecords(): number[] {
+    return [...this.#rounds.keys()].sort((a, b) => a - b);
   }
 
   /**
@@ -793,6 +860,7 @@ export class NodeState {
     const out: { [k: string]: CborValue }[] = [];
     const floors: [string, number][] = [];
     for (const [kind, record] of this.#kinds) if (record.floor >= 0) floors.push([kind, record.floor]);
+    if (this.#roundFloor >= 0) floors.push([ROUND_RECORD, this.#roundFloor * VIEW_SPAN + (VIEW_SPAN - 1)]);
     if (floors.length > 0) out.push({ t: 'f', f: floors });
     for (const [kind, record] of this.#kinds) {
       for (const [at, slot] of record.slots) {
@@ -802,6 +870,7 @@ export class NodeState {
       }
     }
     for (const p of this.#pending.values()) out.push({ t: 'p', a: p.meter, q: p.seq, r: p.bytes });
+    for (const [n, r] of this.#rounds) out.push({ t: 'c', n, r });
     if (this.#lock) out.push({ t: 'l', h: this.#lock.height, w: this.#lock.view, r: this.#lock.bytes });
     return out;
   }

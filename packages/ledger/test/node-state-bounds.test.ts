@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { roundRecordLimit } from '@meterchain/consensus';
 import { NodeState, nodeStateLimits, type NodeStateLimits } from '@meterchain/ledger';
 import { removeTempDirs, tempDir } from './support/tmp.ts';
 
@@ -14,6 +15,8 @@ const BLOCK_ROUNDS = 10;
 const SUBMISSION = 830;
 const VOTE = 370;
 const BLOCK_VOTE = 200;
+// A round record of that cluster: five accepted submissions and a certificate of five votes sharing one list.
+const ROUND_RECORD = 4700;
 
 function bytes(n: number, fill: number): Uint8Array {
   const b = new Uint8Array(n).fill(fill & 255);
@@ -38,10 +41,21 @@ describe('NodeState bounds', () => {
     expect(nodeStateLimits({ params: { blockRounds: 1 }, members: new Array(5) }).rounds).toBe(65);
   });
 
+  test('the largest round record follows the member count: every vote with its own list, every submission at the envelope limit', () => {
+    const at = (n: number) => nodeStateLimits({ params: { blockRounds: 8 }, members: new Array(n) }).roundBytes;
+    expect(at(4)).toBe(roundRecordLimit(4));
+    expect(at(4)).toBeGreaterThan(4 * 65536);
+    expect(at(4)).toBeLessThan(4 * 65536 + 4096);
+    expect(at(64)).toBe(roundRecordLimit(64));
+    expect(at(64)).toBeGreaterThan(64 * 65536 + 64 * 64 * 34);
+    // Past about 730 members the bound is what one frame of the journal carries.
+    expect(at(1024)).toBe(nodeStateLimits({ params: { blockRounds: 8 }, members: new Array(1024) }).lockBytes);
+  });
+
   test('4,000 rounds with a block every 10 rounds: every restart opens, and the files stay within the derived bound', async () => {
     const dir = tempDir('state');
     // The derived limits of a 5-member cluster, with the message sizes this run signs (the bound's figures).
-    const limits: NodeStateLimits = { ...nodeStateLimits({ params: { blockRounds: BLOCK_ROUNDS }, members: new Array(5) }), messageBytes: SUBMISSION, lockBytes: SUBMISSION };
+    const limits: NodeStateLimits = { ...nodeStateLimits({ params: { blockRounds: BLOCK_ROUNDS }, members: new Array(5) }), messageBytes: SUBMISSION, lockBytes: SUBMISSION, roundBytes: ROUND_RECORD };
     const bound = NodeState.bounds(limits);
     let state = await NodeState.open(dir, { limits });
     let restarts = 0;
@@ -53,6 +67,7 @@ describe('NodeState bounds', () => {
         state.addPending({ meter: METER, seq: r, bytes: bytes(SUBMISSION, r) }),
       ]);
       expect(await state.persist({ kind: 'vote', round: r, height: -1, view: -1, bytes: bytes(VOTE, r) })).toMatchObject({ ok: true });
+      expect(await state.persist({ kind: 'round', round: r, height: -1, view: -1, bytes: bytes(ROUND_RECORD, r) })).toMatchObject({ ok: true });
       // The block covering rounds r-19..r-10 commits two block periods later (agreement runs behind the rounds).
       if (r % BLOCK_ROUNDS === BLOCK_ROUNDS - 1 && r >= 2 * BLOCK_ROUNDS) {
         const height = Math.floor(r / BLOCK_ROUNDS) - 2;
@@ -76,6 +91,10 @@ describe('NodeState bounds', () => {
         expect(last.find((x) => x.kind === 'vote')?.round).toBe(r);
         expect(last.find((x) => x.kind === 'submission')?.round).toBe(r);
         expect(state.pending().length).toBeLessThanOrEqual(3 * BLOCK_ROUNDS);
+        // And the round records of every round no committed block covers, none older.
+        const covered = Math.floor((r + 1) / BLOCK_ROUNDS - 2) * BLOCK_ROUNDS - 1;
+        const records = last.filter((x) => x.kind === 'round').map((x) => x.round);
+        expect(records).toEqual(Array.from({ length: r - covered }, (_, k) => covered + 1 + k));
         expect(await state.persist({ kind: 'vote', round: r, height: -1, view: -1, bytes: bytes(VOTE, r + 1) })).toMatchObject({ ok: false, code: 'conflict' });
         const counts = state.slotCounts();
         for (const kind of ['submission', 'vote']) expect(counts[kind]!).toBeLessThanOrEqual(limits.rounds);

@@ -187,3 +187,70 @@ describe('NodeState pending readings', () => {
     expect(existsSync(join(dir, 'LOCK'))).toBe(false);
   });
 });
+
+describe('NodeState round records', () => {
+  const record = (round: number, fill: number, length = 100) => ({ kind: 'round' as const, round, height: -1, view: -1, bytes: new Uint8Array(length).fill(fill) });
+  const rounds = (state: NodeState) => state.lastRecords().filter((r) => r.kind === 'round').map((r) => [r.round, r.bytes[0]]);
+
+  test('the newest record of each round is kept and handed back for the restore after a reopen, oldest round first', async () => {
+    const dir = tempDir('state');
+    const state = await NodeState.open(dir);
+    await state.persist(record(7, 1));
+    await state.persist(record(5, 2));
+    await state.persist(record(7, 3));
+    await state.close();
+    const again = await NodeState.open(dir);
+    expect(rounds(again)).toEqual([
+      [5, 2],
+      [7, 3],
+    ]);
+    await again.close();
+  });
+
+  test('a committed block forgets the records of the rounds it covers, also after a reopen and a compaction', async () => {
+    const dir = tempDir('state');
+    const state = await NodeState.open(dir, { compactEvery: 3 });
+    for (const r of [3, 4, 5, 6]) await state.persist(record(r, r));
+    await state.committed(1, 4);
+    expect(rounds(state)).toEqual([
+      [5, 5],
+      [6, 6],
+    ]);
+    // A record for a covered round (a lane behind the block's) is not kept.
+    expect(await state.persist(record(4, 9))).toEqual({ ok: true, fresh: false });
+    await state.close();
+    const again = await NodeState.open(dir);
+    expect(rounds(again)).toEqual([
+      [5, 5],
+      [6, 6],
+    ]);
+    expect(again.roundRecords()).toEqual([5, 6]);
+    await again.close();
+  });
+
+  test('at most limits.rounds rounds are kept: the window below the newest round', async () => {
+    const dir = tempDir('state');
+    const state = await NodeState.open(dir, { limits: { rounds: 4 } });
+    for (let r = 0; r < 10; r++) await state.persist(record(r, r));
+    expect(state.roundRecords()).toEqual([6, 7, 8, 9]);
+    await state.persist(record(2, 1)); // below the window: not kept
+    expect(state.roundRecords()).toEqual([6, 7, 8, 9]);
+    await state.close();
+    const again = await NodeState.open(dir, { limits: { rounds: 4 } });
+    expect(again.roundRecords()).toEqual([6, 7, 8, 9]);
+    await again.close();
+  });
+
+  test('a record larger than limits.roundBytes is refused, and one at the limit is read back within it', async () => {
+    const dir = tempDir('state');
+    const state = await NodeState.open(dir, { limits: { roundBytes: 2000, messageBytes: 1000, lockBytes: 1000 } });
+    await expect(state.persist(record(1, 1, 2001))).rejects.toThrow(/record\.bytes must be 1\.\.2000 bytes/);
+    await state.persist(record(1, 1, 2000));
+    await state.close();
+    const again = await NodeState.open(dir, { limits: { roundBytes: 2000, messageBytes: 1000, lockBytes: 1000 } });
+    expect(again.lastRecords().find((r) => r.kind === 'round')?.bytes.length).toBe(2000);
+    await again.close();
+    // Read with a smaller limit than it was written with, the entry is refused as damage, not read unbounded.
+    await expect(NodeState.open(dir, { limits: { roundBytes: 1000, messageBytes: 1000, lockBytes: 1000 } })).rejects.toThrow(/entry 0/);
+  });
+});

@@ -1,0 +1,190 @@
+// Readings the cluster accepted, across restarts: every node persists, per round no committed block covers, the round
+// certificate it holds with the accepted submissions (a `round` record), before any outcome resting on it, and takes
+// those rounds up again after a restart (docs/protocol.md §11). A certificate that completes only after its round's
+// close time is reported when the block covering the round commits: `accepted` if the block holds the reading,
+// `too-late` if not (§7).
+import { describe, expect, test } from '@jest/globals';
+import { decode, equalBytes } from '@meterchain/core';
+import { nodeSha256 } from '@meterchain/testkit';
+import { ROUND_CERTIFICATE_SCHEMA } from '../src/certificate.ts';
+import { decodeBody, decodeStoredBlock, decodeVoteMessage, memberOutcome, openSubmission, proposerOf, tallyCertificate, roundCertificateFromCbor, type PersistRecord } from '../src/index.ts';
+import { Cluster, GENESIS, PARAMS } from './helpers/cluster.ts';
+
+const BLOCK_TOPICS = new Set(['proposal', 'block-vote', 'timeout', 'block', 'sync']);
+
+/** `member@round` of every submission in a committed block. */
+function contents(c: Cluster, block: Uint8Array): string[] {
+  const s = decodeStoredBlock(block);
+  if (!s.ok) throw new Error(s.reason);
+  const b = decodeBody(s.block.body);
+  if (!b.ok) throw new Error(b.reason);
+  return b.body.submissions.map((bytes) => {
+    const o = openSubmission(c.manifest, bytes, nodeSha256);
+    if (!o.ok) throw new Error(o.detail);
+    return `${o.submission.index}@${o.submission.round}`;
+  });
+}
+
+/** `member@round` of what member i saw accepted in rounds below `below`. */
+function accepted(c: Cluster, i: number, below: number): string[] {
+  return c.of('accepted', i).filter((e) => e.round < below).map((e) => `${c.indexOf(e.member)}@${e.round}`).sort();
+}
+
+/**
+ * What the Linux runtime restores after a restart (NodeState.lastRecords): the last record of each signing kind, the
+ * last lock, and the newest round record of each round.
+ */
+function restoredRecords(c: Cluster, member: number): PersistRecord[] {
+  const best: { [kind: string]: PersistRecord } = {};
+  const rounds = new Map<number, PersistRecord>();
+  const at = (r: PersistRecord) => (r.kind === 'submission' || r.kind === 'vote' ? r.round : r.height * 1048576 + r.view);
+  for (const x of c.effects) {
+    if (x.member !== member || x.effect.type !== 'persist') continue;
+    const r = x.effect.record;
+    if (r.kind === 'round') {
+      rounds.set(r.round, r);
+      continue;
+    }
+    const have = best[r.kind];
+    if (!have || r.kind === 'lock' || at(r) > at(have)) best[r.kind] = r;
+  }
+  return [...Object.keys(best).map((k) => best[k]!), ...rounds.values()];
+}
+
+/** A cluster whose block agreement is held up (its messages dropped) until `release()`. */
+function stalledCluster(n = 4): { c: Cluster; release: () => void } {
+  const c = new Cluster({ n });
+  let stalled = true;
+  c.filter = (m) => !(stalled && BLOCK_TOPICS.has(m.topic));
+  return { c, release: () => (stalled = false) };
+}
+
+/** Every node replaced by one restored from what it persisted, as after a power cut of the whole cluster. */
+function powerCut(c: Cluster, extra?: (i: number) => object): void {
+  for (let i = 0; i < c.nodes.length; i++) c.nodes[i] = c.makeNode(c.signers[i]!, { restore: { records: restoredRecords(c, i) }, ...(extra ? extra(i) : {}) });
+}
+
+describe('a power cut of the whole cluster before the block that covers accepted readings', () => {
+  test('every node restarted after rounds 0-1 were accepted, before block 0: block 0 holds their readings', () => {
+    const { c, release } = stalledCluster();
+    c.round(0);
+    c.round(1);
+    c.runUntil(GENESIS + 2 * PARAMS.roundMs + 700);
+    const seen = accepted(c, 1, 2);
+    expect(seen).toHaveLength(8);
+    powerCut(c);
+    release();
+    c.runUntil(GENESIS + 12 * PARAMS.roundMs);
+    const [first] = c.of('committed', 1);
+    expect(first).toBeDefined();
+    expect(contents(c, first!.block).sort()).toEqual(seen); // before: [] (round votes lived in memory only)
+  });
+
+  test('a restored node refuses a block that leaves the restored readings out, and hands their certificates over', () => {
+    const { c, release } = stalledCluster();
+    c.round(0);
+    c.round(1);
+    // Rounds 0-1 closed (at 2.5 s), block agreement not begun (at 2.7 s).
+    c.runUntil(GENESIS + 2 * PARAMS.roundMs + 600);
+    const seen = accepted(c, 1, 2);
+    expect(seen).toHaveLength(8);
+    // Block 0's view-0 proposer comes back censoring: its block leaves out every round certificate.
+    const proposer = c.indexOf(proposerOf(c.manifest, 0, 0));
+    const before = c.effects.length;
+    powerCut(c, (i) => (i === proposer ? { labCensor: true } : {}));
+    release();
+    c.runUntil(GENESIS + 14 * PARAMS.roundMs);
+    const after = c.effects.slice(before);
+    const others = [0, 1, 2, 3].filter((i) => i !== proposer);
+    for (const i of others) {
+      const refusals = after.filter((x) => x.member === i && x.effect.type === 'refused' && x.effect.what === 'proposal');
+      expect(refusals.length).toBeGreaterThanOrEqual(1);
+      expect(after.some((x) => x.member === i && x.effect.type === 'publish' && x.effect.topic === 'certificate')).toBe(true);
+    }
+    const [first] = c.of('committed', others[0]!);
+    expect(first).toBeDefined();
+    expect(first!.view).toBeGreaterThan(0);
+    expect(contents(c, first!.block).sort()).toEqual(seen);
+  });
+});
+
+describe('a round record is durable before what rests on it', () => {
+  test('every accepted outcome comes after a persisted round record whose certificate accepts that submission', () => {
+    const c = new Cluster({ n: 4 });
+    for (let r = 0; r < 3; r++) c.round(r);
+    c.runUntil(GENESIS + 5 * PARAMS.roundMs);
+    let checked = 0;
+    for (let i = 0; i < 4; i++) {
+      const mine = c.effects.filter((x) => x.member === i).map((x) => x.effect);
+      for (let k = 0; k < mine.length; k++) {
+        const e = mine[k]!;
+        if (e.type !== 'accepted') continue;
+        const record = mine.slice(0, k).reverse().find((p) => p.type === 'persist' && p.record.kind === 'round' && p.record.round === e.round);
+        expect(record).toBeDefined();
+        if (!record || record.type !== 'persist') continue;
+        const d = decode(record.record.bytes, { map: { cluster: 'text', epoch: 'uint', cert: ROUND_CERTIFICATE_SCHEMA, subs: { array: 'bytes' } } });
+        expect(d.ok).toBe(true);
+        if (!d.ok) continue;
+        const o = d.value as { cert: unknown; subs: Uint8Array[] };
+        const tally = tallyCertificate(4, roundCertificateFromCbor(o.cert));
+        const outcome = memberOutcome(tally[c.indexOf(e.member)]!, c.nodes[i]!.threshold);
+        expect(outcome.outcome).toBe('accepted');
+        expect(o.subs.some((s) => e.submission !== undefined && equalBytes(s, e.submission))).toBe(true);
+        checked++;
+      }
+    }
+    expect(checked).toBe(4 * 4 * 3);
+  });
+
+  test('in leader mode the leader persists the round record before it publishes the certificate', () => {
+    const c = new Cluster({ n: 4, voteMode: 'leader' });
+    c.round(0);
+    c.runUntil(GENESIS + 2 * PARAMS.roundMs);
+    const leader = 0 % 4; // the full member at r mod n
+    const mine = c.effects.filter((x) => x.member === leader).map((x) => x.effect);
+    const cert = mine.findIndex((e) => e.type === 'publish' && e.topic === 'certificate');
+    expect(cert).toBeGreaterThan(0);
+    expect(mine.slice(0, cert).some((e) => e.type === 'persist' && e.record.kind === 'round' && e.record.round === 0)).toBe(true);
+  });
+});
+
+describe('a certificate that completes after its round closed', () => {
+  /**
+   * Members 0-2 run rounds 0-1 and commit block 0 while member 3 is away; the round-1 votes reach no one (each member
+   * holds only its own), so block 0 holds the round-0 readings and none of round 1. Member 3 then starts and gets
+   * every member's round-0 and round-1 votes, after both rounds closed: they make certificates it alone holds.
+   */
+  function lateVotes(): { c: Cluster; late: ReturnType<Cluster['makeNode']>; votes: Uint8Array[]; block: Uint8Array; at: number } {
+    const c = new Cluster({ n: 4 });
+    c.offline.add(3);
+    let round1Votes = true;
+    const votes: Uint8Array[] = [];
+    c.filter = (m, recipient) => {
+      if (m.topic !== 'vote') return true;
+      if (recipient === undefined) votes.push(m.bytes);
+      const d = decodeVoteMessage(m.bytes);
+      return !(round1Votes && d.ok && d.message.vote.round === 1);
+    };
+    c.round(0);
+    c.round(1);
+    c.runUntil(GENESIS + 6 * PARAMS.roundMs);
+    round1Votes = false;
+    const [block] = c.of('committed', 0);
+    if (!block) throw new Error('block 0 was not committed');
+    const late = c.makeNode(c.signers[3]!);
+    return { c, late, votes, block: block.block, at: c.now };
+  }
+
+  test('its outcome waits for the block: accepted for a reading the block holds, too-late for one it does not', () => {
+    const { c, late, votes, block, at } = lateVotes();
+    expect(contents(c, block).sort()).toEqual(['0@0', '1@0', '2@0']);
+    const effects = [];
+    for (const bytes of votes) effects.push(...late.step({ type: 'message', now: at, topic: 'vote', bytes }));
+    // Before: accepted at once, for rounds 0 and 1 (6 readings), although block 0 leaves out round 1's.
+    expect(effects.filter((e) => e.type === 'accepted')).toEqual([]);
+    effects.push(...late.step({ type: 'message', now: at + 10, topic: 'block', bytes: block }));
+    const outcomes = effects.filter((e) => e.type === 'accepted' || e.type === 'too-late').map((e) => `${e.type} ${c.indexOf((e as { member: Uint8Array }).member)}@${(e as { round: number }).round}`);
+    expect(outcomes.sort()).toEqual(['accepted 0@0', 'accepted 1@0', 'accepted 2@0', 'too-late 0@1', 'too-late 1@1', 'too-late 2@1']);
+    expect(effects.findIndex((e) => e.type === 'too-late')).toBeLessThan(effects.findIndex((e) => e.type === 'committed'));
+  });
+});
