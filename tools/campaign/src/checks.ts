@@ -48,8 +48,8 @@ export interface CheckResult {
 export interface NodeLog {
   signed: Set<number>;
   /** Readings this node saw accepted (a round certificate it formed or received) and did not take back since (its
-   * last outcome for them, docs/protocol.md §7): `member:round`. */
-  accepted: Set<string>;
+   * last outcome for them, docs/protocol.md §7), `member:round`, with the time of the `accepted` line that stands, ms. */
+  accepted: Map<string, number>;
   /** First time this node logged each committed height, ms. */
   committed: Map<number, number>;
   /** Times of 'node started' lines, ms. */
@@ -58,7 +58,7 @@ export interface NodeLog {
 
 /** Reads a node's JSON-lines log, parsing only the lines the checks use (a long run's log is large). */
 export async function readNodeLog(path: string): Promise<NodeLog> {
-  const log: NodeLog = { signed: new Set(), accepted: new Set(), committed: new Map(), started: [] };
+  const log: NodeLog = { signed: new Set(), accepted: new Map(), committed: new Map(), started: [] };
   if (!existsSync(path)) return log;
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
   for await (const line of lines) {
@@ -72,8 +72,10 @@ export async function readNodeLog(path: string): Promise<NodeLog> {
       continue; // a line cut by a SIGKILL
     }
     if (msg === 'reading signed') log.signed.add(rec['seq'] as number);
-    else if (msg === 'accepted') log.accepted.add(`${String(rec['member'])}:${String(rec['round'])}`);
-    else if (msg === 'corrected') {
+    else if (msg === 'accepted') {
+      const k = `${String(rec['member'])}:${String(rec['round'])}`;
+      if (!log.accepted.has(k)) log.accepted.set(k, Date.parse(rec['ts'] as string));
+    } else if (msg === 'corrected') {
       // An outcome taken back: a `rejected` or `not-enough-votes` line naming the `accepted` it corrects.
       if (rec['msg'] === 'rejected' || rec['msg'] === 'not-enough-votes') log.accepted.delete(`${String(rec['member'])}:${String(rec['round'])}`);
     }
@@ -92,6 +94,8 @@ interface StoredChain {
   readings: Set<string>;
   /** The last round the stored blocks cover (-1: none). */
   lastRound: number;
+  /** The rounds each stored block covers, by height. */
+  covers: Map<number, { first: number; last: number }>;
   count: number;
   /** Height where verification from the manifest failed, if it did. */
   badHeight?: number;
@@ -99,7 +103,7 @@ interface StoredChain {
 }
 
 async function readChain(dir: string, manifest: Manifest, digest: Uint8Array): Promise<StoredChain> {
-  const chain: StoredChain = { headers: new Map(), readings: new Set(), lastRound: -1, count: 0 };
+  const chain: StoredChain = { headers: new Map(), readings: new Set(), lastRound: -1, covers: new Map(), count: 0 };
   const opened = await openChain(dir);
   try {
     const source = opened.source;
@@ -113,6 +117,7 @@ async function readChain(dir: string, manifest: Manifest, digest: Uint8Array): P
         if (!h.ok) continue;
         chain.headers.set(h.header.height, createHash('sha256').update(s.block.header).digest('hex'));
         chain.lastRound = Math.max(chain.lastRound, h.header.last);
+        chain.covers.set(h.header.height, { first: h.header.first, last: h.header.last });
         const rows = readingsOf(bytes, (r) => roundOf(manifest, r.ts));
         if ('reason' in rows) continue;
         for (const row of rows) chain.readings.add(`${addressToText(row.reading.meter)}:${row.reading.seq}`);
@@ -144,6 +149,23 @@ export function stallsIn(healed: { from: number; to: number }[], commits: number
     if (p.to - last > limitMs) stalls.push({ from: last, to: p.to });
   }
   return stalls;
+}
+
+/**
+ * The readings the protocol promises to put in the chain (docs/protocol.md §10): those an honest node held an
+ * acceptance certificate for while no committed block covered their round, i.e. whose first `accepted` line (`seen`,
+ * `member:round` → ms) came before the first `block committed` line of any honest node for the height covering the
+ * round (`firstCommit`, with the rounds each height covers in `covers`). A round no stored block covers, or whose
+ * block no log line shows committed, counts as uncovered.
+ */
+export function acceptedWhileUncovered(seen: Map<string, number>, covers: Map<number, { first: number; last: number }>, firstCommit: Map<number, number>): Set<string> {
+  const coveredSince = (round: number): number => {
+    for (const [h, c] of covers) if (round >= c.first && round <= c.last) return firstCommit.get(h) ?? Infinity;
+    return Infinity;
+  };
+  const promised = new Set<string>();
+  for (const [k, t] of seen) if (t < coveredSince(Number(k.slice(k.lastIndexOf(':') + 1)))) promised.add(k);
+  return promised;
 }
 
 /** Runs every check over the files of a stopped cluster. */
@@ -189,11 +211,19 @@ export async function checkCluster(input: CheckInput): Promise<CheckResult & { l
   const inChain = longest?.readings ?? new Set<string>();
   const lastRound = longest?.lastRound ?? -1;
 
-  // acceptedMissing: accepted (as an honest node saw it) in a round the chain covers, not in the chain.
-  const acceptedSeen = new Set<string>();
-  for (const n of honest) for (const k of logs.get(n.name)!.accepted) acceptedSeen.add(k);
+  // The first time any honest node logged each height committed: from then on the rounds that block covers are
+  // covered, and a certificate completing later is one the protocol never promised to include (docs/protocol.md §10).
+  const firstCommit = new Map<number, number>();
+  for (const n of honest) {
+    for (const [h, t] of logs.get(n.name)!.committed) if (!firstCommit.has(h) || t < firstCommit.get(h)!) firstCommit.set(h, t);
+  }
+  // acceptedMissing: accepted as an honest node saw it while no committed block covered its round (the node logged
+  // `accepted` before any honest node logged the covering block committed), in a round the chain covers, not in it.
+  const acceptedSeen = new Map<string, number>();
+  for (const n of honest) for (const [k, t] of logs.get(n.name)!.accepted) if (!acceptedSeen.has(k) || t < acceptedSeen.get(k)!) acceptedSeen.set(k, t);
+  const promised = acceptedWhileUncovered(acceptedSeen, longest?.covers ?? new Map(), firstCommit);
   let acceptedMissing = 0;
-  for (const k of acceptedSeen) {
+  for (const k of promised) {
     const round = Number(k.slice(k.indexOf(':') + 1));
     if (round <= lastRound && !inChain.has(k)) {
       acceptedMissing++;
@@ -202,7 +232,8 @@ export async function checkCluster(input: CheckInput): Promise<CheckResult & { l
   }
 
   // ownLost: an honest node's signed reading neither in its chain, nor in its unaccepted log with a true outcome
-  // (not `accepted`, and not a reading some honest node saw accepted), nor pending for rounds its chain does not cover.
+  // (not `accepted`, and not a reading some honest node saw accepted while its round was uncovered), nor pending for
+  // rounds its chain does not cover.
   let ownLost = 0;
   for (const n of honest) {
     const log = logs.get(n.name)!;
@@ -222,7 +253,7 @@ export async function checkCluster(input: CheckInput): Promise<CheckResult & { l
       const key = `${n.address}:${seq}`;
       if (own?.readings.has(key)) continue;
       const outcome = unaccepted.get(seq);
-      if (outcome !== undefined && outcome !== 'accepted' && !acceptedSeen.has(key)) continue;
+      if (outcome !== undefined && outcome !== 'accepted' && !promised.has(key)) continue;
       if (seq > covered && pending?.has(seq)) continue;
       lost++;
       if (lost <= 5) findings.push(`${n.name}: own reading ${seq} lost (${outcome !== undefined ? `unaccepted log says ${outcome}` : seq > covered ? 'not pending' : 'not in its chain nor in its unaccepted log'})`);
@@ -231,10 +262,6 @@ export async function checkCluster(input: CheckInput): Promise<CheckResult & { l
   }
 
   // stallsOverLimit: in healed periods, the time between blocks first committed by any honest node.
-  const firstCommit = new Map<number, number>();
-  for (const n of honest) {
-    for (const [h, t] of logs.get(n.name)!.committed) if (!firstCommit.has(h) || t < firstCommit.get(h)!) firstCommit.set(h, t);
-  }
   const stalls = stallsIn(input.healed, [...firstCommit.values()], input.stallLimitMs);
   for (const s of stalls.slice(0, 10)) findings.push(`no block for ${((s.to - s.from) / 1000).toFixed(1)} s with faults healed, from ${new Date(s.from).toISOString()}`);
 

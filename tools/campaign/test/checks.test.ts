@@ -2,7 +2,7 @@ import { describe, expect, test } from '@jest/globals';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readNodeLog, stallsIn } from '../src/checks.ts';
+import { acceptedWhileUncovered, readNodeLog, stallsIn } from '../src/checks.ts';
 
 describe('campaign checks', () => {
   test('a stall is a gap between commits longer than the limit inside a healed period', () => {
@@ -40,11 +40,32 @@ describe('campaign checks', () => {
       );
       const log = await readNodeLog(path);
       expect([...log.signed]).toEqual([4]);
-      expect([...log.accepted]).toEqual(['mc01:4']);
+      expect([...log.accepted]).toEqual([['mc01:4', Date.parse('2026-01-01T00:00:01.100Z')]]);
       expect(log.committed.get(0)).toBe(Date.parse('2026-01-01T00:00:02.000Z'));
       expect(log.started).toEqual([Date.parse('2026-01-01T00:00:00.000Z')]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('acceptedMissing counts what the protocol promises: certificates held before the block covering the round was first committed', () => {
+    // Block 0 covers rounds 0-7, first committed (by any honest node) at 10 s; block 1 covers 8-15, at 20 s.
+    const covers = new Map([
+      [0, { first: 0, last: 7 }],
+      [1, { first: 8, last: 15 }],
+    ]);
+    const firstCommit = new Map([
+      [0, 10_000],
+      [1, 20_000],
+    ]);
+    const seen = new Map([
+      ['mc01:3', 9_000], // accepted while round 3 was uncovered: promised
+      ['mc02:3', 10_500], // accepted after block 0 was committed (votes after a restart): not promised
+      ['mc01:8', 19_999], // just before block 1: promised
+      ['mc03:20', 30_000], // no block covers round 20 yet: uncovered, promised
+    ]);
+    expect([...acceptedWhileUncovered(seen, covers, firstCommit)].sort()).toEqual(['mc01:3', 'mc01:8', 'mc03:20']);
+    // A covering block no log line shows committed (a line cut by a SIGKILL) leaves the round uncovered.
+    expect([...acceptedWhileUncovered(new Map([['mc02:3', 10_500]]), covers, new Map([[1, 20_000]]))]).toEqual(['mc02:3']);
   });
 });
