@@ -257,7 +257,7 @@ export class MeterNode {
       height: this.consensus.height,
       restored: records.map((r) => r.kind),
       pending,
-      sensor: o.sensor.name,
+      sensor: o.sensor.device,
       fault: o.fault ?? 'none',
       ...(o.byzantine?.length ? { byzantine: o.byzantine } : {}),
     });

@@ -9,22 +9,17 @@ import { ThreePhaseLoad } from '@meterchain/modbus/sim';
 import { THREE_PHASE_CHANNELS, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
 
-export interface SensorSample {
+/** A sample a reading can be made of: every channel has a value (what a device lacks is left out). */
+export interface SensorSample extends MeterSample {
   channels: Channel[];
-  /** QualityFlag bits from acquisition (COMM_ERROR, PARTIAL). */
-  quality: number;
 }
 
-export interface Sensor {
-  readonly name: string;
-  /** Prepares the device. A device that is off line is no reason to refuse: sample() reports it. */
-  configure(): Promise<void>;
-  /** One sample at `now` (ms). Rejects when nothing could be read: the node records a gap. */
-  sample(now: number): Promise<SensorSample>;
-  close(): Promise<void>;
-  /** What its line has counted so far (requests, timeouts, CRC errors, exceptions ...), for the status page. */
-  counters?(): Record<string, number>;
-}
+/**
+ * The node's source of readings: a meter driver (@meterchain/modbus MeterDriver) whose samples are ready for a
+ * reading. configure() does not refuse a device that is off line (sample() reports it); sample(now) rejects when
+ * nothing could be read, and the node records a gap.
+ */
+export type Sensor = MeterDriver<SensorSample>;
 
 /**
  * A simulated three-phase meter on a seeded daily load curve. With `registerFile` its energy registers survive a
@@ -32,13 +27,13 @@ export interface Sensor {
  * seed's value, lower than its last accepted reading, and its peers would refuse every reading (energy-backwards).
  */
 export class SimulatedThreePhase implements Sensor {
-  readonly name: string;
+  readonly device: string;
   private readonly seed: number;
   private readonly registerFile: string | undefined;
   private load: ThreePhaseLoad | undefined;
 
   constructor(seed: number, registerFile?: string) {
-    this.name = `simulated three-phase (seed ${seed})`;
+    this.device = `simulated three-phase (seed ${seed})`;
     this.seed = seed;
     this.registerFile = registerFile;
   }
@@ -49,7 +44,7 @@ export class SimulatedThreePhase implements Sensor {
     this.load ??= new ThreePhaseLoad(this.registerFile === undefined ? { seed: this.seed } : { seed: this.seed, registerFile: this.registerFile });
   }
 
-  async sample(now: number): Promise<SensorSample> {
+  async sample(now = Date.now()): Promise<SensorSample> {
     if (this.load === undefined) throw new Error('simulated sensor: sample() before configure()');
     const v = this.load.at(now);
     const si: Record<string, number> = {
@@ -180,7 +175,7 @@ export type DeviceDriver = MeterDriver<MeterSample>;
  * not every round. One sample at a time: a reading and a look-ahead never talk over each other on the line.
  */
 export class DeviceSensor implements Sensor {
-  readonly name: string;
+  readonly device: string;
   private failures = 0;
   private retryAt = 0;
   private lastFailure = '';
@@ -191,25 +186,25 @@ export class DeviceSensor implements Sensor {
     private readonly line: { description: string; open(): Promise<void>; release(): Promise<void>; counters?(): Record<string, number> },
     private readonly log?: Logger,
   ) {
-    this.name = driver.device;
+    this.device = driver.device;
   }
 
   async configure(): Promise<void> {
     try {
       await this.line.open();
     } catch (e) {
-      this.report(new Error(`${this.name}: ${this.line.description} not available at start (${(e as Error).message}); sampling will retry`));
+      this.report(new Error(`${this.device}: ${this.line.description} not available at start (${(e as Error).message}); sampling will retry`));
     }
   }
 
-  sample(now: number): Promise<SensorSample> {
+  sample(now = Date.now()): Promise<SensorSample> {
     const run = this.tail.then(() => this.sampleNow(now));
     this.tail = run.catch(() => undefined);
     return run;
   }
 
   private async sampleNow(now: number): Promise<SensorSample> {
-    if (now < this.retryAt) throw reported(new Error(`${this.name}: device not answering; next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s`));
+    if (now < this.retryAt) throw reported(new Error(`${this.device}: device not answering; next attempt in ${Math.ceil((this.retryAt - now) / 1000)} s`));
     let s;
     try {
       await this.driver.configure();
@@ -222,13 +217,13 @@ export class DeviceSensor implements Sensor {
     }
     if (this.failures > 0 || this.lastFailure !== '') {
       if (s.error === undefined) {
-        this.log?.info('device answering again', { device: this.name, afterFailures: this.failures });
+        this.log?.info('device answering again', { device: this.device, afterFailures: this.failures });
         this.lastFailure = '';
       }
       this.failures = 0;
       this.retryAt = 0;
     }
-    for (const lesson of s.learned ?? []) this.log?.info('device read plan learned', { device: this.name, lesson });
+    for (const lesson of s.learned ?? []) this.log?.info('device read plan learned', { device: this.device, lesson });
     if (s.error !== undefined) this.report(s.error, s.missing);
     // "Not implemented" points come back as null: they are left out of the reading, never sent as numbers.
     const channels: Channel[] = [];

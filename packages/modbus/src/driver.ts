@@ -40,16 +40,23 @@ export interface Sample extends MeterSample {
 
 /**
  * The one meter driver shape, whatever the line: Modbus meters (their samples are `Sample`s), the IEC 62056-21
- * readout, and what the node wraps around them. Every driver passes the shared suite (@meterchain/modbus/compliance).
+ * readout, and the node's sensors (a simulated meter, a driver wrapped with retries). Every driver passes the shared
+ * suite (@meterchain/modbus/compliance).
  */
 export interface MeterDriver<S extends MeterSample = Sample> {
   readonly device: string;
   /** Prepares the device (discovery, read plan). Idempotent. */
   configure(): Promise<void>;
-  /** One sample; rejects only when nothing at all could be read (the poller records a gap). */
-  sample(): Promise<S>;
+  /**
+   * One sample; rejects only when nothing at all could be read (the poller records a gap). `now` is the caller's
+   * clock in ms, for a driver whose answer depends on time (a simulated meter, a pause between retries); a Modbus
+   * meter ignores it.
+   */
+  sample(now?: number): Promise<S>;
   /** Releases the driver; the bus stays open for its owner (other devices may share the line). */
   close(): Promise<void>;
+  /** What its line has counted so far (requests, timeouts, CRC errors, exceptions ...), for a status page. */
+  counters?(): Record<string, number>;
 }
 
 /** Options every Modbus meter driver takes. */
