@@ -7,7 +7,7 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SerialPort } from 'serialport';
+import type { SerialPort } from 'serialport';
 import {
   addressFromPublicKey,
   addressToText,
@@ -198,7 +198,10 @@ export interface SerialSensorLink {
 
 export async function openSerialSensorLink(config: SensorLinkConfig, gateway: SensorGateway, log: Logger): Promise<SerialSensorLink> {
   const reader = createSensorFrameReader();
-  const port = new SerialPort({ path: config.serial.path, baudRate: config.serial.baud ?? 115200, autoOpen: false });
+  // Loaded only when a sensor line is opened: serialport is native and stays outside the bundled node (build-node.ts),
+  // which must start without it (a bundle run from its own directory, as the fault campaign runs it).
+  const { SerialPort: Port } = await import('serialport');
+  const port: SerialPort = new Port({ path: config.serial.path, baudRate: config.serial.baud ?? 115200, autoOpen: false });
   await new Promise<void>((resolve, reject) => port.open((e) => (e ? reject(new ConfigError(`sensors: ${config.serial.path}: ${e.message}`)) : resolve())));
   port.on('data', (chunk: Buffer) => {
     for (const payload of reader.push(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length))) {
