@@ -571,7 +571,10 @@ export class ConsensusNode {
 
   /** The earliest time a tick has something to do (the runtime may tick more often). */
   wakeAt(): number {
-    let at = this.voteDeadline(this.nextRound);
+    // Held back at the window's end (tick), the next round's deadline lies in the past and would wake the node at once,
+    // in a loop: only a block moves the window, and once one has brought the current round inside it, the next tick
+    // resumes the rounds.
+    let at = !this.heldBack ? this.voteDeadline(this.nextRound) : roundOf(this.manifest, this.now) <= this.windowEnd() ? this.now : NEVER;
     for (const r of this.openRounds) {
       const rs = this.rounds[r]!;
       if (!rs.voted) at = Math.min(at, this.voteDeadline(r));

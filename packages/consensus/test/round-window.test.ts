@@ -60,6 +60,9 @@ describe('block agreement behind by more than the round window', () => {
       const refused = c.of('refused', i).filter((e) => e.what === 'reading');
       expect(refused.map((e) => e.round)).toEqual([64, 65, 66, 67, 68, 69]);
       expect(refused.every((e) => e.behind === true && /past the round window/.test(e.reason))).toBe(true);
+      // Held back, the node asks for no wake-up before a deadline of its own (not at once, again and again, for the
+      // next round's vote deadline, long past).
+      expect(c.nodes[i]!.wakeAt()).toBeGreaterThan(c.now);
     }
     // Every round in the window kept its outcomes: all 4 readings of each of the 64 rounds accepted.
     expect(accepted(c, 0, 0, WINDOW - 1)).toHaveLength(4 * WINDOW);
