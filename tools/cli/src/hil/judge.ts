@@ -126,8 +126,10 @@ export function judge(scenario: Scenario, readings: RecordedReading[], gaps: Rec
   let truth = 'invariants only';
   if (scenario.expected) truth = `expected values (${Object.keys(scenario.expected.channels).length} channels with tolerances)`;
   else if (scenario.expect.reference === 'first-clean') {
-    reference = readings.find((r) => r.quality === 0 && r.t < firstFault);
-    truth = reference ? `the first clean reading (slot ${reference.slot}), exact` : 'no clean reading before the first fault';
+    // Before the first fault; failing that (a busy machine lost the first slots), the first outside every fault. A
+    // device that holds still shows the same values in each: a wrong one taken as reference fails every other.
+    reference = readings.find((r) => r.quality === 0 && r.t < firstFault) ?? readings.find((r) => r.quality === 0 && !inFault(scenario.faults, r.t, endMs));
+    truth = reference ? `the first clean reading outside the faults (slot ${reference.slot}), exact` : 'no clean reading outside the faults';
   }
   if (invariants.length > 0) truth += `; invariants: ${invariants.join(', ')}`;
   const classed: ClassedReading[] = [];
@@ -136,6 +138,7 @@ export function judge(scenario: Scenario, readings: RecordedReading[], gaps: Rec
     let why: string | null = null;
     if (scenario.expected) why = offExpected(r, scenario.expected);
     else if (reference) why = offReference(r, reference);
+    else if (scenario.expect.reference === 'first-clean') why = 'no reference to compare with';
     if (why === null && r.quality === 0) why = breaksInvariant(r, lastUnflagged.get(r.member), invariants);
     if (r.quality === 0) lastUnflagged.set(r.member, r);
     const cls: ReadingClass = why === null ? 'exact' : r.quality !== 0 ? 'flagged' : 'wrong';
@@ -143,7 +146,7 @@ export function judge(scenario: Scenario, readings: RecordedReading[], gaps: Rec
   }
   const criteria: Criterion[] = [];
   if (scenario.expect.reference === 'first-clean' && !scenario.expected) {
-    criteria.push({ name: 'clean reference', ok: reference !== undefined, detail: reference ? `slot ${reference.slot}` : 'no unflagged reading before the first fault' });
+    criteria.push({ name: 'clean reference', ok: reference !== undefined, detail: reference ? `slot ${reference.slot}` : 'no unflagged reading outside the faults' });
   }
   const wrong = classed.filter((r) => r.class === 'wrong');
   criteria.push({

@@ -141,7 +141,8 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     // The node: the same bus and drivers as `meterchain node`, through the proxy.
     const timeoutMs = scenario.node?.timeoutMs ?? (link === 'iec62056' ? 1500 : 500);
     if (link === 'iec62056') {
-      driver = readoutDriver(new Iec62056Reader({ path: proxy.where, timeoutMs, maxBaudRate: 9600 }));
+      // The data message gets twice the reply timeout (the reader's own default, 10 s, would outlast a short run).
+      driver = readoutDriver(new Iec62056Reader({ path: proxy.where, timeoutMs, dataTimeoutMs: 2 * timeoutMs, maxBaudRate: 9600 }));
     } else {
       const nodeLink: Link = link === 'tcp'
         ? { kind: 'tcp', host: '127.0.0.1', port: Number(proxy.where.split(':')[1]) }
