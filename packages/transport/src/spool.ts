@@ -17,7 +17,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { replaceFileAtomically, takePidLock, type PidLock } from '@meterchain/storage';
-import { crc32 } from './crc32.ts';
+import { crc32 } from '@meterchain/core';
 import { MAX_INCARNATION } from './header.ts';
 
 export type FsyncPolicy = 'always' | 'interval';
