@@ -109,3 +109,58 @@ describe('ModbusBus', () => {
     expect(() => new ModbusBus({ link: tcp(), timeoutMs: 0 })).toThrow('expected timeoutMs > 0, got 0');
   });
 });
+
+describe('ModbusBus with confirmReads (Modbus TCP has no checksum)', () => {
+  /** A TCP path that garbles the last byte of every other reply, differently each time (noise is not systematic):
+   * well-formed frames carrying wrong values. */
+  async function garblingPath(): Promise<{ port: number; close: () => Promise<void> }> {
+    const { connect } = await import('node:net');
+    let replies = 0;
+    const server: Server = createServer((client) => {
+      const device = connect({ host: '127.0.0.1', port: sim.port });
+      client.on('data', (b: Buffer) => device.write(b));
+      device.on('data', (b: Buffer) => {
+        const out = Buffer.from(b);
+        if (replies % 2 === 1) out[out.length - 1] = out[out.length - 1]! ^ (1 + (replies % 255));
+        replies++;
+        client.write(out);
+      });
+      const drop = () => (client.destroy(), device.destroy());
+      client.on('error', drop).on('close', drop);
+      device.on('error', drop).on('close', drop);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    const address = server.address();
+    return { port: typeof address === 'object' && address ? address.port : 0, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  }
+
+  test('without it a garbled reply is taken as the device\'s values', async () => {
+    const path = await garblingPath();
+    const bus = new ModbusBus({ link: { kind: 'tcp', host: '127.0.0.1', port: path.port }, timeoutMs: 1000 });
+    try {
+      await bus.read({ device: 'd', unit: 1, fn: 4, address: 0, count: 2 });
+      const second = await bus.read({ device: 'd', unit: 1, fn: 4, address: 0, count: 2 });
+      expect(second[1]).not.toBe(sim.image!.input![1]);
+      expect(second[0]).toBe(sim.image!.input![0]);
+    } finally {
+      await bus.close();
+      await path.close();
+    }
+  });
+
+  test('with it each read returns only words two replies agree on, and counts the disagreements', async () => {
+    const path = await garblingPath();
+    const bus = new ModbusBus({ link: { kind: 'tcp', host: '127.0.0.1', port: path.port }, timeoutMs: 1000, confirmReads: true });
+    try {
+      for (let i = 0; i < 4; i++) {
+        const words = await bus.read({ device: 'd', unit: 1, fn: 4, address: 0, count: 2 });
+        expect([words[0], words[1]]).toEqual([sim.image!.input![0], sim.image!.input![1]]);
+      }
+      expect(bus.counters.disagreements).toBeGreaterThanOrEqual(2);
+      expect(bus.counters.replies).toBeGreaterThan(8);
+    } finally {
+      await bus.close();
+      await path.close();
+    }
+  });
+});

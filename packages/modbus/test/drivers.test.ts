@@ -39,6 +39,34 @@ describe('Eastron driver', () => {
     }
   });
 
+  test('a refusal that does not come again (a request garbled on its way) keeps the channel: asked again, read, COMM_ERROR', async () => {
+    const slave = sdm.slave!;
+    const handle = slave.handle.bind(slave);
+    let refusals = 0;
+    slave.handle = (unit, pdu) => {
+      const address = (pdu[1]! << 8) | pdu[2]!;
+      if (refusals === 0 && address === 0xe0) {
+        refusals++;
+        return { kind: 'reply', pdu: Uint8Array.of(pdu[0]! | 0x80, 2), corruptCrc: false, delayMs: 0 };
+      }
+      return handle(unit, pdu);
+    };
+    const b = bus(sdm);
+    try {
+      const meter = new EastronMeter({ bus: b, unit: 1, model: 'SDM630' });
+      const sample = await meter.sample();
+      expect(refusals).toBe(1);
+      expect(sample.missing).toEqual([]);
+      expect(sample.absent).toBeUndefined();
+      expect(sample.quality).toBe(QualityFlag.COMM_ERROR);
+      expect((await meter.sample()).quality).toBe(0);
+      expect(meter.reads.some((r) => r.address === 0xe0)).toBe(true);
+    } finally {
+      slave.handle = handle;
+      await b.close();
+    }
+  });
+
   test('a device failure on a block (exception 4) is trouble on the bus: COMM_ERROR, the error kept', async () => {
     sdm.slave!.faults = { exceptionAt: [{ address: 0xe0, code: 4 }] };
     const b = bus(sdm);
