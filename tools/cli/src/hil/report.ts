@@ -73,8 +73,12 @@ function plot(r: ScenarioResult): string {
   }
   for (const reading of r.verdict.readings) {
     const v = plotted(reading, id);
-    if (v === null) continue;
     const flags = qualityNames(reading.quality).join(' ') || 'no flags';
+    if (v === null) {
+      // A reading without the plotted channel: a hollow mark on the axis, so every reading shows.
+      parts.push(`<circle class="reading ${reading.class} missing" cx="${x(reading.t).toFixed(1)}" cy="${height - bottom - 4}" r="4" fill="none" stroke="${COLOURS[reading.class]}" stroke-width="2"><title>slot ${reading.slot} at ${reading.t} ms: ${esc(id)} missing, ${esc(flags)}</title></circle>`);
+      continue;
+    }
     parts.push(`<circle class="reading ${reading.class}" cx="${x(reading.t).toFixed(1)}" cy="${y(v).toFixed(1)}" r="4" fill="${COLOURS[reading.class]}"><title>slot ${reading.slot} at ${reading.t} ms: ${v} ${esc(unit)}, ${esc(flags)}${reading.why ? ` (${esc(reading.why)})` : ''}</title></circle>`);
   }
   parts.push(`<text x="4" y="${top + 10}" font-size="11">${esc(Number(hi.toPrecision(8)).toString())}</text>`);
@@ -108,14 +112,14 @@ function section(r: ScenarioResult, index: number): string {
     : table(['fault', 'expected outcome'], r.scenario.faults.map((f) => [esc(describeFault(f)), esc(EXPECTED_OUTCOME[f.kind])]), 'faults');
   const timeline = table(['at (ms)', 'event'], r.timeline.map((e) => [String(e.t), esc(e.what)]), 'timeline');
   const criteria = table(['', 'criterion', 'detail'], r.verdict.criteria.map((c) => [c.ok ? 'ok' : '<b>FAIL</b>', esc(c.name), esc(c.detail)]), 'criteria');
-  return `<section id="scenario-${index}" class="scenario ${verdict.toLowerCase()}">
+  return `<section id="scenario-${index}" class="scenario verdict-${verdict.toLowerCase()}">
 <h2>${esc(r.scenario.name)} <span class="verdict">${verdict}</span></h2>
 <p>${esc(r.scenario.summary)}</p>
 <p class="meta">Device: ${esc(r.device)} · profile ${esc(r.profile)} · link ${esc(r.link)} · ${r.scenario.samples} slots of ${r.scenario.periodMs} ms · truth: ${esc(r.verdict.truth)}</p>
 ${criteria}
 <h3>Faults</h3>${faults}
 <h3>Readings</h3>${plot(r)}
-<p class="legend"><span style="color:${COLOURS.exact}">●</span> exact <span style="color:${COLOURS.flagged}">●</span> flagged <span style="color:${COLOURS.wrong}">●</span> wrong and unflagged · grey bands: faults · red bars: gaps</p>
+<p class="legend"><span style="color:${COLOURS.exact}">●</span> exact <span style="color:${COLOURS.flagged}">●</span> flagged <span style="color:${COLOURS.wrong}">●</span> wrong and unflagged · ○ on the axis: channel missing · grey bands: faults · red bars: gaps</p>
 <h3>Timeline</h3>${timeline}
 <h3>Communication counters</h3>${counters(r)}
 </section>`;
@@ -137,7 +141,7 @@ export function htmlReport(results: ScenarioResult[], title: string, generatedAt
 body{font-family:system-ui,sans-serif;margin:2em;color:#1f2328;max-width:1000px}
 table{border-collapse:collapse;margin:.5em 0}th,td{border:1px solid #d0d7de;padding:3px 8px;text-align:left;font-size:13px}
 th{background:#f6f8fa}.pass{color:${COLOURS.exact};font-weight:bold}.fail{color:${COLOURS.wrong};font-weight:bold}
-section.scenario{border-top:2px solid #d0d7de;margin-top:2em}section.fail h2 .verdict{color:${COLOURS.wrong}}section.pass h2 .verdict{color:${COLOURS.exact}}
+section.scenario{border-top:2px solid #d0d7de;margin-top:2em}section.verdict-fail h2 .verdict{color:${COLOURS.wrong}}section.verdict-pass h2 .verdict{color:${COLOURS.exact}}
 .meta{color:#57606a;font-size:13px}
 </style></head><body>
 <h1>${esc(title)}</h1>
