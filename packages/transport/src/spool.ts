@@ -3,7 +3,9 @@
 // order; a frame leaves it when the broker acknowledged it.
 //
 // Files in the spool directory:
-//   spool.log    records: u32 bodyLength | u32 crc32(body) | body = u8 topicLength | topic (ASCII) | payload
+//   spool.log    a log of the storage layer's checked frames (@meterchain/storage: 16-byte header, then frames
+//                u32 length | 8-byte SHA-256 check | body), body = u8 topicLength | topic (ASCII) | payload. A spool
+//                written before (records u32 bodyLength | u32 CRC-32 | body, no header) is migrated on open.
 //   spool.ack    u32 offsetHigh | u32 offsetLow | u32 crc32 of those 8 bytes: where the first unacknowledged record
 //                starts. Written without fsync: after a crash it may lag, and the lag is resent (receivers drop the
 //                duplicates by sequence number).
@@ -16,7 +18,7 @@
 import { constants } from 'node:fs';
 import { mkdir, open, readFile, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { replaceFileAtomically, takePidLock, type PidLock } from '@meterchain/storage';
+import { FRAME_HEADER_LENGTH, LOG_MAGIC, encodeFrame, frameIsIntact, frameLength, readIfExists, replaceFileAtomically, takePidLock, type PidLock } from '@meterchain/storage';
 import { crc32 } from '@meterchain/core';
 import { MAX_INCARNATION } from './header.ts';
 
@@ -63,7 +65,8 @@ export class SpoolLockedError extends Error {
   }
 }
 
-const RECORD_PREFIX = 8;
+/** Where the first record starts: after the log header. */
+const START = LOG_MAGIC.length;
 const READ_CHUNK = 64 * 1024;
 
 async function takeLock(dir: string): Promise<PidLock> {
@@ -88,31 +91,46 @@ function decodeAck(bytes: Buffer): number {
 
 function encodeRecord(topic: string, payload: Uint8Array): Buffer {
   if (!/^[\x21-\x7e]{1,255}$/.test(topic)) throw new TypeError(`spool: expected a printable ASCII topic of 1-255 characters, got ${JSON.stringify(topic.slice(0, 300))}`);
-  const bodyLength = 1 + topic.length + payload.length;
-  const out = Buffer.allocUnsafe(RECORD_PREFIX + bodyLength);
-  out.writeUInt32BE(bodyLength, 0);
-  out.writeUInt8(topic.length, RECORD_PREFIX);
-  out.write(topic, RECORD_PREFIX + 1, 'latin1');
-  out.set(payload, RECORD_PREFIX + 1 + topic.length);
-  out.writeUInt32BE(crc32(out.subarray(RECORD_PREFIX)), 4);
-  return out;
+  const body = Buffer.allocUnsafe(1 + topic.length + payload.length);
+  body.writeUInt8(topic.length, 0);
+  body.write(topic, 1, 'latin1');
+  body.set(payload, 1 + topic.length);
+  return encodeFrame(body);
 }
 
 type Parsed = { record: SpoolRecord } | { need: number } | { torn: true };
 
 /** Parses the record at `at` of `chunk` (which starts at file offset `base`). */
 function parseRecord(chunk: Buffer, at: number, base: number): Parsed {
-  if (chunk.length - at < RECORD_PREFIX) return { need: RECORD_PREFIX };
-  const bodyLength = chunk.readUInt32BE(at);
-  if (bodyLength < 2) return { torn: true };
-  const total = RECORD_PREFIX + bodyLength;
+  if (chunk.length - at < FRAME_HEADER_LENGTH) return { need: FRAME_HEADER_LENGTH };
+  const bodyLength = frameLength(chunk.subarray(at, at + 4));
+  if (bodyLength === undefined || bodyLength < 2) return { torn: true };
+  const total = FRAME_HEADER_LENGTH + bodyLength;
   if (chunk.length - at < total) return { need: total };
-  const body = chunk.subarray(at + RECORD_PREFIX, at + total);
-  if (crc32(body) !== chunk.readUInt32BE(at + 4)) return { torn: true };
+  if (!frameIsIntact(chunk.subarray(at, at + total))) return { torn: true };
+  const body = chunk.subarray(at + FRAME_HEADER_LENGTH, at + total);
   const topicLength = body[0]!;
   if (topicLength === 0 || topicLength + 1 > body.length) return { torn: true };
   const topic = body.toString('latin1', 1, 1 + topicLength);
   return { record: { offset: base + at, end: base + at + total, topic, payload: body.subarray(1 + topicLength) } };
+}
+
+/**
+ * The unacknowledged records of a spool written before the storage layer's frames (u32 bodyLength | u32 CRC-32 |
+ * body, from offset 0), read whole and intact from `acked` on; a torn tail ends them, as it did then.
+ */
+function legacyRecords(bytes: Buffer, acked: number): Buffer[] {
+  const bodies: Buffer[] = [];
+  let at = acked;
+  while (bytes.length - at >= 8) {
+    const bodyLength = bytes.readUInt32BE(at);
+    if (bodyLength < 2 || bytes.length - at - 8 < bodyLength) break;
+    const body = bytes.subarray(at + 8, at + 8 + bodyLength);
+    if (crc32(body) !== bytes.readUInt32BE(at + 4) || body[0] === 0 || body[0]! + 1 > body.length) break;
+    bodies.push(body);
+    at += 8 + bodyLength;
+  }
+  return bodies;
 }
 
 /** Counts the whole, intact records in [from, to) and returns where they end. */
@@ -224,12 +242,21 @@ export class Spool {
     const lock = await takeLock(dir);
     try {
       const incarnation = await Spool.#nextIncarnation(dir, (options.now ?? Date.now)());
-      const log = await open(join(dir, 'spool.log'), constants.O_RDWR | constants.O_CREAT, 0o600);
       const ack = await open(join(dir, 'spool.ack'), constants.O_RDWR | constants.O_CREAT, 0o600);
-      const size = (await log.stat()).size;
       const ackBytes = Buffer.alloc(12);
       await ack.read(ackBytes, 0, 12, 0);
-      let acked = Math.min(decodeAck(ackBytes), size);
+      const logPath = join(dir, 'spool.log');
+      const migrated = await Spool.#migrateLegacy(logPath, decodeAck(ackBytes), ack);
+      const log = await open(logPath, constants.O_RDWR | constants.O_CREAT, 0o600);
+      let size = (await log.stat()).size;
+      if (size < START) {
+        // New, or its header cut short by a crash at creation: nothing was ever spooled in it.
+        await log.truncate(0);
+        await log.write(LOG_MAGIC, 0, START, 0);
+        await log.datasync();
+        size = START;
+      }
+      let acked = Math.min(Math.max(migrated ? START : decodeAck(ackBytes), START), size);
       // Walk the unacknowledged records; a bad one is a torn write at the tail from a crash: cut it off there.
       const { end: at, count: queued } = await scanRecords(log, acked, size);
       if (at < size) {
@@ -242,6 +269,25 @@ export class Spool {
       await lock.release().catch(() => undefined);
       throw error;
     }
+  }
+
+  /**
+   * Rewrites a spool.log of the earlier format (no header, CRC-32 records) as a log of storage frames holding its
+   * unacknowledged records, in order. The acknowledgement point goes to the start first: a crash in between
+   * migrates the old file again from its start (acknowledged frames resent: duplicates the receivers drop), never
+   * reads the new file at an old offset. Returns whether it migrated.
+   */
+  static async #migrateLegacy(logPath: string, acked: number, ack: FileHandle): Promise<boolean> {
+    const old = await readIfExists(logPath);
+    if (old === undefined || old.length === 0) return false;
+    const bytes = Buffer.from(old.buffer, old.byteOffset, old.length);
+    const head = bytes.subarray(0, Math.min(START, bytes.length));
+    if (head.equals(LOG_MAGIC.subarray(0, head.length))) return false;
+    const frames = legacyRecords(bytes, Math.min(acked, bytes.length)).map((body) => encodeFrame(body));
+    await ack.write(encodeAck(0), 0, 12, 0);
+    await ack.datasync();
+    await replaceFileAtomically(logPath, Buffer.concat([LOG_MAGIC, ...frames]));
+    return true;
   }
 
   static async #nextIncarnation(dir: string, nowMs: number): Promise<number> {
@@ -425,11 +471,11 @@ export class Spool {
     // receivers drop) rather than skipping new ones.
     await this.#ack.write(encodeAck(0), 0, 12, 0);
     await this.#ack.datasync();
-    await this.#log.truncate(0);
+    await this.#log.truncate(START);
     this.#tail = undefined;
-    this.#written = 0;
-    this.#acked = 0;
-    this.#sendCursor = 0;
+    this.#written = START;
+    this.#acked = START;
+    this.#sendCursor = START;
   }
 
   #persistAck(): void {

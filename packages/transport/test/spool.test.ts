@@ -1,9 +1,10 @@
 // The on-disk spool: order, acknowledgement, survival across close and crash, torn tails, locking, limits.
 import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
 import { spawnSync } from 'node:child_process';
-import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from '@meterchain/core';
 import { Spool, type SpoolOptions } from '../src/index.ts';
 
 let dir: string;
@@ -87,6 +88,43 @@ describe('Spool', () => {
     expect(summary(await again.take(10))).toEqual([['t', 1], ['t', 2]]);
     await again.append('t', payload(3));
     expect(summary(await again.take(10))).toEqual([['t', 3]]);
+  });
+
+  test('a spool of the earlier format (CRC-32 records, no header) is migrated: its unacknowledged records go out, in order', async () => {
+    // The earlier format, as it was written: u32 bodyLength | u32 CRC-32(body) | u8 topicLength | topic | payload.
+    const legacy = (topic: string, body: Uint8Array): Buffer => {
+      const b = Buffer.concat([Buffer.from([topic.length]), Buffer.from(topic, 'latin1'), body]);
+      const head = Buffer.alloc(8);
+      head.writeUInt32BE(b.length, 0);
+      head.writeUInt32BE(crc32(b), 4);
+      return Buffer.concat([head, b]);
+    };
+    const records = [legacy('t/a', payload(1)), legacy('t/b', payload(2, 70_000)), legacy('t/a', payload(3))];
+    // The first record acknowledged; a torn fourth one at the tail.
+    await writeFile(join(dir, 'spool.log'), Buffer.concat([...records, Buffer.from([0, 0, 0, 40, 1, 2])]));
+    const ack = Buffer.alloc(12);
+    ack.writeUInt32BE(records[0]!.length, 4);
+    ack.writeUInt32BE(crc32(ack.subarray(0, 8)), 8);
+    await writeFile(join(dir, 'spool.ack'), ack);
+
+    const s = await spool();
+    const taken = await s.take(10);
+    expect(summary(taken)).toEqual([['t/b', 2], ['t/a', 3]]);
+    expect(taken[0]!.payload.length).toBe(70_000);
+    expect((await readFile(join(dir, 'spool.log'))).subarray(0, 16).toString('latin1')).toBe('meterchain.log.1');
+    s.ack(taken[0]!.offset);
+    await closeAll();
+    const again = await spool();
+    expect(summary(await again.take(10))).toEqual([['t/a', 3]]);
+  });
+
+  test('a spool whose header a crash cut short is taken as empty', async () => {
+    await writeFile(join(dir, 'spool.log'), Buffer.from('meterchain.l', 'latin1'));
+    const s = await spool();
+    expect(await s.take(10)).toEqual([]);
+    await s.append('t', payload(4));
+    await closeAll();
+    expect(summary(await (await spool()).take(10))).toEqual([['t', 4]]);
   });
 
   test('a damaged acknowledgement file makes every record go out again (duplicates, never loss)', async () => {
