@@ -22,6 +22,7 @@ export interface NodeConfig {
     parity?: 'none' | 'even' | 'odd';
     unit?: number;
     timeoutMs?: number;
+    confirmReads?: boolean;
     wordOrder?: 'big' | 'little';
     deviceAddress?: string;
   };

@@ -77,7 +77,7 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger, roundMs: number):
       : { kind: s.type === 'modbus-tcp' ? 'tcp' : 'rtu-over-tcp', host: s.host!, port: s.port! };
   let bus: ModbusBus;
   try {
-    bus = lines.acquire(link, s.timeoutMs ?? 1000);
+    bus = lines.acquire(link, s.timeoutMs ?? 1000, s.confirmReads ?? false);
   } catch (e) {
     throw new ConfigError(`sensor: ${(e as Error).message}`);
   }

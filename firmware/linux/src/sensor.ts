@@ -87,9 +87,9 @@ export class Lines {
   }
 
   /** The bus of `link`, opened lazily; a second node on the same serial port must name the same settings. */
-  acquire(link: Link, timeoutMs: number): ModbusBus {
+  acquire(link: Link, timeoutMs: number, confirmReads = false): ModbusBus {
     const key = link.kind === 'rtu' ? `serial ${link.path}` : `${link.kind} ${link.host}:${link.port}`;
-    const settings = `${describeLink(link)}, timeout ${timeoutMs} ms`;
+    const settings = `${describeLink(link)}, timeout ${timeoutMs} ms${confirmReads ? ', confirmed reads' : ''}`;
     if (link.kind === 'rtu' && this.readouts.has(link.path)) throw new Error(`${key} is already read as an IEC 62056-21 meter`);
     const held = this.open.get(key);
     if (held) {
@@ -98,7 +98,7 @@ export class Lines {
       return held.bus;
     }
     // Retries stay few: on a shared line every retry of an absent meter holds up the others.
-    const bus = new ModbusBus({ link, timeoutMs, retries: 1 });
+    const bus = new ModbusBus({ link, timeoutMs, retries: 1, confirmReads });
     this.open.set(key, { bus, users: 1, settings });
     return bus;
   }

@@ -54,3 +54,17 @@ describe('device sensor', () => {
     expect([1, 2, 3, 4, 5, 9, 10].map(retryDelayMs)).toEqual([0, 1000, 2000, 4000, 8000, 60_000, 60_000]);
   });
 });
+
+describe('the lines of a process', () => {
+  test('sensor.confirmReads gives the line a bus that confirms its reads; a second meter on it must say the same', async () => {
+    const { Lines } = await import('../src/sensor.ts');
+    const lines = new Lines();
+    const link = { kind: 'tcp' as const, host: '127.0.0.1', port: 1502 };
+    const bus = lines.acquire(link, 500, true);
+    expect((bus as unknown as { confirmReads: boolean }).confirmReads).toBe(true);
+    expect(lines.acquire(link, 500, true)).toBe(bus);
+    expect(() => lines.acquire(link, 500)).toThrow('tcp 127.0.0.1:1502 is already used as tcp 127.0.0.1:1502, timeout 500 ms, confirmed reads, not tcp 127.0.0.1:1502, timeout 500 ms');
+    await lines.release(bus);
+    await lines.release(bus);
+  });
+});
