@@ -78,8 +78,7 @@ export async function readNodeLog(path: string): Promise<NodeLog> {
     } else if (msg === 'corrected') {
       // An outcome taken back: a `rejected` or `not-enough-votes` line naming the `accepted` it corrects.
       if (rec['msg'] === 'rejected' || rec['msg'] === 'not-enough-votes') log.accepted.delete(`${String(rec['member'])}:${String(rec['round'])}`);
-    }
-    else if (msg === 'block committed') {
+    } else if (msg === 'block committed') {
       const h = rec['height'] as number;
       if (!log.committed.has(h)) log.committed.set(h, Date.parse(rec['ts'] as string));
     } else log.started.push(Date.parse(rec['ts'] as string));
