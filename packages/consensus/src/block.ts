@@ -7,6 +7,7 @@ import {
   SIGNATURE_LENGTH,
   decode,
   encode,
+  rescale,
   signingInput,
   type CborValue,
   type Hash,
@@ -366,21 +367,6 @@ const ENERGY_OUT = ['1-0:2.8.0', 'TotWhExp'];
 const POWER = ['1-0:16.7.0', 'W'];
 const VOLTAGE = ['1-0:32.7.0', '1-0:52.7.0', '1-0:72.7.0', '1-0:12.7.0', 'PhVphA', 'PhVphB', 'PhVphC'];
 const MAX_SAFE = 9007199254740991;
-
-/** `value × 10^scale` expressed at `target` scale, truncated toward zero; undefined when it leaves the safe integers. */
-export function rescale(value: number, scale: number, target: number): number | undefined {
-  let v = value;
-  if (scale > target) {
-    for (let i = 0; i < scale - target; i++) v = v * 10;
-  } else if (scale < target) {
-    let d = 1;
-    for (let i = 0; i < target - scale; i++) d = d * 10;
-    const r = v % d;
-    v = (v - r) / d;
-  }
-  if (v > MAX_SAFE || v < -MAX_SAFE) return undefined;
-  return v === 0 ? 0 : v;
-}
 
 /** A fresh summary of `round` with nothing counted. */
 export function emptySummary(round: number): RoundSummary {

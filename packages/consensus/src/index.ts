@@ -47,12 +47,11 @@ export {
   encodeStoredBlock,
   decodeStoredBlock,
   timeoutBody,
-  rescale,
 } from './block.ts';
 export type { Evidence, EvidenceKind, EvidenceClaim, EvidenceResult } from './evidence.ts';
 export { makeEvidence, openEvidence } from './evidence.ts';
 export type { MemberMemory, SubmissionJudge, RoundJudge, Judges, Limits } from './judge.ts';
-export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJudge, defaultJudges, compareQuantities } from './judge.ts';
+export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJudge, defaultJudges } from './judge.ts';
 export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle, EpochManifest, ChainVerdict } from './chain.ts';
 export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
 export type { Topic, NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './node.ts';

@@ -1,7 +1,7 @@
 // Judging a submission: the checks every member runs before its vote. Signature, membership, round and the
 // timestamp window are checked on arrival (node.ts); these run at vote time: sequence and replay, the meter's clock,
 // the edge's quality flags, physical limits, energy registers, and cross-meter checks over the whole round.
-import { ClockStatus, QualityFlag, type Reading } from '@meterchain/core';
+import { ClockStatus, QualityFlag, compareQuantities, type Reading } from '@meterchain/core';
 import { Reason } from './codes.ts';
 import type { Submission } from './submission.ts';
 
@@ -53,16 +53,6 @@ export const DEFAULT_LIMITS: Limits = { voltage: [161, 299], frequency: [45, 65]
 const VOLTAGE_IDS = ['1-0:32.7.0', '1-0:52.7.0', '1-0:72.7.0', '1-0:12.7.0', 'PhVphA', 'PhVphB', 'PhVphC'];
 const FREQUENCY_IDS = ['1-0:14.7.0', 'Hz'];
 const ENERGY_IDS = ['1-0:1.8.0', 'TotWhImp', '1-0:2.8.0', 'TotWhExp'];
-
-/** Sign of (a × 10^as) − (b × 10^bs), in exact integer arithmetic (no Math.pow: every platform must agree to the
- * last bit, or votes split on values near a bound). */
-export function compareQuantities(a: number, as: number, b: number, bs: number): number {
-  let x = a;
-  let y = b;
-  for (let i = as; i > bs; i--) x = x * 10;
-  for (let i = bs; i > as; i--) y = y * 10;
-  return x < y ? -1 : x > y ? 1 : 0;
-}
 
 function outside(value: number, scale: number, band: [number, number]): boolean {
   return compareQuantities(value, scale, band[0], 0) < 0 || compareQuantities(value, scale, band[1], 0) > 0;

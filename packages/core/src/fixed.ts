@@ -58,6 +58,33 @@ export function fixedToPlaces(value: number, scale: number): string {
   return (negative ? '-' : '') + text;
 }
 
+const MAX_SAFE = 9007199254740991;
+
+/** `value × 10^scale` expressed at `target` scale, truncated toward zero; undefined when it leaves the safe integers. */
+export function rescale(value: number, scale: number, target: number): number | undefined {
+  let v = value;
+  if (scale > target) {
+    for (let i = 0; i < scale - target; i++) v = v * 10;
+  } else if (scale < target) {
+    let d = 1;
+    for (let i = 0; i < target - scale; i++) d = d * 10;
+    const r = v % d;
+    v = (v - r) / d;
+  }
+  if (v > MAX_SAFE || v < -MAX_SAFE) return undefined;
+  return v === 0 ? 0 : v;
+}
+
+/** Sign of (a × 10^as) − (b × 10^bs), in exact integer arithmetic (no Math.pow: every platform must agree to the
+ * last bit, or votes split on values near a bound). */
+export function compareQuantities(a: number, as: number, b: number, bs: number): number {
+  let x = a;
+  let y = b;
+  for (let i = as; i > bs; i--) x = x * 10;
+  for (let i = bs; i > as; i--) y = y * 10;
+  return x < y ? -1 : x > y ? 1 : 0;
+}
+
 function zeros(n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += '0';

@@ -1,5 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { fixedToDecimal, fixedToPlaces, fromFixed, toFixed } from '../src/index.ts';
+import { compareQuantities, fixedToDecimal, fixedToPlaces, fromFixed, rescale, toFixed } from '../src/index.ts';
 
 describe('toFixed: a quantity to a fixed-point integer the same way on Node and Espruino', () => {
   test('a negative half goes away from zero, as a positive one does (-12.5 at scale 0 is -13)', () => {
@@ -62,5 +62,32 @@ describe('fixedToPlaces: exact text with every place of the scale, as a meter sh
     [12, 3, '12000'],
   ])('%d × 10^%d is %s', (value, scale, text) => {
     expect(fixedToPlaces(value, scale)).toBe(text);
+  });
+});
+
+describe('rescale: a value at another scale, exactly', () => {
+  test.each([
+    [12345, -3, 0, 12],
+    [-12345, -3, 0, -12],
+    [12, 3, 0, 12000],
+    [2301, -1, -3, 230100],
+    [5, -1, 0, 0],
+  ])('%d × 10^%d at scale %d is %d (truncated toward zero)', (value, scale, target, out) => {
+    expect(Object.is(rescale(value, scale, target), out)).toBe(true);
+  });
+
+  test('a result beyond the safe integers is undefined', () => {
+    expect(rescale(9007199254740991, 0, -1)).toBeUndefined();
+  });
+});
+
+describe('compareQuantities: the sign of a difference of two fixed-point values', () => {
+  test.each([
+    [2301, -1, 230, 0, 1],
+    [2300, -1, 230, 0, 0],
+    [22999, -2, 230, 0, -1],
+    [1, 3, 999, 0, 1],
+  ])('%d × 10^%d against %d × 10^%d is %d', (a, as, b, bs, sign) => {
+    expect(compareQuantities(a, as, b, bs)).toBe(sign);
   });
 });
