@@ -3,7 +3,8 @@
 //   - a product (a library, a firmware, the command-line tool) that depends on test gear (testkit, gate, tsx);
 //   - a source file importing a workspace package its package.json does not declare (production code: in
 //     `dependencies`; tests, scripts and smoke runs: in `dependencies` or `devDependencies`);
-//   - a cycle between packages (over `dependencies`) or between the files of one package.
+//   - a cycle between packages (over `dependencies`) or between the files of one package;
+//   - a portable package (it runs on Espruino) depending on a workspace package that is not portable.
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
@@ -33,10 +34,12 @@ export interface Workspace {
   dir: string;
   dependencies: string[];
   devDependencies: string[];
+  /** Marked `"meterchain": {"portable": true}`: its code runs on Espruino. */
+  portable: boolean;
 }
 
 export interface LayeringFinding {
-  rule: 'test-gear' | 'undeclared' | 'package-cycle' | 'file-cycle';
+  rule: 'test-gear' | 'undeclared' | 'package-cycle' | 'file-cycle' | 'portable';
   message: string;
 }
 
@@ -45,6 +48,7 @@ interface PackageJson {
   workspaces?: string[];
   dependencies?: Record<string, string>;
   devDependencies?: Record<string, string>;
+  meterchain?: { portable?: boolean };
 }
 
 function readJson(path: string): PackageJson {
@@ -66,7 +70,7 @@ export function readWorkspaces(root: string): Workspace[] {
     const file = join(root, dir, 'package.json');
     if (!existsSync(file)) continue;
     const j = readJson(file);
-    out.push({ name: j.name ?? dir, dir, dependencies: Object.keys(j.dependencies ?? {}), devDependencies: Object.keys(j.devDependencies ?? {}) });
+    out.push({ name: j.name ?? dir, dir, dependencies: Object.keys(j.dependencies ?? {}), devDependencies: Object.keys(j.devDependencies ?? {}), portable: j.meterchain?.portable === true });
   }
   return out;
 }
@@ -156,6 +160,12 @@ export function checkLayering(root: string): LayeringFinding[] {
       }
     }
     packageGraph.set(ws.name, ws.dependencies.filter((d) => names.has(d)));
+    if (ws.portable) {
+      for (const dep of ws.dependencies) {
+        const target = workspaces.find((w) => w.name === dep);
+        if (target && !target.portable) findings.push({ rule: 'portable', message: `${ws.dir}/package.json: the portable ${ws.name} depends on ${dep}, which does not run on Espruino` });
+      }
+    }
 
     const fileGraph = new Map<string, string[]>();
     const base = join(root, ws.dir);

@@ -48,6 +48,17 @@ describe('the layering check', () => {
     expect(rulesOf({ ...core, ...testkit, 'packages/meters/package.json': { name: '@meterchain/meters', devDependencies: { '@meterchain/testkit': '0.1.0' } }, 'packages/meters/src/index.ts': 'export const two = 2;\n', 'packages/meters/test/two.test.ts': "import { one } from '@meterchain/testkit';\n" })).toEqual([]);
   });
 
+  test('finds a portable package depending on one that is not portable', () => {
+    expect(rulesOf({
+      'packages/core/package.json': { name: '@meterchain/core', meterchain: { portable: true } },
+      'packages/core/src/index.ts': 'export const one = 1;\n',
+      'packages/crypto/package.json': { name: '@meterchain/crypto', dependencies: { '@meterchain/core': '0.1.0' } },
+      'packages/crypto/src/index.ts': "export { one } from '@meterchain/core';\n",
+      'packages/consensus/package.json': { name: '@meterchain/consensus', meterchain: { portable: true }, dependencies: { '@meterchain/core': '0.1.0', '@meterchain/crypto': '0.1.0' } },
+      'packages/consensus/src/index.ts': "export { one } from '@meterchain/crypto';\n",
+    })).toEqual(['portable']);
+  });
+
   test('finds two packages that depend on each other', () => {
     expect(rulesOf({
       'packages/a/package.json': { name: '@meterchain/a', dependencies: { '@meterchain/b': '0.1.0' } },
