@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { mulberry32 } from '@meterchain/core';
 import { EastronMeter, Iec62056Reader, ModbusBus, SunSpecMeter, loadSunSpecModels, poll, zeroCounters, type BusCounters, type Link, type MeterDriver, type Parity } from '@meterchain/modbus';
 import { startSimulator, type RunningSimulator, type SimProfile, type SlaveCounters } from '@meterchain/modbus/sim';
-import { faultWindow, type Fault, type ProxyCounters } from './faults.ts';
+import { faultWindow, type ProxyCounters } from './faults.ts';
 import { judge, type Criterion, type RecordedGap, type RecordedReading, type Verdict } from './judge.ts';
 import type { LinkKind, Profile, Scenario } from './scenario.ts';
 import { startSerialFaultProxy, ptyPair, type PtyPair } from './serial-proxy.ts';
@@ -201,4 +201,3 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
   }
 }
 
-export type { Fault };
