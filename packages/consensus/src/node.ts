@@ -283,8 +283,9 @@ const NEVER = 9007199254740991;
 const ACCEPTED = 1;
 const REJECTED = 2;
 const UNDECIDED = 3;
-/** How far through a round block agreement starts (see readyAt). */
-const BLOCK_PHASE = 0.7;
+/** How far through a round block agreement starts, in tenths (see readyAt): 7, as an integer because Espruino reads the
+ * literal 0.7 as 0.7000000000000001 (gate rule decimal-literal). */
+const BLOCK_PHASE_TENTHS = 7;
 /** Heights past the current one whose messages a node keeps until it gets there; a node further behind syncs. */
 const FUTURE_HEIGHTS = 2;
 /** What a member sends for one height that a node may need to keep: its proposal, prepare, commit and timeout. */
@@ -649,14 +650,14 @@ export class ConsensusNode {
   }
 
   /**
-   * When agreement on block `height` starts: once its last round is closed, at the next point BLOCK_PHASE of the way
+   * When agreement on block `height` starts: once its last round is closed, at the next point BLOCK_PHASE_TENTHS tenths of the way
    * through a round. Readings are taken at a round's start, so a round's submissions and votes fill its first part;
    * block agreement (every member checks the proposal and signs two votes at once) is kept out of their way.
    */
   private readyAt(height: number): number {
     const closed = this.closeAt(this.lastRoundOf(height));
     const m = this.manifest;
-    const at = roundStart(m, Math.max(0, roundOf(m, closed))) + Math.floor(m.params.roundMs * BLOCK_PHASE);
+    const at = roundStart(m, Math.max(0, roundOf(m, closed))) + Math.floor((m.params.roundMs * BLOCK_PHASE_TENTHS) / 10);
     return at >= closed ? at : at + m.params.roundMs;
   }
 

@@ -17,7 +17,7 @@ export const residentialProfile: Profile = {
   ],
   "time": {
     "interval_ms": 0,
-    "gap_factor": 1.5,
+    "gap_factor": 15 / 10,
     "sequence_modulo": 4294967296
   },
   "limits": {
@@ -49,21 +49,21 @@ export const residentialProfile: Profile = {
   },
   "spike": {
     "voltage": {
-      "abs": 11.5
+      "abs": 115 / 10
     },
     "current": {
       "abs": 2,
-      "rel": 0.5,
+      "rel": 5 / 10,
       "companion": "activePower",
       "companion_floor": 230,
-      "companion_ratio": 0.5
+      "companion_ratio": 5 / 10
     },
     "activePower": {
       "abs": 460,
-      "rel": 0.5,
+      "rel": 5 / 10,
       "companion": "current",
       "companion_floor": 1,
-      "companion_ratio": 0.3
+      "companion_ratio": 3 / 10
     }
   },
   "stuck": {
@@ -86,17 +86,17 @@ export const residentialProfile: Profile = {
       "reactive": "reactivePower",
       "apparent": "apparentPower",
       "power_factor": "powerFactor",
-      "rel_high": 0.05,
-      "abs_current": 0.3,
-      "ratio_min": 0.45,
-      "pf_tolerance": 0.05
+      "rel_high": 5 / 100,
+      "abs_current": 3 / 10,
+      "ratio_min": 45 / 100,
+      "pf_tolerance": 5 / 100
     }
   ],
   "frequency": {
     "channel": "frequency",
     "normal": [
-      49.5,
-      50.5
+      495 / 10,
+      505 / 10
     ],
     "limit": [
       47,
@@ -132,7 +132,7 @@ export const threePhaseProfile: Profile = {
   ],
   "time": {
     "interval_ms": 0,
-    "gap_factor": 1.5,
+    "gap_factor": 15 / 10,
     "sequence_modulo": 4294967296
   },
   "limits": {
@@ -194,34 +194,34 @@ export const threePhaseProfile: Profile = {
   },
   "spike": {
     "voltageL1": {
-      "abs": 11.5
+      "abs": 115 / 10
     },
     "voltageL2": {
-      "abs": 11.5
+      "abs": 115 / 10
     },
     "voltageL3": {
-      "abs": 11.5
+      "abs": 115 / 10
     },
     "currentL1": {
       "abs": 2,
-      "rel": 0.5,
+      "rel": 5 / 10,
       "companion": "activePowerL1",
       "companion_floor": 230,
-      "companion_ratio": 0.5
+      "companion_ratio": 5 / 10
     },
     "currentL2": {
       "abs": 2,
-      "rel": 0.5,
+      "rel": 5 / 10,
       "companion": "activePowerL2",
       "companion_floor": 230,
-      "companion_ratio": 0.5
+      "companion_ratio": 5 / 10
     },
     "currentL3": {
       "abs": 2,
-      "rel": 0.5,
+      "rel": 5 / 10,
       "companion": "activePowerL3",
       "companion_floor": 230,
-      "companion_ratio": 0.5
+      "companion_ratio": 5 / 10
     }
   },
   "stuck": {
@@ -253,27 +253,27 @@ export const threePhaseProfile: Profile = {
       "current": "currentL1",
       "active": "activePowerL1",
       "reactive": "reactivePowerL1",
-      "rel_high": 0.05,
-      "abs_current": 0.3,
-      "ratio_min": 0.45
+      "rel_high": 5 / 100,
+      "abs_current": 3 / 10,
+      "ratio_min": 45 / 100
     },
     {
       "voltage": "voltageL2",
       "current": "currentL2",
       "active": "activePowerL2",
       "reactive": "reactivePowerL2",
-      "rel_high": 0.05,
-      "abs_current": 0.3,
-      "ratio_min": 0.45
+      "rel_high": 5 / 100,
+      "abs_current": 3 / 10,
+      "ratio_min": 45 / 100
     },
     {
       "voltage": "voltageL3",
       "current": "currentL3",
       "active": "activePowerL3",
       "reactive": "reactivePowerL3",
-      "rel_high": 0.05,
-      "abs_current": 0.3,
-      "ratio_min": 0.45
+      "rel_high": 5 / 100,
+      "abs_current": 3 / 10,
+      "ratio_min": 45 / 100
     }
   ],
   "phase_sum": [
@@ -285,7 +285,7 @@ export const threePhaseProfile: Profile = {
         "activePowerL3"
       ],
       "abs": 10,
-      "rel": 0.01
+      "rel": 1 / 100
     },
     {
       "total": "reactivePower",
@@ -295,14 +295,14 @@ export const threePhaseProfile: Profile = {
         "reactivePowerL3"
       ],
       "abs": 10,
-      "rel": 0.01
+      "rel": 1 / 100
     }
   ],
   "frequency": {
     "channel": "frequency",
     "normal": [
-      49.5,
-      50.5
+      495 / 10,
+      505 / 10
     ],
     "limit": [
       47,
@@ -325,7 +325,7 @@ export const pmuProfile: Profile = {
   ],
   "time": {
     "interval_ms": 0,
-    "gap_factor": 1.5,
+    "gap_factor": 15 / 10,
     "sequence_modulo": 65536
   },
   "limits": {
@@ -345,10 +345,10 @@ export const pmuProfile: Profile = {
   },
   "spike": {
     "frequency": {
-      "abs": 0.05
+      "abs": 5 / 100
     },
     "voltage": {
-      "abs": 11.5
+      "abs": 115 / 10
     }
   },
   "stuck": {
@@ -363,8 +363,8 @@ export const pmuProfile: Profile = {
     "channel": "frequency",
     "rocof": "rocof",
     "normal": [
-      49.5,
-      50.5
+      495 / 10,
+      505 / 10
     ],
     "limit": [
       47,
@@ -372,7 +372,7 @@ export const pmuProfile: Profile = {
     ],
     "rocof_max": 2,
     "window": 10,
-    "rocof_tolerance": 0.25
+    "rocof_tolerance": 25 / 100
   },
   "filters": {}
 };

@@ -7,6 +7,34 @@ import type { Finding, Origin } from './finding.ts';
 import { regexpProblems } from './regexp.ts';
 import { ScopeAnalysis, children, isFunction, type Binding, type Node, type Reference } from './scope.ts';
 
+
+/**
+ * The value Espruino 2v29 gives a decimal literal (probed there): the integer digits accumulated, each digit after the
+ * point added as digit × 0.1, × 0.01, …, an exponent applied by repeated × 10 or / 10. `0.3` is 0.30000000000000004
+ * and `0.7` 0.7000000000000001 there, one unit in the last place above V8's.
+ */
+export function espruinoLiteral(raw: string): number {
+  let i = 0;
+  let v = 0;
+  let mul = 0.1;
+  for (; i < raw.length && raw[i]! >= '0' && raw[i]! <= '9'; i++) v = v * 10 + (raw.charCodeAt(i) - 48);
+  if (raw[i] === '.') {
+    for (i++; i < raw.length && raw[i]! >= '0' && raw[i]! <= '9'; i++) {
+      v += mul * (raw.charCodeAt(i) - 48);
+      mul /= 10;
+    }
+  }
+  if (raw[i] === 'e' || raw[i] === 'E') {
+    i++;
+    const negative = raw[i] === '-';
+    if (raw[i] === '-' || raw[i] === '+') i++;
+    let e = 0;
+    for (; i < raw.length; i++) e = e * 10 + (raw.charCodeAt(i) - 48);
+    for (; e > 0; e--) v = negative ? v / 10 : v * 10;
+  }
+  return v;
+}
+
 export interface LintInput {
   code: string;
   /** Target name printed with each finding. */
@@ -193,6 +221,12 @@ class Linter {
     switch (node.type) {
       case 'Literal':
         if (node.bigint !== undefined) this.report(node, 'bigint', `BigInt literal ${node.bigint}n: Espruino has no BigInt`);
+        if (typeof node.value === 'number' && typeof node.raw === 'string' && /[.eE]/.test(node.raw) && !/^0[xXoObB]/.test(node.raw)) {
+          const read = espruinoLiteral(node.raw);
+          if (read !== node.value) {
+            this.report(node, 'decimal-literal', `${node.raw} is read as ${read} on Espruino (V8: ${node.value}): it adds digit × 0.1, × 0.01, …; write an exact division (7 / 10) or keep integers`);
+          }
+        }
         if (node.regex) this.checkRegExp(node, node.regex.pattern, node.regex.flags);
         break;
       case 'NewExpression':

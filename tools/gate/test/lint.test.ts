@@ -32,6 +32,20 @@ describe('number functions whose results differ on Espruino', () => {
     expect(rules(code)).toEqual([rule]);
   });
 
+  test.each([
+    ['var phase = 0.7;', '0.7000000000000001'],
+    ['var t = .3;', '0.30000000000000004'],
+    ['var x = 9.95;', '9.950000000000001'],
+  ])('%s → decimal-literal (Espruino reads %s)', (code, read) => {
+    const found = lintBundle({ code, target: 'test', locate: () => undefined, bundleFile: 'bundle.js' });
+    expect(found.map((f) => f.rule)).toEqual(['decimal-literal']);
+    expect(found[0]!.message).toContain(`read as ${read} on Espruino`);
+  });
+
+  test('decimal literals Espruino reads exactly as V8 does, integers and exact divisions are fine', () => {
+    expect(rules('var a = 0.5, b = 0.25, c = 1.5, d = 0.1, e = 1e3, f = 7 / 10, g = 0x1f, h = 1e-3;')).toEqual([]);
+  });
+
   test('Math.floor and a local function named round are fine', () => {
     expect(rules('function round(x) { return Math.floor(x); } var v = round(2.5);')).toEqual([]);
   });

@@ -61,6 +61,18 @@ export function loadProfile(nameOrPath: string): Profile {
 }
 
 /** Source of src/profiles.ts: the shipped profiles as plain objects, for devices that cannot parse YAML. */
+/**
+ * Decimal fractions written as exact divisions (0.3 as `3 / 10`): Espruino reads a decimal literal digit by digit, so
+ * `0.3` is 0.30000000000000004 there, while a division of two integers rounds once, as V8 reads the literal (gate
+ * rule decimal-literal).
+ */
+function exactDecimals(json: string): string {
+  return json.replace(/(:\s*|\[\s*|,\s*)(-?)(\d+)\.(\d+)(?![\deE])/g, (_m, lead: string, sign: string, whole: string, fraction: string) => {
+    const digits = (whole + fraction).replace(/^0+(?=\d)/, '');
+    return `${lead}${sign}${digits} / 1${'0'.repeat(fraction.length)}`;
+  });
+}
+
 export function builtInProfilesSource(): string {
   const lines = [
     '// Generated from profiles/*.yaml by scripts/build-profiles.ts: do not edit; edit the YAML and regenerate.',
@@ -70,7 +82,7 @@ export function builtInProfilesSource(): string {
   ];
   for (const name of PROFILE_NAMES) {
     const id = name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase());
-    lines.push(`export const ${id}Profile: Profile = ${JSON.stringify(loadProfile(name), null, 2)};`, '');
+    lines.push(`export const ${id}Profile: Profile = ${exactDecimals(JSON.stringify(loadProfile(name), null, 2))};`, '');
   }
   const ids = PROFILE_NAMES.map((name) => name.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase()) + 'Profile');
   lines.push('/** The shipped profiles, by name. */', `export const builtInProfiles: Profile[] = [${ids.join(', ')}];`, '');
