@@ -27,6 +27,7 @@ declare const E: {
 /** The meter's UART (RS-485 transceiver on the board), and the serial link to the full node. */
 declare const Serial1: EspruinoSerial;
 declare const Serial2: EspruinoSerial;
+declare function print(text: string): void;
 
 /**
  * Provisioned into flash beside the bundle (`meterchain sensor provision` writes them): the HMAC key and the sensor's
@@ -38,7 +39,7 @@ const FILES = { key: 'mc.key', meter: 'mc.meter', cluster: 'mc.cluster', period:
 const LINK_BAUD = 115200;
 const PERIOD_MS = 10000;
 /** The meter: an Eastron SDM630 at unit 1, 9600 baud 8N1 (its factory setting is 2400: set it on the meter). */
-const METER = { model: 'SDM630' as const, unit: 1, timeoutMs: 500 };
+const METER = { model: 'SDM630' as const, unit: 1, timeoutMs: 2000, maxRead: 12 };
 const METER_BAUD = 9600;
 
 const crypto = require('crypto') as EspruinoCrypto;
@@ -91,6 +92,8 @@ function start(): void {
   // A sample that finds the meter silent or partly readable still sends what it read, flagged; none when nothing.
   setInterval(() => {
     reader.sample((sample) => {
+      // To the console (USB or Bluetooth on a board): why a read failed, once per sample.
+      if (sample.errors.length > 0) print(`meter: ${sample.errors.length} reads failed: ${sample.errors[0]}`);
       if (sample.channels.length > 0) node.publish(sample.channels, sample.quality);
     });
   }, period);

@@ -5,7 +5,7 @@
 // ptys (`meterchain sensor run`).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createContext, runInContext } from 'node:vm';
 import zlib from 'node:zlib';
@@ -188,6 +188,10 @@ export async function runOnEspruino(bin: string, code: string, wiring: BoardWiri
     pieces.push(`require("Storage").write(".bootcde",${JSON.stringify(ascii.slice(at, at + PIECE))},${at},${ascii.length});`);
   }
   pieces.push('load();');
+  // The interpreter boots whatever its flash file holds: a program of an earlier run would start before this one is
+  // written (and, too big for the heap, fill it). The folder is the board's flash between runs: the interpreter's
+  // file starts empty and the sequence mark is copied back to the folder when the board stops.
+  rmSync(join(wiring.flash, 'espruino.flash'), { force: true });
   const child: ChildProcess = spawn(bin, [], { cwd: wiring.flash, stdio: ['pipe', 'pipe', 'pipe'] });
   let text = '';
   let sent = 0;
@@ -195,7 +199,7 @@ export async function runOnEspruino(bin: string, code: string, wiring: BoardWiri
   const next = () => {
     if (sent < pieces.length && (text.match(/\n=(true|undefined|false)/g) ?? []).length >= sent) child.stdin!.write(pieces[sent++] + '\n');
   };
-  await new Promise<void>((resolve, reject) => {
+  const writing = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('Espruino: writing the program to flash did not finish within 120 s')), 120_000);
     child.stdout!.on('data', (chunk: Buffer) => {
       text += chunk.toString('latin1');
@@ -213,6 +217,12 @@ export async function runOnEspruino(bin: string, code: string, wiring: BoardWiri
     child.on('error', (e) => reject(new Error(`could not run ${bin}: ${e.message}`)));
     setTimeout(next, 300);
   });
+  try {
+    await writing;
+  } catch (e) {
+    child.kill('SIGKILL'); // it ignores SIGTERM
+    throw e;
+  }
   // After load() the program runs; its output (errors, memory figures) goes to the log line by line.
   let line = '';
   child.stdout!.on('data', (chunk: Buffer) => {
@@ -223,6 +233,8 @@ export async function runOnEspruino(bin: string, code: string, wiring: BoardWiri
       const clean = l.replace(/\r$/, '').replace(/\x1b\[[0-9;]*[A-Za-z]/g, '');
       if (clean.trim() !== '' && clean.trim() !== '>') wiring.log(`E ${clean}`);
       if (/^\s*\{.*"usage"/.test(clean)) memory = clean.trim();
+      const mark = /^mc\.seq=(\d+)$/.exec(clean.trim());
+      if (mark) writeFileSync(join(wiring.flash, 'mc.seq'), mark[1]!);
     }
   });
   return {
@@ -230,8 +242,8 @@ export async function runOnEspruino(bin: string, code: string, wiring: BoardWiri
     memory: () => memory,
     /** Asks for its memory figures first, so the log shows what the program held. */
     stop: async () => {
-      child.stdin!.write('print(JSON.stringify(process.memory()));\n');
-      await new Promise((r) => setTimeout(r, 300));
+      child.stdin!.write('print(JSON.stringify(process.memory()));print("mc.seq="+require("Storage").read("mc.seq"));\n');
+      await new Promise((r) => setTimeout(r, 500));
       child.kill('SIGKILL');
     },
   };
