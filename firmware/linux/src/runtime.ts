@@ -255,7 +255,8 @@ export class MeterNode {
       address: this.addressText,
       cluster: o.manifest.cluster,
       height: this.consensus.height,
-      restored: records.map((r) => r.kind),
+      // How many records of each kind were restored (its own submissions and round records of uncovered rounds).
+      restored: records.reduce<Record<string, number>>((n, r) => ((n[r.kind] = (n[r.kind] ?? 0) + 1), n), {}),
       pending,
       sensor: o.sensor.device,
       fault: o.fault ?? 'none',

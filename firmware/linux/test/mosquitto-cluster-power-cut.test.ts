@@ -43,7 +43,7 @@ run('a power cut of the whole cluster before its first block', () => {
     for (const m of cluster.members) {
       const started = m.logs.filter((l) => l['msg'] === 'node started');
       expect(started).toHaveLength(2);
-      expect(started[1]!['restored']).toContain('round');
+      expect((started[1]!['restored'] as { round?: number }).round).toBeGreaterThan(0);
     }
     await waitFor('block 0 on every meter', () => cluster.members.every((m) => heightOf(m) >= 0), 45_000);
     await cluster.stopAll();

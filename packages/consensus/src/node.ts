@@ -470,6 +470,8 @@ export class ConsensusNode {
   private resumed: PersistRecord[];
   /** A round restored from its record and open again, whose recorded vote the first tick re-sends (reopenRestored). */
   private resendVote: RoundState | undefined;
+  /** This node's own submissions restored from its signing records, by round, until a round state holds them. */
+  private ownSubmissions: { [round: number]: Uint8Array };
   /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
   private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
   /** Judgment lists checked, by root (hex). */
@@ -544,6 +546,7 @@ export class ConsensusNode {
     }
     this.resumed = [];
     this.resendVote = undefined;
+    this.ownSubmissions = {};
     this.memo = new BoundedMemo(cfg.shared ? 1 : 8192);
     this.rootMemo = new BoundedMemo(512);
     this.listRoots = cfg.shared ? cfg.shared.listRoots : new BoundedMemo(2048);
@@ -715,7 +718,10 @@ export class ConsensusNode {
       this.nextRound = h.header.epoch === this.manifest.epoch ? h.header.last + 1 : 0;
     }
     for (const rec of restore.records) {
-      if (rec.kind === 'submission') this.subMark = Math.max(this.subMark, rec.round);
+      if (rec.kind === 'submission') {
+        this.subMark = Math.max(this.subMark, rec.round);
+        this.ownSubmissions[rec.round] = rec.bytes;
+      }
       else if (rec.kind === 'vote') {
         if (rec.round > this.voteMark) {
           this.voteMark = rec.round;
@@ -739,6 +745,13 @@ export class ConsensusNode {
       } else if (rec.kind === 'round') {
         this.restoreRound(rec);
       }
+    }
+    // Its own submissions of rounds no committed block covers: held again in those rounds (placeOwn).
+    const covered = this.tipHeight >= 0 ? this.lastRoundOf(this.tipHeight) : -1;
+    for (const k of Object.keys(this.ownSubmissions)) {
+      const r = Number(k);
+      if (r <= covered) delete this.ownSubmissions[r];
+      else if (this.rounds[r]) this.placeOwn(this.rounds[r]!);
     }
     // The node was in the view of its last block signature or timeout at this height: it resumes there (in view 0 it
     // could sign nothing more, its marks being higher, and would re-send none of it).
@@ -852,6 +865,23 @@ export class ConsensusNode {
     this.rounds[rs.round] = rs;
   }
 
+  /**
+   * Holds this node's own submission of the round again, as restored from its signing records: after a power cut of
+   * every node it may be the only copy left, and the votes re-sent after the restart may accept it.
+   */
+  private placeOwn(rs: RoundState): boolean {
+    const bytes = this.ownSubmissions[rs.round];
+    if (!bytes) return false;
+    delete this.ownSubmissions[rs.round];
+    if (rs.subs[this.selfIndex]) return false;
+    const o = openSubmission(this.manifest, bytes, this.hash);
+    if (!o.ok || o.submission.round !== rs.round || o.submission.index !== this.selfIndex) return false;
+    rs.subs[this.selfIndex] = { sub: o.submission, reason: 0, late: rs.voted };
+    this.byDigest[hexKey(o.submission.digest)] = o.submission;
+    rs.received++;
+    return true;
+  }
+
   private restoreLock(rec: PersistRecord): void {
     const d = decode(rec.bytes, { map: { cert: BLOCK_CERTIFICATE_SCHEMA, header: 'bytes', body: 'bytes' } }, { maxBytes: 67108864 });
     if (!d.ok) throw consensusError('BAD_RESTORE', `consensus node: restore lock: ${d.reason}`);
@@ -958,6 +988,9 @@ export class ConsensusNode {
     if (r <= this.lastRoundOf(this.tipHeight) && this.tipHeight >= 0) return undefined;
     if (r > this.windowEnd()) return undefined;
     const rs = newRoundState(r, this.n);
+    // Its own submission restored after a restart, in a round still open: sent again (the same signed bytes), as the
+    // recorded vote is below: it may never have left, and after a power cut of every node no one else holds it.
+    if (this.placeOwn(rs) && this.now < this.closeAt(r)) this.publish('submission', rs.subs[this.selfIndex]!.sub.bytes);
     if (r <= this.voteMark) {
       // Voted before a restart: never sign this round again; re-send the recorded vote if it is this round's.
       rs.voted = true;
@@ -986,6 +1019,8 @@ export class ConsensusNode {
     const resend = this.resendVote;
     if (resend) {
       this.resendVote = undefined;
+      const own = resend.subs[this.selfIndex];
+      if (!resend.closed && own) this.publish('submission', own.sub.bytes);
       if (!resend.closed && resend.myVote) this.publishVote(resend, resend.myVote);
     }
     const current = roundOf(this.manifest, this.now);
@@ -1546,6 +1581,7 @@ export class ConsensusNode {
   /** Forgets the rounds a committed block covers (the window keeps the others bounded: windowEnd). */
   private pruneRounds(): void {
     const lastCommitted = this.tipHeight >= 0 ? this.lastRoundOf(this.tipHeight) : -1;
+    for (const k of Object.keys(this.ownSubmissions)) if (Number(k) <= lastCommitted) delete this.ownSubmissions[Number(k)];
     while (this.openRounds.length > 0) {
       const r = this.openRounds[0]!;
       const rs = this.rounds[r]!;
@@ -1941,7 +1977,10 @@ export class ConsensusNode {
 
   /**
    * The readings this node holds an acceptance certificate for (t accept votes it holds for one digest, without the
-   * voters it knows equivocated and those the block's evidence names) in the block's rounds that the block leaves out.
+   * voters it knows equivocated and those the block's evidence names) and the submission of, in the block's rounds,
+   * that the block leaves out. A certificate without its submission is not one: this node cannot hand the reading
+   * over, and if no member holds it any more (lost in a power cut of every node) no block could hold it and refusing
+   * would stall the cluster for good (docs/protocol.md §10).
    */
   private missingAccepted(block: CheckedBlock): { round: number; member: number; digest: Uint8Array }[] {
     const inBlock: { [slot: string]: string } = {};
@@ -1962,7 +2001,7 @@ export class ConsensusNode {
         if (tally[i]!.length === 0) continue;
         const o = memberOutcome(tally[i]!, this.threshold);
         if (o.outcome !== 'accepted') continue;
-        if (inBlock[`${r}:${i}`] !== hexKey(o.digest)) missing.push({ round: r, member: i, digest: o.digest });
+        if (inBlock[`${r}:${i}`] !== hexKey(o.digest) && this.submissionWithDigest(rs, i, o.digest)) missing.push({ round: r, member: i, digest: o.digest });
       }
     }
     return missing;

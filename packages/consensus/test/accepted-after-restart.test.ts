@@ -31,12 +31,13 @@ function accepted(c: Cluster, i: number, below: number): string[] {
 }
 
 /**
- * What the Linux runtime restores after a restart (NodeState.lastRecords): the last record of each signing kind, the
- * last lock, and the newest round record of each round.
+ * What the Linux runtime restores after a restart (NodeState.lastRecords): the last record of each signing kind, every
+ * submission, the last lock, and the newest round record of each round.
  */
 function restoredRecords(c: Cluster, member: number): PersistRecord[] {
   const best: { [kind: string]: PersistRecord } = {};
   const rounds = new Map<number, PersistRecord>();
+  const submissions: PersistRecord[] = [];
   const at = (r: PersistRecord) => (r.kind === 'submission' || r.kind === 'vote' ? r.round : r.height * 1048576 + r.view);
   for (const x of c.effects) {
     if (x.member !== member || x.effect.type !== 'persist') continue;
@@ -45,10 +46,14 @@ function restoredRecords(c: Cluster, member: number): PersistRecord[] {
       rounds.set(r.round, r);
       continue;
     }
+    if (r.kind === 'submission') {
+      submissions.push(r);
+      continue;
+    }
     const have = best[r.kind];
     if (!have || r.kind === 'lock' || at(r) > at(have)) best[r.kind] = r;
   }
-  return [...Object.keys(best).map((k) => best[k]!), ...rounds.values()];
+  return [...Object.keys(best).map((k) => best[k]!), ...submissions, ...rounds.values()];
 }
 
 /** A cluster whose block agreement is held up (its messages dropped) until `release()`. */
@@ -105,6 +110,60 @@ describe('a power cut of the whole cluster before the block that covers accepted
     expect(first).toBeDefined();
     expect(first!.view).toBeGreaterThan(0);
     expect(contents(c, first!.block).sort()).toEqual(seen);
+  });
+});
+
+describe('a power cut after the votes of a round left and before any arrived', () => {
+  test('the votes re-sent after the restart accept readings only their own members hold: block 0 still holds them all', () => {
+    const { c, release } = stalledCluster();
+    let dropRound1 = true;
+    const dropped = (bytes: Uint8Array) => {
+      const d = decodeVoteMessage(bytes);
+      return d.ok && d.message.vote.round === 1;
+    };
+    const stall = c.filter;
+    c.filter = (m, recipient) => stall(m, recipient) && !(dropRound1 && m.topic === 'vote' && dropped(m.bytes));
+    c.round(0);
+    c.round(1);
+    c.runUntil(GENESIS + 2 * PARAMS.roundMs + 300); // round 1 voted everywhere, decided nowhere, open until 2.5 s
+    expect(accepted(c, 1, 2)).toEqual(['0@0', '1@0', '2@0', '3@0']);
+    powerCut(c);
+    dropRound1 = false;
+    release();
+    c.runUntil(GENESIS + 20 * PARAMS.roundMs);
+    // Each member's round-1 vote, re-sent at its restart, makes a certificate for all four readings at every member,
+    // which holds only its own submission of round 1. Before, every member refused every block for good: no proposer
+    // could put in the readings it held a certificate for.
+    expect(accepted(c, 1, 2)).toEqual(['0@0', '0@1', '1@0', '1@1', '2@0', '2@1', '3@0', '3@1']);
+    const [first] = c.of('committed', 1);
+    expect(first).toBeDefined();
+    expect(contents(c, first!.block).sort()).toEqual(['0@0', '0@1', '1@0', '1@1', '2@0', '2@1', '3@0', '3@1']);
+  });
+});
+
+describe('a certificate whose submission no member holds', () => {
+  test('does not stop the cluster: block 0 commits without that reading', () => {
+    const { c, release } = stalledCluster();
+    let dropRound1 = true;
+    const stall = c.filter;
+    c.filter = (m, recipient) => {
+      if (!stall(m, recipient)) return false;
+      const d = m.topic === 'vote' ? decodeVoteMessage(m.bytes) : undefined;
+      return !(dropRound1 && d?.ok && d.message.vote.round === 1);
+    };
+    c.round(0);
+    c.round(1);
+    c.runUntil(GENESIS + 2 * PARAMS.roundMs + 300);
+    // Every node restarts without its submissions (as if its signing records held only its marks): the re-sent votes
+    // make certificates for round 1 that no member can put in a block.
+    for (let i = 0; i < 4; i++) c.nodes[i] = c.makeNode(c.signers[i]!, { restore: { records: restoredRecords(c, i).filter((r) => r.kind !== 'submission' || r.round !== 1) } });
+    dropRound1 = false;
+    release();
+    c.runUntil(GENESIS + 20 * PARAMS.roundMs);
+    expect(accepted(c, 1, 2).filter((k) => k.endsWith('@1'))).toHaveLength(4);
+    const [first] = c.of('committed', 1);
+    expect(first).toBeDefined(); // before: no block, every member refusing every proposal for good
+    expect(contents(c, first!.block).sort()).toEqual(['0@0', '1@0', '2@0', '3@0']);
   });
 });
 

@@ -760,13 +760,21 @@ export class NodeState {
     return out;
   }
 
-  /** The consensus node's `restore.records` after a restart: the last record of each signing kind, the lock, and every
-   * round record kept (oldest round first). */
+  /** The consensus node's `restore.records` after a restart: the last record of each signing kind, every submission
+   * kept (its own readings of rounds no committed block covers: after a power cut of every node they may be the only
+   * copies), the lock, and every round record kept (oldest round first). */
   lastRecords(): PersistRecord[] {
     const out: PersistRecord[] = [];
     for (const kind of RECORD_KINDS) {
       const record = this.#kinds.get(kind);
       if (!record) continue;
+      if (kind === 'submission') {
+        for (const at of [...record.slots.keys()].sort((a, b) => a - b)) {
+          const bytes = record.slots.get(at)!.message;
+          if (bytes) out.push({ kind: 'submission', round: Math.floor(at / VIEW_SPAN), height: -1, view: -1, bytes });
+        }
+        continue;
+      }
       let best = -1;
       for (const [at, slot] of record.slots) if (at > best && slot.message) best = at;
       if (best < 0) continue;
