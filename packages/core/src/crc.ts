@@ -13,8 +13,9 @@ function makeTable(poly: number, reflected: boolean): Uint16Array {
   return table;
 }
 
-const MODBUS_TABLE = makeTable(0xa001, true);
-const CCITT_TABLE = makeTable(0x1021, false);
+// Pure: a bundle that never computes one of them (the Espruino firmware has no CCITT frame) does not build its table.
+const MODBUS_TABLE = /* @__PURE__ */ makeTable(0xa001, true);
+const CCITT_TABLE = /* @__PURE__ */ makeTable(0x1021, false);
 
 /** CRC-16/MODBUS: poly 0x8005 reflected, init 0xFFFF. On the wire the low byte goes first. */
 export function crc16Modbus(bytes: Uint8Array, start?: number, end?: number): number {
