@@ -10,7 +10,7 @@ import { builtInProfiles, type Profile } from '@meterchain/edge';
 import type { SharedChecks } from '@meterchain/consensus';
 import { ChainStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, rtuWireMs, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
-import { openMqttTransport } from '@meterchain/transport';
+import { DEFAULT_BACKOFF, openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
@@ -286,6 +286,9 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       fsync: cfg.broker.spoolSync ?? 'interval',
       fsyncIntervalMs: 100,
       ...(cfg.broker.keepaliveS ? { keepaliveSeconds: cfg.broker.keepaliveS } : {}),
+      // Retry the broker at least once per view timeout: back on line within one timeout of the broker's return, as
+      // block agreement needs its members to be (a 10 s ceiling left a cluster without a block 9 s after an outage).
+      backoff: { maxMs: Math.min(DEFAULT_BACKOFF.maxMs, Math.max(DEFAULT_BACKOFF.initialMs, manifest.params.timeoutMs)) },
     });
     opened.push(() => transport.close());
     transport.on('connect', () => logger.info('broker connected', { url: cfg.broker.url }));

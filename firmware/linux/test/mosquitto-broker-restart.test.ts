@@ -24,7 +24,8 @@ run('a broker crash in the middle of a run', () => {
   test('loses no reading, and blocks keep committing after the restart', async () => {
     await waitFor('a first block on every meter', () => cluster.members.every((m) => heightOf(m) >= 0), 30_000);
     await broker.kill();
-    await new Promise((r) => setTimeout(r, 2000));
+    // 7 s: long enough for reconnect delays growing without a ceiling to pass the view timeout (2 s here).
+    await new Promise((r) => setTimeout(r, 7000));
     const before = Math.max(...cluster.members.map(heightOf));
     await broker.start();
     await waitFor('two more blocks on every meter after the restart', () => cluster.members.every((m) => heightOf(m) >= before + 2), 45_000);
@@ -41,5 +42,9 @@ run('a broker crash in the middle of a run', () => {
       expect(a.inChain.length).toBeGreaterThan(0);
     }
     expect(cluster.members.some((m) => m.logs.some((l) => l['msg'] === 'broker disconnected'))).toBe(true);
+    // Every meter retried its broker at least once per view timeout (2 s), so it was back within one of the restart.
+    const delays = cluster.members.flatMap((m) => m.logs.filter((l) => l['msg'] === 'broker reconnecting').map((l) => l['delayMs'] as number));
+    expect(delays.length).toBeGreaterThan(cluster.members.length * 4);
+    expect(Math.max(...delays)).toBeLessThan(2000);
   }, 120_000);
 });
