@@ -116,8 +116,11 @@ export function createMeterReader(services: AcquireServices, options: MeterOptio
       if (value === null) quality |= QualityFlag.PARTIAL;
       else channels.push({ id: table.ids[i]!, unit: table.units[i]!, scale: table.scales[i]!, value });
     }
+    // Released before the sample is handed on: what the caller builds from it needs the room.
     results = [];
-    finish({ channels, quality, errors });
+    const done = finish;
+    finish = () => undefined;
+    done({ channels, quality, errors });
   }
 
   function settle(words: Uint16Array | null, error: string | null): void {

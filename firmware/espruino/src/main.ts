@@ -3,6 +3,7 @@
 // into dist/meterchain.js through the portability gate.
 import { fromHex } from '@meterchain/core';
 import { createMeterReader } from './acquire.ts';
+import { createMeterEdge } from './edge.ts';
 import { createSensorNode, type SensorServices } from './node.ts';
 
 // Espruino's built-in objects and modules, as far as this file uses them.
@@ -88,13 +89,21 @@ function start(): void {
     send: (frame) => Serial2.write(frame),
     reserveSequence,
   };
+  const edge = createMeterEdge();
   const node = createSensorNode(services, { cluster: provisioned(FILES.cluster), meter: fromHex(provisioned(FILES.meter)) });
   // A sample that finds the meter silent or partly readable still sends what it read, flagged; none when nothing.
   setInterval(() => {
     reader.sample((sample) => {
       // To the console (USB or Bluetooth on a board): why a read failed, once per sample.
       if (sample.errors.length > 0) print(`meter: ${sample.errors.length} reads failed: ${sample.errors[0]}`);
-      if (sample.channels.length > 0) node.publish(sample.channels, sample.quality);
+      if (sample.channels.length === 0) return;
+      // Published from a fresh turn, not from inside the UART's data handler that completed the sample: that call
+      // chain and its buffers are gone by then, and a Puck.js heap needs the room for the tag and the frame.
+      setTimeout(() => {
+        const judged = edge.step(Date.now(), sample.channels);
+        if (judged.findings.length > 0) print(`edge: ${judged.findings[0]!.check} ${judged.findings[0]!.channel}: ${judged.findings[0]!.detail}`);
+        node.publish(sample.channels, (sample.quality | judged.quality) >>> 0);
+      }, 0);
     });
   }, period);
 }

@@ -106,7 +106,8 @@ export function createSensorNode(services: SensorServices, identity: SensorIdent
       quality,
     };
     next++;
-    const body = encoder.encode(reading);
+    // A view into the encoder's buffer: the tag and the frame are made from it before the next reading.
+    const body = encoder.encodeView(reading);
     const tag = mac(body);
     const out = frame(body, tag, services.crc32);
     services.send(out);

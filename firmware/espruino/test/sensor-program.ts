@@ -3,6 +3,7 @@
 // hands it a pty's bytes and Node's timers). Bytes crossing in are copied into this context's Uint8Arrays.
 import { crc32, fromHex, sha256 } from '@meterchain/core';
 import { createMeterReader } from '../src/acquire.ts';
+import { createMeterEdge } from '../src/edge.ts';
 import { createSensorNode } from '../src/node.ts';
 
 export interface Board {
@@ -36,6 +37,7 @@ export function startSensor(board: Board): { sample: (done: () => void) => void 
     },
     { model: 'SDM630', unit: 1, timeoutMs: 1000 },
   );
+  const edge = createMeterEdge();
   const node = createSensorNode(
     {
       hash: sha256,
@@ -55,7 +57,7 @@ export function startSensor(board: Board): { sample: (done: () => void) => void 
     sample: (done) =>
       reader.sample((s) => {
         for (let i = 0; i < s.errors.length; i++) board.log(s.errors[i]!);
-        if (s.channels.length > 0) node.publish(s.channels, s.quality);
+        if (s.channels.length > 0) node.publish(s.channels, (s.quality | edge.step(board.now(), s.channels).quality) >>> 0);
         done();
       }),
   };

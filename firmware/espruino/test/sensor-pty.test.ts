@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createContext, runInContext } from 'node:vm';
 import zlib from 'node:zlib';
 import { SerialPort } from 'serialport';
-import { Domain, decode, decodeReading, signingInput, toHex, verifyHmacSha256, type Reading } from '@meterchain/core';
+import { Domain, QualityFlag, decode, decodeReading, signingInput, toHex, verifyHmacSha256, type Reading } from '@meterchain/core';
 import { bundleTarget, strippingPrelude } from '@meterchain/gate';
 import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_GAP, EASTRON_MAX_READ } from '@meterchain/meters';
 import { startSimulator, type RunningSimulator } from '@meterchain/modbus/sim';
@@ -124,6 +124,30 @@ function openFrame(frame: Uint8Array): Reading {
     await sampled(second);
     expect(frames.map(openFrame).map((r) => r.seq)).toEqual([0, 256]);
     expect(flash.mark).toBe(512);
+  }, 60_000);
+
+  test('the edge on the board: an energy register that went back is flagged ENERGY_ROLLBACK, which the cluster refuses', async () => {
+    const frames: Uint8Array[] = [];
+    const node = await boot({ mark: 0 }, frames, []);
+    const input = sim!.image!.input!;
+    const saved = [input[0x48]!, input[0x49]!];
+    await sampled(node);
+    // 1-0:1.8.0 (import energy, float32 kWh at 0x48) set back to 1 kWh, far below what the meter showed.
+    const one = new DataView(new ArrayBuffer(4));
+    one.setFloat32(0, 1);
+    input[0x48] = one.getUint16(0);
+    input[0x49] = one.getUint16(2);
+    try {
+      await sampled(node);
+    } finally {
+      input[0x48] = saved[0]!;
+      input[0x49] = saved[1]!;
+    }
+    const readings = frames.map(openFrame);
+    expect(readings).toHaveLength(2);
+    expect(readings[0]!.quality).toBe(0);
+    expect(readings[1]!.channels.find((c) => c.id === '1-0:1.8.0')!.value).toBe(1000);
+    expect(readings[1]!.quality & QualityFlag.ENERGY_ROLLBACK).toBe(QualityFlag.ENERGY_ROLLBACK);
   }, 60_000);
 
   test('a meter that does not answer: no frame, and a timeout per request in the log', async () => {

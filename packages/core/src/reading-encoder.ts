@@ -15,6 +15,9 @@ import { checkReading, READING_VERSION, type Channel, type Reading } from './rea
 export interface ReadingEncoder {
   /** Deterministic CBOR of `r`: the same bytes as encodeReading(r), and the same errors on a malformed reading. */
   encode(r: Reading): Uint8Array;
+  /** The same bytes as a view into the encoder's own buffer, valid until its next call: no copy (on a Puck.js-sized
+   * heap a reading's copy is ~85 variables, at the moment the HMAC and the frame need their own). */
+  encodeView(r: Reading): Uint8Array;
 }
 
 /** The encoded text `s` (head and UTF-8), for the parts that are built once. */
@@ -163,7 +166,7 @@ export function createReadingEncoder(): ReadingEncoder {
   /** Bytes the channels can take at most with the current layouts. */
   let capacity = 0;
 
-  function encode(r: Reading): Uint8Array {
+  function write(r: Reading): void {
     const channels = r.channels;
     let changed = channels.length !== layouts.ids.length;
     for (let i = 0; !changed && i < channels.length; i++) if (!sameLayout(layouts, i, channels[i]!)) changed = true;
@@ -191,7 +194,8 @@ export function createReadingEncoder(): ReadingEncoder {
     // Head, keys, five integers of at most 9 bytes, the meter, the cluster, the channels' array head.
     const needed = capacity + 128 + clusterBytes.length;
     w.pos = 0;
-    w.ensure(needed);
+    // Exactly what this reading can take, not the next power of two: the buffer is kept between readings.
+    if (w.buf.length < needed) w.buf = new Uint8Array(needed);
     const buf = w.buf;
     // Written in place with local offsets: on Espruino every call and property access is interpreted.
     buf[0] = 0xa8; // map of 8 entries
@@ -229,8 +233,16 @@ export function createReadingEncoder(): ReadingEncoder {
       p = putInt(buf, p, c.value);
     }
     w.pos = p;
-    return w.result();
   }
 
-  return { encode };
+  return {
+    encode: (r) => {
+      write(r);
+      return w.result();
+    },
+    encodeView: (r) => {
+      write(r);
+      return w.buf.subarray(0, w.pos);
+    },
+  };
 }

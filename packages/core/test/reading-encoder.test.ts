@@ -88,6 +88,19 @@ describe('the reading encoder for a steady channel layout', () => {
     expect(differing).toBe(0);
   });
 
+  test('encodeView gives the same bytes without a copy, as a view into the encoder\'s buffer, for each of 3,000 readings', () => {
+    const encoder = createReadingEncoder();
+    let differing = 0;
+    let views = 0;
+    for (const r of corpus(3000)) {
+      const view = encoder.encodeView(r);
+      if (toHex(view) !== toHex(encodeReading(r))) differing++;
+      if (view.byteOffset === 0 && view.buffer.byteLength >= view.length) views++;
+    }
+    expect(differing).toBe(0);
+    expect(views).toBe(3000);
+  });
+
   test('a reading with no channels, one with 64 and one with 300', () => {
     const encoder = createReadingEncoder();
     const base = corpus(1)[0]!;
