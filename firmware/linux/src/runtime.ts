@@ -562,7 +562,7 @@ export class MeterNode {
   }
 
   /**
-   * Stores a committed block, retrying while the disk refuses (a full disk: ENOSPC) with backoff from 100 ms to 5 s:
+   * Stores a committed block, retrying while the disk refuses (a full disk: ENOSPC) with backoff from 100 ms to 1 s:
    * the store is cut back to its last durable block and the append made again. The block lane waits meanwhile, so
    * nothing the node signs for the next height is persisted, let alone published, before this block is stored.
    */
@@ -579,7 +579,7 @@ export class MeterNode {
         o.metrics.counter('meterchain_storage_errors_total', 'Writes to the chain or the node state that failed and are retried.', 1, { store: 'chain' });
         o.log.error('block store: append failed, retrying', { height, retryMs: waitMs, error: e as Error });
         await new Promise((r) => setTimeout(r, waitMs));
-        waitMs = Math.min(2 * waitMs, 5000);
+        waitMs = Math.min(2 * waitMs, 1000); // as the node state: one system call a second, back soon after the disk is
         await o.store.recover().catch(() => undefined); // the disk still refuses: the next append says so again
       }
     }

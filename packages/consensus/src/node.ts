@@ -2403,6 +2403,10 @@ export class ConsensusNode {
     const count = (hs.counts[countKey] ?? 0) + 1;
     hs.counts[countKey] = count;
     if (count >= this.threshold && view >= hs.view) this.enterView(view + 1);
+    // n − t + 1 timeouts for the view this node is in: at least one correct member gave it up (at most n − t are
+    // faulty), so this one gives it up too, at once, instead of waiting out its own timer. A member back from a
+    // restart or a full disk, whose timer starts late, would otherwise hold the view change one view timeout longer.
+    else if (count >= this.n - this.threshold + 1 && view === hs.view && hs.entered && this.isVoter) this.sendTimeout();
   }
 
   private onBlock(bytes: Uint8Array): void {

@@ -148,9 +148,13 @@ export interface NodeStateOptions {
   onWriteError?: (error: Error, retryMs: number) => void;
 }
 
-/** Backoff between attempts to write after a failure: from 50 ms, doubling, at most 5 s. */
+/**
+ * Backoff between attempts to write after a failure: from 50 ms, doubling, at most 1 s. A failed attempt costs one
+ * system call; a longer wait only keeps the node out of its cluster after the disk has room again (at 5 s a node back
+ * from a full disk held a view change of its cluster for 5 s).
+ */
 const RETRY_FIRST_MS = 50;
-const RETRY_MAX_MS = 5000;
+const RETRY_MAX_MS = 1000;
 
 interface SlotRecord {
   digest: Uint8Array;
