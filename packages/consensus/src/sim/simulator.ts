@@ -78,6 +78,8 @@ export interface SimOptions {
   drainMs?: number;
   /** Which committed chains to verify at the end: every honest member's (default), or only the longest. */
   verifyChains?: 'all' | 'longest';
+  /** Called with the effects of every step of every member, in simulation order (the tests hash this stream). */
+  trace?: (member: number, effects: readonly Effect[]) => void;
 }
 
 export interface SimReport {
@@ -401,6 +403,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
   }
 
   function handle(m: Member, effects: Effect[], now: number): void {
+    opts.trace?.(m.index, effects);
     for (const e of effects) {
       if (e.type === 'publish') outgoing(m, e, now);
       else if (m.byzantine.size > 0) continue;

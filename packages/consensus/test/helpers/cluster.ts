@@ -4,6 +4,29 @@ import { createManifest, verifyManifest, type Manifest, type ManifestParams, typ
 import { nodeVerifier } from '@meterchain/crypto';
 import { nodeSha256, signerFrom } from '@meterchain/testkit';
 import { ConsensusNode, type Effect, type NodeConfig, type Topic } from '../../src/index.ts';
+import { afterAll, afterEach, beforeEach, expect } from '@jest/globals';
+import { basename } from 'node:path';
+import { EffectHasher, RecordedHashes } from './effect-hash.ts';
+
+// Every effect a Cluster records in a test is hashed; the test then compares the hash with the one recorded for it in
+// test/effect-hashes/<test file>.json (the refactoring safety net, helpers/effect-hash.ts). Tests recording nothing
+// through a Cluster are not listed.
+let hasher = new EffectHasher();
+let recorded: RecordedHashes | undefined;
+beforeEach(() => {
+  hasher = new EffectHasher();
+});
+afterEach(() => {
+  if (hasher.count === 0) return;
+  const state = expect.getState();
+  recorded ??= new RecordedHashes(`node-${basename(state.testPath ?? 'unknown', '.test.ts')}`);
+  const key = state.currentTestName ?? 'unnamed';
+  const observed = hasher.digest();
+  expect(`${key}: ${observed}`).toBe(`${key}: ${recorded.expected(key, observed)}`);
+});
+afterAll(() => {
+  recorded?.save();
+});
 
 export const GENESIS = 1767225600000;
 export const PARAMS: ManifestParams = { roundMs: 1000, blockRounds: 2, skewMs: 100, timeoutMs: 400 };
@@ -96,6 +119,7 @@ export class Cluster {
   }
 
   record(member: number, effects: Effect[]): Effect[] {
+    hasher.add(member, effects);
     for (const e of effects) {
       this.effects.push({ member, effect: e });
       if (e.type === 'publish' && !this.offline.has(member)) {
