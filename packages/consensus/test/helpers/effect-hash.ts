@@ -56,10 +56,10 @@ export class RecordedHashes {
     this.recorded = existsSync(this.file) ? (JSON.parse(readFileSync(this.file, 'utf8')) as Record<string, string>) : {};
   }
 
-  /** The recorded hash of a case ('missing' when none is), and notes the one observed. */
+  /** The recorded hash of a case ('not recorded …' when none is), and notes the one observed. */
   expected(key: string, observed: string): string {
     this.seen[key] = observed;
-    return UPDATING ? observed : (this.recorded[key] ?? 'missing');
+    return UPDATING ? observed : (this.recorded[key] ?? 'not recorded (record it: UPDATE_EFFECT_HASHES=1 npx jest <suite>)');
   }
 
   /** Writes the observed hashes (only when updating). */
