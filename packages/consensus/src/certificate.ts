@@ -213,25 +213,3 @@ export function tallyCertificate(n: number, cert: RoundCertificate, excluded?: {
   for (let j = 0; j < cert.lists.length; j++) if (weights[j]! > 0) addRecords(tally, cert.lists[j]!, weights[j]!);
   return tally;
 }
-
-export type MemberOutcome =
-  | { outcome: 'accepted'; digest: Uint8Array }
-  | { outcome: 'rejected'; digest: Uint8Array; reason: number }
-  | { outcome: 'not-enough-votes'; digest: Uint8Array }
-  | { outcome: 'none' };
-
-/** What a tally says about one member at threshold `t`: accepted, rejected (t rejects in all), undecided, or none. */
-export function memberOutcome(cands: Candidate[], t: number): MemberOutcome {
-  if (cands.length === 0) return { outcome: 'none' };
-  let rejects = 0;
-  let most = cands[0]!;
-  let mostRejected = cands[0]!;
-  for (const c of cands) {
-    if (c.accept >= t) return { outcome: 'accepted', digest: c.digest };
-    rejects += c.reject;
-    if (c.accept + c.reject > most.accept + most.reject) most = c;
-    if (c.reject > mostRejected.reject) mostRejected = c;
-  }
-  if (rejects >= t) return { outcome: 'rejected', digest: mostRejected.digest, reason: mostRejected.reason };
-  return { outcome: 'not-enough-votes', digest: most.digest };
-}

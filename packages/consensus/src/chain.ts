@@ -17,10 +17,11 @@ import {
   type BlockHeader,
   type RoundSummary,
 } from './block.ts';
-import { certificateSignatures, memberOutcome, tallyCertificate, type RoundCertificate, type RoundTally, type SignatureCheck } from './certificate.ts';
+import { certificateSignatures, tallyCertificate, type RoundCertificate, type RoundTally, type SignatureCheck } from './certificate.ts';
 import { openEvidence, type EvidenceClaim } from './evidence.ts';
 import { leafHash, rootOfLeafHashes } from './merkle.ts';
 import { memberIndex, openSubmission, submissionDomain, type Submission } from './submission.ts';
+import { memberOutcome } from './quorum.ts';
 import { threshold } from './threshold.ts';
 
 /** Why a block is refused. */

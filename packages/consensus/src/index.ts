@@ -20,7 +20,8 @@ export {
   decodeVoteMessage,
   decodeVoteBody,
 } from './vote.ts';
-export type { CertVote, RoundCertificate, HeldVote, SignatureCheck, Candidate, RoundTally, MemberOutcome } from './certificate.ts';
+export type { CertVote, RoundCertificate, HeldVote, SignatureCheck, Candidate, RoundTally } from './certificate.ts';
+export { memberOutcome, Quorum, QuorumCounts, type MemberOutcome } from './quorum.ts';
 export {
   buildRoundCertificate,
   encodeRoundCertificate,
@@ -28,7 +29,6 @@ export {
   roundCertificateFromCbor,
   certificateSignatures,
   tallyCertificate,
-  memberOutcome,
 } from './certificate.ts';
 export type { BlockHeader, BlockBody, RoundSummary, BlockVote, BlockCertificate, StoredBlock, Timeout } from './block.ts';
 export {

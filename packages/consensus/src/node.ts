@@ -48,7 +48,6 @@ import {
   roundCertificateFromCbor,
   roundCertificateToCbor,
   encodeRoundCertificate,
-  memberOutcome,
   tallyAddAgain,
   tallyAddRemembering,
   tallyCertificate,
@@ -65,7 +64,7 @@ import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
 import { BoundedMemo } from './memo.ts';
 import type { SharedChecks } from './shared.ts';
-import { threshold } from './threshold.ts';
+import { Quorum, QuorumCounts } from './quorum.ts';
 import { JUDGMENT_LENGTH, decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
 /** Kinds of message, each on its own topic (docs/protocol.md, "Topics"). */
@@ -257,8 +256,8 @@ interface HeightState {
   contents: { [hash: string]: Content };
   prepares: { [view: number]: { [hash: string]: { [voter: number]: Uint8Array } } };
   commits: { [view: number]: { [hash: string]: { [voter: number]: Uint8Array } } };
-  /** Signatures counted per phase, view and header (key `phase:view:hash`). */
-  counts: { [key: string]: number };
+  /** Signatures counted per phase, view and header (key `phase:view:hash`) and timeouts per view (key `t:view`). */
+  counts: QuorumCounts;
   signedBy: { [slot: string]: SignedVote };
   timeouts: { [view: number]: { [voter: number]: TimeoutEntry } };
   myTimeout: { [view: number]: Uint8Array };
@@ -357,7 +356,7 @@ function newHeight(height: number): HeightState {
     contents: {},
     prepares: {},
     commits: {},
-    counts: {},
+    counts: new QuorumCounts(),
     signedBy: {},
     timeouts: {},
     myTimeout: {},
@@ -415,6 +414,7 @@ export class ConsensusNode {
   readonly selfIndex: number;
   readonly isVoter: boolean;
   readonly threshold: number;
+  private readonly quorum: Quorum;
   readonly stats: NodeStats;
   private readonly signer: Signer;
   private readonly verifier: Verifier;
@@ -502,7 +502,8 @@ export class ConsensusNode {
     this.n = m.members.length;
     this.voterIndexes = [];
     for (let i = 0; i < this.n; i++) if (m.members[i]!.role === 'full') this.voterIndexes.push(i);
-    this.threshold = threshold(m.rule, this.voterIndexes.length);
+    this.quorum = new Quorum(m.rule, this.voterIndexes.length, this.n);
+    this.threshold = this.quorum.t;
     this.leaderMode = m.voteMode === 'leader';
     this.judges = cfg.judges ?? defaultJudges();
     this.base = baseJudge(cfg.rejectQuality ?? DEFAULT_REJECT_QUALITY);
@@ -846,7 +847,7 @@ export class ConsensusNode {
       rs.received++;
     }
     for (let i = 0; i < this.n; i++) {
-      const outcome = memberOutcome(rs.tally[i]!, this.threshold);
+      const outcome = this.quorum.outcome(rs.tally[i]!);
       if (outcome.outcome === 'accepted') {
         rs.decided[i] = ACCEPTED;
         rs.decidedDigest[i] = outcome.digest;
@@ -1175,7 +1176,7 @@ export class ConsensusNode {
   /** Whether the votes held here accept exactly this submission of a member whose submission is not held. */
   private acceptedUnheld(rs: RoundState, s: Submission): boolean {
     if (rs.subs[s.index] || rs.tally[s.index]!.length === 0) return false;
-    const o = memberOutcome(rs.tally[s.index]!, this.threshold);
+    const o = this.quorum.outcome(rs.tally[s.index]!);
     return o.outcome === 'accepted' && equalBytes(o.digest, s.digest);
   }
 
@@ -1366,7 +1367,7 @@ export class ConsensusNode {
       const d = rs.decided[i];
       if (d !== ACCEPTED && d !== REJECTED) continue;
       const digest = rs.decidedDigest[i]!;
-      const o = rs.tally[i]!.length > 0 ? memberOutcome(rs.tally[i]!, this.threshold) : undefined;
+      const o = rs.tally[i]!.length > 0 ? this.quorum.outcome(rs.tally[i]!) : undefined;
       const kind = d === ACCEPTED ? 'accepted' : 'rejected';
       // Rejected stands while the rejects still reach t (whichever digest has the most); accepted, for the same digest.
       if (o && o.outcome === kind && (kind === 'rejected' || equalBytes((o as { digest: Uint8Array }).digest, digest))) continue;
@@ -1410,7 +1411,6 @@ export class ConsensusNode {
    * (reportLate): that block may be committed already without it (docs/protocol.md §7).
    */
   private decideClosed(rs: RoundState): void {
-    const t = this.threshold;
     const late = this.now >= this.closeAt(rs.round);
     const found: { i: number; decided: number; digest: Uint8Array; reason: number }[] = [];
     let accepted = false;
@@ -1418,7 +1418,7 @@ export class ConsensusNode {
       if (rs.decided[i]) continue;
       const cands = rs.tally[i]!;
       if (cands.length === 0) continue;
-      const o = memberOutcome(cands, t);
+      const o = this.quorum.outcome(cands);
       if (o.outcome === 'accepted') {
         found.push({ i, decided: ACCEPTED, digest: o.digest, reason: 0 });
         accepted = true;
@@ -1446,7 +1446,7 @@ export class ConsensusNode {
     let accepted = 0;
     for (let i = 0; i < this.n; i++) {
       if (rs.tally[i]!.length === 0) continue;
-      const o = memberOutcome(rs.tally[i]!, this.threshold);
+      const o = this.quorum.outcome(rs.tally[i]!);
       if (o.outcome !== 'accepted') continue;
       accepted++;
       const s = this.submissionWithDigest(rs, i, o.digest);
@@ -1524,7 +1524,7 @@ export class ConsensusNode {
     rs.closed = true;
     for (let i = 0; i < this.n; i++) {
       if (rs.decided[i]) continue;
-      const o = memberOutcome(rs.tally[i]!, this.threshold);
+      const o = this.quorum.outcome(rs.tally[i]!);
       const slot = rs.subs[i];
       const back = rs.takenBack[i];
       if (o.outcome === 'none' && !slot && !back) continue;
@@ -1718,7 +1718,7 @@ export class ConsensusNode {
       const tally = counted.tallies[c.round]!;
       const summary = counted.summaries[c.round - first]!;
       for (let i = 0; i < this.n; i++) {
-        const o = memberOutcome(tally[i]!, this.threshold);
+        const o = this.quorum.outcome(tally[i]!);
         if (o.outcome !== 'accepted') continue;
         const s = this.submissionWithDigest(rs, i, o.digest);
         if (!s) continue;
@@ -1766,8 +1766,8 @@ export class ConsensusNode {
       const tv = hs.timeouts[view - 1] ?? {};
       for (const k of Object.keys(tv)) entries.push(tv[Number(k)]!);
       entries.sort((a, b) => a.voter - b.voter);
-      if (entries.length < this.threshold) return;
-      entries.splice(this.threshold);
+      if (!this.quorum.reached(entries.length)) return;
+      entries.splice(this.quorum.t);
       const best = this.highestTimeoutLock(entries);
       if (this.lock && (!best || this.lock.view >= best.lockView!)) {
         content = this.lock.content;
@@ -1999,7 +1999,7 @@ export class ConsensusNode {
       }
       for (let i = 0; i < this.n; i++) {
         if (tally[i]!.length === 0) continue;
-        const o = memberOutcome(tally[i]!, this.threshold);
+        const o = this.quorum.outcome(tally[i]!);
         if (o.outcome !== 'accepted') continue;
         if (inBlock[`${r}:${i}`] !== hexKey(o.digest) && this.submissionWithDigest(rs, i, o.digest)) missing.push({ round: r, member: i, digest: o.digest });
       }
@@ -2112,7 +2112,7 @@ export class ConsensusNode {
   }
 
   private checkJustification(height: number, view: number, hash: Uint8Array, timeouts: [number, number | null, Uint8Array | null, Uint8Array][], lockCert: BlockCertificate | null): boolean {
-    if (timeouts.length < this.threshold) return false;
+    if (!this.quorum.reached(timeouts.length)) return false;
     let highest = -1;
     for (let i = 0; i < timeouts.length; i++) {
       const e = timeouts[i]!;
@@ -2161,7 +2161,7 @@ export class ConsensusNode {
     }
     // A prepare vote for a block that already has its prepare quorum changes nothing here: it is not verified (the
     // commit votes follow; an equivocation among such surplus votes goes unnoticed, which costs no safety).
-    if (v.phase === Phase.PREPARE && (this.hs.counts[`${Phase.PREPARE}:${v.view}:${hexKey(v.block)}`] ?? 0) >= this.threshold) {
+    if (v.phase === Phase.PREPARE && this.quorum.reached(this.hs.counts.of(`${Phase.PREPARE}:${v.view}:${hexKey(v.block)}`))) {
       this.stats.surplus++;
       return;
     }
@@ -2192,10 +2192,7 @@ export class ConsensusNode {
     const d = decodeSigned(bytes);
     if (!d.ok) return;
     sigs[voter] = d.sig;
-    const countKey = `${phase}:${view}:${key}`;
-    const count = (hs.counts[countKey] ?? 0) + 1;
-    hs.counts[countKey] = count;
-    if (count < this.threshold) return;
+    if (!this.quorum.reached(hs.counts.add(`${phase}:${view}:${key}`))) return;
     if (phase === Phase.PREPARE) this.onPrepared(view, block);
     else this.onCommitQuorum(view, block);
   }
@@ -2380,17 +2377,16 @@ export class ConsensusNode {
    */
   private answerLagging(view: number, lagging: number): void {
     const hs = this.hs;
-    const after = (this.selfIndex - lagging + this.n) % this.n;
-    if (after < 1 || after > this.n - this.threshold + 1) return;
+    if (!this.quorum.answersLagging(this.selfIndex, lagging)) return;
     if (this.now < hs.lastLagAnswer + this.manifest.params.timeoutMs) return;
     const tv = hs.timeouts[view];
     if (!tv) return;
     const entries: TimeoutEntry[] = [];
     for (const k of Object.keys(tv)) entries.push(tv[Number(k)]!);
-    if (entries.length < this.threshold) return;
+    if (!this.quorum.reached(entries.length)) return;
     hs.lastLagAnswer = this.now;
     entries.sort((a, b) => a.voter - b.voter);
-    for (let i = 0; i < this.threshold; i++) this.publish('timeout', entries[i]!.bytes);
+    for (let i = 0; i < this.quorum.t; i++) this.publish('timeout', entries[i]!.bytes);
   }
 
   private countTimeout(entry: TimeoutEntry, view: number): void {
@@ -2399,14 +2395,12 @@ export class ConsensusNode {
     const tv = hs.timeouts[view]!;
     if (tv[entry.voter]) return;
     tv[entry.voter] = entry;
-    const countKey = `t:${view}`;
-    const count = (hs.counts[countKey] ?? 0) + 1;
-    hs.counts[countKey] = count;
-    if (count >= this.threshold && view >= hs.view) this.enterView(view + 1);
+    const count = hs.counts.add(`t:${view}`);
+    if (this.quorum.reached(count) && view >= hs.view) this.enterView(view + 1);
     // n − t + 1 timeouts for the view this node is in: at least one correct member gave it up (at most n − t are
     // faulty), so this one gives it up too, at once, instead of waiting out its own timer. A member back from a
     // restart or a full disk, whose timer starts late, would otherwise hold the view change one view timeout longer.
-    else if (count >= this.n - this.threshold + 1 && view === hs.view && hs.entered && this.isVoter) this.sendTimeout();
+    else if (this.quorum.includesCorrect(count) && view === hs.view && hs.entered && this.isVoter) this.sendTimeout();
   }
 
   private onBlock(bytes: Uint8Array): void {
