@@ -41,13 +41,15 @@ export interface NodeConfig {
   lab?: LabFaults;
 }
 
-/** One sensor node on a serial line: its member key (this node signs its checked readings), the HMAC key it shares
- * with the board, and the line. */
+/** One sensor node: its member key (this node signs its checked readings), the HMAC key it shares with the board, and
+ * where its frames come from: a serial line, or (`mqtt: true`) the cluster's broker, read through this node's own
+ * connection (the board publishes under its own login; the broker ACL lets only this node read them). */
 export interface SensorLinkConfig {
   name?: string;
   key: string;
   linkKey: string;
-  serial: { path: string; baud?: number };
+  serial?: { path: string; baud?: number };
+  mqtt?: boolean;
 }
 
 /** LAB ONLY (tools/campaign): a skewed clock and byzantine behaviour of one member. Never set in production. */

@@ -22,7 +22,7 @@ import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver, type UnacceptedEntry } from './runtime.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
-import { SensorGateway, openSerialSensorLink, readLinkKey, sensorStateFile, type SerialSensorLink } from './sensor-gateway.ts';
+import { SensorGateway, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
 
 
 const MODBUS_PROFILES = ['sdm120', 'sdm630', 'sunspec'];
@@ -128,7 +128,7 @@ export interface RunningNode {
   status: NodeStatus;
   metricsAddress?: string;
   /** The sensor nodes wired to this node, with what became of their frames. */
-  sensors: SerialSensorLink[];
+  sensors: SensorLink[];
   stop(): Promise<void>;
 }
 
@@ -219,8 +219,11 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     }
     const sensorSigner = createNodeSigner(seed);
     const linkKey = readLinkKey(link.linkKey, `${key}.linkKey`);
-    requireSerialPort(link.serial.path, `${key}.serial.path`);
-    if (lines.claimSerial(link.serial.path) > 1) throw new ConfigError(`${key}.serial.path: ${link.serial.path} is already used by another node or sensor of this process`);
+    if ((link.serial === undefined) === (link.mqtt !== true)) throw new ConfigError(`${key}: expected either serial: {path} or mqtt: true (where the board's frames come from)`);
+    if (link.serial) {
+      requireSerialPort(link.serial.path, `${key}.serial.path`);
+      if (lines.claimSerial(link.serial.path) > 1) throw new ConfigError(`${key}.serial.path: ${link.serial.path} is already used by another node or sensor of this process`);
+    }
     const sensorAddress = addressToText(addressFromPublicKey(sensorSigner.publicKey, sha256));
     return { link, signer: sensorSigner, linkKey, name: link.name ?? sensorAddress, address: sensorAddress };
   });
@@ -345,7 +348,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     };
     // The restore reads the stored tip: a damaged one refuses the start, naming the repair command.
     await withRepairCommand(configPath, () => node.start());
-    const serialLinks: SerialSensorLink[] = [];
+    const serialLinks: SensorLink[] = [];
     opened.push(() => Promise.all(serialLinks.map((l) => l.close())));
     for (const s of sensorLinks) {
       const gateway = new SensorGateway({
@@ -360,8 +363,13 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         metrics,
       });
       await gateway.open();
-      serialLinks.push(await openSerialSensorLink(s.link, gateway, nodeLog));
-      logger.info('sensor link open', { sensor: s.name, address: s.address, path: s.link.serial.path, lastSeq: gateway.lastSeq });
+      if (s.link.serial) {
+        serialLinks.push(await openSerialSensorLink(s.link, gateway, nodeLog));
+        logger.info('sensor link open', { sensor: s.name, address: s.address, path: s.link.serial.path, lastSeq: gateway.lastSeq });
+      } else {
+        serialLinks.push(await openMqttSensorLink(transport, gateway, nodeLog));
+        logger.info('sensor link open', { sensor: s.name, address: s.address, over: 'mqtt', lastSeq: gateway.lastSeq });
+      }
     }
     if (metricsAddress) logger.info('metrics listening', { address: metricsAddress });
     const status = setInterval(() => {

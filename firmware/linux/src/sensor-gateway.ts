@@ -24,6 +24,7 @@ import {
   type Signer,
 } from '@meterchain/core';
 import { roundOf } from '@meterchain/consensus';
+import { SENSOR_KIND, type Transport } from '@meterchain/transport';
 import { ConfigError, type SensorLinkConfig } from './config.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
@@ -189,14 +190,20 @@ export function readLinkKey(path: string, key: string): Uint8Array {
   }
 }
 
-/** A sensor link on a serial line: bytes in, frames found, each handed to the gateway. */
-export interface SerialSensorLink {
+/** A sensor node's frames into its gateway, over a serial line or MQTT. */
+export interface SensorLink {
   gateway: SensorGateway;
-  reader: SensorFrameReader;
   close(): Promise<void>;
 }
 
-export async function openSerialSensorLink(config: SensorLinkConfig, gateway: SensorGateway, log: Logger): Promise<SerialSensorLink> {
+/** A sensor link on a serial line: bytes in, frames found, each handed to the gateway. */
+export interface SerialSensorLink extends SensorLink {
+  reader: SensorFrameReader;
+}
+
+export async function openSerialSensorLink(link: SensorLinkConfig, gateway: SensorGateway, log: Logger): Promise<SerialSensorLink> {
+  if (!link.serial) throw new ConfigError(`sensors: ${gateway.addressText}: no serial line`);
+  const config = { serial: link.serial };
   const reader = createSensorFrameReader();
   // Loaded only when a sensor line is opened: serialport is native and stays outside the bundled node (build-node.ts),
   // which must start without it (a bundle run from its own directory, as the fault campaign runs it).
@@ -214,6 +221,20 @@ export async function openSerialSensorLink(config: SensorLinkConfig, gateway: Se
     reader,
     close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
   };
+}
+
+/**
+ * A sensor link over MQTT (a board with a network): the board publishes each frame's payload, behind the transport's
+ * 12-byte header (incarnation, and its reading's sequence number), to `meterchain/<cluster>/sensor/<its address>`
+ * under its own broker login. The broker's ACL (`brokerAcl` with `sensors`) lets that login publish nothing else and
+ * only this node read it, so this node reads it through its own connection: no second login, no second client id.
+ * The gateway checks each payload exactly as one from a serial line (HMAC, identity, sequence and replay).
+ */
+export async function openMqttSensorLink(transport: Transport, gateway: SensorGateway, log: Logger): Promise<SensorLink> {
+  const subscription = await transport.subscribe({ kind: SENSOR_KIND, from: gateway.addressText }, (d) => {
+    gateway.receive(d.frame).catch((e: unknown) => log.error('sensor frame: submission failed', { sensor: gateway.addressText, error: e as Error }));
+  });
+  return { gateway, close: () => subscription.unsubscribe() };
 }
 
 /** Where a sensor link keeps its last sequence number: beside the node's state. */

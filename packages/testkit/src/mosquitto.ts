@@ -32,6 +32,8 @@ export interface MosquittoCluster {
   members: MosquittoUser[];
   /** Logins that only read the cluster's broadcast kinds. */
   observers?: MosquittoUser[];
+  /** Members that are sensor nodes publishing their own frames, each read by its full node only (`brokerAcl`). */
+  sensors?: { address: string; node: string }[];
 }
 
 export interface MosquittoOptions {
@@ -281,7 +283,7 @@ class Broker implements MosquittoBroker {
     this.#template = this.#options.template ?? (await readFile(SHIPPED_MOSQUITTO_CONF, 'utf8'));
     const clusters = this.#options.cluster === undefined ? [] : Array.isArray(this.#options.cluster) ? this.#options.cluster : [this.#options.cluster];
     const generated = clusters.length > 0
-      ? clusters.map((c) => brokerAcl({ cluster: c.name, members: c.members.map((m) => m.username), observers: (c.observers ?? []).map((o) => o.username) })).join('\n') + (this.#options.extraAcl ?? '')
+      ? clusters.map((c) => brokerAcl({ cluster: c.name, members: c.members.map((m) => m.username), observers: (c.observers ?? []).map((o) => o.username), ...(c.sensors ? { sensors: c.sensors } : {}) })).join('\n') + (this.#options.extraAcl ?? '')
       : undefined;
     await writeFile(join(this.dir, 'acl'), this.#options.acl ?? generated ?? (await readFile(SHIPPED_MOSQUITTO_ACL, 'utf8')), { mode: 0o600 });
     await writeFile(join(this.dir, 'passwd'), this.#options.passwordFile ? await readFile(this.#options.passwordFile) : '', { mode: 0o600 });

@@ -18,7 +18,17 @@ export interface BrokerAclOptions {
   /** Broadcast kinds (default PROTOCOL_KINDS) and addressed kinds (default ADDRESSED_KINDS). */
   kinds?: readonly string[];
   addressedKinds?: readonly string[];
+  /**
+   * Sensor nodes (members with role `sensor`, docs/sensor-nodes.md) that publish their frames to the broker
+   * themselves. Each is one of `members` and logs in under its own address, but its section grants one thing:
+   * publishing `sensor` frames under its address. Only `node`, the full node it is wired to (also one of `members`),
+   * reads them. Members not listed here keep a member's section (a sensor on a serial line needs no login).
+   */
+  sensors?: readonly { address: string; node: string }[];
 }
+
+/** The kind a sensor node's frames travel under: `meterchain/<cluster>/sensor/<sensor's address>`. */
+export const SENSOR_KIND = 'sensor';
 
 /** The kind a frame for the member at `index` travels under. */
 export function addressedKind(kind: string, index: number): string {
@@ -47,6 +57,15 @@ export function brokerAcl(options: BrokerAclOptions): string {
   for (const observer of options.observers ?? []) {
     if (typeof observer !== 'string' || !LOGIN_PATTERN.test(observer)) throw new TypeError(`broker ACL: expected an observer login of 1-64 characters [A-Za-z0-9._-], got ${JSON.stringify(observer)}`);
   }
+  const sensors = new Map<string, string>();
+  for (const sensor of options.sensors ?? []) {
+    if (!members.includes(sensor.address)) throw new TypeError(`broker ACL: sensor ${sensor.address} is not a member of cluster ${cluster}`);
+    if (!members.includes(sensor.node)) throw new TypeError(`broker ACL: sensor ${sensor.address}: its full node ${sensor.node} is not a member of cluster ${cluster}`);
+    if (sensors.has(sensor.node) || sensor.node === sensor.address) throw new TypeError(`broker ACL: sensor ${sensor.address}: its full node ${sensor.node} is itself a sensor`);
+    if (sensors.has(sensor.address)) throw new TypeError(`broker ACL: sensor ${sensor.address} appears twice`);
+    sensors.set(sensor.address, sensor.node);
+  }
+  for (const node of sensors.values()) if (sensors.has(node)) throw new TypeError(`broker ACL: full node ${node} is itself a sensor`);
   const root = `${TOPIC_ROOT}/${cluster}`;
   const broadcast = kinds.map((kind) => `topic read ${root}/${kind}/+`);
   const lines = [
@@ -57,8 +76,13 @@ export function brokerAcl(options: BrokerAclOptions): string {
     '# each message against the read lines below.',
   ];
   members.forEach((address, index) => {
+    if (sensors.has(address)) {
+      lines.push('', `# member ${index}: a sensor node, publishes its frames only, read by its full node ${sensors.get(address)}`, `user ${address}`, `topic write ${root}/${SENSOR_KIND}/${address}`);
+      return;
+    }
     lines.push('', `# member ${index}`, `user ${address}`, `topic write ${root}/+/${address}`, ...broadcast);
     for (const kind of addressedKinds) lines.push(`topic read ${root}/${addressedKind(kind, index)}/+`);
+    for (const [sensor, node] of sensors) if (node === address) lines.push(`topic read ${root}/${SENSOR_KIND}/${sensor}`);
   });
   for (const observer of options.observers ?? []) lines.push('', '# observer: reads, never publishes', `user ${observer}`, ...broadcast);
   return lines.join('\n') + '\n';

@@ -4,7 +4,7 @@ export { FlushTimeoutError, FrameTooLargeError, TransportClosedError } from './t
 export { TOPIC_ROOT, filterTopic, frameTopic, parseFrameTopic, isClusterName, isFrameKind, type FrameFilter, type TopicVerdict } from './topic.ts';
 export { HEADER_LENGTH, decodeFramed, encodeFramed, type FrameHeader, type FramedVerdict } from './header.ts';
 export { SequenceTracker, type SequenceVerdict, type SequenceTrackerOptions } from './sequence.ts';
-export { ADDRESSED_KINDS, PROTOCOL_KINDS, addressedKind, brokerAcl, type BrokerAclOptions } from './acl.ts';
+export { ADDRESSED_KINDS, PROTOCOL_KINDS, SENSOR_KIND, addressedKind, brokerAcl, type BrokerAclOptions } from './acl.ts';
 export { DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';
 export { DEFAULT_MAX_FRAME_BYTES } from './outgoing.ts';
 export { MemoryHub, MemoryTransport, createMemoryHub, type MemoryHubOptions, type MemoryTransportOptions } from './memory.ts';

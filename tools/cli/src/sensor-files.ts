@@ -16,7 +16,12 @@ export interface SensorFiles extends KeyPairFiles {
   boardDir: string;
 }
 
-export function provisionSensor(dir: string, name: string, cluster: string, periodMs: number): SensorFiles {
+/**
+ * `node`: the address of the full node the board sends to over MQTT (a board with a network); without it, over a
+ * serial line. Over MQTT the board logs in to the cluster's broker under its own address and may only publish its
+ * frames, which only `node` may read: `broker.json` is what `meterchain cluster broker-config --sensor` needs for it.
+ */
+export function provisionSensor(dir: string, name: string, cluster: string, periodMs: number, node?: string): SensorFiles {
   mkdirSync(dir, { recursive: true });
   let pair: KeyPairFiles;
   try {
@@ -36,9 +41,12 @@ export function provisionSensor(dir: string, name: string, cluster: string, peri
     [`// Provisions sensor ${name} (${pair.address}) of cluster ${cluster}: run once on the board, then flash the firmware.`, 'var s = require("Storage");', ...writes, 'print("provisioned");', ''].join('\n'),
     { mode: 0o600 },
   );
-  writeOutput(
-    join(dir, 'node-sensors.yaml'),
-    ['sensors:', `  - name: ${name}`, `    key: ${resolve(dir, 'sensor.key')}`, `    linkKey: ${resolve(dir, 'link.key')}`, '    serial:', '      path: /dev/ttyUSB0   # the board\'s link (its Serial2)', '      baud: 115200', ''].join('\n'),
-  );
+  if (node !== undefined) {
+    writeOutput(join(dir, 'broker.json'), JSON.stringify({ name, cluster, sensor: pair.address, node, topic: `meterchain/${cluster}/sensor/${pair.address}` }, null, 2) + '\n');
+  }
+  const line = node === undefined
+    ? ['    serial:', '      path: /dev/ttyUSB0   # the board\'s link (its Serial2)', '      baud: 115200']
+    : ['    mqtt: true   # frames from the cluster\'s broker, through this node\'s own connection'];
+  writeOutput(join(dir, 'node-sensors.yaml'), ['sensors:', `  - name: ${name}`, `    key: ${resolve(dir, 'sensor.key')}`, `    linkKey: ${resolve(dir, 'link.key')}`, ...line, ''].join('\n'));
   return { ...pair, dir, keyPath: join(dir, 'sensor.key'), linkKeyPath: join(dir, 'link.key'), boardDir: join(dir, 'board') };
 }

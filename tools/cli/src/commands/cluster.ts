@@ -15,6 +15,7 @@ const usage = `usage: meterchain cluster init --name NAME --members N --rule maj
                          [--skew-ms MS] [--timeout-ms MS] [--sensor FILE]...
        meterchain cluster show --manifest FILE [--json]
        meterchain cluster broker-config --manifest FILE --out DIR [--passwords FILE] [--observer LOGIN]...
+                                       [--sensor BROKER_JSON]...
 
 init  creates an operator key (DIR/operator.key, .pub), N member keys (DIR/members/mNN/meter.key, .pub) and the
       manifest signed by the operator (DIR/manifest.cbor, with a readable copy in DIR/manifest.json).
@@ -36,7 +37,9 @@ broker-config  makes the Mosquitto files that enforce identity for the cluster (
       cluster's broadcast kinds and its own -to-<index> frames; observers only read the broadcast kinds) and
       DIR/meterchain.passwd (hashed with mosquitto_passwd). Passwords come from --passwords (lines "LOGIN PASSWORD")
       or are drawn at random and written to DIR/passwords/LOGIN.pass, to install as each meter's
-      broker.passwordFile. Install with the shipped mosquitto.conf (use_username_as_clientid true).`;
+      broker.passwordFile. Install with the shipped mosquitto.conf (use_username_as_clientid true).
+      --sensor  a sensor node's broker.json (meterchain sensor provision --mqtt-node), repeatable: its login (its
+                address) may only publish meterchain/<cluster>/sensor/<its address>, which only its full node reads.`;
 
 async function init(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -120,15 +123,26 @@ function readPasswords(path: string): Map<string, string> {
   return out;
 }
 
+/** A sensor's broker.json as `sensor provision --mqtt-node` writes it. */
+function readSensorBroker(path: string, cluster: string): { address: string; node: string } {
+  const doc = readJson(path, 'sensor broker entry') as { cluster?: unknown; sensor?: unknown; node?: unknown } | null;
+  const address = /^mc[0-9a-f]{40}$/;
+  if (doc === null || typeof doc !== 'object' || typeof doc.sensor !== 'string' || !address.test(doc.sensor) || typeof doc.node !== 'string' || !address.test(doc.node)) {
+    throw new InputError(`${path}: not a sensor broker entry (expected {"cluster", "sensor": address, "node": address})`);
+  }
+  if (doc.cluster !== cluster) throw new InputError(`${path}: sensor of cluster '${String(doc.cluster)}', the manifest is of '${cluster}'`);
+  return { address: doc.sensor, node: doc.node };
+}
+
 async function brokerConfig(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { manifest: { type: 'string' }, out: { type: 'string' }, passwords: { type: 'string' }, observer: { type: 'string', multiple: true } });
+  const { values } = parse(argv, { manifest: { type: 'string' }, out: { type: 'string' }, passwords: { type: 'string' }, observer: { type: 'string', multiple: true }, sensor: { type: 'string', multiple: true } });
   const { manifest } = loadManifest(required(values.manifest, 'manifest'));
   const out = required(values.out, 'out');
   const members = manifest.members.map((m) => addressToText(m.address));
   const observers = values.observer ?? [];
   let acl: string;
   try {
-    acl = brokerAcl({ cluster: manifest.cluster, members, observers });
+    acl = brokerAcl({ cluster: manifest.cluster, members, observers, sensors: (values.sensor ?? []).map((path) => readSensorBroker(path, manifest.cluster)) });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -153,7 +167,7 @@ async function brokerConfig(argv: string[], io: Io): Promise<number> {
   }
   for (const p of passwords) if (p.drawn) writeOutput(join(out, 'passwords', `${p.login}.pass`), p.password + '\n', { mode: 0o600 });
   const drawn = passwords.filter((p) => p.drawn).length;
-  io.out(`cluster ${manifest.cluster}: ACL and password file for ${members.length} members and ${observers.length} observers in ${out}`);
+  io.out(`cluster ${manifest.cluster}: ACL and password file for ${members.length} members${values.sensor?.length ? ` (${values.sensor.length} of them sensors over MQTT)` : ''} and ${observers.length} observers in ${out}`);
   if (drawn > 0) io.out(`  ${drawn} passwords drawn at random: ${join(out, 'passwords')}/LOGIN.pass (give each meter its own, then delete them here)`);
   return 0;
 }

@@ -6,7 +6,7 @@ import { InputError, intOption, parse, required, UsageError, type Command, type 
 import { buildFirmware, runInContextBoard, runOnEspruino } from '../sensor-board.ts';
 import { provisionSensor } from '../sensor-files.ts';
 
-const usage = `usage: meterchain sensor provision --name NAME --cluster CLUSTER --out DIR [--period-ms MS]
+const usage = `usage: meterchain sensor provision --name NAME --cluster CLUSTER --out DIR [--period-ms MS] [--mqtt-node ADDRESS]
        meterchain sensor run --flash DIR --meter-port PATH --link-port PATH [--espruino BIN] [--seconds S]
 
 provision  makes what one sensor node (an Espruino board reading a meter) needs, in DIR/NAME:
@@ -19,6 +19,9 @@ provision  makes what one sensor node (an Espruino board reading a meter) needs,
              board/mc.*              the files for the board's flash (key, address, cluster, period), and
              board.js                a program that writes them there (upload it once from the Espruino IDE).
              node-sensors.yaml       the lines for the full node's node.yaml (sensors:), serial path to fill in.
+             broker.json             with --mqtt-node: the board sends its frames over MQTT to the full node with
+                                     that address; give the file to \`meterchain cluster broker-config --sensor\`
+                                     (the board's login may only publish its frames, only that node reads them).
            Copy board.js to the board and link.key to the full node over a channel you trust; delete DIR's copies.
 run        runs the firmware (firmware/espruino, built minified through the portability gate) as a board would,
            with DIR as its flash (the mc.* files from provision), Serial1 on --meter-port (an Eastron SDM630,
@@ -27,16 +30,18 @@ run        runs the firmware (firmware/espruino, built minified through the port
            interpreter (Espruino for Linux), from its flash. Runs until SIGTERM or --seconds.`;
 
 async function provision(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { name: { type: 'string' }, cluster: { type: 'string' }, out: { type: 'string' }, 'period-ms': { type: 'string' } });
+  const { values } = parse(argv, { name: { type: 'string' }, cluster: { type: 'string' }, out: { type: 'string' }, 'period-ms': { type: 'string' }, 'mqtt-node': { type: 'string' } });
   const name = required(values.name, 'name');
+  const node = values['mqtt-node'];
+  if (node !== undefined && !/^mc[0-9a-f]{40}$/.test(node)) throw new UsageError(`--mqtt-node must be a member address ("mc" + 40 hex digits), got '${node}'`);
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) throw new UsageError(`--name must be a file name (letters, digits, '.', '_', '-'), got '${name}'`);
   const cluster = required(values.cluster, 'cluster');
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(cluster)) throw new UsageError(`--cluster must be 1..64 letters, digits, '.', '_' or '-', got '${cluster}'`);
   const periodMs = intOption(values['period-ms'], 'period-ms', 10_000);
   if (periodMs < 100 || periodMs > 86_400_000) throw new UsageError(`--period-ms must be 100..86400000, got ${periodMs}`);
   const dir = join(required(values.out, 'out'), name);
-  const pair = provisionSensor(dir, name, cluster, periodMs);
-  io.out(`sensor ${name}: ${pair.address}, cluster ${cluster}, a reading every ${periodMs} ms; files in ${dir}`);
+  const pair = provisionSensor(dir, name, cluster, periodMs, node);
+  io.out(`sensor ${name}: ${pair.address}, cluster ${cluster}, a reading every ${periodMs} ms${node ? `, over MQTT to ${node}` : ''}; files in ${dir}`);
   return 0;
 }
 
