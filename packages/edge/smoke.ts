@@ -3,6 +3,7 @@
 import { QualityFlag } from '@meterchain/core';
 import { createPipeline, emptyRecording, feederBalance, pmuProfile, redundantAgree, redundantOutliers, residentialProfile, type Profile } from './src/index.ts';
 import { runInjection } from './src/inject.ts';
+import { angleDrift, checkPmuFrame, islandFrequencyAgreement } from './src/pmu.ts';
 
 function expectEqual(what: string, got: unknown, want: unknown): void {
   const g = JSON.stringify(got);
@@ -106,6 +107,17 @@ export function smoke(): void {
   expectEqual('feeder balance', feederBalance(10000, [3000, 3000, 2000], { maxRel: 0.08, accuracyRel: 0.02, abs: 10 }).reason, 'losses-too-high');
   filtersAndRegisters();
   pmuFrames();
+  // PMU checks (their own entry): an unsynchronized frame, an island outlier, a drifting clock among four PMUs.
+  const pmu = { time: 10, dataError: 0, notSynchronized: true, unlockedTime: 0, timeQuality: 0, nominalHz: 50, frequency: 50, phasors: [] };
+  expectEqual('PMU unsynced', checkPmuFrame(pmu, undefined).length, 1);
+  expectEqual('island frequency', islandFrequencyAgreement([50, 50, 50.1]).outliers, [2]);
+  const times: number[] = [];
+  const angles: number[][] = [[], [], [], []];
+  for (let t = 0; t < 100; t++) {
+    times.push(t);
+    for (let p = 0; p < 4; p++) angles[p]!.push(p === 1 ? t / 1000 : 0);
+  }
+  expectEqual('clock drift', angleDrift(times, angles).pmus[1]!.drifting, true);
   // Injection runs on the device too (xorshift, typed arrays): a short recording with an energy register.
   const rec = emptyRecording(['voltage', 'energyImport'], 240);
   for (let i = 0; i < 240; i++) {

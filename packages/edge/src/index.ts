@@ -5,6 +5,6 @@ export type { Profile } from './profile.ts';
 export { builtInProfiles, pmuProfile, residentialProfile, threePhaseProfile } from './profiles.ts';
 export { deadbandFilter, emaFilter, hampelFilter, medianFilter, movingAverageFilter } from './filters.ts';
 export { feederBalance, redundantAgree, redundantOutliers, type CrossVerdict, type Losses, type Tolerance } from './cross.ts';
-export { angleDrift, ANGLE_DRIFT, checkPmuFrame, islandFrequencyAgreement, PMU_LIMITS, timeQualityBound, wrapAngle, type AngleDriftOptions, type AngleDriftVerdict, type IslandFrequencyVerdict, type PmuFinding, type PmuFindingKind, type PmuFrame, type PmuLimits } from './pmu.ts';
 export { emptyRecording, replay, type FindingSink, type Recording } from './recording.ts';
+// PMU frame and cross-PMU checks are their own entry, @meterchain/edge/pmu: a meter's bundle does not carry them.
 // Fault injection (a lab tool that builds its fault tables when loaded) is its own entry: @meterchain/edge/inject.

@@ -2,7 +2,7 @@
 // agreement in an island, and a drifting clock found among power swings.
 import { describe, expect, test } from '@jest/globals';
 import { mulberry32 } from '@meterchain/core';
-import { angleDrift, checkPmuFrame, islandFrequencyAgreement, PMU_LIMITS, type PmuFrame } from '../src/index.ts';
+import { angleDrift, checkPmuFrame, islandFrequencyAgreement, PMU_LIMITS, type PmuFrame } from '../src/pmu.ts';
 
 const DEG = Math.PI / 180;
 
