@@ -56,6 +56,7 @@ export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, Signatur
 export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
 export type { Topic, NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './node.ts';
 export { SharedChecks } from './shared.ts';
-export { ConsensusNode, submissionDigest, roundRecordLimit } from './node.ts';
+export { ConsensusNode, submissionDigest } from './node.ts';
+export { roundRecordLimit } from './wire/records.ts';
 export type { RedundantGroup, Feeder } from './cross.ts';
 export { redundancyJudge, feederJudge } from './cross.ts';

@@ -3,7 +3,6 @@
 // evidence, committed blocks) for the runtime to perform in the order given. No I/O, no clock, no randomness.
 import {
   Domain,
-  decode,
   encode,
   equalBytes,
   signReading,
@@ -13,12 +12,10 @@ import {
   type Hash,
   type Manifest,
   type Reading,
-  type Schema,
   type Signer,
   type Verifier,
 } from '@meterchain/core';
 import {
-  BLOCK_CERTIFICATE_SCHEMA,
   BLOCK_VERSION,
   Phase,
   addReadingToSummary,
@@ -40,7 +37,6 @@ import {
   type Timeout,
 } from './block.ts';
 import {
-  ROUND_CERTIFICATE_SCHEMA,
   buildRoundCertificate,
   certificateSignatures,
   decodeRoundCertificate,
@@ -65,7 +61,9 @@ import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submission
 import { BoundedMemo } from './memo.ts';
 import type { SharedChecks } from './shared.ts';
 import { Quorum, QuorumCounts } from './quorum.ts';
-import { JUDGMENT_LENGTH, decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
+import { decodeCommitNotice, decodeCompactBody, decodeProposalMessage, decodeSyncBody, decodeSyncMessage, decodeTimeoutMessage } from './wire/block-agreement.ts';
+import { decodeLockRecord, decodeRoundRecord } from './wire/records.ts';
+import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
 /** Kinds of message, each on its own topic (docs/protocol.md, "Topics"). */
 export type Topic = 'submission' | 'vote' | 'certificate' | 'proposal' | 'block-vote' | 'timeout' | 'evidence' | 'block' | 'sync';
@@ -322,30 +320,6 @@ function newRoundState(round: number, n: number): RoundState {
   };
 }
 
-/**
- * A round record (PersistRecord kind `round`): the certificate of the votes a node holds for a round (its held votes,
- * voters caught equivocating left out) and the submissions of the members they accept that it holds. The cluster and
- * epoch say which rounds these are (each epoch numbers its rounds from its own genesis).
- */
-const ROUND_RECORD_SCHEMA: Schema = {
-  map: { cluster: { text: { max: 64 } }, epoch: 'uint', cert: ROUND_CERTIFICATE_SCHEMA, subs: { array: 'bytes', max: 1024 } },
-};
-
-/** Largest signed submission a member takes (openEnvelope's limit). */
-const SUBMISSION_MAX = 65536;
-
-/**
- * The largest round record a node of a cluster of `members` members writes, in bytes: a certificate with every
- * member's vote and its own judgment list (34 bytes per member each), and every member's submission at the envelope
- * limit. What the node state reads back is bounded by it (nodeStateLimits in @meterchain/ledger).
- */
-export function roundRecordLimit(members: number): number {
-  const lists = members * (members * JUDGMENT_LENGTH + 9);
-  const votes = members * 80;
-  const subs = members * (SUBMISSION_MAX + 9);
-  return 256 + lists + votes + subs;
-}
-
 function newHeight(height: number): HeightState {
   return {
     height,
@@ -377,36 +351,6 @@ function markBelow(h: number, v: number, p: number, mark: { height: number; view
   if (v !== mark.view) return v < mark.view;
   return p <= mark.phase;
 }
-
-/** A proposal carries the block's body (`body`), or (`compact`) the body with each submission named by its digest:
- * members hold the submissions already (each was broadcast in its round) and put the body together themselves. */
-const PROPOSAL_SCHEMA: Schema = {
-  map: {
-    header: 'bytes',
-    body: 'bytes',
-    compact: 'bytes',
-    view: 'uint',
-    vote: 'bytes',
-    timeouts: { array: { tuple: ['uint', { oneOf: ['uint', 'null'] }, { oneOf: [{ bytes: 32 }, 'null'] }, { bytes: 64 }] }, max: 1024 },
-    lock: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] },
-  },
-  optional: ['body', 'compact'],
-};
-
-const COMPACT_BODY_SCHEMA: Schema = {
-  map: { v: 'uint', subs: { array: { bytes: 32 }, max: 1048576 }, certs: { array: ROUND_CERTIFICATE_SCHEMA, max: 100000 }, evidence: { array: 'bytes', max: 256 } },
-};
-
-/** What the proposer announces once a block is committed: its header and commit certificate. Members that hold the
- * proposal commit it; the others ask for the stored block (sync). */
-const COMMIT_NOTICE_SCHEMA: Schema = { map: { header: 'bytes', commit: BLOCK_CERTIFICATE_SCHEMA } };
-
-const TIMEOUT_MESSAGE_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: 64 }, cert: { oneOf: [BLOCK_CERTIFICATE_SCHEMA, 'null'] } } };
-/** A request for the committed block at `height`, or, with `view`, for the proposal of that view with its body,
- * signed by the member that asks (`from`) under meterchain:sync:v1: it is answered to that member only, a few times
- * per timeoutMs. */
-const SYNC_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: 64 } } };
-const SYNC_BODY_SCHEMA: Schema = { map: { cluster: { text: { max: 64 } }, epoch: 'uint', height: 'uint', from: { bytes: 20 }, view: 'uint' }, optional: ['view'] };
 
 export class ConsensusNode {
   readonly manifest: Manifest;
@@ -788,9 +732,9 @@ export class ConsensusNode {
 
   /** This node's own timeout message as counted (its lock and signature), from the bytes it persisted. */
   private ownTimeoutEntry(bytes: Uint8Array): TimeoutEntry | undefined {
-    const d = decode(bytes, TIMEOUT_MESSAGE_SCHEMA);
+    const d = decodeTimeoutMessage(bytes);
     if (!d.ok) return undefined;
-    const o = d.value as { body: Uint8Array; sig: Uint8Array; cert: unknown };
+    const o = d.value;
     const t = decodeTimeout(o.body);
     if (!t.ok) return undefined;
     const entry: TimeoutEntry = { voter: this.selfIndex, bytes, lockView: t.timeout.lockView ?? null, lock: t.timeout.lock ?? null, sig: o.sig };
@@ -816,9 +760,9 @@ export class ConsensusNode {
    * is left out.
    */
   private restoreRound(rec: PersistRecord): void {
-    const d = decode(rec.bytes, ROUND_RECORD_SCHEMA, { maxBytes: roundRecordLimit(this.n) });
+    const d = decodeRoundRecord(rec.bytes, this.n);
     if (!d.ok) throw consensusError('BAD_RESTORE', `consensus node: restore round ${rec.round}: ${d.reason}`);
-    const o = d.value as { cluster: string; epoch: number; cert: unknown; subs: Uint8Array[] };
+    const o = d.value;
     if (o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) return;
     const cert = roundCertificateFromCbor(o.cert);
     if (cert.round !== rec.round) throw consensusError('BAD_RESTORE', `consensus node: restore round ${rec.round}: the record holds round ${cert.round}`);
@@ -884,9 +828,9 @@ export class ConsensusNode {
   }
 
   private restoreLock(rec: PersistRecord): void {
-    const d = decode(rec.bytes, { map: { cert: BLOCK_CERTIFICATE_SCHEMA, header: 'bytes', body: 'bytes' } }, { maxBytes: 67108864 });
+    const d = decodeLockRecord(rec.bytes);
     if (!d.ok) throw consensusError('BAD_RESTORE', `consensus node: restore lock: ${d.reason}`);
-    const o = d.value as { cert: unknown; header: Uint8Array; body: Uint8Array };
+    const o = d.value;
     const cert = blockCertificateFromCbor(o.cert);
     const verdict = inspectBlock(this.manifest, this.hash, o.header, o.body, undefined, this.expectation(), () => true);
     if (!verdict.ok) throw consensusError('BAD_RESTORE', `consensus node: restore lock: ${verdict.reason}`);
@@ -1867,12 +1811,12 @@ export class ConsensusNode {
   }
 
   private onProposal(bytes: Uint8Array): void {
-    const d = decode(bytes, PROPOSAL_SCHEMA, { maxBytes: 67108864 });
+    const d = decodeProposalMessage(bytes);
     if (!d.ok) {
       this.stats.dropped++;
       return;
     }
-    const p = d.value as { header: Uint8Array; body?: Uint8Array; compact?: Uint8Array; view: number; vote: Uint8Array; timeouts: [number, number | null, Uint8Array | null, Uint8Array][]; lock: unknown };
+    const p = d.value;
     if ((p.body === undefined) === (p.compact === undefined)) {
       this.stats.dropped++;
       return;
@@ -2044,9 +1988,9 @@ export class ConsensusNode {
   /** The body a compact proposal names, put together from the submissions this node holds; undefined if one is not
    * held or the compact body is malformed (the header's body hash is checked afterwards, as for any body). */
   private expand(compact: Uint8Array): Uint8Array | undefined {
-    const d = decode(compact, COMPACT_BODY_SCHEMA, { maxBytes: 67108864 });
+    const d = decodeCompactBody(compact);
     if (!d.ok) return undefined;
-    const o = d.value as { v: number; subs: Uint8Array[]; certs: unknown[]; evidence: Uint8Array[] };
+    const o = d.value;
     const submissions: Uint8Array[] = [];
     for (const digest of o.subs) {
       const s = this.byDigest[hexKey(digest)];
@@ -2320,12 +2264,12 @@ export class ConsensusNode {
   }
 
   private onTimeout(bytes: Uint8Array): void {
-    const d = decode(bytes, TIMEOUT_MESSAGE_SCHEMA);
+    const d = decodeTimeoutMessage(bytes);
     if (!d.ok) {
       this.stats.dropped++;
       return;
     }
-    const o = d.value as { body: Uint8Array; sig: Uint8Array; cert: unknown };
+    const o = d.value;
     const t = decodeTimeout(o.body);
     if (!t.ok) {
       this.stats.dropped++;
@@ -2442,13 +2386,13 @@ export class ConsensusNode {
 
   /** A committed block's header and commit certificate: committed here if this node holds the block it names. */
   private onCommitNotice(bytes: Uint8Array): void {
-    const d = decode(bytes, COMMIT_NOTICE_SCHEMA);
-    const height = d.ok ? this.heightOfHeader((d.value as { header: Uint8Array }).header) : -1;
+    const d = decodeCommitNotice(bytes);
+    const height = d.ok ? this.heightOfHeader(d.value.header) : -1;
     if (!d.ok || height < 0) {
       this.stats.dropped++;
       return;
     }
-    const o = d.value as { header: Uint8Array; commit: unknown };
+    const o = d.value;
     if (height < this.hs.height) return;
     const cert = blockCertificateFromCbor(o.commit);
     const signers: number[] = [];
@@ -2472,14 +2416,14 @@ export class ConsensusNode {
    * block read from disk), after at most SYNC_CHECKS signature checks per timeoutMs of requests in its name.
    */
   private onSync(bytes: Uint8Array): void {
-    const d = decode(bytes, SYNC_SCHEMA);
-    const b = d.ok ? decode((d.value as { body: Uint8Array }).body, SYNC_BODY_SCHEMA) : d;
+    const d = decodeSyncMessage(bytes);
+    const b = d.ok ? decodeSyncBody(d.value.body) : d;
     if (!d.ok || !b.ok) {
       this.stats.dropped++;
       return;
     }
-    const m = d.value as { body: Uint8Array; sig: Uint8Array };
-    const o = b.value as { cluster: string; epoch: number; height: number; from: Uint8Array; view?: number };
+    const m = d.value;
+    const o = b.value;
     const requester = memberIndex(this.manifest, o.from);
     if (requester < 0 || requester === this.selfIndex || o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) {
       this.stats.dropped++;

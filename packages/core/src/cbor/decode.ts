@@ -23,7 +23,7 @@ import {
   KIND_UINT,
   planOf,
 } from './plan.ts';
-import type { Schema } from './schema.ts';
+import type { Decoded, Schema } from './schema.ts';
 import { keySegment, schemaFailure } from './schema.ts';
 import { simpleProblem, simpleValue } from './simple.ts';
 import { readText } from './text.ts';
@@ -310,6 +310,17 @@ export function limitOf(limits: CborLimits | undefined, name: 'depth' | 'maxByte
     throw codedError('CBOR_LIMITS', `cbor: limits.${name} must be an integer ≥ 0, got ${String(given)}`);
   }
   return given;
+}
+
+/** What decodeAs returns: the value typed by its schema. */
+export type DecodedAs<S extends Schema> = { ok: true; value: Decoded<S> } | { ok: false; reason: string; offset: number };
+
+/**
+ * decode() of a value whose TypeScript type follows from its schema (declared `as const satisfies Schema`, see
+ * Decoded): the decoder has checked the value against the schema, so the type holds.
+ */
+export function decodeAs<S extends Schema>(bytes: Uint8Array, schema: S, options?: DecodeOptions): DecodedAs<S> {
+  return decode(bytes, schema, options) as DecodedAs<S>;
 }
 
 /**

@@ -2,7 +2,7 @@
 
 export type { CborMap, CborValue } from './value.ts';
 export { encode } from './encode.ts';
-export type { CborLimits, DecodeOptions, DecodeResult } from './decode.ts';
-export { DEFAULT_CBOR_LIMITS, decode, decodeOrThrow } from './decode.ts';
-export type { Schema } from './schema.ts';
+export type { CborLimits, DecodeOptions, DecodeResult, DecodedAs } from './decode.ts';
+export { DEFAULT_CBOR_LIMITS, decode, decodeAs, decodeOrThrow } from './decode.ts';
+export type { Decoded, Schema } from './schema.ts';
 export { checkSchema } from './schema.ts';

@@ -28,9 +28,47 @@ export type Schema =
   | { bytes: number }
   | { text: { max?: number } }
   | { array: Schema; max?: number }
-  | { tuple: Schema[] }
-  | { map: { [key: string]: Schema }; optional?: string[] }
-  | { oneOf: Schema[] };
+  | { tuple: readonly Schema[] }
+  | { map: { readonly [key: string]: Schema }; optional?: readonly string[] }
+  | { oneOf: readonly Schema[] };
+
+/**
+ * The TypeScript type of what `decodeAs` returns for a schema declared `as const satisfies Schema`: the schema is
+ * written once and its type follows (no interface written beside it, no cast at the decoding site). A schema typed
+ * only as `Schema` gives CborValue.
+ */
+export type Decoded<S> = Schema extends S
+  ? CborValue
+  : S extends 'uint' | 'int'
+    ? number
+    : S extends 'text'
+      ? string
+      : S extends 'bytes'
+        ? Uint8Array
+        : S extends 'bool'
+          ? boolean
+          : S extends 'null'
+            ? null
+            : S extends 'any'
+              ? CborValue
+              : S extends { uint: unknown }
+                ? number
+                : S extends { bytes: number }
+                  ? Uint8Array
+                  : S extends { text: unknown }
+                    ? string
+                    : S extends { array: infer I }
+                      ? Decoded<I>[]
+                      : S extends { tuple: infer T }
+                        ? { -readonly [K in keyof T]: Decoded<T[K]> }
+                        : S extends { map: infer M; optional: readonly (infer O)[] }
+                          ? { [K in Exclude<keyof M, O>]: Decoded<M[K]> } & { [K in Extract<keyof M, O>]?: Decoded<M[K]> }
+                          : S extends { map: infer M }
+                            ? { [K in keyof M]: Decoded<M[K]> }
+                            : S extends { oneOf: readonly (infer A)[] }
+                              ? Decoded<A>
+                              : never;
+
 
 /** Where and why a value failed its schema: `path` is relative ('.a[2].b'), '' for the value itself. */
 export interface SchemaFailure {
