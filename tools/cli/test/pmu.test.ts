@@ -42,9 +42,13 @@ beforeAll(async () => {
   [tcp, udpSim] = await Promise.all([startSim(['--stations', '2', '--event', 'step:0:2:30']), startSim(['--udp-data', String(udpPort), '--rate', '60', '--nominal', '60'])]);
 }, 40_000);
 
-afterAll(() => {
+afterAll(async () => {
+  // SIGTERM stops a simulator at once (its --seconds 60 is only a backstop): it says so and exits 0.
+  const exits = sims.map((s) => new Promise<number | null>((resolve) => s.once('exit', (code) => resolve(code))));
   for (const s of sims) s.kill('SIGTERM');
-});
+  const codes = await Promise.race([Promise.all(exits), new Promise<string>((r) => setTimeout(() => r('still running 10 s after SIGTERM'), 10_000))]);
+  expect(codes).toEqual([0, 0]);
+}, 20_000);
 
 test('pmu read prints the configuration and the frames asked for, with the stream counts', async () => {
   const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

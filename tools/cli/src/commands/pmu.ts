@@ -178,11 +178,18 @@ async function sim(argv: string[], io: Io): Promise<number> {
   });
   io.out(`PMU simulator listening on ${host}:${port} (IDCODE ${simulator.grid.idcode}, ${simulator.grid.stations} station(s), ${simulator.grid.dataRate} frames/s)`);
   const seconds = values.seconds === undefined ? undefined : rangeOption(values.seconds, 'seconds', 0, 1, 86_400);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let stop: () => void = () => undefined;
   await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-    if (seconds !== undefined) setTimeout(resolve, seconds * 1000);
+    stop = resolve;
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    if (seconds !== undefined) timer = setTimeout(stop, seconds * 1000);
   });
+  // Nothing may keep the process alive once stopped: the --seconds timer, the other signal's listener.
+  clearTimeout(timer);
+  process.removeListener('SIGINT', stop);
+  process.removeListener('SIGTERM', stop);
   await simulator.close();
   io.out(`PMU simulator stopped: ${simulator.sent} data frames sent`);
   return 0;
