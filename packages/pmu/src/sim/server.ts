@@ -131,7 +131,7 @@ export class PmuSimulator {
     const bytes = encodeData(gridFrame(this.grid, config, this.startSoc, index, announcing && this.announce > 0), config);
     const sequence = this.sent++;
     const out = (b: Uint8Array) => {
-      if (this.options.udpDataPort !== undefined) this.udp.send(b, this.options.udpDataPort, session.socket.remoteAddress ?? '127.0.0.1');
+      if (this.options.udpDataPort !== undefined) this.udp.send(b, this.options.udpDataPort, (session.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''));
       else session.socket.write(b);
     };
     if (this.options.drop?.includes(sequence)) return;
