@@ -165,12 +165,40 @@ export interface NodeStats {
   blocksCommitted: number;
   proposals: number;
   timeouts: number;
+  /** Messages dropped, in all and by reason (DropReason). */
   dropped: number;
+  drops: { [reason: string]: number };
   /** Prepare votes not verified because their block already had its prepare quorum. */
   surplus: number;
   /** Round votes not verified because every member the round's votes name was already decided. */
   surplusVotes: number;
 }
+
+/**
+ * Why a message was dropped (counted in stats.drops): it could not be decoded (`malformed`), names no member and round
+ * (`unattributable`), another cluster or epoch (`foreign`), a voter that is no full member, a round not open here or
+ * outside the round window, a signature, judgment list, certificate, justification, header, block or proposer's vote
+ * that does not check, a full or duplicate future buffer, a sync requester over its rate, or a topic the node does not
+ * know.
+ */
+export type DropReason =
+  | 'malformed'
+  | 'unattributable'
+  | 'foreign'
+  | 'not-a-voter'
+  | 'round-not-open'
+  | 'outside-window'
+  | 'bad-signature'
+  | 'bad-judgments'
+  | 'bad-certificate'
+  | 'bad-justification'
+  | 'bad-header'
+  | 'bad-block'
+  | 'bad-proposer-vote'
+  | 'future-full'
+  | 'duplicate'
+  | 'rate-limited'
+  | 'unknown-topic';
 
 interface SubSlot {
   sub: Submission;
@@ -455,7 +483,7 @@ export class ConsensusNode {
     this.maxRounds = Math.max(8 * m.params.blockRounds, 64);
     this.epochStart = cfg.epochStartHeight ?? 0;
     this.labCensor = cfg.labCensor === true;
-    this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, surplus: 0, surplusVotes: 0 };
+    this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, drops: {}, surplus: 0, surplusVotes: 0 };
     this.rounds = {};
     this.openRounds = [];
     this.nextRound = 0;
@@ -1066,7 +1094,7 @@ export class ConsensusNode {
     else if (topic === 'timeout') this.onTimeout(bytes);
     else if (topic === 'block') this.onBlock(bytes);
     else if (topic === 'sync') this.onSync(bytes);
-    else this.stats.dropped++;
+    else this.drop('unknown-topic');
   }
 
   private onSubmission(bytes: Uint8Array): void {
@@ -1078,7 +1106,7 @@ export class ConsensusNode {
     const o = known ? undefined : openSubmission(this.manifest, shared ? new Uint8Array(bytes) : bytes, this.hash);
     if (o && !o.ok) {
       // Not attributable to a member and round (malformed, wrong cluster, not a member): nothing to judge.
-      this.stats.dropped++;
+      this.drop('unattributable');
       return;
     }
     const s = known ?? o!.submission;
@@ -1087,7 +1115,7 @@ export class ConsensusNode {
       // A closed round's outcomes are final: a submission that comes after it is not worth a verification (a node
       // working off a backlog sheds it here instead of falling further behind), unless it is one the round accepted
       // and this node lacks (handed over by a member that refused a block without it: the node may propose next).
-      this.stats.dropped++;
+      this.drop('round-not-open');
       return;
     }
     const i = s.index;
@@ -1204,26 +1232,32 @@ export class ConsensusNode {
     }
   }
 
+  /** Counts a dropped message under its reason. */
+  private drop(reason: DropReason): void {
+    this.stats.dropped++;
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+  }
+
   private onVote(bytes: Uint8Array): void {
     const d = decodeVoteMessage(bytes);
     if (!d.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const m = d.message;
     const v = m.vote;
     if (v.cluster !== this.manifest.cluster || v.epoch !== this.manifest.epoch || v.n !== this.n) {
-      this.stats.dropped++;
+      this.drop('foreign');
       return;
     }
     const voter = memberIndex(this.manifest, v.voter);
     if (voter < 0 || this.manifest.members[voter]!.role !== 'full') {
-      this.stats.dropped++;
+      this.drop('not-a-voter');
       return;
     }
     const rs = this.roundState(v.round, true);
     if (!rs || rs.closed) {
-      this.stats.dropped++;
+      this.drop('round-not-open');
       return;
     }
     const held = rs.votes[voter];
@@ -1239,11 +1273,11 @@ export class ConsensusNode {
     }
     const records = this.checkedRecords(m.judgments, v.root);
     if (!records) {
-      this.stats.dropped++;
+      this.drop('bad-judgments');
       return;
     }
     if (!this.verify(this.manifest.members[voter]!.publicKey, voteSigningInput(m.body), m.sig)) {
-      this.stats.dropped++;
+      this.drop('bad-signature');
       return;
     }
     this.addVote(rs, voter, records, v.root, m.sig, m.body);
@@ -1493,23 +1527,23 @@ export class ConsensusNode {
   private onCertificate(bytes: Uint8Array): void {
     const d = decodeRoundCertificate(bytes);
     if (!d.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const cert = d.cert;
     const rs = this.roundState(cert.round, true);
     if (!rs) {
-      this.stats.dropped++;
+      this.drop('outside-window');
       return;
     }
     const s = certificateSignatures(this.manifest, cert, this.hash, this.rootOf);
     if (!s.ok) {
-      this.stats.dropped++;
+      this.drop('bad-certificate');
       return;
     }
     for (const c of s.checks) {
       if (!this.verify(c.publicKey, c.message, c.signature)) {
-        this.stats.dropped++;
+        this.drop('bad-signature');
         return;
       }
     }
@@ -1579,18 +1613,18 @@ export class ConsensusNode {
   private onEvidence(bytes: Uint8Array): void {
     const o = openEvidence(this.manifest, bytes, this.hash);
     if (!o.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     if (this.knownEvidence[o.claim.key]) return;
     if (!this.evidenceInWindow(o.claim)) {
       // Checked before its signatures: a member's equivocations over any round number cost nothing here.
-      this.stats.dropped++;
+      this.drop('outside-window');
       return;
     }
     for (const c of o.claim.checks) {
       if (!this.verify(c.publicKey, c.message, c.signature)) {
-        this.stats.dropped++;
+        this.drop('bad-signature');
         return;
       }
     }
@@ -1770,12 +1804,12 @@ export class ConsensusNode {
     this.askSync([signer]);
     if (height > this.hs.height + FUTURE_HEIGHTS) return;
     if (this.futureCount[signer]! >= FUTURE_HEIGHTS * FUTURE_PER_HEIGHT || (topic === 'proposal' && bytes.length > this.proposalLimit)) {
-      this.stats.dropped++;
+      this.drop('future-full');
       return;
     }
     for (const f of this.future) {
       if (f.signer === signer && f.height === height && (f.topic === 'proposal') === (topic === 'proposal') && (topic === 'proposal' || equalBytes(f.bytes, bytes))) {
-        this.stats.dropped++;
+        this.drop('duplicate');
         return;
       }
     }
@@ -1813,18 +1847,18 @@ export class ConsensusNode {
   private onProposal(bytes: Uint8Array): void {
     const d = decodeProposalMessage(bytes);
     if (!d.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const p = d.value;
     if ((p.body === undefined) === (p.compact === undefined)) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const hs = this.hs;
     const height = this.heightOfHeader(p.header);
     if (height < 0) {
-      this.stats.dropped++;
+      this.drop('bad-header');
       return;
     }
     const proposer = this.proposerIndex(height, p.view);
@@ -1837,12 +1871,12 @@ export class ConsensusNode {
     if (!bv.ok) return;
     const vote = bv.vote;
     if (vote.phase !== Phase.PREPARE || vote.height !== height || vote.view !== p.view || !equalBytes(vote.block, hash) || !equalBytes(vote.voter, this.manifest.members[proposer]!.address)) {
-      this.stats.dropped++;
+      this.drop('bad-proposer-vote');
       return;
     }
     if (vote.cluster !== this.manifest.cluster || vote.epoch !== this.manifest.epoch) return;
     if (!this.verify(this.manifest.members[proposer]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {
-      this.stats.dropped++;
+      this.drop('bad-signature');
       return;
     }
     if (height > hs.height) {
@@ -1855,7 +1889,7 @@ export class ConsensusNode {
     if (p.view > 0) {
       const ok = this.checkJustification(height, p.view, hash, p.timeouts, lockCert);
       if (!ok) {
-        this.stats.dropped++;
+        this.drop('bad-justification');
         return;
       }
     }
@@ -1870,7 +1904,7 @@ export class ConsensusNode {
       }
       const verdict = this.inspectProposal(p.header, body, hash);
       if (!verdict.ok) {
-        this.stats.dropped++;
+        this.drop('bad-block');
         return;
       }
       hs.contents[key] = { header: p.header, body, hash, checked: verdict.block };
@@ -2085,12 +2119,12 @@ export class ConsensusNode {
   private onBlockVote(bytes: Uint8Array): void {
     const sv = decodeSigned(bytes);
     if (!sv.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const bv = decodeBlockVote(sv.body);
     if (!bv.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const v = bv.vote;
@@ -2099,7 +2133,7 @@ export class ConsensusNode {
     if (voter < 0 || this.manifest.members[voter]!.role !== 'full') return;
     if (v.height < this.hs.height) return;
     if (v.height > this.hs.height) {
-      if (!this.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) this.stats.dropped++;
+      if (!this.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) this.drop('bad-signature');
       else this.bufferFuture(v.height, 'block-vote', bytes, voter);
       return;
     }
@@ -2110,7 +2144,7 @@ export class ConsensusNode {
       return;
     }
     if (!this.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {
-      this.stats.dropped++;
+      this.drop('bad-signature');
       return;
     }
     this.countBlockVote(v.phase, v.view, v.block, voter, bytes);
@@ -2266,13 +2300,13 @@ export class ConsensusNode {
   private onTimeout(bytes: Uint8Array): void {
     const d = decodeTimeoutMessage(bytes);
     if (!d.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const o = d.value;
     const t = decodeTimeout(o.body);
     if (!t.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const tm: Timeout = t.timeout;
@@ -2281,7 +2315,7 @@ export class ConsensusNode {
     if (voter < 0 || this.manifest.members[voter]!.role !== 'full') return;
     if (tm.height < this.hs.height) return;
     if (tm.height > this.hs.height) {
-      if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) this.stats.dropped++;
+      if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) this.drop('bad-signature');
       else this.bufferFuture(tm.height, 'timeout', bytes, voter);
       return;
     }
@@ -2294,7 +2328,7 @@ export class ConsensusNode {
       return;
     }
     if (!this.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) {
-      this.stats.dropped++;
+      this.drop('bad-signature');
       return;
     }
     let cert: BlockCertificate | undefined;
@@ -2302,7 +2336,7 @@ export class ConsensusNode {
       if (o.cert === null) return;
       cert = blockCertificateFromCbor(o.cert);
       if (cert.view !== tm.lockView || checkBlockCertificate(this.manifest, cert, Phase.PREPARE, tm.height, tm.lock, this.oracle()) !== '') {
-        this.stats.dropped++;
+        this.drop('bad-certificate');
         return;
       }
     }
@@ -2369,7 +2403,7 @@ export class ConsensusNode {
     const held = this.hs.contents[hexKey(hash)];
     if (held) {
       if (checkBlockCertificate(this.manifest, s.block.commit, Phase.COMMIT, height, hash, this.oracle()) !== '') {
-        this.stats.dropped++;
+        this.drop('bad-certificate');
         return;
       }
       this.commit(held, s.block.commit, false);
@@ -2377,7 +2411,7 @@ export class ConsensusNode {
     }
     const verdict = inspectBlock(this.manifest, this.hash, s.block.header, s.block.body, s.block.commit, this.expectation(), this.oracle(), this.knownSubmission(), this.rootOf);
     if (!verdict.ok) {
-      this.stats.dropped++;
+      this.drop('bad-block');
       return;
     }
     const content: Content = { header: s.block.header, body: s.block.body, hash: verdict.block.hash, checked: verdict.block };
@@ -2389,7 +2423,7 @@ export class ConsensusNode {
     const d = decodeCommitNotice(bytes);
     const height = d.ok ? this.heightOfHeader(d.value.header) : -1;
     if (!d.ok || height < 0) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const o = d.value;
@@ -2404,7 +2438,7 @@ export class ConsensusNode {
     const hash = this.hash(o.header);
     const held = this.hs.contents[hexKey(hash)];
     if (checkBlockCertificate(this.manifest, cert, Phase.COMMIT, height, hash, this.oracle()) !== '') {
-      this.stats.dropped++;
+      this.drop('bad-certificate');
       return;
     }
     if (held) this.commit(held, cert, false);
@@ -2419,14 +2453,14 @@ export class ConsensusNode {
     const d = decodeSyncMessage(bytes);
     const b = d.ok ? decodeSyncBody(d.value.body) : d;
     if (!d.ok || !b.ok) {
-      this.stats.dropped++;
+      this.drop('malformed');
       return;
     }
     const m = d.value;
     const o = b.value;
     const requester = memberIndex(this.manifest, o.from);
     if (requester < 0 || requester === this.selfIndex || o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) {
-      this.stats.dropped++;
+      this.drop('foreign');
       return;
     }
     const limit = this.syncLimits[requester]!;
@@ -2436,12 +2470,12 @@ export class ConsensusNode {
       limit.checks = 0;
     }
     if (limit.answers >= SYNC_ANSWERS || limit.checks >= SYNC_CHECKS) {
-      this.stats.dropped++;
+      this.drop('rate-limited');
       return;
     }
     limit.checks++;
     if (!this.verify(this.manifest.members[requester]!.publicKey, signingInput(Domain.SYNC, m.body), m.sig)) {
-      this.stats.dropped++;
+      this.drop('bad-signature');
       return;
     }
     if (o.view !== undefined) {

@@ -392,10 +392,11 @@ describe('blocks', () => {
     const tampered = Uint8Array.from(whole);
     tampered[at + Math.floor(stored.block.body.length / 2)]! ^= 1;
     const votes = () => c.of('publish', 3).filter((e) => e.topic === 'block-vote').length;
-    const before = { votes: votes(), dropped: c.nodes[3]!.stats.dropped };
+    const before = { votes: votes(), dropped: c.nodes[3]!.stats.dropped, badBlock: c.nodes[3]!.stats.drops['bad-block'] ?? 0 };
     c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: tampered }));
     expect(votes()).toBe(before.votes);
     expect(c.nodes[3]!.stats.dropped).toBe(before.dropped + 1);
+    expect(c.nodes[3]!.stats.drops['bad-block']).toBe(before.badBlock + 1);
     c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: whole }));
     expect(votes()).toBe(before.votes + 1);
   });
@@ -488,13 +489,16 @@ describe('blocks', () => {
     const withVotes = (votes: [number, Uint8Array][]) => encode({ header: notice.header, commit: { ...notice.commit, votes } } as never);
     // Two commit votes of four: under the threshold of three.
     const dropped = c.nodes[3]!.stats.dropped;
+    const badCertificate = c.nodes[3]!.stats.drops['bad-certificate'] ?? 0;
     deliver(withVotes(notice.commit.votes.slice(0, 2)));
     expect(c.of('committed', 3)).toEqual([]);
     expect(c.nodes[3]!.stats.dropped).toBe(dropped + 1);
+    expect(c.nodes[3]!.stats.drops['bad-certificate']).toBe(badCertificate + 1);
     // A vote whose signature does not verify.
     deliver(withVotes(notice.commit.votes.map((v, k) => (k === 0 ? [v[0], Uint8Array.from(v[1], (b, j) => (j === 0 ? b ^ 1 : b))] : v))));
     expect(c.of('committed', 3)).toEqual([]);
     expect(c.nodes[3]!.stats.dropped).toBe(dropped + 2);
+    expect(c.nodes[3]!.stats.drops['bad-certificate']).toBe(badCertificate + 2);
     deliver(held[0]!);
     const committed = c.of('committed', 3);
     expect(committed.length).toBe(1);
@@ -578,5 +582,24 @@ describe('PMU batches', () => {
     for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
     c.deliverAll();
     expect(c.of('rejected', 0).map((e) => [e.round, c.indexOf(e.member), e.reason])).toEqual([[1, 1, Reason.REPLAY]]);
+  });
+});
+
+describe('dropped messages', () => {
+  test('a dropped message is counted under its reason: malformed, another cluster, an unknown topic', () => {
+    const c = new Cluster({ n: 4 });
+    const other = new Cluster({ n: 4, name: 'other' });
+    const node = c.nodes[0]!;
+    const at = (topic: string, bytes: Uint8Array) => node.step({ type: 'message', now: GENESIS + 100, topic: topic as never, bytes });
+    expect(at('vote', Uint8Array.of(0xff))).toEqual([]);
+    expect(at('proposal', Uint8Array.of(0xa0))).toEqual([]);
+    // A submission signed by a member of another cluster's manifest names no member here.
+    other.now = GENESIS + 100;
+    const [published] = other.submit(1, other.reading(1, other.now)).filter((e) => e.type === 'publish');
+    expect(published).toBeDefined();
+    expect(at('submission', (published as { bytes: Uint8Array }).bytes)).toEqual([]);
+    expect(at('gossip', Uint8Array.of(1))).toEqual([]);
+    expect(node.stats.drops).toEqual({ malformed: 2, unattributable: 1, 'unknown-topic': 1 });
+    expect(node.stats.dropped).toBe(4);
   });
 });

@@ -1,7 +1,7 @@
 // The refactoring safety net (issue 20): a hash of the effect stream a run produces (every member's effects of every
 // step, in order), compared against the hashes recorded in test/effect-hashes/. A change of the node's code that keeps
 // its behaviour keeps every hash; a change that must alter behaviour says so in its commit and records the new hashes
-// with `UPDATE_EFFECT_HASHES=1 npx jest <suite>`.
+// with `UPDATE_EFFECT_HASHES=1 npm test -- <suite>`.
 import { createHash, type Hash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -59,7 +59,7 @@ export class RecordedHashes {
   /** The recorded hash of a case ('not recorded …' when none is), and notes the one observed. */
   expected(key: string, observed: string): string {
     this.seen[key] = observed;
-    return UPDATING ? observed : (this.recorded[key] ?? 'not recorded (record it: UPDATE_EFFECT_HASHES=1 npx jest <suite>)');
+    return UPDATING ? observed : (this.recorded[key] ?? 'not recorded (record it: UPDATE_EFFECT_HASHES=1 npm test -- <suite>)');
   }
 
   /** Writes the observed hashes (only when updating). */
