@@ -2139,7 +2139,7 @@ export class ConsensusNode {
     }
     // A prepare vote for a block that already has its prepare quorum changes nothing here: it is not verified (the
     // commit votes follow; an equivocation among such surplus votes goes unnoticed, which costs no safety).
-    if (v.phase === Phase.PREPARE && this.quorum.reached(this.hs.counts.of(`${Phase.PREPARE}:${v.view}:${hexKey(v.block)}`))) {
+    if (v.phase === Phase.PREPARE && this.quorum.reached(this.hs.counts.get(`${Phase.PREPARE}:${v.view}:${hexKey(v.block)}`))) {
       this.stats.surplus++;
       return;
     }

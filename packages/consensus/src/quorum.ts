@@ -39,7 +39,8 @@ export class QuorumCounts {
     return count;
   }
 
-  of(key: string): number {
+  /** The count under `key` (not named `of`: a class method of that name is a syntax error on Espruino 2v29). */
+  get(key: string): number {
     return this.counts[key] ?? 0;
   }
 }

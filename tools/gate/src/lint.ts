@@ -250,6 +250,10 @@ class Linter {
       case 'MethodDefinition':
       case 'PropertyDefinition':
         if (node.computed) this.report(node, 'computed-key', 'computed key in a class: Espruino has none');
+        else if (node.key?.type === 'Identifier' && node.key.name === 'of') this.report(node, 'of-name', "a class member named 'of' is a syntax error on Espruino 2v29 (it reads `of` as in for-of): rename it");
+        break;
+      case 'VariableDeclarator':
+        if (node.id?.type === 'Identifier' && node.id.name === 'of') this.report(node, 'of-name', "a variable named 'of' is a syntax error on Espruino 2v29 (it reads `of` as in for-of): rename it");
         break;
       case 'PrivateIdentifier':
         this.report(node, 'private-member', `#${node.name}: Espruino has no #private members; use a plain property`);

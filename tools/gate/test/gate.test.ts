@@ -47,6 +47,7 @@ const rejected: [fixture: string, rule: string][] = [
   ['node-global', 'node-global'],
   ['node-import', 'node-import'],
   ['label', 'label'],
+  ['of-name', 'of-name'],
   ['tagged-template', 'tagged-template'],
   ['computed-key', 'computed-key'],
   ['private-member', 'private-member'],
