@@ -21,9 +21,13 @@ export function smoke(): number {
   const sent: Uint8Array[] = [];
   const reservations: number[] = [];
   let mark = 1000;
+  // The readings between the first and the last (which the checks below read) hash with a stand-in: a board hashes
+  // natively, and 255 more JavaScript SHA-256 HMACs would make this test too slow to run from a board's flash.
+  let hashing = true;
+  const standIn = new Uint8Array(32);
   const node = createSensorNode(
     {
-      hash: sha256,
+      hash: (bytes) => (hashing ? sha256(bytes) : standIn),
       crc32: (bytes) => crc32(bytes),
       key,
       now: () => 1700000000000,
@@ -37,7 +41,10 @@ export function smoke(): number {
     { cluster: 'cluster-1', meter },
   );
   const channels = [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2305 }];
-  for (let i = 0; i <= SEQUENCE_BLOCK; i++) node.publish(channels, 0);
+  for (let i = 0; i <= SEQUENCE_BLOCK; i++) {
+    hashing = i === 0 || i === SEQUENCE_BLOCK;
+    node.publish(channels, 0);
+  }
   check(sent.length === SEQUENCE_BLOCK + 1, 'one frame per reading');
   check(reservations.length === 2 && reservations[1] === 1000 + SEQUENCE_BLOCK, 'a new sequence block once one is used up');
   const frame = sent[SEQUENCE_BLOCK]!;

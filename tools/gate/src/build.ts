@@ -22,15 +22,26 @@ export interface GateTarget {
   /** Build minified, as it ships to a board (firmware programs): fewer bytes to flash, shorter names for the
    * interpreter to hold. The gate lints both this bundle and the same sources unminified. */
   minify?: boolean;
+  /** Boards (names in BOARDS) this target's bundle is meant to fit, from flash: with `--espruino`, running out of
+   * memory or time on an interpreter with one of these boards' heaps fails the gate; on another board it is
+   * reported, not failed. Declared in package.json: `"meterchain": {"fits": ["puck", "bangle2"]}`. */
+  fits?: string[];
 }
 
+/** Boards by their heap (Espruino variables), for `--espruino`: an interpreter built with that heap stands for them. */
+export const BOARDS: readonly { name: string; variables: number; boards: string }[] = [
+  { name: 'puck', variables: 2630, boards: 'Puck.js' },
+  { name: 'bangle2', variables: 12000, boards: 'Bangle.js 2, Jolt.js' },
+];
+
 /** The target of a portable package by convention: `src/index.ts` for the API, `smoke.ts` beside package.json. */
-export function packageTarget(name: string, dir: string): GateTarget {
+export function packageTarget(name: string, dir: string, fits?: string[]): GateTarget {
   const api = join(dir, 'src', 'index.ts');
   const smoke = join(dir, 'smoke.ts');
   return {
     name,
     dir,
+    ...(fits ? { fits } : {}),
     ...(existsSync(api) ? { api } : {}),
     ...(existsSync(smoke) ? { smoke } : {}),
   };

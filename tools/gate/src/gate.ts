@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { bundleTarget, packageTarget, type GateTarget } from './build.ts';
+import { BOARDS, bundleTarget, packageTarget, type GateTarget } from './build.ts';
 import { SourceLocator, type Finding } from './finding.ts';
 import { lintBundle } from './lint.ts';
-import { runFromFlash, type InterpreterResult } from './interpreter.ts';
+import { probeHeap, runFromFlash, type InterpreterResult } from './interpreter.ts';
 import { runInSandbox, type SmokeResult } from './sandbox.ts';
 
 export interface GateOptions {
@@ -37,6 +37,9 @@ export interface TargetReport {
   smoke?: SmokeResult;
   /** Run under the real interpreter, when one was given. */
   espruino?: InterpreterResult;
+  /** With `--espruino`: whether the bundle fit the interpreter's board (ran to its end from flash), and whether it
+   * claims to (`fits`). A bundle that does not fit a board it does not claim is reported, not failed. */
+  fit?: { board: string; fits: boolean; claimed: boolean };
   ms: number;
 }
 
@@ -44,6 +47,8 @@ export interface GateReport {
   ok: boolean;
   targets: TargetReport[];
   findings: Finding[];
+  /** With `--espruino`: the board the interpreter's heap stands for, or its heap when it matches none. */
+  board?: { name: string; variables: number };
   ms: number;
 }
 
@@ -52,7 +57,7 @@ export const defaultRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..'
 interface PackageJson {
   name?: string;
   workspaces?: string[];
-  meterchain?: { portable?: boolean; espruino?: { main?: string; modules?: string[] } };
+  meterchain?: { portable?: boolean; fits?: string[]; espruino?: { main?: string; modules?: string[]; fits?: string[] } };
 }
 
 function readJson(path: string): PackageJson {
@@ -83,19 +88,20 @@ export function discoverTargets(root: string): GateTarget[] {
   for (const dir of workspaceDirs(root)) {
     const pkg = readJson(join(dir, 'package.json'));
     const name = pkg.name ?? relative(root, dir);
-    if (pkg.meterchain?.portable === true) portable.push(packageTarget(name, dir));
+    const fits = pkg.meterchain?.fits;
+    if (pkg.meterchain?.portable === true) portable.push(packageTarget(name, dir, fits));
     const espruino = pkg.meterchain?.espruino;
-    if (espruino?.main) firmware.push(...firmwareTargets(name, dir, espruino.main, espruino.modules ?? []));
+    if (espruino?.main) firmware.push(...firmwareTargets(name, dir, espruino.main, espruino.modules ?? [], espruino.fits));
   }
   return [...portable, ...firmware];
 }
 
 /** A firmware package gives two targets: its program (built and linted: it talks to hardware, so it is not run)
  * and, when there is a `smoke.ts` beside package.json, its smoke test of the composition (built, linted, run). */
-export function firmwareTargets(name: string, dir: string, main: string, modules: string[]): GateTarget[] {
+export function firmwareTargets(name: string, dir: string, main: string, modules: string[], fits?: string[]): GateTarget[] {
   const targets: GateTarget[] = [{ name, dir, main: join(dir, main), modules, minify: true }];
   const smoke = join(dir, 'smoke.ts');
-  if (existsSync(smoke)) targets.push({ name: `${name} (smoke)`, dir, smoke });
+  if (existsSync(smoke)) targets.push({ name: `${name} (smoke)`, dir, smoke, ...(fits ? { fits } : {}) });
   return targets;
 }
 
@@ -108,7 +114,7 @@ export async function gateTarget(
   target: GateTarget,
   root: string,
   outDir: string,
-  opts: { smoke?: boolean; timeoutMs?: number; espruino?: string } = {},
+  opts: { smoke?: boolean; timeoutMs?: number; espruino?: string; board?: string } = {},
 ): Promise<TargetReport> {
   const started = performance.now();
   const outfile = join(outDir, bundleName(target));
@@ -137,6 +143,9 @@ export async function gateTarget(
     const locate = (line: number, column: number) => locator.origin(line, column);
     const minified = target.minify ? { mapsWithin: locator.mapsWithin.bind(locator) } : undefined;
     lintBundle({ code: built.lintOnly.code, target: target.name, locate, bundleFile, modules: target.modules ?? [], ...(minified ? { minified } : {}) }).forEach(add);
+  }
+  for (const board of target.fits ?? []) {
+    if (!BOARDS.some((b) => b.name === board)) add({ target: target.name, file: relative(root, join(target.dir, 'package.json')), line: 0, rule: 'espruino', message: `fits: unknown board '${board}' (known: ${BOARDS.map((b) => b.name).join(', ')})` });
   }
   const report: TargetReport = { target, bundleFile, bytes: 0, findings, ms: 0 };
   if (built.code !== undefined && built.map !== undefined) {
@@ -175,7 +184,13 @@ export async function gateTarget(
       const result = await runFromFlash(opts.espruino, shipped.code ?? built.code, flashDir);
       rmSync(flashDir, { recursive: true, force: true });
       report.espruino = result;
-      if (!result.ok) add({ target: target.name, file: bundleFile, line: 0, rule: 'espruino', message: result.error ?? 'failed' });
+      const board = opts.board ?? 'unknown';
+      const claimed = (target.fits ?? []).includes(board);
+      report.fit = { board, fits: result.ok, claimed };
+      // Out of memory or time on a board the bundle does not claim: it does not fit there, which is reported, not
+      // failed. Any other failure (an uncaught error that is not memory) fails on every board.
+      const unfit = result.outOfMemory === true || result.timedOut === true;
+      if (!result.ok && (claimed || !unfit)) add({ target: target.name, file: bundleFile, line: 0, rule: 'espruino', message: `${claimed ? `does not fit ${board}, which it claims (package.json meterchain fits): ` : ''}${result.error ?? 'failed'}` });
     }
   }
   report.ms = performance.now() - started;
@@ -189,7 +204,12 @@ export async function runGate(opts: GateOptions = {}): Promise<GateReport> {
   const outDir = resolve(opts.outDir ?? join(root, '.cache', 'gate'));
   const targets = opts.targets ?? discoverTargets(root);
   const reports: TargetReport[] = [];
-  for (const target of targets) reports.push(await gateTarget(target, root, outDir, opts));
+  let board: { name: string; variables: number } | undefined;
+  if (opts.espruino) {
+    const variables = probeHeap(opts.espruino, mkdtempSync(join(tmpdir(), 'gate-heap-')));
+    board = { name: BOARDS.find((b) => b.variables === variables)?.name ?? `${variables} variables`, variables };
+  }
+  for (const target of targets) reports.push(await gateTarget(target, root, outDir, { ...opts, ...(board ? { board: board.name } : {}) }));
   // Targets share sources (core is in every bundle): each place and rule is listed once, under the first target.
   const findings: Finding[] = [];
   const seen = new Set<string>();
@@ -198,5 +218,5 @@ export async function runGate(opts: GateOptions = {}): Promise<GateReport> {
     if (!seen.has(key)) findings.push(f);
     seen.add(key);
   }
-  return { ok: findings.length === 0, targets: reports, findings, ms: performance.now() - started };
+  return { ok: findings.length === 0, targets: reports, findings, ...(board ? { board } : {}), ms: performance.now() - started };
 }

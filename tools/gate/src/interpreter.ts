@@ -1,7 +1,8 @@
 // Optional step of the gate: runs a bundle under a real Espruino interpreter (its Linux build), where one is at
 // hand, to check what the sandbox only approximates.
 import { spawn, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 export interface InterpreterResult {
   ok: boolean;
@@ -12,6 +13,21 @@ export interface InterpreterResult {
   ms: number;
   /** Variables in use at the end and the heap's size (process.memory()), when the program reports them. */
   memory?: { used: number; total: number };
+  /** The interpreter ran out of variables (LOW_MEMORY, "Out of Memory"). */
+  outOfMemory?: boolean;
+  /** Stopped at the time limit. */
+  timedOut?: boolean;
+}
+
+/** The heap of an Espruino interpreter, in variables (process.memory().total); throws when it cannot be read. */
+export function probeHeap(bin: string, dir: string): number {
+  const scratch = join(dir, 'heap.js');
+  writeFileSync(scratch, 'print("HEAP " + process.memory().total);\nquit();\n');
+  const run = spawnSync(bin, [scratch], { cwd: dir, input: '', timeout: 30_000, encoding: 'utf8' });
+  rmSync(dir, { recursive: true, force: true });
+  const m = /HEAP (\d+)/.exec(`${run.stdout ?? ''}`);
+  if (run.error || !m) throw new Error(`--espruino ${bin}: could not read its heap size (${run.error?.message ?? 'no answer to process.memory()'})`);
+  return Number(m[1]);
 }
 
 const END = '--- meterchain gate: end of bundle ---';
@@ -77,6 +93,8 @@ export function runFromFlash(bin: string, code: string, dir: string, timeoutMs =
       const result: InterpreterResult = { ok: !uncaught && end !== undefined && !error, output, ms };
       if (memory) result.memory = { used: memory[0]!, total: memory[1]! };
       if (!result.ok) result.error = uncaught?.trim() ?? error ?? 'did not reach the end of the program';
+      if (!result.ok && lines.some((l) => /LOW_MEMORY|Out of Memory|MEMORY_BUSY/i.test(l))) result.outOfMemory = true;
+      if (!result.ok && error === 'stopped at the time limit') result.timedOut = true;
       resolve(result);
     };
     const timer = setTimeout(() => finish('stopped at the time limit'), timeoutMs);

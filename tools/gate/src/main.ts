@@ -46,13 +46,22 @@ function printTargets(report: GateReport, io: Io): void {
     else if (t.target.main) parts.push('firmware entry: not run');
     if (t.espruino) {
       const memory = t.espruino.memory ? `, ${t.espruino.memory.used} of ${t.espruino.memory.total} variables at the end` : '';
-      parts.push(`Espruino from flash ${t.espruino.ok ? 'ok' : 'FAILED'} in ${(t.espruino.ms / 1000).toFixed(2)} s${memory}`);
+      const verdict = t.espruino.ok ? 'ok' : (t.espruino.outOfMemory || t.espruino.timedOut) && !t.fit?.claimed ? `does not fit (${t.espruino.outOfMemory ? 'out of memory' : 'time limit'}; not claimed)` : 'FAILED';
+      parts.push(`Espruino from flash ${verdict} in ${(t.espruino.ms / 1000).toFixed(2)} s${memory}`);
     }
     if (!t.target.api && !t.target.smoke && !t.target.main) parts.push('nothing to build yet (no src/index.ts, no smoke.ts)');
     io.out(`${t.target.name}: ${parts.join(', ')}, ${t.findings.length} findings, ${t.ms.toFixed(0)} ms`);
     for (const line of t.smoke?.output ?? []) io.out(`  | ${line}`);
     for (const line of t.espruino?.output ?? []) io.out(`  E ${line}`);
   }
+}
+
+/** Which bundles fit the interpreter's board, and which claim to. */
+function printBoard(report: GateReport, io: Io): void {
+  if (!report.board) return;
+  const run = report.targets.filter((t) => t.fit);
+  const list = (ts: typeof run) => (ts.length ? ts.map((t) => t.target.name + (t.fit!.claimed ? ' (claimed)' : '')).join(', ') : 'none');
+  io.out(`board ${report.board.name} (${report.board.variables} variables), from flash: fit ${list(run.filter((t) => t.fit!.fits))}; do not fit ${list(run.filter((t) => !t.fit!.fits))}`);
 }
 
 export async function main(argv: string[], io: Io = stdio): Promise<number> {
@@ -96,6 +105,7 @@ export async function main(argv: string[], io: Io = stdio): Promise<number> {
       io.out(JSON.stringify(report, null, 2));
     } else {
       if (!quiet) printTargets(report, io);
+      printBoard(report, io);
       for (const f of report.findings) io.out(formatFinding(f));
       io.out(summary(report));
     }
