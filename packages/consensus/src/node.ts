@@ -52,7 +52,7 @@ import {
   type RoundTally,
   type SignatureCheck,
 } from './certificate.ts';
-import { checkBlockCertificate, countCertificates, evidenceBounds, evidenceFits, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type BlockVerdict, type CheckedBlock } from './chain.ts';
+import { checkBlockCertificate, countCertificates, evidenceBounds, excludedVoters, firstRoundOf, inspectBlock, proposerOf, type BlockVerdict, type CheckedBlock } from './chain.ts';
 import { Reason, Verdict, consensusError } from './codes.ts';
 import { makeEvidence, openEvidence, type EvidenceClaim, type EvidenceKind } from './evidence.ts';
 import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type MemberMemory } from './judge.ts';
@@ -60,6 +60,7 @@ import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
 import { BoundedMemo } from './memo.ts';
 import type { SharedChecks } from './shared.ts';
+import { EvidencePool } from './evidence-pool.ts';
 import { Quorum, QuorumCounts } from './quorum.ts';
 import { decodeCommitNotice, decodeCompactBody, decodeProposalMessage, decodeSyncBody, decodeSyncMessage, decodeTimeoutMessage } from './wire/block-agreement.ts';
 import { decodeLockRecord, decodeRoundRecord } from './wire/records.ts';
@@ -418,11 +419,8 @@ export class ConsensusNode {
   private blockMark: { height: number; view: number; phase: number };
   private timeoutMark: { height: number; view: number };
   /** Evidence known, by claim key: its bytes while pending (kept for a block), else empty (known, not kept). */
-  private knownEvidence: { [key: string]: { bytes: Uint8Array; kind: EvidenceKind; slot: number; accused: number } };
-  private readonly evidenceLimits: { rounds: number; heights: number; perMember: number };
-  private pendingEvidence: string[];
+  private readonly evidence: EvidencePool;
   /** Evidence already in a committed block, with the height that holds it (forgotten 256 heights later). */
-  private committedEvidence: { [key: string]: number };
   private flagged: { [member: number]: boolean };
   private tipHeight: number;
   private tipHash: Uint8Array;
@@ -497,10 +495,7 @@ export class ConsensusNode {
     this.voteRecord = undefined;
     this.blockMark = { height: -1, view: -1, phase: -1 };
     this.timeoutMark = { height: -1, view: -1 };
-    this.knownEvidence = {};
-    this.evidenceLimits = evidenceBounds(m);
-    this.pendingEvidence = [];
-    this.committedEvidence = {};
+    this.evidence = new EvidencePool(m);
     this.flagged = {};
     this.tipHeight = -1;
     this.tipHash = cfg.manifestDigest;
@@ -595,7 +590,7 @@ export class ConsensusNode {
 
   /** Messages for later heights kept until this node gets there, and their bytes; evidence kept for a block. */
   buffered(): { messages: number; bytes: number; evidence: number } {
-    return { messages: this.future.length, bytes: this.futureBytes, evidence: this.pendingEvidence.length };
+    return { messages: this.future.length, bytes: this.futureBytes, evidence: this.evidence.pendingCount };
   }
 
   /** A committed block this node still holds in memory. */
@@ -1201,7 +1196,7 @@ export class ConsensusNode {
   }
 
   private flaggedFor(member: number, round: number): boolean {
-    return this.knownEvidence[`submission:${toHex(this.manifest.members[member]!.address)}:${round}`] !== undefined;
+    return this.evidence.has(`submission:${toHex(this.manifest.members[member]!.address)}:${round}`);
   }
 
   private castVote(rs: RoundState): void {
@@ -1577,7 +1572,7 @@ export class ConsensusNode {
   private recordEvidence(kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void {
     const bytes = makeEvidence(kind, a, b);
     const o = openEvidence(this.manifest, bytes, this.hash);
-    if (!o.ok || this.knownEvidence[o.claim.key] || !this.evidenceInWindow(o.claim)) return;
+    if (!o.ok || this.evidence.has(o.claim.key) || !this.evidenceInWindow(o.claim)) return;
     if (this.learnEvidence(o.claim, bytes)) this.publish('evidence', bytes);
   }
 
@@ -1587,20 +1582,16 @@ export class ConsensusNode {
    * current one up to the heights whose messages it keeps.
    */
   private evidenceInWindow(claim: EvidenceClaim): boolean {
-    const b = this.evidenceLimits;
+    const b = this.evidence.limits;
     if (claim.kind === 'block') return claim.slot >= this.hs.height - b.heights && claim.slot <= this.hs.height + FUTURE_HEIGHTS;
     const first = firstRoundOf(this.manifest, this.hs.height, this.epochStart);
     return claim.slot >= first - b.rounds && claim.slot <= roundOf(this.manifest, this.now) + 2;
   }
 
-  /** Acts on verified evidence; keeps its bytes for a block (returns true) unless evidenceBounds' share of evidence
-   * against that member is pending already (one is enough to flag it). */
+  /** Acts on verified evidence; the pool keeps its bytes for a block (returns true) unless evidenceBounds' share of
+   * evidence against that member is pending already (one is enough to flag it). */
   private learnEvidence(claim: EvidenceClaim, bytes: Uint8Array): boolean {
-    let pending = 0;
-    for (const k of this.pendingEvidence) if (this.knownEvidence[k]!.accused === claim.accused) pending++;
-    const keep = this.committedEvidence[claim.key] === undefined && pending < this.evidenceLimits.perMember;
-    this.knownEvidence[claim.key] = { bytes: keep ? bytes : new Uint8Array(0), kind: claim.kind, slot: claim.slot, accused: claim.accused };
-    if (keep) this.pendingEvidence.push(claim.key);
+    const keep = this.evidence.add(claim, bytes);
     this.flagged[claim.accused] = true;
     if (claim.kind === 'vote') {
       const rs = this.rounds[claim.slot];
@@ -1616,7 +1607,7 @@ export class ConsensusNode {
       this.drop('malformed');
       return;
     }
-    if (this.knownEvidence[o.claim.key]) return;
+    if (this.evidence.has(o.claim.key)) return;
     if (!this.evidenceInWindow(o.claim)) {
       // Checked before its signatures: a member's equivocations over any round number cost nothing here.
       this.drop('outside-window');
@@ -1671,17 +1662,7 @@ export class ConsensusNode {
     const height = this.hs.height;
     const first = firstRoundOf(m, height, this.epochStart);
     const last = first + m.params.blockRounds - 1;
-    const evidence: Uint8Array[] = [];
-    const claims: EvidenceClaim[] = [];
-    const keys = this.pendingEvidence.slice(0).sort();
-    for (const key of keys) {
-      if (this.committedEvidence[key] !== undefined || evidence.length >= 256) continue;
-      const bytes = this.knownEvidence[key]!.bytes;
-      const o = openEvidence(m, bytes, this.hash);
-      if (!o.ok || !evidenceFits(this.evidenceLimits, o.claim, height, first, last)) continue;
-      evidence.push(bytes);
-      claims.push(o.claim);
-    }
+    const { evidence, claims } = this.evidence.forBlock(this.hash, height, first, last);
     const certs: RoundCertificate[] = [];
     for (let r = first; r <= last; r++) {
       const rs = this.rounds[r];
@@ -2233,25 +2214,11 @@ export class ConsensusNode {
     this.tipHash = content.hash;
     this.blocks[header.height] = stored;
     delete this.blocks[header.height - this.keepBlocks];
-    for (const c of content.checked.evidence) this.committedEvidence[c.key] = header.height;
-    // Bounded memory for a daemon that runs for years next to a persistent equivocator: old evidence is forgotten.
-    for (const k of Object.keys(this.committedEvidence)) {
-      if (this.committedEvidence[k]! < header.height - 256) {
-        delete this.committedEvidence[k];
-        delete this.knownEvidence[k];
-      }
-    }
-    // Evidence that fell out of the window can go into no block any more: forgotten (the member stays flagged).
-    const next = header.height + 1;
-    const firstNext = firstRoundOf(this.manifest, next, this.epochStart);
-    for (const k of Object.keys(this.knownEvidence)) {
-      const e = this.knownEvidence[k]!;
-      const old = e.kind === 'block' ? e.slot < next - this.evidenceLimits.heights : e.slot < firstNext - this.evidenceLimits.rounds;
-      if (old && this.committedEvidence[k] === undefined) delete this.knownEvidence[k];
-    }
-    const pending: string[] = [];
-    for (const k of this.pendingEvidence) if (this.committedEvidence[k] === undefined && this.knownEvidence[k]) pending.push(k);
-    this.pendingEvidence = pending;
+    this.evidence.committedAt(
+      header.height,
+      content.checked.evidence.map((c) => c.key),
+      firstRoundOf(this.manifest, header.height + 1, this.epochStart),
+    );
     this.lock = null;
     this.hs = newHeight(header.height + 1);
     this.pruneRounds();
