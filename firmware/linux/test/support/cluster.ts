@@ -20,8 +20,19 @@ export interface TestMember {
   logs: Record<string, unknown>[];
 }
 
+/** A sensor member (role `sensor`) whose frames its full node reads over MQTT (node.yaml `sensors: [{mqtt: true}]`). */
+export interface TestSensor {
+  name: string;
+  address: string;
+  /** Index in `members` of the full node it sends to. */
+  node: number;
+  linkKey: Uint8Array;
+  password: string;
+}
+
 export interface TestCluster {
   dir: string;
+  sensors: TestSensor[];
   manifest: Manifest;
   digest: Uint8Array;
   manifestPath: string;
@@ -53,6 +64,8 @@ export interface ClusterOptions {
   metricsListen?: (index: number) => string;
   /** More node.yaml lines for a member (index → lines), e.g. its outputs. */
   extraConfig?: (index: number) => string[];
+  /** Sensor members, each read over MQTT by the full node at index `node`. */
+  sensors?: { name: string; node: number }[];
 }
 
 export function createTestCluster(opts: ClusterOptions): TestCluster {
@@ -69,12 +82,22 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
     keys.push(pair.publicKey);
     members.push({ name, address: pair.address, dir: mdir, config: join(mdir, 'node.yaml'), password: `pw-${name}-${pair.address.slice(2, 10)}`, logs: [] });
   }
+  const sensors: (TestSensor & { publicKey: Uint8Array; keyPath: string; linkKeyPath: string })[] = [];
+  for (const sx of opts.sensors ?? []) {
+    const sdir = join(dir, sx.name);
+    mkdirSync(sdir, { recursive: true });
+    const pair = writeKeyPair(sdir, generateSeed(), 'sensor');
+    const linkKey = new Uint8Array(32).map((_, i) => (i * 7 + sensors.length + 1) & 0xff);
+    const linkKeyPath = join(sdir, 'link.key');
+    writeFileSync(linkKeyPath, Buffer.from(linkKey).toString('hex') + '\n', { mode: 0o600 });
+    sensors.push({ name: sx.name, address: pair.address, node: sx.node, linkKey, password: `pw-${sx.name}-${pair.address.slice(2, 10)}`, publicKey: pair.publicKey, keyPath: join(sdir, 'sensor.key'), linkKeyPath });
+  }
   const genesisMs = opts.genesisMs ?? Math.ceil((Date.now() + 1500) / roundMs) * roundMs;
   const bytes = createManifest(
     {
       cluster: 'test',
       rule: 'bft',
-      members: keys.map((publicKey, i) => ({ publicKey, name: members[i]!.name })),
+      members: [...keys.map((publicKey, i) => ({ publicKey, name: members[i]!.name })), ...sensors.map((x) => ({ publicKey: x.publicKey, name: x.name, role: 'sensor' as const }))],
       params: { roundMs, blockRounds: opts.blockRounds ?? 4, skewMs: Math.round(roundMs * 1.5), timeoutMs: roundMs * 4 },
       genesisMs,
     },
@@ -104,12 +127,14 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
         'log:',
         '  level: debug',
         ...(opts.extraConfig?.(i) ?? []),
+        ...(sensors.some((x) => x.node === i) ? ['sensors:', ...sensors.filter((x) => x.node === i).flatMap((x) => [`  - name: ${x.name}`, `    key: ${x.keyPath}`, `    linkKey: ${x.linkKeyPath}`, '    mqtt: true'])] : []),
         '',
       ].join('\n'),
     );
   };
   const cluster: TestCluster = {
     dir,
+    sensors: sensors.map(({ name, address, node, linkKey, password }) => ({ name, address, node, linkKey, password })),
     manifest: checked.manifest,
     digest: checked.digest,
     manifestPath,
