@@ -1662,7 +1662,9 @@ export class ConsensusNode {
     const height = this.hs.height;
     const first = firstRoundOf(m, height, this.epochStart);
     const last = first + m.params.blockRounds - 1;
-    const { evidence, claims } = this.evidence.forBlock(this.hash, height, first, last);
+    const pooled = this.evidence.forBlock(this.hash, height, first, last);
+    const evidence = pooled.evidence;
+    const claims = pooled.claims;
     const certs: RoundCertificate[] = [];
     for (let r = first; r <= last; r++) {
       const rs = this.rounds[r];
