@@ -107,6 +107,8 @@ function requireFor(cfg: NodeConfig, keys: (keyof NodeConfig['sensor'])[]): stri
 }
 
 function crossCheck(cfg: NodeConfig): string | undefined {
+  const link = (cfg.sensors ?? []).findIndex((l) => (l.serial === undefined) === (l.mqtt !== true));
+  if (link >= 0) return `sensors[${link}]: expected either serial: {path} or mqtt: true (where the board's frames come from), not ${cfg.sensors![link]!.serial ? 'both' : 'neither'}`;
   switch (cfg.sensor.type) {
     case 'modbus-tcp':
     case 'modbus-rtu-over-tcp':

@@ -219,7 +219,6 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     }
     const sensorSigner = createNodeSigner(seed);
     const linkKey = readLinkKey(link.linkKey, `${key}.linkKey`);
-    if ((link.serial === undefined) === (link.mqtt !== true)) throw new ConfigError(`${key}: expected either serial: {path} or mqtt: true (where the board's frames come from)`);
     if (link.serial) {
       requireSerialPort(link.serial.path, `${key}.serial.path`);
       if (lines.claimSerial(link.serial.path) > 1) throw new ConfigError(`${key}.serial.path: ${link.serial.path} is already used by another node or sensor of this process`);

@@ -37,6 +37,15 @@ function errorOf(text: string): string {
 }
 
 describe('node configuration', () => {
+  test("a sensor link names where its frames come from: a serial line or MQTT, one of the two", () => {
+    const link = (lines: string[]) => `${good}sensors:\n  - key: s.key\n    linkKey: l.key\n${lines.map((l) => `    ${l}\n`).join('')}`;
+    expect(loadConfig(write('mqtt.yaml', link(['mqtt: true']))).sensors).toEqual([{ key: join(dir, 's.key'), linkKey: join(dir, 'l.key'), mqtt: true }]);
+    expect(loadConfig(write('serial.yaml', link(['serial:', '  path: /dev/ttyUSB1']))).sensors![0]!.serial).toEqual({ path: '/dev/ttyUSB1' });
+    expect(errorOf(link([]))).toMatch(/sensors\[0\]: expected either serial: \{path\} or mqtt: true .*not neither$/);
+    expect(errorOf(link(['mqtt: true', 'serial:', '  path: /dev/ttyUSB1']))).toMatch(/not both$/);
+    expect(errorOf(link(['mqtt: false']))).toMatch(/mqtt/);
+  });
+
   test('a valid file loads, relative paths resolved against the file', () => {
     const cfg = loadConfig(write('good.yaml', good));
     expect(cfg.cluster.manifest).toBe(join(dir, 'cluster/manifest.cbor'));
