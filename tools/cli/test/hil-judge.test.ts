@@ -60,6 +60,30 @@ describe('faults on a frame', () => {
     expect(pieces.map((p) => p.bytes.length)).toEqual(new Array(rtuReply.length).fill(1));
     expect(Buffer.concat(pieces.map((p) => p.bytes))).toEqual(Buffer.from(rtuReply));
   });
+
+  test('an exception fault answers the request with that exception code, well formed (RTU CRC, MBAP length)', () => {
+    const out = at([{ kind: 'exception', code: 6 }]).pieces[0]!.bytes;
+    expect([...out.subarray(0, 3)]).toEqual([0x01, 0x84, 6]);
+    expect(out.length).toBe(5);
+    expect(crcOk(out)).toBe(true);
+    // Modbus TCP: transaction 0x0102, protocol 0, length 7 (unit + 6-byte PDU), unit 1, fn 4, 4 bytes.
+    const mbap = Uint8Array.of(0x01, 0x02, 0, 0, 0, 7, 1, 4, 4, 0x43, 0x66, 0x80, 0x00);
+    const tcp = mangle(mbap, 'reply', [{ kind: 'exception', code: 4 }], 'mbap', mulberry32(7), zeroProxyCounters(), 0).pieces[0]!.bytes;
+    expect([...tcp]).toEqual([0x01, 0x02, 0, 0, 0, 3, 1, 0x84, 4]);
+    expect(at([{ kind: 'exception', code: 6 }], 'request').pieces[0]!.bytes).toEqual(rtuReply);
+  });
+
+  test('a mismatch fault sends the reply one register short, with its byte count and CRC made consistent', () => {
+    const counters = zeroProxyCounters();
+    const out = mangle(rtuReply, 'reply', [{ kind: 'mismatch' }], 'rtu', mulberry32(7), counters, 0).pieces[0]!.bytes;
+    expect([...out.subarray(0, 5)]).toEqual([0x01, 0x04, 0x02, 0x43, 0x66]);
+    expect(out.length).toBe(7);
+    expect(crcOk(out)).toBe(true);
+    expect(counters.rewrittenReplies).toBe(1);
+    const mbap = Uint8Array.of(0, 9, 0, 0, 0, 7, 1, 4, 4, 0x43, 0x66, 0x80, 0x00);
+    const tcp = mangle(mbap, 'reply', [{ kind: 'mismatch' }], 'mbap', mulberry32(7), zeroProxyCounters(), 0).pieces[0]!.bytes;
+    expect([...tcp]).toEqual([0, 9, 0, 0, 0, 5, 1, 4, 2, 0x43, 0x66]);
+  });
 });
 
 const scenario = (over: Partial<Scenario> = {}): Scenario => ({

@@ -4,7 +4,8 @@
 import { crc16 } from '@meterchain/modbus';
 
 export type FaultKind =
-  | 'noise' | 'drop' | 'duplicate' | 'delay' | 'pull' | 'stall' | 'reset' | 'fragment' | 'device-reset' | 'wrong-unit' | 'clock-jump';
+  | 'noise' | 'drop' | 'duplicate' | 'delay' | 'pull' | 'stall' | 'reset' | 'fragment' | 'device-reset' | 'wrong-unit' | 'clock-jump'
+  | 'exception' | 'mismatch';
 
 /** One fault of a scenario; times in ms from the start of the run. */
 export interface Fault {
@@ -21,6 +22,8 @@ export interface Fault {
   unit?: number;
   /** clock-jump: how far the node's clock jumps (negative: backwards). */
   by?: number;
+  /** exception: the Modbus exception code the device answers with (4: device failure, 6: busy ...). */
+  code?: number;
 }
 
 /** What the node must make of each fault: the outcome a scenario checks, and the report prints. */
@@ -35,6 +38,8 @@ export const EXPECTED_OUTCOME: { [kind in FaultKind]: string } = {
   fragment: 'a reply arriving in pieces is reassembled (TCP) or refused as a broken frame (RTU): readings exact or flagged',
   'device-reset': 'the reply cut mid-read is refused, the device silent while it restarts: a gap reported, readings exact after',
   'wrong-unit': 'replies from another unit are refused as mismatches: never a value taken from the wrong unit; lost samples reported as gaps',
+  exception: 'the device answers with a Modbus exception: no value is taken from it, the read fails naming the exception, the sample flagged or reported as a gap; readings exact after',
+  mismatch: 'a reply that does not answer its request (one register short, with a valid checksum) is refused as a mismatch, never read shifted: flagged or a gap, readings exact after',
   'clock-jump': 'the node stamps slots on its own clock: a jump forward skips slots, reported as a gap; a jump back never gives a timestamp that goes backwards or a slot twice',
 };
 
@@ -55,6 +60,7 @@ export function describeFault(fault: Fault): string {
   if (fault.ms !== undefined) parts.push(`${fault.ms} ms`);
   if (fault.unit !== undefined) parts.push(`unit ${fault.unit}`);
   if (fault.by !== undefined) parts.push(`by ${fault.by} ms`);
+  if (fault.code !== undefined) parts.push(`code ${fault.code}`);
   const at = ONE_SHOT.includes(fault.kind) ? `at ${fault.from ?? 0} ms` : `${fault.from ?? 0}-${fault.to === undefined ? 'end' : fault.to} ms`;
   return `${parts.join(' ')} (${at})`;
 }
@@ -81,12 +87,14 @@ export interface ProxyCounters {
   delayedFrames: number;
   fragmentedFrames: number;
   rewrittenUnits: number;
+  /** Replies rewritten into an exception or a mismatching reply. */
+  rewrittenReplies: number;
   cutFrames: number;
   resets: number;
 }
 
 export function zeroProxyCounters(): ProxyCounters {
-  return { frames: 0, bytes: 0, corruptedBytes: 0, droppedBytes: 0, droppedFrames: 0, duplicatedFrames: 0, delayedFrames: 0, fragmentedFrames: 0, rewrittenUnits: 0, cutFrames: 0, resets: 0 };
+  return { frames: 0, bytes: 0, corruptedBytes: 0, droppedBytes: 0, droppedFrames: 0, duplicatedFrames: 0, delayedFrames: 0, fragmentedFrames: 0, rewrittenUnits: 0, rewrittenReplies: 0, cutFrames: 0, resets: 0 };
 }
 
 /** The faults of `faults` active at `t` (window faults) on the line. */
@@ -115,6 +123,46 @@ function rewriteUnit(frame: Uint8Array, framing: Framing, unit: number): Uint8Ar
   }
   return null;
 }
+
+/**
+ * Replaces the PDU of a reply frame (function code onwards) by `change(pdu)`, keeping the frame well formed (MBAP
+ * length, RTU CRC); null when the frame is too short to carry one or the framing is opaque.
+ */
+function rewritePdu(frame: Uint8Array, framing: Framing, change: (pdu: Uint8Array) => Uint8Array | null): Uint8Array | null {
+  if (framing === 'mbap' && frame.length >= 9) {
+    const pdu = change(frame.subarray(7));
+    if (pdu === null) return null;
+    const out = new Uint8Array(7 + pdu.length);
+    out.set(frame.subarray(0, 7));
+    out.set(pdu, 7);
+    out[4] = (pdu.length + 1) >> 8;
+    out[5] = (pdu.length + 1) & 0xff;
+    return out;
+  }
+  if (framing === 'rtu' && frame.length >= 5) {
+    const pdu = change(frame.subarray(1, frame.length - 2));
+    if (pdu === null) return null;
+    const out = new Uint8Array(pdu.length + 3);
+    out[0] = frame[0]!;
+    out.set(pdu, 1);
+    const crc = crc16(out, 0, out.length - 2);
+    out[out.length - 2] = crc & 0xff;
+    out[out.length - 1] = crc >> 8;
+    return out;
+  }
+  return null;
+}
+
+/** An exception reply to the same function: fn | 0x80, the code. */
+const exceptionReply = (code: number) => (pdu: Uint8Array): Uint8Array | null => (pdu[0]! >= 0x80 ? null : Uint8Array.of(pdu[0]! | 0x80, code));
+
+/** A read reply one register short (byte count and data both), which is well formed but does not answer the request. */
+const oneRegisterShort = (pdu: Uint8Array): Uint8Array | null => {
+  if ((pdu[0] !== 3 && pdu[0] !== 4) || pdu.length < 4 || pdu[1]! < 2) return null;
+  const out = pdu.slice(0, pdu.length - 2);
+  out[1] = pdu[1]! - 2;
+  return out;
+};
 
 /**
  * What the line does to one frame sent at `t`: byte noise and drops (both ways), and for replies the device's own
@@ -146,6 +194,13 @@ export function mangle(frame: Uint8Array, direction: Direction, active: Fault[],
       if (rewritten) {
         bytes = rewritten;
         counters.rewrittenUnits++;
+      }
+    }
+    if (direction === 'reply' && (f.kind === 'exception' || f.kind === 'mismatch')) {
+      const rewritten = rewritePdu(bytes, framing, f.kind === 'exception' ? exceptionReply(f.code ?? 4) : oneRegisterShort);
+      if (rewritten) {
+        bytes = rewritten;
+        counters.rewrittenReplies++;
       }
     }
     if (direction === 'reply' && f.kind === 'delay') {

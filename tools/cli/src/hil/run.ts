@@ -110,12 +110,15 @@ export async function runScenario(options: RunOptions): Promise<ScenarioResult> 
     if (device.kind === 'simulator') {
       const simProfile = SIM_FOR[profile];
       if (simProfile === undefined) throw new Error(`no simulator for the ${profile} profile: give the device (--modbus-tcp, --modbus-rtu or --iec62056)`);
+      // A sparse register map: a read spanning a register the device lacks is refused with exception 2.
+      const missing = scenario.simulator?.missingRegisters ?? [];
+      const faults = missing.length > 0 ? { exceptionAt: missing.map((address) => ({ address, code: 2 })) } : undefined;
       if (link === 'tcp') {
-        sim = await startSimulator({ profile: simProfile, link: { kind: 'tcp', host: '127.0.0.1', port: 0 }, unit, seed, tickMs: 0 });
+        sim = await startSimulator({ profile: simProfile, link: { kind: 'tcp', host: '127.0.0.1', port: 0 }, unit, seed, tickMs: 0, faults });
         target = { host: '127.0.0.1', port: sim.port };
       } else {
         devicePair = await ptyPair(dir, 'device-line');
-        sim = await startSimulator({ profile: simProfile, link: { kind: 'rtu', path: devicePair.b, baudRate: 9600 }, unit, seed, tickMs: 0 });
+        sim = await startSimulator({ profile: simProfile, link: { kind: 'rtu', path: devicePair.b, baudRate: 9600 }, unit, seed, tickMs: 0, faults });
         target = { path: devicePair.a };
       }
       deviceName = `simulator ${simProfile} (seed ${seed}) on ${sim.where}`;

@@ -30,7 +30,7 @@ export interface Scenario {
   summary: string;
   profiles: Profile[];
   links?: LinkKind[];
-  simulator?: { link?: 'tcp' | 'rtu'; seed?: number };
+  simulator?: { link?: 'tcp' | 'rtu'; seed?: number; missingRegisters?: number[] };
   periodMs: number;
   samples: number;
   node?: { timeoutMs?: number; retries?: number; confirmReads?: boolean };
@@ -79,7 +79,7 @@ export function loadScenario(file: string, expectFile?: string): Scenario {
     const w = faultWindow(f, endMs);
     if (w.from > endMs) throw new ScenarioError(`${file}: faults.${i}.from: ${w.from} ms is after the end of the run (${endMs} ms)`);
     if (f.to !== undefined && f.to < (f.from ?? 0)) throw new ScenarioError(`${file}: faults.${i}.to: ends before it starts`);
-    const needs: { [kind: string]: keyof Fault } = { noise: 'rate', drop: 'rate', delay: 'ms', 'wrong-unit': 'unit', 'clock-jump': 'by' };
+    const needs: { [kind: string]: keyof Fault } = { noise: 'rate', drop: 'rate', delay: 'ms', 'wrong-unit': 'unit', 'clock-jump': 'by', exception: 'code' };
     const key = needs[f.kind];
     if (key !== undefined && f[key] === undefined) throw new ScenarioError(`${file}: faults.${i}.${key}: missing (required for a ${f.kind} fault)`);
   });
