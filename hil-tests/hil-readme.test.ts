@@ -3,7 +3,7 @@
 // scenario. What the reader is told to expect is what the commands print.
 import { afterAll, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadScenario } from '../tools/cli/src/hil/scenario.ts';
 import { freePort } from './support/net.ts';
@@ -33,6 +33,14 @@ test('the scenario the README shows is a valid scenario', () => {
   const scenario = loadScenario(file);
   expect(scenario.faults.map((f) => f.kind)).toEqual(['delay', 'delay']);
   expect(scenario.pass.minGaps).toBe(1);
+});
+
+test('the README lists every shipped scenario, and only those', () => {
+  const text = readFileSync(README, 'utf8');
+  const section = /^## The shipped scenarios\n([\s\S]*?)^Older suites/m.exec(text)?.[1] ?? '';
+  const listed = [...section.matchAll(/`([a-z0-9-]+)`/g)].map((m) => m[1]!).sort();
+  const shipped = readdirSync(join(repoRoot, 'hil-tests', 'scenarios')).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')).sort();
+  expect(listed).toEqual(shipped);
 });
 
 (ready ? test : test.skip)('every shell command of the README runs against the simulators and prints what the README says', async () => {

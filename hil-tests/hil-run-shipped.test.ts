@@ -35,7 +35,10 @@ beforeAll(async () => {
 afterAll(() => out.remove());
 
 test('the shipped scenarios cover each behaviour the issue names', () => {
-  for (const name of ['clean-baseline', 'noise-1e-4', 'noise-1e-2', 'device-reset', 'replug', 'slow-device', 'wrong-unit', 'clock-jump', 'cluster-faulty-member']) {
+  const behaviours = ['clean-baseline', 'noise-1e-4', 'noise-1e-2', 'device-reset', 'replug', 'slow-device', 'wrong-unit', 'clock-jump', 'cluster-faulty-member'];
+  // The earlier hil-tests suites' behaviours, as scenarios.
+  behaviours.push('exception-codes', 'sparse-register-map', 'late-reply-rtu', 'reply-mismatch');
+  for (const name of behaviours) {
     expect(names).toContain(name);
   }
 });
@@ -47,6 +50,21 @@ test('the shipped scenarios cover each behaviour the issue names', () => {
     }
     const ran = Object.values(runs).flatMap((r) => [...r.junit.matchAll(/<testcase [^>]*name="([^"]+)"/g)].map((m) => m[1]));
     expect(ran.sort()).toEqual(names);
+  });
+
+  // The scenarios whose fault is easy to miss (a sparse map, a reply rewritten): the node's bus counted what the
+  // scenario is about, so a pass is not a run in which the fault never happened.
+  test.each([
+    ['exception-codes', 'exceptions', 1, Infinity],
+    ['sparse-register-map', 'exceptions', 1, 4],
+    ['reply-mismatch', 'mismatches', 1, Infinity],
+    ['late-reply-rtu', 'lateReplies', 1, Infinity],
+  ])('%s: the node counted %s', (name, counter, min, max) => {
+    const html = readFileSync(join(out.path, profileOf(name), 'report.html'), 'utf8');
+    const section = html.split('<section id="scenario-').find((s) => s.includes(`${name} <span class="verdict">`)) ?? '';
+    const count = Number(new RegExp(`<tr><td>node \\(bus\\)</td><td>${counter}</td><td>(\\d+)</td>`).exec(section)?.[1]);
+    expect(count).toBeGreaterThanOrEqual(min);
+    expect(count).toBeLessThanOrEqual(max);
   });
 
   test.each(names)('%s passes, no wrong value accepted unflagged', (name) => {
