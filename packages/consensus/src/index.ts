@@ -55,6 +55,7 @@ export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJ
 export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle, EpochManifest, ChainVerdict } from './chain.ts';
 export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
 export type { Topic, NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './node.ts';
+export type { DropReason } from './drops.ts';
 export { SharedChecks } from './shared.ts';
 export { ConsensusNode, submissionDigest } from './node.ts';
 export { roundRecordLimit } from './wire/records.ts';

@@ -60,6 +60,8 @@ import { leafHash, merkleRoot } from './merkle.ts';
 import { memberIndex, openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
 import { BoundedMemo } from './memo.ts';
 import type { SharedChecks } from './shared.ts';
+import { FUTURE_HEIGHTS, FutureBuffer, SyncAnswerLimit } from './catch-up.ts';
+import type { DropReason } from './drops.ts';
 import { EvidencePool } from './evidence-pool.ts';
 import { Quorum, QuorumCounts } from './quorum.ts';
 import { decodeCommitNotice, decodeCompactBody, decodeProposalMessage, decodeSyncBody, decodeSyncMessage, decodeTimeoutMessage } from './wire/block-agreement.ts';
@@ -175,32 +177,6 @@ export interface NodeStats {
   surplusVotes: number;
 }
 
-/**
- * Why a message was dropped (counted in stats.drops): it could not be decoded (`malformed`), names no member and round
- * (`unattributable`), another cluster or epoch (`foreign`), a voter that is no full member, a round not open here or
- * outside the round window, a signature, judgment list, certificate, justification, header, block or proposer's vote
- * that does not check, a full or duplicate future buffer, a sync requester over its rate, or a topic the node does not
- * know.
- */
-export type DropReason =
-  | 'malformed'
-  | 'unattributable'
-  | 'foreign'
-  | 'not-a-voter'
-  | 'round-not-open'
-  | 'outside-window'
-  | 'bad-signature'
-  | 'bad-judgments'
-  | 'bad-certificate'
-  | 'bad-justification'
-  | 'bad-header'
-  | 'bad-block'
-  | 'bad-proposer-vote'
-  | 'future-full'
-  | 'duplicate'
-  | 'rate-limited'
-  | 'unknown-topic';
-
 interface SubSlot {
   sub: Submission;
   /** Reason found on arrival (FUTURE), else 0. */
@@ -312,14 +288,6 @@ const UNDECIDED = 3;
 /** How far through a round block agreement starts, in tenths (see readyAt): 7, as an integer because Espruino reads the
  * literal 0.7 as 0.7000000000000001 (gate rule decimal-literal). */
 const BLOCK_PHASE_TENTHS = 7;
-/** Heights past the current one whose messages a node keeps until it gets there; a node further behind syncs. */
-const FUTURE_HEIGHTS = 2;
-/** What a member sends for one height that a node may need to keep: its proposal, prepare, commit and timeout. */
-const FUTURE_PER_HEIGHT = 4;
-/** Sync answers to one member per timeoutMs (a member catching up asks once per block it commits), and signature
- * checks of requests in its name (a forged request costs a check but no answer). */
-const SYNC_ANSWERS = 4;
-const SYNC_CHECKS = 8;
 
 function hexKey(b: Uint8Array): string {
   return toHex(b);
@@ -427,15 +395,10 @@ export class ConsensusNode {
   private blocks: { [height: number]: Uint8Array };
   private hs: HeightState;
   private lock: Lock | null;
-  private future: { height: number; topic: Topic; bytes: Uint8Array; signer: number }[];
-  /** Messages and bytes kept in `future`, per signer and in all (bounded by FUTURE_HEIGHTS, FUTURE_PER_HEIGHT and
-   * proposalLimit). */
-  private futureCount: number[];
-  private futureBytes: number;
-  /** The largest compact proposal of a valid block (see proposalLimit): a larger one for a later height is not kept. */
-  private readonly proposalLimit: number;
+  /** Messages for later heights, kept until this node gets there (catch-up.ts). */
+  private readonly future: FutureBuffer;
   /** Sync requests answered and checked per member in the current window of timeoutMs. */
-  private syncLimits: { windowStart: number; answers: number; checks: number }[];
+  private readonly syncLimits: SyncAnswerLimit;
   /** Records of the current height restored after a restart, counted at the first step (resumeBlockAgreement). */
   private resumed: PersistRecord[];
   /** A round restored from its record and open again, whose recorded vote the first tick re-sends (reopenRestored). */
@@ -503,15 +466,9 @@ export class ConsensusNode {
     this.blocks = {};
     this.hs = newHeight(0);
     this.lock = null;
-    this.future = [];
-    this.futureCount = [];
-    this.futureBytes = 0;
-    this.proposalLimit = proposalLimit(m);
-    this.syncLimits = [];
-    for (let i = 0; i < this.n; i++) {
-      this.futureCount.push(0);
-      this.syncLimits.push({ windowStart: -NEVER, answers: 0, checks: 0 });
-    }
+    // The largest compact proposal of a valid block (see proposalLimit): a larger one for a later height is not kept.
+    this.future = new FutureBuffer(this.n, proposalLimit(m));
+    this.syncLimits = new SyncAnswerLimit(this.n, m.params.timeoutMs);
     this.resumed = [];
     this.resendVote = undefined;
     this.ownSubmissions = {};
@@ -590,7 +547,8 @@ export class ConsensusNode {
 
   /** Messages for later heights kept until this node gets there, and their bytes; evidence kept for a block. */
   buffered(): { messages: number; bytes: number; evidence: number } {
-    return { messages: this.future.length, bytes: this.futureBytes, evidence: this.evidence.pendingCount };
+    const kept = this.future.size;
+    return { messages: kept.messages, bytes: kept.bytes, evidence: this.evidence.pendingCount };
   }
 
   /** A committed block this node still holds in memory. */
@@ -1785,25 +1743,8 @@ export class ConsensusNode {
   private bufferFuture(height: number, topic: Topic, bytes: Uint8Array, signer: number): void {
     if (height > this.seenHeight) this.seenHeight = height;
     this.askSync([signer]);
-    if (height > this.hs.height + FUTURE_HEIGHTS) return;
-    if (this.futureCount[signer]! >= FUTURE_HEIGHTS * FUTURE_PER_HEIGHT || (topic === 'proposal' && bytes.length > this.proposalLimit)) {
-      this.drop('future-full');
-      return;
-    }
-    for (const f of this.future) {
-      if (f.signer === signer && f.height === height && (f.topic === 'proposal') === (topic === 'proposal') && (topic === 'proposal' || equalBytes(f.bytes, bytes))) {
-        this.drop('duplicate');
-        return;
-      }
-    }
-    // A copy: the frame may be a view into a larger buffer, which would stay alive with it.
-    this.keepFuture({ height, topic, bytes: bytes.slice(0), signer });
-  }
-
-  private keepFuture(f: { height: number; topic: Topic; bytes: Uint8Array; signer: number }): void {
-    this.future.push(f);
-    this.futureCount[f.signer]!++;
-    this.futureBytes += f.bytes.length;
+    const refused = this.future.offer(this.hs.height, height, topic, bytes, signer);
+    if (refused) this.drop(refused);
   }
 
   private askSync(named: number[]): void {
@@ -2224,15 +2165,12 @@ export class ConsensusNode {
     this.lock = null;
     this.hs = newHeight(header.height + 1);
     this.pruneRounds();
-    const buffered = this.future;
-    this.future = [];
-    this.futureBytes = 0;
-    for (let i = 0; i < this.n; i++) this.futureCount[i] = 0;
+    const buffered = this.future.drain();
     let ahead = false;
     for (const f of buffered) {
       if (f.height === this.hs.height) this.message(f.topic, f.bytes);
       else if (f.height > this.hs.height) {
-        this.keepFuture(f);
+        this.future.keep(f);
         ahead = true;
       }
     }
@@ -2432,17 +2370,11 @@ export class ConsensusNode {
       this.drop('foreign');
       return;
     }
-    const limit = this.syncLimits[requester]!;
-    if (this.now >= limit.windowStart + this.manifest.params.timeoutMs || this.now < limit.windowStart) {
-      limit.windowStart = this.now;
-      limit.answers = 0;
-      limit.checks = 0;
-    }
-    if (limit.answers >= SYNC_ANSWERS || limit.checks >= SYNC_CHECKS) {
-      this.drop('rate-limited');
+    const limited = this.syncLimits.check(requester, this.now);
+    if (limited) {
+      this.drop(limited);
       return;
     }
-    limit.checks++;
     if (!this.verify(this.manifest.members[requester]!.publicKey, signingInput(Domain.SYNC, m.body), m.sig)) {
       this.drop('bad-signature');
       return;
@@ -2450,13 +2382,13 @@ export class ConsensusNode {
     if (o.view !== undefined) {
       const full = o.height === this.hs.height ? this.hs.fullProposals[o.view] : undefined;
       if (full) {
-        limit.answers++;
+        this.syncLimits.answered(requester);
         this.publish('proposal', full, o.from);
       }
       return;
     }
     const stored = this.blocks[o.height];
-    if (stored || o.height <= this.tipHeight) limit.answers++;
+    if (stored || o.height <= this.tipHeight) this.syncLimits.answered(requester);
     if (stored) this.publish('block', stored, o.from);
     else if (o.height <= this.tipHeight) this.emit({ type: 'sync-request', height: o.height, from: o.from });
   }
