@@ -23,6 +23,8 @@ test.each([
   ['an unknown key', () => scenario('typo.yaml', [...base, 'faults:', '  - kind: noise', '    rat: 0.01']), /typo\.yaml: faults\.0\.rat: unknown key/],
   ['an unknown fault', () => scenario('kind.yaml', [...base, 'faults:', '  - kind: lightning']), /kind\.yaml: faults\.0\.kind: must be one of "noise", "drop"/],
   ['a fault without its parameter', () => scenario('rate.yaml', [...base, 'faults:', '  - kind: noise']), /rate\.yaml: faults\.0\.rate: missing \(required for a noise fault\)/],
+  ['an exception fault without its code', () => scenario('code.yaml', [...base, 'faults:', '  - kind: exception']), /code\.yaml: faults\.0\.code: missing \(required for an exception fault\)/],
+  ['a missing register out of range', () => scenario('sparse.yaml', [...base, 'simulator: { missingRegisters: [70000] }']), /sparse\.yaml: simulator\.missingRegisters\.0: /],
   ['a fault after the end of the run', () => scenario('late.yaml', [...base, 'faults:', '  - kind: pull', '    from: 9000']), /late\.yaml: faults\.0\.from: 9000 ms is after the end of the run \(1200 ms\)/],
   ['a missing file', () => join(dir, 'nowhere.yaml'), /nowhere\.yaml: cannot read the scenario \(ENOENT\)/],
 ])('a scenario with %s: one line naming the file, exit 2', (_what, file, message) => {

@@ -81,7 +81,7 @@ export function loadScenario(file: string, expectFile?: string): Scenario {
     if (f.to !== undefined && f.to < (f.from ?? 0)) throw new ScenarioError(`${file}: faults.${i}.to: ends before it starts`);
     const needs: { [kind: string]: keyof Fault } = { noise: 'rate', drop: 'rate', delay: 'ms', 'wrong-unit': 'unit', 'clock-jump': 'by', exception: 'code' };
     const key = needs[f.kind];
-    if (key !== undefined && f[key] === undefined) throw new ScenarioError(`${file}: faults.${i}.${key}: missing (required for a ${f.kind} fault)`);
+    if (key !== undefined && f[key] === undefined) throw new ScenarioError(`${file}: faults.${i}.${key}: missing (required for a${/^[aeiou]/.test(f.kind) ? 'n' : ''} ${f.kind} fault)`);
   });
   if (scenario.cluster && scenario.cluster.faultyMember >= scenario.cluster.members) {
     throw new ScenarioError(`${file}: cluster.faultyMember: ${scenario.cluster.faultyMember} is not one of the ${scenario.cluster.members} members (0-based)`);
