@@ -6,6 +6,7 @@ import {
   Domain,
   SIGNATURE_LENGTH,
   decode,
+  decodeAs,
   encode,
   rescale,
   signingInput,
@@ -79,9 +80,9 @@ export interface BlockBody {
   evidence: Uint8Array[];
 }
 
-const INT_OR_NULL: Schema = { oneOf: ['int', 'null'] };
+const INT_OR_NULL = { oneOf: ['int', 'null'] } as const satisfies Schema;
 
-const ROUND_SUMMARY_SCHEMA: Schema = {
+const ROUND_SUMMARY_SCHEMA = {
   map: {
     round: 'uint',
     accepted: 'uint',
@@ -94,9 +95,9 @@ const ROUND_SUMMARY_SCHEMA: Schema = {
     vmin: INT_OR_NULL,
     vmax: INT_OR_NULL,
   },
-};
+} as const satisfies Schema;
 
-export const BLOCK_HEADER_SCHEMA: Schema = {
+export const BLOCK_HEADER_SCHEMA = {
   map: {
     v: 'uint',
     cluster: { text: { max: 64 } },
@@ -111,16 +112,16 @@ export const BLOCK_HEADER_SCHEMA: Schema = {
     body: { bytes: HASH_LENGTH },
     proposer: { bytes: ADDRESS_LENGTH },
   },
-};
+} as const satisfies Schema;
 
-export const BLOCK_BODY_SCHEMA: Schema = {
+export const BLOCK_BODY_SCHEMA = {
   map: {
     v: 'uint',
     submissions: { array: 'bytes' },
     certs: { array: ROUND_CERTIFICATE_SCHEMA },
     evidence: { array: 'bytes' },
   },
-};
+} as const satisfies Schema;
 
 function summaryToCbor(s: RoundSummary): CborValue {
   return {
@@ -161,9 +162,9 @@ export function encodeHeader(h: BlockHeader): Uint8Array {
 }
 
 export function decodeHeader(bytes: Uint8Array): { ok: true; header: BlockHeader } | { ok: false; reason: string } {
-  const d = decode(bytes, BLOCK_HEADER_SCHEMA, { maxBytes: MAX_BLOCK_BYTES });
+  const d = decodeAs(bytes, BLOCK_HEADER_SCHEMA, { maxBytes: MAX_BLOCK_BYTES });
   if (!d.ok) return { ok: false, reason: `header: ${d.reason} at byte ${d.offset}` };
-  const h = d.value as unknown as BlockHeader;
+  const h: BlockHeader = d.value;
   if (h.v !== BLOCK_VERSION) return { ok: false, reason: `header: unsupported version ${h.v}` };
   return { ok: true, header: h };
 }
@@ -175,9 +176,9 @@ export function encodeBody(b: BlockBody): Uint8Array {
 }
 
 export function decodeBody(bytes: Uint8Array): { ok: true; body: BlockBody } | { ok: false; reason: string } {
-  const d = decode(bytes, BLOCK_BODY_SCHEMA, { maxBytes: MAX_BLOCK_BYTES });
+  const d = decodeAs(bytes, BLOCK_BODY_SCHEMA, { maxBytes: MAX_BLOCK_BYTES });
   if (!d.ok) return { ok: false, reason: `body: ${d.reason} at byte ${d.offset}` };
-  const o = d.value as { v: number; submissions: Uint8Array[]; certs: unknown[]; evidence: Uint8Array[] };
+  const o = d.value;
   if (o.v !== BLOCK_VERSION) return { ok: false, reason: `body: unsupported version ${o.v}` };
   const certs: RoundCertificate[] = [];
   for (const c of o.certs) certs.push(roundCertificateFromCbor(c));
@@ -202,7 +203,7 @@ export interface BlockVote {
   voter: Uint8Array;
 }
 
-export const BLOCK_VOTE_SCHEMA: Schema = {
+export const BLOCK_VOTE_SCHEMA = {
   map: {
     v: 'uint',
     cluster: { text: { max: 64 } },
@@ -213,18 +214,18 @@ export const BLOCK_VOTE_SCHEMA: Schema = {
     block: { bytes: HASH_LENGTH },
     voter: { bytes: ADDRESS_LENGTH },
   },
-};
+} as const satisfies Schema;
 
-export const SIGNED_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: SIGNATURE_LENGTH } } };
+export const SIGNED_SCHEMA = { map: { body: 'bytes', sig: { bytes: SIGNATURE_LENGTH } } } as const satisfies Schema;
 
 export function blockVoteBody(manifest: Manifest, height: number, view: number, phase: number, block: Uint8Array, voter: Uint8Array): Uint8Array {
   return encode({ v: BLOCK_VERSION, cluster: manifest.cluster, epoch: manifest.epoch, height, view, phase, block, voter });
 }
 
 export function decodeBlockVote(body: Uint8Array): { ok: true; vote: BlockVote } | { ok: false; reason: string } {
-  const d = decode(body, BLOCK_VOTE_SCHEMA);
+  const d = decodeAs(body, BLOCK_VOTE_SCHEMA);
   if (!d.ok) return { ok: false, reason: `block vote: ${d.reason} at byte ${d.offset}` };
-  const v = d.value as unknown as BlockVote;
+  const v: BlockVote = d.value;
   if (v.v !== BLOCK_VERSION) return { ok: false, reason: `block vote: unsupported version ${v.v}` };
   return { ok: true, vote: v };
 }
@@ -238,9 +239,9 @@ export function signBlockVote(manifest: Manifest, height: number, view: number, 
 
 /** Decodes a {body, sig} message; never throws. */
 export function decodeSigned(bytes: Uint8Array): { ok: true; body: Uint8Array; sig: Uint8Array } | { ok: false; reason: string } {
-  const d = decode(bytes, SIGNED_SCHEMA);
+  const d = decodeAs(bytes, SIGNED_SCHEMA);
   if (!d.ok) return { ok: false, reason: `${d.reason} at byte ${d.offset}` };
-  const o = d.value as { body: Uint8Array; sig: Uint8Array };
+  const o = d.value;
   return { ok: true, body: o.body, sig: o.sig };
 }
 
@@ -296,16 +297,16 @@ export interface StoredBlock {
   commit: BlockCertificate;
 }
 
-export const STORED_BLOCK_SCHEMA: Schema = { map: { header: 'bytes', body: 'bytes', commit: BLOCK_CERTIFICATE_SCHEMA } };
+export const STORED_BLOCK_SCHEMA = { map: { header: 'bytes', body: 'bytes', commit: BLOCK_CERTIFICATE_SCHEMA } } as const satisfies Schema;
 
 export function encodeStoredBlock(b: StoredBlock): Uint8Array {
   return encode({ header: b.header, body: b.body, commit: blockCertificateToCbor(b.commit) });
 }
 
 export function decodeStoredBlock(bytes: Uint8Array): { ok: true; block: StoredBlock } | { ok: false; reason: string } {
-  const d = decode(bytes, STORED_BLOCK_SCHEMA, { maxBytes: MAX_BLOCK_BYTES });
+  const d = decodeAs(bytes, STORED_BLOCK_SCHEMA, { maxBytes: MAX_BLOCK_BYTES });
   if (!d.ok) return { ok: false, reason: `stored block: ${d.reason} at byte ${d.offset}` };
-  const o = d.value as { header: Uint8Array; body: Uint8Array; commit: unknown };
+  const o = d.value;
   return { ok: true, block: { header: o.header, body: o.body, commit: blockCertificateFromCbor(o.commit) } };
 }
 
@@ -324,7 +325,7 @@ export interface Timeout {
   lock?: Uint8Array;
 }
 
-export const TIMEOUT_SCHEMA: Schema = {
+export const TIMEOUT_SCHEMA = {
   map: {
     v: 'uint',
     cluster: { text: { max: 64 } },
@@ -336,7 +337,7 @@ export const TIMEOUT_SCHEMA: Schema = {
     lock: { bytes: HASH_LENGTH },
   },
   optional: ['lockView', 'lock'],
-};
+} as const satisfies Schema;
 
 export function timeoutBody(manifest: Manifest, height: number, view: number, voter: Uint8Array, lockView: number | null, lock: Uint8Array | null): Uint8Array {
   const o: { [k: string]: CborValue } = { v: BLOCK_VERSION, cluster: manifest.cluster, epoch: manifest.epoch, height, view, voter };
@@ -348,9 +349,9 @@ export function timeoutBody(manifest: Manifest, height: number, view: number, vo
 }
 
 export function decodeTimeout(body: Uint8Array): { ok: true; timeout: Timeout } | { ok: false; reason: string } {
-  const d = decode(body, TIMEOUT_SCHEMA);
+  const d = decodeAs(body, TIMEOUT_SCHEMA);
   if (!d.ok) return { ok: false, reason: `timeout: ${d.reason} at byte ${d.offset}` };
-  const t = d.value as unknown as Timeout;
+  const t: Timeout = d.value;
   if (t.v !== BLOCK_VERSION) return { ok: false, reason: `timeout: unsupported version ${t.v}` };
   if ((t.lock === undefined) !== (t.lockView === undefined)) return { ok: false, reason: 'timeout: lock and lockView go together' };
   return { ok: true, timeout: t };
