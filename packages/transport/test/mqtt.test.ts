@@ -238,11 +238,8 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     expect([got[20]!.incarnation, got[20]!.seq, got[20]!.frame[0]]).toEqual([restarted.incarnation, 1, 99]);
   }, 40_000);
 
-  test('with TCP_NODELAY a request/response round trip through Mosquitto has a median under 20 ms (50 hops)', async () => {
-    const median = await roundTripMedian(await open(ADDRESSES[12]!), await open(ADDRESSES[13]!), 50);
-    expect(median).toBeLessThan(20);
-  });
-
+  // The round trip itself, with and without TCP_NODELAY, is measured by `npm run bench -- transport` as ratios to raw
+  // mqtt.js in the same run (docs/benchmarks.md), not here: a timed test fails on a loaded machine, not on a change.
   test('TCP_NODELAY is set on the socket of every connection, reconnects included', async () => {
     const withNoDelay = new Set<Socket>();
     const original = Socket.prototype.setNoDelay;
@@ -267,10 +264,6 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     }
   });
 
-  test('without TCP_NODELAY on the clients the same exchange stalls (median over 20 ms): what the option guards against', async () => {
-    const median = await roundTripMedian(await open(ADDRESSES[14]!, { noDelay: false }), await open(ADDRESSES[15]!, { noDelay: false }), 8);
-    expect(median).toBeGreaterThan(20);
-  });
 });
 
 describe('MQTT transport with no broker listening', () => {
@@ -321,23 +314,6 @@ async function closedPort(): Promise<number> {
   const address = server.address();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return typeof address === 'object' && address ? address.port : 0;
-}
-
-/** Median ms of `hops` request/response exchanges: `requester` publishes a submission, `responder` answers with a vote. */
-async function roundTripMedian(requester: MqttTransport, responder: MqttTransport, hops: number): Promise<number> {
-  await responder.subscribe({ kind: 'sub', from: requester.address }, (d) => void responder.publish('vote', d.frame));
-  let answered: (() => void) | undefined;
-  await requester.subscribe({ kind: 'vote', from: responder.address }, () => answered?.());
-  const times: number[] = [];
-  for (let i = 0; i < hops + 5; i++) {
-    const reply = new Promise<void>((resolve) => (answered = resolve));
-    const start = performance.now();
-    await requester.publish('sub', new Uint8Array(180).fill(i & 0xff));
-    await reply;
-    if (i >= 5) times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  return times[Math.floor(times.length / 2)]!;
 }
 
 describe('MQTT transport against a 3.1.1-only broker (aedes)', () => {
