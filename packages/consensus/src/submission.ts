@@ -7,7 +7,7 @@ import {
   Domain,
   addressToText,
   compareBytes,
-  decode,
+  decodeAs,
   decodeReading,
   encode,
   equalBytes,
@@ -44,7 +44,7 @@ export interface Batch {
   root: Uint8Array;
 }
 
-export const BATCH_SCHEMA: Schema = {
+export const BATCH_SCHEMA = {
   map: {
     v: 'uint',
     cluster: { text: { max: 64 } },
@@ -55,7 +55,7 @@ export const BATCH_SCHEMA: Schema = {
     last: 'uint',
     root: { bytes: 32 },
   },
-};
+} as const satisfies Schema;
 
 export function encodeBatch(b: Batch): Uint8Array {
   if (b.meter.length !== ADDRESS_LENGTH) throw consensusError('BAD_ARGUMENT', `batch: meter must be a ${ADDRESS_LENGTH}-byte address, got ${b.meter.length} bytes`);
@@ -128,9 +128,9 @@ export function memberIndex(manifest: Manifest, address: Uint8Array): number {
 const AS_VIEWS = { views: true };
 
 function decodeBatch(body: Uint8Array): { ok: true; batch: Batch } | { ok: false; detail: string } {
-  const d = decode(body, BATCH_SCHEMA, AS_VIEWS);
+  const d = decodeAs(body, BATCH_SCHEMA, AS_VIEWS);
   if (!d.ok) return { ok: false, detail: `batch: ${d.reason} at byte ${d.offset}` };
-  const b = d.value as unknown as Batch;
+  const b: Batch = d.value;
   if (b.v !== BATCH_VERSION) return { ok: false, detail: `batch: unsupported version ${b.v}` };
   return { ok: true, batch: b };
 }

@@ -6,7 +6,7 @@ import {
   ADDRESS_LENGTH,
   Domain,
   SIGNATURE_LENGTH,
-  decode,
+  decodeAs,
   encode,
   signingInput,
   type Hash,
@@ -39,7 +39,7 @@ export interface VoteBody {
   n: number;
 }
 
-export const VOTE_BODY_SCHEMA: Schema = {
+export const VOTE_BODY_SCHEMA = {
   map: {
     v: 'uint',
     cluster: { text: { max: 64 } },
@@ -49,10 +49,10 @@ export const VOTE_BODY_SCHEMA: Schema = {
     root: { bytes: HASH_LENGTH },
     n: 'uint',
   },
-};
+} as const satisfies Schema;
 
 /** A vote as it travels: the signed body, its signature, and the judgment records the root commits to. */
-export const VOTE_MESSAGE_SCHEMA: Schema = { map: { body: 'bytes', sig: { bytes: SIGNATURE_LENGTH }, judgments: 'bytes' } };
+export const VOTE_MESSAGE_SCHEMA = { map: { body: 'bytes', sig: { bytes: SIGNATURE_LENGTH }, judgments: 'bytes' } } as const satisfies Schema;
 
 const ZERO_DIGEST = new Uint8Array(HASH_LENGTH);
 
@@ -151,9 +151,9 @@ function copyOf(b: Uint8Array): Uint8Array {
  * copies, as a node keeps them with each voter's vote while voters that sent the same judgments share one list.
  */
 export function decodeVoteMessage(bytes: Uint8Array): { ok: true; message: VoteMessage } | { ok: false; reason: string } {
-  const d = decode(bytes, VOTE_MESSAGE_SCHEMA, MESSAGE_OPTIONS);
+  const d = decodeAs(bytes, VOTE_MESSAGE_SCHEMA, MESSAGE_OPTIONS);
   if (!d.ok) return { ok: false, reason: `vote: ${d.reason} at byte ${d.offset}` };
-  const m = d.value as { body: Uint8Array; sig: Uint8Array; judgments: Uint8Array };
+  const m = d.value;
   const body = copyOf(m.body);
   const b = decodeVoteBody(body);
   if (!b.ok) return b;
@@ -162,9 +162,9 @@ export function decodeVoteMessage(bytes: Uint8Array): { ok: true; message: VoteM
 
 /** Decodes a signed vote body; never throws. `voter` and `root` are views into `body`. */
 export function decodeVoteBody(body: Uint8Array): { ok: true; vote: VoteBody } | { ok: false; reason: string } {
-  const d = decode(body, VOTE_BODY_SCHEMA, AS_VIEWS);
+  const d = decodeAs(body, VOTE_BODY_SCHEMA, AS_VIEWS);
   if (!d.ok) return { ok: false, reason: `vote body: ${d.reason} at byte ${d.offset}` };
-  const vote = d.value as unknown as VoteBody;
+  const vote: VoteBody = d.value;
   if (vote.v !== VOTE_VERSION) return { ok: false, reason: `vote body: unsupported version ${vote.v}` };
   return { ok: true, vote };
 }
