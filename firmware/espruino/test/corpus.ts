@@ -2,7 +2,7 @@
 // cross-runtime test runs it on Node and, bundled, in the gate's Espruino-like context (and on the real interpreter
 // when one is named), then compares the frames byte for byte. Halves at each point's scale and negative values are
 // where Math.round and the exact rounding part ways.
-import { crc32, fromHex, sha256, toHex, type Channel } from '@meterchain/core';
+import { crc32, fromHex, sha256, toHex, xorshift32, type Channel } from '@meterchain/core';
 import { decodePoints, eastronPoints, planPointReads, EASTRON_MAX_GAP, EASTRON_MAX_READ } from '@meterchain/meters';
 import { createSensorNode } from '../src/node.ts';
 
@@ -48,22 +48,9 @@ function registers(reading: number, next: () => number): Uint16Array[] {
   return words;
 }
 
-/** xorshift32: shifts and xors only, the same numbers on every runtime. */
-function seeded(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
-
 /** The registers of `count` readings, one list of planned blocks each. */
 export function corpusRegisters(count: number): Uint16Array[][] {
-  const next = seeded(0x5eed2101);
+  const next = xorshift32(0x5eed2101);
   const readings: Uint16Array[][] = [];
   for (let r = 0; r < count; r++) readings.push(registers(r, next));
   return readings;
@@ -72,7 +59,7 @@ export function corpusRegisters(count: number): Uint16Array[][] {
 /** Calls `visit` with the frame of each of `count` readings, as hex, from registers through decoding, the reading,
  * HMAC and framing. One reading at a time: a board's heap holds no more. */
 export function eachCorpusFrame(count: number, visit: (hex: string) => void): void {
-  const next = seeded(0x5eed2101);
+  const next = xorshift32(0x5eed2101);
   const points = eastronPoints('SDM630', 'big');
   const blocks = planPointReads(points, EASTRON_MAX_GAP, EASTRON_MAX_READ);
   let clock = 1700000000000;

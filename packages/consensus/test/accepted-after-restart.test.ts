@@ -5,25 +5,11 @@
 // `too-late` if not (§7).
 import { describe, expect, test } from '@jest/globals';
 import { decode, equalBytes } from '@meterchain/core';
-import { nodeSha256 } from '@meterchain/testkit';
 import { ROUND_CERTIFICATE_SCHEMA } from '../src/certificate.ts';
-import { decodeBody, decodeStoredBlock, decodeVoteMessage, memberOutcome, openSubmission, proposerOf, tallyCertificate, roundCertificateFromCbor, type PersistRecord } from '../src/index.ts';
-import { Cluster, GENESIS, PARAMS } from './helpers/cluster.ts';
+import { decodeVoteMessage, memberOutcome, proposerOf, tallyCertificate, roundCertificateFromCbor, type PersistRecord } from '../src/index.ts';
+import { Cluster, GENESIS, PARAMS, contents } from './helpers/cluster.ts';
 
 const BLOCK_TOPICS = new Set(['proposal', 'block-vote', 'timeout', 'block', 'sync']);
-
-/** `member@round` of every submission in a committed block. */
-function contents(c: Cluster, block: Uint8Array): string[] {
-  const s = decodeStoredBlock(block);
-  if (!s.ok) throw new Error(s.reason);
-  const b = decodeBody(s.block.body);
-  if (!b.ok) throw new Error(b.reason);
-  return b.body.submissions.map((bytes) => {
-    const o = openSubmission(c.manifest, bytes, nodeSha256);
-    if (!o.ok) throw new Error(o.detail);
-    return `${o.submission.index}@${o.submission.round}`;
-  });
-}
 
 /** `member@round` of what member i saw accepted in rounds below `below`. */
 function accepted(c: Cluster, i: number, below: number): string[] {

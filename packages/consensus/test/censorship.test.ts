@@ -11,7 +11,6 @@ import {
   decodeBlockVote,
   decodeHeader,
   decodeSigned,
-  decodeStoredBlock,
   decodeVoteMessage,
   encodeBody,
   encodeHeader,
@@ -24,23 +23,11 @@ import {
   type ConsensusNode,
   type EvidenceClaim,
 } from '../src/index.ts';
-import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
+import { Cluster, GENESIS, PARAMS, verifier, contents } from './helpers/cluster.ts';
 
 const CLOSE = (r: number) => GENESIS + (r + 1) * PARAMS.roundMs + PARAMS.skewMs + PARAMS.timeoutMs;
 
 /** The submissions (meter index, round) of a committed block. */
-function contents(c: Cluster, block: Uint8Array): string[] {
-  const s = decodeStoredBlock(block);
-  if (!s.ok) throw new Error(s.reason);
-  const b = decodeBody(s.block.body);
-  if (!b.ok) throw new Error(b.reason);
-  return b.body.submissions.map((bytes) => {
-    const o = openSubmission(c.manifest, bytes, nodeSha256);
-    if (!o.ok) throw new Error(o.detail);
-    return `${o.submission.index}@${o.submission.round}`;
-  });
-}
-
 /** The hashes of the headers member i signed a prepare for. */
 function prepared(c: Cluster, i: number): string[] {
   const out: string[] = [];

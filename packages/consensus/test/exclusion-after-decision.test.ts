@@ -4,23 +4,10 @@
 import { describe, expect, test } from '@jest/globals';
 import { nodeSha256 } from '@meterchain/testkit';
 import { encode } from '@meterchain/core';
-import { decodeBody, decodeStoredBlock, decodeVoteMessage, emptyJudgments, makeEvidence, openSubmission, signVote, type Effect } from '../src/index.ts';
-import { Cluster, GENESIS, PARAMS, type Sent } from './helpers/cluster.ts';
+import { decodeVoteMessage, emptyJudgments, makeEvidence, signVote, type Effect } from '../src/index.ts';
+import { Cluster, GENESIS, PARAMS, type Sent, contents } from './helpers/cluster.ts';
 
 type Outcome = Extract<Effect, { type: 'accepted' | 'rejected' | 'not-enough-votes' }>;
-
-/** `member@round` of every submission in a committed block. */
-function contents(c: Cluster, block: Uint8Array): string[] {
-  const s = decodeStoredBlock(block);
-  if (!s.ok) throw new Error(s.reason);
-  const b = decodeBody(s.block.body);
-  if (!b.ok) throw new Error(b.reason);
-  return b.body.submissions.map((bytes) => {
-    const o = openSubmission(c.manifest, bytes, nodeSha256);
-    if (!o.ok) throw new Error(o.detail);
-    return `${o.submission.index}@${o.submission.round}`;
-  });
-}
 
 /** Member i's outcomes, in the order it reported them. */
 function outcomes(c: Cluster, i: number): Outcome[] {

@@ -2,26 +2,11 @@
 // max(8·blockRounds, 64) past the last round of its last committed block. Rounds no committed block covers are kept
 // with their certificates until a block covers them; when block agreement is behind, new rounds wait instead.
 import { describe, expect, test } from '@jest/globals';
-import { nodeSha256 } from '@meterchain/testkit';
-import { decodeBody, decodeStoredBlock, openSubmission } from '../src/index.ts';
-import { Cluster, GENESIS, PARAMS, type Sent } from './helpers/cluster.ts';
+import { Cluster, GENESIS, PARAMS, type Sent, contents } from './helpers/cluster.ts';
 
 const BLOCK_TOPICS = new Set(['proposal', 'block-vote', 'timeout', 'block', 'sync']);
 /** max(8 × blockRounds, 64) with blockRounds 2. */
 const WINDOW = 64;
-
-/** `member@round` of every submission in a committed block. */
-function contents(c: Cluster, block: Uint8Array): string[] {
-  const s = decodeStoredBlock(block);
-  if (!s.ok) throw new Error(s.reason);
-  const b = decodeBody(s.block.body);
-  if (!b.ok) throw new Error(b.reason);
-  return b.body.submissions.map((bytes) => {
-    const o = openSubmission(c.manifest, bytes, nodeSha256);
-    if (!o.ok) throw new Error(o.detail);
-    return `${o.submission.index}@${o.submission.round}`;
-  });
-}
 
 /** `member@round` of what member i saw accepted in rounds from..to. */
 function accepted(c: Cluster, i: number, from: number, to: number): string[] {

@@ -1,18 +1,5 @@
 import { describe, expect, test } from '@jest/globals';
-import { createReadingEncoder, encodeReading, QualityFlag, toHex, type Channel, type Reading } from '../src/index.ts';
-
-/** xorshift32, so the corpus is the same on every run. */
-function seeded(seed: number): () => number {
-  let x = seed >>> 0;
-  return () => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return x / 4294967296;
-  };
-}
+import { createReadingEncoder, encodeReading, QualityFlag, toHex, xorshift32, type Channel, type Reading } from '../src/index.ts';
 
 const IDS = ['1-0:32.7.0', '1-0:31.7.0', '1-0:16.7.0', 'PhVphA', 'W', 'a', 'Hz', '1-0:1.8.0', 'ΔT', 'x'.repeat(32), 'constructorx', '1-0:81.7.15'];
 const UNITS = ['V', 'A', 'W', 'var', 'VA', 'Wh', 'Hz', 'Hz/s', '1', 'deg', '°C'];
@@ -45,7 +32,7 @@ function layout(next: () => number): Channel[] {
 
 /** Readings in runs that share one channel layout (as a node sends them), the layout changing between runs. */
 function corpus(count: number): Reading[] {
-  const next = seeded(0x7e4d);
+  const next = xorshift32(0x7e4d);
   const out: Reading[] = [];
   let channels = layout(next);
   let cluster = CLUSTERS[0]!;

@@ -3,7 +3,7 @@
 import { createManifest, verifyManifest, type Manifest, type ManifestParams, type Reading, type Signer, type VotingRule, type VoteMode } from '@meterchain/core';
 import { nodeVerifier } from '@meterchain/crypto';
 import { nodeSha256, signerFrom } from '@meterchain/testkit';
-import { ConsensusNode, type Effect, type NodeConfig, type Topic } from '../../src/index.ts';
+import { ConsensusNode, decodeBody, decodeStoredBlock, openSubmission, type Effect, type NodeConfig, type Topic } from '../../src/index.ts';
 import { afterAll, afterEach, beforeEach, expect } from '@jest/globals';
 import { basename } from 'node:path';
 import { EffectHasher, RecordedHashes } from './effect-hash.ts';
@@ -167,4 +167,16 @@ export class Cluster {
   of<T extends Effect['type']>(type: T, member?: number): Extract<Effect, { type: T }>[] {
     return this.effects.filter((x) => x.effect.type === type && (member === undefined || x.member === member)).map((x) => x.effect) as Extract<Effect, { type: T }>[];
   }
+}
+
+export function contents(c: Cluster, block: Uint8Array): string[] {
+  const s = decodeStoredBlock(block);
+  if (!s.ok) throw new Error(s.reason);
+  const b = decodeBody(s.block.body);
+  if (!b.ok) throw new Error(b.reason);
+  return b.body.submissions.map((bytes) => {
+    const o = openSubmission(c.manifest, bytes, nodeSha256);
+    if (!o.ok) throw new Error(o.detail);
+    return `${o.submission.index}@${o.submission.round}`;
+  });
 }
