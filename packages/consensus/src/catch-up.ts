@@ -3,7 +3,7 @@
 // which knows the height and view; this module holds the bounded state.
 import { equalBytes } from '@meterchain/core';
 import type { DropReason } from './drops.ts';
-import type { Topic } from './node.ts';
+import type { Topic } from './topics.ts';
 
 /** Heights past the current one whose messages a node keeps until it gets there; a node further behind syncs. */
 export const FUTURE_HEIGHTS = 2;

@@ -68,8 +68,9 @@ import { decodeCommitNotice, decodeCompactBody, decodeProposalMessage, decodeSyn
 import { decodeLockRecord, decodeRoundRecord } from './wire/records.ts';
 import { decodeVoteMessage, emptyJudgments, judgmentsProblem, judgmentsRoot, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 
-/** Kinds of message, each on its own topic (docs/protocol.md, "Topics"). */
-export type Topic = 'submission' | 'vote' | 'certificate' | 'proposal' | 'block-vote' | 'timeout' | 'evidence' | 'block' | 'sync';
+import type { Topic } from './topics.ts';
+
+export type { Topic };
 
 export type NodeEvent =
   | { type: 'tick'; now: number }
