@@ -1,5 +1,6 @@
 // A classic pcap file (Ethernet, IPv4, TCP or UDP) holding frames the codec wrote, for tshark to dissect. Each
 // frame is one segment; TCP sequence numbers advance per direction so tshark's reassembly sees a clean stream.
+import { concatBytes } from '@meterchain/core';
 
 export interface Segment {
   /** true: from the PMU (port `pmuPort`) to the PDC; false: the other way. */
@@ -65,13 +66,5 @@ export function writePcap(segments: Segment[], transport: 'tcp' | 'udp', pmuPort
     h.setUint32(12, packet.length, true);
     records.push(header, packet);
   }
-  let n = 0;
-  for (const r of records) n += r.length;
-  const out = new Uint8Array(n);
-  let o = 0;
-  for (const r of records) {
-    out.set(r, o);
-    o += r.length;
-  }
-  return out;
+  return concatBytes(records);
 }
