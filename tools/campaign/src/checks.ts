@@ -21,6 +21,10 @@ export interface NodeFiles {
   /** Every line the node wrote, across all its runs (JSON lines, debug level). */
   logPath: string;
   honest: boolean;
+  /** Wall-clock periods (ms) in which this node ran outside the protocol's model: its clock off by more than the
+   * cluster's `skewMs`. What it logged then (readings signed, outcomes claimed) is not held to the promises of an
+   * honest node (docs/reliability.md, "Clock skew"); its stored chain still is. */
+  outOfModel?: { from: number; to: number }[];
 }
 
 export interface CheckInput {
@@ -56,8 +60,9 @@ export interface NodeLog {
   started: number[];
 }
 
-/** Reads a node's JSON-lines log, parsing only the lines the checks use (a long run's log is large). */
-export async function readNodeLog(path: string): Promise<NodeLog> {
+/** Reads a node's JSON-lines log, parsing only the lines the checks use (a long run's log is large). Readings signed
+ * and outcomes logged inside `outOfModel` periods are left out. */
+export async function readNodeLog(path: string, outOfModel: { from: number; to: number }[] = []): Promise<NodeLog> {
   const log: NodeLog = { signed: new Set(), accepted: new Map(), committed: new Map(), started: [] };
   if (!existsSync(path)) return log;
   const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Infinity });
@@ -70,6 +75,10 @@ export async function readNodeLog(path: string): Promise<NodeLog> {
       rec = JSON.parse(line) as Record<string, unknown>;
     } catch {
       continue; // a line cut by a SIGKILL
+    }
+    if (msg !== 'block committed' && msg !== 'node started') {
+      const t = Date.parse(rec['ts'] as string);
+      if (outOfModel.some((p) => t >= p.from && t <= p.to)) continue;
     }
     if (msg === 'reading signed') log.signed.add(rec['seq'] as number);
     else if (msg === 'accepted') {
@@ -174,7 +183,7 @@ export async function checkCluster(input: CheckInput): Promise<CheckResult & { l
   const logs = new Map<string, NodeLog>();
   const chains = new Map<string, StoredChain>();
   const honest = input.nodes.filter((n) => n.honest);
-  for (const n of input.nodes) logs.set(n.name, await readNodeLog(n.logPath));
+  for (const n of input.nodes) logs.set(n.name, await readNodeLog(n.logPath, n.outOfModel));
   for (const n of honest) {
     try {
       chains.set(n.name, await readChain(join(n.dataDir, 'chain'), manifest, digest));

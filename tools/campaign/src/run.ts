@@ -75,6 +75,9 @@ interface Member {
   /** Logged 'node started' since its last spawn. */
   up: boolean;
   clockOffsetMs: number;
+  /** When its clock was off by more than skewMs: from before its restart with the offset to after the restart
+   * without it. */
+  outOfModel: { from: number; to: number }[];
   byzantine: ByzantineKind[];
   log?: WriteStream;
 }
@@ -187,7 +190,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       publicKeys.push(pair.publicKey);
       const password = `pw-${name}-${pair.address.slice(2, 12)}`;
       writeFileSync(join(mdir, 'broker.pass'), password + '\n');
-      members.push({ index: i, name, address: pair.address, password, dir: mdir, dataDir: join(mdir, 'data'), logPath: join(dir, 'logs', `${name}.log`), honest: i !== byzantine, heldDown: false, up: false, clockOffsetMs: 0, byzantine: [] });
+      members.push({ index: i, name, address: pair.address, password, dir: mdir, dataDir: join(mdir, 'data'), logPath: join(dir, 'logs', `${name}.log`), honest: i !== byzantine, heldDown: false, up: false, clockOffsetMs: 0, outOfModel: [], byzantine: [] });
     }
     mkdirSync(join(dir, 'logs'), { recursive: true });
     const timeoutMs = TIMEOUT_ROUNDS * o.roundMs;
@@ -425,15 +428,18 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
           await sleep(f.durationMs);
           target!.proxy!.heal();
           return;
-        case 'clock-skew':
+        case 'clock-skew': {
+          const from = Date.now();
           await kill([target!]);
           target!.clockOffsetMs = f.offsetMs ?? 0;
           release([target!]);
           await sleep(f.durationMs);
           await kill([target!]);
           target!.clockOffsetMs = 0;
+          target!.outOfModel.push({ from, to: Date.now() });
           release([target!]);
           return;
+        }
         case 'disk-full': {
           diskFull = true;
           const bytes = fillDisk(target!.dataDir);
@@ -493,7 +499,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     const checks = await checkCluster({
       manifest,
       digest: checked.digest,
-      nodes: members.map((m) => ({ name: m.name, address: m.address, dataDir: m.dataDir, logPath: m.logPath, honest: m.honest })),
+      nodes: members.map((m) => ({ name: m.name, address: m.address, dataDir: m.dataDir, logPath: m.logPath, honest: m.honest, outOfModel: m.outOfModel })),
       healed,
       stallLimitMs,
     });

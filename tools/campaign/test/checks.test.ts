@@ -43,6 +43,13 @@ describe('campaign checks', () => {
       expect([...log.accepted]).toEqual([['mc01:4', Date.parse('2026-01-01T00:00:01.100Z')]]);
       expect(log.committed.get(0)).toBe(Date.parse('2026-01-01T00:00:02.000Z'));
       expect(log.started).toEqual([Date.parse('2026-01-01T00:00:00.000Z')]);
+      // With its clock off beyond skewMs from 0.9 s to 1.155 s, what it signed and claimed then is left out; its
+      // commits and starts are not.
+      const skewed = await readNodeLog(path, [{ from: Date.parse('2026-01-01T00:00:00.900Z'), to: Date.parse('2026-01-01T00:00:01.155Z') }]);
+      expect([...skewed.signed]).toEqual([]);
+      expect([...skewed.accepted]).toEqual([]);
+      expect(skewed.committed.get(0)).toBe(Date.parse('2026-01-01T00:00:02.000Z'));
+      expect(skewed.started).toEqual([Date.parse('2026-01-01T00:00:00.000Z')]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
