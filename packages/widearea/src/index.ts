@@ -1,0 +1,11 @@
+// @meterchain/widearea: the wide-area tier above the regional clusters (docs/widearea.md). Anchors of committed
+// regional blocks, their check against the region's manifest, the registry of regions and their epochs, and the
+// witness that keeps a region's split view as evidence.
+export { ANCHOR_VERSION, ANCHOR_SCHEMA, MAX_ANCHOR_BYTES, encodeAnchor, decodeAnchor, anchorOfStoredBlock, aggregatesOf } from './anchor.ts';
+export type { Anchor, Aggregates } from './anchor.ts';
+export { checkAnchor, verifyAnchor, sameBlock } from './verify.ts';
+export type { AnchorFault, AnchorVerdict, CheckedAnchor } from './verify.ts';
+export { RegionRegistry, MAX_EPOCHS_PER_REGION } from './registry.ts';
+export type { TrustedRegion, RegisteredEpoch, RegistrationVerdict } from './registry.ts';
+export { AnchorWitness, VIEW_EVIDENCE_VERSION, encodeViewEvidence, decodeViewEvidence, checkViewEvidence } from './witness.ts';
+export type { ViewEvidence, ViewEvidenceKind, Observation, WitnessOptions } from './witness.ts';
