@@ -48,6 +48,8 @@ export const Reason = {
   BATCH: 13,
   /** An energy register went backwards against the member's previous submission. */
   ENERGY_BACKWARDS: 14,
+  /** A PMU's angle walks linearly against the others of its island: its clock drifts (a spoofed GPS receiver). */
+  ANGLE_DRIFT: 15,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -67,6 +69,7 @@ const REASON_NAMES = [
   'equivocation',
   'batch',
   'energy-backwards',
+  'angle-drift',
 ];
 
 /** The name of a reason code, `reason-N` for a code this version does not know. */

@@ -3,8 +3,8 @@
 export { ConsensusDomain, Verdict, Reason, reasonName } from './codes.ts';
 export { threshold, bftFaults, faultBounds } from './threshold.ts';
 export { HASH_LENGTH, leafHash, nodeHash, merkleRoot, rootOfLeafHashes, inclusionProof, rootFromInclusion, verifyInclusion } from './merkle.ts';
-export type { Batch, Submission, SubmissionResult } from './submission.ts';
-export { BATCH_VERSION, BATCH_SCHEMA, encodeBatch, signBatch, roundOf, roundStart, memberIndex, openSubmission, submissionDomain, checkSubmissionSignature } from './submission.ts';
+export type { Batch, BatchSummary, Submission, SubmissionResult } from './submission.ts';
+export { BATCH_VERSION, BATCH_SCHEMA, BATCH_SUMMARY_SCHEMA, encodeBatch, signBatch, roundOf, roundStart, memberIndex, openSubmission, submissionDomain, checkSubmissionSignature } from './submission.ts';
 export type { Judgment, VoteBody, VoteMessage } from './vote.ts';
 export {
   JUDGMENT_LENGTH,
@@ -61,3 +61,5 @@ export { ConsensusNode, submissionDigest } from './node.ts';
 export { roundRecordLimit } from './wire/records.ts';
 export type { RedundantGroup, Feeder } from './cross.ts';
 export { redundancyJudge, feederJudge } from './cross.ts';
+export type { PmuJudgeOptions } from './pmu-judge.ts';
+export { PMU_JUDGE_DEFAULTS, batchSummaryJudge, pmuIslandJudge } from './pmu-judge.ts';

@@ -42,7 +42,34 @@ export interface Batch {
   last: number;
   /** RFC 6962 root over the frames' bytes, in sequence order. */
   root: Uint8Array;
+  /** What the frames measured, for the cluster's judges (absent: a batch the PMU judges cannot judge, refused by them). */
+  summary?: BatchSummary;
 }
+
+/**
+ * A PMU batch's summary: integers only (signed bytes never hold floats, DESIGN §4). Angles are those of the PMU's first
+ * phasor, fitted by least squares over the round's frames.
+ */
+export interface BatchSummary {
+  /** Time of the first and last frame, µs since the Unix epoch (SOC and FRACSEC). */
+  from: number;
+  to: number;
+  /** Lowest, highest and mean frequency over the frames, mHz. */
+  fmin: number;
+  fmax: number;
+  fmean: number;
+  /** The fitted angle at the middle of the round, µrad in (−π, π]; its rate of change, µrad/s; the RMS residual of the
+   * fit, µrad. */
+  angle: number;
+  slope: number;
+  residual: number;
+  /** SHA-256 of the configuration frame (CFG-2) the data frames decode under. */
+  config: Uint8Array;
+}
+
+export const BATCH_SUMMARY_SCHEMA = {
+  map: { from: 'uint', to: 'uint', fmin: 'int', fmax: 'int', fmean: 'int', angle: 'int', slope: 'int', residual: 'uint', config: { bytes: 32 } },
+} as const satisfies Schema;
 
 export const BATCH_SCHEMA = {
   map: {
@@ -54,14 +81,20 @@ export const BATCH_SCHEMA = {
     first: 'uint',
     last: 'uint',
     root: { bytes: 32 },
+    summary: BATCH_SUMMARY_SCHEMA,
   },
+  optional: ['summary'],
 } as const satisfies Schema;
 
 export function encodeBatch(b: Batch): Uint8Array {
   if (b.meter.length !== ADDRESS_LENGTH) throw consensusError('BAD_ARGUMENT', `batch: meter must be a ${ADDRESS_LENGTH}-byte address, got ${b.meter.length} bytes`);
   if (b.root.length !== 32) throw consensusError('BAD_ARGUMENT', `batch: root must be 32 bytes, got ${b.root.length}`);
   if (b.count < 1 || b.last - b.first + 1 !== b.count) throw consensusError('BAD_ARGUMENT', `batch: count ${b.count} does not match frames ${b.first}..${b.last}`);
-  return encode({ v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root });
+  if (!b.summary) return encode({ v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root });
+  const m = b.summary;
+  if (m.config.length !== 32) throw consensusError('BAD_ARGUMENT', `batch: summary config must be a 32-byte digest, got ${m.config.length} bytes`);
+  const summary = { from: m.from, to: m.to, fmin: m.fmin, fmax: m.fmax, fmean: m.fmean, angle: m.angle, slope: m.slope, residual: m.residual, config: m.config };
+  return encode({ v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root, summary });
 }
 
 /** Signs a batch as the PMU that owns `signer` (BATCH domain); returns the envelope bytes. */

@@ -9,3 +9,4 @@ export * from './command.ts';
 export * from './frame.ts';
 export * from './stream.ts';
 export * from './monitor.ts';
+export * from './batch.ts';
