@@ -4,7 +4,8 @@
 import { fromHex } from '@meterchain/core';
 import { createMeterReader } from './acquire.ts';
 import { createMeterEdge } from './edge.ts';
-import { createSensorNode, type SensorServices } from './node.ts';
+import { createMqttPublisher } from './mqtt.ts';
+import { createSensorNode, framePayload, transportHeader, type SensorServices } from './node.ts';
 
 // Espruino's built-in objects and modules, as far as this file uses them.
 interface EspruinoCrypto {
@@ -20,10 +21,21 @@ interface EspruinoSerial {
   /** Received bytes come as a string of char codes 0-255. */
   on(event: 'data', handler: (data: string) => void): void;
 }
+/** A TCP socket of Espruino's `net` module: it writes and delivers strings of char codes 0-255. */
+interface EspruinoSocket {
+  write(data: string): void;
+  end(): void;
+  on(event: 'data', handler: (data: string) => void): void;
+  on(event: 'close' | 'error', handler: () => void): void;
+}
+interface EspruinoNet {
+  connect(options: { host: string; port: number }, connected: () => void): EspruinoSocket;
+}
 declare const E: {
   on(event: 'init', handler: () => void): void;
   CRC32(data: Uint8Array): number;
   toUint8Array(data: string): Uint8Array;
+  toString(data: Uint8Array): string;
 };
 /** The meter's UART (RS-485 transceiver on the board), and the serial link to the full node. */
 declare const Serial1: EspruinoSerial;
@@ -34,9 +46,11 @@ declare function print(text: string): void;
  * Provisioned into flash beside the bundle (`meterchain sensor provision` writes them): the HMAC key and the sensor's
  * member address as hex text, its cluster's name; optionally the sampling period in ms (default 10 s) and the UARTs'
  * setup options as JSON (`mc.uart`: the meter's, `mc.link`: the full node's, e.g. pins on a board, a device path on
- * Espruino for Linux). The sequence high-water mark is kept there too.
+ * Espruino for Linux). The sequence high-water mark is kept there too. A board with a network publishes to the
+ * cluster's broker instead of its serial link when `mc.mqtt` is there: JSON `{host, port, password}` (its login is
+ * its address, `mc` + `mc.meter`; the password is the one `meterchain cluster broker-config --sensor` drew for it).
  */
-const FILES = { key: 'mc.key', meter: 'mc.meter', cluster: 'mc.cluster', period: 'mc.period', uart: 'mc.uart', link: 'mc.link', sequence: 'mc.seq' };
+const FILES = { key: 'mc.key', meter: 'mc.meter', cluster: 'mc.cluster', period: 'mc.period', uart: 'mc.uart', link: 'mc.link', mqtt: 'mc.mqtt', sequence: 'mc.seq' };
 const LINK_BAUD = 115200;
 const PERIOD_MS = 10000;
 /** The meter: an Eastron SDM630 at unit 1, 9600 baud 8N1 (its factory setting is 2400: set it on the meter). */
@@ -69,9 +83,48 @@ function reserveSequence(count: number): number {
   return first;
 }
 
+/** The transport header's incarnation: the board's sequence numbers rise across reboots, so one incarnation serves. */
+const INCARNATION = 1;
+const MQTT_KEEPALIVE_S = 60;
+
+interface MqttSettings {
+  host: string;
+  port: number;
+  password: string;
+}
+
+/** How frames leave the board: over its serial link to the full node, or published to the broker. */
+function linkSender(cluster: string, meterHex: string): (frame: Uint8Array, seq: number) => void {
+  const text = optional(FILES.mqtt);
+  if (text === undefined) {
+    Serial2.setup(LINK_BAUD, serialOptions(FILES.link));
+    return (frame) => Serial2.write(frame);
+  }
+  const settings = JSON.parse(text) as MqttSettings;
+  const net = require('net') as EspruinoNet;
+  const login = 'mc' + meterHex;
+  const topic = `meterchain/${cluster}/sensor/${login}`;
+  const publisher = createMqttPublisher(
+    {
+      connect: (events) => {
+        const socket = net.connect({ host: settings.host, port: settings.port }, () => events.open());
+        socket.on('data', (data) => events.data(E.toUint8Array(data)));
+        socket.on('close', () => events.close());
+        socket.on('error', () => events.close());
+        return { write: (bytes) => socket.write(E.toString(bytes)), end: () => socket.end() };
+      },
+      setTimeout: (run, ms) => setTimeout(run, ms),
+      clearTimeout: (handle) => clearTimeout(handle as number),
+    },
+    { username: login, password: settings.password, keepAliveS: MQTT_KEEPALIVE_S, backoffMs: 1000, maxBackoffMs: 60000, onState: (state) => print(`mqtt: ${state}`) },
+  );
+  return (frame, seq) => {
+    publisher.publish(topic, [transportHeader(INCARNATION, seq), framePayload(frame)]);
+  };
+}
+
 function start(): void {
   Serial1.setup(METER_BAUD, serialOptions(FILES.uart));
-  Serial2.setup(LINK_BAUD, serialOptions(FILES.link));
   const period = Number(optional(FILES.period) ?? PERIOD_MS);
   const reader = createMeterReader(
     {
@@ -81,16 +134,18 @@ function start(): void {
     },
     METER,
   );
+  const cluster = provisioned(FILES.cluster);
+  const meterHex = provisioned(FILES.meter);
   const services: SensorServices = {
     hash: (data) => new Uint8Array(crypto.SHA256(data)),
     crc32: (bytes) => E.CRC32(bytes),
     key: fromHex(provisioned(FILES.key)),
     now: () => Date.now(),
-    send: (frame) => Serial2.write(frame),
+    send: linkSender(cluster, meterHex),
     reserveSequence,
   };
   const edge = createMeterEdge();
-  const node = createSensorNode(services, { cluster: provisioned(FILES.cluster), meter: fromHex(provisioned(FILES.meter)) });
+  const node = createSensorNode(services, { cluster, meter: fromHex(meterHex) });
   // A sample that finds the meter silent or partly readable still sends what it read, flagged; none when nothing.
   setInterval(() => {
     reader.sample((sample) => {

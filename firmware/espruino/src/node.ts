@@ -23,8 +23,8 @@ export interface SensorServices {
   key: Uint8Array;
   /** Milliseconds since the Unix epoch as the board's clock says. */
   now: () => number;
-  /** Writes one frame to the link to the full node. */
-  send: (frame: Uint8Array) => void;
+  /** Writes one frame to the link to the full node; `seq` is the reading's sequence number. */
+  send: (frame: Uint8Array, seq: number) => void;
   /** Reserves sequence numbers: returns the first of `count` numbers never handed out before, also across reboots. */
   reserveSequence: (count: number) => number;
 }
@@ -83,6 +83,36 @@ export function frame(body: Uint8Array, tag: Uint8Array, crc32: (bytes: Uint8Arr
   return out;
 }
 
+/** The payload of a serial frame (the CBOR `{body, tag}`), as a view: what a board with a network publishes. */
+export function framePayload(frame: Uint8Array): Uint8Array {
+  return frame.subarray(2, frame.length - 4);
+}
+
+const TWO_32 = 4294967296;
+
+/**
+ * The transport's 12-byte header (docs/transport.md §4) before a payload published over MQTT: version 1, flags 0,
+ * the board's incarnation, and the reading's sequence number + 1 (the transport counts from 1), 6 bytes big-endian.
+ */
+export function transportHeader(incarnation: number, seq: number): Uint8Array {
+  const out = new Uint8Array(12);
+  out[0] = 1;
+  out[2] = incarnation >>> 24;
+  out[3] = (incarnation >>> 16) & 0xff;
+  out[4] = (incarnation >>> 8) & 0xff;
+  out[5] = incarnation & 0xff;
+  const n = seq + 1;
+  const hi = Math.floor(n / TWO_32);
+  const lo = n - hi * TWO_32;
+  out[6] = (hi >>> 8) & 0xff;
+  out[7] = hi & 0xff;
+  out[8] = lo >>> 24;
+  out[9] = (lo >>> 16) & 0xff;
+  out[10] = (lo >>> 8) & 0xff;
+  out[11] = lo & 0xff;
+  return out;
+}
+
 export function createSensorNode(services: SensorServices, identity: SensorIdentity): SensorNode {
   const encoder = createReadingEncoder();
   const mac = keyedHmacSha256(services.key, services.hash, signingInput(Domain.SENSOR, new Uint8Array(0)));
@@ -105,12 +135,13 @@ export function createSensorNode(services: SensorServices, identity: SensorIdent
       channels,
       quality,
     };
+    const seq = next;
     next++;
     // A view into the encoder's buffer: the tag and the frame are made from it before the next reading.
     const body = encoder.encodeView(reading);
     const tag = mac(body);
     const out = frame(body, tag, services.crc32);
-    services.send(out);
+    services.send(out, seq);
     return out;
   }
 

@@ -1,15 +1,15 @@
 // A sensor node over MQTT, end to end: four meter nodes composed as `meterchain node` composes them (node.yaml with
 // `sensors: [{mqtt: true}]` on one of them) under the enforcing broker configuration made with the sensor; a board
-// (the firmware's composition) publishes its frames under the sensor's own login, and its readings are voted on and
-// appear in the chain under the sensor's address.
+// (the firmware's composition, with its own MQTT 3.1.1 publisher) publishes its frames under the sensor's own login,
+// and its readings are voted on and appear in the chain under the sensor's address.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import mqtt from 'mqtt';
 import { roundOf } from '@meterchain/consensus';
-import { addressToText, crc32, createSensorFrameReader, fromHex, sha256 as portableSha256 } from '@meterchain/core';
+import { addressToText, crc32, fromHex, sha256 as portableSha256 } from '@meterchain/core';
 import { readingsOf } from '@meterchain/ledger';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
-import { encodeFramed } from '@meterchain/transport';
-import { createSensorNode } from '../../espruino/src/node.ts';
+import { createMqttPublisher, type MqttPublisher } from '../../espruino/src/mqtt.ts';
+import { createSensorNode, framePayload, transportHeader } from '../../espruino/src/node.ts';
+import { nodeMqttHost } from '../../espruino/test/node-mqtt-host.ts';
 import { createTestCluster, heightOf, waitFor, type TestCluster } from './support/cluster.ts';
 
 const run = requireMosquitto('a sensor node over MQTT into the chain') ? describe : describe.skip;
@@ -17,7 +17,7 @@ const run = requireMosquitto('a sensor node over MQTT into the chain') ? describ
 run('a sensor node publishing over MQTT, its full node submitting, the cluster chaining', () => {
   let broker: MosquittoBroker;
   let cluster: TestCluster;
-  let board: mqtt.MqttClient | undefined;
+  let board: MqttPublisher | undefined;
   let timer: NodeJS.Timeout | undefined;
 
   beforeAll(async () => {
@@ -34,23 +34,26 @@ run('a sensor node publishing over MQTT, its full node submitting, the cluster c
 
   afterAll(async () => {
     if (timer) clearInterval(timer);
-    await board?.endAsync(true).catch(() => undefined);
+    board?.close();
     await cluster?.stopAll();
     await broker?.close();
   });
 
   test("the board's readings, published under its login, are in every meter's verified chain under its address", async () => {
     const sensor = cluster.sensors[0]!;
-    board = await mqtt.connectAsync(broker.url, { username: sensor.address, password: sensor.password, protocolVersion: 5, reconnectPeriod: 0 });
+    const publisher = createMqttPublisher(nodeMqttHost(broker.host, broker.port), { username: sensor.address, password: sensor.password, keepAliveS: 60, backoffMs: 200, maxBackoffMs: 2000 });
+    board = publisher;
+    await waitFor('the board connected', () => publisher.connected(), 10_000);
     let mark = 0;
-    const frames: Uint8Array[] = [];
+    const topic = `meterchain/${cluster.manifest.cluster}/sensor/${sensor.address}`;
     const node = createSensorNode(
       {
         hash: portableSha256,
         crc32: (b) => crc32(b),
         key: sensor.linkKey,
         now: () => Date.now(),
-        send: (f) => frames.push(f),
+        // As the firmware sends over MQTT: the transport header, then the frame's payload.
+        send: (f, seq) => void publisher.publish(topic, [transportHeader(1, seq), framePayload(f)]),
         reserveSequence: (n) => {
           mark += n;
           return mark - n;
@@ -58,15 +61,12 @@ run('a sensor node publishing over MQTT, its full node submitting, the cluster c
       },
       { cluster: cluster.manifest.cluster, meter: fromHex(sensor.address.slice(2)) },
     );
-    const topic = `meterchain/${cluster.manifest.cluster}/sensor/${sensor.address}`;
     let published = 0;
     // One reading a round, as the firmware sends them; bounded: at most 60.
     timer = setInterval(() => {
       if (published >= 60) return;
       node.publish([{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2301 + published }], 0);
-      const payload = createSensorFrameReader().push(frames[frames.length - 1]!)[0]!;
       published++;
-      board!.publish(topic, Buffer.from(encodeFramed({ incarnation: 1, seq: published }, payload)), { qos: 1 });
     }, 500);
     const link = cluster.members[0]!.running!.sensors[0]!.gateway;
     await waitFor('three sensor readings submitted', () => link.counts.submitted >= 3, 30_000);
@@ -92,5 +92,7 @@ run('a sensor node publishing over MQTT, its full node submitting, the cluster c
     // Nothing refused but what the one-a-round rule and the board's own pace explain.
     expect(link.counts['bad-tag'] + link.counts.replay + link.counts['wrong-meter']).toBe(0);
     expect(link.counts.submitted).toBeGreaterThanOrEqual(3);
+    expect(publisher.counts.dropped).toBe(0);
+    expect(publisher.counts.acked).toBeGreaterThanOrEqual(3);
   }, 120_000);
 });
