@@ -35,6 +35,7 @@ import {
   openEvidence,
   openSubmission,
   rootFromInclusion,
+  rootOfLeafHashes,
   submissionDomain,
   threshold,
   verifyInclusion,
@@ -42,7 +43,10 @@ import {
   voteSigningInput,
   type BlockHeader,
   type EvidenceClaim,
+  type Submission,
 } from './consensus.ts';
+import { decodeFrame as decodePmuFrame, frameTimeUs, type ConfigFrame, type DataFrame } from '@meterchain/pmu';
+import type { FrameRecord } from './frame-store.ts';
 import { nodeSha256 } from '@meterchain/crypto';
 
 export const PROOF_VERSION = 1;
@@ -64,16 +68,19 @@ export const PROOF_SCHEMA: Schema = {
     votes: { array: { tuple: ['uint', 'uint', { bytes: SIGNATURE_LENGTH }] }, max: 1024 },
     header: 'bytes',
     commit: 'bytes',
+    frame: { map: { bytes: 'bytes', index: 'uint', path: PATH, config: 'bytes' } },
   },
+  optional: ['frame'],
 };
 
 export type ProofResult = { ok: true; proof: Uint8Array } | { ok: false; reason: string };
 
 /**
  * Builds the proof that the reading (meter, seq) is in `block` (stored-block bytes, already verified as part of the
- * chain). Fails with a reason when the block does not hold it.
+ * chain). Fails with a reason when the block does not hold it. For a PMU, `seq` names a frame and `frames` is the
+ * frame store's record of its batch: the proof then also leads from that frame to the batch's root.
  */
-export function makeProof(manifest: Manifest, block: Uint8Array, meter: Uint8Array, seq: number): ProofResult {
+export function makeProof(manifest: Manifest, block: Uint8Array, meter: Uint8Array, seq: number, frames?: FrameRecord): ProofResult {
   const hash = nodeSha256;
   const s = decodeStoredBlock(block);
   if (!s.ok) return { ok: false, reason: s.reason };
@@ -113,6 +120,18 @@ export function makeProof(manifest: Manifest, block: Uint8Array, meter: Uint8Arr
     }
     votes.push([v.voter, listOf[v.list]!, v.sig]);
   }
+  let frame: CborValue | undefined;
+  if (frames) {
+    const b = sub.batch;
+    if (!b) return { ok: false, reason: `the submission of ${addressToText(meter)} with seq ${seq} is a reading, not a batch of frames` };
+    if (frames.round !== b.round || frames.first !== b.first || frames.frames.length !== b.count) {
+      return { ok: false, reason: `the stored frames of round ${frames.round} (${frames.first}+${frames.frames.length}) are not those of the batch (round ${b.round}, ${b.first}+${b.count})` };
+    }
+    const frameLeaves = frames.frames.map((f) => leafHash(hash, f));
+    if (!equalBytes(rootOfLeafHashes(hash, frameLeaves), b.root)) return { ok: false, reason: `the stored frames of round ${b.round} do not hash to the batch's root` };
+    const index = seq - b.first;
+    frame = { bytes: frames.frames[index]!, index, path: inclusionProof(hash, frameLeaves, index), config: frames.config };
+  }
   const leaves = body.submissions.map((x) => leafHash(hash, x));
   const proof = encode({
     type: PROOF_TYPE,
@@ -126,12 +145,24 @@ export function makeProof(manifest: Manifest, block: Uint8Array, meter: Uint8Arr
     votes,
     header: s.block.header,
     commit: encodeBlockCertificate(s.block.commit),
+    ...(frame ? { frame } : {}),
   });
   return { ok: true, proof };
 }
 
 /** Which part of a proof failed. */
-export type ProofFault = 'malformed' | 'epoch' | 'commit' | 'submission' | 'signature' | 'merkle-path' | 'votes';
+export type ProofFault = 'malformed' | 'epoch' | 'commit' | 'submission' | 'signature' | 'merkle-path' | 'votes' | 'frame';
+
+/** A PMU frame proven to be in its batch: its sequence number, C37.118.2 bytes, and the decoded frame. */
+export interface ProvenFrame {
+  seq: number;
+  bytes: Uint8Array;
+  /** The station's CFG-2 frame (its digest is in the signed batch summary). */
+  config: ConfigFrame;
+  data: DataFrame;
+  /** Frame time, µs since the Unix epoch. */
+  timeUs: number;
+}
 
 export interface ProvenReading {
   /** The reading (absent for a PMU batch submission). */
@@ -148,6 +179,8 @@ export interface ProvenReading {
   threshold: number;
   /** Signatures on the commit certificate. */
   commitSignatures: number;
+  /** For a frame proof, the frame. */
+  frame?: ProvenFrame;
 }
 
 export type ProofVerdict = { ok: true; proven: ProvenReading } | { ok: false; fault: ProofFault; reason: string };
@@ -173,6 +206,7 @@ export function verifyProof(manifests: Manifest[], bytes: Uint8Array, verifier: 
     votes: [number, number, Uint8Array][];
     header: Uint8Array;
     commit: Uint8Array;
+    frame?: { bytes: Uint8Array; index: number; path: Uint8Array[]; config: Uint8Array };
   };
   if (p.type !== PROOF_TYPE) return bad('malformed', `not an inclusion proof (type '${p.type}')`);
   if (p.v !== PROOF_VERSION) return bad('malformed', `unsupported proof version ${p.v}`);
@@ -242,7 +276,31 @@ export function verifyProof(manifests: Manifest[], bytes: Uint8Array, verifier: 
     commitSignatures: commit.votes.length,
   };
   if (sub.reading) proven.reading = sub.reading;
+  if (p.frame) {
+    const f = checkFrame(hash, sub, p.frame);
+    if (typeof f === 'string') return bad('frame', f);
+    proven.frame = f;
+  }
   return { ok: true, proven };
+}
+
+/** Checks a frame against the signed batch: its path to the batch root, its configuration digest, its decoding and
+ * its time inside the batch's range. Returns the proven frame or the reason it fails. */
+function checkFrame(hash: (b: Uint8Array) => Uint8Array, sub: Submission, f: { bytes: Uint8Array; index: number; path: Uint8Array[]; config: Uint8Array }): ProvenFrame | string {
+  const b = sub.batch;
+  if (!b) return 'the proven submission is a reading, not a batch of frames';
+  if (!verifyInclusion(hash, leafHash(hash, f.bytes), f.index, b.count, f.path, b.root)) return `the path does not lead from frame ${f.index} of ${b.count} to the batch's root`;
+  if (!b.summary) return 'the batch has no summary naming the configuration its frames decode under';
+  if (!equalBytes(hash(f.config), b.summary.config)) return "the configuration is not the one the batch's summary names";
+  const c = decodePmuFrame(f.config);
+  if (!c.ok || c.value.kind !== 'cfg2') return `the configuration is not a CFG-2 frame${c.ok ? '' : ` (${c.reason})`}`;
+  const config = c.value as ConfigFrame;
+  const d = decodePmuFrame(f.bytes, config);
+  if (!d.ok || d.value.kind !== 'data') return `the frame is not a data frame of its configuration${d.ok ? '' : ` (${d.reason})`}`;
+  const data = d.value as DataFrame;
+  const timeUs = frameTimeUs(data.soc, data.fraction, config.timeBase);
+  if (timeUs < b.summary.from || timeUs > b.summary.to) return `the frame's time ${timeUs} µs lies outside the batch's ${b.summary.from}..${b.summary.to}`;
+  return { seq: b.first + f.index, bytes: f.bytes, config, data, timeUs };
 }
 
 /** A short text naming a block hash in reports. */

@@ -7,6 +7,7 @@ import { nodeVerifier } from '@meterchain/crypto';
 import {
   CSV_FIXED_COLUMNS,
   ChainStore,
+  FrameStore,
   LedgerError,
   channelColumn,
   csvField,
@@ -18,6 +19,7 @@ import {
   summarizeBlock,
   verifyBlocks,
   verifyProof,
+  type FrameRecord,
   type OpenedChain,
   type EvidenceSummary,
 } from '@meterchain/ledger';
@@ -26,6 +28,7 @@ import { loadManifest, readInput, writeOutput } from '../files.ts';
 
 const usage = `usage: meterchain chain verify DIR --manifest FILE [--manifest FILE ...] [--json] [--single-core]
        meterchain chain prove DIR --meter ADDRESS --seq N --out FILE [--manifest FILE]
+       meterchain chain prove DIR --meter ADDRESS --frame N --out FILE [--frames FRAMES] [--manifest FILE]
        meterchain chain inspect DIR [--manifest FILE] [--blocks] [--json]
        meterchain chain export DIR --csv [--manifest FILE] [--out FILE]
        meterchain chain import DIR --into STORE [--manifest FILE]
@@ -38,7 +41,9 @@ verify   checks every block from height 0: signatures, vote and commit certifica
          cores (worker threads for long chains, the thread pool for short ones) unless --single-core.
 prove    writes an inclusion proof of the reading (meter ADDRESS, sequence N): the signed reading, the votes that
          accepted it, its Merkle path and the committed header with its commit certificate. Check it with
-         \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor.
+         \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor. For a PMU, --frame N proves its
+         frame N instead: the frame (C37.118.2 bytes) and its path to the batch's root are added, read from the
+         PMU node's frame store FRAMES (default DIR/../frames).
 inspect  summarizes the chain (heights, rounds, members, accepted / rejected / undecided counts, evidence) without
          verifying it. --blocks adds one line per block. Exit 1 when some of it cannot be read.
 export   writes one CSV row per accepted reading: height, round, meter, seq, time, clock, quality flags and one
@@ -150,23 +155,39 @@ async function findBlock(dir: string, meter: Uint8Array, seq: number): Promise<U
 }
 
 async function prove(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { meter: { type: 'string' }, seq: { type: 'string' }, out: { type: 'string' }, manifest: { type: 'string' } }, true);
+  const { values, positionals } = parse(argv, { meter: { type: 'string' }, seq: { type: 'string' }, frame: { type: 'string' }, frames: { type: 'string' }, out: { type: 'string' }, manifest: { type: 'string' } }, true);
   const dir = oneDir(positionals);
   const meterText = required(values.meter, 'meter');
   if (!isAddressText(meterText)) throw new UsageError(`--meter expects an address, "mc" followed by 40 hex digits, got '${meterText}'`);
   const meter = addressFromText(meterText);
-  const seq = intOption(values.seq, 'seq');
+  if ((values.seq === undefined) === (values.frame === undefined)) throw new UsageError('expected one of --seq N (a reading) or --frame N (a PMU frame)');
+  if (values.frames !== undefined && values.frame === undefined) throw new UsageError('--frames goes with --frame');
+  const seq = values.frame !== undefined ? intOption(values.frame, 'frame') : intOption(values.seq, 'seq');
   const out = required(values.out, 'out');
   const manifest = manifestFor(dir, values.manifest, true)!;
-  const block = await findBlock(dir, meter, seq);
-  if (!block) throw new InvalidError(`no committed reading of ${meterText} with seq ${seq} in ${dir}`);
-  const made = makeProof(manifest, block, meter, seq);
+  let frames: FrameRecord | undefined;
+  if (values.frame !== undefined) {
+    const framesDir = values.frames ?? join(dir, '..', 'frames');
+    if (!existsSync(framesDir)) throw new InputError(`no frame store at ${framesDir} (give the PMU node's with --frames)`);
+    const store = await FrameStore.open(framesDir, { readOnly: true }).catch((e: Error) => {
+      throw new InputError(`${framesDir}: ${e.message}`);
+    });
+    try {
+      frames = await store.find(seq);
+    } finally {
+      await store.close();
+    }
+    if (!frames) throw new InvalidError(`the frame store ${framesDir} does not hold frame ${seq}`);
+  }
+  const block = await findBlock(dir, meter, frames ? frames.first : seq);
+  if (!block) throw new InvalidError(frames ? `no committed batch of ${meterText} holding frame ${seq} in ${dir}` : `no committed reading of ${meterText} with seq ${seq} in ${dir}`);
+  const made = makeProof(manifest, block, meter, seq, frames);
   if (!made.ok) throw new InvalidError(made.reason);
   // A proof that would not verify is not written: the chain itself must be broken there.
   const check = verifyProof([manifest], made.proof, nodeVerifier());
   if (!check.ok) throw new InvalidError(`the stored block does not prove the reading (${check.fault}: ${check.reason}); run chain verify`);
   writeOutput(out, made.proof);
-  io.out(`proof of ${meterText} seq ${seq}: height ${check.proven.height}, round ${check.proven.round}, ${made.proof.length} bytes -> ${out}`);
+  io.out(`proof of ${meterText} ${frames ? 'frame' : 'seq'} ${seq}: height ${check.proven.height}, round ${check.proven.round}, ${made.proof.length} bytes -> ${out}`);
   return 0;
 }
 

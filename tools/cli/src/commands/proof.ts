@@ -2,7 +2,8 @@
 // accept votes over its judgment, its Merkle path to the block's readings root, and the block's commit certificate.
 import { addressToText, fixedToDecimal, toHex } from '@meterchain/core';
 import { nodeVerifier } from '@meterchain/crypto';
-import { verifyProof } from '@meterchain/ledger';
+import { verifyProof, type ProvenFrame } from '@meterchain/ledger';
+import { measurements } from '@meterchain/pmu';
 import { InvalidError, UsageError, parse, type Command, type Io } from '../command.ts';
 import { loadManifest, readInput } from '../files.ts';
 
@@ -44,14 +45,36 @@ async function verify(argv: string[], io: Io): Promise<number> {
         ts: p.reading?.ts,
         channels: p.reading?.channels,
         quality: p.reading?.quality,
+        ...(p.frame ? { frame: frameJson(p.frame) } : {}),
       }),
     );
     return 0;
   }
-  io.out(`proof holds: reading of ${addressToText(p.meter)} seq ${p.seq}, round ${p.round}, committed at height ${p.height} (block ${toHex(p.block).slice(0, 16)}…)`);
+  if (p.frame) io.out(`proof holds: frame ${p.frame.seq} of PMU ${addressToText(p.meter)} (batch of round ${p.round}, frames to ${p.seq}), committed at height ${p.height} (block ${toHex(p.block).slice(0, 16)}…)`);
+  else io.out(`proof holds: reading of ${addressToText(p.meter)} seq ${p.seq}, round ${p.round}, committed at height ${p.height} (block ${toHex(p.block).slice(0, 16)}…)`);
   io.out(`  accepted by ${p.votes} votes (threshold ${p.threshold}); header co-signed by ${p.commitSignatures} members`);
   if (p.reading) for (const c of p.reading.channels) io.out(`  ${c.id} = ${fixedToDecimal(c.value, c.scale)} ${c.unit}`);
+  if (p.frame) {
+    const f = frameJson(p.frame);
+    io.out(`  ${f.station} (IDCODE ${f.idcode}) at ${f.time}: ${f.frequency} Hz, ROCOF ${f.rocof} Hz/s`);
+    for (const ph of f.phasors) io.out(`  ${ph.name} = ${ph.magnitude} ${ph.unit} ∠ ${ph.angle} rad`);
+  }
   return 0;
+}
+
+/** A proven frame's values in engineering units (C37.118.2 FRACSEC to the µs). */
+function frameJson(f: ProvenFrame) {
+  const m = measurements(f.data, f.config)[0]!;
+  return {
+    seq: f.seq,
+    idcode: m.idcode,
+    station: m.station,
+    time: new Date(Math.floor(f.timeUs / 1000)).toISOString().replace(/\.\d{3}Z$/, `.${String(f.timeUs % 1_000_000).padStart(6, '0')}Z`),
+    frequency: m.frequency,
+    rocof: m.rocof,
+    phasors: m.phasors.map((p) => ({ name: p.name, unit: p.unit, magnitude: p.magnitude, angle: p.angle })),
+    bytes: toHex(f.bytes),
+  };
 }
 
 export const command: Command = {
