@@ -1748,17 +1748,29 @@ export class ConsensusNode {
     if (refused) this.drop(refused);
   }
 
+  /**
+   * Asks for the block at this node's height, at most once per timeoutMs: each time of members − t + 1 distinct full
+   * members, so that one correct member is among them while at most members − t are faulty. The members named (the
+   * signers of what showed the block exists) come first, in turn, then the other full members in turn. One faulty
+   * member alone, named again and again (a flooder of later-height messages), can no longer take every ask
+   * (docs/protocol.md §10, step 6).
+   */
   private askSync(named: number[]): void {
     const hs = this.hs;
     // The candidates come from a frame not yet verified: only full members are asked (voter 999 names no one).
+    const askable = (i: number) => i >= 0 && i < this.n && i !== this.selfIndex && this.manifest.members[i]!.role === 'full';
     const candidates: number[] = [];
-    for (const i of named) if (i >= 0 && i < this.n && this.manifest.members[i]!.role === 'full') candidates.push(i);
+    for (const i of named) if (askable(i) && !candidates.includes(i)) candidates.push(i);
     if (candidates.length === 0 || this.now < hs.syncAskedAt + this.manifest.params.timeoutMs) return;
     hs.syncAskedAt = this.now;
-    const target = candidates[hs.syncTurn % candidates.length]!;
+    const want = this.quorum.oneCorrect;
+    const asked: number[] = [];
+    for (let k = 0; k < candidates.length && asked.length < want; k++) asked.push(candidates[(hs.syncTurn + k) % candidates.length]!);
+    const others = this.voterIndexes.filter((i) => askable(i) && !asked.includes(i));
+    for (let k = 0; k < others.length && asked.length < want; k++) asked.push(others[(hs.syncTurn + k) % others.length]!);
     hs.syncTurn++;
-    if (target === this.selfIndex) return;
-    this.publish('sync', this.syncRequest(hs.height, undefined), this.manifest.members[target]!.address);
+    const request = this.syncRequest(hs.height, undefined);
+    for (const i of asked) this.publish('sync', request, this.manifest.members[i]!.address);
   }
 
   /** A signed sync request (no slot to persist: it commits the node to nothing). */

@@ -70,7 +70,12 @@ export class Quorum {
   /** Whether `count` distinct signers include at least one correct member: more than the members − t that may be
    * faulty. */
   includesCorrect(count: number): boolean {
-    return count >= this.members - this.t + 1;
+    return count >= this.oneCorrect;
+  }
+
+  /** The fewest distinct members among which one is correct while at most members − t are faulty. */
+  get oneCorrect(): number {
+    return this.members - this.t + 1;
   }
 
   /**

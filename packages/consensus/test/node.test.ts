@@ -458,7 +458,10 @@ describe('blocks', () => {
     expect(notices.length).toBe(1);
     const notice = cbor(notices[0]!.bytes) as { header: Uint8Array; commit: unknown; body?: Uint8Array };
     expect(Object.keys(notice).sort()).toEqual(['commit', 'header']);
-    expect(c.of('publish', 3).filter((e) => e.topic === 'sync').length).toBe(1);
+    // One ask, of members − t + 1 = 2 distinct signers of the commit certificate (one correct among them).
+    const asks = c.of('publish', 3).filter((e) => e.topic === 'sync');
+    expect(asks.length).toBe(2);
+    expect(new Set(asks.map((e) => c.indexOf((e as { to: Uint8Array }).to))).size).toBe(2);
     const committed = c.of('committed', 3);
     expect(committed.length).toBe(1);
     expect(committed[0]!.hash).toEqual(c.of('committed', 0)[0]!.hash);
