@@ -12,7 +12,7 @@ export interface NodeConfig {
   dataDir: string;
   broker: { url: string; username?: string; passwordFile?: string; keepaliveS?: number; spoolSync?: 'always' | 'interval' };
   sensor: {
-    type: 'simulated' | 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' | 'iec62056';
+    type: 'simulated' | 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' | 'iec62056' | 'pmu';
     profile?: string;
     seed?: number;
     host?: string;
@@ -25,7 +25,12 @@ export interface NodeConfig {
     confirmReads?: boolean;
     wordOrder?: 'big' | 'little';
     deviceAddress?: string;
+    /** pmu: IDCODE of the C37.118.2 stream, and of this member's station in it (default the first). */
+    idcode?: number;
+    station?: number;
   };
+  /** The cluster has PMU members: their batches are judged with these (every member sets the same; docs/edge.md). */
+  pmu?: { fps: number; nominalHz: 50 | 60 };
   /** Sensor nodes wired to this full node (docs/sensor-nodes.md). */
   sensors?: SensorLinkConfig[];
   edge?: { profile?: string };
@@ -117,6 +122,8 @@ function crossCheck(cfg: NodeConfig): string | undefined {
       return requireFor(cfg, ['path', 'baud', 'unit', 'profile']);
     case 'iec62056':
       return requireFor(cfg, ['path']);
+    case 'pmu':
+      return requireFor(cfg, ['host', 'port', 'idcode']) ?? (cfg.pmu ? undefined : 'pmu: missing (required for sensor.type pmu: the frame rate and nominal frequency its batches are judged by)');
     default:
       return undefined;
   }

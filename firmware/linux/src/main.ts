@@ -7,8 +7,9 @@ import type { Server } from 'node:http';
 import { addressFromPublicKey, addressToText, findMember, toHex } from '@meterchain/core';
 import { createNodeSigner, nodeVerifier, readKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
-import type { SharedChecks } from '@meterchain/consensus';
-import { ChainStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
+import { batchSummaryJudge, defaultJudges, pmuIslandJudge, type Judges, type SharedChecks } from '@meterchain/consensus';
+import type { Manifest } from '@meterchain/core';
+import { ChainStore, FrameStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, rtuWireMs, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
 import { DEFAULT_BACKOFF, openMqttTransport } from '@meterchain/transport';
 import type { Background } from './background.ts';
@@ -21,6 +22,7 @@ import { openOutputs, outputsObserver, planOutputs } from './outputs.ts';
 import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver, type UnacceptedEntry } from './runtime.ts';
+import { PmuFeed } from './pmu-feed.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 import { SensorGateway, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
 
@@ -44,6 +46,7 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger, roundMs: number):
   const s = cfg.sensor;
   // The registers live beside the node's state, so a restarted node goes on counting from where it was.
   if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1, join(cfg.dataDir, 'simulated-meter.json'));
+  if (s.type === 'pmu') return new PmuFeed({ host: s.host!, port: s.port!, idcode: s.idcode!, ...(s.station !== undefined ? { station: s.station } : {}), roundMs, log });
   if (s.type === 'iec62056') {
     if (s.profile !== undefined) throw new ConfigError(`sensor.profile: an IEC 62056-21 meter has no profile (its readout names its channels), got '${s.profile}'`);
     requireSerialPort(s.path!, 'sensor.path');
@@ -317,6 +320,13 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     const outputs = openOutputs(outputPlan, logger, metrics);
     opened.push(() => Promise.all(outputs.map((out) => out.close())));
 
+    let frames: FrameStore | undefined;
+    if (sensor instanceof PmuFeed) {
+      const f = await FrameStore.open(join(cfg.dataDir, 'frames'));
+      frames = f;
+      opened.push(() => f.close());
+    }
+    const judges = judgesFor(cfg, manifest);
     const node = new MeterNode({
       manifest,
       manifestDigest: checked.digest,
@@ -328,6 +338,9 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       state,
       sensor,
       profile,
+      ...(judges ? { judges } : {}),
+      // A PMU member batches the round just ended once its last frames are in: 80 ms into the next round.
+      ...(frames && sensor instanceof PmuFeed ? { pmu: { feed: sensor, frames }, readingOffsetMs: 80 } : {}),
       edgeChannels: THREE_PHASE_CHANNELS.map((c) => ({ edge: c.edge, id: c.obis })),
       log: nodeLog,
       metrics,
@@ -395,6 +408,16 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     await undo();
     throw e;
   }
+}
+
+/** The judges of a cluster with PMUs (node.yaml `pmu`): the default ones, and those of PMU batches (docs/edge.md). */
+function judgesFor(cfg: NodeConfig, manifest: Manifest): Judges | undefined {
+  if (!cfg.pmu) return undefined;
+  const judges = defaultJudges();
+  const p = cfg.pmu;
+  judges.submission.push(batchSummaryJudge({ fps: p.fps, roundMs: manifest.params.roundMs, genesisMs: manifest.genesisMs, frequency: [45, 65] }));
+  judges.round.push(pmuIslandJudge({ roundMs: manifest.params.roundMs, nominalHz: p.nominalHz }));
+  return judges;
 }
 
 /** The status page's record and the outputs both hear what the node observes. */

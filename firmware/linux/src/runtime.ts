@@ -26,23 +26,27 @@ import {
   decodeVoteMessage,
   emptyJudgments,
   encodeHeader,
+  merkleRoot,
   reasonName,
   roundOf,
   roundStart,
   signVote,
   type Effect,
+  type Judges,
   type NodeEvent,
   type Topic,
   type SharedChecks,
 } from '@meterchain/consensus';
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
-import type { ChainStore, NodeState } from '@meterchain/ledger';
+import type { ChainStore, FrameStore, NodeState } from '@meterchain/ledger';
+import { summarizeFrames } from '@meterchain/pmu';
 import type { Delivery, Subscription, Transport } from '@meterchain/transport';
 import { Background } from './background.ts';
 import { fromFixed, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
 import type { Sensor } from './sensor.ts';
+import type { PmuFeed } from './pmu-feed.ts';
 
 /** Faults a test lab can inject into one node (never set in production). */
 export type Fault = 'none' | 'forge' | 'bad-signature' | 'silent';
@@ -85,6 +89,11 @@ export interface MeterNodeOptions {
   byzantine?: Byzantine[];
   /** Told what the node sees (samples, outcomes, blocks), for its outputs and status page; never holds it up. */
   observer?: NodeObserver;
+  /** The cluster's judges (default: consensus defaultJudges); every member configures the same. */
+  judges?: Judges;
+  /** A PMU member: instead of a reading a round, it submits a batch of its station's frames of the round just ended,
+   * `readingOffsetMs` into the next round, after storing the frames durably. `sensor` is the feed. */
+  pmu?: { feed: PmuFeed; frames: FrameStore };
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late, not
    * submitted). `bytes` is the signed submission, or with `signed: false` the reading the node did not sign. */
   unaccepted?: (entry: UnacceptedEntry) => Promise<void>;
@@ -191,8 +200,8 @@ export class MeterNode {
   private stopped = false;
   /** What this node has seen since it started, for its status line. */
   readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
-  /** Own readings by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
-  private readonly own = new Map<number, { offline: boolean; outcome?: string; reading: Reading }>();
+  /** Own readings (or batches) by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
+  private readonly own = new Map<number, { offline: boolean; outcome?: string; reading?: Reading }>();
 
   constructor(opts: MeterNodeOptions) {
     this.o = opts;
@@ -219,6 +228,7 @@ export class MeterNode {
       // its tip in memory, not a copy of the last 64 blocks (at 64 members about 40 MB per meter).
       keepBlocks: 1,
       ...(o.shared ? { shared: o.shared } : {}),
+      ...(o.judges ? { judges: o.judges } : {}),
       ...(o.byzantine?.includes('censor') ? { labCensor: true } : {}),
     });
     const ids = o.edgeChannels.map((c) => c.edge);
@@ -329,7 +339,10 @@ export class MeterNode {
       const slot = this.nextSample;
       // A slot missed by more than a round (the process was stopped, the machine stalled) is skipped, not made up.
       this.nextSample = this.slotAfter(Math.max(now, slot.at + 1));
-      if (roundOf(this.o.manifest, now) === slot.round) void this.sampleOnce(now, slot.reading);
+      if (roundOf(this.o.manifest, now) === slot.round) {
+        if (!this.o.pmu) void this.sampleOnce(now, slot.reading);
+        else if (slot.reading && slot.round > 0) void this.batchOnce(now, slot.round - 1);
+      }
     }
     this.feed({ type: 'tick', now });
   }
@@ -385,23 +398,7 @@ export class MeterNode {
       o.metrics.counter('meterchain_sensor_gaps_total', 'Samples the sensor could not give (reported as gaps).');
       return;
     }
-    if (isReading) {
-      o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
-      // How late this node's timers fired in the last round: its deadlines are only as punctual as its event loop.
-      const loopDelayMs = this.timerLateMax;
-      this.timerLateMax = 0;
-      o.metrics.gauge('meterchain_event_loop_delay_max_seconds', 'How late the node\'s timers fired in the last round (its event loop was held up that long).', loopDelayMs / 1000);
-      o.log.info('status', {
-        round: roundOf(o.manifest, now),
-        height: this.consensus.height,
-        connected: o.transport.connected,
-        queued: o.transport.stats().queued,
-        loopDelayMs,
-        verified: this.consensus.stats.verifications,
-        recalled: this.consensus.stats.recalled,
-        ...this.counts,
-      });
-    }
+    if (isReading) this.status(now);
     const values = new Float64Array(o.edgeChannels.length).fill(NaN);
     o.edgeChannels.forEach((c, i) => {
       const ch = sample.channels.find((x) => x.id === c.id);
@@ -438,6 +435,61 @@ export class MeterNode {
     if (o.fault === 'silent') return;
     this.own.set(roundOf(o.manifest, reading.ts), { offline: !o.transport.connected, reading });
     this.feed({ type: 'reading', now: this.now(), reading });
+  }
+
+  /**
+   * A PMU member's batch of round `round` (docs/protocol.md, "PMU batches"): the station's frames of the round, stored
+   * durably (the frame store), then their RFC 6962 root, count, range and summary signed as the round's submission.
+   */
+  private async batchOnce(now: number, round: number): Promise<void> {
+    const o = this.o;
+    const pmu = o.pmu!;
+    this.status(now);
+    const startUs = roundStart(o.manifest, round) * 1000;
+    const taken = pmu.feed.take(startUs, startUs + o.manifest.params.roundMs * 1000);
+    if (!taken) {
+      o.log.warn('PMU: no frames in the round: gap', { round });
+      o.metrics.counter('meterchain_sensor_gaps_total', 'Samples the sensor could not give (reported as gaps).');
+      return;
+    }
+    if (o.fault === 'silent') return;
+    const bytes = taken.frames.map((f) => f.bytes);
+    const first = pmu.frames.nextSeq;
+    const summary = summarizeFrames(taken.frames.map((f) => f.sample), startUs + (o.manifest.params.roundMs * 1000) / 2);
+    try {
+      await pmu.frames.append({ round, first, config: taken.config, frames: bytes });
+    } catch (e) {
+      o.log.error('PMU: frames not stored: batch not signed', { round, error: e as Error });
+      return;
+    }
+    o.metrics.counter('meterchain_pmu_frames_total', 'PMU frames stored and batched.', bytes.length);
+    o.log.info('batch made', { round, frames: bytes.length, first, fmean: summary.fmean, angle: summary.angle });
+    this.own.set(round, { offline: !o.transport.connected });
+    this.feed({
+      type: 'batch',
+      now: this.now(),
+      batch: { v: 1, cluster: o.manifest.cluster, meter: this.address, round, count: bytes.length, first, last: first + bytes.length - 1, root: merkleRoot(o.hash, bytes), summary: { ...summary, config: o.hash(taken.config) } },
+    });
+  }
+
+  /** The node's status line, once a round. */
+  private status(now: number): void {
+    const o = this.o;
+    o.metrics.counter('meterchain_rounds_total', 'Rounds this node sampled in.');
+    // How late this node's timers fired in the last round: its deadlines are only as punctual as its event loop.
+    const loopDelayMs = this.timerLateMax;
+    this.timerLateMax = 0;
+    o.metrics.gauge('meterchain_event_loop_delay_max_seconds', 'How late the node\'s timers fired in the last round (its event loop was held up that long).', loopDelayMs / 1000);
+    o.log.info('status', {
+      round: roundOf(o.manifest, now),
+      height: this.consensus.height,
+      connected: o.transport.connected,
+      queued: o.transport.stats().queued,
+      loopDelayMs,
+      verified: this.consensus.stats.verifications,
+      recalled: this.consensus.stats.recalled,
+      ...this.counts,
+    });
   }
 
   /** Lab fault `forge`: report twice the measured voltages (a forged value its peers must refuse). */
@@ -705,10 +757,10 @@ export class MeterNode {
             // Negative when the cluster accepted the reading before its round ended (the usual case, see docs/runtime.md).
             const latencyMs = this.now() - roundStart(o.manifest, effect.round + 1);
             m.observe('meterchain_round_end_to_acceptance_seconds', "Time from the end of a round to the acceptance of this meter's reading (negative: before the end).", latencyMs / 1000);
-            o.log.info('own reading accepted', { round: effect.round, latencyMs });
+            o.log.info(mine.reading ? 'own reading accepted' : 'own batch accepted', { round: effect.round, latencyMs });
           } else {
             // Reasons by name in the log (`physics`, not 8): an operator reads them without the protocol's code table.
-            o.log.warn(`own reading ${mine.outcome}`, effect.type === 'rejected' ? { round: effect.round, reason: reasonName(effect.reason), reasonCode: effect.reason } : { round: effect.round });
+            o.log.warn(`own ${mine.reading ? 'reading' : 'batch'} ${mine.outcome}`, effect.type === 'rejected' ? { round: effect.round, reason: reasonName(effect.reason), reasonCode: effect.reason } : { round: effect.round });
           }
         }
         const member = addressToText(effect.member);
@@ -718,7 +770,7 @@ export class MeterNode {
           member,
           outcome: (mine?.outcome ?? effect.type) as 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late',
           ...(effect.type === 'rejected' ? { reason: effect.reason } : {}),
-          ...(mine ? { reading: mine.reading } : {}),
+          ...(mine?.reading ? { reading: mine.reading } : {}),
           ...(corrects ? { corrects } : {}),
         });
         if (o.log.debugging) o.log.debug(effect.type, { round: effect.round, member, ...(corrects ? { corrects } : {}) });
@@ -746,7 +798,8 @@ export class MeterNode {
         m.counter('meterchain_refused_total', 'Messages refused by the state machine.', 1, { what: effect.what });
         if (o.log.debugging) o.log.debug('refused', { what: effect.what, reason: effect.reason });
         const mine = effect.what === 'reading' && effect.round !== undefined ? this.own.get(effect.round) : undefined;
-        if (mine && effect.round !== undefined) await this.notSubmitted(effect.round, mine.reading, effect.behind === true, effect.reason);
+        if (mine?.reading && effect.round !== undefined) await this.notSubmitted(effect.round, mine.reading, effect.behind === true, effect.reason);
+        if (effect.what === 'batch') o.log.warn('own batch not submitted', { round: effect.round, reason: effect.reason });
         return;
       }
       case 'sync-request': {

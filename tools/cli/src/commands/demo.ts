@@ -12,6 +12,7 @@ import { createCluster, type ClusterFiles } from '../cluster-files.ts';
 import { intOption, parse, UsageError, type Command, type Io } from '../command.ts';
 import { startEmbeddedBroker } from '../demo/broker.ts';
 import { requireSocat, sensorYaml, startBoard, stopSensor, wireSensor, type DemoSensor } from '../demo/sensors.ts';
+import { runPmuDemo } from '../demo/pmus.ts';
 import { provisionSensor } from '../sensor-files.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
@@ -114,6 +115,7 @@ export const command: Command = {
   summary: 'run a regional cluster of simulated meters to a verified chain (npm start)',
   usage: `usage: meterchain demo [--meters N] [--rounds R] [--byzantine K] [--behaviour forge|bad-signature|silent]
                        [--rule bft|majority] [--broker URL] [--out DIR] [--sensors S [--espruino BIN]]
+       meterchain demo --pmus N [--spoof K] [--rounds R] [--rule bft|majority] [--broker URL] [--out DIR]
 
 Creates a cluster (operator key, member keys, signed manifest), starts one process per meter (each with its own
 key, data directory and simulated three-phase meter on a daily load curve), lets them sample, check, sign, vote and
@@ -123,7 +125,11 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
 --sensors S adds S sensor nodes (members with role sensor): each runs the Espruino firmware (in the portability
 gate's stripped context, or on the Espruino interpreter BIN with --espruino), reads a simulated SDM630 over Modbus
 RTU on a pty and sends its authenticated readings over a second pty (socat) to a full node, which submits them;
-the demo checks that their readings reach the chain under their own addresses.`,
+the demo checks that their readings reach the chain under their own addresses.
+--pmus N runs a cluster of N PMU members instead, fed by the PMU simulator (one C37.118.2 stream of N stations at
+60 frames/s): each member batches its station's frames a round (docs/pmu.md); --spoof K lets the first K stations'
+clocks drift 20 µs/s (a spoofed GPS receiver), and the cluster refuses their batches for angle drift. The demo ends by
+proving one frame with \`chain prove --frame\` and checking the proof with \`proof verify\`.`,
   async run(argv, io) {
     const { values } = parse(argv, {
       meters: { type: 'string' },
@@ -135,7 +141,24 @@ the demo checks that their readings reach the chain under their own addresses.`,
       out: { type: 'string' },
       sensors: { type: 'string' },
       espruino: { type: 'string' },
+      pmus: { type: 'string' },
+      spoof: { type: 'string' },
     });
+    if (values.pmus !== undefined || values.spoof !== undefined) {
+      const pmus = intOption(values.pmus, 'pmus', 4);
+      const spoof = intOption(values.spoof, 'spoof', 0);
+      const rounds = intOption(values.rounds, 'rounds', 30);
+      const rule = values.rule ?? 'bft';
+      for (const flag of ['meters', 'byzantine', 'behaviour', 'sensors', 'espruino'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} is for meter clusters, not with --pmus`);
+      if (pmus < 4 || pmus > 32) throw new UsageError(`--pmus must be 4..32 on one machine, got ${pmus}`);
+      if (spoof < 0 || spoof >= pmus / 3) throw new UsageError(`--spoof must be below a third of --pmus (${pmus}), got ${spoof}`);
+      if (rounds < 5 || rounds > 3600) throw new UsageError(`--rounds must be 5..3600 with --pmus, got ${rounds}`);
+      if (rule !== 'bft' && rule !== 'majority') throw new UsageError(`--rule must be bft or majority, got '${rule}'`);
+      if (values.broker !== undefined && !/^(mqtts?|wss?|tcp):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(values.broker)) {
+        throw new UsageError(`--broker expects mqtt://HOST:PORT (or mqtts://, ws://, wss://), got '${values.broker}'`);
+      }
+      return runPmuDemo(io, { pmus, spoof, rounds, rule: rule as 'bft' | 'majority', ...(values.broker ? { broker: values.broker } : {}), out: values.out ?? join('meterchain-demo', `pmus-${stamp()}`) });
+    }
     const n = intOption(values.meters, 'meters', 7);
     const sensorCount = intOption(values.sensors, 'sensors', 0);
     const rounds = intOption(values.rounds, 'rounds', 30);

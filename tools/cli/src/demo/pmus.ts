@@ -1,0 +1,247 @@
+// `meterchain demo --pmus N` (`npm start -- --pmus 4`): a cluster of PMU members fed by the PMU simulator (one
+// C37.118.2 stream of N stations at 60 frames/s, as a substation PDC sends), each member its own `meterchain node`
+// process batching its station's frames a round; `--spoof K` lets the first K stations' clocks drift (a spoofed GPS
+// receiver that keeps reporting lock), and their batches are refused by the angle-drift cross-check. Ends by proving
+// one frame of an accepted batch (`chain prove --frame`) and checking the proof with the manifest alone.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { addressToText, toHex } from '@meterchain/core';
+import { reasonName, roundOf } from '@meterchain/consensus';
+import { FrameStore, openChain, verifyBlocks } from '@meterchain/ledger';
+import { PmuSimulator } from '@meterchain/pmu/sim';
+import { createCluster } from '../cluster-files.ts';
+import type { Io } from '../command.ts';
+import { command as chainCommand } from '../commands/chain.ts';
+import { command as proofCommand } from '../commands/proof.ts';
+import { startEmbeddedBroker } from './broker.ts';
+
+const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
+
+export interface PmuDemoOptions {
+  pmus: number;
+  spoof: number;
+  rounds: number;
+  rule: 'bft' | 'majority';
+  broker?: string;
+  out: string;
+  /** Clock drift of a spoofed station, µs/s. */
+  driftUsPerS?: number;
+}
+
+interface PmuView {
+  name: string;
+  station: number;
+  spoofed: boolean;
+  proc: ChildProcess;
+  height: number;
+  connected: boolean;
+  batches: number;
+  accepted: number;
+  refused: Record<string, number>;
+  gaps: number;
+  notSubmitted: number;
+  exited?: number | null;
+  lastError?: string;
+}
+
+const FPS = 60;
+const STREAM_IDCODE = 7;
+
+export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
+  const roundMs = 1000;
+  const blockRounds = 5;
+  const n = o.pmus;
+  const out = resolve(o.out);
+  // Start-up time for N node processes on a small, shared machine: each must connect to the broker and the PMU stream.
+  const genesisMs = Math.ceil((Date.now() + 6000 + 1000 * n) / 1000) * 1000;
+  const cluster = createCluster(out, { name: 'pmu-demo', members: n, rule: o.rule, roundMs, blockRounds, skewMs: 400, timeoutMs: 2000, genesisMs });
+  const t = cluster.manifest;
+  const drift = o.driftUsPerS ?? 20;
+  // The simulator's clock starts now; the spoofed stations drift from genesis on.
+  const startSoc = Math.floor(Date.now() / 1000);
+  const events = Array.from({ length: o.spoof }, (_, k) => ({ kind: 'clock-drift' as const, atSeconds: genesisMs / 1000 - startSoc, station: k, microsecondsPerSecond: drift }));
+  const sim = new PmuSimulator({ idcode: STREAM_IDCODE, stations: n, nominalHz: 60, dataRate: FPS, events, startSoc });
+  const simPort = await sim.listen(0);
+  io.out(`cluster '${t.cluster}': ${n} PMUs, rule ${o.rule}, rounds of ${roundMs} ms, blocks of ${blockRounds} rounds; one batch of ${FPS} frames per PMU and round`);
+  io.out(`PMU simulator: 127.0.0.1:${simPort}, stream IDCODE ${STREAM_IDCODE}, ${n} stations at ${FPS} frames/s (60 Hz)${o.spoof ? `; the clocks of ${o.spoof} station(s) drift ${drift} µs/s from round 0 (spoofed GPS, still reporting lock)` : ''}`);
+  io.out(`data: ${out}`);
+  const embedded = o.broker ? undefined : await startEmbeddedBroker();
+  const brokerUrl = o.broker ?? embedded!.url;
+
+  const views: PmuView[] = cluster.members.map((m, i) => {
+    const station = 100 + i;
+    const yaml = [
+      `# PMU member ${m.name} of cluster ${t.cluster} (written by meterchain demo --pmus)`,
+      'cluster:',
+      `  manifest: ${relative(m.dir, cluster.manifestPath)}`,
+      `  operatorKey: ${relative(m.dir, join(cluster.dir, 'operator.pub'))}`,
+      'key: meter.key',
+      'dataDir: data',
+      'broker:',
+      `  url: ${brokerUrl}`,
+      'sensor:',
+      '  type: pmu',
+      '  host: 127.0.0.1',
+      `  port: ${simPort}`,
+      `  idcode: ${STREAM_IDCODE}`,
+      `  station: ${station}`,
+      'pmu:',
+      `  fps: ${FPS}`,
+      '  nominalHz: 60',
+      'metrics:',
+      '  listen: 127.0.0.1:0',
+      'log:',
+      '  level: info',
+      '',
+    ].join('\n');
+    const config = join(m.dir, 'node.yaml');
+    writeFileSync(config, yaml);
+    const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const view: PmuView = { name: m.name, station, spoofed: i < o.spoof, proc, height: -1, connected: false, batches: 0, accepted: 0, refused: {}, gaps: 0, notSubmitted: 0 };
+    // Each member's log (JSON lines) beside its configuration.
+    const logFile = createWriteStream(join(m.dir, 'node.log'));
+    proc.on('exit', () => logFile.end());
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      logFile.write(line + '\n');
+      let rec: Record<string, unknown>;
+      try {
+        rec = JSON.parse(line);
+      } catch {
+        return;
+      }
+      const msg = String(rec['msg']);
+      if (msg === 'status') {
+        view.height = rec['height'] as number;
+        view.connected = rec['connected'] as boolean;
+      } else if (msg === 'block committed') view.height = Math.max(view.height, rec['height'] as number);
+      else if (msg === 'broker connected') view.connected = true;
+      else if (msg === 'batch made') view.batches++;
+      else if (msg === 'own batch accepted') view.accepted++;
+      else if (msg === 'own batch not submitted') view.notSubmitted++;
+      else if (msg.startsWith('own batch ')) {
+        const why = msg === 'own batch rejected' ? String(rec['reason']) : msg.slice('own batch '.length);
+        view.refused[why] = (view.refused[why] ?? 0) + 1;
+      } else if (msg === 'PMU: no frames in the round: gap') view.gaps++;
+      else if (rec['level'] === 'error') view.lastError = msg;
+    });
+    createInterface({ input: proc.stderr! }).on('line', (line) => {
+      if (!/stopping$/.test(line)) view.lastError = line;
+    });
+    proc.on('exit', (code) => (view.exited = code));
+    return view;
+  });
+
+  const refusedText = (v: PmuView) => Object.entries(v.refused).map(([k, c]) => `${k} ${c}`).join(', ') || '0';
+  const line = (v: PmuView) =>
+    `  ${v.name} station ${v.station}${v.spoofed ? ' [spoofed clock]' : ''}  height ${String(v.height).padStart(3)}  batches ${String(v.batches).padStart(3)}  accepted ${String(v.accepted).padStart(3)}  refused ${refusedText(v)}` +
+    (v.gaps ? `  gaps ${v.gaps}` : '') +
+    (v.notSubmitted ? `  not submitted ${v.notSubmitted}` : '') +
+    (v.exited !== undefined ? `  exited ${v.exited}` : '');
+  const lastHeight = Math.floor(o.rounds / blockRounds) - 1;
+  const deadline = genesisMs + (o.rounds + 4 * blockRounds) * roundMs + 20_000;
+  await new Promise<void>((done) => {
+    const timer = setInterval(() => {
+      const now = Date.now();
+      if (now < genesisMs) io.out(`starting ${n} PMU members: ${views.filter((v) => v.connected).length} connected, rounds begin in ${Math.ceil((genesisMs - now) / 1000)} s`);
+      else io.out(`round ${Math.min(o.rounds, roundOf(t, now) + 1)}/${o.rounds}   blocks ${Math.max(-1, ...views.map((v) => v.height)) + 1}   accepted batches ${views.reduce((a, v) => a + v.accepted, 0)}`);
+      const finished = views.every((v) => v.height >= lastHeight) && now > genesisMs + o.rounds * roundMs;
+      if (finished || views.some((v) => v.exited !== undefined) || now > deadline) {
+        clearInterval(timer);
+        done();
+      }
+    }, 1000);
+  });
+  for (const v of views) if (v.exited === undefined) v.proc.kill('SIGTERM');
+  await Promise.all(
+    views.map(
+      (v) =>
+        new Promise<void>((r) => {
+          if (v.exited !== undefined) return r();
+          const kill = setTimeout(() => v.proc.kill('SIGKILL'), 15_000);
+          v.proc.once('exit', () => {
+            clearTimeout(kill);
+            r();
+          });
+        }),
+    ),
+  );
+  await sim.close();
+  await embedded?.close();
+
+  io.out('');
+  for (const v of views) io.out(line(v));
+  for (const v of views) if (v.lastError) io.err(`${v.name}: ${v.lastError}`);
+  let problems = 0;
+  let reference: { name: string; blocks: number; dir: string } | undefined;
+  for (const m of cluster.members) {
+    const chainDir = join(m.dir, 'data', 'chain');
+    try {
+      const opened = await openChain(chainDir);
+      const report = await verifyBlocks([{ manifest: t, digest: cluster.digest }], opened.source);
+      await opened.close();
+      if (!report.ok) {
+        io.err(`${m.name}: chain does NOT verify: block ${report.height}: ${report.fault}: ${report.reason}`);
+        problems++;
+      } else {
+        io.out(`chain of ${m.name}: ${report.blocks} blocks verified against the manifest, ${report.readings} batches, tip ${report.blocks > 0 ? toHex(report.tip).slice(0, 16) : 'empty'}`);
+        const honest = !views.find((v) => v.name === m.name)!.spoofed;
+        if (honest && (!reference || report.blocks > reference.blocks)) reference = { name: m.name, blocks: report.blocks, dir: chainDir };
+      }
+    } catch (e) {
+      io.err(`${m.name}: chain unreadable: ${(e as Error).message}`);
+      problems++;
+    }
+  }
+  if (!reference || reference.blocks < Math.max(1, lastHeight) || problems > 0) {
+    io.err(`demo: expected about ${lastHeight + 1} verified blocks on every PMU member; see the lines above`);
+    return 1;
+  }
+
+  // Prove one frame of the reference member from the middle of the run, with the CLI's own commands.
+  const member = cluster.manifest.members.find((x) => x.name === reference!.name)!;
+  const frames = await FrameStore.open(join(dirname(reference.dir), 'frames'), { readOnly: true });
+  const seq = Math.max(0, frames.nextSeq - Math.floor((frames.nextSeq * 3) / 4));
+  await frames.close();
+  const proofPath = join(out, 'frame-proof.cbor');
+  const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
+  const proveArgs = ['prove', reference.dir, '--meter', addressToText(member.address), '--frame', String(seq), '--out', proofPath, '--manifest', cluster.manifestPath];
+  const verifyArgs = ['verify', proofPath, '--manifest', cluster.manifestPath];
+  io.out('');
+  io.out(`$ meterchain chain ${proveArgs.map(shown).join(' ')}`);
+  let code = await runCommand(chainCommand.run, proveArgs, io);
+  if (code === 0) {
+    io.out(`$ meterchain proof ${verifyArgs.map(shown).join(' ')}`);
+    code = await runCommand(proofCommand.run, verifyArgs, io);
+  }
+  if (code !== 0) {
+    io.err('demo: the frame proof did not verify');
+    return 1;
+  }
+  const spoofed = views.filter((v) => v.spoofed);
+  const honest = views.filter((v) => !v.spoofed);
+  io.out('');
+  io.out(`honest PMUs: ${honest.reduce((a, v) => a + v.accepted, 0)} of ${honest.reduce((a, v) => a + v.batches, 0)} batches accepted`);
+  if (spoofed.length > 0) {
+    const drifted = spoofed.reduce((a, v) => a + (v.refused[reasonName(15)] ?? 0), 0);
+    io.out(`spoofed PMUs: ${drifted} of ${spoofed.reduce((a, v) => a + v.batches, 0)} batches refused for angle drift (the first ones, while the clock error stays under 26 µs, are accepted)`);
+    if (drifted === 0) {
+      io.err('demo: no batch of a spoofed PMU was refused for angle drift');
+      return 1;
+    }
+  }
+  io.out(`the data is in ${out} (each member's log: members/<name>/node.log)`);
+  return 0;
+}
+
+/** Runs a CLI command in this process, its errors as one line on stderr (as bin/meterchain does). */
+async function runCommand(run: (argv: string[], io: Io) => Promise<number>, argv: string[], io: Io): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (e) {
+    io.err(`meterchain: ${(e as Error).message}`);
+    return 1;
+  }
+}
