@@ -50,6 +50,8 @@ export const Reason = {
   ENERGY_BACKWARDS: 14,
   /** A PMU's angle walks linearly against the others of its island: its clock drifts (a spoofed GPS receiver). */
   ANGLE_DRIFT: 15,
+  /** A wide-area batch whose items are not anchors (or regional manifests) that verify, or do not hash to its root. */
+  ANCHOR: 16,
 } as const;
 export type Reason = (typeof Reason)[keyof typeof Reason];
 
@@ -70,6 +72,7 @@ const REASON_NAMES = [
   'batch',
   'energy-backwards',
   'angle-drift',
+  'anchor',
 ];
 
 /** The name of a reason code, `reason-N` for a code this version does not know. */

@@ -4,7 +4,7 @@ export { ConsensusDomain, Verdict, Reason, reasonName } from './codes.ts';
 export { threshold, bftFaults, faultBounds } from './threshold.ts';
 export { HASH_LENGTH, leafHash, nodeHash, merkleRoot, rootOfLeafHashes, inclusionProof, rootFromInclusion, verifyInclusion } from './merkle.ts';
 export type { Batch, BatchSummary, Submission, SubmissionResult } from './submission.ts';
-export { BATCH_VERSION, BATCH_SCHEMA, BATCH_SUMMARY_SCHEMA, encodeBatch, signBatch, roundOf, roundStart, memberIndex, openSubmission, submissionDomain, checkSubmissionSignature } from './submission.ts';
+export { MAX_BATCH_ITEMS, BATCH_VERSION, BATCH_SCHEMA, BATCH_SUMMARY_SCHEMA, encodeBatch, signBatch, roundOf, roundStart, memberIndex, openSubmission, submissionDomain, checkSubmissionSignature } from './submission.ts';
 export type { Judgment, VoteBody, VoteMessage } from './vote.ts';
 export {
   JUDGMENT_LENGTH,

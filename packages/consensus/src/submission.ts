@@ -15,6 +15,7 @@ import {
   openEnvelope,
   sealEnvelope,
   verifyEnvelope,
+  type CborValue,
   type Envelope,
   type Hash,
   type Manifest,
@@ -44,7 +45,13 @@ export interface Batch {
   root: Uint8Array;
   /** What the frames measured, for the cluster's judges (absent: a batch the PMU judges cannot judge, refused by them). */
   summary?: BatchSummary;
+  /** The batch's items themselves, when the judges need them: a wide-area substation's anchors of regional blocks
+   * (docs/widearea.md). `root` is their RFC 6962 root; the judges of the cluster check it. */
+  items?: Uint8Array[];
 }
+
+/** Items a batch may carry inline: a submission is one envelope of at most 64 KiB, and an anchor is about 1 KB. */
+export const MAX_BATCH_ITEMS = 32;
 
 /**
  * A PMU batch's summary: integers only (signed bytes never hold floats, DESIGN §4). Angles are those of the PMU's first
@@ -82,19 +89,26 @@ export const BATCH_SCHEMA = {
     last: 'uint',
     root: { bytes: 32 },
     summary: BATCH_SUMMARY_SCHEMA,
+    items: { array: 'bytes', max: MAX_BATCH_ITEMS },
   },
-  optional: ['summary'],
+  optional: ['summary', 'items'],
 } as const satisfies Schema;
 
 export function encodeBatch(b: Batch): Uint8Array {
   if (b.meter.length !== ADDRESS_LENGTH) throw consensusError('BAD_ARGUMENT', `batch: meter must be a ${ADDRESS_LENGTH}-byte address, got ${b.meter.length} bytes`);
   if (b.root.length !== 32) throw consensusError('BAD_ARGUMENT', `batch: root must be 32 bytes, got ${b.root.length}`);
   if (b.count < 1 || b.last - b.first + 1 !== b.count) throw consensusError('BAD_ARGUMENT', `batch: count ${b.count} does not match frames ${b.first}..${b.last}`);
-  if (!b.summary) return encode({ v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root });
+  const out: { [k: string]: CborValue } = { v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root };
   const m = b.summary;
-  if (m.config.length !== 32) throw consensusError('BAD_ARGUMENT', `batch: summary config must be a 32-byte digest, got ${m.config.length} bytes`);
-  const summary = { from: m.from, to: m.to, fmin: m.fmin, fmax: m.fmax, fmean: m.fmean, angle: m.angle, slope: m.slope, residual: m.residual, config: m.config };
-  return encode({ v: b.v, cluster: b.cluster, meter: b.meter, round: b.round, count: b.count, first: b.first, last: b.last, root: b.root, summary });
+  if (m) {
+    if (m.config.length !== 32) throw consensusError('BAD_ARGUMENT', `batch: summary config must be a 32-byte digest, got ${m.config.length} bytes`);
+    out['summary'] = { from: m.from, to: m.to, fmin: m.fmin, fmax: m.fmax, fmean: m.fmean, angle: m.angle, slope: m.slope, residual: m.residual, config: m.config };
+  }
+  if (b.items) {
+    if (b.items.length !== b.count || b.items.length > MAX_BATCH_ITEMS) throw consensusError('BAD_ARGUMENT', `batch: ${b.items.length} items for count ${b.count} (at most ${MAX_BATCH_ITEMS})`);
+    out['items'] = b.items.slice(0);
+  }
+  return encode(out);
 }
 
 /** Signs a batch as the PMU that owns `signer` (BATCH domain); returns the envelope bytes. */

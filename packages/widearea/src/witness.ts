@@ -163,6 +163,12 @@ export class AnchorWitness {
     return k ? k.hash : undefined;
   }
 
+  /** Lowest height the witness still compares (below it anchors are `stale`). */
+  lowest(region: string): number {
+    const v = this.regions[region];
+    return v ? v.low : 0;
+  }
+
   /** Highest anchored height of a region, −1 when none. */
   highest(region: string): number {
     const v = this.regions[region];
