@@ -8,9 +8,9 @@ import { createWriteStream, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { addressToText, toHex } from '@meterchain/core';
+import { addressToText, equalBytes, toHex } from '@meterchain/core';
 import { reasonName, roundOf } from '@meterchain/consensus';
-import { FrameStore, openChain, verifyBlocks } from '@meterchain/ledger';
+import { FrameStore, openChain, storedBlockKeys, verifyBlocks } from '@meterchain/ledger';
 import { PmuSimulator } from '@meterchain/pmu/sim';
 import { createCluster } from '../cluster-files.ts';
 import type { Io } from '../command.ts';
@@ -200,11 +200,25 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
     return 1;
   }
 
-  // Prove one frame of the reference member from the middle of the run, with the CLI's own commands.
+  // Prove one frame of the reference member, from the middle of its batches in the chain, with the CLI's own commands.
   const member = cluster.manifest.members.find((x) => x.name === reference!.name)!;
+  const firsts: number[] = [];
+  const chain = await openChain(reference.dir);
+  try {
+    for (const b of await chain.source.read(0, chain.source.count)) {
+      for (const k of storedBlockKeys(b).readings ?? []) if (equalBytes(k.meter, member.address)) firsts.push(k.seq);
+    }
+  } finally {
+    await chain.close();
+  }
   const frames = await FrameStore.open(join(dirname(reference.dir), 'frames'), { readOnly: true });
-  const seq = Math.max(0, frames.nextSeq - Math.floor((frames.nextSeq * 3) / 4));
+  const record = firsts.length > 0 ? await frames.find(firsts[firsts.length >> 1]!) : undefined;
   await frames.close();
+  if (!record) {
+    io.err(`demo: no batch of ${reference.name} in the chain whose frames its frame store holds`);
+    return 1;
+  }
+  const seq = record.first + (record.frames.length >> 1);
   const proofPath = join(out, 'frame-proof.cbor');
   const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
   const proveArgs = ['prove', reference.dir, '--meter', addressToText(member.address), '--frame', String(seq), '--out', proofPath, '--manifest', cluster.manifestPath];
