@@ -7,3 +7,4 @@ export { MeterSimulation } from './physics.ts';
 export { Sdm630Image, SunSpecImage, type RegisterImage } from './images.ts';
 export { readoutLines } from './iec62056-server.ts';
 export { ThreePhaseLoad, dailyShape, REGISTER_RESERVE_WH, type InstallationValues, type LoadCurveOptions, type PhaseValues } from './loadcurve.ts';
+export { MultidropLine, PCAP_LINKTYPE_USER0, userDltOption, type LineStats, type MultidropLineOptions } from './multidrop.ts';
