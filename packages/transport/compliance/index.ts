@@ -16,6 +16,18 @@ export interface TransportHarness {
   teardown(): Promise<void>;
 }
 
+export interface TransportSuiteOptions {
+  /**
+   * The size of the large-frame test (default 1 MiB) and how long it may take (default 10 s). A serial line moves a
+   * 1 MiB frame in minutes (about 3 at 115,200 baud, twice over: in and relayed), so a line-bound transport names the
+   * largest frame it is meant to carry and the time its line needs for it.
+   */
+  largeFrameBytes?: number;
+  largeFrameTimeoutMs?: number;
+  /** How long the 16-publisher test may take (default 15 s). */
+  manyPublishersTimeoutMs?: number;
+}
+
 /** A member address for tests: "mc" + 40 hex digits derived from `i`. */
 export function testAddress(i: number): string {
   return 'mc' + (i + 1).toString(16).padStart(8, '0').repeat(5);
@@ -49,7 +61,7 @@ function resourceCounts(): Map<string, number> {
   return counts;
 }
 
-export function transportSuite(name: string, factory: () => Promise<TransportHarness>): void {
+export function transportSuite(name: string, factory: () => Promise<TransportHarness>, options: TransportSuiteOptions = {}): void {
   describe(`Transport suite: ${name}`, () => {
     let h: TransportHarness;
     let opened: Transport[] = [];
@@ -303,18 +315,18 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       }
     });
 
-    test('a 1 MiB frame arrives intact', async () => {
+    test('a large frame (1 MiB unless the harness says otherwise) arrives intact', async () => {
       const [a, b] = freshAddresses(2) as [string, string];
       const receiver = await open(a);
       const sender = await open(b);
       const got = await collector(receiver);
-      const frame = new Uint8Array(1024 * 1024);
+      const frame = new Uint8Array(options.largeFrameBytes ?? 1024 * 1024);
       for (let i = 0; i < frame.length; i++) frame[i] = (i * 2654435761) >>> 24;
       await sender.publish('block', frame);
-      await waitFor(() => got.length === 1, 'the large frame', 10_000);
+      await waitFor(() => got.length === 1, 'the large frame', options.largeFrameTimeoutMs ?? 10_000);
       expect(got[0]!.frame.length).toBe(frame.length);
       expect(Buffer.from(got[0]!.frame).equals(Buffer.from(frame))).toBe(true);
-    });
+    }, 30_000 + (options.largeFrameTimeoutMs ?? 0));
 
     test('16 publishers at once: every frame arrives, each publisher in its own order', async () => {
       const [a, ...senders] = freshAddresses(17) as [string, ...string[]];
@@ -325,12 +337,12 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       await Promise.all(transports.map(async (t) => {
         for (let i = 0; i < perSender; i++) await t.publish('sub', bytes(i));
       }));
-      await waitFor(() => got.length === senders.length * perSender, `${senders.length * perSender} frames`, 15_000);
+      await waitFor(() => got.length === senders.length * perSender, `${senders.length * perSender} frames`, options.manyPublishersTimeoutMs ?? 15_000);
       for (const s of senders) {
         const mine = got.filter((d) => d.from === s);
         expect(seqs(mine)).toEqual(Array.from({ length: perSender }, (_, i) => i + 1));
       }
-    });
+    }, 30_000 + (options.manyPublishersTimeoutMs ?? 0));
 
     test('flushed() resolves once the broker or hub has acknowledged every frame', async () => {
       const [b] = freshAddresses(1) as [string];

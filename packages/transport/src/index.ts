@@ -10,3 +10,5 @@ export { DEFAULT_MAX_FRAME_BYTES } from './outgoing.ts';
 export { MemoryHub, MemoryTransport, createMemoryHub, type MemoryHubOptions, type MemoryTransportOptions } from './memory.ts';
 export { Spool, SpoolFullError, SpoolLockedError, type FsyncPolicy, type SpoolOptions } from './spool.ts';
 export { MqttTransport, SubscribeRefusedError, openMqttTransport, type MqttTransportOptions } from './mqtt.ts';
+export { ModbusRtuTransport, openModbusRtuTransport, type ModbusRtuTransportOptions, type RtuMemberLinkStats } from './rtu/member.ts';
+export { ModbusRtuMaster, type BusMember, type ModbusRtuMasterOptions, type RtuMasterStats } from './rtu/master.ts';
