@@ -2,7 +2,7 @@
 // Mosquitto, a Modbus transport to come) passes these tests. Usage, in a Jest test file of the implementation:
 //   transportSuite('my transport', async () => harness)
 // It runs under Jest (the caller's @jest/globals), like the suites STYLE 2 follows (libp2p's compliance tests).
-import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, test as jestTest } from '@jest/globals';
 import { encodeFramed, frameTopic, type Delivery, type Transport, type TransportEvents } from '../src/index.ts';
 
 export interface TransportHarness {
@@ -18,14 +18,16 @@ export interface TransportHarness {
 
 export interface TransportSuiteOptions {
   /**
-   * The size of the large-frame test (default 1 MiB) and how long it may take (default 10 s). A serial line moves a
-   * 1 MiB frame in minutes (about 3 at 115,200 baud, twice over: in and relayed), so a line-bound transport names the
-   * largest frame it is meant to carry and the time its line needs for it.
+   * The size of the large-frame test (default 1 MiB). A serial line moves a 1 MiB frame in minutes (about 3 at
+   * 115,200 baud, twice over: in and relayed), so a line-bound transport names the largest frame it is meant to carry.
    */
   largeFrameBytes?: number;
-  largeFrameTimeoutMs?: number;
-  /** How long the 16-publisher test may take (default 15 s). */
-  manyPublishersTimeoutMs?: number;
+  /**
+   * How many times longer than a broker this transport may take to deliver (default 1): every wait for a frame, every
+   * pause that lets in-flight frames land before checking that nothing more arrived, and every test's time limit are
+   * scaled by it. A serial line polled by one master is slower than a broker, and its figures belong in the bench.
+   */
+  timeScale?: number;
 }
 
 /** A member address for tests: "mc" + 40 hex digits derived from `i`. */
@@ -62,6 +64,10 @@ function resourceCounts(): Map<string, number> {
 }
 
 export function transportSuite(name: string, factory: () => Promise<TransportHarness>, options: TransportSuiteOptions = {}): void {
+  const scale = options.timeScale ?? 1;
+  const wait = (condition: () => boolean, what: string, timeoutMs = 5000): Promise<void> => waitFor(condition, what, timeoutMs * scale);
+  const pause = (ms = 150): Promise<void> => settle(ms * scale);
+  const test = (title: string, fn: () => Promise<void>, timeoutMs = 30_000): void => jestTest(title, fn, timeoutMs * scale);
   describe(`Transport suite: ${name}`, () => {
     let h: TransportHarness;
     let opened: Transport[] = [];
@@ -105,7 +111,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const sender = await open(b);
       const got = await collector(receiver, { kind: 'sub' });
       const receipt = await sender.publish('sub', bytes(1, 2, 3));
-      await waitFor(() => got.length === 1, 'the frame');
+      await wait(() => got.length === 1, 'the frame');
       expect(receipt.seq).toBe(1);
       expect(got[0]).toMatchObject({ cluster: h.cluster, kind: 'sub', from: b, seq: 1, incarnation: receipt.incarnation, missed: 0, late: false });
       expect(Array.from(got[0]!.frame)).toEqual([1, 2, 3]);
@@ -128,7 +134,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const sent = sender.publish('sub', buffer);
       buffer.fill(0);
       await sent;
-      await waitFor(() => got.length === 1, 'the frame');
+      await wait(() => got.length === 1, 'the frame');
       expect(Array.from(got[0]!.frame)).toEqual([7, 7, 7]);
     });
 
@@ -140,7 +146,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const sends: Array<Promise<unknown>> = [];
       for (let i = 0; i < 200; i++) sends.push(sender.publish(i % 4 === 3 ? 'vote' : 'sub', bytes(i & 0xff, i >> 8)));
       await Promise.all(sends);
-      await waitFor(() => got.length === 200, '200 frames');
+      await wait(() => got.length === 200, '200 frames');
       expect(got.map((d) => d.frame[0]! | (d.frame[1]! << 8))).toEqual(Array.from({ length: 200 }, (_, i) => i));
       expect(seqs(got.filter((d) => d.kind === 'vote'))).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
       expect(seqs(got.filter((d) => d.kind === 'sub'))).toEqual(Array.from({ length: 150 }, (_, i) => i + 1));
@@ -157,8 +163,8 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       await h.injectRaw('vote', b, encodeFramed({ incarnation: 5, seq: 2 }, bytes(2)));
       await h.injectRaw('vote', b, encodeFramed({ incarnation: 5, seq: 2 }, bytes(2)));
       await h.injectRaw('vote', b, encodeFramed({ incarnation: 5, seq: 3 }, bytes(3)));
-      await waitFor(() => got.length === 3 && duplicates.length === 1, 'three frames and one duplicate');
-      await settle();
+      await wait(() => got.length === 3 && duplicates.length === 1, 'three frames and one duplicate');
+      await pause();
       expect(seqs(got)).toEqual([1, 2, 3]);
       expect(duplicates).toEqual([{ from: b, kind: 'vote', incarnation: 5, seq: 2, reason: 'duplicate' }]);
       expect(receiver.stats().duplicates).toBe(1);
@@ -171,7 +177,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const gaps: Array<TransportEvents['gap']> = [];
       receiver.on('gap', (e) => gaps.push(e));
       for (const seq of [1, 2, 5]) await h.injectRaw('sub', b, encodeFramed({ incarnation: 9, seq }, bytes(seq)));
-      await waitFor(() => got.length === 3, 'three frames');
+      await wait(() => got.length === 3, 'three frames');
       expect(got.map((d) => [d.seq, d.missed])).toEqual([[1, 0], [2, 0], [5, 2]]);
       expect(gaps).toEqual([{ from: b, kind: 'sub', incarnation: 9, firstMissing: 3, lastMissing: 4 }]);
       expect(receiver.stats()).toMatchObject({ gaps: 1, missed: 2 });
@@ -182,8 +188,8 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const receiver = await open(a);
       const got = await collector(receiver, { from: b });
       for (const seq of [1, 3, 2, 2]) await h.injectRaw('sub', b, encodeFramed({ incarnation: 9, seq }, bytes(seq)));
-      await waitFor(() => got.length === 3, 'three frames');
-      await settle();
+      await wait(() => got.length === 3, 'three frames');
+      await pause();
       expect(got.map((d) => [d.seq, d.missed, d.late])).toEqual([[1, 0, false], [3, 1, false], [2, 0, true]]);
     });
 
@@ -194,7 +200,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       await h.injectRaw('sub', b, encodeFramed({ incarnation: 10, seq: 7 }, bytes(1)));
       await h.injectRaw('sub', b, encodeFramed({ incarnation: 11, seq: 1 }, bytes(2)));
       await h.injectRaw('sub', b, encodeFramed({ incarnation: 10, seq: 8 }, bytes(3)));
-      await waitFor(() => got.length === 3, 'three frames');
+      await wait(() => got.length === 3, 'three frames');
       expect(got.map((d) => [d.incarnation, d.seq, d.missed, d.late])).toEqual([[10, 7, 0, false], [11, 1, 0, false], [10, 8, 0, true]]);
     });
 
@@ -207,17 +213,17 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const sender = await open(b);
       const got = await collector(receiver, { from: b });
       const first = await sender.publish('vote', bytes(1));
-      await waitFor(() => got.length === 1, 'the first real frame');
+      await wait(() => got.length === 1, 'the first real frame');
       const forged = encodeFramed({ incarnation: 0xffffffff, seq: 1 }, new Uint8Array(30));
       expect(forged.length).toBe(42);
       await h.injectRaw('vote', b, forged);
       // Forged first on another kind: the stream's first frame is the forgery.
       await h.injectRaw('sub', b, forged);
-      await waitFor(() => got.length === 3, 'the forged frames');
+      await wait(() => got.length === 3, 'the forged frames');
       await sender.publish('vote', bytes(2));
       await sender.publish('vote', bytes(3));
       await sender.publish('sub', bytes(4));
-      await waitFor(() => got.filter((d) => d.incarnation === first.incarnation).length === 4, "the member's later frames", 10_000);
+      await wait(() => got.filter((d) => d.incarnation === first.incarnation).length === 4, "the member's later frames", 10_000);
       const real = got.filter((d) => d.incarnation === first.incarnation);
       expect(real.map((d) => [d.kind, d.seq, Array.from(d.frame)])).toEqual([['vote', 1, [1]], ['vote', 2, [2]], ['vote', 3, [3]], ['sub', 1, [4]]]);
     });
@@ -228,15 +234,15 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const sender = await open(b);
       const got = await collector(receiver, { from: b });
       const first = await sender.publish('vote', bytes(1));
-      await waitFor(() => got.length === 1, 'the first real frame');
+      await wait(() => got.length === 1, 'the first real frame');
       const incarnation = first.incarnation;
       await h.injectRaw('vote', b, encodeFramed({ incarnation, seq: 2 ** 48 - 1 }, new Uint8Array(30)));
       await h.injectRaw('vote', b, encodeFramed({ incarnation, seq: 2 }, new Uint8Array(30)));
       await h.injectRaw('vote', b, encodeFramed({ incarnation, seq: 3 }, new Uint8Array(30)));
-      await waitFor(() => got.length === 4, 'the forged frames');
+      await wait(() => got.length === 4, 'the forged frames');
       await sender.publish('vote', bytes(2));
       await sender.publish('vote', bytes(3));
-      await waitFor(() => got.filter((d) => d.frame.length === 1).length === 3, "the member's later frames", 10_000);
+      await wait(() => got.filter((d) => d.frame.length === 1).length === 3, "the member's later frames", 10_000);
       expect(got.filter((d) => d.frame.length === 1).map((d) => [d.seq, Array.from(d.frame)])).toEqual([[1, [1]], [2, [2]], [3, [3]]]);
     });
 
@@ -248,7 +254,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       receiver.on('malformed', (e) => malformed.push(e));
       await h.injectRaw('sub', b, bytes(1, 2, 3));
       await h.injectRaw('sub', b, encodeFramed({ incarnation: 1, seq: 1 }, bytes(4)));
-      await waitFor(() => got.length === 1, 'the valid frame');
+      await wait(() => got.length === 1, 'the valid frame');
       expect(malformed).toEqual([{ topic: frameTopic(h.cluster, 'sub', b), reason: 'header-short' }]);
       expect(Array.from(got[0]!.frame)).toEqual([4]);
     });
@@ -261,8 +267,8 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const got = await collector(receiver, { from: c });
       await fromB.publish('sub', bytes(1));
       await fromC.publish('sub', bytes(2));
-      await waitFor(() => got.length === 1, "c's frame");
-      await settle();
+      await wait(() => got.length === 1, "c's frame");
+      await pause();
       expect(got.map((d) => d.from)).toEqual([c]);
     });
 
@@ -273,8 +279,8 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const got = await collector(receiver, { kind: 'vote' });
       await sender.publish('sub', bytes(1));
       await sender.publish('vote', bytes(2));
-      await waitFor(() => got.length === 1, 'the vote');
-      await settle();
+      await wait(() => got.length === 1, 'the vote');
+      await pause();
       expect(got.map((d) => d.kind)).toEqual(['vote']);
     });
 
@@ -287,11 +293,11 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const s1 = await receiver.subscribe({ kind: 'sub' }, (d) => first.push(d));
       await receiver.subscribe({ kind: 'sub' }, (d) => second.push(d));
       await sender.publish('sub', bytes(1));
-      await waitFor(() => first.length === 1 && second.length === 1, 'the first frame on both');
+      await wait(() => first.length === 1 && second.length === 1, 'the first frame on both');
       await s1.unsubscribe();
       await sender.publish('sub', bytes(2));
-      await waitFor(() => second.length === 2, 'the second frame');
-      await settle();
+      await wait(() => second.length === 2, 'the second frame');
+      await pause();
       expect(first.length).toBe(1);
     });
 
@@ -303,7 +309,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const got = await collector(receiver);
       await receiver.close();
       await sender.publish('sub', bytes(1));
-      await settle(300);
+      await pause(300);
       expect(got).toEqual([]);
       await expect(receiver.publish('sub', bytes(1))).rejects.toMatchObject({ code: 'TRANSPORT_CLOSED' });
       await expect(receiver.subscribe({}, () => undefined)).rejects.toMatchObject({ code: 'TRANSPORT_CLOSED' });
@@ -323,10 +329,10 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const frame = new Uint8Array(options.largeFrameBytes ?? 1024 * 1024);
       for (let i = 0; i < frame.length; i++) frame[i] = (i * 2654435761) >>> 24;
       await sender.publish('block', frame);
-      await waitFor(() => got.length === 1, 'the large frame', options.largeFrameTimeoutMs ?? 10_000);
+      await wait(() => got.length === 1, 'the large frame', 10_000);
       expect(got[0]!.frame.length).toBe(frame.length);
       expect(Buffer.from(got[0]!.frame).equals(Buffer.from(frame))).toBe(true);
-    }, 30_000 + (options.largeFrameTimeoutMs ?? 0));
+    });
 
     test('16 publishers at once: every frame arrives, each publisher in its own order', async () => {
       const [a, ...senders] = freshAddresses(17) as [string, ...string[]];
@@ -337,12 +343,12 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       await Promise.all(transports.map(async (t) => {
         for (let i = 0; i < perSender; i++) await t.publish('sub', bytes(i));
       }));
-      await waitFor(() => got.length === senders.length * perSender, `${senders.length * perSender} frames`, options.manyPublishersTimeoutMs ?? 15_000);
+      await wait(() => got.length === senders.length * perSender, `${senders.length * perSender} frames`, 15_000);
       for (const s of senders) {
         const mine = got.filter((d) => d.from === s);
         expect(seqs(mine)).toEqual(Array.from({ length: perSender }, (_, i) => i + 1));
       }
-    }, 30_000 + (options.manyPublishersTimeoutMs ?? 0));
+    });
 
     test('flushed() resolves once the broker or hub has acknowledged every frame', async () => {
       const [b] = freshAddresses(1) as [string];

@@ -45,7 +45,7 @@ export interface ModbusRtuMasterOptions {
   bitsPerByte?: 10 | 11;
   /** The members on this line: unit id and address (from the cluster's configuration). */
   members: BusMember[];
-  /** Time a member has to start answering, beyond the wire time of request and answer (default 50 ms). */
+  /** Time a member has to start answering, beyond the wire time of request and answer (default 100 ms). */
   responseTimeoutMs?: number;
   /** Unanswered polls in a row before a member counts as gone (default 3). Gone members are tried one at a time,
    * one every `probeMs` (default 250), so that a line with many absent members still serves the present ones. */
@@ -88,6 +88,8 @@ interface MemberState extends BusMember {
   relayNext: number | undefined;
   failures: number;
   gone: boolean;
+  /** Registers asked for in the read still unanswered (a retry asks for the same). */
+  asking: number | undefined;
   assembler: MessageAssembler;
 }
 
@@ -129,7 +131,7 @@ export class ModbusRtuMaster {
     this.#baud = options.baudRate;
     this.#bits = options.bitsPerByte ?? 11;
     this.#gapMs = interFrameMs(this.#baud, this.#bits);
-    this.#responseTimeoutMs = options.responseTimeoutMs ?? 50;
+    this.#responseTimeoutMs = options.responseTimeoutMs ?? 100;
     this.#failuresBeforeGone = options.failuresBeforeGone ?? 3;
     this.#probeMs = options.probeMs ?? 250;
     this.#historySize = options.historyPieces ?? 512;
@@ -159,7 +161,7 @@ export class ModbusRtuMaster {
     if (!Number.isInteger(member.unit) || member.unit < 1 || member.unit > 247) throw new RangeError(`modbus rtu master: expected unit ids in 1..247, got ${member.unit}`);
     if (this.#members.some((m) => m.unit === member.unit)) throw new RangeError(`modbus rtu master: unit ${member.unit} is given twice`);
     assertAddressText(member.address);
-    this.#members.push({ unit: member.unit, address: member.address, nextNum: 0, more: 0, relayNext: undefined, failures: 0, gone: false, assembler: new MessageAssembler(this.#maxMessageBytes) });
+    this.#members.push({ unit: member.unit, address: member.address, nextNum: 0, more: 0, relayNext: undefined, failures: 0, gone: false, asking: undefined, assembler: new MessageAssembler(this.#maxMessageBytes) });
     this.#wake?.();
   }
 
@@ -304,7 +306,9 @@ export class ModbusRtuMaster {
   async #poll(m: MemberState): Promise<boolean> {
     const backlogged = this.#relay.pendingBytes > this.#maxBacklog;
     const want = backlogged || m.more === 0 ? UPLINK_HEADER : UPLINK_HEADER + Math.min(m.more, MAX_UPLINK_DATA);
-    const quantity = Math.min(MAX_READ_REGISTERS, Math.ceil(want / 2));
+    // A piece asked for again is asked for at the same size: the member answers with the very same bytes.
+    const quantity = m.asking ?? Math.min(MAX_READ_REGISTERS, Math.ceil(want / 2));
+    m.asking = quantity;
     const num = m.nextNum;
     const answer = await this.#transact(m.unit, encodeReadRequest(m.unit, num, quantity), 5 + quantity * 2, (f) => f.kind === 'read-response' && f.data.length === quantity * 2 && f.data[0] === num >> 8 && f.data[1] === (num & 0xff));
     if (this.#closed) return false;
@@ -320,12 +324,11 @@ export class ModbusRtuMaster {
       m.failures++;
       return true;
     }
-    if (m.gone) {
-      // Back on the line: whatever it had half sent before is not coming.
-      if (m.assembler.lose()) this.#stats.lost++;
-    }
+    // Back from gone or not, an answer to the number asked for continues the stream where it was; a member that
+    // restarted starts a message afresh, and the assembler drops the partial one at that start.
     m.failures = 0;
     m.gone = false;
+    m.asking = undefined;
     m.nextNum = (num + 1) & 0xffff;
     const piece = decoded.piece;
     m.more = piece.more;

@@ -88,7 +88,7 @@ export class ModbusRtuTransport implements Transport {
   readonly #assembler: MessageAssembler;
   readonly #link = { polls: 0, resentPieces: 0, relayPieces: 0, relayGaps: 0, lostMessages: 0 };
   /** The uplink piece last handed to the master, until it asks for the next number. */
-  #current: { num: number; consumed: number } | undefined;
+  #current: { num: number; consumed: number; quantity: number; encoded: Uint8Array } | undefined;
   #relayNext: number | undefined;
   #refilling = false;
   #refillAgain = false;
@@ -219,8 +219,17 @@ export class ModbusRtuTransport implements Transport {
     this.#setConnected(true, '');
     const current = this.#current;
     if (current && num === current.num) {
-      // The master did not get this piece: built again from the same point of the stream (more may fit now).
+      // The master did not take this piece (lost, damaged, or too late): the very same bytes again. Building it
+      // afresh could put more in it, and a late copy of the first answer may be the one the master takes.
       if (current.consumed > 0) this.#link.resentPieces++;
+      if (current.quantity === quantity) {
+        this.#port.write(current.encoded);
+        return;
+      }
+      if (current.consumed > 0) {
+        this.#port.write(encodeException(this.unit, 0x03, EXCEPTION_ILLEGAL_DATA_VALUE));
+        return;
+      }
     } else if (current && num === ((current.num + 1) & 0xffff)) {
       // Asking for the next number acknowledges the last piece.
       this.#acknowledge(this.#writer.commit(current.consumed));
@@ -232,7 +241,7 @@ export class ModbusRtuTransport implements Transport {
     const { piece, consumed } = this.#writer.take(maxData);
     const more = this.#writer.pendingBytes - consumed + (this.#spool.hasUnsent ? MAX_UPLINK_DATA : 0);
     const encoded = encodeReadResponse(this.unit, encodeUplinkPiece({ num, relayNext: this.#relayNext, more, start: piece.start, data: piece.data }, quantity));
-    this.#current = { num, consumed };
+    this.#current = { num, consumed, quantity, encoded };
     this.#port.write(encoded);
     if (this.#writer.length < REFILL_MESSAGES) this.#refill();
   }
