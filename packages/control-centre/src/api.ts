@@ -188,22 +188,34 @@ const routes: { pattern: RegExp; handler: Handler }[] = [
     pattern: /^\/api\/anchoring$/,
     handler: async (ctx) => {
       const now = ctx.now();
+      // A block is anchored when the wide-area chain anchored its hash at its height; an anchor of another hash at a
+      // loaded height is a mismatch (the region showed the control centre and the wide-area tier different blocks).
       const rows = await ctx.db.query(
-        `SELECT r.region, r.height, r.round_ms, r.genesis_ms, r.block_rounds,
-                (SELECT MAX(height) FROM blocks b WHERE b.region = r.region AND b.anchored_in IS NOT NULL) AS anchored,
+        `SELECT r.region, r.height, r.round_ms, r.genesis_ms,
+                (SELECT MAX(b.height) FROM blocks b JOIN anchors a ON a.region = b.region AND a.height = b.height AND a.hash = b.hash WHERE b.region = r.region) AS anchored,
+                (SELECT COUNT(*) FROM blocks b JOIN anchors a ON a.region = b.region AND a.height = b.height AND a.hash <> b.hash WHERE b.region = r.region) AS mismatched,
+                (SELECT MAX(a.height) FROM anchors a WHERE a.region = r.region) AS anchors_to,
                 (SELECT last_round FROM blocks b WHERE b.region = r.region AND b.height = r.height) AS last_round,
                 (SELECT loaded_ms FROM blocks b WHERE b.region = r.region AND b.height = r.height) AS loaded_ms
            FROM regions r ORDER BY r.region`,
+      );
+      const lags = await ctx.db.query(
+        `SELECT b.region, MAX(a.wide_end_ms - (r.genesis_ms + (b.last_round + 1) * r.round_ms)) AS worst, AVG(a.wide_end_ms - (r.genesis_ms + (b.last_round + 1) * r.round_ms))::float8 AS mean
+           FROM blocks b JOIN anchors a ON a.region = b.region AND a.height = b.height AND a.hash = b.hash JOIN regions r ON r.region = b.region GROUP BY b.region`,
       );
       return rows.map((r) => {
         const height = r['height'] as number;
         const anchored = (r['anchored'] as number | null) ?? -1;
         const endMs = r['last_round'] === null ? null : (r['genesis_ms'] as number) + ((r['last_round'] as number) + 1) * (r['round_ms'] as number);
+        const lag = lags.find((x) => x['region'] === r['region']);
         return {
           region: r['region'],
           height,
           anchoredHeight: anchored,
           unanchoredBlocks: height - anchored,
+          anchorsUpTo: (r['anchors_to'] as number | null) ?? -1,
+          mismatched: r['mismatched'],
+          anchorLagMs: lag ? { mean: lag['mean'], worst: lag['worst'] } : null,
           tipEndMs: endMs,
           loadLagMs: endMs === null ? null : (r['loaded_ms'] as number) - endMs,
           ageMs: endMs === null ? null : now - endMs,

@@ -7,9 +7,12 @@ import { createApiServer, type ApiContext } from './api.ts';
 import { openDatabase, type Database, type DatabaseOptions } from './db.ts';
 import { RegionFollower, type PollResult, type RegionSource } from './follower.ts';
 import { SCHEMA_SQL } from './schema.ts';
+import { WIDEAREA_SCHEMA_SQL, WideAreaFollower, type WideAreaSource } from './widearea.ts';
 
 export interface ControlCentreOptions extends DatabaseOptions {
   regions: RegionSource[];
+  /** The wide-area chain to follow for anchoring (optional). */
+  widearea?: WideAreaSource;
   verifier: Verifier;
   /** Milliseconds since the Unix epoch (injected: tests and simulations run their own clock). */
   now?: () => number;
@@ -23,6 +26,7 @@ export interface ControlCentreOptions extends DatabaseOptions {
 export class ControlCentre {
   readonly db: Database;
   readonly followers: RegionFollower[];
+  readonly widearea: WideAreaFollower | undefined;
   private readonly options: ControlCentreOptions;
   private server: Server | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -34,6 +38,7 @@ export class ControlCentre {
     this.options = options;
     const now = options.now ?? Date.now;
     this.followers = options.regions.map((r) => new RegionFollower(db, r, options.verifier, now));
+    this.widearea = options.widearea ? new WideAreaFollower(db, options.widearea, options.verifier, now) : undefined;
     const names = this.followers.map((f) => f.region);
     for (let i = 0; i < names.length; i++) if (names.indexOf(names[i]!) !== i) throw new Error(`region '${names[i]}' is given twice`);
   }
@@ -42,6 +47,7 @@ export class ControlCentre {
     const db = await openDatabase(options);
     try {
       for (const sql of SCHEMA_SQL) await db.query(sql);
+      for (const sql of WIDEAREA_SCHEMA_SQL) await db.query(sql);
       return new ControlCentre(db, options);
     } catch (e) {
       await db.close();
@@ -59,6 +65,16 @@ export class ControlCentre {
         if (this.options.onPoll && (r.loaded > 0 || r.fault !== undefined)) this.options.onPoll(f.region, r);
       } catch (e) {
         out[f.region] = { error: (e as Error).message };
+      }
+    }
+    if (this.widearea) {
+      // Key '*' is the wide-area chain (a region's name is a cluster name, never '*').
+      try {
+        const r = await this.widearea.poll();
+        out['*'] = r;
+        if (this.options.onPoll && (r.loaded > 0 || r.fault !== undefined)) this.options.onPoll('*', r);
+      } catch (e) {
+        out['*'] = { error: (e as Error).message };
       }
     }
     return out;

@@ -7,3 +7,5 @@ export type { Database, DatabaseOptions, Row } from './db.ts';
 export { RegionFollower } from './follower.ts';
 export type { RegionSource, PollResult } from './follower.ts';
 export { SCHEMA_SQL } from './schema.ts';
+export { WideAreaFollower, WIDEAREA_SCHEMA_SQL } from './widearea.ts';
+export type { WideAreaSource } from './widearea.ts';

@@ -30,8 +30,6 @@ export const SCHEMA_SQL = [
      vmin bigint,
      vmax bigint,
      loaded_ms bigint NOT NULL,
-     anchored_in integer,
-     anchored_ms bigint,
      stored bytea NOT NULL,
      PRIMARY KEY (region, height)
    )`,

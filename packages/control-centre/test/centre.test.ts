@@ -12,12 +12,30 @@ import { nodeSha256, nodeVerifier } from '@meterchain/crypto';
 import { blockFileName, verifyProof } from '@meterchain/ledger';
 import { generateChain, writeChainFiles, writeChainStore, type GeneratedChain } from '@meterchain/ledger/testing';
 import { dropSchema, requirePostgres, scratchSchema, TEST_POSTGRES_URL } from '@meterchain/testkit/postgres';
+import { BATCH_VERSION, merkleRoot } from '@meterchain/consensus';
+import { anchorOfStoredBlock, encodeAnchor } from '@meterchain/widearea';
+import { runWideArea, trustedOf } from '@meterchain/widearea/testing';
 import { ControlCentre, type RegionSource } from '../src/index.ts';
 
 const verifier = nodeVerifier();
 const north = generateChain({ blocks: 5, seed: 1, cluster: 'north', rejectEvery: 7, evidenceAt: [2] });
 const south = generateChain({ blocks: 3, seed: 2, cluster: 'south', members: 5, rule: 'majority' });
 const root = mkdtempSync(join(tmpdir(), 'mc-control-'));
+// North's quorum also co-signed another block at height 1 (same manifest and keys, other submissions rejected).
+const northFork = generateChain({ blocks: 2, seed: 1, cluster: 'north', rejectEvery: 3 });
+// The wide-area chain of four substations anchoring both regions whole; substation 3 submits north's other block.
+const wide = runWideArea({
+  regions: [north, south],
+  verifier,
+  rounds: 6,
+  extra: (round, member, manifest) => {
+    if (member !== 3 || round !== 2) return undefined;
+    const a = anchorOfStoredBlock('north', northFork.blocks[1]!);
+    if (!a.ok) throw new Error(a.reason);
+    const items = [encodeAnchor(a.anchor)];
+    return { v: BATCH_VERSION, cluster: manifest.cluster, meter: manifest.members[3]!.address, round, count: 1, first: 0, last: 0, root: merkleRoot(nodeSha256, items), items };
+  },
+});
 
 function manifestOf(chain: GeneratedChain): { manifest: Manifest; digest: Uint8Array } {
   const v = verifyManifest(chain.manifest, verifier, { hash: nodeSha256 });
@@ -71,11 +89,13 @@ describe.each(engines)('control centre on $name', (engine) => {
     // North as a member's block store, three blocks of five for now; south as block files.
     await writeChainStore(join(dir, 'north'), { ...north, blocks: north.blocks.slice(0, 3) });
     writeChainFiles(join(dir, 'south'), south);
+    writeChainFiles(join(dir, 'wide'), { manifest: wide.manifestBytes, blocks: wide.blocks, readings: 0 });
+    const widearea = { dir: join(dir, 'wide'), manifests: [{ manifest: wide.manifest, digest: wide.digest }], trusted: trustedOf([north, south], verifier) };
     const regions: RegionSource[] = [
       { dir: join(dir, 'north'), manifests: [manifestOf(north)] },
       { dir: join(dir, 'south'), manifests: [manifestOf(south)] },
     ];
-    centre = await ControlCentre.open({ ...(engine.url ? { url: engine.url } : {}), ...(schema ? { schema } : {}), regions, verifier, now: () => 1700000100000, pollMs: 3600000 });
+    centre = await ControlCentre.open({ ...(engine.url ? { url: engine.url } : {}), ...(schema ? { schema } : {}), regions, widearea, verifier, now: () => 1700000100000, pollMs: 3600000 });
     await centre.catchUp();
     base = (await centre.start(0)).url;
   }, 120000);
@@ -147,14 +167,24 @@ describe.each(engines)('control centre on $name', (engine) => {
     expect(v.proven.seq).toBe(readings.body[2].seq);
   });
 
-  it('evidence in a block is served; anchoring says nothing is anchored yet', async () => {
+  it('evidence is served: an equivocation in a block, and north’s split view from the wide-area chain', async () => {
     const e = await getJson(`${base}/api/evidence`);
-    expect(e.body.map((x: any) => [x.region, x.kind, x.height])).toEqual([['north', 'equivocation-submission', 2]]);
-    const a = await getJson(`${base}/api/anchoring`);
-    expect(a.body.map((x: any) => [x.region, x.height, x.anchoredHeight, x.unanchoredBlocks])).toEqual([
-      ['north', 2, -1, 3],
-      ['south', 2, -1, 3],
+    expect(e.body.map((x: any) => [x.region, x.kind, x.height]).sort()).toEqual([
+      ['north', 'equivocation-submission', 2],
+      ['north', 'view-split', 1],
     ]);
+  });
+
+  it('anchoring: every loaded block anchored by the wide-area chain, with the lag from its end to its anchor', async () => {
+    expect(wide.blocks.length).toBeGreaterThan(2);
+    const a = await getJson(`${base}/api/anchoring`);
+    expect(a.body.map((x: any) => [x.region, x.height, x.anchoredHeight, x.unanchoredBlocks, x.anchorsUpTo, x.mismatched])).toEqual([
+      ['north', 2, 2, 0, 4, 0],
+      ['south', 2, 2, 0, 2, 0],
+    ]);
+    // The regional chains are generated at an earlier genesis than the wide-area chain's: the lag is that gap plus
+    // the rounds the gates took, positive and the same on both engines.
+    expect(a.body[0].anchorLagMs.worst).toBeGreaterThan(0);
   });
 
   it('follows a chain that grows; a forged block stops its region, with the fault served', async () => {

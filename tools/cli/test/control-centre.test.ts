@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { blockFileName } from '@meterchain/ledger';
 import { generateChain, writeChainFiles } from '@meterchain/ledger/testing';
 import { dropSchema, requirePostgres, scratchSchema, TEST_POSTGRES_URL } from '@meterchain/testkit/postgres';
+import { nodeVerifier } from '@meterchain/crypto';
+import { runWideArea } from '@meterchain/widearea/testing';
 import { isOneLineError, meterchain, repoRoot } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mc-cc-cli-'));
@@ -16,16 +18,19 @@ const west = generateChain({ blocks: 2, seed: 4, cluster: 'west', rejectEvery: 6
 writeChainFiles(join(dir, 'east'), east);
 writeChainFiles(join(dir, 'west'), west);
 writeFileSync(join(dir, 'west.manifest'), west.manifest);
+const wide = runWideArea({ regions: [east, west], verifier: nodeVerifier(), rounds: 4 });
+writeChainFiles(join(dir, 'wide'), { manifest: wide.manifestBytes, blocks: wide.blocks, readings: 0 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('meterchain control-centre', () => {
-  test('--once verifies and loads every region, prints the totals (embedded database)', () => {
-    const r = meterchain(['control-centre', '--region', join(dir, 'east'), '--region', `${join(dir, 'west')},${join(dir, 'west.manifest')}`, '--once'], { timeoutMs: 120_000 });
+  test('--once verifies and loads every region and the wide-area chain, prints the totals (embedded database)', () => {
+    const r = meterchain(['control-centre', '--region', join(dir, 'east'), '--region', `${join(dir, 'west')},${join(dir, 'west.manifest')}`, '--widearea', join(dir, 'wide'), '--once'], { timeoutMs: 120_000 });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(new RegExp(`east: 3 blocks verified and loaded, height 2, ${east.readings} readings`));
     expect(r.stdout).toMatch(new RegExp(`west: 2 blocks verified and loaded, height 1, ${west.readings} readings`));
+    expect(r.stdout).toMatch(new RegExp(`wide-area chain: height ${wide.blocks.length - 1}, 5 loaded blocks anchored, 0 split views`));
   }, 150_000);
 
   test('--once against PostgreSQL in a schema of its own', async () => {

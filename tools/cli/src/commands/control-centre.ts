@@ -8,8 +8,9 @@ import { ControlCentre, type RegionSource } from '@meterchain/control-centre';
 import { InputError, UsageError, intOption, parse, type Command, type Io } from '../command.ts';
 import { loadManifest } from '../files.ts';
 
-const usage = `usage: meterchain control-centre --region DIR[,MANIFEST] [--region …] [--database URL | --data DIR]
-                                 [--schema NAME] [--port N] [--host ADDR] [--poll-ms N] [--once]
+const usage = `usage: meterchain control-centre --region DIR[,MANIFEST] [--region …] [--widearea DIR[,MANIFEST]]
+                                 [--database URL | --data DIR] [--schema NAME] [--port N] [--host ADDR]
+                                 [--poll-ms N] [--once]
 
 Follows each region's chain in DIR (a member's block store, DIR/blocks.log, or block files, DIR/blocks/), verifies
 every block against the region's manifest (MANIFEST, default DIR/manifest.cbor) from height 0, and loads each
@@ -17,6 +18,9 @@ verified block with its round summaries and readings into the database. A block 
 region; the fault is served. The API (docs/control-centre.md) answers on http://ADDR:N (default 127.0.0.1, port
 8080; 0 takes a free port); the address is printed.
 
+--widearea DIR   the wide-area chain (a substation's store or block files; its manifest, default DIR/manifest.cbor):
+                 verified like a region's, its anchors checked against the regions' manifests (the --region ones,
+                 trusted by their operator keys); anchoring status and split views are served
 --database URL   PostgreSQL (postgres://user@host:port/db); without it an embedded PGlite, kept in --data DIR
                  (in memory without --data)
 --schema NAME    tables in schema NAME (created when missing)
@@ -36,6 +40,7 @@ function regionSource(spec: string): RegionSource {
 async function run(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
     region: { type: 'string', multiple: true },
+    widearea: { type: 'string' },
     database: { type: 'string' },
     data: { type: 'string' },
     schema: { type: 'string' },
@@ -54,6 +59,8 @@ async function run(argv: string[], io: Io): Promise<number> {
   const pollMs = intOption(values['poll-ms'], 'poll-ms', 1000);
   if (pollMs < 10) throw new UsageError(`--poll-ms must be at least 10, got ${pollMs}`);
   const regions = specs.map(regionSource);
+  const wide = values.widearea !== undefined ? regionSource(values.widearea) : undefined;
+  const widearea = wide ? { ...wide, trusted: regions.map((r) => ({ region: r.manifests[0]!.manifest.cluster, operator: r.manifests[0]!.manifest.operator })) } : undefined;
 
   let centre: ControlCentre;
   try {
@@ -61,12 +68,14 @@ async function run(argv: string[], io: Io): Promise<number> {
       regions,
       verifier: nodeVerifier(),
       pollMs,
+      ...(widearea ? { widearea } : {}),
       ...(values.database !== undefined ? { url: values.database } : {}),
       ...(values.data !== undefined ? { dataDir: values.data } : {}),
       ...(values.schema !== undefined ? { schema: values.schema } : {}),
       onPoll: (region, r) => {
-        if (r.fault !== undefined) io.err(`control-centre: region ${region} stopped: ${r.fault}`);
-        else io.out(`${region}: loaded ${r.loaded} block${r.loaded === 1 ? '' : 's'}, height ${r.height}`);
+        const name = region === '*' ? 'wide-area chain' : `region ${region}`;
+        if (r.fault !== undefined) io.err(`control-centre: ${name} stopped: ${r.fault}`);
+        else io.out(`${name}: loaded ${r.loaded} block${r.loaded === 1 ? '' : 's'}, height ${r.height}`);
       },
     });
   } catch (e) {
@@ -84,6 +93,13 @@ async function run(argv: string[], io: Io): Promise<number> {
         const blocks = t ? (t['blocks'] as number) : 0;
         io.out(`${r['region']}: ${blocks} block${blocks === 1 ? '' : 's'} verified and loaded, height ${r['height']}, ${t ? t['readings'] : 0} readings, tip ${tip}${r['fault'] ? `; stopped: ${r['fault']}` : ''}`);
         if (r['fault']) faults++;
+      }
+      if (centre.widearea) {
+        const w = centre.widearea;
+        const anchored = await centre.db.query('SELECT COUNT(*) AS n FROM anchors a JOIN blocks b ON a.region = b.region AND a.height = b.height AND a.hash = b.hash');
+        const views = await centre.db.query("SELECT COUNT(*) AS n FROM evidence WHERE kind LIKE 'view-%'");
+        io.out(`wide-area chain: height ${w.height}, ${anchored[0]!['n']} loaded blocks anchored, ${views[0]!['n']} split views${w.fault ? `; stopped: ${w.fault}` : ''}`);
+        if (w.fault) faults++;
       }
       return faults > 0 ? 1 : 0;
     } finally {
