@@ -27,7 +27,7 @@ describe('the workspace', () => {
       ['@meterchain/firmware-espruino', true, false],
       ['@meterchain/firmware-espruino (smoke)', false, true],
     ]);
-    expect(targets[0]!.modules).toEqual(['crypto', 'Storage']);
+    expect(targets[0]!.modules).toEqual(['crypto', 'net', 'Storage']);
   });
 
   test('every portable package and the Espruino firmware pass the gate: build, lint and smoke', async () => {
