@@ -220,6 +220,10 @@ interface RoundState {
   lateAccepted: { member: number; digest: Uint8Array }[];
   /** Taken up from its round record after a restart (restoreRound), not lived through since. */
   restored: boolean;
+  /** This node took the round up, or cast its vote, after every honest member's vote deadline (a restart, a lag): the
+   * others may close the round before its vote reaches them, and it may count votes they no longer do, so its
+   * certificates in the round are reported only when the block covering the round commits (decideClosed). */
+  lateHere: boolean;
 }
 
 interface Content {
@@ -314,6 +318,7 @@ function newRoundState(round: number, n: number): RoundState {
     fallbackSent: false,
     recorded: { accepted: 0, subs: 0 },
     lateAccepted: [],
+    lateHere: false,
     restored: false,
   };
 }
@@ -915,6 +920,9 @@ export class ConsensusNode {
     if (r <= this.lastRoundOf(this.tipHeight) && this.tipHeight >= 0) return undefined;
     if (r > this.windowEnd()) return undefined;
     const rs = newRoundState(r, this.n);
+    // Taken up after every honest member's vote deadline (a restart, a lag): what it gathers now may complete
+    // certificates the others, closing on time, never could (decideClosed).
+    if (this.now > this.voteDeadline(r) + this.manifest.params.skewMs) rs.lateHere = true;
     // Its own submission restored after a restart, in a round still open: sent again (the same signed bytes), as the
     // recorded vote is below: it may never have left, and after a power cut of every node no one else holds it.
     if (this.placeOwn(rs) && this.now < this.closeAt(r)) this.publish('submission', rs.subs[this.selfIndex]!.sub.bytes);
@@ -1161,6 +1169,7 @@ export class ConsensusNode {
   private castVote(rs: RoundState): void {
     rs.voted = true;
     if (!this.isVoter) return;
+    if (this.now > this.voteDeadline(rs.round) + this.manifest.params.skewMs) rs.lateHere = true;
     if (rs.round <= this.voteMark) {
       if (this.voteRecord && this.voteRecord.round === rs.round) {
         rs.myVote = this.voteRecord.bytes;
@@ -1339,11 +1348,12 @@ export class ConsensusNode {
   /**
    * Reports every member the tally now accepts or rejects and that is not decided yet. New acceptances are persisted
    * first (the round record). One that completes at or after the round's close time (a restarted or lagging node taking
-   * up votes the others no longer count) is held like any, but its outcome waits for the block covering the round
-   * (reportLate): that block may be committed already without it (docs/protocol.md §7).
+   * up votes the others no longer count), or in a round this node took up or voted in after every honest member's vote
+   * deadline, is held like any, but its outcome waits for the block covering the round (reportLate): that block may be
+   * committed without it (docs/protocol.md §7).
    */
   private decideClosed(rs: RoundState): void {
-    const late = this.now >= this.closeAt(rs.round);
+    const late = this.now >= this.closeAt(rs.round) || rs.lateHere;
     const found: { i: number; decided: number; digest: Uint8Array; reason: number }[] = [];
     let accepted = false;
     for (let i = 0; i < this.n; i++) {

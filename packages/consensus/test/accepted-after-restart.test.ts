@@ -146,10 +146,13 @@ describe('a certificate whose submission no member holds', () => {
     dropRound1 = false;
     release();
     c.runUntil(GENESIS + 20 * PARAMS.roundMs);
-    expect(accepted(c, 1, 2).filter((k) => k.endsWith('@1'))).toHaveLength(4);
     const [first] = c.of('committed', 1);
     expect(first).toBeDefined(); // before: no block, every member refusing every proposal for good
     expect(contents(c, first!.block).sort()).toEqual(['0@0', '1@0', '2@0', '3@0']);
+    // The restarted members took round 1 up past its vote deadline: their certificates for it wait for the block,
+    // which does not hold those readings, so they are `too-late` (before: `accepted`, for readings no block holds).
+    expect(accepted(c, 1, 2).filter((k) => k.endsWith('@1'))).toEqual([]);
+    expect(c.of('too-late', 1).filter((e) => e.round === 1)).toHaveLength(4);
   });
 });
 
@@ -231,5 +234,45 @@ describe('a certificate that completes after its round closed', () => {
     const outcomes = effects.filter((e) => e.type === 'accepted' || e.type === 'too-late').map((e) => `${e.type} ${c.indexOf((e as { member: Uint8Array }).member)}@${(e as { round: number }).round}`);
     expect(outcomes.sort()).toEqual(['accepted 0@0', 'accepted 1@0', 'accepted 2@0', 'too-late 0@1', 'too-late 1@1', 'too-late 2@1']);
     expect(effects.findIndex((e) => e.type === 'too-late')).toBeLessThan(effects.findIndex((e) => e.type === 'committed'));
+  });
+});
+
+describe('a node that takes a round up after the vote deadline (a restart, a lag)', () => {
+  test('holds the certificates it completes there until the block covering the round commits', () => {
+    // Member 3 is down. Member 2's round-1 vote reaches neither 0 nor 1, which close round 1 with two votes of the
+    // t = 3. Member 3 comes up 200 ms past round 1's vote deadline, before its close, and takes up the queued
+    // submissions and votes of round 1: by its count 0, 1 and 2 accept the round's readings.
+    const c = new Cluster({ n: 4 });
+    c.offline.add(3);
+    const round1: { topic: string; bytes: Uint8Array }[] = [];
+    c.filter = (m, recipient) => {
+      const inRound1 = c.now >= GENESIS + PARAMS.roundMs && (m.topic === 'submission' || m.topic === 'vote');
+      if (recipient === undefined && inRound1) round1.push({ topic: m.topic, bytes: m.bytes });
+      return !(inRound1 && m.topic === 'vote' && m.from === 2 && (recipient === 0 || recipient === 1));
+    };
+    c.round(0);
+    c.round(1);
+    const voteDeadline = GENESIS + 2 * PARAMS.roundMs + PARAMS.skewMs;
+    const close = voteDeadline + PARAMS.timeoutMs;
+    const at = voteDeadline + PARAMS.skewMs + 100;
+    c.runUntil(at);
+    const late = c.makeNode(c.signers[3]!);
+    const effects = [];
+    for (const m of round1) effects.push(...late.step({ type: 'message', now: at, topic: m.topic as 'vote', bytes: m.bytes }));
+    effects.push(...late.step({ type: 'tick', now: at + 1 }));
+    expect(at + 1).toBeLessThan(close);
+    // Before: `accepted` at once for the round's readings, which members 0 and 1 then closed `not-enough-votes`.
+    expect(effects.filter((e) => e.type === 'accepted')).toEqual([]);
+    c.runUntil(close + 20);
+    expect(c.of('not-enough-votes', 0).filter((e) => e.round === 1).length).toBeGreaterThan(0);
+    // Its word comes with the block covering round 1: `accepted` for what the block holds, `too-late` for the rest.
+    c.runUntil(GENESIS + 10 * PARAMS.roundMs);
+    const [block] = c.of('committed', 0);
+    if (!block) throw new Error('block 0 was not committed');
+    const after = late.step({ type: 'message', now: c.now, topic: 'block', bytes: block.block });
+    const holds = new Set(contents(c, block.block));
+    const outcomes = after.filter((e) => (e.type === 'accepted' || e.type === 'too-late') && e.round === 1).map((e) => ({ type: e.type, key: `${c.indexOf((e as { member: Uint8Array }).member)}@1` }));
+    expect(outcomes.length).toBeGreaterThan(0);
+    for (const o of outcomes) expect(`${o.key} ${o.type}`).toBe(`${o.key} ${holds.has(o.key) ? 'accepted' : 'too-late'}`);
   });
 });
