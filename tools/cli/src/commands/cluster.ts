@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressFromPublicKey, addressToText, fromHex, manifestToJson, type VoteMode, type VotingRule } from '@meterchain/core';
-import { brokerAcl } from '@meterchain/transport';
+import { bridgeConfig, brokerAcl, gateAcl, wideAreaBridgeAcl } from '@meterchain/transport';
 import { createCluster } from '../cluster-files.ts';
 import { InputError, intOption, parse, required, UsageError, type Command, type Io } from '../command.ts';
 import { loadManifest, readJson, writeOutput } from '../files.ts';
@@ -16,6 +16,8 @@ const usage = `usage: meterchain cluster init --name NAME --members N --rule maj
        meterchain cluster show --manifest FILE [--json]
        meterchain cluster broker-config --manifest FILE --out DIR [--passwords FILE] [--observer LOGIN]...
                                        [--sensor BROKER_JSON]...
+       meterchain cluster bridge-config --region NAME --widearea NAME --remote HOST:PORT --out DIR
+                                       [--login LOGIN] [--password-file FILE] [--gate LOGIN]...
 
 init  creates an operator key (DIR/operator.key, .pub), N member keys (DIR/members/mNN/meter.key, .pub) and the
       manifest signed by the operator (DIR/manifest.cbor, with a readable copy in DIR/manifest.json).
@@ -39,7 +41,15 @@ broker-config  makes the Mosquitto files that enforce identity for the cluster (
       or are drawn at random and written to DIR/passwords/LOGIN.pass, to install as each meter's
       broker.passwordFile. Install with the shipped mosquitto.conf (use_username_as_clientid true).
       --sensor  a sensor node's broker.json (meterchain sensor provision --mqtt-node), repeatable: its login (its
-                address) may only publish meterchain/<cluster>/sensor/<its address>, which only its full node reads.`;
+                address) may only publish meterchain/<cluster>/sensor/<its address>, which only its full node reads.
+bridge-config  makes the Mosquitto bridge between a region's broker and the wide-area broker (docs/widearea.md):
+      DIR/bridge-<region>.conf, the section to add to the regional broker's configuration (carries only
+      meterchain/<region>/anchor/+ out and meterchain/<widearea>/# both ways; sessions kept on both sides so an
+      outage loses nothing within max_queued_messages), DIR/widearea-<region>.acl, the bridge login's section for
+      the wide-area broker's ACL, and with --gate DIR/gates-<region>.acl, each cluster gate's section for the
+      regional broker's ACL. --login defaults to bridge-<region>; the password comes from --password-file (its
+      first line) or is drawn at random and written to DIR/passwords/<login>.pass (add it to the wide-area
+      broker's password file with mosquitto_passwd).`;
 
 async function init(argv: string[], io: Io): Promise<number> {
   const { values } = parse(argv, {
@@ -172,6 +182,54 @@ async function brokerConfig(argv: string[], io: Io): Promise<number> {
   return 0;
 }
 
+async function bridge(argv: string[], io: Io): Promise<number> {
+  const { values } = parse(argv, {
+    region: { type: 'string' },
+    widearea: { type: 'string' },
+    remote: { type: 'string' },
+    out: { type: 'string' },
+    login: { type: 'string' },
+    'password-file': { type: 'string' },
+    gate: { type: 'string', multiple: true },
+  });
+  const region = required(values.region, 'region');
+  const widearea = required(values.widearea, 'widearea');
+  const remote = required(values.remote, 'remote');
+  const out = required(values.out, 'out');
+  const m = /^(.+):(\d{1,5})$/.exec(remote);
+  if (!m) throw new UsageError(`--remote expects HOST:PORT, got '${remote}'`);
+  const login = values.login ?? `bridge-${region}`;
+  let password: string;
+  let drawn = false;
+  if (values['password-file'] !== undefined) {
+    try {
+      password = readFileSync(values['password-file'], 'utf8').split('\n')[0]!.trim();
+    } catch (e) {
+      throw new InputError(`cannot read password ${values['password-file']}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  } else {
+    password = randomBytes(24).toString('base64url');
+    drawn = true;
+  }
+  let conf: string;
+  let wideAcl: string;
+  let gates: string;
+  try {
+    conf = bridgeConfig({ region, widearea, host: m[1]!, port: Number(m[2]), login, password });
+    wideAcl = wideAreaBridgeAcl({ region, widearea, login });
+    gates = (values.gate ?? []).map((g) => gateAcl({ region, login: g })).join('\n');
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  writeOutput(join(out, `bridge-${region}.conf`), conf, { mode: 0o600 });
+  writeOutput(join(out, `widearea-${region}.acl`), wideAcl, { mode: 0o600 });
+  if (gates !== '') writeOutput(join(out, `gates-${region}.acl`), gates, { mode: 0o600 });
+  if (drawn) writeOutput(join(out, 'passwords', `${login}.pass`), password + '\n', { mode: 0o600 });
+  io.out(`bridge ${region} <-> ${widearea} via ${remote}: ${join(out, `bridge-${region}.conf`)} (regional broker), ${join(out, `widearea-${region}.acl`)} (wide-area broker ACL)${gates !== '' ? `, ${join(out, `gates-${region}.acl`)} (regional broker ACL)` : ''}`);
+  if (drawn) io.out(`  password of ${login} drawn at random: ${join(out, 'passwords', `${login}.pass`)} (add it to the wide-area broker with mosquitto_passwd)`);
+  return 0;
+}
+
 export const command: Command = {
   name: 'cluster',
   summary: 'create a cluster (keys and signed manifest), show a manifest, or make its broker ACL and passwords',
@@ -181,6 +239,7 @@ export const command: Command = {
     if (sub === 'init') return init(rest, io);
     if (sub === 'show') return show(rest, io);
     if (sub === 'broker-config') return brokerConfig(rest, io);
-    throw new UsageError(sub ? `unknown subcommand 'cluster ${sub}' (init, show or broker-config)` : 'missing subcommand: init, show or broker-config');
+    if (sub === 'bridge-config') return bridge(rest, io);
+    throw new UsageError(sub ? `unknown subcommand 'cluster ${sub}' (init, show, broker-config or bridge-config)` : 'missing subcommand: init, show, broker-config or bridge-config');
   },
 };
