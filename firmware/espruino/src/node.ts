@@ -47,8 +47,8 @@ export interface SensorNode {
 }
 
 /** The CBOR of `{body, tag}` with its keys in deterministic order ("tag" is shorter, so first), written in place. */
-const TAG_KEY = [0x63, 0x74, 0x61, 0x67, 0x58, 0x20]; // "tag", then the head of a 32-byte byte string
-const BODY_KEY = [0x64, 0x62, 0x6f, 0x64, 0x79]; // "body"
+const TAG_KEY = new Uint8Array([0x63, 0x74, 0x61, 0x67, 0x58, 0x20]); // "tag", then the head of a 32-byte byte string
+const BODY_KEY = new Uint8Array([0x64, 0x62, 0x6f, 0x64, 0x79]); // "body"
 
 /**
  * Frame on the serial link: 2-byte big-endian length of the payload, the payload (CBOR `{body, tag}`), and the
@@ -64,10 +64,12 @@ export function frame(body: Uint8Array, tag: Uint8Array, crc32: (bytes: Uint8Arr
   out[1] = payload & 0xff;
   let p = 2;
   out[p++] = 0xa2; // map of two entries
-  for (let i = 0; i < TAG_KEY.length; i++) out[p++] = TAG_KEY[i]!;
+  out.set(TAG_KEY, p);
+  p += TAG_KEY.length;
   out.set(tag, p);
   p += tag.length;
-  for (let i = 0; i < BODY_KEY.length; i++) out[p++] = BODY_KEY[i]!;
+  out.set(BODY_KEY, p);
+  p += BODY_KEY.length;
   if (bodyHead === 1) out[p++] = 0x40 | n;
   else if (bodyHead === 2) {
     out[p++] = 0x58;
@@ -79,7 +81,11 @@ export function frame(body: Uint8Array, tag: Uint8Array, crc32: (bytes: Uint8Arr
   }
   out.set(body, p);
   const crc = crc32(out.subarray(0, 2 + payload));
-  for (let i = 0; i < 4; i++) out[2 + payload + i] = (crc >>> (8 * i)) & 0xff;
+  p = 2 + payload;
+  out[p] = crc & 0xff;
+  out[p + 1] = (crc >>> 8) & 0xff;
+  out[p + 2] = (crc >>> 16) & 0xff;
+  out[p + 3] = crc >>> 24;
   return out;
 }
 

@@ -3,7 +3,7 @@
 // each reading writes only its numbers. Its output is encodeReading's, byte for byte (a test holds it to that over
 // a corpus). Why: on Espruino the generic encoder walks and sorts every map of every reading, 42 ms for 17 channels.
 import { ADDRESS_LENGTH } from './address.ts';
-import { MT_MAP, writeHead } from './cbor/head.ts';
+import { MT_ARRAY, MT_MAP, writeHead } from './cbor/head.ts';
 import { encodeInt, isSafeInt } from './cbor/int.ts';
 import { describeValue, unsupported } from './cbor/value.ts';
 import { encodeText } from './cbor/text.ts';
@@ -61,41 +61,14 @@ function put(buf: Uint8Array, p: number, bytes: Uint8Array): number {
 
 const TWO_32 = 4294967296;
 
-/** Writes a safe integer as encodeInt does (shortest head, major type 0 or 1); returns the offset after it. */
-function putInt(buf: Uint8Array, p: number, value: number): number {
+/** The 9-byte form (an argument of 2^32 or more), and the refusal of what is not a safe integer: rare, so kept out of
+ * putInt, whose whole text Espruino reads on every call, returns included. */
+function putLong(buf: Uint8Array, p: number, value: number): number {
   if (!isSafeInt(value)) throw unsupported(`expected an integer within ±(2^53 − 1), got ${describeValue(value)}`);
-  let n = value;
-  let mt = 0;
-  if (n < 0) {
-    n = -1 - n;
-    mt = 0x20;
-  }
-  if (n < 24) {
-    buf[p] = mt | n;
-    return p + 1;
-  }
-  if (n < 0x100) {
-    buf[p] = mt | 24;
-    buf[p + 1] = n;
-    return p + 2;
-  }
-  if (n < 0x10000) {
-    buf[p] = mt | 25;
-    buf[p + 1] = n >>> 8;
-    buf[p + 2] = n & 0xff;
-    return p + 3;
-  }
-  if (n < TWO_32) {
-    buf[p] = mt | 26;
-    buf[p + 1] = n >>> 24;
-    buf[p + 2] = (n >>> 16) & 0xff;
-    buf[p + 3] = (n >>> 8) & 0xff;
-    buf[p + 4] = n & 0xff;
-    return p + 5;
-  }
+  const n = value < 0 ? -1 - value : value;
   const hi = Math.floor(n / TWO_32);
   const lo = n - hi * TWO_32;
-  buf[p] = mt | 27;
+  buf[p] = value < 0 ? 0x3b : 0x1b;
   buf[p + 1] = hi >>> 24;
   buf[p + 2] = (hi >>> 16) & 0xff;
   buf[p + 3] = (hi >>> 8) & 0xff;
@@ -108,131 +81,197 @@ function putInt(buf: Uint8Array, p: number, value: number): number {
 }
 
 /**
- * The constant bytes of the channels, for each: before its raw value (map head, id, and the raw key when it has one),
- * and between raw and value (unit, scale, the value key). Held in one buffer with offsets and parallel arrays, not an
- * object and two byte arrays per channel: on Espruino those took about 15 variables a channel (480 for an SDM630's
- * 32), these about 2.
+ * Writes a safe integer as encodeInt does (shortest head, major type 0 or 1); returns the offset after it. An
+ * integer below 2^32 in magnitude is written here; anything else (a larger one, a fraction, NaN, not a number: the
+ * comparisons and the floor test fail for each) goes to putLong, which writes it or refuses it.
+ */
+function putInt(buf: Uint8Array, p: number, value: number): number {
+  const neg = value < 0;
+  const n = neg ? -1 - value : value;
+  if (!(n < TWO_32 && Math.floor(n) === n && n >= 0)) return putLong(buf, p, value);
+  const mt = neg ? 0x20 : 0;
+  if (n < 24) buf[p++] = mt | n;
+  else if (n < 0x100) {
+    buf[p++] = mt | 24;
+    buf[p++] = n;
+  } else if (n < 0x10000) {
+    buf[p++] = mt | 25;
+    buf[p++] = n >>> 8;
+    buf[p++] = n & 0xff;
+  } else {
+    buf[p++] = mt | 26;
+    buf[p++] = n >>> 24;
+    buf[p++] = (n >>> 16) & 0xff;
+    buf[p++] = (n >>> 8) & 0xff;
+    buf[p++] = n & 0xff;
+  }
+  return p;
+}
+
+/**
+ * What identifies a layout of channels: their ids, units, scales and whether each has a raw value. Parallel arrays,
+ * not an object per channel: on Espruino an object and two byte arrays a channel took about 15 variables (480 for an
+ * SDM630's 32), these about 2.
  */
 interface Layouts {
   ids: string[];
   units: string[];
   scales: Int32Array;
   raw: Uint8Array;
-  bytes: Uint8Array;
-  /** Per channel: where its before-bytes start, where its after-bytes start, where they end. */
-  at: Uint16Array;
 }
 
-const NO_LAYOUTS: Layouts = { ids: [], units: [], scales: new Int32Array(0), raw: new Uint8Array(0), bytes: new Uint8Array(0), at: new Uint16Array(0) };
+const NO_LAYOUTS: Layouts = { ids: [], units: [], scales: new Int32Array(0), raw: new Uint8Array(0) };
 
 function layoutsOf(channels: Channel[]): Layouts {
   const n = channels.length;
-  const out: Layouts = { ids: [], units: [], scales: new Int32Array(n), raw: new Uint8Array(n), bytes: NO_LAYOUTS.bytes, at: new Uint16Array(3 * n) };
-  const w = new ByteWriter(64 * n + 1);
+  const out: Layouts = { ids: [], units: [], scales: new Int32Array(n), raw: new Uint8Array(n) };
   for (let i = 0; i < n; i++) {
     const c = channels[i]!;
-    const raw = c.raw !== undefined;
     out.ids.push(c.id);
     out.units.push(c.unit);
     out.scales[i] = c.scale;
-    out.raw[i] = raw ? 1 : 0;
-    out.at[3 * i] = w.pos;
-    writeHead(w, MT_MAP, raw ? 5 : 4);
+    out.raw[i] = c.raw !== undefined ? 1 : 0;
+  }
+  return out;
+}
+
+/**
+ * The whole reading as runs of constant bytes with holes between them, in the order the bytes go out: the version
+ * and the keys, the cluster, each channel's map head, id, unit, scale and keys; the holes take ts, seq, clock, the
+ * meter, quality, and each channel's raw (when it has one) and value. Run k is `bytes[ends[k - 1]:ends[k]]`
+ * (`ends[-1]` = 0); a reading is run 0, hole, run 1, hole, …, the last run. One copy per channel and a number is all
+ * a reading costs, where one copy per key and per part took twice the calls: on Espruino each call is interpreted.
+ */
+interface Template {
+  bytes: Uint8Array;
+  ends: Uint32Array;
+}
+
+/** Runs before the channels: up to ts, seq, clock, the meter, quality (each followed by its hole). */
+const HEADER_RUNS = 5;
+
+function templateOf(channels: Channel[], raw: Uint8Array, clusterBytes: Uint8Array): Template {
+  const n = channels.length;
+  const w = new ByteWriter(64 * n + clusterBytes.length + 64);
+  const ends: number[] = [];
+  w.byte(0xa8); // map of 8 entries
+  w.bytes(KEY_V);
+  encodeInt(w, READING_VERSION);
+  w.bytes(KEY_TS);
+  ends.push(w.pos);
+  w.bytes(KEY_SEQ);
+  ends.push(w.pos);
+  w.bytes(KEY_CLOCK);
+  ends.push(w.pos);
+  w.bytes(KEY_METER_BYTES);
+  ends.push(w.pos);
+  w.bytes(clusterBytes);
+  w.bytes(KEY_QUALITY);
+  ends.push(w.pos);
+  w.bytes(KEY_CHANNELS);
+  writeHead(w, MT_ARRAY, n);
+  for (let i = 0; i < n; i++) {
+    const c = channels[i]!;
+    writeHead(w, MT_MAP, raw[i] === 1 ? 5 : 4);
     w.bytes(KEY_ID);
     encodeText(w, c.id);
-    if (raw) w.bytes(KEY_RAW);
-    out.at[3 * i + 1] = w.pos;
+    if (raw[i] === 1) {
+      w.bytes(KEY_RAW);
+      ends.push(w.pos);
+    }
     w.bytes(KEY_UNIT);
     encodeText(w, c.unit);
     w.bytes(KEY_SCALE);
     encodeInt(w, c.scale);
     w.bytes(KEY_VALUE);
-    out.at[3 * i + 2] = w.pos;
+    ends.push(w.pos);
   }
-  out.bytes = w.result();
+  ends.push(w.pos);
+  const out: Template = { bytes: w.result(), ends: new Uint32Array(ends.length) };
+  for (let k = 0; k < ends.length; k++) out.ends[k] = ends[k]!;
   return out;
 }
 
-function sameLayout(layouts: Layouts, i: number, c: Channel): boolean {
-  return layouts.ids[i] === c.id && layouts.units[i] === c.unit && layouts.scales[i] === c.scale && layouts.raw[i] === (c.raw !== undefined ? 1 : 0);
-}
+const NO_TEMPLATE: Template = { bytes: new Uint8Array(0), ends: new Uint32Array(0) };
 
-/** A new encoder; it keeps the layout of the last reading's channels and rebuilds it when they change. */
+/** A new encoder; it keeps the template of the last reading's channels and cluster and rebuilds it when they change. */
 export function createReadingEncoder(): ReadingEncoder {
   const w = new ByteWriter(512);
   let layouts = NO_LAYOUTS;
-  let cluster = '';
-  let clusterBytes = concat(KEY_CLUSTER, textBytes(''));
-  /** Bytes the channels can take at most with the current layouts. */
-  let capacity = 0;
+  let template = NO_TEMPLATE;
+  let cluster: string | undefined;
+  /** Whether a channel carries a raw value (the FILTERED flag is then required). */
+  let filtered = false;
 
-  function write(r: Reading): void {
-    const channels = r.channels;
-    let changed = channels.length !== layouts.ids.length;
-    for (let i = 0; !changed && i < channels.length; i++) if (!sameLayout(layouts, i, channels[i]!)) changed = true;
+  /** When the channels or the cluster change (rare: its text stays out of write's, which Espruino reads per call). */
+  function rebuild(r: Reading, changed: boolean): void {
     if (changed) {
       // New channels: the whole check, as encodeReading makes it, before anything is built from them.
       const problem = checkReading(r);
       if (problem) throw codedError('READING_INVALID', `reading: ${problem}`);
-      layouts = layoutsOf(channels);
-      capacity = layouts.bytes.length + 18 * channels.length;
-    } else {
-      // The same channels: their scales and ids passed checkReading before; what else it checks, checked here.
-      let filtered = false;
-      for (let i = 0; i < layouts.raw.length; i++) if (layouts.raw[i] === 1) filtered = true;
-      let problem: string | undefined;
-      if (r.v !== READING_VERSION) problem = `unsupported reading version ${r.v}`;
-      else if (r.quality > 0xffffffff) problem = 'quality flags wider than 32 bits';
-      else if (filtered && (r.quality & QualityFlag.FILTERED) === 0) problem = 'a channel carries a raw value but the FILTERED flag is not set';
-      if (problem) throw codedError('READING_INVALID', `reading: ${problem}`);
+      layouts = layoutsOf(r.channels);
     }
+    filtered = false;
+    for (let i = 0; i < layouts.raw.length; i++) if (layouts.raw[i] === 1) filtered = true;
+    template = NO_TEMPLATE; // let the old one go before the new one is built (a Puck.js heap has room for one)
+    template = templateOf(r.channels, layouts.raw, concat(KEY_CLUSTER, textBytes(r.cluster)));
+    cluster = r.cluster;
+  }
+
+  /** What checkReading finds in a reading whose channels it passed before (their ids and scales are unchanged). */
+  function recheck(r: Reading): void {
+    let problem: string | undefined;
+    if (r.v !== READING_VERSION) problem = `unsupported reading version ${r.v}`;
+    else if (r.quality > 0xffffffff) problem = 'quality flags wider than 32 bits';
+    else if (filtered && (r.quality & QualityFlag.FILTERED) === 0) problem = 'a channel carries a raw value but the FILTERED flag is not set';
+    if (problem) throw codedError('READING_INVALID', `reading: ${problem}`);
+  }
+
+  function write(r: Reading): void {
+    const channels = r.channels;
+    const n = channels.length;
+    const raw = layouts.raw;
+    let changed = n !== raw.length;
+    for (let i = 0; !changed && i < n; i++) {
+      const c = channels[i]!;
+      changed = layouts.ids[i] !== c.id || layouts.units[i] !== c.unit || layouts.scales[i] !== c.scale || raw[i] !== (c.raw === undefined ? 0 : 1);
+    }
+    if (changed || r.cluster !== cluster) rebuild(r, changed);
+    if (!changed && (r.v !== READING_VERSION || r.quality > 0xffffffff || filtered)) recheck(r);
     if (r.meter.length !== ADDRESS_LENGTH) throw codedError('READING_INVALID', `reading: meter must be a ${ADDRESS_LENGTH}-byte address`);
-    if (r.cluster !== cluster) {
-      clusterBytes = concat(KEY_CLUSTER, textBytes(r.cluster));
-      cluster = r.cluster;
-    }
-    // Head, keys, five integers of at most 9 bytes, the meter, the cluster, the channels' array head.
-    const needed = capacity + 128 + clusterBytes.length;
+    const bytes = template.bytes;
+    const ends = template.ends;
+    // The runs, the meter and at most 9 bytes per other hole.
+    const needed = bytes.length + 9 * ends.length + ADDRESS_LENGTH;
     w.pos = 0;
     // Exactly what this reading can take, not the next power of two: the buffer is kept between readings.
     if (w.buf.length < needed) w.buf = new Uint8Array(needed);
     const buf = w.buf;
     // Written in place with local offsets: on Espruino every call and property access is interpreted.
-    buf[0] = 0xa8; // map of 8 entries
-    let p = put(buf, 1, KEY_V);
-    p = putInt(buf, p, r.v);
-    p = put(buf, p, KEY_TS);
+    let p = put(buf, 0, bytes.subarray(0, ends[0]!));
     p = putInt(buf, p, r.ts);
-    p = put(buf, p, KEY_SEQ);
+    p = put(buf, p, bytes.subarray(ends[0]!, ends[1]!));
     p = putInt(buf, p, r.seq);
-    p = put(buf, p, KEY_CLOCK);
+    p = put(buf, p, bytes.subarray(ends[1]!, ends[2]!));
     p = putInt(buf, p, r.clock);
-    p = put(buf, p, KEY_METER_BYTES);
+    p = put(buf, p, bytes.subarray(ends[2]!, ends[3]!));
     p = put(buf, p, r.meter);
-    p = put(buf, p, clusterBytes);
-    p = put(buf, p, KEY_QUALITY);
+    p = put(buf, p, bytes.subarray(ends[3]!, ends[4]!));
     p = putInt(buf, p, r.quality);
-    p = put(buf, p, KEY_CHANNELS);
-    const n = channels.length;
-    if (n < 24) buf[p++] = 0x80 | n;
-    else if (n < 0x100) {
-      buf[p++] = 0x98; // array, 1-byte count
-      buf[p++] = n;
-    } else {
-      buf[p++] = 0x99; // array, 2-byte count
-      buf[p++] = n >>> 8;
-      buf[p++] = n & 0xff;
-    }
-    const bytes = layouts.bytes;
-    const at = layouts.at;
+    const raws = layouts.raw;
+    let k = HEADER_RUNS;
     for (let i = 0; i < n; i++) {
       const c = channels[i]!;
-      p = put(buf, p, bytes.subarray(at[3 * i]!, at[3 * i + 1]!));
-      if (layouts.raw[i] === 1) p = putInt(buf, p, c.raw!);
-      p = put(buf, p, bytes.subarray(at[3 * i + 1]!, at[3 * i + 2]!));
+      p = put(buf, p, bytes.subarray(ends[k - 1]!, ends[k]!));
+      k++;
+      if (raws[i] === 1) {
+        p = putInt(buf, p, c.raw!);
+        p = put(buf, p, bytes.subarray(ends[k - 1]!, ends[k]!));
+        k++;
+      }
       p = putInt(buf, p, c.value);
     }
-    w.pos = p;
+    w.pos = put(buf, p, bytes.subarray(ends[k - 1]!, ends[k]!));
   }
 
   return {

@@ -30,18 +30,16 @@ for (let i = 0; i < args.length; i++) {
 
 const nodeHash = (data: Uint8Array) => new Uint8Array(createHash('sha256').update(data).digest());
 process.stdout.write(`Node ${process.version}:\n`);
-for (const line of formatCost(measureReading({ hash: nodeHash, crc32: (b) => zlib.crc32(b), now: () => performance.now(), generic: encodeReading }, 2000))) process.stdout.write(line + '\n');
+for (const line of formatCost(measureReading({ hash: nodeHash, crc32: (b) => zlib.crc32(b), now: () => performance.now(), generic: encodeReading }, 2000, 5))) process.stdout.write(line + '\n');
 
 if (espruino) {
   const out = mkdtempSync(join(tmpdir(), 'bench-sensor-'));
   const target = { name: 'bench', dir: firmwareDir, smoke: join(firmwareDir, 'bench.ts'), modules: ['crypto'], minify: true };
   const built = await bundleTarget(target, root, join(out, 'bench.js'), true);
   if (built.code === undefined) usage(`the bench does not build: ${built.findings.map((f) => f.message).join('; ')}`);
-  // Loaded into RAM, not booted from flash: the Linux build reads its emulated flash through file I/O on each access
-  // (one reading took 58 ms from there, 6-8 ms from RAM), which a board's memory-mapped flash does not.
-  // From RAM by default: the Linux build reads its emulated flash through file I/O on each access, which a board's
-  // memory-mapped flash does not. --flash runs it as a board runs a saved program (as the gate does), so it fits
-  // the heap a board has.
+  // From RAM by default: the Linux board file reads its emulated flash through file I/O, 16 bytes at a time, which a
+  // Puck.js's memory-mapped flash does not (docs/portability.md says how to build it memory-mapped). --flash runs it
+  // as a board runs a saved program (as the gate does), so it fits the heap a board has.
   const run = fromFlash ? await runFromFlash(espruino, built.code, out, 300_000) : runInEspruino(espruino, built.code, join(out, 'bench.espruino.js'), 300_000);
   rmSync(out, { recursive: true, force: true });
   const memory = run.memory ? `, ${run.memory.used} of ${run.memory.total} variables in use at the end` : '';
