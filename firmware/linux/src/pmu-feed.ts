@@ -1,6 +1,8 @@
 // A PMU as a node's sensor (docs/runtime.md, "PMU members"): a PDC client on the PMU's (or its PDC's) C37.118.2
 // stream keeps the frames of one station, each as its own data frame, until the node takes a round's frames for its
-// batch. Frames older than the round being taken are dropped; at most `maxRounds` rounds of frames are held.
+// batch. Frames older than the round being taken are dropped; at most `maxRounds` rounds of frames are held. A PMU
+// that does not answer is not a start error: the feed connects again (1 s, 2 s … 10 s apart) and again when the
+// stream falls silent for 3 s, and each round without frames is a gap.
 import { frameTimeUs, encodeStationConfig, measurements, stationConfig, stationFrame, type ConfigFrame, type DataFrame, type FrameSample } from '@meterchain/pmu';
 import { PdcClient, type PdcEvent } from '@meterchain/pmu/node';
 import type { Sensor, SensorSample } from './sensor.ts';
@@ -35,6 +37,13 @@ export class PmuFeed implements Sensor {
   readonly device: string;
   private readonly o: PmuFeedOptions;
   private client: PdcClient | undefined;
+  private running = false;
+  private connecting = false;
+  private timer: NodeJS.Timeout | undefined;
+  private retryAt = 0;
+  private backoffMs = 0;
+  private lastFrameAt = 0;
+  private lastProblem = '';
   private held: HeldFrame[] = [];
   private index = -1;
   private station: ConfigFrame | undefined;
@@ -46,15 +55,66 @@ export class PmuFeed implements Sensor {
     this.device = `pmu ${o.host}:${o.port} idcode ${o.idcode}${o.station !== undefined ? ` station ${o.station}` : ''}`;
   }
 
-  /** Connects, takes the configuration and turns transmission on. */
+  /** Connects, takes the configuration and turns transmission on; a failure is logged and tried again later. */
   async configure(): Promise<void> {
-    if (this.client) return;
+    if (this.running) return;
+    this.running = true;
+    this.timer = setInterval(() => this.watch(), 1000);
+    this.timer.unref();
+    await this.attempt();
+  }
+
+  /** Once a second: connect again when due, or when the stream has been silent for 3 s. */
+  private watch(): void {
+    const now = Date.now();
+    if (this.client && !this.connecting && now - this.lastFrameAt > 3000) {
+      this.problem('PMU stream silent for 3 s: connecting again');
+      void this.drop();
+    } else if (!this.client && !this.connecting && now >= this.retryAt) void this.attempt();
+  }
+
+  private async attempt(): Promise<void> {
+    if (!this.running || this.connecting) return;
+    this.connecting = true;
     const client = new PdcClient({ host: this.o.host, port: this.o.port, idcode: this.o.idcode });
-    client.on({ data: (frame) => this.data(frame), event: (e) => this.event(e) });
-    await client.connect();
-    this.client = client;
-    this.apply(await client.requestConfig());
-    client.start();
+    client.on({ data: (frame) => this.data(client, frame), event: (e) => this.event(e) });
+    try {
+      await client.connect();
+      this.apply(await client.requestConfig());
+      client.start();
+      this.client = client;
+      this.lastFrameAt = Date.now();
+      this.backoffMs = 0;
+      if (this.lastProblem) this.o.log.info('PMU stream connected again', { device: this.device });
+      this.lastProblem = '';
+    } catch (e) {
+      await client.close().catch(() => undefined);
+      this.backoffMs = Math.min(10_000, Math.max(1000, 2 * this.backoffMs));
+      this.retryAt = Date.now() + this.backoffMs;
+      this.problem(`PMU not reachable: ${(e as Error).message}`);
+    } finally {
+      this.connecting = false;
+    }
+    if (!this.running) await this.drop();
+  }
+
+  /** Logged when it changes, not every attempt. */
+  private problem(text: string): void {
+    if (text !== this.lastProblem) this.o.log.warn(text, { device: this.device, retryMs: this.backoffMs });
+    this.lastProblem = text;
+  }
+
+  private async drop(): Promise<void> {
+    const c = this.client;
+    this.client = undefined;
+    this.retryAt = Date.now();
+    if (!c) return;
+    try {
+      c.stop();
+    } catch {
+      // the connection is already gone
+    }
+    await c.close().catch(() => undefined);
   }
 
   /** A PMU member takes batches, not samples. */
@@ -63,15 +123,9 @@ export class PmuFeed implements Sensor {
   }
 
   async close(): Promise<void> {
-    const c = this.client;
-    this.client = undefined;
-    if (!c) return;
-    try {
-      c.stop();
-    } catch {
-      // the connection is already gone
-    }
-    await c.close();
+    this.running = false;
+    if (this.timer) clearInterval(this.timer);
+    await this.drop();
   }
 
   counters(): Record<string, number> {
@@ -106,8 +160,10 @@ export class PmuFeed implements Sensor {
     this.configBytes = encodeStationConfig(this.station);
   }
 
-  private data(frame: DataFrame): void {
-    const cfg = this.client?.config;
+  private data(client: PdcClient, frame: DataFrame): void {
+    if (client !== this.client) return;
+    const cfg = client.config;
+    this.lastFrameAt = Date.now();
     if (!cfg || this.index < 0 || !this.station) return;
     this.counts.frames++;
     const timeUs = frameTimeUs(frame.soc, frame.fraction, cfg.timeBase);
