@@ -7,7 +7,7 @@
 //
 //   npm run bench:load -- --pmus 16 [--fps 60] [--minutes 10] [--warmup 20] [--rule bft|majority] [--out DIR] [--json]
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -101,8 +101,9 @@ interface Pmu {
   ticks1?: { user: number; system: number };
   rss: number[];
   latencyRounds: number[];
+  started: boolean;
 }
-const pmus: Pmu[] = members.map(() => ({ latencies: [], made: new Map(), missing: 0, rss: [], latencyRounds: [] }));
+const pmus: Pmu[] = members.map(() => ({ latencies: [], made: new Map(), missing: 0, rss: [], latencyRounds: [], started: false }));
 members.forEach((m, i) => {
   writeFileSync(join(m.dir, 'broker.pass'), m.password + '\n');
   writeFileSync(
@@ -133,8 +134,13 @@ members.forEach((m, i) => {
   );
   const proc = spawn(process.execPath, [bundle.outfile, '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   pmus[i]!.proc = proc;
+  // Each node's log (JSON lines) in its directory: a few lines a round.
+  const log = createWriteStream(join(m.dir, 'node.log'));
+  proc.on('exit', () => log.end());
   createInterface({ input: proc.stdout! }).on('line', (line) => {
-    if (line.includes('"own batch accepted"')) {
+    log.write(line + '\n');
+    if (line.includes('"msg":"node started"')) pmus[i]!.started = true;
+    else if (line.includes('"own batch accepted"')) {
       const rec = JSON.parse(line) as { latencyMs: number; round: number };
       pmus[i]!.latencies.push(rec.latencyMs);
       pmus[i]!.latencyRounds.push(rec.round);
@@ -146,7 +152,13 @@ members.forEach((m, i) => {
 });
 
 const runMs = minutes * 60_000;
-await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now()) + warmupMs));
+// The window starts after genesis and once every node has started (on a loaded machine that can take longer than the
+// start-up margin), plus the warm-up.
+await new Promise((r) => setTimeout(r, Math.max(0, genesisMs - Date.now())));
+const startBy = Date.now() + 120_000;
+while (!pmus.every((p) => p.started) && Date.now() < startBy) await new Promise((r) => setTimeout(r, 200));
+if (!pmus.every((p) => p.started)) process.stderr.write(`load: ${pmus.filter((p) => !p.started).length} nodes not started after 2 minutes; measuring anyway\n`);
+await new Promise((r) => setTimeout(r, warmupMs));
 const measureFrom = Date.now();
 const simTicks0 = process.cpuUsage();
 const brokerTicks0 = clockTicks(broker.pid!);
