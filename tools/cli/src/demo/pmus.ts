@@ -43,6 +43,7 @@ interface PmuView {
   refused: Record<string, number>;
   gaps: number;
   notSubmitted: number;
+  started: boolean;
   exited?: number | null;
   lastError?: string;
 }
@@ -57,7 +58,7 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
   const out = resolve(o.out);
   // Start-up time for N node processes on a small, shared machine: each must connect to the broker and the PMU stream.
   const genesisMs = Math.ceil((Date.now() + 6000 + 1000 * n) / 1000) * 1000;
-  const cluster = createCluster(out, { name: 'pmu-demo', members: n, rule: o.rule, roundMs, blockRounds, skewMs: 400, timeoutMs: 2000, genesisMs });
+  const cluster = createCluster(out, { name: 'pmu-demo', members: n, rule: o.rule, roundMs, blockRounds, skewMs: 700, timeoutMs: 2000, genesisMs });
   const t = cluster.manifest;
   const drift = o.driftUsPerS ?? 20;
   // The simulator's clock starts now; the spoofed stations drift from genesis on.
@@ -100,7 +101,7 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
     const config = join(m.dir, 'node.yaml');
     writeFileSync(config, yaml);
     const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const view: PmuView = { name: m.name, station, spoofed: i < o.spoof, proc, height: -1, connected: false, batches: 0, accepted: 0, refused: {}, gaps: 0, notSubmitted: 0 };
+    const view: PmuView = { name: m.name, station, spoofed: i < o.spoof, proc, height: -1, connected: false, batches: 0, accepted: 0, refused: {}, gaps: 0, notSubmitted: 0, started: false };
     // Each member's log (JSON lines) beside its configuration.
     const logFile = createWriteStream(join(m.dir, 'node.log'));
     proc.on('exit', () => logFile.end());
@@ -118,6 +119,7 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
         view.connected = rec['connected'] as boolean;
       } else if (msg === 'block committed') view.height = Math.max(view.height, rec['height'] as number);
       else if (msg === 'broker connected') view.connected = true;
+      else if (msg === 'node started') view.started = true;
       else if (msg === 'batch made') view.batches++;
       else if (msg === 'own batch accepted') view.accepted++;
       else if (msg === 'own batch not submitted') view.notSubmitted++;
@@ -140,15 +142,24 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
     (v.gaps ? `  gaps ${v.gaps}` : '') +
     (v.notSubmitted ? `  not submitted ${v.notSubmitted}` : '') +
     (v.exited !== undefined ? `  exited ${v.exited}` : '');
-  const lastHeight = Math.floor(o.rounds / blockRounds) - 1;
-  const deadline = genesisMs + (o.rounds + 4 * blockRounds) * roundMs + 20_000;
+  // The R rounds count from the first round in which every member runs: on a loaded machine starting N node processes
+  // can take longer than the start-up margin, and rounds before that are not the cluster's.
+  let firstRound = -1;
+  let lastHeight = Math.floor(o.rounds / blockRounds) - 1;
+  const startBy = genesisMs + 120_000;
   await new Promise<void>((done) => {
     const timer = setInterval(() => {
       const now = Date.now();
-      if (now < genesisMs) io.out(`starting ${n} PMU members: ${views.filter((v) => v.connected).length} connected, rounds begin in ${Math.ceil((genesisMs - now) / 1000)} s`);
-      else io.out(`round ${Math.min(o.rounds, roundOf(t, now) + 1)}/${o.rounds}   blocks ${Math.max(-1, ...views.map((v) => v.height)) + 1}   accepted batches ${views.reduce((a, v) => a + v.accepted, 0)}`);
-      const finished = views.every((v) => v.height >= lastHeight) && now > genesisMs + o.rounds * roundMs;
-      if (finished || views.some((v) => v.exited !== undefined) || now > deadline) {
+      if (firstRound < 0 && views.every((v) => v.started)) {
+        firstRound = Math.max(0, roundOf(t, now) + 1);
+        lastHeight = Math.floor((firstRound + o.rounds) / blockRounds) - 1;
+      }
+      if (firstRound < 0) io.out(`starting ${n} PMU members: ${views.filter((v) => v.started).length} started${now < genesisMs ? `, rounds begin in ${Math.ceil((genesisMs - now) / 1000)} s` : ''}`);
+      else io.out(`round ${Math.max(0, Math.min(o.rounds, roundOf(t, now) - firstRound + 1))}/${o.rounds}   blocks ${Math.max(-1, ...views.map((v) => v.height)) + 1}   accepted batches ${views.reduce((a, v) => a + v.accepted, 0)}`);
+      const endMs = genesisMs + (firstRound + o.rounds) * roundMs;
+      const finished = firstRound >= 0 && views.every((v) => v.height >= lastHeight) && now > endMs;
+      const late = firstRound < 0 ? now > startBy : now > endMs + 4 * blockRounds * roundMs + 20_000;
+      if (finished || views.some((v) => v.exited !== undefined) || late) {
         clearInterval(timer);
         done();
       }
