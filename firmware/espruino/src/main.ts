@@ -4,6 +4,7 @@
 import { fromHex } from '@meterchain/core';
 import { createMeterReader } from './acquire.ts';
 import { createMeterEdge } from './edge.ts';
+import { createModbusMailbox } from './modbus-mailbox.ts';
 import { createMqttPublisher } from './mqtt.ts';
 import { createSensorNode, framePayload, transportHeader, type SensorServices } from './node.ts';
 
@@ -49,8 +50,10 @@ declare function print(text: string): void;
  * Espruino for Linux). The sequence high-water mark is kept there too. A board with a network publishes to the
  * cluster's broker instead of its serial link when `mc.mqtt` is there: JSON `{host, port, password}` (its login is
  * its address, `mc` + `mc.meter`; the password is the one `meterchain cluster broker-config --sensor` drew for it).
+ * With `mc.modbus` (a unit number, 1-247) the serial link is a Modbus RTU line the full node polls the frames from
+ * (src/modbus-mailbox.ts) instead of one the board writes them to.
  */
-const FILES = { key: 'mc.key', meter: 'mc.meter', cluster: 'mc.cluster', period: 'mc.period', uart: 'mc.uart', link: 'mc.link', mqtt: 'mc.mqtt', sequence: 'mc.seq' };
+const FILES = { key: 'mc.key', meter: 'mc.meter', cluster: 'mc.cluster', period: 'mc.period', uart: 'mc.uart', link: 'mc.link', modbus: 'mc.modbus', mqtt: 'mc.mqtt', sequence: 'mc.seq' };
 const LINK_BAUD = 115200;
 const PERIOD_MS = 10000;
 /** The meter: an Eastron SDM630 at unit 1, 9600 baud 8N1 (its factory setting is 2400: set it on the meter). */
@@ -98,7 +101,11 @@ function linkSender(cluster: string, meterHex: string): (frame: Uint8Array, seq:
   const text = optional(FILES.mqtt);
   if (text === undefined) {
     Serial2.setup(LINK_BAUD, serialOptions(FILES.link));
-    return (frame) => Serial2.write(frame);
+    const unit = optional(FILES.modbus);
+    if (unit === undefined) return (frame) => Serial2.write(frame);
+    const mailbox = createModbusMailbox(Number(unit), (bytes) => Serial2.write(bytes));
+    Serial2.on('data', (data) => mailbox.push(E.toUint8Array(data)));
+    return (frame) => mailbox.post(framePayload(frame));
   }
   const settings = JSON.parse(text) as MqttSettings;
   const net = require('net') as EspruinoNet;

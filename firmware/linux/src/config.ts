@@ -53,7 +53,9 @@ export interface SensorLinkConfig {
   name?: string;
   key: string;
   linkKey: string;
-  serial?: { path: string; baud?: number };
+  /** `modbus`: the line is a Modbus RTU bus on which this node polls the board's frames (unit default 1, every
+   * `pollMs`, default 1000) instead of one the board writes them to. */
+  serial?: { path: string; baud?: number; modbus?: { unit?: number; pollMs?: number } };
   mqtt?: boolean;
 }
 

@@ -24,7 +24,7 @@ import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver, type UnacceptedEntry } from './runtime.ts';
 import { PmuFeed } from './pmu-feed.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
-import { SensorGateway, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
+import { SensorGateway, openModbusSensorLink, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
 
 
 const MODBUS_PROFILES = ['sdm120', 'sdm630', 'sunspec'];
@@ -375,7 +375,10 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         metrics,
       });
       await gateway.open();
-      if (s.link.serial) {
+      if (s.link.serial?.modbus) {
+        serialLinks.push(await openModbusSensorLink(s.link, gateway, nodeLog));
+        logger.info('sensor link open', { sensor: s.name, address: s.address, path: s.link.serial.path, over: 'modbus', lastSeq: gateway.lastSeq });
+      } else if (s.link.serial) {
         serialLinks.push(await openSerialSensorLink(s.link, gateway, nodeLog));
         logger.info('sensor link open', { sensor: s.name, address: s.address, path: s.link.serial.path, lastSeq: gateway.lastSeq });
       } else {

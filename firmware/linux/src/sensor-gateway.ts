@@ -15,6 +15,7 @@ import {
   createSensorFrameChecker,
   createSensorFrameReader,
   equalBytes,
+  SENSOR_PAYLOAD_MAX,
   findMember,
   fromHex,
   signReading,
@@ -24,6 +25,7 @@ import {
   type Signer,
 } from '@meterchain/core';
 import { roundOf } from '@meterchain/consensus';
+import { ModbusBus } from '@meterchain/modbus';
 import { SENSOR_KIND, type Transport } from '@meterchain/transport';
 import { ConfigError, type SensorLinkConfig } from './config.ts';
 import type { Logger } from './log.ts';
@@ -190,7 +192,7 @@ export function readLinkKey(path: string, key: string): Uint8Array {
   }
 }
 
-/** A sensor node's frames into its gateway, over a serial line or MQTT. */
+/** A sensor node's frames into its gateway, over a serial line, Modbus RTU or MQTT. */
 export interface SensorLink {
   gateway: SensorGateway;
   close(): Promise<void>;
@@ -220,6 +222,98 @@ export async function openSerialSensorLink(link: SensorLinkConfig, gateway: Sens
     gateway,
     reader,
     close: () => new Promise<void>((resolve) => (port.isOpen ? port.close(() => resolve()) : resolve())),
+  };
+}
+
+/** Registers before the payload in the board's Modbus mailbox (firmware/espruino/src/modbus-mailbox.ts). */
+const MAILBOX_HEADER = 2;
+/** Function 3 reads at most 125 registers. */
+const MAX_READ = 125;
+
+/** A sensor link polled over Modbus RTU: counts of polls, of frames taken, and of failed polls. */
+export interface ModbusSensorLink extends SensorLink {
+  readonly polls: { polls: number; frames: number; failed: number; torn: number };
+}
+
+/**
+ * A sensor link on a serial line that is a Modbus RTU bus (`serial: {path, modbus: {unit}}`): the board answers as a
+ * Modbus server and keeps its latest frame in holding registers (register 0 its number, 1 its payload length, 2 on
+ * the payload, two bytes a register). Every `pollMs` this node reads the number, the length and the payload, reads
+ * the number again (unchanged: the payload is one frame's, else it is read again at the next poll), writes the number
+ * to register 0 to take the frame off, and hands the payload to the gateway, which checks it exactly as one from a
+ * plain serial line. A payload length above 4 KB is taken off and dropped. A failed poll is logged once per change.
+ */
+export async function openModbusSensorLink(link: SensorLinkConfig, gateway: SensorGateway, log: Logger): Promise<ModbusSensorLink> {
+  const serial = link.serial;
+  if (!serial?.modbus) throw new ConfigError(`sensors: ${gateway.addressText}: no Modbus line`);
+  const unit = serial.modbus.unit ?? 1;
+  const pollMs = serial.modbus.pollMs ?? 1000;
+  const device = `sensor ${gateway.addressText}`;
+  const bus = new ModbusBus({ link: { kind: 'rtu', path: serial.path, baudRate: serial.baud ?? 115200, parity: 'none' }, timeoutMs: 1000, retries: 1 });
+  await bus.open().catch((e: Error) => {
+    throw new ConfigError(`sensors: ${serial.path}: ${e.message}`);
+  });
+  const polls = { polls: 0, frames: 0, failed: 0, torn: 0 };
+  let lastProblem = '';
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const read = (address: number, count: number) => bus.read({ device, unit, fn: 3, address, count });
+
+  async function pollOnce(): Promise<void> {
+    polls.polls++;
+    const first = await read(0, MAX_READ);
+    const number = first[0]!;
+    const length = first[1]!;
+    if (number === 0) return;
+    if (length > SENSOR_PAYLOAD_MAX) {
+      await bus.writeRegister(device, unit, 0, number);
+      throw new Error(`a payload of ${length} bytes, over ${SENSOR_PAYLOAD_MAX}: taken off and dropped`);
+    }
+    const registers = Math.ceil(length / 2);
+    const words = new Uint16Array(registers);
+    words.set(first.subarray(MAILBOX_HEADER, MAILBOX_HEADER + Math.min(registers, MAX_READ - MAILBOX_HEADER)));
+    for (let at = MAX_READ - MAILBOX_HEADER; at < registers; at += MAX_READ) {
+      words.set(await read(MAILBOX_HEADER + at, Math.min(MAX_READ, registers - at)), at);
+    }
+    if ((await read(0, 1))[0] !== number) {
+      polls.torn++;
+      return; // replaced while it was read: the next poll reads the new one
+    }
+    await bus.writeRegister(device, unit, 0, number);
+    const payload = new Uint8Array(length);
+    for (let i = 0; i < length; i++) payload[i] = i % 2 === 0 ? words[i >> 1]! >> 8 : words[i >> 1]! & 0xff;
+    polls.frames++;
+    gateway.receive(payload).catch((e: unknown) => log.error('sensor frame: submission failed', { sensor: gateway.addressText, error: e as Error }));
+  }
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      running = pollOnce()
+        .then(() => {
+          if (lastProblem !== '') log.info('sensor modbus link: polling again', { sensor: gateway.addressText, path: serial.path });
+          lastProblem = '';
+        })
+        .catch((e: Error) => {
+          polls.failed++;
+          if (e.message !== lastProblem) log.warn('sensor modbus link: poll failed', { sensor: gateway.addressText, path: serial.path, error: e.message });
+          lastProblem = e.message;
+        })
+        .finally(schedule);
+    }, pollMs);
+  };
+  schedule();
+  return {
+    gateway,
+    polls,
+    close: async () => {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      await bus.close();
+    },
   };
 }
 

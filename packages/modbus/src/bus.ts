@@ -218,6 +218,42 @@ export class ModbusBus {
   }
 
   /**
+   * Writes one holding register (function 6), in turn with the reads, once: no retry (a caller that must know it
+   * landed reads it back). Rejects with the same errors as a read.
+   */
+  writeRegister(device: string, unit: number, address: number, value: number): Promise<void> {
+    if (!Number.isInteger(unit) || unit < 1 || unit > 247) throw new Error(`unit must be 1..247, got ${unit}`);
+    if (!Number.isInteger(address) || address < 0 || address > 0xffff) throw new Error(`address must be 0..65535, got ${address}`);
+    if (!Number.isInteger(value) || value < 0 || value > 0xffff) throw new Error(`value must be 0..65535, got ${value}`);
+    const run = this.tail.then(() => this.writeOnce({ device, unit, fn: 6, address, count: 1, link: this.description }, value));
+    this.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private async writeOnce(context: RequestContext, value: number): Promise<void> {
+    if (!this.isOpen) {
+      try {
+        await this.open();
+      } catch (e) {
+        this.counters.closedErrors++;
+        throw new ModbusBusClosedError(context, (e as Error).message);
+      }
+    }
+    const client = this.client!;
+    await this.dropStaleBytes(client);
+    this.counters.requests++;
+    client.setID(context.unit);
+    try {
+      await client.writeRegister(context.address, value);
+    } catch (e) {
+      this.rxLength = 0;
+      throw this.classify(e as Error & { modbusCode?: number; errno?: string }, context);
+    }
+    this.counters.replies++;
+    this.rxLength = 0;
+  }
+
+  /**
    * Reads until two replies agree word for word (any two of those received: on a noisy link most replies may be
    * garbled, each differently), at most CONFIRM_MAX_REPLIES replies; each reply is itself retried as any read is.
    */

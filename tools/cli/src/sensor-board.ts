@@ -23,7 +23,7 @@ export async function buildFirmware(scratchDir: string): Promise<string> {
 }
 
 /** Names of the provisioning files a board holds in flash (firmware/espruino/src/main.ts). */
-export const FLASH_FILES = ['mc.key', 'mc.meter', 'mc.cluster', 'mc.period', 'mc.uart', 'mc.link', 'mc.mqtt', 'mc.seq'];
+export const FLASH_FILES = ['mc.key', 'mc.meter', 'mc.cluster', 'mc.period', 'mc.uart', 'mc.link', 'mc.modbus', 'mc.mqtt', 'mc.seq'];
 
 export interface BoardWiring {
   /** Folder standing for the board's flash: one file per Storage entry. */
