@@ -10,7 +10,10 @@ export interface NodeConfig {
   cluster: { manifest: string; operatorKey?: string };
   key: string;
   dataDir: string;
-  broker: { url: string; username?: string; passwordFile?: string; keepaliveS?: number; spoolSync?: 'always' | 'interval' };
+  /** The cluster's MQTT broker; or `rs485`: exactly one of the two. */
+  broker?: { url: string; username?: string; passwordFile?: string; keepaliveS?: number; spoolSync?: 'always' | 'interval' };
+  /** The cluster's frames over an RS-485 line polled by a Modbus bus master (docs/transport.md §12). */
+  rs485?: { path: string; baud: number; unit?: number; spoolSync?: 'always' | 'interval' };
   sensor: {
     type: 'simulated' | 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' | 'iec62056' | 'pmu';
     profile?: string;
@@ -114,6 +117,11 @@ function requireFor(cfg: NodeConfig, keys: (keyof NodeConfig['sensor'])[]): stri
 }
 
 function crossCheck(cfg: NodeConfig): string | undefined {
+  if ((cfg.broker === undefined) === (cfg.rs485 === undefined)) return `expected either broker: {url} or rs485: {path, baud} (how the node reaches its peers), not ${cfg.broker ? 'both' : 'neither'}`;
+  if (cfg.rs485 && (cfg.sensors ?? []).some((l) => l.mqtt === true)) return 'sensors: mqtt: true needs the cluster\'s broker, and this node is on an RS-485 line (rs485)';
+  for (const key of ['json', 'sparkplug'] as const) {
+    if (cfg.rs485 && cfg.outputs?.[key] && cfg.outputs[key]!.url === undefined) return `outputs.${key}.url: required on a node without a broker (rs485)`;
+  }
   const link = (cfg.sensors ?? []).findIndex((l) => (l.serial === undefined) === (l.mqtt !== true));
   if (link >= 0) return `sensors[${link}]: expected either serial: {path} or mqtt: true (where the board's frames come from), not ${cfg.sensors![link]!.serial ? 'both' : 'neither'}`;
   switch (cfg.sensor.type) {
@@ -144,7 +152,7 @@ export function checkConfig(value: unknown, source: string, baseDir: string): No
   cfg.dataDir = abs(cfg.dataDir);
   // A register-map file is named relative to the configuration, like every other path in it.
   if (cfg.sensor.profile !== undefined && /\.(ya?ml|json)$/i.test(cfg.sensor.profile)) cfg.sensor.profile = abs(cfg.sensor.profile);
-  if (cfg.broker.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
+  if (cfg.broker?.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
   for (const link of cfg.sensors ?? []) {
     link.key = abs(link.key);
     link.linkKey = abs(link.linkKey);

@@ -4,14 +4,14 @@ import { statSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { addressFromPublicKey, addressToText, findMember, toHex } from '@meterchain/core';
+import { addressFromPublicKey, addressToText, equalBytes, findMember, toHex } from '@meterchain/core';
 import { createNodeSigner, nodeVerifier, readKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import { batchSummaryJudge, defaultJudges, pmuIslandJudge, type Judges, type SharedChecks } from '@meterchain/consensus';
 import type { Manifest } from '@meterchain/core';
 import { ChainStore, FrameStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, rtuWireMs, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
-import { DEFAULT_BACKOFF, openMqttTransport } from '@meterchain/transport';
+import { DEFAULT_BACKOFF, openModbusRtuTransport, openMqttTransport, type Transport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
@@ -194,7 +194,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   if (!findMember(manifest, address)) throw new ConfigError(`key: ${addressToText(address)} is not a member of cluster '${manifest.cluster}' epoch ${manifest.epoch}`);
   const profile = profileFor(cfg);
   let password: string | undefined;
-  if (cfg.broker.passwordFile) {
+  if (cfg.broker?.passwordFile) {
     try {
       password = (await readFile(cfg.broker.passwordFile, 'utf8')).trim();
     } catch (e) {
@@ -205,7 +205,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     cluster: manifest.cluster,
     address: addressToText(address),
     ...(findMember(manifest, address)?.name ? { name: findMember(manifest, address)!.name! } : {}),
-    broker: { url: cfg.broker.url, username: cfg.broker.username ?? addressToText(address) },
+    // A node on an RS-485 line has no cluster broker: its outputs name their own (checked with the configuration).
+    broker: { url: cfg.broker?.url ?? '', username: cfg.broker?.username ?? addressToText(address) },
     dataDir: cfg.dataDir,
   });
   const nodeLog = logger.child({ meter: addressToText(address) });
@@ -280,28 +281,50 @@ export async function startNode(configPath: string, log?: Logger, options: Start
     if (state.recovery.cutAt !== undefined) {
       logger.warn('node state: cut a torn tail left by a crash', { file: join(stateDir, 'journal'), offset: state.recovery.cutAt, bytes: state.recovery.cutBytes, reason: state.recovery.cutReason });
     }
-    const transport = await openMqttTransport({
-      cluster: manifest.cluster,
-      address: addressToText(address),
-      url: cfg.broker.url,
-      username: cfg.broker.username ?? addressToText(address),
-      ...(password !== undefined ? { password } : {}),
-      spoolDir: join(cfg.dataDir, 'spool'),
-      // The node state syncs every signed message before it is published; the spool need not sync each frame again.
-      fsync: cfg.broker.spoolSync ?? 'interval',
-      fsyncIntervalMs: 100,
-      ...(cfg.broker.keepaliveS ? { keepaliveSeconds: cfg.broker.keepaliveS } : {}),
-      // Retry the broker at least once per view timeout: back on line within one timeout of the broker's return, as
-      // block agreement needs its members to be (a 10 s ceiling left a cluster without a block 9 s after an outage).
-      backoff: { maxMs: Math.min(DEFAULT_BACKOFF.maxMs, Math.max(DEFAULT_BACKOFF.initialMs, manifest.params.timeoutMs)) },
-    });
-    opened.push(() => transport.close());
-    transport.on('connect', () => logger.info('broker connected', { url: cfg.broker.url }));
-    transport.on('disconnect', (e) => logger.warn('broker disconnected', { reason: e.reason }));
-    transport.on('reconnecting', (e) => {
-      metrics.counter('meterchain_broker_reconnects_total', 'Attempts to reconnect to the broker.');
-      logger.info('broker reconnecting', { attempt: e.attempt, delayMs: e.delayMs });
-    });
+    const spoolDir = join(cfg.dataDir, 'spool');
+    const broker = cfg.broker;
+    const rs485 = cfg.rs485;
+    let transport: Transport;
+    if (rs485) {
+      // On the line the bus master numbers members by their place in the manifest, unless node.yaml says otherwise.
+      const unit = rs485.unit ?? manifest.members.findIndex((m) => equalBytes(m.address, address)) + 1;
+      transport = await openModbusRtuTransport({
+        cluster: manifest.cluster,
+        address: addressToText(address),
+        unit,
+        path: rs485.path,
+        baudRate: rs485.baud,
+        spoolDir,
+        fsync: rs485.spoolSync ?? 'interval',
+      });
+      opened.push(() => transport.close());
+      transport.on('connect', () => logger.info('rs485 line: polled by the bus master', { path: rs485.path, unit }));
+      transport.on('disconnect', (e) => logger.warn('rs485 line: not polled', { reason: e.reason }));
+    } else {
+      const mqttTransport = await openMqttTransport({
+        cluster: manifest.cluster,
+        address: addressToText(address),
+        url: broker!.url,
+        username: broker!.username ?? addressToText(address),
+        ...(password !== undefined ? { password } : {}),
+        spoolDir,
+        // The node state syncs every signed message before it is published; the spool need not sync each frame again.
+        fsync: broker!.spoolSync ?? 'interval',
+        fsyncIntervalMs: 100,
+        ...(broker!.keepaliveS ? { keepaliveSeconds: broker!.keepaliveS } : {}),
+        // Retry the broker at least once per view timeout: back on line within one timeout of the broker's return, as
+        // block agreement needs its members to be (a 10 s ceiling left a cluster without a block 9 s after an outage).
+        backoff: { maxMs: Math.min(DEFAULT_BACKOFF.maxMs, Math.max(DEFAULT_BACKOFF.initialMs, manifest.params.timeoutMs)) },
+      });
+      transport = mqttTransport;
+      opened.push(() => transport.close());
+      transport.on('connect', () => logger.info('broker connected', { url: broker!.url }));
+      transport.on('disconnect', (e) => logger.warn('broker disconnected', { reason: e.reason }));
+      transport.on('reconnecting', (e) => {
+        metrics.counter('meterchain_broker_reconnects_total', 'Attempts to reconnect to the broker.');
+        logger.info('broker reconnecting', { attempt: e.attempt, delayMs: e.delayMs });
+      });
+    }
     transport.on('gap', (e) => metrics.counter('meterchain_transport_gaps_total', 'Gaps in a publisher\'s frame sequence.', 1, { kind: e.kind }));
 
     const unacceptedPath = join(cfg.dataDir, 'unaccepted.jsonl');

@@ -46,6 +46,15 @@ describe('node configuration', () => {
     expect(errorOf(link(['mqtt: false']))).toMatch(/mqtt/);
   });
 
+  test('a node reaches its peers through a broker or an RS-485 line, one of the two', () => {
+    const onLine = good.replace('broker:\n  url: mqtt://127.0.0.1:18830\n', 'rs485:\n  path: /dev/ttyUSB0\n  baud: 115200\n');
+    expect(loadConfig(write('rs485.yaml', onLine)).rs485).toEqual({ path: '/dev/ttyUSB0', baud: 115200 });
+    expect(errorOf(good.replace('broker:\n  url: mqtt://127.0.0.1:18830\n', ''))).toMatch(/expected either broker: \{url\} or rs485: \{path, baud\} .*not neither$/);
+    expect(errorOf(`${good}rs485:\n  path: /dev/ttyUSB0\n  baud: 115200\n`)).toMatch(/not both$/);
+    expect(errorOf(`${onLine}outputs:\n  json: { username: v, passwordFile: v.pass }\n`)).toMatch(/outputs\.json\.url: required on a node without a broker/);
+    expect(errorOf(onLine.replace('baud: 115200', 'baud: 12'))).toMatch(/rs485\.baud/);
+  });
+
   test('a valid file loads, relative paths resolved against the file', () => {
     const cfg = loadConfig(write('good.yaml', good));
     expect(cfg.cluster.manifest).toBe(join(dir, 'cluster/manifest.cbor'));

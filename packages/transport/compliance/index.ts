@@ -354,7 +354,7 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       const [b] = freshAddresses(1) as [string];
       const sender = await open(b);
       for (let i = 0; i < 20; i++) void sender.publish('sub', bytes(i));
-      await sender.flushed(5000);
+      await sender.flushed(5000 * scale);
       expect(sender.stats()).toMatchObject({ published: 20, acknowledged: 20, queued: 0 });
     });
 

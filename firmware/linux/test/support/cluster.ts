@@ -51,7 +51,9 @@ export interface TestCluster {
 export interface ClusterOptions {
   members: number;
   /** Broker URL for each member (index → URL), so one member can sit behind a proxy. */
-  brokerUrl: (index: number) => string;
+  brokerUrl?: (index: number) => string;
+  /** Instead of a broker: the node.yaml lines that say how a member reaches its peers (e.g. its `rs485:` section). */
+  peers?: (index: number) => string[];
   roundMs?: number;
   blockRounds?: number;
   /** Start of round 0, default 1.5 s from now. */
@@ -118,9 +120,7 @@ export function createTestCluster(opts: ClusterOptions): TestCluster {
         `  manifest: ${manifestPath}`,
         'key: meter.key',
         'dataDir: data',
-        'broker:',
-        `  url: ${opts.brokerUrl(i)}`,
-        '  passwordFile: broker.pass',
+        ...(opts.peers ? opts.peers(i) : ['broker:', `  url: ${opts.brokerUrl!(i)}`, '  passwordFile: broker.pass']),
         ...(opts.sensor?.(i) ?? ['sensor:', '  type: simulated', `  seed: ${i + 1}`]),
         'metrics:',
         `  listen: "${opts.metricsListen?.(i) ?? 'off'}"`,

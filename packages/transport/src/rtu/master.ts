@@ -45,10 +45,10 @@ export interface ModbusRtuMasterOptions {
   bitsPerByte?: 10 | 11;
   /** The members on this line: unit id and address (from the cluster's configuration). */
   members: BusMember[];
-  /** Time a member has to start answering, beyond the wire time of request and answer (default 100 ms). */
+  /** Time a member has to start answering, beyond the wire time of request and answer (default 250 ms). */
   responseTimeoutMs?: number;
   /** Unanswered polls in a row before a member counts as gone (default 3). Gone members are tried one at a time,
-   * one every `probeMs` (default 250), so that a line with many absent members still serves the present ones. */
+   * one every `probeMs` (default 1000), so that a line with many absent members still serves the present ones. */
   failuresBeforeGone?: number;
   probeMs?: number;
   /** Relay pieces kept for resends (default 512, about 125 KB). */
@@ -64,8 +64,9 @@ export interface RtuMasterStats {
   /** Transactions started (requests and broadcasts written). */
   requests: number;
   broadcasts: number;
-  /** Requests that got no valid answer in time. */
+  /** Requests that got no valid answer in time, and answers that came after their request's timeout. */
   timeouts: number;
+  lateAnswers: number;
   /** Uplink pieces read again, relay pieces written again. */
   rereads: number;
   rebroadcasts: number;
@@ -121,7 +122,7 @@ export class ModbusRtuMaster {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #closed = false;
-  readonly #stats = { requests: 0, broadcasts: 0, timeouts: 0, rereads: 0, rebroadcasts: 0, messages: 0, refused: 0, lost: 0 };
+  readonly #stats = { requests: 0, broadcasts: 0, timeouts: 0, lateAnswers: 0, rereads: 0, rebroadcasts: 0, messages: 0, refused: 0, lost: 0 };
   /** Called for every message relayed (a concentrator bridging to another transport, or the master's own member). */
   onMessage: (message: LinkMessage) => void = () => undefined;
 
@@ -131,9 +132,9 @@ export class ModbusRtuMaster {
     this.#baud = options.baudRate;
     this.#bits = options.bitsPerByte ?? 11;
     this.#gapMs = interFrameMs(this.#baud, this.#bits);
-    this.#responseTimeoutMs = options.responseTimeoutMs ?? 100;
+    this.#responseTimeoutMs = options.responseTimeoutMs ?? 250;
     this.#failuresBeforeGone = options.failuresBeforeGone ?? 3;
-    this.#probeMs = options.probeMs ?? 250;
+    this.#probeMs = options.probeMs ?? 1000;
     this.#historySize = options.historyPieces ?? 512;
     this.#maxBacklog = options.maxRelayBacklog ?? 64 * 1024;
     this.#idlePauseMs = options.idlePauseMs ?? 0;
@@ -146,6 +147,9 @@ export class ModbusRtuMaster {
       if (expect && frame.unit === expect.unit && expect.match(frame)) {
         this.#expect = undefined;
         expect.resolve(frame);
+      } else if (frame.kind === 'read-response' || frame.kind === 'write-response') {
+        // An answer nobody waits for: it came after its timeout (and may have run into the next request).
+        this.#stats.lateAnswers++;
       }
     };
   }
@@ -259,11 +263,12 @@ export class ModbusRtuMaster {
       }
     }
     if (oldest !== undefined) {
-      // A broadcast again rather than a write to one member: the members that have it ignore it (wrong number),
-      // and noise on a line tends to cost every drop the same piece.
+      // A broadcast again rather than a write to one member: the members that have it ignore it, and noise on a
+      // line tends to cost every drop the same piece.
       this.#broadcast(oldest, this.#history.get(oldest)!);
       this.#stats.rebroadcasts++;
-      for (const m of this.#members) if (m.relayNext === oldest) m.relayNext = (oldest + 1) & 0xffff;
+      // Members keep the pieces after a missing one: assume this one fills their gap until their next answer says.
+      for (const m of this.#members) if (m.relayNext === oldest) m.relayNext = this.#head;
       await this.#afterBroadcast(this.#history.get(oldest)!.length);
       return true;
     }
@@ -358,13 +363,21 @@ export class ModbusRtuMaster {
     this.#stats.requests++;
     const timeoutMs = wireMs(request.length + answerBytes, this.#baud, this.#bits) + this.#responseTimeoutMs;
     const answer = await new Promise<RtuFrame | undefined>((resolve) => {
-      const timer = setTimeout(() => {
-        if (this.#expect?.resolve === done) this.#expect = undefined;
-        resolve(undefined);
-      }, timeoutMs);
+      let received = 0;
+      let giveUp: NodeJS.Timeout | undefined;
+      const timer = setTimeout(() => done(undefined), timeoutMs);
       const done = (f: RtuFrame | undefined): void => {
         clearTimeout(timer);
+        clearTimeout(giveUp);
+        this.#port.onBytes = () => undefined;
+        if (this.#expect?.resolve === done) this.#expect = undefined;
         resolve(f);
+      };
+      // As many bytes as the answer has came in and none of it made the answer (its CRC failed): no need to wait
+      // out the timeout, only the few characters a longer frame could still need.
+      this.#port.onBytes = (count) => {
+        received += count;
+        if (received >= answerBytes && giveUp === undefined) giveUp = setTimeout(() => done(undefined), Math.max(2, wireMs(4, this.#baud, this.#bits)));
       };
       this.#expect = { unit, match, resolve: done };
       if (!this.#port.write(request)) done(undefined);

@@ -29,6 +29,7 @@ import {
   PieceWriter,
   UPLINK_HEADER,
   type AssembledMessage,
+  type Piece,
 } from './pieces.ts';
 import { RtuPort } from './port.ts';
 
@@ -66,6 +67,8 @@ export interface RtuMemberLinkStats {
 
 const EXCEPTION_ILLEGAL_DATA_VALUE = 3;
 const REFILL_MESSAGES = 8;
+/** Relay pieces kept ahead of a missing one (at most 64 × 244 bytes). */
+const RELAY_WINDOW = 64;
 
 interface Outgoing {
   record: SpoolRecord;
@@ -90,6 +93,7 @@ export class ModbusRtuTransport implements Transport {
   /** The uplink piece last handed to the master, until it asks for the next number. */
   #current: { num: number; consumed: number; quantity: number; encoded: Uint8Array } | undefined;
   #relayNext: number | undefined;
+  readonly #ahead = new Map<number, Piece>();
   #refilling = false;
   #refillAgain = false;
   #connected = false;
@@ -258,18 +262,37 @@ export class ModbusRtuTransport implements Transport {
     const decoded = decodeDownlinkPiece(data);
     if (unit !== BROADCAST_UNIT) this.#port.write(decoded.ok ? encodeWriteResponse(this.unit, num, data.length / 2) : encodeException(this.unit, 0x10, EXCEPTION_ILLEGAL_DATA_VALUE));
     if (!decoded.ok) return;
-    if (unit === BROADCAST_UNIT) {
-      // A broadcast in order, or the first this member hears; anything else waits for the master's resend.
-      if (this.#relayNext !== undefined && num !== this.#relayNext) return;
-      if (this.#relayNext === undefined) this.#assembler.lose();
-    } else if (num !== this.#relayNext) {
+    if (unit === BROADCAST_UNIT && this.#relayNext !== undefined && num !== this.#relayNext) {
+      // Ahead of a piece this member missed: kept until the master writes the missing one again (it learns which
+      // from this member's next poll answer), so one lost piece costs one resend, not every piece after it.
+      const ahead = (num - this.#relayNext) & 0xffff;
+      if (ahead < RELAY_WINDOW && !this.#ahead.has(num)) this.#ahead.set(num, decoded.piece);
+      return;
+    }
+    if (unit === BROADCAST_UNIT && this.#relayNext === undefined) {
+      // The first piece this member hears: it joins the stream here.
+      this.#assembler.lose();
+    } else if (unit !== BROADCAST_UNIT && num !== this.#relayNext) {
       // The master moved this member on past pieces it no longer holds.
       this.#link.relayGaps++;
+      this.#ahead.clear();
       if (this.#assembler.lose()) this.#link.lostMessages++;
     }
+    this.#takePiece(num, decoded.piece);
+    let next = this.#ahead.get(this.#relayNext!);
+    while (next !== undefined) {
+      this.#ahead.delete(this.#relayNext!);
+      this.#takePiece(this.#relayNext!, next);
+      next = this.#ahead.get(this.#relayNext!);
+    }
+    // Pieces the stream has moved past (a jump) are of no use any more.
+    for (const key of [...this.#ahead.keys()]) if (((key - this.#relayNext!) & 0xffff) >= RELAY_WINDOW) this.#ahead.delete(key);
+  }
+
+  #takePiece(num: number, piece: Piece): void {
     this.#relayNext = (num + 1) & 0xffff;
     this.#link.relayPieces++;
-    for (const result of this.#assembler.push(decoded.piece)) this.#deliver(result);
+    for (const result of this.#assembler.push(piece)) this.#deliver(result);
   }
 
   #deliver(result: AssembledMessage): void {

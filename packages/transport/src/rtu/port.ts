@@ -27,6 +27,8 @@ export class RtuPort {
   readonly path: string;
   readonly counters: RtuPortCounters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, garbageBytes: 0 };
   onFrame: (frame: RtuFrame) => void = () => undefined;
+  /** Called with the size of every chunk received, before the frames it completes. */
+  onBytes: (count: number) => void = () => undefined;
   onOpen: () => void = () => undefined;
   onLost: (reason: string) => void = () => undefined;
   readonly #options: RtuPortOptions;
@@ -103,6 +105,13 @@ export class RtuPort {
       this.#retry();
       return;
     }
+    // What the line said before this drop listened is stale: answering requests queued in the driver would talk over
+    // whatever the master is doing now.
+    await new Promise<void>((resolve) => port.flush(() => resolve()));
+    if (this.#closed) {
+      port.close(() => undefined);
+      return;
+    }
     this.#decoder = new RtuFrameDecoder();
     this.#port = port;
     port.on('data', (chunk: Buffer) => this.#onData(port, chunk));
@@ -130,6 +139,7 @@ export class RtuPort {
   #onData(port: SerialPort, chunk: Buffer): void {
     if (this.#port !== port || this.#closed) return;
     this.counters.bytesIn += chunk.length;
+    this.onBytes(chunk.length);
     const now = performance.now();
     const before = this.#decoder.skipped;
     // A partial frame followed by a silence will never complete: drop it before the new bytes (no timer needed:

@@ -1,9 +1,9 @@
-// The test side of fixtures/rtu-bus.ts: starts the concentrator process (a simulated RS-485 line and its bus master)
+// The test side of rtu-bus-process.ts: starts the concentrator process (a simulated RS-485 line and its bus master)
 // and drives it: plug members in, inject frames, pull cables, read the line's figures.
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LineStats } from '@meterchain/modbus/sim';
-import type { RtuMasterStats } from '../../src/index.ts';
+import type { RtuMasterStats } from '@meterchain/transport';
 
 export interface RtuBusOptions {
   dir: string;
@@ -37,7 +37,7 @@ export class RtuBus {
   }
 
   static async start(options: RtuBusOptions): Promise<RtuBus> {
-    const script = fileURLToPath(new URL('../fixtures/rtu-bus.ts', import.meta.url));
+    const script = fileURLToPath(new URL('./rtu-bus-process.ts', import.meta.url));
     const config = { bitsPerByte: 11, byteErrorRate: 0, seed: 1, ...options };
     const child = fork(script, [JSON.stringify(config)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const bus = new RtuBus(child);
