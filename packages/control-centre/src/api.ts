@@ -8,6 +8,8 @@ export interface ApiContext {
   db: Database;
   /** Manifests of a region by epoch (for proofs). */
   manifests(region: string): Manifest[] | undefined;
+  /** Their signed bytes, when the region was given them. */
+  manifestBytes(region: string): Uint8Array[] | undefined;
   now(): number;
   /** Extra routes (the dashboard): answers or returns false. */
   extra?: (req: IncomingMessage, res: ServerResponse, path: string) => Promise<boolean>;
@@ -182,6 +184,15 @@ const routes: { pattern: RegExp; handler: Handler }[] = [
       const proof = makeProof(manifest, new Uint8Array(rows[0]!['stored'] as Uint8Array), addressFromText(p[1]!), Number(p[2]));
       if (!proof.ok) throw new HttpError(500, proof.reason);
       return { region: p[0], meter: p[1], seq: Number(p[2]), height: rows[0]!['height'], epoch: rows[0]!['epoch'], proof: toHex(proof.proof) };
+    },
+  },
+  {
+    pattern: /^\/api\/regions\/([^/]+)\/manifests$/,
+    handler: async (ctx, _url, p) => {
+      await regionRow(ctx, p[0]!);
+      const bytes = ctx.manifestBytes(p[0]!);
+      if (!bytes) throw new HttpError(404, `the signed manifests of region '${p[0]}' were not given to the control centre`);
+      return bytes.map((b, epoch) => ({ epoch, manifest: toHex(b) }));
     },
   },
   {

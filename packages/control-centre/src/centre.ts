@@ -4,6 +4,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Manifest, Verifier } from '@meterchain/core';
 import { createApiServer, type ApiContext } from './api.ts';
+import { dashboard } from './dashboard.ts';
 import { openDatabase, type Database, type DatabaseOptions } from './db.ts';
 import { RegionFollower, type PollResult, type RegionSource } from './follower.ts';
 import { SCHEMA_SQL } from './schema.ts';
@@ -101,9 +102,11 @@ export class ControlCentre {
         const f = this.followers.find((x) => x.region === region);
         return f ? f.source.manifests.map((m): Manifest => m.manifest) : undefined;
       },
+      manifestBytes: (region) => this.followers.find((x) => x.region === region)?.source.manifestBytes,
       now: this.options.now ?? Date.now,
     };
-    if (this.options.extra) ctx.extra = this.options.extra;
+    const extra = this.options.extra;
+    ctx.extra = extra ? async (req, res, path) => (await extra(req, res, path)) || dashboard(req, res, path) : dashboard;
     this.server = createApiServer(ctx);
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);

@@ -13,6 +13,8 @@ export interface RegionSource {
   dir: string;
   /** The region's manifests, epoch 0 first, each verified (the first is the trust anchor). */
   manifests: EpochManifest[];
+  /** Their signed bytes (served to the dashboard, whose browser checks proofs against them). */
+  manifestBytes?: Uint8Array[];
 }
 
 export interface PollResult {

@@ -34,7 +34,7 @@ function regionSource(spec: string): RegionSource {
   if (dir === '') throw new UsageError(`--region '${spec}' names no directory`);
   if (!existsSync(dir)) throw new InputError(`region chain ${dir}: no such directory`);
   const m = loadManifest(manifestPath);
-  return { dir, manifests: [{ manifest: m.manifest, digest: m.digest }] };
+  return { dir, manifests: [{ manifest: m.manifest, digest: m.digest }], manifestBytes: [m.bytes] };
 }
 
 async function run(argv: string[], io: Io): Promise<number> {
