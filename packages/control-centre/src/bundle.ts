@@ -1,6 +1,6 @@
 // Builds the dashboard's browser bundle (the proof check) with esbuild, once per process.
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
+import { build, stop } from 'esbuild';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 let built: Promise<string> | undefined;
@@ -22,6 +22,17 @@ export function browserBundle(): Promise<string> {
     },
     inject: [here('./browser/buffer.ts')],
     logLevel: 'silent',
-  }).then((r) => r.outputFiles[0]!.text);
+  }).then(
+    (r) => {
+      // esbuild keeps a service process for later builds; there are none, and it would outlive the server.
+      void stop();
+      return r.outputFiles[0]!.text;
+    },
+    (e: unknown) => {
+      void stop();
+      built = undefined;
+      throw e;
+    },
+  );
   return built;
 }

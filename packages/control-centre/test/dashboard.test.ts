@@ -14,6 +14,16 @@ import { anchorOfStoredBlock, encodeAnchor } from '@meterchain/widearea';
 import { runWideArea, trustedOf } from '@meterchain/widearea/testing';
 import { ControlCentre, type RegionSource } from '../src/index.ts';
 
+// The functions given to waitForFunction and $$eval run in the page, where `document` is the page's.
+interface PageElement {
+  textContent: string | null;
+  className: string;
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+  getAttribute(name: string): string | null;
+}
+declare const document: { querySelector(selector: string): PageElement | null; querySelectorAll(selector: string): ArrayLike<PageElement> & Iterable<PageElement> };
+
 const verifier = nodeVerifier();
 const north = generateChain({ blocks: 4, seed: 1, cluster: 'north', blockRounds: 5 });
 const south = generateChain({ blocks: 3, seed: 2, cluster: 'south', blockRounds: 5 });
@@ -97,12 +107,12 @@ function source(dir: string, chain: GeneratedChain): RegionSource {
     expect(text).toMatch(/^proof holds: reading of mc[0-9a-f]{40} seq 14, round 14, committed at height 2/);
     const tampered = await page.evaluate(async () => {
       const meter = document.querySelector('section[data-region="south"] button[data-meter]')!.getAttribute('data-meter')!;
-      const m = await (await fetch('/api/regions/south/manifests')).json();
-      const p = await (await fetch(`/api/regions/south/meters/${meter}/readings/14/proof`)).json();
+      const m = (await (await fetch('/api/regions/south/manifests')).json()) as { manifest: string }[];
+      const p = (await (await fetch(`/api/regions/south/meters/${meter}/readings/14/proof`)).json()) as { proof: string };
       const at = p.proof.length - 40;
       const changed = p.proof.slice(0, at) + (p.proof[at] === '0' ? '1' : '0') + p.proof.slice(at + 1);
-      const w = window as unknown as { meterchain: { checkProof(m: string[], p: string): { ok: boolean; text: string } } };
-      return [w.meterchain.checkProof(m.map((x: { manifest: string }) => x.manifest), p.proof).ok, w.meterchain.checkProof(m.map((x: { manifest: string }) => x.manifest), changed)];
+      const w = globalThis as unknown as { meterchain: { checkProof(m: string[], p: string): { ok: boolean; text: string } } };
+      return [w.meterchain.checkProof(m.map((x) => x.manifest), p.proof).ok, w.meterchain.checkProof(m.map((x) => x.manifest), changed)] as const;
     });
     expect(tampered[0]).toBe(true);
     expect(tampered[1]).toMatchObject({ ok: false, text: expect.stringMatching(/does not verify/) });
