@@ -362,7 +362,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       sensor,
       profile,
       ...(judges ? { judges } : {}),
-      // A PMU member batches the round just ended once its last frames are in: 80 ms into the next round.
+      // A PMU member batches the round just ended once its last frames are in: from 80 ms into the next round, when a
+      // frame of the next round has come, or 500 ms into it at the latest.
       ...(frames && sensor instanceof PmuFeed ? { pmu: { feed: sensor, frames }, readingOffsetMs: 80 } : {}),
       edgeChannels: THREE_PHASE_CHANNELS.map((c) => ({ edge: c.edge, id: c.obis })),
       log: nodeLog,

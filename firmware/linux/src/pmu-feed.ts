@@ -44,6 +44,8 @@ export class PmuFeed implements Sensor {
   private backoffMs = 0;
   private lastFrameAt = 0;
   private lastProblem = '';
+  /** Time of the latest frame received, µs since the Unix epoch (0: none yet). */
+  latestUs = 0;
   private held: HeldFrame[] = [];
   private index = -1;
   private station: ConfigFrame | undefined;
@@ -167,6 +169,7 @@ export class PmuFeed implements Sensor {
     if (!cfg || this.index < 0 || !this.station) return;
     this.counts.frames++;
     const timeUs = frameTimeUs(frame.soc, frame.fraction, cfg.timeBase);
+    if (timeUs > this.latestUs) this.latestUs = timeUs;
     // A repeated frame is kept once (the stream monitor counts it).
     for (let i = this.held.length - 1; i >= 0 && i >= this.held.length - 4; i--) if (this.held[i]!.timeUs === timeUs) return;
     const m = measurements(frame, cfg)[this.index];

@@ -93,7 +93,7 @@ export interface MeterNodeOptions {
   judges?: Judges;
   /** A PMU member: instead of a reading a round, it submits a batch of its station's frames of the round just ended,
    * `readingOffsetMs` into the next round, after storing the frames durably. `sensor` is the feed. */
-  pmu?: { feed: PmuFeed; frames: FrameStore };
+  pmu?: { feed: PmuFeed; frames: FrameStore; waitMs?: number };
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late, not
    * submitted). `bytes` is the signed submission, or with `signed: false` the reading the node did not sign. */
   unaccepted?: (entry: UnacceptedEntry) => Promise<void>;
@@ -446,7 +446,12 @@ export class MeterNode {
     const pmu = o.pmu!;
     this.status(now);
     const startUs = roundStart(o.manifest, round) * 1000;
-    const taken = pmu.feed.take(startUs, startUs + o.manifest.params.roundMs * 1000);
+    const endUs = startUs + o.manifest.params.roundMs * 1000;
+    // Frames come in order (TCP): the round is complete once a frame of a later round is in. A late stream is waited
+    // for up to pmu.waitMs after the round's end, as a PDC's wait time does; then the round is batched as it is.
+    const waitUntil = roundStart(o.manifest, round + 1) + (pmu.waitMs ?? 500);
+    while (!this.stopped && pmu.feed.latestUs < endUs && this.now() < waitUntil) await new Promise((r) => setTimeout(r, 10));
+    const taken = pmu.feed.take(startUs, endUs);
     if (!taken) {
       o.log.warn('PMU: no frames in the round: gap', { round });
       o.metrics.counter('meterchain_sensor_gaps_total', 'Samples the sensor could not give (reported as gaps).');
