@@ -42,6 +42,8 @@ export class PmuSimulator {
   private readonly now: () => number;
   /** Data frames sent, over all sessions. */
   sent = 0;
+  /** The last data frame made, for the other sessions streaming the same slot. */
+  private encoded: { index: number; revision: number; bytes: Uint8Array } | undefined;
 
   constructor(options: PmuSimulatorOptions = {}) {
     this.options = options;
@@ -119,16 +121,23 @@ export class PmuSimulator {
   }
 
   private send(session: Session, index: number): void {
-    let config = gridConfig(this.grid, 'cfg2', this.revision, this.startSoc);
-    const announcing = this.announce > 0;
-    if (announcing) {
-      this.announce--;
-      if (this.announce === 0) {
-        this.revision++;
-        config = gridConfig(this.grid, 'cfg2', this.revision, this.startSoc);
+    let bytes: Uint8Array;
+    // Sessions streaming in step share a frame: it is made once, not once per PDC (16 PDCs of a 16-station stream
+    // would otherwise make 16 frames of 16 stations each per slot). A configuration change is announced per frame sent.
+    if (this.announce === 0 && this.encoded && this.encoded.index === index && this.encoded.revision === this.revision) bytes = this.encoded.bytes;
+    else {
+      let config = gridConfig(this.grid, 'cfg2', this.revision, this.startSoc);
+      const announcing = this.announce > 0;
+      if (announcing) {
+        this.announce--;
+        if (this.announce === 0) {
+          this.revision++;
+          config = gridConfig(this.grid, 'cfg2', this.revision, this.startSoc);
+        }
       }
+      bytes = encodeData(gridFrame(this.grid, config, this.startSoc, index, announcing && this.announce > 0), config);
+      if (!announcing) this.encoded = { index, revision: this.revision, bytes };
     }
-    const bytes = encodeData(gridFrame(this.grid, config, this.startSoc, index, announcing && this.announce > 0), config);
     const sequence = this.sent++;
     const out = (b: Uint8Array) => {
       if (this.options.udpDataPort !== undefined) this.udp.send(b, this.options.udpDataPort, (session.socket.remoteAddress ?? '127.0.0.1').replace(/^::ffff:/, ''));
