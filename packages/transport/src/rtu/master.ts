@@ -70,6 +70,8 @@ export interface RtuMasterStats {
   /** Uplink pieces read again, relay pieces written again. */
   rereads: number;
   rebroadcasts: number;
+  /** Polls answered with nothing (no data, nothing waiting). */
+  idlePolls: number;
   /** Messages taken from members, and relayed. */
   messages: number;
   /** Messages refused: not under the address of the unit that sent them. */
@@ -122,7 +124,7 @@ export class ModbusRtuMaster {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #closed = false;
-  readonly #stats = { requests: 0, broadcasts: 0, timeouts: 0, lateAnswers: 0, rereads: 0, rebroadcasts: 0, messages: 0, refused: 0, lost: 0 };
+  readonly #stats = { requests: 0, broadcasts: 0, timeouts: 0, lateAnswers: 0, idlePolls: 0, rereads: 0, rebroadcasts: 0, messages: 0, refused: 0, lost: 0 };
   /** Called for every message relayed (a concentrator bridging to another transport, or the master's own member). */
   onMessage: (message: LinkMessage) => void = () => undefined;
 
@@ -355,7 +357,9 @@ export class ModbusRtuMaster {
         // A bridge's failure is its own; the line goes on.
       }
     }
-    return piece.data.length > 0 || piece.more > 0;
+    const busy = piece.data.length > 0 || piece.more > 0;
+    if (!busy) this.#stats.idlePolls++;
+    return busy;
   }
 
   /** Writes a request and waits for the answer that `match` accepts, or for the timeout. */
