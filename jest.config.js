@@ -7,9 +7,9 @@ export default {
   moduleFileExtensions: ['ts', 'js', 'mjs', 'cjs', 'json'],
   transform: { '^.+\\.ts$': '<rootDir>/tools/jest/transform.cjs' },
   testMatch: ['<rootDir>/{packages,tools,firmware,examples,hil-tests}/**/*.test.ts'],
-  // The fault campaign (about four minutes, both cores) runs on its own, after the rest: `npm test` with no arguments
-  // runs it second (tools/jest/run.js), and `npm test -- --testPathIgnorePatterns=/node_modules/ tools/campaign/ci`
-  // alone (docs/reliability.md).
+  // The fault campaign (about four minutes, both cores) runs on its own, after the rest: `MC_CAMPAIGN=1 npm test` runs
+  // it second (tools/jest/run.js), and `npm test -- --testPathIgnorePatterns=/node_modules/ tools/campaign/ci` alone
+  // (docs/reliability.md, "CI").
   testPathIgnorePatterns: ['/node_modules/', '/tools/campaign/ci/'],
   testTimeout: 30000,
   maxWorkers: 2,
