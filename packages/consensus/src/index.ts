@@ -54,7 +54,8 @@ export type { MemberMemory, SubmissionJudge, RoundJudge, Judges, Limits } from '
 export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJudge, defaultJudges } from './judge.ts';
 export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle, EpochManifest, ChainVerdict } from './chain.ts';
 export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
-export type { Topic, NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './node.ts';
+export type { Topic } from './topics.ts';
+export type { NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './effects.ts';
 export type { DropReason } from './drops.ts';
 export { SharedChecks } from './shared.ts';
 export { ConsensusNode, submissionDigest } from './node.ts';

@@ -1,0 +1,207 @@
+// What the machines of one consensus node share (rounds.ts, block-agreement.ts, the node composing them): who the
+// member is in the manifest, the time of the event being handled, the effects collected in the step so far (their
+// order is the order the machines emit them in), the node's counters, the protocol's timetable, and signature checks
+// with memory (a signature found valid once is not checked again).
+import { equalBytes, toHex, type Hash, type Manifest, type Signer, type Verifier } from '@meterchain/core';
+import type { SignatureCheck } from './certificate.ts';
+import { firstRoundOf, proposerOf } from './chain.ts';
+import { consensusError } from './codes.ts';
+import type { DropReason } from './drops.ts';
+import type { Effect, NodeConfig, NodeStats, PersistRecord } from './effects.ts';
+import { BoundedMemo } from './memo.ts';
+import { Quorum } from './quorum.ts';
+import type { SharedChecks } from './shared.ts';
+import { memberIndex, roundOf, roundStart } from './submission.ts';
+import type { Topic } from './topics.ts';
+import { judgmentsRoot } from './vote.ts';
+
+/** How far through a round block agreement starts, in tenths (see readyAt): 7, as an integer because Espruino reads the
+ * literal 0.7 as 0.7000000000000001 (gate rule decimal-literal). */
+const BLOCK_PHASE_TENTHS = 7;
+
+export function hexKey(b: Uint8Array): string {
+  return toHex(b);
+}
+
+export class NodeContext {
+  readonly manifest: Manifest;
+  readonly hash: Hash;
+  readonly signer: Signer;
+  readonly self: Uint8Array;
+  readonly selfIndex: number;
+  readonly isVoter: boolean;
+  /** Members of the manifest (sensors included). */
+  readonly n: number;
+  /** Indexes of the full members, in manifest order. */
+  readonly voterIndexes: number[];
+  readonly quorum: Quorum;
+  readonly leaderMode: boolean;
+  /** Height of this epoch's first block. */
+  readonly epochStart: number;
+  readonly shared: SharedChecks | undefined;
+  /** The manifest's digest in hex: what a shared block verdict is keyed by, with the block's place. */
+  readonly manifestKey: string;
+  readonly stats: NodeStats;
+  /** The time of the event being handled. */
+  now: number;
+  private readonly verifier: Verifier;
+  private out: Effect[];
+  /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
+  private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
+  /** Roots of judgment lists by the SHA-256 of the list: one hash instead of a Merkle tree of n leaves per list seen
+   * again (in votes, in the round certificates of every proposal and block). */
+  private listRoots: BoundedMemo<Uint8Array>;
+  readonly rootOf: (list: Uint8Array) => Uint8Array;
+
+  constructor(cfg: NodeConfig) {
+    const m = cfg.manifest;
+    this.manifest = m;
+    this.signer = cfg.signer;
+    this.verifier = cfg.verifier;
+    this.shared = cfg.shared;
+    this.hash = cfg.hash;
+    // The member is found by its key; its address is the manifest's (one object, the same on every platform).
+    let selfIndex = -1;
+    for (let i = 0; i < m.members.length; i++) if (equalBytes(m.members[i]!.publicKey, cfg.signer.publicKey)) selfIndex = i;
+    if (selfIndex < 0) throw consensusError('NOT_MEMBER', 'consensus node: the signer is not a member of the manifest');
+    this.selfIndex = selfIndex;
+    this.self = m.members[selfIndex]!.address;
+    this.isVoter = m.members[this.selfIndex]!.role === 'full';
+    this.n = m.members.length;
+    this.voterIndexes = [];
+    for (let i = 0; i < this.n; i++) if (m.members[i]!.role === 'full') this.voterIndexes.push(i);
+    this.quorum = new Quorum(m.rule, this.voterIndexes.length, this.n);
+    this.leaderMode = m.voteMode === 'leader';
+    this.epochStart = cfg.epochStartHeight ?? 0;
+    this.manifestKey = toHex(cfg.manifestDigest);
+    this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, drops: {}, surplus: 0, surplusVotes: 0 };
+    this.now = 0;
+    this.out = [];
+    this.memo = new BoundedMemo(cfg.shared ? 1 : 8192);
+    this.listRoots = cfg.shared ? cfg.shared.listRoots : new BoundedMemo(2048);
+    this.rootOf = (list) => this.listRoot(list);
+  }
+
+  // ---- the step ----
+
+  /** Starts a step at `now` with no effects. */
+  begin(now: number): void {
+    this.out = [];
+    this.now = now;
+  }
+
+  /** The effects of the step, in order; the next step starts empty. */
+  finish(): Effect[] {
+    const effects = this.out;
+    this.out = [];
+    return effects;
+  }
+
+  emit(e: Effect): void {
+    this.out.push(e);
+  }
+
+  persistThenPublish(record: PersistRecord, topic: Topic, bytes: Uint8Array, to?: Uint8Array): void {
+    this.emit({ type: 'persist', record });
+    this.publish(topic, bytes, to);
+  }
+
+  publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): void {
+    if (to !== undefined) this.emit({ type: 'publish', topic, bytes, to });
+    else this.emit({ type: 'publish', topic, bytes });
+  }
+
+  /** Counts a dropped message under its reason. */
+  drop(reason: DropReason): void {
+    this.stats.dropped++;
+    this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+  }
+
+  // ---- verification with memory (a signature verified once is not verified again) ----
+
+  verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {
+    const key = hexKey(sig);
+    const shared = this.shared;
+    if (shared) {
+      // The process's memory is this node's too: a second memory per node would hold the same signatures again (at
+      // 16 nodes a process and 64 members, some 200 MB of messages).
+      if (shared.recall(key, pk, msg)) {
+        this.stats.recalled++;
+        return true;
+      }
+    } else {
+      const hit = this.memo.get(key);
+      if (hit && equalBytes(hit.msg, msg) && equalBytes(hit.pk, pk)) return true;
+    }
+    this.stats.verifications++;
+    const ok = this.verifier.verify(pk, msg, sig);
+    if (ok) {
+      if (shared) shared.remember(key, pk, msg);
+      else this.memo.set(key, { pk, msg });
+    }
+    return ok;
+  }
+
+  oracle(): (c: SignatureCheck) => boolean {
+    return (c) => this.verify(c.publicKey, c.message, c.signature);
+  }
+
+  /**
+   * The Merkle root of a judgment list. Lists seen before are remembered by their hash (honest voters send identical
+   * lists), so a list is hashed into a tree once however many voters sent it.
+   */
+  private listRoot(list: Uint8Array): Uint8Array {
+    const key = hexKey(this.hash(list));
+    const hit = this.listRoots.get(key);
+    if (hit) return hit;
+    const root = judgmentsRoot(this.hash, list);
+    this.listRoots.set(key, root);
+    return root;
+  }
+
+  // ---- the timetable (docs/protocol.md §3, §10) ----
+
+  voteDeadline(r: number): number {
+    return roundStart(this.manifest, r + 1) + this.manifest.params.skewMs;
+  }
+
+  certAt(r: number): number {
+    return this.voteDeadline(r) + Math.floor(this.manifest.params.timeoutMs / 2);
+  }
+
+  fallbackAt(r: number): number {
+    return this.voteDeadline(r) + Math.floor((3 * this.manifest.params.timeoutMs) / 4);
+  }
+
+  closeAt(r: number): number {
+    return this.voteDeadline(r) + this.manifest.params.timeoutMs;
+  }
+
+  lastRoundOf(height: number): number {
+    return firstRoundOf(this.manifest, height, this.epochStart) + this.manifest.params.blockRounds - 1;
+  }
+
+  /**
+   * When agreement on block `height` starts: once its last round is closed, at the next point BLOCK_PHASE_TENTHS tenths of the way
+   * through a round. Readings are taken at a round's start, so a round's submissions and votes fill its first part;
+   * block agreement (every member checks the proposal and signs two votes at once) is kept out of their way.
+   */
+  readyAt(height: number): number {
+    const closed = this.closeAt(this.lastRoundOf(height));
+    const m = this.manifest;
+    const at = roundStart(m, Math.max(0, roundOf(m, closed))) + Math.floor((m.params.roundMs * BLOCK_PHASE_TENTHS) / 10);
+    return at >= closed ? at : at + m.params.roundMs;
+  }
+
+  viewTimeout(view: number): number {
+    return this.manifest.params.timeoutMs * (view + 1);
+  }
+
+  leaderOf(round: number): number {
+    return this.voterIndexes[round % this.voterIndexes.length]!;
+  }
+
+  proposerIndex(height: number, view: number): number {
+    return memberIndex(this.manifest, proposerOf(this.manifest, height, view));
+  }
+}

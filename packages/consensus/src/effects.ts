@@ -1,0 +1,115 @@
+// What goes into a consensus node's step and comes out of it (docs/protocol.md §11–§12): the events, the effects the
+// runtime performs in the order given, the records it persists and restores the node from, the node's configuration
+// and its counters. Types only: the machines (rounds.ts, block-agreement.ts) and the node (node.ts) share them.
+import type { Hash, Manifest, Reading, Signer, Verifier } from '@meterchain/core';
+import type { EvidenceKind } from './evidence.ts';
+import type { Judges } from './judge.ts';
+import type { SharedChecks } from './shared.ts';
+import type { Batch } from './submission.ts';
+import type { Topic } from './topics.ts';
+
+export type NodeEvent =
+  | { type: 'tick'; now: number }
+  | { type: 'reading'; now: number; reading: Reading }
+  | { type: 'batch'; now: number; batch: Batch }
+  | { type: 'message'; now: number; topic: Topic; bytes: Uint8Array };
+
+/** What a node signed for a slot, to be stored durably before the message is published. `lock` is the prepare
+ * certificate a node is locked on, with the block it certifies. `round` is the round certificate a node holds for a
+ * round no committed block covers, with the accepted submissions it holds (ROUND_RECORD_SCHEMA): it signs nothing,
+ * and is stored durably before any outcome or message that rests on it; the newest one of each round replaces the
+ * earlier ones, and a restarted node gets every one back (docs/protocol.md §11). */
+export interface PersistRecord {
+  kind: 'submission' | 'vote' | 'prepare' | 'commit' | 'timeout' | 'lock' | 'round';
+  /** Round of a submission, vote or round record; −1 otherwise. */
+  round: number;
+  /** Height and view of a block signature, timeout or lock; −1 otherwise. */
+  height: number;
+  view: number;
+  bytes: Uint8Array;
+}
+
+export type Effect =
+  | { type: 'persist'; record: PersistRecord }
+  | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array }
+  /** Outcomes of a member's submission of a round (docs/protocol.md §7). `corrects` names an outcome this node
+   * reported earlier for the same member and round and has taken back (a voter it counted was caught equivocating):
+   * the last outcome reported for a member and round is the node's word on it. */
+  | { type: 'accepted'; round: number; member: Uint8Array; digest: Uint8Array; submission?: Uint8Array; corrects?: 'accepted' | 'rejected' }
+  | { type: 'rejected'; round: number; member: Uint8Array; digest: Uint8Array; reason: number; corrects?: 'accepted' | 'rejected' }
+  | { type: 'not-enough-votes'; round: number; member: Uint8Array; digest?: Uint8Array; corrects?: 'accepted' | 'rejected' }
+  /** An acceptance certificate that completed only after the round's close time here, and the block covering the round
+   * was committed without that reading (docs/protocol.md §7): the cluster never promised it. */
+  | { type: 'too-late'; round: number; member: Uint8Array; digest: Uint8Array }
+  | { type: 'evidence'; kind: EvidenceKind; accused: Uint8Array; slot: number; evidence: Uint8Array }
+  | {
+      type: 'committed';
+      height: number;
+      view: number;
+      hash: Uint8Array;
+      block: Uint8Array;
+      submissions: number;
+      /** The last round the block covers. */
+      last: number;
+      /** Sequence numbers of this node's own readings in the block. */
+      own: number[];
+      /** Meter and (first) sequence number of each submission, in block order: what a store indexes. */
+      readings: { meter: Uint8Array; seq: number }[];
+    }
+  /** Something not taken. An own reading or batch refused names its `round`; `behind` when the round lies past the
+   * round window (block agreement is behind: back-pressure, docs/protocol.md §10): it was not signed. */
+  | { type: 'refused'; what: string; reason: string; round?: number; behind?: boolean }
+  | { type: 'sync-request'; height: number; from: Uint8Array };
+
+export interface NodeRestore {
+  /** The last committed block (stored bytes), if any. */
+  tip?: Uint8Array;
+  /** The last record of each signing kind the node persisted, its lock, and every round record (the newest of each
+   * round) it persisted for rounds its tip does not cover. */
+  records: PersistRecord[];
+}
+
+export interface NodeConfig {
+  manifest: Manifest;
+  /** Digest of the signed manifest (the first block's prev). */
+  manifestDigest: Uint8Array;
+  signer: Signer;
+  verifier: Verifier;
+  hash: Hash;
+  judges?: Judges;
+  /** Quality flags that make a reading rejected (default DEFAULT_REJECT_QUALITY). */
+  rejectQuality?: number;
+  restore?: NodeRestore;
+  /** Committed blocks kept in memory to answer sync requests (default 64). */
+  keepBlocks?: number;
+  /** Height of this epoch's first block (default 0). A new epoch's first block follows the previous epoch's last
+   * block; its rounds count from the new manifest's genesis. With `restore.tip` from the previous epoch, the tip's
+   * hash is the first block's prev. */
+  epochStartHeight?: number;
+  /** What the nodes of this process have checked, one for them all (a gateway hosting several meters of the
+   * cluster): a signature one node found valid, a judgment list's root or a proposal's verdict, the others do not
+   * work out again. */
+  shared?: SharedChecks;
+  /** LAB ONLY (tools/campaign): a censoring proposer, whose blocks leave out every round certificate and so every
+   * accepted reading. Never set in production. */
+  labCensor?: boolean;
+}
+
+export interface NodeStats {
+  /** Signatures checked. */
+  verifications: number;
+  /** Signatures recalled from the shared memory (found valid before, by this or another node of the process), not
+   * checked again. */
+  recalled: number;
+  votesCast: number;
+  blocksCommitted: number;
+  proposals: number;
+  timeouts: number;
+  /** Messages dropped, in all and by reason (DropReason). */
+  dropped: number;
+  drops: { [reason: string]: number };
+  /** Prepare votes not verified because their block already had its prepare quorum. */
+  surplus: number;
+  /** Round votes not verified because every member the round's votes name was already decided. */
+  surplusVotes: number;
+}
