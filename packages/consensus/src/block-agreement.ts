@@ -1,7 +1,7 @@
 // The block-agreement machine (docs/protocol.md §9–§10): a member's part in agreeing on each block. It proposes a
 // block of the closed rounds' certificates, checks proposals, signs prepare and commit votes, locks on a prepare
-// certificate, changes view on timeout, commits, and catches up on the blocks it lacks (with catch-up.ts's buffers).
-// It reads the rounds through RoundsView, and tells them only what a commit settles.
+// certificate, changes view on timeout and commits. It reads the rounds through RoundsView, and tells them only what
+// a commit settles; what comes for later heights, and the blocks it lacks, it hands to the catch-up machine.
 import { Domain, encode, equalBytes, signingInput, toHex, type CborValue, type Hash, type Manifest } from '@meterchain/core';
 import {
   BLOCK_VERSION,
@@ -25,18 +25,17 @@ import {
   type Timeout,
 } from './block.ts';
 import { buildRoundCertificate, encodeRoundCertificate, roundCertificateFromCbor, roundCertificateToCbor, type HeldVote, type RoundCertificate } from './certificate.ts';
-import { checkBlockCertificate, countCertificates, evidenceBounds, excludedVoters, firstRoundOf, inspectBlock, type BlockVerdict, type CheckedBlock } from './chain.ts';
+import { checkBlockCertificate, countCertificates, excludedVoters, firstRoundOf, inspectBlock, type BlockVerdict, type CheckedBlock } from './chain.ts';
 import { consensusError } from './codes.ts';
 import { hexKey, type NodeContext } from './context.ts';
 import type { PersistRecord } from './effects.ts';
 import type { EvidenceKind } from './evidence.ts';
 import type { EvidencePool } from './evidence-pool.ts';
-import { FutureBuffer, SyncAnswerLimit } from './catch-up.ts';
+import type { CatchUp } from './catch-up.ts';
 import { merkleRoot } from './merkle.ts';
 import { QuorumCounts, type Quorum } from './quorum.ts';
 import { memberIndex, type Submission } from './submission.ts';
-import type { Topic } from './topics.ts';
-import { decodeCommitNotice, decodeCompactBody, decodeProposalMessage, decodeSyncBody, decodeSyncMessage, decodeTimeoutMessage } from './wire/block-agreement.ts';
+import { decodeCommitNotice, decodeCompactBody, decodeProposalMessage, decodeTimeoutMessage } from './wire/block-agreement.ts';
 import { decodeLockRecord } from './wire/records.ts';
 
 /** What block agreement reads of the rounds (rounds.ts), and the two things a commit tells them. */
@@ -64,8 +63,6 @@ export interface RoundsView {
 export interface BlocksNeed {
   /** Two different signed messages of a member for one slot (block votes): evidence. */
   recordEvidence(kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void;
-  /** Hands a message kept for a later height back to the node once it gets there, as if it came now. */
-  deliver(topic: Topic, bytes: Uint8Array): void;
 }
 
 interface Content {
@@ -114,8 +111,6 @@ interface HeightState {
   lastTimeoutSent: number;
   /** When this node last re-sent a left view's timeouts to a member lagging behind (answerLagging). */
   lastLagAnswer: number;
-  syncAskedAt: number;
-  syncTurn: number;
   /** This node's proposals with the whole body, by view: the answer to a member that asks for one. */
   fullProposals: { [view: number]: Uint8Array };
   /** Views whose whole proposal this node has asked its proposer for. */
@@ -147,8 +142,6 @@ function newHeight(height: number): HeightState {
     myTimeout: {},
     lastTimeoutSent: 0,
     lastLagAnswer: -NEVER,
-    syncAskedAt: -NEVER,
-    syncTurn: 0,
     fullProposals: {},
     askedProposal: {},
     justified: {},
@@ -171,29 +164,22 @@ export class BlockAgreement {
   private readonly self: Uint8Array;
   private readonly isVoter: boolean;
   private readonly quorum: Quorum;
-  private readonly keepBlocks: number;
   private readonly labCensor: boolean;
-  /** The highest height a member signed a message for (a proposal, block vote or timeout kept for later). */
-  private seenHeight: number;
   private blockMark: { height: number; view: number; phase: number };
   private timeoutMark: { height: number; view: number };
   private tipHeight: number;
   private tipHash: Uint8Array;
-  private blocks: { [height: number]: Uint8Array };
   private hs: HeightState;
   private lock: Lock | null;
-  /** Messages for later heights, kept until this node gets there (catch-up.ts). */
-  private readonly future: FutureBuffer;
-  /** Sync requests answered and checked per member in the current window of timeoutMs. */
-  private readonly syncLimits: SyncAnswerLimit;
   /** Records of the current height restored after a restart, counted at the first step (resumeBlockAgreement). */
   private resumed: PersistRecord[];
 
   constructor(
     private readonly ctx: NodeContext,
-    cfg: { manifestDigest: Uint8Array; keepBlocks?: number; labCensor?: boolean },
+    cfg: { manifestDigest: Uint8Array; labCensor?: boolean },
     private readonly rounds: RoundsView,
     private readonly evidence: EvidencePool,
+    private readonly catchUp: CatchUp,
     private readonly need: BlocksNeed,
   ) {
     const m = ctx.manifest;
@@ -204,19 +190,13 @@ export class BlockAgreement {
     this.self = ctx.self;
     this.isVoter = ctx.isVoter;
     this.quorum = ctx.quorum;
-    this.keepBlocks = cfg.keepBlocks ?? 64;
     this.labCensor = cfg.labCensor === true;
-    this.seenHeight = -1;
     this.blockMark = { height: -1, view: -1, phase: -1 };
     this.timeoutMark = { height: -1, view: -1 };
     this.tipHeight = -1;
     this.tipHash = cfg.manifestDigest;
-    this.blocks = {};
     this.hs = newHeight(0);
     this.lock = null;
-    // The largest compact proposal of a valid block (see proposalLimit): a larger one for a later height is not kept.
-    this.future = new FutureBuffer(this.n, proposalLimit(m));
-    this.syncLimits = new SyncAnswerLimit(this.n, m.params.timeoutMs);
     this.resumed = [];
   }
 
@@ -237,14 +217,10 @@ export class BlockAgreement {
     return this.hs.height;
   }
 
-  /** A committed block this node still holds in memory. */
-  storedBlock(height: number): Uint8Array | undefined {
-    return this.blocks[height];
-  }
-
-  /** Messages for later heights kept until this node gets there, and their bytes. */
-  futureSize(): { messages: number; bytes: number } {
-    return this.future.size;
+  /** This node's whole proposal at the height under agreement in `view`, if it made one (what a sync request for it
+   * is answered with). */
+  fullProposal(view: number): Uint8Array | undefined {
+    return this.hs.fullProposals[view];
   }
 
   /** The earliest time a tick has something to do for block agreement, or `at` if that is earlier. */
@@ -273,7 +249,7 @@ export class BlockAgreement {
     if (!h.ok) throw consensusError('BAD_RESTORE', `consensus node: restore tip: ${h.reason}`);
     this.tipHeight = h.header.height;
     this.tipHash = this.hash(s.block.header);
-    this.blocks[this.tipHeight] = tip;
+    this.catchUp.committed(this.tipHeight, tip);
     this.hs = newHeight(this.tipHeight + 1);
     return h.header;
   }
@@ -516,52 +492,6 @@ export class BlockAgreement {
     return h.ok ? h.header.height : -1;
   }
 
-  /**
-   * Keeps a message for a later height, signed by `signer` (the caller has verified its signature): only for the next
-   * FUTURE_HEIGHTS heights, at most FUTURE_PER_HEIGHT messages per signer and height, one proposal per signer and
-   * height, no proposal larger than a valid one can be. Whatever a peer sends, the buffer holds at most
-   * voters × FUTURE_HEIGHTS × (proposalLimit + 3 small messages) bytes (docs/protocol.md §10, step 6).
-   */
-  private bufferFuture(height: number, topic: Topic, bytes: Uint8Array, signer: number): void {
-    if (height > this.seenHeight) this.seenHeight = height;
-    this.askSync([signer]);
-    const refused = this.future.offer(this.hs.height, height, topic, bytes, signer);
-    if (refused) this.ctx.drop(refused);
-  }
-
-  /**
-   * Asks for the block at this node's height, at most once per timeoutMs: each time of members − t + 1 distinct full
-   * members, so that one correct member is among them while at most members − t are faulty. The members named (the
-   * signers of what showed the block exists) come first, in turn, then the other full members in turn. One faulty
-   * member alone, named again and again (a flooder of later-height messages), can no longer take every ask
-   * (docs/protocol.md §10, step 6).
-   */
-  private askSync(named: number[]): void {
-    const hs = this.hs;
-    // The candidates come from a frame not yet verified: only full members are asked (voter 999 names no one).
-    const askable = (i: number) => i >= 0 && i < this.n && i !== this.selfIndex && this.manifest.members[i]!.role === 'full';
-    const candidates: number[] = [];
-    for (const i of named) if (askable(i) && !candidates.includes(i)) candidates.push(i);
-    if (candidates.length === 0 || this.ctx.now < hs.syncAskedAt + this.manifest.params.timeoutMs) return;
-    hs.syncAskedAt = this.ctx.now;
-    const want = this.quorum.oneCorrect;
-    const asked: number[] = [];
-    for (let k = 0; k < candidates.length && asked.length < want; k++) asked.push(candidates[(hs.syncTurn + k) % candidates.length]!);
-    const others = this.ctx.voterIndexes.filter((i) => askable(i) && !asked.includes(i));
-    for (let k = 0; k < others.length && asked.length < want; k++) asked.push(others[(hs.syncTurn + k) % others.length]!);
-    hs.syncTurn++;
-    const request = this.syncRequest(hs.height, undefined);
-    for (const i of asked) this.ctx.publish('sync', request, this.manifest.members[i]!.address);
-  }
-
-  /** A signed sync request (no slot to persist: it commits the node to nothing). */
-  private syncRequest(height: number, view: number | undefined): Uint8Array {
-    const o: { [key: string]: CborValue } = { cluster: this.manifest.cluster, epoch: this.manifest.epoch, height, from: this.self };
-    if (view !== undefined) o['view'] = view;
-    const body = encode(o);
-    return encode({ body, sig: this.ctx.signer.sign(signingInput(Domain.SYNC, body)) });
-  }
-
   onProposal(bytes: Uint8Array): void {
     const d = decodeProposalMessage(bytes);
     if (!d.ok) {
@@ -599,7 +529,7 @@ export class BlockAgreement {
     }
     if (height > hs.height) {
       // Kept only once its proposer's signature is checked (the check is remembered for when it is taken up).
-      this.bufferFuture(height, 'proposal', bytes, proposer);
+      this.catchUp.keep(height, 'proposal', bytes, proposer);
       return;
     }
     // Justification of a view change: t timeouts for the view before, and the prepare certificate of the lock.
@@ -718,7 +648,7 @@ export class BlockAgreement {
     const hs = this.hs;
     if (hs.askedProposal[view] || proposer === this.selfIndex) return;
     hs.askedProposal[view] = true;
-    this.ctx.publish('sync', this.syncRequest(height, view), this.manifest.members[proposer]!.address);
+    this.ctx.publish('sync', this.catchUp.request(height, view), this.manifest.members[proposer]!.address);
   }
 
   /**
@@ -784,7 +714,7 @@ export class BlockAgreement {
     if (v.height < this.hs.height) return;
     if (v.height > this.hs.height) {
       if (!this.ctx.verify(this.manifest.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) this.ctx.drop('bad-signature');
-      else this.bufferFuture(v.height, 'block-vote', bytes, voter);
+      else this.catchUp.keep(v.height, 'block-vote', bytes, voter);
       return;
     }
     // A prepare vote for a block that already has its prepare quorum changes nothing here: it is not verified (the
@@ -860,7 +790,7 @@ export class BlockAgreement {
     if (!content) {
       const signers: number[] = [];
       for (const v of cert.votes) signers.push(v.voter);
-      this.askSync(signers);
+      this.catchUp.ask(signers);
       return;
     }
     this.commit(content, cert, this.ctx.proposerIndex(hs.height, view) === this.selfIndex);
@@ -881,8 +811,7 @@ export class BlockAgreement {
     this.ctx.stats.blocksCommitted++;
     this.tipHeight = header.height;
     this.tipHash = content.hash;
-    this.blocks[header.height] = stored;
-    delete this.blocks[header.height - this.keepBlocks];
+    this.catchUp.committed(header.height, stored);
     this.evidence.committedAt(
       header.height,
       content.checked.evidence.map((c) => c.key),
@@ -890,28 +819,9 @@ export class BlockAgreement {
     );
     this.lock = null;
     this.hs = newHeight(header.height + 1);
+    this.catchUp.newHeight();
     this.rounds.pruneRounds();
-    const buffered = this.future.drain();
-    let ahead = false;
-    for (const f of buffered) {
-      if (f.height === this.hs.height) this.need.deliver(f.topic, f.bytes);
-      else if (f.height > this.hs.height) {
-        this.future.keep(f);
-        ahead = true;
-      }
-    }
-    if (ahead && this.hs.height === header.height + 1) this.hs.syncAskedAt = -NEVER;
-    // Still behind a height some member signed for: ask for the next block now, not at the next message of a later
-    // height (one block per message would let a node held back by the round window fall further behind). The member
-    // asked rotates with the height, so that each answers a share within its SYNC_ANSWERS per timeoutMs.
-    if (this.seenHeight > this.hs.height && this.hs.height === header.height + 1 && this.hs.syncAskedAt === -NEVER) {
-      const others: number[] = [];
-      for (const i of this.ctx.voterIndexes) if (i !== this.selfIndex) others.push(i);
-      if (others.length > 0) {
-        this.hs.syncAskedAt = this.ctx.now;
-        this.ctx.publish('sync', this.syncRequest(this.hs.height, undefined), this.manifest.members[others[this.hs.height % others.length]!]!.address);
-      }
-    }
+    this.catchUp.takeUpKept(header.height + 1);
   }
 
   private sendTimeout(): void {
@@ -949,7 +859,7 @@ export class BlockAgreement {
     if (tm.height < this.hs.height) return;
     if (tm.height > this.hs.height) {
       if (!this.ctx.verify(this.manifest.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) this.ctx.drop('bad-signature');
-      else this.bufferFuture(tm.height, 'timeout', bytes, voter);
+      else this.catchUp.keep(tm.height, 'timeout', bytes, voter);
       return;
     }
     const existing = this.hs.timeouts[tm.view];
@@ -1027,7 +937,7 @@ export class BlockAgreement {
       // the blocks it lacks, one by one, from the signers.
       const signers: number[] = [];
       for (const v of s.block.commit.votes) signers.push(v.voter);
-      this.askSync(signers);
+      this.catchUp.ask(signers);
       return;
     }
     // The block this node has checked already (it came as a proposal): only its commit certificate is new. The body
@@ -1065,7 +975,7 @@ export class BlockAgreement {
     const signers: number[] = [];
     for (const v of cert.votes) if (v.voter < this.n) signers.push(v.voter);
     if (height > this.hs.height) {
-      this.askSync(signers);
+      this.catchUp.ask(signers);
       return;
     }
     const hash = this.hash(o.header);
@@ -1075,71 +985,11 @@ export class BlockAgreement {
       return;
     }
     if (held) this.commit(held, cert, false);
-    else this.askSync(signers);
+    else this.catchUp.ask(signers);
   }
 
-  /**
-   * Answers a member's signed sync request, at most SYNC_ANSWERS times per timeoutMs per member (an answer may be a
-   * block read from disk), after at most SYNC_CHECKS signature checks per timeoutMs of requests in its name.
-   */
-  onSync(bytes: Uint8Array): void {
-    const d = decodeSyncMessage(bytes);
-    const b = d.ok ? decodeSyncBody(d.value.body) : d;
-    if (!d.ok || !b.ok) {
-      this.ctx.drop('malformed');
-      return;
-    }
-    const m = d.value;
-    const o = b.value;
-    const requester = memberIndex(this.manifest, o.from);
-    if (requester < 0 || requester === this.selfIndex || o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) {
-      this.ctx.drop('foreign');
-      return;
-    }
-    const limited = this.syncLimits.check(requester, this.ctx.now);
-    if (limited) {
-      this.ctx.drop(limited);
-      return;
-    }
-    if (!this.ctx.verify(this.manifest.members[requester]!.publicKey, signingInput(Domain.SYNC, m.body), m.sig)) {
-      this.ctx.drop('bad-signature');
-      return;
-    }
-    if (o.view !== undefined) {
-      const full = o.height === this.hs.height ? this.hs.fullProposals[o.view] : undefined;
-      if (full) {
-        this.syncLimits.answered(requester);
-        this.ctx.publish('proposal', full, o.from);
-      }
-      return;
-    }
-    const stored = this.blocks[o.height];
-    if (stored || o.height <= this.tipHeight) this.syncLimits.answered(requester);
-    if (stored) this.ctx.publish('block', stored, o.from);
-    else if (o.height <= this.tipHeight) this.ctx.emit({ type: 'sync-request', height: o.height, from: o.from });
-  }
 }
 
-
-/**
- * The largest compact proposal a valid block of this manifest can make, in bytes: the header (a summary per round),
- * per round every member's submission digest and a certificate with every voter's vote and its own judgment list,
- * the evidence a block may carry, and a view change's t timeouts and lock certificate. Honest proposals are far
- * smaller (voters send the same list); what is larger cannot be valid and is not kept for a later height.
- */
-function proposalLimit(m: Manifest): number {
-  const n = m.members.length;
-  let voters = 0;
-  for (const x of m.members) if (x.role === 'full') voters++;
-  const rounds = m.params.blockRounds;
-  const header = 512 + rounds * 160;
-  const perRound = 64 + n * 35 + voters * 80 + voters * (n * 34 + 16);
-  const evidence = Math.min(256, evidenceBounds(m).perMember * n) * EVIDENCE_BYTES;
-  return 4096 + header + rounds * perRound + evidence + voters * 240;
-}
-
-/** The largest evidence a block is expected to carry: two signed messages of a member (readings of up to 4 KiB). */
-const EVIDENCE_BYTES = 8448;
 
 /** A block's body with each submission named by its digest (a compact proposal's `compact`). */
 function compactBody(block: CheckedBlock): Uint8Array {

@@ -1,10 +1,11 @@
-// A member's consensus node: the voting rounds (rounds.ts) and block agreement (block-agreement.ts) of
-// docs/protocol.md, composed as etcd's raft composes its parts. It takes events (a tick with the time, an own reading,
-// a message), hands each to the machine it concerns, acts on evidence (evidence-pool.ts), and answers with the
-// effects the machines emitted, for the runtime to perform in the order given. No I/O, no clock, no randomness.
+// A member's consensus node: the voting rounds (rounds.ts), block agreement (block-agreement.ts) and catch-up
+// (catch-up.ts) of docs/protocol.md, composed as etcd's raft composes its parts. It takes events (a tick with the
+// time, an own reading, a message), hands each to the machine it concerns, acts on evidence (evidence-pool.ts), and
+// answers with the effects the machines emitted, for the runtime to perform in the order given. No I/O, no clock,
+// no randomness.
 import { type Hash, type Manifest } from '@meterchain/core';
 import { BlockAgreement } from './block-agreement.ts';
-import { FUTURE_HEIGHTS } from './catch-up.ts';
+import { CatchUp, FUTURE_HEIGHTS } from './catch-up.ts';
 import { firstRoundOf } from './chain.ts';
 import { NodeContext } from './context.ts';
 import type { Effect, NodeConfig, NodeEvent, NodeRestore, NodeStats } from './effects.ts';
@@ -28,6 +29,7 @@ export class ConsensusNode {
   private readonly ctx: NodeContext;
   private readonly rounds: RoundMachine;
   private readonly blocks: BlockAgreement;
+  private readonly catchUp: CatchUp;
   /** Evidence known, by claim key: its bytes while pending (kept for a block), else empty (known, not kept). */
   private readonly evidence: EvidencePool;
   /** Members caught equivocating. */
@@ -48,15 +50,18 @@ export class ConsensusNode {
     this.started = false;
     const record = (kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void => this.recordEvidence(kind, a, b);
     const blocks = (): BlockAgreement => this.blocks;
+    this.catchUp = new CatchUp(
+      ctx,
+      cfg,
+      { agreeing: () => blocks().agreeing, tipHeight: () => blocks().height, fullProposal: (view) => blocks().fullProposal(view) },
+      { deliver: (topic, bytes) => this.message(topic, bytes) },
+    );
     this.rounds = new RoundMachine(ctx, cfg, {
       tipHeight: () => blocks().height,
       knownEvidence: (key) => this.evidence.has(key),
       recordEvidence: record,
     });
-    this.blocks = new BlockAgreement(ctx, cfg, this.rounds, this.evidence, {
-      recordEvidence: record,
-      deliver: (topic, bytes) => this.message(topic, bytes),
-    });
+    this.blocks = new BlockAgreement(ctx, cfg, this.rounds, this.evidence, this.catchUp, { recordEvidence: record });
     if (cfg.restore) this.restore(cfg.restore);
   }
 
@@ -97,13 +102,13 @@ export class ConsensusNode {
 
   /** Messages for later heights kept until this node gets there, and their bytes; evidence kept for a block. */
   buffered(): { messages: number; bytes: number; evidence: number } {
-    const kept = this.blocks.futureSize();
+    const kept = this.catchUp.size;
     return { messages: kept.messages, bytes: kept.bytes, evidence: this.evidence.pendingCount };
   }
 
   /** A committed block this node still holds in memory. */
   storedBlock(height: number): Uint8Array | undefined {
-    return this.blocks.storedBlock(height);
+    return this.catchUp.storedBlock(height);
   }
 
   // ---- composition ----
@@ -143,7 +148,7 @@ export class ConsensusNode {
     else if (topic === 'block-vote') this.blocks.onBlockVote(bytes);
     else if (topic === 'timeout') this.blocks.onTimeout(bytes);
     else if (topic === 'block') this.blocks.onBlock(bytes);
-    else if (topic === 'sync') this.blocks.onSync(bytes);
+    else if (topic === 'sync') this.catchUp.onSync(bytes);
     else this.ctx.drop('unknown-topic');
   }
 
