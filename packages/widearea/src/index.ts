@@ -15,3 +15,5 @@ export { WideAreaLedger } from './ledger.ts';
 export type { AnchoredBlock, WideAreaStep } from './ledger.ts';
 export { ClusterGate } from './gate.ts';
 export type { GateOptions } from './gate.ts';
+export { makeCrossTierProof, verifyCrossTierProof, isCrossTierProof, CROSS_TIER_TYPE, CROSS_TIER_VERSION } from './proof.ts';
+export type { CrossTierResult, CrossTierVerdict, ProvenCrossTier } from './proof.ts';

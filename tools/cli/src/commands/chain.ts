@@ -3,7 +3,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { addressFromText, addressToText, isAddressText, toHex, verifyManifest, type Manifest } from '@meterchain/core';
-import { nodeVerifier } from '@meterchain/crypto';
+import { nodeSha256, nodeVerifier } from '@meterchain/crypto';
+import { verifyChain } from '@meterchain/consensus';
+import { makeCrossTierProof } from '@meterchain/widearea';
 import {
   CSV_FIXED_COLUMNS,
   ChainStore,
@@ -28,6 +30,7 @@ import { loadManifest, readInput, writeOutput } from '../files.ts';
 
 const usage = `usage: meterchain chain verify DIR --manifest FILE [--manifest FILE ...] [--json] [--single-core]
        meterchain chain prove DIR --meter ADDRESS --seq N --out FILE [--manifest FILE]
+                              [--widearea DIR [--widearea-manifest FILE]]
        meterchain chain prove DIR --meter ADDRESS --frame N --out FILE [--frames FRAMES] [--manifest FILE]
        meterchain chain inspect DIR [--manifest FILE] [--blocks] [--json]
        meterchain chain export DIR --csv [--manifest FILE] [--out FILE]
@@ -41,7 +44,9 @@ verify   checks every block from height 0: signatures, vote and commit certifica
          cores (worker threads for long chains, the thread pool for short ones) unless --single-core.
 prove    writes an inclusion proof of the reading (meter ADDRESS, sequence N): the signed reading, the votes that
          accepted it, its Merkle path and the committed header with its commit certificate. Check it with
-         \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor. For a PMU, --frame N proves its
+         \`meterchain proof verify\`. The manifest defaults to DIR/manifest.cbor. --widearea adds the wide-area
+         anchor of the reading's block (from the wide-area chain in that DIR, its manifest by default
+         DIR/manifest.cbor): one cross-tier bundle from the reading to the wide-area block that anchored it. For a PMU, --frame N proves its
          frame N instead: the frame (C37.118.2 bytes) and its path to the batch's root are added, read from the
          PMU node's frame store FRAMES (default DIR/../frames).
 inspect  summarizes the chain (heights, rounds, members, accepted / rejected / undecided counts, evidence) without
@@ -155,7 +160,12 @@ async function findBlock(dir: string, meter: Uint8Array, seq: number): Promise<U
 }
 
 async function prove(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parse(argv, { meter: { type: 'string' }, seq: { type: 'string' }, frame: { type: 'string' }, frames: { type: 'string' }, out: { type: 'string' }, manifest: { type: 'string' } }, true);
+  const { values, positionals } = parse(
+    argv,
+    { meter: { type: 'string' }, seq: { type: 'string' }, frame: { type: 'string' }, frames: { type: 'string' }, out: { type: 'string' }, manifest: { type: 'string' }, widearea: { type: 'string' }, 'widearea-manifest': { type: 'string' } },
+    true,
+  );
+  if (values['widearea-manifest'] !== undefined && values.widearea === undefined) throw new UsageError('--widearea-manifest goes with --widearea');
   const dir = oneDir(positionals);
   const meterText = required(values.meter, 'meter');
   if (!isAddressText(meterText)) throw new UsageError(`--meter expects an address, "mc" followed by 40 hex digits, got '${meterText}'`);
@@ -186,6 +196,24 @@ async function prove(argv: string[], io: Io): Promise<number> {
   // A proof that would not verify is not written: the chain itself must be broken there.
   const check = verifyProof([manifest], made.proof, nodeVerifier());
   if (!check.ok) throw new InvalidError(`the stored block does not prove the reading (${check.fault}: ${check.reason}); run chain verify`);
+  if (values.widearea !== undefined) {
+    const wideManifest = manifestFor(values.widearea, values['widearea-manifest'], true)!;
+    const wide = await openDir(values.widearea);
+    let blocks: Uint8Array[];
+    try {
+      blocks = await wide.source.read(0, wide.source.count);
+    } finally {
+      await wide.close();
+    }
+    // Only a verified wide-area chain is searched: a forged block must not end in a bundle that then fails.
+    const v = verifyChain([{ manifest: wideManifest, digest: loadManifest(values['widearea-manifest'] ?? join(values.widearea, 'manifest.cbor')).digest }], blocks, nodeVerifier(), nodeSha256);
+    if (!v.ok) throw new InvalidError(`the wide-area chain does not verify at block ${v.index}: ${v.fault}: ${v.reason}`);
+    const cross = makeCrossTierProof([manifest], made.proof, wideManifest, blocks, nodeSha256, nodeVerifier());
+    if (!cross.ok) throw new InvalidError(cross.reason);
+    writeOutput(out, cross.proof);
+    io.out(`cross-tier proof of ${meterText} seq ${seq}: regional height ${check.proven.height}, anchored in wide-area block ${cross.wideHeight}, ${cross.proof.length} bytes -> ${out}`);
+    return 0;
+  }
   writeOutput(out, made.proof);
   io.out(`proof of ${meterText} ${frames ? 'frame' : 'seq'} ${seq}: height ${check.proven.height}, round ${check.proven.round}, ${made.proof.length} bytes -> ${out}`);
   return 0;
