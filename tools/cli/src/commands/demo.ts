@@ -1,5 +1,6 @@
 // `meterchain demo` (what `npm start` runs): a regional cluster of simulated three-phase meters on this machine, each
-// meter its own process with its own key and data directory, over an MQTT broker; live progress; the chain verified.
+// meter its own process with its own key and data directory, over an MQTT broker (or, with --transport modbus-rtu, a
+// simulated RS-485 line and its bus master); live progress; the chain verified.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { openChain, readingsOf, summarizeBlock, verifyBlocks } from '@meterchain
 import { createCluster, type ClusterFiles } from '../cluster-files.ts';
 import { intOption, parse, UsageError, type Command, type Io } from '../command.ts';
 import { startEmbeddedBroker } from '../demo/broker.ts';
+import { startLine } from '../demo/line.ts';
 import { requireSocat, sensorYaml, startBoard, stopSensor, wireSensor, type DemoSensor } from '../demo/sensors.ts';
 import { runPmuDemo } from '../demo/pmus.ts';
 import { provisionSensor } from '../sensor-files.ts';
@@ -40,7 +42,7 @@ function stamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z').replace('T', '-');
 }
 
-function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number, broker: string, fault: string, sensors: DemoSensor[]): string {
+function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number, peers: string[], fault: string, sensors: DemoSensor[]): string {
   return [
     `# meter ${m.name} of cluster ${c.manifest.cluster} (written by meterchain demo)`,
     'cluster:',
@@ -48,8 +50,7 @@ function nodeYaml(c: ClusterFiles, m: ClusterFiles['members'][number], i: number
     `  operatorKey: ${relative(m.dir, join(c.dir, 'operator.pub'))}`,
     'key: meter.key',
     'dataDir: data',
-    'broker:',
-    `  url: ${broker}`,
+    ...peers,
     'sensor:',
     '  type: simulated',
     `  seed: ${i + 1}`,
@@ -74,7 +75,7 @@ interface ChainCounts {
   sensors?: Record<string, number>;
 }
 
-function render(io: Io, meters: MeterView[], sensors: DemoSensor[], round: number, rounds: number, tty: boolean, first: boolean, startAt: number, chain?: ChainCounts): void {
+function render(io: Io, meters: MeterView[], sensors: DemoSensor[], round: number, rounds: number, tty: boolean, first: boolean, startAt: number, reached: string, chain?: ChainCounts): void {
   const lines: string[] = [];
   const honest = meters.filter((m) => m.fault === 'none');
   const height = Math.max(-1, ...honest.map((m) => m.height));
@@ -83,7 +84,7 @@ function render(io: Io, meters: MeterView[], sensors: DemoSensor[], round: numbe
   if (round < 0) {
     // Before round 0: the meters start (a few seconds for N processes on a small machine); say so, with a count.
     const connected = meters.filter((m) => m.connected).length;
-    lines.push(`starting ${meters.length} meters: ${connected} connected to the broker, rounds begin in ${Math.max(0, Math.ceil((startAt - Date.now()) / 1000))} s`);
+    lines.push(`starting ${meters.length} meters: ${connected} ${reached}, rounds begin in ${Math.max(0, Math.ceil((startAt - Date.now()) / 1000))} s`);
   } else if (chain) {
     lines.push(`round ${rounds}/${rounds}   accepted ${chain.accepted}   rejected ${rejected}   blocks ${chain.blocks}   (accepted and blocks: in the chain; rejected: refused by the vote, kept out of it)`);
   } else {
@@ -115,6 +116,7 @@ export const command: Command = {
   summary: 'run a regional cluster of simulated meters to a verified chain (npm start)',
   usage: `usage: meterchain demo [--meters N] [--rounds R] [--byzantine K] [--behaviour forge|bad-signature|silent]
                        [--rule bft|majority] [--broker URL] [--out DIR] [--sensors S [--espruino BIN]]
+       meterchain demo --transport modbus-rtu [--baud B] [--meters N] [--rounds R] [--byzantine K] [--out DIR]
        meterchain demo --pmus N [--spoof K] [--rounds R] [--rule bft|majority] [--broker URL] [--out DIR]
 
 Creates a cluster (operator key, member keys, signed manifest), starts one process per meter (each with its own
@@ -126,6 +128,10 @@ DIR = meterchain-demo/<time>. --byzantine K makes the first K meters misbehave (
 gate's stripped context, or on the Espruino interpreter BIN with --espruino), reads a simulated SDM630 over Modbus
 RTU on a pty and sends its authenticated readings over a second pty (socat) to a full node, which submits them;
 the demo checks that their readings reach the chain under their own addresses.
+--transport modbus-rtu puts the meters on one simulated RS-485 line instead of a broker (socat ptys, paced at
+--baud, default 115200, 8E1), with this process as the concentrator running the Modbus bus master; rounds are as
+long as the line needs (3 s for the default 5 meters at 115200), 20 of them by default; the demo prints the line's
+figures (bytes, frames, retries, wire use) and writes its capture (line.pcap, readable by tshark).
 --pmus N runs a cluster of N PMU members instead, fed by the PMU simulator (one C37.118.2 stream of N stations at
 60 frames/s): each member batches its station's frames a round (docs/pmu.md); --spoof K lets the first K stations'
 clocks drift 20 µs/s (a spoofed GPS receiver), and the cluster refuses their batches for angle drift. The demo ends by
@@ -143,7 +149,18 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
       espruino: { type: 'string' },
       pmus: { type: 'string' },
       spoof: { type: 'string' },
+      transport: { type: 'string' },
+      baud: { type: 'string' },
     });
+    const transport = values.transport ?? 'mqtt';
+    if (transport !== 'mqtt' && transport !== 'modbus-rtu') throw new UsageError(`--transport must be mqtt or modbus-rtu, got '${transport}'`);
+    const onLine = transport === 'modbus-rtu';
+    if (!onLine && values.baud !== undefined) throw new UsageError('--baud is the RS-485 line\'s: give --transport modbus-rtu too');
+    if (onLine) {
+      for (const flag of ['broker', 'sensors', 'espruino', 'pmus', 'spoof'] as const) if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --transport modbus-rtu (the meters talk over the RS-485 line only)`);
+    }
+    const baud = intOption(values.baud, 'baud', 115200);
+    if (onLine && ![9600, 19200, 38400, 57600, 115200].includes(baud)) throw new UsageError(`--baud must be one of 9600, 19200, 38400, 57600, 115200, got ${baud}`);
     if (values.pmus !== undefined || values.spoof !== undefined) {
       const pmus = intOption(values.pmus, 'pmus', 4);
       const spoof = intOption(values.spoof, 'spoof', 0);
@@ -159,9 +176,9 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
       }
       return runPmuDemo(io, { pmus, spoof, rounds, rule: rule as 'bft' | 'majority', ...(values.broker ? { broker: values.broker } : {}), out: values.out ?? join('meterchain-demo', `pmus-${stamp()}`) });
     }
-    const n = intOption(values.meters, 'meters', 7);
+    const n = intOption(values.meters, 'meters', onLine ? 5 : 7);
     const sensorCount = intOption(values.sensors, 'sensors', 0);
-    const rounds = intOption(values.rounds, 'rounds', 30);
+    const rounds = intOption(values.rounds, 'rounds', onLine ? 20 : 30);
     const k = intOption(values.byzantine, 'byzantine', 0);
     const behaviour = values.behaviour ?? 'forge';
     const rule = values.rule ?? 'bft';
@@ -174,21 +191,24 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
     if (sensorCount > n - k) throw new UsageError(`--sensors ${sensorCount}: each sensor node is wired to an honest full node, and there are ${n - k}`);
     if (values.espruino !== undefined && sensorCount === 0) throw new UsageError('--espruino runs the sensor nodes on that interpreter: give --sensors too');
     if (values.espruino !== undefined && !existsSync(values.espruino)) throw new UsageError(`--espruino: ${values.espruino}: no such file`);
-    if (sensorCount > 0) requireSocat();
+    if (sensorCount > 0 || onLine) requireSocat();
     // Checked before anything is written or started: a bad URL would otherwise fail in every node, after the cluster.
     if (values.broker !== undefined && !/^(mqtts?|wss?|tcp):\/\/[^\s/:]+(:\d{1,5})?\/?$/.test(values.broker)) {
       throw new UsageError(`--broker expects mqtt://HOST:PORT (or mqtts://, ws://, wss://), got '${values.broker}'`);
     }
     const out = resolve(values.out ?? join('meterchain-demo', stamp()));
 
-    const roundMs = 1000;
+    // On the line, rounds as long as its wire time needs: about 0.4 s a member at 115,200 baud (npm run bench --
+    // rs485; docs/transport.md §12.8), with room to spare; slower lines in proportion.
+    const roundMs = onLine ? Math.max(1000, Math.ceil((n * 600 * (115200 / baud)) / 1000) * 1000) : 1000;
     const blockRounds = 5;
     // Start-up time for N processes on a small machine: rounds begin once every meter had time to connect.
-    const genesisMs = Math.ceil((Date.now() + 3000 + 400 * n) / 1000) * 1000;
+    // On a line, also the drops' ptys (a socat each) and the master before the meters start.
+    const genesisMs = Math.ceil((Date.now() + 3000 + (onLine ? 1400 : 400) * n) / 1000) * 1000;
     // Sensor nodes take a reading a round; each is a member of its own (role sensor) and is wired to a full node.
     const sensorFiles = Array.from({ length: sensorCount }, (_, i) => provisionSensor(join(out, 'sensors', `s${String(i + 1).padStart(2, '0')}`), `s${String(i + 1).padStart(2, '0')}`, 'demo', roundMs));
     const cluster = createCluster(out, {
-      name: 'demo', members: n, rule, roundMs, blockRounds, skewMs: 1500, timeoutMs: 2000, genesisMs,
+      name: 'demo', members: n, rule, roundMs, blockRounds, skewMs: Math.max(1500, roundMs / 2), timeoutMs: 2 * roundMs, genesisMs,
       sensors: sensorFiles.map((f, i) => ({ publicKey: f.publicKey, name: `s${String(i + 1).padStart(2, '0')}` })),
     });
     const t = cluster.manifest;
@@ -203,14 +223,18 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
     if (sensorCount > 0) io.out(`sensor nodes: ${sensors.map((x) => `${x.name} ${x.files.address} -> ${x.host}`).join(', ')} (firmware ${values.espruino ? `on ${values.espruino}` : 'in the stripped context'})`);
     io.out(`data: ${out}`);
 
-    const embedded = values.broker ? undefined : await startEmbeddedBroker();
-    const brokerUrl = values.broker ?? embedded!.url;
-    io.out(`broker: ${brokerUrl}${embedded ? ' (embedded)' : ''}`);
+    const embedded = values.broker || onLine ? undefined : await startEmbeddedBroker();
+    const brokerUrl = values.broker ?? embedded?.url ?? '';
+    const line = onLine ? await startLine(join(out, 'line'), cluster, baud) : undefined;
+    if (line) io.out(`rs485 line: ${baud} baud 8E1, ${n} drops and a bus master in this process (the concentrator); capture ${relative(process.cwd(), line.capture).startsWith('..') ? line.capture : relative(process.cwd(), line.capture)}`);
+    else io.out(`broker: ${brokerUrl}${embedded ? ' (embedded)' : ''}`);
+    const reached = line ? 'polled by the bus master' : 'connected to the broker';
+    const peersOf = (i: number): string[] => (line ? ['rs485:', `  path: ${line.paths[i]}`, `  baud: ${baud}`] : ['broker:', `  url: ${brokerUrl}`]);
 
     const meters: MeterView[] = cluster.members.map((m, i) => {
       const fault = i < k ? behaviour : 'none';
       const config = join(m.dir, 'node.yaml');
-      writeFileSync(config, nodeYaml(cluster, m, i, brokerUrl, fault, sensors.filter((x) => x.host === m.name)));
+      writeFileSync(config, nodeYaml(cluster, m, i, peersOf(i), fault, sensors.filter((x) => x.host === m.name)));
       const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
       const view: MeterView = { name: m.name, proc, fault, round: -1, height: -1, connected: false, accepted: 0, rejected: 0, ownAccepted: 0, ownRefused: 0, evidence: 0 };
       createInterface({ input: proc.stdout! }).on('line', (line) => {
@@ -231,8 +255,10 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
           view.evidence = rec['evidence'] as number;
         } else if (rec['msg'] === 'block committed') {
           view.height = Math.max(view.height, rec['height'] as number);
-        } else if (rec['msg'] === 'broker connected') {
+        } else if (rec['msg'] === 'broker connected' || rec['msg'] === 'rs485 line: polled by the bus master') {
           view.connected = true;
+        } else if (rec['msg'] === 'rs485 line: not polled') {
+          view.connected = false;
         } else if (String(rec['msg']).startsWith('sensor frame refused') || rec['msg'] === 'sensor frames accepted again') {
           view.sensorIssue = rec['msg'] === 'sensor frames accepted again' ? undefined : `${String(rec['msg'])} (${String(rec['sensor'])}: ${String(rec['detail'])})`;
         } else if (rec['level'] === 'error') {
@@ -256,7 +282,7 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
         const round = Math.min(lastRound, roundOf(t, Math.max(Date.now(), genesisMs)));
-        render(io, meters, sensors, Date.now() < genesisMs ? -1 : round, rounds, tty, first, genesisMs);
+        render(io, meters, sensors, Date.now() < genesisMs ? -1 : round, rounds, tty, first, genesisMs, reached);
         first = false;
         const honest = meters.filter((m) => m.fault === 'none');
         const finished = honest.every((m) => m.height >= lastHeight) && Date.now() > genesisMs + rounds * roundMs;
@@ -284,6 +310,7 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
       ),
     );
     await embedded?.close();
+    const figures = line ? await line.stop() : undefined;
 
     // Verify every meter's chain from the manifest alone, and check that they agree.
     const epoch = [{ manifest: t, digest: cluster.digest }];
@@ -334,11 +361,12 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
         await opened.close();
       }
     }
-    render(io, meters, sensors, lastRound, rounds, tty, first, genesisMs, counts);
+    render(io, meters, sensors, lastRound, rounds, tty, first, genesisMs, reached, counts);
     for (const m of meters) if (m.lastError) io.err(`${m.name}: ${m.lastError}`);
     for (const m of meters) if (m.sensorIssue) io.err(`${m.name}: ${m.sensorIssue}`);
     for (const x of sensors) if (x.exited !== undefined && x.exited !== 0) io.err(`${x.name}: ${x.lastLine ?? 'exited'}`);
     io.out('');
+    if (figures) io.out(figures);
     for (const [key, names] of tips) {
       const [blocks, tip] = key.split(':');
       io.out(`chain of ${names.join(', ')}: ${blocks} blocks verified against the manifest, tip ${tip}`);
