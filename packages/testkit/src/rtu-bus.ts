@@ -3,7 +3,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LineStats } from '@meterchain/modbus/sim';
-import type { RtuMasterStats } from '@meterchain/transport';
+import type { LineBridgeStats, RtuMasterStats } from '@meterchain/transport';
 
 export interface RtuBusOptions {
   dir: string;
@@ -14,6 +14,8 @@ export interface RtuBusOptions {
   seed?: number;
   capture?: string;
   responseTimeoutMs?: number;
+  /** Bridge the line to this broker once bridge() is called (a mixed cluster). */
+  bridge?: { url: string; username: string; password: string };
 }
 
 export class RtuBus {
@@ -74,7 +76,12 @@ export class RtuBus {
     return this.#call({ op: 'replug', name: `u${unit}` });
   }
 
-  stats(): Promise<{ line: LineStats; master: RtuMasterStats }> {
+  /** Starts bridging the line to the broker given as `bridge` (once members are added). */
+  bridge(): Promise<void> {
+    return this.#call({ op: 'bridge' });
+  }
+
+  stats(): Promise<{ line: LineStats; master: RtuMasterStats; bridge?: LineBridgeStats }> {
     return this.#call({ op: 'stats' });
   }
 

@@ -12,4 +12,5 @@ export { Spool, SpoolFullError, SpoolLockedError, type FsyncPolicy, type SpoolOp
 export { MqttTransport, SubscribeRefusedError, openMqttTransport, type MqttTransportOptions } from './mqtt.ts';
 export { ModbusRtuTransport, openModbusRtuTransport, type ModbusRtuTransportOptions, type RtuMemberLinkStats } from './rtu/member.ts';
 export { ModbusRtuMaster, type BusMember, type ModbusRtuMasterOptions, type RtuMasterStats } from './rtu/master.ts';
+export { openLineBridge, type LineBridge, type LineBridgeOptions, type LineBridgeStats } from './rtu/bridge.ts';
 export { ANCHOR_KIND, bridgeConfig, gateAcl, wideAreaBridgeAcl, type BridgeOptions } from './bridge.ts';

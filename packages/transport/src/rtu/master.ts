@@ -171,12 +171,22 @@ export class ModbusRtuMaster {
     this.#wake?.();
   }
 
-  /** Writes a message to every member as if `from` had sent it (tests; a concentrator relaying from elsewhere). */
-  inject(kind: string, from: string, payload: Uint8Array): void {
+  /**
+   * Writes a message to every member as if `from` had sent it (a concentrator bridging from a broker; tests). False,
+   * and nothing queued, while the relay holds more than 4 times `maxRelayBacklog`: the line is slower than what comes.
+   */
+  inject(kind: string, from: string, payload: Uint8Array): boolean {
     if (!isFrameKind(kind)) throw new TypeError(`modbus rtu master: expected a frame kind, got ${JSON.stringify(kind)}`);
     assertAddressText(from);
+    if (this.#relay.pendingBytes > 4 * this.#maxBacklog) return false;
     this.#relay.push(encodeMessage({ kind, from, payload: payload.slice() }), undefined);
     this.#wake?.();
+    return true;
+  }
+
+  /** The addresses of the members on this line. */
+  get addresses(): string[] {
+    return this.#members.map((m) => m.address);
   }
 
   /** Members answering polls now. */
