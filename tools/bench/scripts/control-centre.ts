@@ -22,8 +22,9 @@ if (!Number.isInteger(members) || members < 4 || members > 256 || !Number.isInte
 }
 const verifier = nodeVerifier();
 const chain = generateChain({ blocks, members, seed: 7, cluster: 'bench' });
-const m = verifyManifest(chain.manifest, verifier, { hash: nodeSha256 });
-if (!m.ok) throw new Error(m.reason);
+const verdict = verifyManifest(chain.manifest, verifier, { hash: nodeSha256 });
+if (!verdict.ok) throw new Error(verdict.reason);
+const m = verdict;
 const dir = mkdtempSync(join(tmpdir(), 'mc-bench-cc-'));
 writeChainFiles(join(dir, 'chain'), chain);
 
@@ -34,7 +35,7 @@ const verifyMs = performance.now() - t;
 console.log(`chain: ${members} members, ${blocks} blocks, ${chain.readings} readings; verification alone ${verifyMs.toFixed(0)} ms (${((chain.readings / verifyMs) * 1000).toFixed(0)} readings/s)`);
 
 async function load(engine: string, options: { url?: string; schema?: string }): Promise<void> {
-  const centre = await ControlCentre.open({ ...options, regions: [{ dir: join(dir, 'chain'), manifests: [{ manifest: m.manifest!, digest: m.digest! }] }], verifier });
+  const centre = await ControlCentre.open({ ...options, regions: [{ dir: join(dir, 'chain'), manifests: [{ manifest: m.manifest, digest: m.digest }] }], verifier });
   try {
     t = performance.now();
     await centre.catchUp();
