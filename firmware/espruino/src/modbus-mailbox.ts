@@ -12,14 +12,8 @@
 // taken is replaced by the next reading's: the board keeps one, never a queue.
 import { crc16Modbus } from '@meterchain/core';
 
-/** Registers before the payload. */
-export const MAILBOX_HEADER_REGISTERS = 2;
-/** The largest payload a frame may have (the full node's SENSOR_PAYLOAD_MAX), in registers with the header. */
-export const MAILBOX_REGISTERS = MAILBOX_HEADER_REGISTERS + 4096 / 2;
-/** Function 3 reads at most 125 registers (§6.3). */
-export const MAX_READ_REGISTERS = 125;
-
-export const ModbusException = { ILLEGAL_FUNCTION: 1, ILLEGAL_DATA_ADDRESS: 2, ILLEGAL_DATA_VALUE: 3 };
+/** Registers in the mailbox: the two of the header and the largest payload (4,096 bytes, the full node's limit). */
+export const MAILBOX_REGISTERS = 2 + 4096 / 2;
 
 export interface MailboxCounts {
   /** Requests answered, exceptions among them; requests to another unit, and bytes dropped to find a request. */
@@ -41,26 +35,17 @@ export interface ModbusMailbox {
   readonly counts: MailboxCounts;
 }
 
-/** A request of function 3 or 6 is 8 bytes: unit, function, two 16-bit fields, CRC. */
-const REQUEST_LENGTH = 8;
-
-function withCrc(out: Uint8Array): Uint8Array {
-  const crc = crc16Modbus(out, 0, out.length - 2);
-  out[out.length - 2] = crc & 0xff;
-  out[out.length - 1] = crc >> 8;
-  return out;
-}
-
-/** An exception response (§7): the function code with its high bit set, and the exception code. */
-export function exceptionResponse(unit: number, fn: number, code: number): Uint8Array {
-  return withCrc(new Uint8Array([unit, fn | 0x80, code, 0, 0]));
-}
-
 /**
  * A mailbox answering as unit `unit` (1-247). It holds one request's 8 bytes at most: noise, or a request whose CRC
  * does not match, drops a byte at a time until a request is found; a request to another unit is passed over silently.
  */
 export function createModbusMailbox(unit: number, send: (bytes: Uint8Array) => void): ModbusMailbox {
+  // Everything is made here, not at load: on Espruino what a file defines at load takes heap for good, and a
+  // Puck.js-sized heap running the firmware over a plain serial link has none to spare for a mailbox it does not use.
+  /** A request of function 3 or 6 is 8 bytes: unit, function, two 16-bit fields, CRC. */
+  const REQUEST_LENGTH = 8;
+  /** Function 3 reads at most 125 registers (§6.3). */
+  const MAX_READ = 125;
   const counts: MailboxCounts = { answered: 0, exceptions: 0, otherUnit: 0, dropped: 0, posted: 0, taken: 0, replaced: 0 };
   const held = new Uint8Array(REQUEST_LENGTH);
   let have = 0;
@@ -71,9 +56,16 @@ export function createModbusMailbox(unit: number, send: (bytes: Uint8Array) => v
   function register(address: number): number {
     if (address === 0) return payload ? number : 0;
     if (address === 1) return payload ? payload.length : 0;
-    const at = 2 * (address - MAILBOX_HEADER_REGISTERS);
+    const at = 2 * (address - 2);
     if (!payload || at >= payload.length) return 0;
     return (payload[at]! << 8) | (at + 1 < payload.length ? payload[at + 1]! : 0);
+  }
+
+  function withCrc(out: Uint8Array): Uint8Array {
+    const crc = crc16Modbus(out, 0, out.length - 2);
+    out[out.length - 2] = crc & 0xff;
+    out[out.length - 1] = crc >> 8;
+    return out;
   }
 
   function answer(out: Uint8Array): void {
@@ -81,15 +73,17 @@ export function createModbusMailbox(unit: number, send: (bytes: Uint8Array) => v
     send(out);
   }
 
+  /** An exception response (§7): the function code with its high bit set, and the exception code (1 illegal
+   * function, 2 illegal data address, 3 illegal data value). */
   function fail(fn: number, code: number): void {
     counts.exceptions++;
-    answer(exceptionResponse(unit, fn, code));
+    answer(withCrc(new Uint8Array([unit, fn | 0x80, code, 0, 0])));
   }
 
   function serve(fn: number, address: number, value: number): void {
     if (fn === 3) {
-      if (value < 1 || value > MAX_READ_REGISTERS) return fail(fn, ModbusException.ILLEGAL_DATA_VALUE);
-      if (address + value > MAILBOX_REGISTERS) return fail(fn, ModbusException.ILLEGAL_DATA_ADDRESS);
+      if (value < 1 || value > MAX_READ) return fail(fn, 3);
+      if (address + value > MAILBOX_REGISTERS) return fail(fn, 2);
       const out = new Uint8Array(3 + 2 * value + 2);
       out[0] = unit;
       out[1] = 3;
@@ -102,7 +96,7 @@ export function createModbusMailbox(unit: number, send: (bytes: Uint8Array) => v
       return answer(withCrc(out));
     }
     if (fn === 6) {
-      if (address !== 0) return fail(fn, ModbusException.ILLEGAL_DATA_ADDRESS);
+      if (address !== 0) return fail(fn, 2);
       // The number of the frame waiting takes it off; any other (a late acknowledgement of a replaced frame) is
       // answered as written and changes nothing.
       if (payload && value === number) {
@@ -112,7 +106,7 @@ export function createModbusMailbox(unit: number, send: (bytes: Uint8Array) => v
       // The response to function 6 is the request itself (§6.6); a copy (on Espruino a typed array's slice() is an Array).
       return answer(new Uint8Array(held));
     }
-    fail(fn, ModbusException.ILLEGAL_FUNCTION);
+    fail(fn, 1);
   }
 
   return {

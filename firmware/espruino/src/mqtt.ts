@@ -53,111 +53,116 @@ export interface MqttPublisher {
   close(): void;
 }
 
-export const PacketType = { CONNECT: 1, CONNACK: 2, PUBLISH: 3, PUBACK: 4, PINGREQ: 12, PINGRESP: 13, DISCONNECT: 14 };
-
-/** The packets a publisher receives are 2 bytes of variable header at most; anything longer is a protocol error. */
-const MAX_INBOUND = 4;
-
-/** Bytes of the Remaining Length field for `n` (§2.2.3: 7 bits a byte, at most 4 bytes). */
-function lengthBytes(n: number): number {
-  return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
-}
-
-/** Writes the fixed header (§2.2) into `out` at 0; returns the offset after it. */
-function putFixedHeader(out: Uint8Array, first: number, remaining: number): number {
-  out[0] = first;
-  let p = 1;
-  let n = remaining;
-  do {
-    let digit = n % 128;
-    n = Math.floor(n / 128);
-    if (n > 0) digit |= 0x80;
-    out[p++] = digit;
-  } while (n > 0);
-  return p;
-}
-
-function putString(out: Uint8Array, p: number, text: Uint8Array): number {
-  out[p] = text.length >> 8;
-  out[p + 1] = text.length & 0xff;
-  out.set(text, p + 2);
-  return p + 2 + text.length;
-}
-
-/** CONNECT (§3.1): protocol level 4, clean session, user name and password, the user name as client id. */
-export function connectPacket(username: string, password: string, keepAliveS: number): Uint8Array {
-  const user = utf8Encode(username);
-  const pass = utf8Encode(password);
-  const remaining = 10 + 3 * 2 + 2 * user.length + pass.length;
-  const out = new Uint8Array(1 + lengthBytes(remaining) + remaining);
-  let p = putFixedHeader(out, PacketType.CONNECT << 4, remaining);
-  p = putString(out, p, utf8Encode('MQTT'));
-  out[p++] = 4; // protocol level 3.1.1
-  out[p++] = 0xc2; // user name, password, clean session
-  out[p++] = keepAliveS >> 8;
-  out[p++] = keepAliveS & 0xff;
-  p = putString(out, p, user); // client id
-  p = putString(out, p, user);
-  putString(out, p, pass);
-  return out;
-}
-
-/** PUBLISH (§3.3) at QoS 1 with packet identifier `id` of the parts, joined, written into one buffer. */
-export function publishPacket(topic: string, id: number, parts: Uint8Array[]): Uint8Array {
-  const name = utf8Encode(topic);
-  let size = 0;
-  for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
-  const remaining = 2 + name.length + 2 + size;
-  const out = new Uint8Array(1 + lengthBytes(remaining) + remaining);
-  let p = putFixedHeader(out, (PacketType.PUBLISH << 4) | 0x02, remaining);
-  p = putString(out, p, name);
-  out[p++] = id >> 8;
-  out[p++] = id & 0xff;
-  for (let i = 0; i < parts.length; i++) {
-    out.set(parts[i]!, p);
-    p += parts[i]!.length;
-  }
-  return out;
-}
-
-const PINGREQ = new Uint8Array([PacketType.PINGREQ << 4, 0]);
-const DISCONNECT = new Uint8Array([PacketType.DISCONNECT << 4, 0]);
-
-/** One packet read from the broker: its type, flags and body (at most MAX_INBOUND bytes). */
+/** One packet read from the broker: its type, flags and body (at most 4 bytes). */
 export interface InboundPacket {
   type: number;
   flags: number;
   body: Uint8Array;
 }
 
+export interface MqttPackets {
+  /** CONNECT (§3.1): protocol level 4, clean session, user name and password, the user name as client id. */
+  connectPacket(username: string, password: string, keepAliveS: number): Uint8Array;
+  /** PUBLISH (§3.3) at QoS 1 with packet identifier `id` of the parts, joined, written into one buffer. */
+  publishPacket(topic: string, id: number, parts: Uint8Array[]): Uint8Array;
+  /**
+   * Splits the broker's bytes into packets. Holds at most one packet's few bytes: a Remaining Length above 4 (a
+   * broker sends a publisher nothing longer) is returned as an error, and the caller closes.
+   */
+  createPacketReader(): { push(bytes: Uint8Array): InboundPacket[] | string };
+  /** What a CONNACK's return code means (§3.2.2.3). */
+  connackReason(code: number): string;
+}
+
 /**
- * Splits the broker's bytes into packets. Holds at most one packet's few bytes: a Remaining Length above
- * MAX_INBOUND (a broker sends a publisher nothing longer) is returned as an error, and the caller closes.
+ * The packet codec, made when asked for: on Espruino each function and constant defined at load takes heap for good,
+ * and a Puck.js-sized heap (2,630 variables) running the firmware over its serial link has none to spare for a client
+ * it does not use (defined at load, this file took about 100 variables there).
  */
-export function createPacketReader(): { push(bytes: Uint8Array): InboundPacket[] | string } {
-  const held = new Uint8Array(1 + 1 + MAX_INBOUND);
-  let have = 0;
+export function mqttPackets(): MqttPackets {
+  /** Bytes of the Remaining Length field for `n` (§2.2.3: 7 bits a byte, at most 4 bytes). */
+  function lengthBytes(n: number): number {
+    return n < 128 ? 1 : n < 16384 ? 2 : n < 2097152 ? 3 : 4;
+  }
+
+  /** Writes the fixed header (§2.2) into `out` at 0; returns the offset after it. */
+  function putFixedHeader(out: Uint8Array, first: number, remaining: number): number {
+    out[0] = first;
+    let p = 1;
+    let n = remaining;
+    do {
+      let digit = n % 128;
+      n = Math.floor(n / 128);
+      if (n > 0) digit |= 0x80;
+      out[p++] = digit;
+    } while (n > 0);
+    return p;
+  }
+
+  function putString(out: Uint8Array, p: number, text: Uint8Array): number {
+    out[p] = text.length >> 8;
+    out[p + 1] = text.length & 0xff;
+    out.set(text, p + 2);
+    return p + 2 + text.length;
+  }
+
   return {
-    push(bytes) {
-      const out: InboundPacket[] = [];
-      for (let i = 0; i < bytes.length; i++) {
-        held[have++] = bytes[i]!;
-        if (have === 2 && (held[1]! & 0x80) !== 0) return `remaining length of more than ${MAX_INBOUND} bytes`;
-        if (have >= 2 && held[1]! > MAX_INBOUND) return `remaining length ${held[1]!}, more than ${MAX_INBOUND}`;
-        if (have >= 2 && have === 2 + held[1]!) {
-          out.push({ type: held[0]! >> 4, flags: held[0]! & 0x0f, body: held.slice(2, have) });
-          have = 0;
-        }
+    connectPacket(username, password, keepAliveS) {
+      const user = utf8Encode(username);
+      const pass = utf8Encode(password);
+      const remaining = 10 + 3 * 2 + 2 * user.length + pass.length;
+      const out = new Uint8Array(1 + lengthBytes(remaining) + remaining);
+      let p = putFixedHeader(out, 0x10, remaining); // CONNECT
+      p = putString(out, p, utf8Encode('MQTT'));
+      out[p++] = 4; // protocol level 3.1.1
+      out[p++] = 0xc2; // user name, password, clean session
+      out[p++] = keepAliveS >> 8;
+      out[p++] = keepAliveS & 0xff;
+      p = putString(out, p, user); // client id
+      p = putString(out, p, user);
+      putString(out, p, pass);
+      return out;
+    },
+    publishPacket(topic, id, parts) {
+      const name = utf8Encode(topic);
+      let size = 0;
+      for (let i = 0; i < parts.length; i++) size += parts[i]!.length;
+      const remaining = 2 + name.length + 2 + size;
+      const out = new Uint8Array(1 + lengthBytes(remaining) + remaining);
+      let p = putFixedHeader(out, 0x32, remaining); // PUBLISH, QoS 1
+      p = putString(out, p, name);
+      out[p++] = id >> 8;
+      out[p++] = id & 0xff;
+      for (let i = 0; i < parts.length; i++) {
+        out.set(parts[i]!, p);
+        p += parts[i]!.length;
       }
       return out;
     },
+    createPacketReader() {
+      const held = new Uint8Array(6);
+      let have = 0;
+      return {
+        push(bytes) {
+          const out: InboundPacket[] = [];
+          for (let i = 0; i < bytes.length; i++) {
+            held[have++] = bytes[i]!;
+            if (have === 2 && (held[1]! & 0x80) !== 0) return 'remaining length of more than 4 bytes';
+            if (have >= 2 && held[1]! > 4) return `remaining length ${held[1]!}, more than 4`;
+            if (have >= 2 && have === 2 + held[1]!) {
+              out.push({ type: held[0]! >> 4, flags: held[0]! & 0x0f, body: held.slice(2, have) });
+              have = 0;
+            }
+          }
+          return out;
+        },
+      };
+    },
+    connackReason(code) {
+      const reasons = ['accepted', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
+      return code < reasons.length ? reasons[code]! : `return code ${code}`;
+    },
   };
-}
-
-/** Returns what a CONNACK's return code means (§3.2.2.3). */
-export function connackReason(code: number): string {
-  const reasons = ['accepted', 'unacceptable protocol version', 'identifier rejected', 'server unavailable', 'bad user name or password', 'not authorized'];
-  return code < reasons.length ? reasons[code]! : `return code ${code}`;
 }
 
 /**
@@ -166,6 +171,10 @@ export function connackReason(code: number): string {
  * not connected drops the message (a sensor's next reading follows within a period; nothing queues up in its heap).
  */
 export function createMqttPublisher(host: MqttHost, options: MqttOptions): MqttPublisher {
+  // Packet types (§2.2.1): CONNACK 2, PUBACK 4, PINGRESP 13.
+  const packets = mqttPackets();
+  const PINGREQ = new Uint8Array([0xc0, 0]);
+  const DISCONNECT = new Uint8Array([0xe0, 0]);
   const counts: MqttCounts = { connects: 0, published: 0, acked: 0, dropped: 0 };
   let connection: MqttConnection | undefined;
   let accepted = false;
@@ -218,25 +227,25 @@ export function createMqttPublisher(host: MqttHost, options: MqttOptions): MqttP
 
   function received(packet: InboundPacket): void {
     silentTicks = 0;
-    if (packet.type === PacketType.CONNACK && !accepted) {
+    if (packet.type === 2 && !accepted) {
       const code = packet.body.length === 2 ? packet.body[1]! : 0xff;
-      if (code !== 0) return drop(`refused ${code} (${connackReason(code)})`);
+      if (code !== 0) return drop(`refused ${code} (${packets.connackReason(code)})`);
       accepted = true;
       backoff = options.backoffMs;
       counts.connects++;
       state('connected');
-    } else if (packet.type === PacketType.PUBACK && accepted) counts.acked++;
-    else if (packet.type !== PacketType.PINGRESP || !accepted) drop(`protocol: unexpected packet type ${packet.type}`);
+    } else if (packet.type === 4 && accepted) counts.acked++;
+    else if (packet.type !== 13 || !accepted) drop(`protocol: unexpected packet type ${packet.type}`);
   }
 
   function open(): void {
     if (stopped) return;
-    const reader = createPacketReader();
+    const reader = packets.createPacketReader();
     silentTicks = 0;
     const mine = host.connect({
       open: () => {
         if (connection !== mine) return;
-        send(connectPacket(options.username, options.password, options.keepAliveS));
+        send(packets.connectPacket(options.username, options.password, options.keepAliveS));
         ping = host.setTimeout(tick, (options.keepAliveS * 1000) / 2);
       },
       data: (bytes) => {
@@ -261,7 +270,7 @@ export function createMqttPublisher(host: MqttHost, options: MqttOptions): MqttP
         counts.dropped++;
         return false;
       }
-      send(publishPacket(topic, nextId, parts));
+      send(packets.publishPacket(topic, nextId, parts));
       nextId = nextId === 0xffff ? 1 : nextId + 1;
       counts.published++;
       return true;

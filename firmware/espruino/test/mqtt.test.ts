@@ -13,9 +13,11 @@ import mqtt from 'mqtt';
 import { bundleTarget } from '@meterchain/gate';
 import mqttPacket from 'mqtt-packet';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
-import { connectPacket, createMqttPublisher, createPacketReader, publishPacket, type MqttPublisher } from '../src/mqtt.ts';
+import { createMqttPublisher, mqttPackets, type MqttPublisher } from '../src/mqtt.ts';
 import { framePayload, transportHeader } from '../src/node.ts';
 import { nodeMqttHost } from './node-mqtt-host.ts';
+
+const { connectPacket, createPacketReader, publishPacket } = mqttPackets();
 
 function parse(bytes: Uint8Array): mqttPacket.Packet[] {
   const parser = mqttPacket.parser({ protocolVersion: 4 });

@@ -3,6 +3,7 @@
 // each reading writes only its numbers. Its output is encodeReading's, byte for byte (a test holds it to that over
 // a corpus). Why: on Espruino the generic encoder walks and sorts every map of every reading, 42 ms for 17 channels.
 import { ADDRESS_LENGTH } from './address.ts';
+import { utf8Length } from './bytes.ts';
 import { MT_ARRAY, MT_MAP, writeHead } from './cbor/head.ts';
 import { encodeInt, isSafeInt } from './cbor/int.ts';
 import { describeValue, unsupported } from './cbor/value.ts';
@@ -20,38 +21,9 @@ export interface ReadingEncoder {
   encodeView(r: Reading): Uint8Array;
 }
 
-/** The encoded text `s` (head and UTF-8), for the parts that are built once. */
-function textBytes(s: string): Uint8Array {
-  const w = new ByteWriter(s.length + 9);
-  encodeText(w, s);
-  return w.result();
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
-  return out;
-}
-
 // The reading's keys in the order RFC 8949 §4.2.1 puts them (shorter first, then bytewise): v, ts, seq, clock,
-// meter, cluster, quality, channels. A channel's: id, raw, unit, scale, value.
-const KEY_V = textBytes('v');
-const KEY_TS = textBytes('ts');
-const KEY_SEQ = textBytes('seq');
-const KEY_CLOCK = textBytes('clock');
-const KEY_METER = textBytes('meter');
-const KEY_CLUSTER = textBytes('cluster');
-const KEY_QUALITY = textBytes('quality');
-const KEY_CHANNELS = textBytes('channels');
-const KEY_ID = textBytes('id');
-const KEY_RAW = textBytes('raw');
-const KEY_UNIT = textBytes('unit');
-const KEY_SCALE = textBytes('scale');
-const KEY_VALUE = textBytes('value');
-
-/** The meter key and the head of its 20-byte string. */
-const KEY_METER_BYTES = concat(KEY_METER, new Uint8Array([0x40 | ADDRESS_LENGTH]));
+// meter, cluster, quality, channels. A channel's: id, raw, unit, scale, value. Encoded into the template only, not
+// kept as constants: on Espruino each constant defined at load takes heap for good (13 byte arrays, ~40 variables).
 
 /** Copies `bytes` into `buf` at `p`; returns the offset after them. */
 function put(buf: Uint8Array, p: number, bytes: Uint8Array): number {
@@ -150,46 +122,76 @@ interface Template {
 /** Runs before the channels: up to ts, seq, clock, the meter, quality (each followed by its hole). */
 const HEADER_RUNS = 5;
 
-function templateOf(channels: Channel[], raw: Uint8Array, clusterBytes: Uint8Array): Template {
+/** Bytes of a CBOR head for argument `n` (RFC 8949 §3). */
+function headLength(n: number): number {
+  return n < 24 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+}
+
+/** Bytes of the encoded text `s` (checked by checkReading before: no lone surrogate). */
+function textLength(s: string): number {
+  const n = utf8Length(s);
+  return headLength(n) + n;
+}
+
+/**
+ * Built in one buffer of exactly its size (counted first), with its run ends in one typed array: on a Puck.js-sized
+ * heap a growing writer, its copy and a list of ends at once did not fit beside the firmware (out of memory at the
+ * first reading).
+ */
+function templateOf(channels: Channel[], raw: Uint8Array, cluster: string): Template {
   const n = channels.length;
-  const w = new ByteWriter(64 * n + clusterBytes.length + 64);
-  const ends: number[] = [];
+  let size = 1 + textLength('v') + headLength(READING_VERSION) + textLength('ts') + textLength('seq') + textLength('clock');
+  size += textLength('meter') + 1 + textLength('cluster') + textLength(cluster) + textLength('quality') + textLength('channels') + headLength(n);
+  let holes = HEADER_RUNS + n + 1;
+  for (let i = 0; i < n; i++) {
+    const c = channels[i]!;
+    size += 1 + textLength('id') + textLength(c.id) + textLength('unit') + textLength(c.unit) + textLength('scale') + textLength('value');
+    size += headLength(c.scale < 0 ? -1 - c.scale : c.scale);
+    if (raw[i] === 1) {
+      size += textLength('raw');
+      holes++;
+    }
+  }
+  const w = new ByteWriter(size);
+  const ends = new Uint32Array(holes);
+  let k = 0;
   w.byte(0xa8); // map of 8 entries
-  w.bytes(KEY_V);
+  encodeText(w, 'v');
   encodeInt(w, READING_VERSION);
-  w.bytes(KEY_TS);
-  ends.push(w.pos);
-  w.bytes(KEY_SEQ);
-  ends.push(w.pos);
-  w.bytes(KEY_CLOCK);
-  ends.push(w.pos);
-  w.bytes(KEY_METER_BYTES);
-  ends.push(w.pos);
-  w.bytes(clusterBytes);
-  w.bytes(KEY_QUALITY);
-  ends.push(w.pos);
-  w.bytes(KEY_CHANNELS);
+  encodeText(w, 'ts');
+  ends[k++] = w.pos;
+  encodeText(w, 'seq');
+  ends[k++] = w.pos;
+  encodeText(w, 'clock');
+  ends[k++] = w.pos;
+  encodeText(w, 'meter');
+  w.byte(0x40 | ADDRESS_LENGTH); // the head of its 20-byte string
+  ends[k++] = w.pos;
+  encodeText(w, 'cluster');
+  encodeText(w, cluster);
+  encodeText(w, 'quality');
+  ends[k++] = w.pos;
+  encodeText(w, 'channels');
   writeHead(w, MT_ARRAY, n);
   for (let i = 0; i < n; i++) {
     const c = channels[i]!;
     writeHead(w, MT_MAP, raw[i] === 1 ? 5 : 4);
-    w.bytes(KEY_ID);
+    encodeText(w, 'id');
     encodeText(w, c.id);
     if (raw[i] === 1) {
-      w.bytes(KEY_RAW);
-      ends.push(w.pos);
+      encodeText(w, 'raw');
+      ends[k++] = w.pos;
     }
-    w.bytes(KEY_UNIT);
+    encodeText(w, 'unit');
     encodeText(w, c.unit);
-    w.bytes(KEY_SCALE);
+    encodeText(w, 'scale');
     encodeInt(w, c.scale);
-    w.bytes(KEY_VALUE);
-    ends.push(w.pos);
+    encodeText(w, 'value');
+    ends[k++] = w.pos;
   }
-  ends.push(w.pos);
-  const out: Template = { bytes: w.result(), ends: new Uint32Array(ends.length) };
-  for (let k = 0; k < ends.length; k++) out.ends[k] = ends[k]!;
-  return out;
+  ends[k] = w.pos;
+  // Counted right, the writer never grew and its buffer is the template, no copy.
+  return { bytes: w.pos === w.buf.length ? w.buf : w.result(), ends };
 }
 
 const NO_TEMPLATE: Template = { bytes: new Uint8Array(0), ends: new Uint32Array(0) };
@@ -214,7 +216,7 @@ export function createReadingEncoder(): ReadingEncoder {
     filtered = false;
     for (let i = 0; i < layouts.raw.length; i++) if (layouts.raw[i] === 1) filtered = true;
     template = NO_TEMPLATE; // let the old one go before the new one is built (a Puck.js heap has room for one)
-    template = templateOf(r.channels, layouts.raw, concat(KEY_CLUSTER, textBytes(r.cluster)));
+    template = templateOf(r.channels, layouts.raw, r.cluster);
     cluster = r.cluster;
   }
 
