@@ -1,8 +1,9 @@
-// The round machine (docs/protocol.md §4–§7): a member's voting rounds. It takes submissions, judges them, signs and
-// counts votes, builds and checks round certificates, reports each member's outcome, persists round records, and keeps
-// the round window (§10). Block agreement reads what it holds through RoundsView (block-agreement.ts); it reads of the
-// rest of the node only the committed height and the evidence known (RoundsNeed).
-import { Domain, encode, equalBytes, signReading, signingInput, toHex, type Hash, type Manifest, type Reading } from '@meterchain/core';
+// The round machine (docs/protocol.md §4–§7): a member's voting rounds. It opens rounds as they come and keeps the
+// round window (§10), takes submissions, judges them, signs and counts votes, and sends and checks round certificates;
+// each round's tally, outcomes and record are a Round (round.ts). Block agreement reads what it holds through
+// RoundsView (block-agreement.ts); it reads of the rest of the node only the committed height and the evidence known
+// (RoundsNeed).
+import { Domain, equalBytes, signReading, signingInput, toHex, type Hash, type Manifest, type Reading } from '@meterchain/core';
 import {
   buildRoundCertificate,
   certificateSignatures,
@@ -10,17 +11,13 @@ import {
   emptyTally,
   encodeRoundCertificate,
   roundCertificateFromCbor,
-  roundCertificateToCbor,
-  tallyAddAgain,
-  tallyAddRemembering,
   tallyCertificate,
   type HeldVote,
-  type RoundTally,
 } from './certificate.ts';
 import { excludedVoters, firstRoundOf, type CheckedBlock } from './chain.ts';
 import { Reason, Verdict, consensusError } from './codes.ts';
 import { hexKey, type NodeContext } from './context.ts';
-import type { Effect, PersistRecord } from './effects.ts';
+import type { PersistRecord } from './effects.ts';
 import type { EvidenceKind } from './evidence.ts';
 import { baseJudge, defaultJudges, DEFAULT_REJECT_QUALITY, type Judges, type MemberMemory } from './judge.ts';
 import { BoundedMemo } from './memo.ts';
@@ -28,6 +25,7 @@ import type { Quorum } from './quorum.ts';
 import { memberIndex, openSubmission, roundOf, signBatch, submissionDomain, type Batch, type Submission } from './submission.ts';
 import { decodeVoteMessage, emptyJudgments, judgmentsProblem, setJudgment, signVote, voteBodyFor, voteEnvelope, voteSigningInput } from './vote.ts';
 import { decodeRoundRecord } from './wire/records.ts';
+import { ACCEPTED, REJECTED, Round, UNDECIDED } from './round.ts';
 
 /** What the round machine reads of the rest of the node. */
 export interface RoundsNeed {
@@ -39,84 +37,7 @@ export interface RoundsNeed {
   recordEvidence(kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void;
 }
 
-interface SubSlot {
-  sub: Submission;
-  /** Reason found on arrival (FUTURE), else 0. */
-  reason: number;
-  /** Arrived after this node voted the round: kept for blocks, not judged. */
-  late: boolean;
-  /** A second, different signed submission of the same member and round. */
-  other?: Submission;
-}
-
-interface Held extends HeldVote {
-  body: Uint8Array;
-}
-
-interface RoundState {
-  round: number;
-  subs: (SubSlot | undefined)[];
-  badSig: (Uint8Array | undefined)[];
-  received: number;
-  votes: (Held | undefined)[];
-  excluded: { [voter: number]: boolean };
-  tally: RoundTally;
-  /** Where each distinct list (by root) landed in the tally: honest voters send the same list. */
-  placed: { [root: string]: Int32Array };
-  voted: boolean;
-  myVote?: Uint8Array;
-  decided: number[];
-  /** The digest each member was reported accepted or rejected with (what an exclusion checks). */
-  decidedDigest: (Uint8Array | undefined)[];
-  /** Outcomes reported and then taken back by an exclusion, not reported again yet, by member. */
-  takenBack: { [member: number]: { outcome: 'accepted' | 'rejected'; digest: Uint8Array } };
-  closed: boolean;
-  certSent: boolean;
-  certSeen: boolean;
-  fallbackSent: boolean;
-  /** Accepted members, and submissions of theirs held, in the last round record persisted (persistRound). */
-  recorded: { accepted: number; subs: number };
-  /** Members whose acceptance certificate completed only after the round's close time here: reported when the block
-   * covering the round commits, `accepted` if it holds the reading, else `too-late` (reportLate). */
-  lateAccepted: { member: number; digest: Uint8Array }[];
-  /** Taken up from its round record after a restart (restoreRound), not lived through since. */
-  restored: boolean;
-  /** This node took the round up, or cast its vote, after every honest member's vote deadline (a restart, a lag): the
-   * others may close the round before its vote reaches them, and it may count votes they no longer do, so its
-   * certificates in the round are reported only when the block covering the round commits (decideClosed). */
-  lateHere: boolean;
-}
-
 const NEVER = 9007199254740991;
-const ACCEPTED = 1;
-const REJECTED = 2;
-const UNDECIDED = 3;
-
-function newRoundState(round: number, n: number): RoundState {
-  return {
-    round,
-    subs: [],
-    badSig: [],
-    received: 0,
-    votes: [],
-    excluded: {},
-    tally: emptyTally(n),
-    placed: {},
-    voted: false,
-    decided: [],
-    decidedDigest: [],
-    takenBack: {},
-    closed: false,
-    certSent: false,
-    certSeen: false,
-    fallbackSent: false,
-    recorded: { accepted: 0, subs: 0 },
-    lateAccepted: [],
-    lateHere: false,
-    restored: false,
-  };
-}
-
 
 export class RoundMachine {
   private readonly manifest: Manifest;
@@ -131,7 +52,7 @@ export class RoundMachine {
   private readonly base: (s: Submission, m: MemberMemory) => number;
   /** Rounds past the last committed block's last round that this node may open (windowEnd). */
   private readonly maxRounds: number;
-  private rounds: { [round: number]: RoundState };
+  private rounds: { [round: number]: Round };
   private openRounds: number[];
   private nextRound: number;
   /** Rounds stopped at the window's end (windowEnd) with the clock past it: block agreement is behind. */
@@ -141,7 +62,7 @@ export class RoundMachine {
   private voteMark: number;
   private voteRecord: PersistRecord | undefined;
   /** A round restored from its record and open again, whose recorded vote the first tick re-sends (reopenRestored). */
-  private resendVote: RoundState | undefined;
+  private resendVote: Round | undefined;
   /** This node's own submissions restored from its signing records, by round, until a round state holds them. */
   private ownSubmissions: { [round: number]: Uint8Array };
   /** Judgment lists checked, by root (hex). */
@@ -249,7 +170,7 @@ export class RoundMachine {
   /** A voter of `round` was caught equivocating in it: its votes no longer count there (exclude). */
   excludeVoter(round: number, voter: number): void {
     const rs = this.rounds[round];
-    if (rs) this.exclude(rs, voter);
+    if (rs) rs.exclude(voter);
   }
 
   // ---- what block agreement reads (RoundsView) ----
@@ -257,13 +178,13 @@ export class RoundMachine {
   /** The votes held for a round (without voters excluded), if the round is held here. */
   heldVotesOf(round: number): HeldVote[] | undefined {
     const rs = this.rounds[round];
-    return rs ? this.heldVotes(rs) : undefined;
+    return rs ? rs.heldVotes() : undefined;
   }
 
   /** The submission of `member` in `round` with `digest`, if held. */
   submissionOf(round: number, member: number, digest: Uint8Array): Submission | undefined {
     const rs = this.rounds[round];
-    return rs ? this.submissionWithDigest(rs, member, digest) : undefined;
+    return rs ? rs.submission(member, digest) : undefined;
   }
 
   /** A submission held in an open round, by digest. */
@@ -301,14 +222,14 @@ export class RoundMachine {
       const ex = excluded[r];
       if (ex) {
         const votes: HeldVote[] = [];
-        for (const v of this.heldVotes(rs)) if (!ex[v.voter]) votes.push(v);
+        for (const v of rs.heldVotes()) if (!ex[v.voter]) votes.push(v);
         tally = votes.length > 0 ? tallyCertificate(this.n, buildRoundCertificate(r, votes), undefined) : emptyTally(this.n);
       }
       for (let i = 0; i < this.n; i++) {
         if (tally[i]!.length === 0) continue;
         const o = this.quorum.outcome(tally[i]!);
         if (o.outcome !== 'accepted') continue;
-        if (inBlock[`${r}:${i}`] !== hexKey(o.digest) && this.submissionWithDigest(rs, i, o.digest)) missing.push({ round: r, member: i, digest: o.digest });
+        if (inBlock[`${r}:${i}`] !== hexKey(o.digest) && rs.submission(i, o.digest)) missing.push({ round: r, member: i, digest: o.digest });
       }
     }
     return missing;
@@ -375,7 +296,7 @@ export class RoundMachine {
       const rs = this.rounds[r]!;
       if (r > lastCommitted) break;
       // An outcome taken back in a round that a block covers before it closed: the node's last word is not that one.
-      for (const k of Object.keys(rs.takenBack)) this.report(rs, Number(k), UNDECIDED, rs.takenBack[Number(k)]!.digest, 0);
+      for (const k of Object.keys(rs.takenBack)) rs.report(Number(k), UNDECIDED, rs.takenBack[Number(k)]!.digest, 0);
       for (const slot of rs.subs) if (slot) delete this.byDigest[hexKey(slot.sub.digest)];
       delete this.rounds[r];
       this.openRounds.shift();
@@ -389,7 +310,7 @@ export class RoundMachine {
    * (a quick restart): then it is open again, as a round this node lived through, with the outcomes its record holds
    * decided, and the recorded vote re-sent at the first tick if it is this round's (as when a round is taken up).
    */
-  private reopenRestored(rs: RoundState): void {
+  private reopenRestored(rs: Round): void {
     if (!rs.restored || this.ctx.now >= this.ctx.closeAt(rs.round)) return;
     rs.restored = false;
     rs.closed = false;
@@ -420,7 +341,7 @@ export class RoundMachine {
     if (this.need.tipHeight() >= 0 && cert.round <= this.ctx.lastRoundOf(this.need.tipHeight())) return;
     const s = certificateSignatures(this.manifest, cert, this.hash, this.ctx.rootOf);
     if (!s.ok) throw consensusError('BAD_RESTORE', `consensus node: restore round ${rec.round}: ${s.reason}`);
-    const rs = newRoundState(cert.round, this.n);
+    const rs = new Round(this.ctx, cert.round);
     rs.voted = true;
     rs.closed = true;
     rs.certSent = true;
@@ -431,7 +352,7 @@ export class RoundMachine {
       const v = cert.votes[k]!;
       const body = s.checks[k]!.message.subarray(Domain.VOTE.length + 1);
       rs.votes[v.voter] = { voter: v.voter, records: cert.lists[v.list]!, root: s.roots[v.list]!, sig: v.sig, body };
-      this.tallyVote(rs, cert.lists[v.list]!, s.roots[v.list]!);
+      rs.tallyVote(cert.lists[v.list]!, s.roots[v.list]!);
     }
     for (const bytes of o.subs) {
       const opened = openSubmission(this.manifest, bytes, this.hash);
@@ -447,7 +368,7 @@ export class RoundMachine {
         rs.decided[i] = ACCEPTED;
         rs.decidedDigest[i] = outcome.digest;
         rs.recorded.accepted++;
-        if (this.submissionWithDigest(rs, i, outcome.digest)) rs.recorded.subs++;
+        if (rs.submission(i, outcome.digest)) rs.recorded.subs++;
       } else if (outcome.outcome === 'rejected') {
         rs.decided[i] = REJECTED;
         rs.decidedDigest[i] = outcome.digest;
@@ -465,7 +386,7 @@ export class RoundMachine {
    * Holds this node's own submission of the round again, as restored from its signing records: after a power cut of
    * every node it may be the only copy left, and the votes re-sent after the restart may accept it.
    */
-  private placeOwn(rs: RoundState): boolean {
+  private placeOwn(rs: Round): boolean {
     const bytes = this.ownSubmissions[rs.round];
     if (!bytes) return false;
     delete this.ownSubmissions[rs.round];
@@ -490,7 +411,7 @@ export class RoundMachine {
     return records;
   }
 
-  private roundState(r: number, create: boolean): RoundState | undefined {
+  private roundState(r: number, create: boolean): Round | undefined {
     const have = this.rounds[r];
     if (have || !create) return have;
     const current = roundOf(this.manifest, this.ctx.now);
@@ -508,7 +429,7 @@ export class RoundMachine {
     if (r > current + 2) return undefined;
     if (r <= this.ctx.lastRoundOf(this.need.tipHeight()) && this.need.tipHeight() >= 0) return undefined;
     if (r > this.windowEnd()) return undefined;
-    const rs = newRoundState(r, this.n);
+    const rs = new Round(this.ctx, r);
     // Taken up after every honest member's vote deadline (a restart, a lag): what it gathers now may complete
     // certificates the others, closing on time, never could (decideClosed).
     if (this.ctx.now > this.ctx.voteDeadline(r) + this.manifest.params.skewMs) rs.lateHere = true;
@@ -581,7 +502,7 @@ export class RoundMachine {
           this.ctx.publish('vote', rs.myVote);
         }
       }
-      if (rs.voted && !rs.closed && this.ctx.now >= this.ctx.closeAt(r)) this.closeRound(rs);
+      if (rs.voted && !rs.closed && this.ctx.now >= this.ctx.closeAt(r)) rs.close();
     }
   }
 
@@ -648,7 +569,7 @@ export class RoundMachine {
     }
     const s = known ?? o!.submission;
     const rs = this.roundState(s.round, true);
-    if (!rs || (rs.closed && !this.acceptedUnheld(rs, s))) {
+    if (!rs || (rs.closed && !rs.acceptedUnheld(s))) {
       // A closed round's outcomes are final: a submission that comes after it is not worth a verification (a node
       // working off a backlog sheds it here instead of falling further behind), unless it is one the round accepted
       // and this node lacks (handed over by a member that refused a block without it: the node may propose next).
@@ -673,7 +594,7 @@ export class RoundMachine {
       this.byDigest[hexKey(s.digest)] = s;
       rs.received++;
       // An accepted member's submission that came after its certificate: the round record gets it too.
-      if (rs.recorded.accepted > 0 || rs.closed) this.persistRound(rs, true);
+      if (rs.recorded.accepted > 0 || rs.closed) rs.persist(true);
       if (!rs.voted && rs.received === this.n) this.voteEarly(rs);
       return;
     }
@@ -682,15 +603,8 @@ export class RoundMachine {
     this.need.recordEvidence('submission', slot.sub.bytes, bytes);
   }
 
-  /** Whether the votes held here accept exactly this submission of a member whose submission is not held. */
-  private acceptedUnheld(rs: RoundState, s: Submission): boolean {
-    if (rs.subs[s.index] || rs.tally[s.index]!.length === 0) return false;
-    const o = this.quorum.outcome(rs.tally[s.index]!);
-    return o.outcome === 'accepted' && equalBytes(o.digest, s.digest);
-  }
-
   /** Votes as soon as every member's submission is in, if every earlier round is voted (judging runs in order). */
-  private voteEarly(rs: RoundState): void {
+  private voteEarly(rs: Round): void {
     for (const r of this.openRounds) {
       if (r >= rs.round) break;
       if (!this.rounds[r]!.voted) return;
@@ -701,7 +615,7 @@ export class RoundMachine {
   }
 
   /** Judges every member's submission of the round (docs/protocol.md, "Judging"). */
-  private judge(rs: RoundState): Uint8Array {
+  private judge(rs: Round): Uint8Array {
     const records = emptyJudgments(this.n);
     const passing: Submission[] = [];
     const verdicts: number[] = [];
@@ -741,7 +655,7 @@ export class RoundMachine {
     return this.need.knownEvidence(`submission:${toHex(this.manifest.members[member]!.address)}:${round}`);
   }
 
-  private castVote(rs: RoundState): void {
+  private castVote(rs: Round): void {
     rs.voted = true;
     if (!this.isVoter) return;
     if (this.ctx.now > this.ctx.voteDeadline(rs.round) + this.manifest.params.skewMs) rs.lateHere = true;
@@ -762,7 +676,7 @@ export class RoundMachine {
     this.addVote(rs, this.selfIndex, records, v.root, v.sig, v.body);
   }
 
-  private publishVote(rs: RoundState, bytes: Uint8Array): void {
+  private publishVote(rs: Round, bytes: Uint8Array): void {
     if (!this.leaderMode) this.ctx.publish('vote', bytes);
     else {
       const leader = this.ctx.leaderOf(rs.round);
@@ -794,7 +708,7 @@ export class RoundMachine {
     }
     const held = rs.votes[voter];
     if (held && equalBytes(held.body, m.body)) return;
-    if (this.leaderMode && !held && this.allDecided(rs)) {
+    if (this.leaderMode && !held && rs.allDecided()) {
       // Leader mode, every member this round's votes name decided: a further vote (one that reached the leader late,
       // or a fallback broadcast) changes no outcome, and the held votes already make the deciding certificate every
       // member holds, so it is dropped unverified. An equivocation hidden in it goes unreported. (In broadcast mode
@@ -815,7 +729,7 @@ export class RoundMachine {
     this.addVote(rs, voter, records, v.root, m.sig, m.body);
   }
 
-  private addVote(rs: RoundState, voter: number, records: Uint8Array, root: Uint8Array, sig: Uint8Array, body: Uint8Array): void {
+  private addVote(rs: Round, voter: number, records: Uint8Array, root: Uint8Array, sig: Uint8Array, body: Uint8Array): void {
     const held = rs.votes[voter];
     if (held) {
       if (equalBytes(held.body, body)) return;
@@ -824,211 +738,22 @@ export class RoundMachine {
     }
     rs.votes[voter] = { voter, records, root, sig, body };
     if (rs.excluded[voter]) return;
-    this.tallyVote(rs, records, root);
+    rs.tallyVote(records, root);
     // A closed round's outcomes are final, but a certificate handed over for it counts in what blocks must hold.
-    if (rs.closed) this.persistRound(rs, true);
-    this.decide(rs);
+    if (rs.closed) rs.persist(true);
+    rs.decide();
     if (this.leaderMode && !rs.certSent && this.ctx.leaderOf(rs.round) === this.selfIndex && rs.voted) {
       // The certificate goes out once it decides the round: every voter's vote is in, or every member the votes
       // name is accepted or rejected (a late voter cannot change that, and waiting for it would hold up everyone).
       let all = true;
       for (const x of this.ctx.voterIndexes) if (!rs.votes[x] && !rs.excluded[x]) all = false;
-      if (all || this.allDecided(rs)) this.publishCertificate(rs);
+      if (all || rs.allDecided()) this.publishCertificate(rs);
     }
   }
 
-  /** Whether every member with a candidate in the round's tally is accepted or rejected (and at least one is). */
-  private allDecided(rs: RoundState): boolean {
-    let any = false;
-    for (let i = 0; i < this.n; i++) {
-      if (rs.tally[i]!.length === 0) continue;
-      if (rs.decided[i] !== ACCEPTED && rs.decided[i] !== REJECTED) return false;
-      any = true;
-    }
-    return any;
-  }
-
-  private tallyVote(rs: RoundState, records: Uint8Array, root: Uint8Array): void {
-    const key = hexKey(root);
-    const where = rs.placed[key];
-    if (where) tallyAddAgain(rs.tally, where, records);
-    else {
-      const w = new Int32Array(this.n);
-      tallyAddRemembering(rs.tally, records, w);
-      rs.placed[key] = w;
-    }
-  }
-
-  /**
-   * Drops a voter's votes from a round's tally (it was caught equivocating), and decides again the members whose
-   * reported outcome rested on them: a block counts no vote of a voter caught equivocating in that round (§9), so an
-   * `accepted` that needed the voter would stand for a reading no block may hold. Each such outcome is taken back and
-   * reported again, naming what it corrects: at once if the round is closed, else when the tally reaches an outcome
-   * or the round closes (docs/protocol.md §7).
-   */
-  private exclude(rs: RoundState, voter: number): void {
-    if (rs.excluded[voter]) return;
-    rs.excluded[voter] = true;
-    rs.tally = emptyTally(this.n);
-    rs.placed = {};
-    for (const v of rs.votes) if (v && !rs.excluded[v.voter]) this.tallyVote(rs, v.records, v.root);
-    let changed = false;
-    for (let i = 0; i < this.n; i++) {
-      const d = rs.decided[i];
-      if (d !== ACCEPTED && d !== REJECTED) continue;
-      const digest = rs.decidedDigest[i]!;
-      const o = rs.tally[i]!.length > 0 ? this.quorum.outcome(rs.tally[i]!) : undefined;
-      const kind = d === ACCEPTED ? 'accepted' : 'rejected';
-      // Rejected stands while the rejects still reach t (whichever digest has the most); accepted, for the same digest.
-      if (o && o.outcome === kind && (kind === 'rejected' || equalBytes((o as { digest: Uint8Array }).digest, digest))) continue;
-      rs.decided[i] = 0;
-      rs.decidedDigest[i] = undefined;
-      changed = true;
-      // An acceptance not reported yet (it completed after the round closed, and waits for its block): nothing to take
-      // back, it is simply not reported.
-      const late = rs.lateAccepted.findIndex((x) => x.member === i);
-      if (late >= 0) {
-        rs.lateAccepted.splice(late, 1);
-        continue;
-      }
-      rs.takenBack[i] = { outcome: kind, digest };
-    }
-    if (!changed) return;
-    // The round record follows: without the voter, before the corrected outcomes.
-    this.persistRound(rs, false);
-    if (!rs.closed) {
-      this.decide(rs);
-      return;
-    }
-    // A closed round takes no more votes: what the tally no longer reaches is not-enough-votes now.
-    this.decideClosed(rs);
-    for (const k of Object.keys(rs.takenBack)) {
-      const i = Number(k);
-      if (rs.decided[i]) continue;
-      this.report(rs, i, UNDECIDED, rs.takenBack[i]!.digest, 0);
-    }
-  }
-
-  private decide(rs: RoundState): void {
-    if (rs.closed) return;
-    this.decideClosed(rs);
-  }
-
-  /**
-   * Reports every member the tally now accepts or rejects and that is not decided yet. New acceptances are persisted
-   * first (the round record). One that completes at or after the round's close time (a restarted or lagging node taking
-   * up votes the others no longer count), or in a round this node took up or voted in after every honest member's vote
-   * deadline, is held like any, but its outcome waits for the block covering the round (reportLate): that block may be
-   * committed without it (docs/protocol.md §7).
-   */
-  private decideClosed(rs: RoundState): void {
-    const late = this.ctx.now >= this.ctx.closeAt(rs.round) || rs.lateHere;
-    const found: { i: number; decided: number; digest: Uint8Array; reason: number }[] = [];
-    let accepted = false;
-    for (let i = 0; i < this.n; i++) {
-      if (rs.decided[i]) continue;
-      const cands = rs.tally[i]!;
-      if (cands.length === 0) continue;
-      const o = this.quorum.outcome(cands);
-      if (o.outcome === 'accepted') {
-        found.push({ i, decided: ACCEPTED, digest: o.digest, reason: 0 });
-        accepted = true;
-      } else if (o.outcome === 'rejected') found.push({ i, decided: REJECTED, digest: o.digest, reason: o.reason });
-    }
-    if (accepted) this.persistRound(rs, false);
-    for (const f of found) {
-      if (f.decided === ACCEPTED && late && !rs.takenBack[f.i]) {
-        rs.decided[f.i] = ACCEPTED;
-        rs.decidedDigest[f.i] = f.digest;
-        rs.lateAccepted.push({ member: f.i, digest: f.digest });
-        continue;
-      }
-      this.report(rs, f.i, f.decided, f.digest, f.reason);
-    }
-  }
-
-  /**
-   * Persists the round record (ROUND_RECORD_SCHEMA): the votes held (without excluded voters) and the submissions of
-   * the members they accept. With `onlyIfGrown`, only when it would hold more accepted members or submissions than the
-   * last one. Rounds no committed block covers only: a covered round has no state here.
-   */
-  private persistRound(rs: RoundState, onlyIfGrown: boolean): void {
-    const subs: Uint8Array[] = [];
-    let accepted = 0;
-    for (let i = 0; i < this.n; i++) {
-      if (rs.tally[i]!.length === 0) continue;
-      const o = this.quorum.outcome(rs.tally[i]!);
-      if (o.outcome !== 'accepted') continue;
-      accepted++;
-      const s = this.submissionWithDigest(rs, i, o.digest);
-      if (s) subs.push(s.bytes);
-    }
-    // None accepted: nothing to hold, unless a record written before must be replaced (an exclusion took it back).
-    if (accepted === 0 && rs.recorded.accepted === 0) return;
-    if (onlyIfGrown && accepted <= rs.recorded.accepted && subs.length <= rs.recorded.subs) return;
-    rs.recorded = { accepted, subs: subs.length };
-    const cert = roundCertificateToCbor(buildRoundCertificate(rs.round, this.heldVotes(rs)));
-    const bytes = encode({ cluster: this.manifest.cluster, epoch: this.manifest.epoch, cert, subs });
-    this.ctx.emit({ type: 'persist', record: { kind: 'round', round: rs.round, height: -1, view: -1, bytes } });
-  }
-
-  /**
-   * Records and emits a member's outcome. After an outcome was taken back (exclude), the new one names it in
-   * `corrects`, unless it is the same outcome for the same digest again (still true: nothing to report).
-   */
-  private report(rs: RoundState, i: number, decided: number, digest: Uint8Array | undefined, reason: number): void {
-    rs.decided[i] = decided;
-    if (decided !== UNDECIDED) rs.decidedDigest[i] = digest;
-    const back = rs.takenBack[i];
-    delete rs.takenBack[i];
-    const kind = decided === ACCEPTED ? 'accepted' : decided === REJECTED ? 'rejected' : 'not-enough-votes';
-    if (back && back.outcome === kind && (kind === 'rejected' || (digest !== undefined && equalBytes(back.digest, digest)))) return;
-    const member = this.manifest.members[i]!.address;
-    let e: Effect;
-    if (decided === ACCEPTED) {
-      e = { type: 'accepted', round: rs.round, member, digest: digest! };
-      const sub = this.submissionWithDigest(rs, i, digest!);
-      if (sub) e.submission = sub.bytes;
-    } else if (decided === REJECTED) e = { type: 'rejected', round: rs.round, member, digest: digest!, reason };
-    else {
-      e = { type: 'not-enough-votes', round: rs.round, member };
-      if (digest) e.digest = digest;
-    }
-    if (back) e.corrects = back.outcome;
-    this.ctx.emit(e);
-  }
-
-  private submissionWithDigest(rs: RoundState, i: number, digest: Uint8Array): Submission | undefined {
-    const slot = rs.subs[i];
-    if (!slot) return undefined;
-    if (equalBytes(slot.sub.digest, digest)) return slot.sub;
-    if (slot.other && equalBytes(slot.other.digest, digest)) return slot.other;
-    return undefined;
-  }
-
-  private closeRound(rs: RoundState): void {
-    this.decide(rs);
-    rs.closed = true;
-    for (let i = 0; i < this.n; i++) {
-      if (rs.decided[i]) continue;
-      const o = this.quorum.outcome(rs.tally[i]!);
-      const slot = rs.subs[i];
-      const back = rs.takenBack[i];
-      if (o.outcome === 'none' && !slot && !back) continue;
-      const digest = o.outcome !== 'none' ? (o as { digest: Uint8Array }).digest : slot ? slot.sub.digest : back!.digest;
-      this.report(rs, i, UNDECIDED, digest, 0);
-    }
-  }
-
-  private heldVotes(rs: RoundState): HeldVote[] {
-    const out: HeldVote[] = [];
-    for (const v of rs.votes) if (v && !rs.excluded[v.voter]) out.push(v);
-    return out;
-  }
-
-  private publishCertificate(rs: RoundState): void {
+  private publishCertificate(rs: Round): void {
     rs.certSent = true;
-    const votes = this.heldVotes(rs);
+    const votes = rs.heldVotes();
     if (votes.length === 0) return;
     this.ctx.publish('certificate', encodeRoundCertificate(buildRoundCertificate(rs.round, votes)));
   }
