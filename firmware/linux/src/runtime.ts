@@ -27,6 +27,8 @@ import {
   emptyJudgments,
   encodeHeader,
   merkleRoot,
+  machineOfEffect,
+  machineOfTopic,
   reasonName,
   roundOf,
   roundStart,
@@ -140,26 +142,6 @@ interface Lane {
 
 function newLane(): Lane {
   return { queue: [], draining: undefined, skipPublish: false };
-}
-
-/** A round's topics; the others (proposal, block-vote, timeout, block, sync) are block agreement's, whose messages
- * are handled in the background (background.ts) and whose effects wait in the block lane. */
-const ROUND_TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'evidence'];
-
-/** Which lane an effect waits in: a persisted submission, vote or round record and the publish or outcome it guards
- * stay together. */
-function laneOf(e: Effect): 'round' | 'block' {
-  switch (e.type) {
-    case 'persist':
-      return e.record.kind === 'submission' || e.record.kind === 'vote' || e.record.kind === 'round' ? 'round' : 'block';
-    case 'publish':
-      return ROUND_TOPICS.includes(e.topic) ? 'round' : 'block';
-    case 'committed':
-    case 'sync-request':
-      return 'block';
-    default:
-      return 'round';
-  }
 }
 
 interface Held {
@@ -358,7 +340,7 @@ export class MeterNode {
       effects = [];
     }
     for (const e of effects) {
-      const lane = laneOf(e) === 'round' ? this.lanes.round : this.lanes.block;
+      const lane = machineOfEffect(e) === 'rounds' ? this.lanes.round : this.lanes.block;
       lane.queue.push(e);
       if (!lane.draining) lane.draining = this.drain(lane);
     }
@@ -518,7 +500,8 @@ export class MeterNode {
     if (!(TOPICS as string[]).includes(kind)) return;
     if (this.o.log.debugging) this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
     const topic = kind as Topic;
-    if (ROUND_TOPICS.includes(topic)) this.feed({ type: 'message', now: this.now(), topic, bytes });
+    // Block agreement's messages are handled in the background (background.ts); its effects wait in the block lane.
+    if (machineOfTopic(topic) === 'rounds') this.feed({ type: 'message', now: this.now(), topic, bytes });
     else this.background.add(() => this.feed({ type: 'message', now: this.now(), topic, bytes }));
   }
 

@@ -57,6 +57,8 @@ export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, propose
 export type { Topic } from './topics.ts';
 export type { NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './effects.ts';
 export type { DropReason } from './drops.ts';
+export type { Machine } from './lanes.ts';
+export { machineOfTopic, machineOfEffect } from './lanes.ts';
 export { SharedChecks } from './shared.ts';
 export { ConsensusNode, submissionDigest } from './node.ts';
 export { roundRecordLimit } from './wire/records.ts';
