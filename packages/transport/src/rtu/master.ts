@@ -56,7 +56,11 @@ export interface ModbusRtuMasterOptions {
   /** Relay bytes waiting to go out above which members are read for status only, no data (default 64 KiB). */
   maxRelayBacklog?: number;
   maxFrameBytes?: number;
-  /** Pause after a round of polls in which nobody had anything, ms (default 0: poll on at once). */
+  /**
+   * Pause after a round of polls in which nobody had anything, ms (default 20). Every frame on the line wakes every
+   * drop, so a master polling an idle line flat out keeps every member's CPU busy for nothing; 20 ms is little
+   * against rounds of seconds.
+   */
   idlePauseMs?: number;
 }
 
@@ -139,7 +143,7 @@ export class ModbusRtuMaster {
     this.#probeMs = options.probeMs ?? 1000;
     this.#historySize = options.historyPieces ?? 512;
     this.#maxBacklog = options.maxRelayBacklog ?? 64 * 1024;
-    this.#idlePauseMs = options.idlePauseMs ?? 0;
+    this.#idlePauseMs = options.idlePauseMs ?? 20;
     this.#maxMessageBytes = (options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES) + 64;
     this.#members = [];
     for (const m of options.members) this.addMember(m);
@@ -222,7 +226,7 @@ export class ModbusRtuMaster {
       if (member) busy = (await this.#poll(member)) || busy;
       if (this.#closed) return;
       if (busy) idleRound = 0;
-      else if (++idleRound >= Math.max(1, this.#members.length)) {
+      else if (++idleRound >= Math.max(1, this.#members.filter((m) => !m.gone).length)) {
         idleRound = 0;
         await this.#pause(member ? this.#idlePauseMs : 20);
       }
@@ -315,7 +319,7 @@ export class ModbusRtuMaster {
       m.relayNext = this.#head;
       return;
     }
-    const answer = await this.#transact(m.unit, encodeWriteRequest(m.unit, num, data), 8, (f) => f.kind === 'write-response' && f.address === num);
+    const answer = await this.#transact(m.unit, encodeWriteRequest(m.unit, num, data), 8, this.#responseTimeoutMs, (f) => f.kind === 'write-response' && f.address === num);
     if (answer) m.relayNext = this.#head;
   }
 
@@ -327,7 +331,9 @@ export class ModbusRtuMaster {
     const quantity = m.asking ?? Math.min(MAX_READ_REGISTERS, Math.ceil(want / 2));
     m.asking = quantity;
     const num = m.nextNum;
-    const answer = await this.#transact(m.unit, encodeReadRequest(m.unit, num, quantity), 5 + quantity * 2, (f) => f.kind === 'read-response' && f.data.length === quantity * 2 && f.data[0] === num >> 8 && f.data[1] === (num & 0xff));
+    // A gone member is only probed: one that is back answers at once, so a short wait keeps absent members cheap.
+    const waitMs = m.gone ? Math.min(this.#responseTimeoutMs, 50) : this.#responseTimeoutMs;
+    const answer = await this.#transact(m.unit, encodeReadRequest(m.unit, num, quantity), 5 + quantity * 2, waitMs, (f) => f.kind === 'read-response' && f.data.length === quantity * 2 && f.data[0] === num >> 8 && f.data[1] === (num & 0xff));
     if (this.#closed) return false;
     if (!answer || answer.kind !== 'read-response') {
       m.failures++;
@@ -373,9 +379,9 @@ export class ModbusRtuMaster {
   }
 
   /** Writes a request and waits for the answer that `match` accepts, or for the timeout. */
-  async #transact(unit: number, request: Uint8Array, answerBytes: number, match: (f: RtuFrame) => boolean): Promise<RtuFrame | undefined> {
+  async #transact(unit: number, request: Uint8Array, answerBytes: number, waitMs: number, match: (f: RtuFrame) => boolean): Promise<RtuFrame | undefined> {
     this.#stats.requests++;
-    const timeoutMs = wireMs(request.length + answerBytes, this.#baud, this.#bits) + this.#responseTimeoutMs;
+    const timeoutMs = wireMs(request.length + answerBytes, this.#baud, this.#bits) + waitMs;
     const answer = await new Promise<RtuFrame | undefined>((resolve) => {
       let received = 0;
       let giveUp: NodeJS.Timeout | undefined;
