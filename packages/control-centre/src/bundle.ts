@@ -23,13 +23,13 @@ export function browserBundle(): Promise<string> {
     inject: [here('./browser/buffer.ts')],
     logLevel: 'silent',
   }).then(
-    (r) => {
+    async (r) => {
       // esbuild keeps a service process for later builds; there are none, and it would outlive the server.
-      void stop();
+      await stop();
       return r.outputFiles[0]!.text;
     },
-    (e: unknown) => {
-      void stop();
+    async (e: unknown) => {
+      await stop();
       built = undefined;
       throw e;
     },
