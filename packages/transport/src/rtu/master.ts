@@ -331,8 +331,9 @@ export class ModbusRtuMaster {
     const quantity = m.asking ?? Math.min(MAX_READ_REGISTERS, Math.ceil(want / 2));
     m.asking = quantity;
     const num = m.nextNum;
-    // A gone member is only probed: one that is back answers at once, so a short wait keeps absent members cheap.
-    const waitMs = m.gone ? Math.min(this.#responseTimeoutMs, 50) : this.#responseTimeoutMs;
+    // A gone member gets the full time too: one that is back may answer as slowly as any (50 ms left members on a
+    // loaded machine gone for good).
+    const waitMs = this.#responseTimeoutMs;
     const answer = await this.#transact(m.unit, encodeReadRequest(m.unit, num, quantity), 5 + quantity * 2, waitMs, (f) => f.kind === 'read-response' && f.data.length === quantity * 2 && f.data[0] === num >> 8 && f.data[1] === (num & 0xff));
     if (this.#closed) return false;
     if (!answer || answer.kind !== 'read-response') {
