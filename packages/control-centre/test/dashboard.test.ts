@@ -73,7 +73,7 @@ function source(dir: string, chain: GeneratedChain): RegionSource {
     await browser?.close();
     await centre?.close();
     rmSync(root, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   test('regions on one page: load curves drawn, blocks anchored, meters reporting, the split view listed', async () => {
     const page = await browser.context.newPage();

@@ -1,13 +1,15 @@
 // `meterchain cluster bridge-config`: the regional broker's bridge section, the wide-area broker's ACL section for
 // the bridge login and the gates' ACL sections, as the wide-area bridge test runs them against real Mosquitto.
-import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { bridgeConfig, gateAcl, wideAreaBridgeAcl } from '@meterchain/transport';
 import { isOneLineError, meterchain } from './run.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'mc-bridge-'));
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('meterchain cluster bridge-config', () => {
   test('writes the bridge section, the wide-area ACL and the gates’ ACL, private to their owner', () => {

@@ -1,7 +1,7 @@
 // Cross-tier proofs from the command line: `chain prove --widearea` bundles a reading's proof with the wide-area
 // anchor of its block; `proof verify` checks it with the region's and the wide-area chain's manifests.
-import { describe, expect, test } from '@jest/globals';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { afterAll, describe, expect, test } from '@jest/globals';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { addressToText, verifyManifest } from '@meterchain/core';
@@ -19,6 +19,8 @@ const m = verifyManifest(east.manifest, nodeVerifier());
 if (!m.ok) throw new Error(m.reason);
 const meter = addressToText(m.manifest.members[2]!.address);
 const proof = join(dir, 'cross.proof');
+
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cross-tier proofs on the command line', () => {
   test('chain prove --widearea writes one bundle; proof verify checks it with the two manifests', () => {
