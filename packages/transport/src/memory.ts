@@ -5,10 +5,9 @@
 import { TransportEmitter } from './events.ts';
 import { encodeFramed } from './header.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from './inbox.ts';
-import { checkPublish, DEFAULT_MAX_FRAME_BYTES, SequenceCounters } from './outgoing.ts';
+import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from './outgoing.ts';
 import { assertAddressText, assertClusterName, filterMatches, filterTopic, frameTopic, parseFrameTopic, type FrameFilter } from './topic.ts';
 import {
-  FlushTimeoutError,
   TransportClosedError,
   type FrameHandler,
   type PublishReceipt,
@@ -236,7 +235,7 @@ export class MemoryTransport implements Transport {
   readonly #inbox: Inbox;
   readonly #sequences = new SequenceCounters();
   readonly #session: Session;
-  readonly #flushWaiters: Array<() => void> = [];
+  readonly #flushWaiters = new FlushWaiters();
   #connected: boolean;
   #closed = false;
   #everConnected = false;
@@ -286,18 +285,7 @@ export class MemoryTransport implements Transport {
   async flushed(timeoutMs = 30_000): Promise<void> {
     if (this.#hub._outboxLength(this.address) === 0) return;
     if (this.#closed) throw new TransportClosedError('flushed()');
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        const i = this.#flushWaiters.indexOf(done);
-        if (i >= 0) this.#flushWaiters.splice(i, 1);
-        reject(new FlushTimeoutError(this.#hub._outboxLength(this.address), timeoutMs));
-      }, timeoutMs);
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#flushWaiters.push(done);
-    });
+    await this.#flushWaiters.wait(() => this.#hub._outboxLength(this.address), timeoutMs);
   }
 
   on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
@@ -315,7 +303,7 @@ export class MemoryTransport implements Transport {
     this.#inbox.clear();
     this.#hub._detach(this.#session);
     this.#events.clear();
-    this.#flushWaiters.length = 0;
+    this.#flushWaiters.clear();
   }
 
   // ---- called by MemoryHub ----
@@ -338,7 +326,7 @@ export class MemoryTransport implements Transport {
 
   _acknowledged(count: number): void {
     this.#counters.acknowledged += count;
-    if (this.#hub._outboxLength(this.address) === 0) for (const done of this.#flushWaiters.splice(0)) done();
+    if (this.#hub._outboxLength(this.address) === 0) this.#flushWaiters.release();
   }
 
   async #unsubscribe(local: LocalSubscription): Promise<void> {

@@ -10,11 +10,10 @@ import { checkBackoffPolicy, DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy
 import { TransportEmitter } from './events.ts';
 import { decodeFramed, encodeFramed } from './header.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from './inbox.ts';
-import { checkPublish, DEFAULT_MAX_FRAME_BYTES, SequenceCounters } from './outgoing.ts';
+import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from './outgoing.ts';
 import { Spool, type FsyncPolicy, type SpoolRecord } from './spool.ts';
 import { assertAddressText, assertClusterName, filterTopic, frameTopic, parseFrameTopic, type FrameFilter } from './topic.ts';
 import {
-  FlushTimeoutError,
   TransportClosedError,
   type FrameHandler,
   type PublishReceipt,
@@ -103,7 +102,7 @@ export class MqttTransport implements Transport {
   readonly #inbox: Inbox;
   readonly #sequences = new SequenceCounters();
   readonly #filters = new Map<string, FilterEntry>();
-  readonly #flushWaiters: Array<() => void> = [];
+  readonly #flushWaiters = new FlushWaiters();
   #protocolVersion: 4 | 5;
   #client: MqttClientType | undefined;
   #generation = 0;
@@ -220,18 +219,7 @@ export class MqttTransport implements Transport {
   async flushed(timeoutMs = 30_000): Promise<void> {
     if (this.#spool.queued === 0) return;
     if (this.#closed) throw new TransportClosedError('flushed()');
-    await new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const i = this.#flushWaiters.indexOf(done);
-        if (i >= 0) this.#flushWaiters.splice(i, 1);
-        reject(new FlushTimeoutError(this.#spool.queued, timeoutMs));
-      }, timeoutMs);
-      this.#flushWaiters.push(done);
-    });
+    await this.#flushWaiters.wait(() => this.#spool.queued, timeoutMs);
   }
 
   on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
@@ -256,7 +244,7 @@ export class MqttTransport implements Transport {
     for (const entry of this.#filters.values()) for (const w of entry.waiters.splice(0)) w.reject(new TransportClosedError('subscribe()'));
     this.#filters.clear();
     this.#inbox.clear();
-    this.#flushWaiters.length = 0;
+    this.#flushWaiters.clear();
     await this.#spool.close();
     this.#events.clear();
   }
@@ -474,7 +462,7 @@ export class MqttTransport implements Transport {
       this.#counters.acknowledged++;
       this.#spool.ack(record.offset);
     }
-    if (this.#spool.queued === 0) for (const done of this.#flushWaiters.splice(0)) done();
+    if (this.#spool.queued === 0) this.#flushWaiters.release();
     this.#pump();
   }
 }

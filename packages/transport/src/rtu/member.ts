@@ -6,10 +6,9 @@ import { assertAddressText, assertClusterName, filterTopic, parseFrameTopic, TOP
 import { TransportEmitter } from '../events.ts';
 import { encodeFramed } from '../header.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from '../inbox.ts';
-import { checkPublish, DEFAULT_MAX_FRAME_BYTES, SequenceCounters } from '../outgoing.ts';
+import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from '../outgoing.ts';
 import { Spool, type FsyncPolicy, type SpoolRecord } from '../spool.ts';
 import {
-  FlushTimeoutError,
   TransportClosedError,
   type FrameHandler,
   type PublishReceipt,
@@ -86,7 +85,7 @@ export class ModbusRtuTransport implements Transport {
   readonly #counters: Counters = newCounters();
   readonly #inbox: Inbox;
   readonly #sequences = new SequenceCounters();
-  readonly #flushWaiters: Array<() => void> = [];
+  readonly #flushWaiters = new FlushWaiters();
   readonly #writer = new PieceWriter<Outgoing>();
   readonly #assembler: MessageAssembler;
   readonly #link = { polls: 0, resentPieces: 0, relayPieces: 0, relayGaps: 0, lostMessages: 0 };
@@ -165,18 +164,7 @@ export class ModbusRtuTransport implements Transport {
   async flushed(timeoutMs = 30_000): Promise<void> {
     if (this.#spool.queued === 0) return;
     if (this.#closed) throw new TransportClosedError('flushed()');
-    await new Promise<void>((resolve, reject) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        const i = this.#flushWaiters.indexOf(done);
-        if (i >= 0) this.#flushWaiters.splice(i, 1);
-        reject(new FlushTimeoutError(this.#spool.queued, timeoutMs));
-      }, timeoutMs);
-      this.#flushWaiters.push(done);
-    });
+    await this.#flushWaiters.wait(() => this.#spool.queued, timeoutMs);
   }
 
   on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
@@ -200,7 +188,7 @@ export class ModbusRtuTransport implements Transport {
     this.#connected = false;
     await this.#port.close();
     this.#inbox.clear();
-    this.#flushWaiters.length = 0;
+    this.#flushWaiters.clear();
     await this.#spool.close();
     this.#events.clear();
   }
@@ -255,7 +243,7 @@ export class ModbusRtuTransport implements Transport {
       this.#spool.ack(o.record.offset);
       this.#counters.acknowledged++;
     }
-    if (done.length > 0 && this.#spool.queued === 0) for (const resolve of this.#flushWaiters.splice(0)) resolve();
+    if (done.length > 0 && this.#spool.queued === 0) this.#flushWaiters.release();
   }
 
   #takeRelay(unit: number, num: number, data: Uint8Array): void {
