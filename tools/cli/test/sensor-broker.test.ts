@@ -3,7 +3,7 @@
 // from the shipped configuration with those files holds the sensor's login to publishing its own frames, read by its
 // full node only.
 import { afterAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
@@ -54,9 +54,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
     expect(wrong.code).not.toBe(0);
     expect(isOneLineError(wrong)).toBe(true);
 
-    const r = meterchain(['cluster', 'broker-config', '--manifest', join(dir, 'c/manifest.cbor'), '--out', join(dir, 'broker'), '--sensor', brokerJson]);
+    // --board-broker needs HOST:PORT, and a --sensor to write for: one line each.
+    const badPort = meterchain(['cluster', 'broker-config', '--manifest', join(dir, 'c/manifest.cbor'), '--out', join(dir, 'broker-bad'), '--sensor', brokerJson, '--board-broker', '10.0.0.2']);
+    expect(isOneLineError(badPort)).toBe(true);
+    expect(badPort.stderr).toMatch(/--board-broker expects HOST:PORT/);
+    const noSensor = meterchain(['cluster', 'broker-config', '--manifest', join(dir, 'c/manifest.cbor'), '--out', join(dir, 'broker-bad'), '--board-broker', '10.0.0.2:1883']);
+    expect(isOneLineError(noSensor)).toBe(true);
+    expect(noSensor.stderr).toMatch(/--board-broker needs at least one --sensor/);
+
+    const r = meterchain(['cluster', 'broker-config', '--manifest', join(dir, 'c/manifest.cbor'), '--out', join(dir, 'broker'), '--sensor', brokerJson, '--board-broker', '10.0.0.2:1883']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/5 members \(1 of them sensors over MQTT\)/);
+    // The board's broker login: host and port as given, the password its login was drawn with (checked against the
+    // broker below), and a program that stores the same bytes in the board's flash.
+    const mcMqtt = readFileSync(join(dir, `broker/boards/${entry.sensor}/mc.mqtt`), 'utf8');
+    expect(JSON.parse(mcMqtt)).toEqual({ host: '10.0.0.2', port: 1883, password: readFileSync(join(dir, `broker/passwords/${entry.sensor}.pass`), 'utf8').trim() });
+    expect(statSync(join(dir, `broker/boards/${entry.sensor}/mc.mqtt`)).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dir, `broker/boards/${entry.sensor}/board-mqtt.js`), 'utf8')).toContain(`s.write("mc.mqtt", ${JSON.stringify(mcMqtt)});`);
     const acl = readFileSync(join(dir, 'broker/meterchain.acl'), 'utf8');
     expect(acl).toContain(`user ${entry.sensor}\ntopic write ${entry.topic}\n`);
     expect(acl.split('\n').filter((l) => l.includes(`sensor/${entry.sensor}`)).sort()).toEqual([`topic read ${entry.topic}`, `topic write ${entry.topic}`]);
@@ -86,5 +100,5 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
     } finally {
       await Promise.all([sensor, reader, outsider].map((c) => c.endAsync(true)));
     }
-  });
+  }, 90_000);
 });

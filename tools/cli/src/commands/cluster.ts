@@ -15,7 +15,7 @@ const usage = `usage: meterchain cluster init --name NAME --members N --rule maj
                          [--skew-ms MS] [--timeout-ms MS] [--sensor FILE]...
        meterchain cluster show --manifest FILE [--json]
        meterchain cluster broker-config --manifest FILE --out DIR [--passwords FILE] [--observer LOGIN]...
-                                       [--sensor BROKER_JSON]...
+                                       [--sensor BROKER_JSON]... [--board-broker HOST:PORT]
        meterchain cluster bridge-config --region NAME --widearea NAME --remote HOST:PORT --out DIR
                                        [--login LOGIN] [--password-file FILE] [--gate LOGIN]...
 
@@ -42,6 +42,9 @@ broker-config  makes the Mosquitto files that enforce identity for the cluster (
       broker.passwordFile. Install with the shipped mosquitto.conf (use_username_as_clientid true).
       --sensor  a sensor node's broker.json (meterchain sensor provision --mqtt-node), repeatable: its login (its
                 address) may only publish meterchain/<cluster>/sensor/<its address>, which only its full node reads.
+      --board-broker  with --sensor: the broker as the boards reach it; writes DIR/boards/<address>/mc.mqtt (its
+                host, port and drawn password) and board-mqtt.js, a program that stores it on the board (run it once
+                after the board.js of sensor provision).
 bridge-config  makes the Mosquitto bridge between a region's broker and the wide-area broker (docs/widearea.md):
       DIR/bridge-<region>.conf, the section to add to the regional broker's configuration (carries only
       meterchain/<region>/anchor/+ out and meterchain/<widearea>/# both ways; sessions kept on both sides so an
@@ -145,14 +148,18 @@ function readSensorBroker(path: string, cluster: string): { address: string; nod
 }
 
 async function brokerConfig(argv: string[], io: Io): Promise<number> {
-  const { values } = parse(argv, { manifest: { type: 'string' }, out: { type: 'string' }, passwords: { type: 'string' }, observer: { type: 'string', multiple: true }, sensor: { type: 'string', multiple: true } });
+  const { values } = parse(argv, { manifest: { type: 'string' }, out: { type: 'string' }, passwords: { type: 'string' }, observer: { type: 'string', multiple: true }, sensor: { type: 'string', multiple: true }, 'board-broker': { type: 'string' } });
   const { manifest } = loadManifest(required(values.manifest, 'manifest'));
   const out = required(values.out, 'out');
   const members = manifest.members.map((m) => addressToText(m.address));
   const observers = values.observer ?? [];
+  const boardBroker = values['board-broker'] === undefined ? undefined : /^([^\s:]+):(\d{1,5})$/.exec(values['board-broker']);
+  if (boardBroker === null || (boardBroker && !(Number(boardBroker[2]) >= 1 && Number(boardBroker[2]) <= 65535))) throw new UsageError(`--board-broker expects HOST:PORT, got '${values['board-broker']}'`);
+  if (boardBroker && !values.sensor?.length) throw new UsageError('--board-broker needs at least one --sensor');
+  const sensors = (values.sensor ?? []).map((path) => readSensorBroker(path, manifest.cluster));
   let acl: string;
   try {
-    acl = brokerAcl({ cluster: manifest.cluster, members, observers, sensors: (values.sensor ?? []).map((path) => readSensorBroker(path, manifest.cluster)) });
+    acl = brokerAcl({ cluster: manifest.cluster, members, observers, sensors });
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -176,9 +183,23 @@ async function brokerConfig(argv: string[], io: Io): Promise<number> {
     throw new InputError(err.code === 'ENOENT' ? 'mosquitto_passwd not found: install the Debian package "mosquitto" (or run this on the broker host)' : `mosquitto_passwd failed: ${String(err.stderr ?? err.message).trim().split('\n')[0]}`);
   }
   for (const p of passwords) if (p.drawn) writeOutput(join(out, 'passwords', `${p.login}.pass`), p.password + '\n', { mode: 0o600 });
+  if (boardBroker) {
+    // What a board with a network needs to log in (firmware/espruino/src/main.ts reads mc.mqtt from its flash).
+    for (const sensor of sensors) {
+      const mcMqtt = JSON.stringify({ host: boardBroker[1], port: Number(boardBroker[2]), password: passwords.find((p) => p.login === sensor.address)!.password });
+      const boardDir = join(out, 'boards', sensor.address);
+      writeOutput(join(boardDir, 'mc.mqtt'), mcMqtt, { mode: 0o600 });
+      writeOutput(
+        join(boardDir, 'board-mqtt.js'),
+        [`// The broker login of sensor ${sensor.address} of cluster ${manifest.cluster}: run once on the board, after its board.js.`, 'var s = require("Storage");', `s.write("mc.mqtt", ${JSON.stringify(mcMqtt)});`, 'print("broker login stored");', ''].join('\n'),
+        { mode: 0o600 },
+      );
+    }
+  }
   const drawn = passwords.filter((p) => p.drawn).length;
   io.out(`cluster ${manifest.cluster}: ACL and password file for ${members.length} members${values.sensor?.length ? ` (${values.sensor.length} of them sensors over MQTT)` : ''} and ${observers.length} observers in ${out}`);
   if (drawn > 0) io.out(`  ${drawn} passwords drawn at random: ${join(out, 'passwords')}/LOGIN.pass (give each meter its own, then delete them here)`);
+  if (boardBroker) io.out(`  broker logins for ${sensors.length} boards: ${join(out, 'boards')}/<address>/board-mqtt.js (run on each board once)`);
   return 0;
 }
 
