@@ -1,9 +1,9 @@
 #!/usr/bin/env node
 // Runs the whole test suite with Jest in ESM mode and ends with the runner's own count: "N passed, N failed".
-// With no arguments and MC_CAMPAIGN=1 the fault campaign (tools/campaign/ci, both cores for about four minutes) runs
-// after the rest, alone, and its tests count in the same line and in .cache/jest-results.json (docs/reliability.md,
-// "CI": not by default until it passes every seed); with arguments, Jest runs once with them (the campaign only when
-// they name it).
+// With no arguments, the suites that must run alone (ALONE below, and with MC_CAMPAIGN=1 the fault campaign,
+// tools/campaign/ci, both cores for about four minutes; docs/reliability.md, "CI": not by default until it passes
+// every seed) run after the rest, one at a time, and their tests count in the same line and in
+// .cache/jest-results.json; with arguments, Jest runs once with them.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -30,12 +30,16 @@ function jest(args, outputFile) {
   return { status: run.status, results };
 }
 
+// Suites whose timing is the wire's: a simulated RS-485 line paced at its baud rate, a bus master answering within
+// its response timeout. In the full run they go after the rest, alone, so that another suite's load on the same
+// cores does not stretch their line (at load average 30-40 a member's late answer collided with the next poll).
+const ALONE = ['firmware/linux/test/rs485-', 'packages/transport/test/modbus-rtu'];
+
 const args = process.argv.slice(2);
-const runs = [jest(args, resultFile)];
-if (args.length === 0 && process.env.MC_CAMPAIGN === '1') {
-  const campaignFile = join(outDir, 'jest-results-campaign.json');
-  runs.push(jest(['--testPathIgnorePatterns=/node_modules/', '--', 'tools/campaign/ci/'], campaignFile));
-}
+const full = args.length === 0;
+const runs = [jest(full ? ALONE.map((p) => `--testPathIgnorePatterns=${p}`).concat(['--testPathIgnorePatterns=/node_modules/', '--testPathIgnorePatterns=/tools/campaign/ci/']) : args, resultFile)];
+const second = full ? [...ALONE, ...(process.env.MC_CAMPAIGN === '1' ? ['tools/campaign/ci/'] : [])] : [];
+if (second.length > 0) runs.push(jest(['--testPathIgnorePatterns=/node_modules/', '--runInBand', '--', ...second], join(outDir, 'jest-results-alone.json')));
 let summary = { passed: 0, failed: 0, skipped: 0 };
 for (const { results } of runs) {
   if (!results) {
@@ -48,16 +52,16 @@ for (const { results } of runs) {
 }
 if (runs.length === 2) {
   // One results file for both runs, as CI reads it.
-  const [all, campaign] = runs.map((r) => r.results);
-  if (all && campaign) {
+  const [all, alone] = runs.map((r) => r.results);
+  if (all && alone) {
     for (const k of ['numPassedTests', 'numFailedTests', 'numRuntimeErrorTestSuites', 'numPendingTests', 'numTodoTests', 'numTotalTests', 'numPassedTestSuites', 'numFailedTestSuites', 'numTotalTestSuites']) {
-      all[k] = (all[k] ?? 0) + (campaign[k] ?? 0);
+      all[k] = (all[k] ?? 0) + (alone[k] ?? 0);
     }
-    all.success = all.success && campaign.success;
-    all.testResults = [...(all.testResults ?? []), ...(campaign.testResults ?? [])];
+    all.success = all.success && alone.success;
+    all.testResults = [...(all.testResults ?? []), ...(alone.testResults ?? [])];
     writeFileSync(resultFile, JSON.stringify(all));
   } else if (all) {
-    // The campaign's run left no results: count it as a failure where CI looks.
+    // The second run left no results: count it as a failure where CI looks.
     all.numRuntimeErrorTestSuites = (all.numRuntimeErrorTestSuites ?? 0) + 1;
     writeFileSync(resultFile, JSON.stringify(all));
   }
