@@ -42,7 +42,7 @@ import {
 import { createPipeline, type Pipeline, type Profile } from '@meterchain/edge';
 import type { ChainStore, FrameStore, NodeState } from '@meterchain/ledger';
 import { summarizeFrames } from '@meterchain/pmu';
-import type { Delivery, Subscription, Transport } from '@meterchain/transport';
+import type { Delivery, PublishReceipt, Subscription, Transport } from '@meterchain/transport';
 import { Background } from './background.ts';
 import { fromFixed, toFixed } from './channels.ts';
 import type { Logger } from './log.ts';
@@ -180,6 +180,11 @@ export class MeterNode {
   /** This member's index in the manifest (members in address order): the tag of the frames addressed to it. */
   private readonly selfIndex: number;
   private stopped = false;
+  /** Frames carrying this node's own votes, by receipt, until the broker acknowledges them (the node's
+   * confirmOwnVotes); and the last acknowledgments of vote frames, for one that came back before publish() returned. */
+  private readonly unconfirmed = new Map<string, number>();
+  private readonly recentAcks = new Set<string>();
+  private offAcknowledged: (() => void) | undefined;
   /** What this node has seen since it started, for its status line. */
   readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
   /** Own readings (or batches) by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
@@ -209,10 +214,14 @@ export class MeterNode {
       // Sync requests for older blocks are answered from the store (the 'sync-request' effect): the node keeps only
       // its tip in memory, not a copy of the last 64 blocks (at 64 members about 40 MB per meter).
       keepBlocks: 1,
+      // The transport says when each own vote reached the broker: an acceptance resting on a vote held back (a full
+      // disk, a broker outage) waits for its block (docs/protocol.md §7).
+      confirmOwnVotes: true,
       ...(o.shared ? { shared: o.shared } : {}),
       ...(o.judges ? { judges: o.judges } : {}),
       ...(o.byzantine?.includes('censor') ? { labCensor: true } : {}),
     });
+    this.offAcknowledged = o.transport.on('acknowledged', (r) => this.onAcknowledged(receiptKey(r)));
     const ids = o.edgeChannels.map((c) => c.edge);
     this.pipeline = createPipeline(o.profile, ids);
     await o.sensor.configure();
@@ -262,6 +271,7 @@ export class MeterNode {
   /** Stops timers, performs what is queued, closes the subscription. The caller closes transport, store and state. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.offAcknowledged?.();
     if (this.timer) clearTimeout(this.timer);
     await Promise.all([this.lanes.round.draining, this.lanes.block.draining]);
     await Promise.all(this.subscriptions.map((x) => x.unsubscribe().catch(() => undefined)));
@@ -505,8 +515,32 @@ export class MeterNode {
     else this.background.add(() => this.feed({ type: 'message', now: this.now(), topic, bytes }));
   }
 
-  private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): Promise<void> {
-    if (this.o.fault === 'silent' && (topic === 'submission' || topic === 'vote')) return;
+  /** Tells the node its vote of `round` reached the broker once the frame `key` is acknowledged. */
+  private awaitAcknowledgment(key: string, round: number): void {
+    if (this.recentAcks.delete(key)) {
+      this.feed({ type: 'sent', now: this.now(), round });
+      return;
+    }
+    this.unconfirmed.set(key, round);
+    // Bounded: a frame never acknowledged (refused, or its spool lost) leaves its round to its block.
+    if (this.unconfirmed.size > 256) this.unconfirmed.delete(this.unconfirmed.keys().next().value!);
+  }
+
+  private onAcknowledged(key: string): void {
+    const round = this.unconfirmed.get(key);
+    if (round !== undefined) {
+      this.unconfirmed.delete(key);
+      this.feed({ type: 'sent', now: this.now(), round });
+      return;
+    }
+    // An acknowledgment before publish() returned (an in-process hub acknowledges at once).
+    if (!key.startsWith('vote') && !key.startsWith('certificate')) return;
+    this.recentAcks.add(key);
+    if (this.recentAcks.size > 64) this.recentAcks.delete(this.recentAcks.values().next().value!);
+  }
+
+  private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): Promise<PublishReceipt | undefined> {
+    if (this.o.fault === 'silent' && (topic === 'submission' || topic === 'vote')) return undefined;
     let frame = bytes;
     if (this.o.fault === 'bad-signature' && topic === 'submission') {
       frame = bytes.slice();
@@ -518,11 +552,10 @@ export class MeterNode {
       addressed.set(to, 0);
       addressed.set(frame, 20);
       const index = this.o.manifest.members.findIndex((m) => equalBytes(m.address, to));
-      if (index < 0) return;
-      await this.o.transport.publish(`${topic}-to-${index}`, addressed);
-    } else {
-      await this.o.transport.publish(topic, frame);
+      if (index < 0) return undefined;
+      return this.o.transport.publish(`${topic}-to-${index}`, addressed);
     }
+    return this.o.transport.publish(topic, frame);
   }
 
   /**
@@ -710,7 +743,8 @@ export class MeterNode {
           lane.skipPublish = false;
           return;
         }
-        await this.publish(effect.topic, effect.bytes, effect.to);
+        const receipt = await this.publish(effect.topic, effect.bytes, effect.to);
+        if (receipt && effect.confirms !== undefined) this.awaitAcknowledgment(receiptKey(receipt), effect.confirms);
         if (o.log.debugging) o.log.debug('published', { topic: effect.topic });
         m.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', o.transport.stats().queued);
         return;
@@ -797,4 +831,8 @@ export class MeterNode {
       }
     }
   }
+}
+
+function receiptKey(r: PublishReceipt): string {
+  return `${r.kind}:${r.incarnation}:${r.seq}`;
 }

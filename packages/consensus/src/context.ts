@@ -36,6 +36,8 @@ export class NodeContext {
   readonly voterIndexes: number[];
   readonly quorum: Quorum;
   readonly leaderMode: boolean;
+  /** NodeConfig.confirmOwnVotes. */
+  readonly confirmOwnVotes: boolean;
   /** Height of this epoch's first block. */
   readonly epochStart: number;
   readonly shared: SharedChecks | undefined;
@@ -72,6 +74,7 @@ export class NodeContext {
     for (let i = 0; i < this.n; i++) if (m.members[i]!.role === 'full') this.voterIndexes.push(i);
     this.quorum = new Quorum(m.rule, this.voterIndexes.length, this.n);
     this.leaderMode = m.voteMode === 'leader';
+    this.confirmOwnVotes = cfg.confirmOwnVotes === true;
     this.epochStart = cfg.epochStartHeight ?? 0;
     this.manifestKey = toHex(cfg.manifestDigest);
     this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, drops: {}, surplus: 0, surplusVotes: 0 };
@@ -109,6 +112,13 @@ export class NodeContext {
   publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): void {
     if (to !== undefined) this.emit({ type: 'publish', topic, bytes, to });
     else this.emit({ type: 'publish', topic, bytes });
+  }
+
+  /** Publishes a frame carrying this node's own vote of `round`: with confirmOwnVotes, marked for a `sent` event. */
+  publishOwnVote(topic: Topic, bytes: Uint8Array, round: number, to?: Uint8Array): void {
+    if (!this.confirmOwnVotes) return this.publish(topic, bytes, to);
+    if (to !== undefined) this.emit({ type: 'publish', topic, bytes, to, confirms: round });
+    else this.emit({ type: 'publish', topic, bytes, confirms: round });
   }
 
   /** Counts a dropped message under its reason. */

@@ -12,7 +12,10 @@ export type NodeEvent =
   | { type: 'tick'; now: number }
   | { type: 'reading'; now: number; reading: Reading }
   | { type: 'batch'; now: number; batch: Batch }
-  | { type: 'message'; now: number; topic: Topic; bytes: Uint8Array };
+  | { type: 'message'; now: number; topic: Topic; bytes: Uint8Array }
+  /** With `confirmOwnVotes`: the broker acknowledged the publish that carried this node's vote of `round` (the publish
+   * effect's `confirms`). */
+  | { type: 'sent'; now: number; round: number };
 
 /** What a node signed for a slot, to be stored durably before the message is published. `lock` is the prepare
  * certificate a node is locked on, with the block it certifies. `round` is the round certificate a node holds for a
@@ -31,7 +34,9 @@ export interface PersistRecord {
 
 export type Effect =
   | { type: 'persist'; record: PersistRecord }
-  | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array }
+  /** `confirms`, with `confirmOwnVotes` only: the round whose own vote this frame carries (a vote, or a leader's
+   * certificate); the runtime feeds `{ type: 'sent', round }` once the broker has acknowledged it. */
+  | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array; confirms?: number }
   /** Outcomes of a member's submission of a round (docs/protocol.md §7). `corrects` names an outcome this node
    * reported earlier for the same member and round and has taken back (a voter it counted was caught equivocating):
    * the last outcome reported for a member and round is the node's word on it. */
@@ -90,6 +95,11 @@ export interface NodeConfig {
    * cluster): a signature one node found valid, a judgment list's root or a proposal's verdict, the others do not
    * work out again. */
   shared?: SharedChecks;
+  /** The runtime tells the node when its own votes reached the broker (`sent` events for publishes marked
+   * `confirms`). An acceptance that needs this node's own vote to reach t is then reported at once only if that vote
+   * reached the broker by `vote + skewMs`; otherwise when the block covering the round commits (docs/protocol.md §7).
+   * Off (every outcome at once) where nothing reports acknowledgments: the simulator, unit tests. */
+  confirmOwnVotes?: boolean;
   /** LAB ONLY (tools/campaign): a censoring proposer, whose blocks leave out every round certificate and so every
    * accepted reading. Never set in production. */
   labCensor?: boolean;

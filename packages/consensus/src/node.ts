@@ -74,6 +74,7 @@ export class ConsensusNode {
     if (event.type === 'tick') this.tick();
     else if (event.type === 'reading') this.rounds.ownReading(event.reading);
     else if (event.type === 'batch') this.rounds.ownBatch(event.batch);
+    else if (event.type === 'sent') this.rounds.onSent(event.round);
     else this.message(event.topic, event.bytes);
     return this.ctx.finish();
   }

@@ -6,6 +6,8 @@ import { buildRoundCertificate, emptyTally, roundCertificateToCbor, tallyAddAgai
 import { hexKey, type NodeContext } from './context.ts';
 import type { Effect } from './effects.ts';
 import type { Submission } from './submission.ts';
+import { Verdict } from './codes.ts';
+import { judgmentAt } from './vote.ts';
 
 export const ACCEPTED = 1;
 export const REJECTED = 2;
@@ -49,7 +51,10 @@ export class Round {
   recorded: { accepted: number; subs: number };
   /** Members whose acceptance certificate completed only after the round's close time here: reported when the block
    * covering the round commits, `accepted` if it holds the reading, else `too-late` (reportLate). */
-  lateAccepted: { member: number; digest: Uint8Array }[];
+  lateAccepted: { member: number; digest: Uint8Array; untilSent?: boolean }[];
+  /** With confirmOwnVotes: the broker acknowledged this node's vote of the round by `vote + skewMs`. Until then an
+   * acceptance that needs that vote to reach t is held in lateAccepted (`untilSent`): its vote may never have left. */
+  ownSent: boolean;
   /** Taken up from its round record after a restart (restoreRound), not lived through since. */
   restored: boolean;
   /** This node took the round up, or cast its vote, after every honest member's vote deadline (a restart, a lag): the
@@ -79,6 +84,7 @@ export class Round {
     this.recorded = { accepted: 0, subs: 0 };
     this.lateAccepted = [];
     this.lateHere = false;
+    this.ownSent = false;
     this.restored = false;
   }
 
@@ -172,14 +178,45 @@ export class Round {
     }
     if (accepted) this.persist(false);
     for (const f of found) {
-      if (f.decided === ACCEPTED && late && !this.takenBack[f.i]) {
+      const untilSent = f.decided === ACCEPTED && !late && this.restsOnUnsentVote(f.i, f.digest);
+      if (f.decided === ACCEPTED && (late || untilSent) && !this.takenBack[f.i]) {
         this.decided[f.i] = ACCEPTED;
         this.decidedDigest[f.i] = f.digest;
-        this.lateAccepted.push({ member: f.i, digest: f.digest });
+        this.lateAccepted.push(untilSent ? { member: f.i, digest: f.digest, untilSent } : { member: f.i, digest: f.digest });
         continue;
       }
       this.report(f.i, f.decided, f.digest, f.reason);
     }
+  }
+
+  /**
+   * Whether member i's acceptance with `digest` needs this node's own vote to reach t while the broker has not
+   * acknowledged that vote (confirmOwnVotes): the others count only the votes that reach them by their deadline, and a
+   * vote held back (a full disk delaying its persist, a broker outage) may reach them late or never.
+   */
+  private restsOnUnsentVote(i: number, digest: Uint8Array): boolean {
+    if (!this.ctx.confirmOwnVotes || this.ownSent) return false;
+    const self = this.ctx.selfIndex;
+    const mine = this.votes[self];
+    if (!mine || this.excluded[self]) return false;
+    const j = judgmentAt(mine.records, i);
+    if (j.verdict !== Verdict.ACCEPT || !equalBytes(j.digest, digest)) return false;
+    for (const c of this.tally[i]!) if (equalBytes(c.digest, digest)) return !this.ctx.quorum.reached(c.accept - 1);
+    return false;
+  }
+
+  /** The broker acknowledged this node's vote of the round, `inTime` if by `vote + skewMs`: what waited for it is
+   * reported now; a late one leaves it to the block covering the round, as for a round taken up late. */
+  ownVoteSent(inTime: boolean): void {
+    if (!inTime) {
+      this.lateHere = true;
+      return;
+    }
+    this.ownSent = true;
+    const waiting = this.lateAccepted.filter((x) => x.untilSent);
+    if (waiting.length === 0) return;
+    this.lateAccepted = this.lateAccepted.filter((x) => !x.untilSent);
+    for (const x of waiting) this.report(x.member, ACCEPTED, x.digest, 0);
   }
 
   /**

@@ -499,7 +499,7 @@ export class RoundMachine {
         } else if (this.isVoter && !rs.certSeen && !rs.fallbackSent && rs.myVote && this.ctx.now >= this.ctx.fallbackAt(r)) {
           // The leader is silent: fall back to broadcasting the same vote (no new signature).
           rs.fallbackSent = true;
-          this.ctx.publish('vote', rs.myVote);
+          this.ctx.publishOwnVote('vote', rs.myVote, r);
         }
       }
       if (rs.voted && !rs.closed && this.ctx.now >= this.ctx.closeAt(r)) rs.close();
@@ -677,11 +677,18 @@ export class RoundMachine {
   }
 
   private publishVote(rs: Round, bytes: Uint8Array): void {
-    if (!this.leaderMode) this.ctx.publish('vote', bytes);
+    if (!this.leaderMode) this.ctx.publishOwnVote('vote', bytes, rs.round);
     else {
       const leader = this.ctx.leaderOf(rs.round);
-      if (leader !== this.selfIndex) this.ctx.publish('vote', bytes, this.manifest.members[leader]!.address);
+      if (leader !== this.selfIndex) this.ctx.publishOwnVote('vote', bytes, rs.round, this.manifest.members[leader]!.address);
     }
+  }
+
+  /** The broker acknowledged the frame carrying this node's vote of `round` (confirmOwnVotes). */
+  onSent(round: number): void {
+    const rs = this.rounds[round];
+    if (!rs) return;
+    rs.ownVoteSent(this.ctx.now <= this.ctx.voteDeadline(round) + this.manifest.params.skewMs);
   }
 
   onVote(bytes: Uint8Array): void {
@@ -755,7 +762,10 @@ export class RoundMachine {
     rs.certSent = true;
     const votes = rs.heldVotes();
     if (votes.length === 0) return;
-    this.ctx.publish('certificate', encodeRoundCertificate(buildRoundCertificate(rs.round, votes)));
+    const bytes = encodeRoundCertificate(buildRoundCertificate(rs.round, votes));
+    // The leader's own vote leaves in its certificate.
+    if (rs.votes[this.selfIndex]) this.ctx.publishOwnVote('certificate', bytes, rs.round);
+    else this.ctx.publish('certificate', bytes);
   }
 
   onCertificate(bytes: Uint8Array): void {

@@ -358,6 +358,19 @@ export function transportSuite(name: string, factory: () => Promise<TransportHar
       expect(sender.stats()).toMatchObject({ published: 20, acknowledged: 20, queued: 0 });
     });
 
+    test("each frame the broker or hub acknowledged is reported once with its publish() receipt", async () => {
+      const [b] = freshAddresses(1) as [string];
+      const sender = await open(b);
+      const acked: TransportEvents['acknowledged'][] = [];
+      sender.on('acknowledged', (r) => acked.push(r));
+      const receipts = [];
+      for (let i = 0; i < 5; i++) receipts.push(await sender.publish(i % 2 === 0 ? 'vote' : 'sub', bytes(i)));
+      await sender.flushed(5000 * scale);
+      await waitFor(() => acked.length >= 5, 'five acknowledgments', 5000 * scale);
+      const key = (r: { kind: string; incarnation: number; seq: number }): string => `${r.kind}:${r.incarnation}:${r.seq}`;
+      expect(acked.map(key).sort()).toEqual(receipts.map(key).sort());
+    });
+
     test('programmer mistakes throw at once, naming what was expected', async () => {
       const [b] = freshAddresses(1) as [string];
       const t = await open(b);

@@ -17,6 +17,11 @@ export class TransportEmitter {
     };
   }
 
+  /** Whether anyone listens for `event` (so a payload nobody reads is not built). */
+  has(event: TransportEventName): boolean {
+    return (this.#listeners[event]?.length ?? 0) > 0;
+  }
+
   emit<E extends TransportEventName>(event: E, payload: TransportEvents[E]): void {
     const list = this.#listeners[event] as Array<Listener<E>> | undefined;
     if (!list) return;

@@ -4,6 +4,7 @@
 // close (the spool), and connections that come and go on command.
 import { TransportEmitter } from './events.ts';
 import { encodeFramed } from './header.ts';
+import { receiptOf } from './receipt.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from './inbox.ts';
 import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from './outgoing.ts';
 import { assertAddressText, assertClusterName, filterMatches, filterTopic, frameTopic, parseFrameTopic, type FrameFilter } from './topic.ts';
@@ -174,13 +175,14 @@ export class MemoryHub {
   #flushOutbox(address: string): void {
     const outbox = this.#outboxes.get(address);
     if (!outbox) return;
-    let acknowledged = 0;
+    const routed: Message[] = [];
     while (outbox.length > 0) {
-      this.#route(outbox.shift()!);
-      acknowledged++;
+      const message = outbox.shift()!;
+      this.#route(message);
+      routed.push(message);
     }
-    if (acknowledged === 0) return;
-    for (const session of this.#sessions) if (session.transport.address === address && !session.closed) session.transport._acknowledged(acknowledged);
+    if (routed.length === 0) return;
+    for (const session of this.#sessions) if (session.transport.address === address && !session.closed) session.transport._acknowledged(routed);
   }
 
   #route(message: Message): void {
@@ -324,8 +326,14 @@ export class MemoryTransport implements Transport {
     }
   }
 
-  _acknowledged(count: number): void {
-    this.#counters.acknowledged += count;
+  _acknowledged(messages: Message[]): void {
+    this.#counters.acknowledged += messages.length;
+    if (this.#events.has('acknowledged')) {
+      for (const m of messages) {
+        const receipt = receiptOf(m.topic, m.payload);
+        if (receipt) this.#events.emit('acknowledged', receipt);
+      }
+    }
     if (this.#hub._outboxLength(this.address) === 0) this.#flushWaiters.release();
   }
 

@@ -9,6 +9,7 @@ import type { IClientOptions, IConnackPacket, MqttClient as MqttClientType } fro
 import { checkBackoffPolicy, DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';
 import { TransportEmitter } from './events.ts';
 import { decodeFramed, encodeFramed } from './header.ts';
+import { receiptOf } from './receipt.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from './inbox.ts';
 import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from './outgoing.ts';
 import { Spool, type FsyncPolicy, type SpoolRecord } from './spool.ts';
@@ -461,6 +462,10 @@ export class MqttTransport implements Transport {
     } else {
       this.#counters.acknowledged++;
       this.#spool.ack(record.offset);
+      if (this.#events.has('acknowledged')) {
+        const receipt = receiptOf(record.topic, record.payload);
+        if (receipt) this.#events.emit('acknowledged', receipt);
+      }
     }
     if (this.#spool.queued === 0) this.#flushWaiters.release();
     this.#pump();

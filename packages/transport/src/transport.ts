@@ -61,6 +61,9 @@ export interface TransportEvents {
   malformed: { topic: string; reason: string };
   /** The broker refused a frame (MQTT 5 reason code; MQTT 3.1.1 brokers drop silently and say nothing). */
   refused: { kind: string; incarnation: number; seq: number; reasonCode: number; reason: string };
+  /** The broker (or hub, or bus master) acknowledged a frame: what publish() returned for it. Frames recovered from a
+   * previous run's spool are acknowledged too, under that run's incarnation. */
+  acknowledged: PublishReceipt;
   /** Something went wrong that the transport handles itself (bad credentials, spool write failure, ...). */
   error: { error: Error };
 }

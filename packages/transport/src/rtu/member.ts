@@ -5,6 +5,7 @@
 import { assertAddressText, assertClusterName, filterTopic, parseFrameTopic, TOPIC_ROOT, type FrameFilter } from '../topic.ts';
 import { TransportEmitter } from '../events.ts';
 import { encodeFramed } from '../header.ts';
+import { receiptOf } from '../receipt.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from '../inbox.ts';
 import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from '../outgoing.ts';
 import { Spool, type FsyncPolicy, type SpoolRecord } from '../spool.ts';
@@ -239,9 +240,12 @@ export class ModbusRtuTransport implements Transport {
   }
 
   #acknowledge(done: Outgoing[]): void {
+    const tell = this.#events.has('acknowledged');
     for (const o of done) {
       this.#spool.ack(o.record.offset);
       this.#counters.acknowledged++;
+      const receipt = tell ? receiptOf(o.record.topic, o.record.payload) : undefined;
+      if (receipt) this.#events.emit('acknowledged', receipt);
     }
     if (done.length > 0 && this.#spool.queued === 0) this.#flushWaiters.release();
   }
