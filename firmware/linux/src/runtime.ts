@@ -343,8 +343,10 @@ export class MeterNode {
   private feed(event: NodeEvent): void {
     if (this.stopped) return;
     let effects: Effect[];
+    const dropped = this.consensus.stats.dropped;
     try {
       effects = this.consensus.step(event);
+      if (this.consensus.stats.dropped !== dropped && this.o.log.debugging) this.logDrops(event);
     } catch (e) {
       this.o.log.error('consensus step failed', { event: event.type, error: e as Error });
       effects = [];
@@ -469,6 +471,18 @@ export class MeterNode {
     });
   }
 
+  /** Why the node just dropped a message (debug): the reasons whose count grew in this step. */
+  private readonly dropsSeen: { [reason: string]: number } = {};
+  private logDrops(event: NodeEvent): void {
+    const grew: string[] = [];
+    const drops = this.consensus.stats.drops;
+    for (const k of Object.keys(drops)) {
+      if (drops[k] !== this.dropsSeen[k]) grew.push(k);
+      this.dropsSeen[k] = drops[k]!;
+    }
+    this.o.log.debug('dropped', { event: event.type === 'message' ? event.topic : event.type, reasons: grew.join(',') });
+  }
+
   /** The node's status line, once a round. */
   private status(now: number): void {
     const o = this.o;
@@ -485,6 +499,7 @@ export class MeterNode {
       loopDelayMs,
       verified: this.consensus.stats.verifications,
       recalled: this.consensus.stats.recalled,
+      dropped: this.consensus.stats.dropped,
       ...this.counts,
     });
   }
