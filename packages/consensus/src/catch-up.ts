@@ -6,7 +6,6 @@ import { Domain, encode, equalBytes, signingInput, type CborValue, type Manifest
 import { evidenceBounds } from './chain.ts';
 import type { NodeContext } from './context.ts';
 import type { DropReason } from './drops.ts';
-import type { Quorum } from './quorum.ts';
 import { memberIndex } from './submission.ts';
 import type { Topic } from './topics.ts';
 import { decodeSyncBody, decodeSyncMessage } from './wire/block-agreement.ts';
@@ -131,12 +130,9 @@ export interface CatchUpNeed {
  * The catch-up machine (docs/protocol.md §10, step 6): it keeps what members send for the next heights, asks for the
  * blocks this node lacks, and answers the sync requests of members behind it from the committed blocks it keeps.
  */
+type CatchUpContext = Pick<NodeContext, 'manifest' | 'n' | 'selfIndex' | 'self' | 'quorum' | 'voterIndexes' | 'signer' | 'now' | 'verify' | 'emit' | 'publish' | 'drop'>;
+
 export class CatchUp {
-  private readonly manifest: Manifest;
-  private readonly n: number;
-  private readonly selfIndex: number;
-  private readonly self: Uint8Array;
-  private readonly quorum: Quorum;
   private readonly keepBlocks: number;
   /** Messages for later heights, kept until this node gets there. */
   private readonly future: FutureBuffer;
@@ -151,21 +147,16 @@ export class CatchUp {
   private turn: number;
 
   constructor(
-    private readonly ctx: NodeContext,
+    private readonly ctx: CatchUpContext,
     cfg: { keepBlocks?: number },
     private readonly agreement: AgreementView,
     private readonly need: CatchUpNeed,
   ) {
     const m = ctx.manifest;
-    this.manifest = m;
-    this.n = ctx.n;
-    this.selfIndex = ctx.selfIndex;
-    this.self = ctx.self;
-    this.quorum = ctx.quorum;
     this.keepBlocks = cfg.keepBlocks ?? 64;
     // The largest compact proposal of a valid block (see proposalLimit): a larger one for a later height is not kept.
-    this.future = new FutureBuffer(this.n, proposalLimit(m));
-    this.syncLimits = new SyncAnswerLimit(this.n, m.params.timeoutMs);
+    this.future = new FutureBuffer(ctx.n, proposalLimit(m));
+    this.syncLimits = new SyncAnswerLimit(ctx.n, m.params.timeoutMs);
     this.seenHeight = -1;
     this.blocks = {};
     this.askedAt = -NEVER;
@@ -216,24 +207,24 @@ export class CatchUp {
    */
   ask(named: number[]): void {
     // The candidates come from a frame not yet verified: only full members are asked (voter 999 names no one).
-    const askable = (i: number) => i >= 0 && i < this.n && i !== this.selfIndex && this.manifest.members[i]!.role === 'full';
+    const askable = (i: number) => i >= 0 && i < this.ctx.n && i !== this.ctx.selfIndex && this.ctx.manifest.members[i]!.role === 'full';
     const candidates: number[] = [];
     for (const i of named) if (askable(i) && !candidates.includes(i)) candidates.push(i);
-    if (candidates.length === 0 || this.ctx.now < this.askedAt + this.manifest.params.timeoutMs) return;
+    if (candidates.length === 0 || this.ctx.now < this.askedAt + this.ctx.manifest.params.timeoutMs) return;
     this.askedAt = this.ctx.now;
-    const want = this.quorum.oneCorrect;
+    const want = this.ctx.quorum.oneCorrect;
     const asked: number[] = [];
     for (let k = 0; k < candidates.length && asked.length < want; k++) asked.push(candidates[(this.turn + k) % candidates.length]!);
     const others = this.ctx.voterIndexes.filter((i) => askable(i) && !asked.includes(i));
     for (let k = 0; k < others.length && asked.length < want; k++) asked.push(others[(this.turn + k) % others.length]!);
     this.turn++;
     const request = this.request(this.agreement.agreeing(), undefined);
-    for (const i of asked) this.ctx.publish('sync', request, this.manifest.members[i]!.address);
+    for (const i of asked) this.ctx.publish('sync', request, this.ctx.manifest.members[i]!.address);
   }
 
   /** A signed sync request (no slot to persist: it commits the node to nothing). */
   request(height: number, view: number | undefined): Uint8Array {
-    const o: { [key: string]: CborValue } = { cluster: this.manifest.cluster, epoch: this.manifest.epoch, height, from: this.self };
+    const o: { [key: string]: CborValue } = { cluster: this.ctx.manifest.cluster, epoch: this.ctx.manifest.epoch, height, from: this.ctx.self };
     if (view !== undefined) o['view'] = view;
     const body = encode(o);
     return encode({ body, sig: this.ctx.signer.sign(signingInput(Domain.SYNC, body)) });
@@ -259,10 +250,10 @@ export class CatchUp {
     // asked rotates with the height, so that each answers a share within its SYNC_ANSWERS per timeoutMs.
     if (this.seenHeight > height && this.agreement.agreeing() === height && this.askedAt === -NEVER) {
       const others: number[] = [];
-      for (const i of this.ctx.voterIndexes) if (i !== this.selfIndex) others.push(i);
+      for (const i of this.ctx.voterIndexes) if (i !== this.ctx.selfIndex) others.push(i);
       if (others.length > 0) {
         this.askedAt = this.ctx.now;
-        this.ctx.publish('sync', this.request(height, undefined), this.manifest.members[others[height % others.length]!]!.address);
+        this.ctx.publish('sync', this.request(height, undefined), this.ctx.manifest.members[others[height % others.length]!]!.address);
       }
     }
   }
@@ -280,8 +271,8 @@ export class CatchUp {
     }
     const m = d.value;
     const o = b.value;
-    const requester = memberIndex(this.manifest, o.from);
-    if (requester < 0 || requester === this.selfIndex || o.cluster !== this.manifest.cluster || o.epoch !== this.manifest.epoch) {
+    const requester = memberIndex(this.ctx.manifest, o.from);
+    if (requester < 0 || requester === this.ctx.selfIndex || o.cluster !== this.ctx.manifest.cluster || o.epoch !== this.ctx.manifest.epoch) {
       this.ctx.drop('foreign');
       return;
     }
@@ -290,7 +281,7 @@ export class CatchUp {
       this.ctx.drop(limited);
       return;
     }
-    if (!this.ctx.verify(this.manifest.members[requester]!.publicKey, signingInput(Domain.SYNC, m.body), m.sig)) {
+    if (!this.ctx.verify(this.ctx.manifest.members[requester]!.publicKey, signingInput(Domain.SYNC, m.body), m.sig)) {
       this.ctx.drop('bad-signature');
       return;
     }

@@ -61,7 +61,7 @@ export class ConsensusNode {
       knownEvidence: (key) => this.evidence.has(key),
       recordEvidence: record,
     });
-    this.blocks = new BlockAgreement(ctx, cfg, this.rounds, this.evidence, this.catchUp, { recordEvidence: record });
+    this.blocks = new BlockAgreement(ctx, cfg, this.rounds.view, this.evidence, this.catchUp, { recordEvidence: record });
     if (cfg.restore) this.restore(cfg.restore);
   }
 

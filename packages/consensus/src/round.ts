@@ -9,6 +9,9 @@ import type { Submission } from './submission.ts';
 import { Verdict } from './codes.ts';
 import { judgmentAt } from './vote.ts';
 
+/** What a round reads of the node: the manifest, the quorum, the time, its close time, and where its outcomes go. */
+export type RoundContext = Pick<NodeContext, 'manifest' | 'n' | 'selfIndex' | 'quorum' | 'confirmOwnVotes' | 'now' | 'closeAt' | 'emit'>;
+
 export const ACCEPTED = 1;
 export const REJECTED = 2;
 export const UNDECIDED = 3;
@@ -63,7 +66,7 @@ export class Round {
   lateHere: boolean;
 
   constructor(
-    private readonly ctx: NodeContext,
+    private readonly ctx: RoundContext,
     readonly round: number,
   ) {
     this.subs = [];
