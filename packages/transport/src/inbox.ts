@@ -54,17 +54,19 @@ export class Inbox {
   accept(topic: string, payload: Uint8Array): void {
     const parsed = parseFrameTopic(topic);
     if (!parsed.ok) return this.#malformed(topic, parsed.reason);
-    if (parsed.cluster !== this.cluster) return this.#malformed(topic, 'topic-other-cluster');
+    const { cluster } = parsed;
+    // Another cluster's frames come only to a subscription that names that cluster.
+    if (cluster !== this.cluster && !this.#subscriptions.some((s) => s.filter.cluster === cluster)) return this.#malformed(topic, 'topic-other-cluster');
     const framed = decodeFramed(payload);
     if (!framed.ok) return this.#malformed(topic, framed.reason);
     const { kind, from } = parsed;
     const { incarnation, seq } = framed.header;
-    const stream = `${from}/${kind}`;
+    const stream = cluster === this.cluster ? `${from}/${kind}` : `${cluster}/${from}/${kind}`;
     // Duplicates are told by the whole payload, not by the unsigned header (sequence.ts): one SHA-256 per payload,
     // about 1 µs for a 300-byte frame.
     const digest = hash('sha256', payload, 'buffer');
     for (const subscription of [...this.#subscriptions]) {
-      if (!subscription.active || !filterMatches(subscription.filter, kind, from)) continue;
+      if (!subscription.active || !filterMatches(subscription.filter, kind, from, cluster, this.cluster)) continue;
       const verdict = subscription.tracker.observe(stream, incarnation, seq, digest);
       if (!verdict.deliver) {
         this.#counters.duplicates++;
@@ -79,7 +81,7 @@ export class Inbox {
       this.#counters.delivered++;
       try {
         subscription.handler({
-          cluster: this.cluster,
+          cluster,
           kind,
           from,
           incarnation,

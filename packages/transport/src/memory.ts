@@ -190,7 +190,7 @@ export class MemoryHub {
     for (const session of this.#sessions) {
       if (session.closed) continue;
       const wanted = parsed.ok
-        ? session.filters.some((f) => parsed.cluster === session.transport.cluster && filterMatches(f, parsed.kind, parsed.from))
+        ? session.filters.some((f) => filterMatches(f, parsed.kind, parsed.from, parsed.cluster, session.transport.cluster))
         : false;
       if (!wanted) continue;
       if (session.online) this.#enqueue(session, message);

@@ -48,17 +48,23 @@ export function frameTopic(cluster: string, kind: string, address: string): stri
 export interface FrameFilter {
   kind?: string;
   from?: string;
+  /** Another cluster whose frames this member reads (a wide-area substation reading a region's anchors); default
+   * the transport's own. It publishes only in its own. */
+  cluster?: string;
 }
 
 /** The MQTT topic filter for a subscription. */
-export function filterTopic(cluster: string, filter: FrameFilter): string {
+export function filterTopic(own: string, filter: FrameFilter): string {
+  const cluster = filter.cluster ?? own;
   assertClusterName(cluster);
   if (filter.kind !== undefined) assertFrameKind(filter.kind);
   if (filter.from !== undefined) assertAddressText(filter.from);
   return `${TOPIC_ROOT}/${cluster}/${filter.kind ?? '+'}/${filter.from ?? '+'}`;
 }
 
-export function filterMatches(filter: FrameFilter, kind: string, from: string): boolean {
+/** Whether a frame of `cluster` matches a subscription of a transport in cluster `own`. */
+export function filterMatches(filter: FrameFilter, kind: string, from: string, cluster?: string, own?: string): boolean {
+  if (cluster !== undefined && cluster !== (filter.cluster ?? own)) return false;
   return (filter.kind === undefined || filter.kind === kind) && (filter.from === undefined || filter.from === from);
 }
 

@@ -111,4 +111,28 @@ describe('in-memory hub', () => {
     a._receive(frameTopic('other', 'sub', B), encodeFramed({ incarnation: 1, seq: 1 }, new Uint8Array(1)));
     expect(reasons).toEqual(['topic-other-cluster']);
   });
+
+  test("a subscription naming another cluster gets that cluster's frames of its kind, and only those", async () => {
+    const hub = createMemoryHub({ delivery: 'manual' });
+    const substation = hub.open({ cluster: 'grid-wide', address: A });
+    const gate = hub.open({ cluster: 'north', address: B });
+    const voter = hub.open({ cluster: 'north', address: testAddress(102) });
+    await Promise.resolve();
+    const got: Delivery[] = [];
+    await substation.subscribe({ cluster: 'north', kind: 'anchor' }, (d) => got.push(d));
+    await gate.publish('anchor', new Uint8Array([1]));
+    await voter.publish('vote', new Uint8Array([2]));
+    await gate.publish('anchor', new Uint8Array([3]));
+    hub.deliverAll();
+    expect(got.map((d) => [d.cluster, d.kind, d.from, d.seq, [...d.frame]])).toEqual([
+      ['north', 'anchor', B, 1, [1]],
+      ['north', 'anchor', B, 2, [3]],
+    ]);
+    // A publication stays in the publisher's own cluster.
+    const own: Delivery[] = [];
+    await gate.subscribe({ kind: 'anchor' }, (d) => own.push(d));
+    await substation.publish('anchor', new Uint8Array([4]));
+    hub.deliverAll();
+    expect(own).toEqual([]);
+  });
 });

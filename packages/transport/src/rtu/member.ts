@@ -158,6 +158,8 @@ export class ModbusRtuTransport implements Transport {
   async subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription> {
     if (this.#closed) throw new TransportClosedError('subscribe()');
     filterTopic(this.cluster, filter);
+    // The line carries one cluster's frames: another cluster's never come.
+    if (filter.cluster !== undefined && filter.cluster !== this.cluster) throw new TypeError(`transport: an RS-485 member reads only its own cluster, not '${filter.cluster}'`);
     const local = this.#inbox.add(filter, handler);
     return { filter: { ...local.filter }, unsubscribe: async () => this.#unsubscribe(local) };
   }
