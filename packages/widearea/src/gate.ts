@@ -48,9 +48,14 @@ export class ClusterGate {
   offerBlock(region: string, height: number, stored: Uint8Array): void {
     const a = anchorOfStoredBlock(region, stored);
     if (!a.ok) throw new Error(`gate: block ${height} of ${region}: ${a.reason}`);
+    this.offerAnchor(region, height, encodeAnchor(a.anchor));
+  }
+
+  /** An encoded anchor of `region`'s block at `height` (one a gate published), checked by the caller. */
+  offerAnchor(region: string, height: number, bytes: Uint8Array): void {
     const list = this.pending[region] ?? (this.pending[region] = []);
     if (list.some((p) => p.height === height)) return;
-    list.push({ region, height, bytes: encodeAnchor(a.anchor) });
+    list.push({ region, height, bytes });
     list.sort((x, y) => x.height - y.height);
     while (list.length > this.o.maxPending) {
       list.shift();

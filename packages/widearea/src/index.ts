@@ -14,6 +14,8 @@ export type { ItemVerdict } from './judge.ts';
 export { WideAreaLedger } from './ledger.ts';
 export type { AnchoredBlock, WideAreaStep } from './ledger.ts';
 export { ClusterGate } from './gate.ts';
+export { Substation } from './substation.ts';
+export type { SubstationOptions, Offered } from './substation.ts';
 export type { GateOptions } from './gate.ts';
 export { makeCrossTierProof, verifyCrossTierProof, isCrossTierProof, CROSS_TIER_TYPE, CROSS_TIER_VERSION } from './proof.ts';
 export type { CrossTierResult, CrossTierVerdict, ProvenCrossTier } from './proof.ts';

@@ -1,13 +1,13 @@
 // Test support: a wide-area chain of substations in one process, delivered in order, for tests and tools that need
 // a real one (the consensus engine, the anchor judge, cluster gates). Deterministic for its inputs.
 import { createManifest, verifyManifest, type Manifest, type Signer, type Verifier } from '@meterchain/core';
-import { ChainChecker, ConsensusNode, roundStart, type Batch, type Effect, type Topic } from '@meterchain/consensus';
+import { ConsensusNode, roundStart, type Batch, type Effect, type Topic } from '@meterchain/consensus';
 import { nodeSha256 } from '@meterchain/crypto';
 import { signerFrom } from '@meterchain/crypto/sim';
-import { anchorJudge } from '../judge.ts';
-import { ClusterGate } from '../gate.ts';
-import { WideAreaLedger, type AnchoredBlock } from '../ledger.ts';
-import { RegionRegistry, type TrustedRegion } from '../registry.ts';
+import type { ClusterGate } from '../gate.ts';
+import type { AnchoredBlock, WideAreaLedger } from '../ledger.ts';
+import type { TrustedRegion } from '../registry.ts';
+import { Substation } from '../substation.ts';
 
 export interface RegionInput {
   /** The region's signed manifest and its committed stored blocks from height 0. */
@@ -71,10 +71,12 @@ export function runWideArea(o: WideAreaRunOptions): WideAreaRun {
   const trusted = trustedOf(o.regions, verifier);
   const names = trusted.map((t) => t.region);
   const bySigner = manifest.members.map((m) => signers.find((s) => Buffer.from(s.publicKey).equals(Buffer.from(m.publicKey)))!);
-  const nodes = bySigner.map((signer) => new ConsensusNode({ manifest, manifestDigest: v.digest, signer, verifier, hash, judges: { submission: [anchorJudge(new RegionRegistry(trusted, hash, verifier), hash)], round: [] } }));
-  const checkers = nodes.map(() => new ChainChecker([{ manifest, digest: v.digest }], hash));
-  const ledgers = nodes.map(() => new WideAreaLedger(new RegionRegistry(trusted, hash, verifier)));
-  const gates = nodes.map((_, i) => new ClusterGate({ cluster: manifest.cluster, member: manifest.members[i]!.address, hash }));
+  // The substations' own parts (judge, ledger, gate) as the node runtime runs them; the gates here are offered the
+  // regions' stored blocks directly instead of the anchors a regional gate publishes.
+  const subs = manifest.members.map((m) => new Substation({ manifests: [{ manifest, digest: v.digest }], member: m.address, regions: trusted.map((t) => ({ trusted: t })), verifier, hash }));
+  const nodes = bySigner.map((signer, i) => new ConsensusNode({ manifest, manifestDigest: v.digest, signer, verifier, hash, judges: subs[i]!.judges }));
+  const ledgers = subs.map((x) => x.ledger);
+  const gates = subs.map((x) => x.gate);
   const anchored: AnchoredBlock[][] = nodes.map(() => []);
   const carry = o.gates ?? nodes.map((_, i) => (i < n - 1 ? o.regions.map((_r, k) => k) : []));
   for (let i = 0; i < n; i++) {
@@ -91,14 +93,13 @@ export function runWideArea(o: WideAreaRunOptions): WideAreaRun {
     for (const e of effects) {
       if (e.type === 'publish') queue.push({ from: i, topic: e.topic, bytes: e.bytes });
       else if (e.type === 'committed') {
-        const c = checkers[i]!.verify(e.block, verifier);
+        const c = subs[i]!.committed(e.block);
         if (!c.ok) throw new Error(`substation ${i}: committed block does not verify: ${c.reason}`);
         if (i === 0) {
           out.blocks.push(e.block);
           for (const x of c.block.submissions) out.chained.push({ round: x.round, member: x.index });
         }
-        anchored[i]!.push(...ledgers[i]!.addBlock(c.block).anchored);
-        gates[i]!.settle(ledgers[i]!);
+        anchored[i]!.push(...c.step.anchored);
       } else if (e.type === 'rejected' && i === 0) out.rejected.push({ round: e.round, member: indexOf(e.member) });
       else if (e.type === 'refused') out.refusedOwn++;
     }
