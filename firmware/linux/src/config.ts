@@ -14,7 +14,8 @@ export interface NodeConfig {
   broker?: { url: string; username?: string; passwordFile?: string; keepaliveS?: number; spoolSync?: 'always' | 'interval' };
   /** The cluster's frames over an RS-485 line polled by a Modbus bus master (docs/transport.md §12). */
   rs485?: { path: string; baud: number; unit?: number; spoolSync?: 'always' | 'interval' };
-  sensor: {
+  /** The meter this node reads; every node but a substation has one. */
+  sensor?: {
     type: 'simulated' | 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' | 'iec62056' | 'pmu';
     profile?: string;
     seed?: number;
@@ -34,6 +35,10 @@ export interface NodeConfig {
   };
   /** The cluster has PMU members: their batches are judged with these (every member sets the same; docs/edge.md). */
   pmu?: { fps: number; nominalHz: 50 | 60 };
+  /** A substation of the wide-area chain (docs/widearea.md): it submits the regions' anchors, and has no sensor. */
+  substation?: { regions: { manifest: string }[] };
+  /** This member is its cluster's gate: it publishes the manifest and each committed block's anchor. */
+  gate?: boolean;
   /** Sensor nodes wired to this full node (docs/sensor-nodes.md). */
   sensors?: SensorLinkConfig[];
   edge?: { profile?: string };
@@ -111,8 +116,8 @@ export function describeError(e: ErrorObject): string {
   }
 }
 
-function requireFor(cfg: NodeConfig, keys: (keyof NodeConfig['sensor'])[]): string | undefined {
-  for (const k of keys) if (cfg.sensor[k] === undefined) return `sensor.${k}: missing (required for sensor.type ${cfg.sensor.type})`;
+function requireFor(cfg: NodeConfig, keys: (keyof NonNullable<NodeConfig['sensor']>)[]): string | undefined {
+  for (const k of keys) if (cfg.sensor![k] === undefined) return `sensor.${k}: missing (required for sensor.type ${cfg.sensor!.type})`;
   return undefined;
 }
 
@@ -124,6 +129,14 @@ function crossCheck(cfg: NodeConfig): string | undefined {
   }
   const link = (cfg.sensors ?? []).findIndex((l) => (l.serial === undefined) === (l.mqtt !== true));
   if (link >= 0) return `sensors[${link}]: expected either serial: {path} or mqtt: true (where the board's frames come from), not ${cfg.sensors![link]!.serial ? 'both' : 'neither'}`;
+  if (cfg.substation) {
+    // A substation submits anchors, not readings: nothing of a meter's goes with it.
+    for (const key of ['sensor', 'sensors', 'pmu', 'gate', 'rs485', 'outputs', 'edge'] as const) {
+      if (cfg[key] !== undefined) return `${key}: not for a substation (it submits the regions' anchors, not readings)`;
+    }
+    return undefined;
+  }
+  if (!cfg.sensor) return 'sensor: missing (required, except on a substation)';
   switch (cfg.sensor.type) {
     case 'modbus-tcp':
     case 'modbus-rtu-over-tcp':
@@ -151,7 +164,8 @@ export function checkConfig(value: unknown, source: string, baseDir: string): No
   cfg.key = abs(cfg.key);
   cfg.dataDir = abs(cfg.dataDir);
   // A register-map file is named relative to the configuration, like every other path in it.
-  if (cfg.sensor.profile !== undefined && /\.(ya?ml|json)$/i.test(cfg.sensor.profile)) cfg.sensor.profile = abs(cfg.sensor.profile);
+  if (cfg.sensor?.profile !== undefined && /\.(ya?ml|json)$/i.test(cfg.sensor.profile)) cfg.sensor.profile = abs(cfg.sensor.profile);
+  for (const r of cfg.substation?.regions ?? []) r.manifest = abs(r.manifest);
   if (cfg.broker?.passwordFile) cfg.broker.passwordFile = abs(cfg.broker.passwordFile);
   for (const link of cfg.sensors ?? []) {
     link.key = abs(link.key);

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:http';
-import { addressFromPublicKey, addressToText, equalBytes, findMember, toHex } from '@meterchain/core';
+import { addressFromPublicKey, addressToText, equalBytes, findMember, toHex, verifyManifest } from '@meterchain/core';
 import { createNodeSigner, nodeVerifier, readKeyFile } from '@meterchain/crypto';
 import { builtInProfiles, type Profile } from '@meterchain/edge';
 import { batchSummaryJudge, defaultJudges, pmuIslandJudge, type Judges, type SharedChecks } from '@meterchain/consensus';
@@ -23,6 +23,8 @@ import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver, type UnacceptedEntry } from './runtime.ts';
 import { PmuFeed } from './pmu-feed.ts';
+import { AnchorPublisher, ANCHOR_KIND } from './cluster-gate.ts';
+import { SubstationSource } from './substation.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 import { SensorGateway, openModbusSensorLink, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
 
@@ -43,6 +45,7 @@ function requireSerialPort(path: string, key: string): void {
 
 /** The node's sensor, built without any I/O: every configuration problem is found here, before anything opens. */
 function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger, roundMs: number): Sensor {
+  if (!cfg.sensor) return NO_SENSOR;
   const s = cfg.sensor;
   // The registers live beside the node's state, so a restarted node goes on counting from where it was.
   if (s.type === 'simulated') return new SimulatedThreePhase(s.seed ?? 1, join(cfg.dataDir, 'simulated-meter.json'));
@@ -97,6 +100,38 @@ function sensorFor(cfg: NodeConfig, lines: Lines, log: Logger, roundMs: number):
     }
   }
   return modbusSensor(bus, driver, log, () => lines.release(bus));
+}
+
+/** A substation's: it reads no meter (its submissions come from the regions' gates). */
+const NO_SENSOR: Sensor = {
+  device: 'none (substation)',
+  configure: async () => undefined,
+  sample: async () => {
+    throw new Error('a substation has no sensor');
+  },
+  close: async () => undefined,
+};
+
+/** The regions a substation admits, from their epoch-0 manifests (node.yaml substation.regions). */
+async function substationRegions(cfg: NodeConfig, wide: string, verifier: ReturnType<typeof nodeVerifier>): Promise<ConstructorParameters<typeof SubstationSource>[0]['regions']> {
+  const out: ConstructorParameters<typeof SubstationSource>[0]['regions'] = [];
+  for (const [i, r] of (cfg.substation?.regions ?? []).entries()) {
+    const key = `substation.regions[${i}].manifest`;
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(r.manifest));
+    } catch (e) {
+      throw new ConfigError(`${key}: cannot read ${r.manifest}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const v = verifyManifest(bytes, verifier, { hash: sha256 });
+    if (!v.ok) throw new ConfigError(`${key}: ${v.reason}`);
+    if (v.manifest.epoch !== 0) throw new ConfigError(`${key}: epoch ${v.manifest.epoch}: the region's epoch-0 manifest is its trust root`);
+    const region = v.manifest.cluster;
+    if (region === wide) throw new ConfigError(`${key}: region '${region}' is the wide-area chain itself`);
+    if (out.some((x) => x.trusted.region === region)) throw new ConfigError(`${key}: region '${region}' is named twice`);
+    out.push({ trusted: { region, operator: v.manifest.operator }, manifest: bytes });
+  }
+  return out;
 }
 
 function profileFor(cfg: NodeConfig): Profile {
@@ -193,6 +228,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
   const address = addressFromPublicKey(signer.publicKey, sha256);
   if (!findMember(manifest, address)) throw new ConfigError(`key: ${addressToText(address)} is not a member of cluster '${manifest.cluster}' epoch ${manifest.epoch}`);
   const profile = profileFor(cfg);
+  const regions = cfg.substation ? await substationRegions(cfg, manifest.cluster, verifier) : undefined;
   let password: string | undefined;
   if (cfg.broker?.passwordFile) {
     try {
@@ -349,7 +385,20 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       frames = f;
       opened.push(() => f.close());
     }
-    const judges = judgesFor(cfg, manifest);
+    const substation = regions
+      ? new SubstationSource({ manifests: [{ manifest, digest: checked.digest }], address, regions, verifier, hash: sha256, log: nodeLog, metrics })
+      : undefined;
+    if (substation) {
+      // What the stored wide-area chain anchored and registered, before the node commits more.
+      for (let h = 0; h < store.nextHeight; h++) {
+        const b = await store.get(h);
+        if (b) substation.committed(h, b);
+      }
+    }
+    const gate = cfg.gate
+      ? new AnchorPublisher({ cluster: manifest.cluster, manifest: await readFile(cfg.cluster.manifest).then((b) => new Uint8Array(b)), store, transport, dataDir: cfg.dataDir, log: nodeLog, metrics })
+      : undefined;
+    const judges = substation ? substation.judges : judgesFor(cfg, manifest);
     const node = new MeterNode({
       manifest,
       manifestDigest: checked.digest,
@@ -365,6 +414,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       // A PMU member batches the round just ended once its last frames are in: from 80 ms into the next round, when a
       // frame of the next round has come, or 500 ms into it at the latest.
       ...(frames && sensor instanceof PmuFeed ? { pmu: { feed: sensor, frames }, readingOffsetMs: 80 } : {}),
+      ...(substation ? { submissions: substation } : {}),
       edgeChannels: THREE_PHASE_CHANNELS.map((c) => ({ edge: c.edge, id: c.obis })),
       log: nodeLog,
       metrics,
@@ -373,7 +423,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
       ...(cfg.lab?.byzantine?.length ? { byzantine: cfg.lab.byzantine } : {}),
       unaccepted,
-      observer: bothObservers(bothObservers(statusPage, outputsObserver(outputs, addressToText(address))), options.observer ?? {}),
+      observer: bothObservers(bothObservers(statusPage, outputsObserver(outputs, addressToText(address))), bothObservers(gate ? { committed: (e) => gate.committed(e.height) } : {}, options.observer ?? {})),
       ...(options.shared ? { shared: options.shared } : {}),
       ...(options.background ? { background: options.background } : {}),
     });
@@ -383,7 +433,21 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       return { connected: transport.connected, queued: transport.stats().queued, height: node.height, ...(device ? { device } : {}) };
     };
     // The restore reads the stored tip: a damaged one refuses the start, naming the repair command.
+    // The gate publishes the stored blocks it has not yet published before the node commits more.
+    if (gate) await gate.start();
     await withRepairCommand(configPath, () => node.start());
+    if (substation) {
+      // Each region's gates publish under the region's name; the bridges bring those topics to this broker.
+      for (const region of substation.regions) {
+        transport
+          .subscribe({ cluster: region, kind: ANCHOR_KIND }, (d) => {
+            const v = substation.offer(d.cluster, d.frame);
+            if (!v.ok) nodeLog.warn('gate frame refused', { region: d.cluster, from: d.from, reason: v.reason });
+          })
+          .catch((error: unknown) => nodeLog.error('broker refused the subscription to a region\'s anchors', { region, error: error as Error }));
+      }
+      logger.info('substation: reading anchors', { regions: substation.regions, waiting: substation.waiting() });
+    }
     const serialLinks: SensorLink[] = [];
     opened.push(() => Promise.all(serialLinks.map((l) => l.close())));
     for (const s of sensorLinks) {
@@ -424,6 +488,7 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         clearInterval(status);
         await Promise.all(serialLinks.map((l) => l.close()));
         await node.stop();
+        await gate?.stop();
         await Promise.all(outputs.map((out) => out.close()));
         await transport.close();
         await state.close();

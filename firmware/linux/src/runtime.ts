@@ -33,6 +33,7 @@ import {
   roundOf,
   roundStart,
   signVote,
+  type Batch,
   type Effect,
   type Judges,
   type NodeEvent,
@@ -96,9 +97,25 @@ export interface MeterNodeOptions {
   /** A PMU member: instead of a reading a round, it submits a batch of its station's frames of the round just ended,
    * `readingOffsetMs` into the next round, after storing the frames durably. `sensor` is the feed. */
   pmu?: { feed: PmuFeed; frames: FrameStore; waitMs?: number };
+  /** Submissions from this source instead of the sensor's readings (a wide-area substation); `sensor` is not read. */
+  submissions?: SubmissionSource;
   /** Durable record of own readings that will never be in the chain (rejected, not enough votes, too late, not
    * submitted). `bytes` is the signed submission, or with `signed: false` the reading the node did not sign. */
   unaccepted?: (entry: UnacceptedEntry) => Promise<void>;
+}
+
+/**
+ * Where a node's submissions come from when they are not its sensor's readings: a wide-area substation submits
+ * batches of regional anchors (substation.ts, docs/widearea.md). The node asks for a batch at each round's reading
+ * slot and tells the source each block it stored; consensus, storage and transport are the meter node's own.
+ */
+export interface SubmissionSource {
+  /** The batch to sign and submit for `round` (its `meter` this node's address), or undefined: nothing waits. */
+  next(round: number): Batch | undefined;
+  /** A block this node committed and stored (the stored bytes), in height order; never throws. */
+  committed?(height: number, block: Uint8Array): void;
+  /** Figures for the node's status line. */
+  status?(): Record<string, number>;
 }
 
 export interface UnacceptedEntry {
@@ -332,7 +349,9 @@ export class MeterNode {
       // A slot missed by more than a round (the process was stopped, the machine stalled) is skipped, not made up.
       this.nextSample = this.slotAfter(Math.max(now, slot.at + 1));
       if (roundOf(this.o.manifest, now) === slot.round) {
-        if (!this.o.pmu) void this.sampleOnce(now, slot.reading);
+        if (this.o.submissions) {
+          if (slot.reading) this.submitFromSource(now, slot.round);
+        } else if (!this.o.pmu) void this.sampleOnce(now, slot.reading);
         else if (slot.reading && slot.round > 0) void this.batchOnce(now, slot.round - 1);
       }
     }
@@ -483,6 +502,23 @@ export class MeterNode {
     this.o.log.debug('dropped', { event: event.type === 'message' ? event.topic : event.type, reasons: grew.join(',') });
   }
 
+  /** A round's submission from the node's submission source, if it has one waiting. */
+  private submitFromSource(now: number, round: number): void {
+    const o = this.o;
+    this.status(now);
+    let batch: Batch | undefined;
+    try {
+      batch = o.submissions!.next(round);
+    } catch (e) {
+      o.log.error('submission source failed', { round, error: e as Error });
+      return;
+    }
+    if (!batch || o.fault === 'silent') return;
+    this.own.set(round, { offline: !o.transport.connected });
+    if (o.log.debugging) o.log.debug('batch made', { round, items: batch.count, first: batch.first });
+    this.feed({ type: 'batch', now: this.now(), batch });
+  }
+
   /** The node's status line, once a round. */
   private status(now: number): void {
     const o = this.o;
@@ -501,6 +537,7 @@ export class MeterNode {
       recalled: this.consensus.stats.recalled,
       dropped: this.consensus.stats.dropped,
       ...this.counts,
+      ...(o.submissions?.status ? o.submissions.status() : {}),
     });
   }
 
@@ -827,6 +864,7 @@ export class MeterNode {
         await this.settle(effect.height, effect.last, effect.own);
         // The node never signs for this block's rounds or height again: its state forgets them (and stays bounded).
         await o.state.committed(effect.height, effect.last);
+        o.submissions?.committed?.(effect.height, effect.block);
         o.log.info('block committed', { height: effect.height, view: effect.view, submissions: effect.submissions, hash: effect.hash });
         this.tell('committed', { at: this.now(), height: effect.height, view: effect.view, hash: toHex(effect.hash), submissions: effect.submissions, last: effect.last, own: effect.own });
         return;

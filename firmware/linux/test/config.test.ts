@@ -55,6 +55,18 @@ describe('node configuration', () => {
     expect(errorOf(onLine.replace('baud: 115200', 'baud: 12'))).toMatch(/rs485\.baud/);
   });
 
+  test('a substation names the regions it admits and has no sensor; a gate is a member that says so', () => {
+    const noSensor = good.replace('sensor:\n  type: simulated\n  profile: three-phase\n  seed: 3\n', '');
+    const substation = `${noSensor}substation:\n  regions:\n    - manifest: north/manifest.cbor\n    - manifest: /abs/south.cbor\n`;
+    expect(loadConfig(write('substation.yaml', substation)).substation).toEqual({ regions: [{ manifest: join(dir, 'north/manifest.cbor') }, { manifest: '/abs/south.cbor' }] });
+    expect(errorOf(noSensor)).toMatch(/c\.yaml: sensor: missing \(required, except on a substation\)$/);
+    expect(errorOf(`${good}substation:\n  regions:\n    - manifest: n.cbor\n`)).toMatch(/c\.yaml: sensor: not for a substation/);
+    expect(errorOf(`${substation}gate: true\n`)).toMatch(/c\.yaml: gate: not for a substation/);
+    expect(errorOf(`${noSensor}substation:\n  regions: []\n`)).toMatch(/substation\.regions/);
+    expect(loadConfig(write('gate.yaml', `${good}gate: true\n`)).gate).toBe(true);
+    expect(errorOf(`${good}gate: yes please\n`)).toMatch(/c\.yaml: gate: must be boolean$/);
+  });
+
   test('a valid file loads, relative paths resolved against the file', () => {
     const cfg = loadConfig(write('good.yaml', good));
     expect(cfg.cluster.manifest).toBe(join(dir, 'cluster/manifest.cbor'));
