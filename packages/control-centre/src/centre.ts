@@ -22,6 +22,8 @@ export interface ControlCentreOptions extends DatabaseOptions {
   /** Reports each poll that loaded something or found a fault. */
   onPoll?: (region: string, result: PollResult) => void;
   extra?: ApiContext['extra'];
+  /** A database opened already (openDatabase), instead of opening one from url/dataDir: the control centre closes it. */
+  database?: Database;
 }
 
 export class ControlCentre {
@@ -45,7 +47,7 @@ export class ControlCentre {
   }
 
   static async open(options: ControlCentreOptions): Promise<ControlCentre> {
-    const db = await openDatabase(options);
+    const db = options.database ?? (await openDatabase(options));
     try {
       for (const sql of SCHEMA_SQL) await db.query(sql);
       for (const sql of WIDEAREA_SCHEMA_SQL) await db.query(sql);
@@ -123,10 +125,16 @@ export class ControlCentre {
     return { host, port: a.port, url: `http://${host}:${a.port}` };
   }
 
-  async close(): Promise<void> {
+  /** Stops the polling timer and waits for a poll under way (the API goes on serving); pollOnce and catchUp may then
+   * be called without racing the timer's polls. */
+  async stopPolling(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     if (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    await this.stopPolling();
     if (this.server) {
       this.server.closeAllConnections();
       await new Promise<void>((resolve) => this.server!.close(() => resolve()));

@@ -15,6 +15,7 @@ import { startEmbeddedBroker } from '../demo/broker.ts';
 import { startLine } from '../demo/line.ts';
 import { requireSocat, sensorYaml, startBoard, stopSensor, wireSensor, type DemoSensor } from '../demo/sensors.ts';
 import { runPmuDemo } from '../demo/pmus.ts';
+import { REGION_NAMES, runRegionsDemo } from '../demo/regions.ts';
 import { provisionSensor } from '../sensor-files.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
@@ -118,6 +119,8 @@ export const command: Command = {
                        [--rule bft|majority] [--broker URL] [--out DIR] [--sensors S [--espruino BIN]]
        meterchain demo --transport modbus-rtu [--baud B] [--meters N] [--rounds R] [--byzantine K] [--out DIR]
        meterchain demo --pmus N [--spoof K] [--rounds R] [--rule bft|majority] [--broker URL] [--out DIR]
+       meterchain demo --regions R [--meters N] [--substations S] [--rounds R] [--brokers auto|mosquitto|embedded]
+                       [--port P] [--out DIR]
 
 Creates a cluster (operator key, member keys, signed manifest), starts one process per meter (each with its own
 key, data directory and simulated three-phase meter on a daily load curve), lets them sample, check, sign, vote and
@@ -135,7 +138,14 @@ figures (bytes, frames, retries, wire use) and writes its capture (line.pcap, re
 --pmus N runs a cluster of N PMU members instead, fed by the PMU simulator (one C37.118.2 stream of N stations at
 60 frames/s): each member batches its station's frames a round (docs/pmu.md); --spoof K lets the first K stations'
 clocks drift 20 µs/s (a spoofed GPS receiver), and the cluster refuses their batches for angle drift. The demo ends by
-proving one frame with \`chain prove --frame\` and checking the proof with \`proof verify\`.`,
+proving one frame with \`chain prove --frame\` and checking the proof with \`proof verify\`.
+--regions R runs both tiers (docs/widearea.md): R regional clusters of N meters (default 4), each on its own Mosquitto
+broker bridged to the wide-area broker (--brokers auto: when mosquitto is installed; embedded: one broker in this
+process for all), the first meter of each its cluster gate; a wide-area chain of S substations (default 4), each its
+own process, submitting the regions' anchors; and the control centre in this process on its embedded database, whose
+dashboard address is printed (--port, default any free port). After R rounds (default 20) the meters stop, the
+substations anchor the last blocks, and the demo checks that every regional block is anchored, that the control
+centre's totals equal the regional chains' readings, and that a cross-tier proof verifies; exit 1 if not.`,
   async run(argv, io) {
     const { values } = parse(argv, {
       meters: { type: 'string' },
@@ -151,7 +161,29 @@ proving one frame with \`chain prove --frame\` and checking the proof with \`pro
       spoof: { type: 'string' },
       transport: { type: 'string' },
       baud: { type: 'string' },
+      regions: { type: 'string' },
+      substations: { type: 'string' },
+      brokers: { type: 'string' },
+      port: { type: 'string' },
     });
+    if (values.regions !== undefined || values.substations !== undefined || values.brokers !== undefined || values.port !== undefined) {
+      for (const flag of ['byzantine', 'behaviour', 'rule', 'broker', 'sensors', 'espruino', 'pmus', 'spoof', 'transport', 'baud'] as const) {
+        if (values[flag] !== undefined) throw new UsageError(`--${flag} does not go with --regions`);
+      }
+      const regions = intOption(values.regions, 'regions');
+      const meters = intOption(values.meters, 'meters', 4);
+      const substations = intOption(values.substations, 'substations', 4);
+      const rounds = intOption(values.rounds, 'rounds', 20);
+      const brokers = values.brokers ?? 'auto';
+      const port = intOption(values.port, 'port', 0);
+      if (regions < 1 || regions > REGION_NAMES.length) throw new UsageError(`--regions must be 1..${REGION_NAMES.length} on one machine, got ${regions}`);
+      if (meters < 4 || meters > 16) throw new UsageError(`--meters must be 4..16 with --regions (rule bft), got ${meters}`);
+      if (substations < 4 || substations > 16) throw new UsageError(`--substations must be 4..16 (rule bft), got ${substations}`);
+      if (rounds < 10 || rounds > 3600) throw new UsageError(`--rounds must be 10..3600 with --regions, got ${rounds}`);
+      if (brokers !== 'auto' && brokers !== 'mosquitto' && brokers !== 'embedded') throw new UsageError(`--brokers must be auto, mosquitto or embedded, got '${brokers}'`);
+      if (port > 65535) throw new UsageError(`--port out of range: ${port}`);
+      return runRegionsDemo(io, { regions, meters, substations, rounds, brokers, port, out: values.out ?? join('meterchain-demo', `regions-${stamp()}`) });
+    }
     const transport = values.transport ?? 'mqtt';
     if (transport !== 'mqtt' && transport !== 'modbus-rtu') throw new UsageError(`--transport must be mqtt or modbus-rtu, got '${transport}'`);
     const onLine = transport === 'modbus-rtu';
