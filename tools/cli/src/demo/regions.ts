@@ -8,7 +8,7 @@
 // and prints: every block anchored, the control centre's totals equal to the regional chains' readings, a cross-tier
 // proof verified with the two manifests alone.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -160,9 +160,10 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
   }
   // The embedded database first (starting PGlite took over a minute on a loaded 2-core machine): the rounds are timed
   // from when the nodes start.
+  mkdirSync(join(out, 'control-centre'), { recursive: true });
   const database = await openDatabase({ dataDir: join(out, 'control-centre') });
-  // Every node process starts on a small, shared machine before round 0.
-  const genesisMs = Math.ceil((Date.now() + 5000 + 700 * processes) / 1000) * 1000;
+  // Every node process starts on a small, shared machine before round 0: 12 of them took over 25 s beside other load.
+  const genesisMs = Math.ceil((Date.now() + 8000 + 2000 * processes) / 1000) * 1000;
   const regions = names.map((name) =>
     createCluster(join(out, name), { name, members: o.meters, rule: 'bft', roundMs, blockRounds, skewMs: 1500, timeoutMs: 2 * roundMs, genesisMs }),
   );
