@@ -12,6 +12,7 @@
 //
 //   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50] [--per-process 1]
 //   npx tsx tools/bench/scripts/load.ts --pmus 16 [--fps 60] [--minutes 10] ...: PMU members (load-pmus.ts)
+//   npx tsx tools/bench/scripts/load.ts --regions 4 --meters 64 ...: both tiers (load-regions.ts)
 //     [--clusters 1] [--check-each]
 //     [--vote-mode broadcast|leader] [--rule bft|majority] [--out DIR] [--json]
 //   MC_LOG_FIRST=FILE keeps the first meter's debug log (and its process's lines that name no meter);
@@ -32,6 +33,8 @@ import { rawVerifyRate } from '../src/harness.ts';
 
 // `--pmus N`: the PMU cluster benchmark instead (load-pmus.ts), which ends the process itself.
 if (process.argv.slice(2).includes('--pmus')) await import('./load-pmus.ts');
+// `--regions R`: the two-tier benchmark (load-regions.ts): regions, their gates, substations, the control centre.
+if (process.argv.slice(2).includes('--regions')) await import('./load-regions.ts');
 
 const { values } = parseArgs({
   options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' }, 'per-process': { type: 'string' }, clusters: { type: 'string' }, 'check-each': { type: 'boolean' } },
