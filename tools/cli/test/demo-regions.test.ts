@@ -15,7 +15,7 @@ const haveMosquitto = requireMosquitto('the two-tier demo test');
 (haveMosquitto ? test : test.skip)('a 2-region demo anchors every regional block, its control centre totals match the chains, and its cross-tier proof verifies', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'mc-demo-regions-')), 'run');
   try {
-    const r = meterchain(['demo', '--regions', '2', '--meters', '4', '--substations', '4', '--rounds', '10', '--brokers', 'mosquitto', '--out', out], { timeoutMs: 400_000 });
+    const r = meterchain(['demo', '--regions', '2', '--meters', '4', '--substations', '4', '--rounds', '15', '--brokers', 'mosquitto', '--out', out], { timeoutMs: 400_000 });
     if (r.code !== 0) console.log(r.stdout, r.stderr);
     expect(r.code).toBe(0);
     // Its own Mosquitto processes on loopback, one per region and one for the wide-area chain, bridged.
@@ -44,7 +44,8 @@ const haveMosquitto = requireMosquitto('the two-tier demo test');
     const blocks = regions.reduce((a, x) => a + Number(x[2]), 0);
     expect(once.stdout).toMatch(new RegExp(`^wide-area chain: height \\d+, ${blocks} loaded blocks anchored, 0 split views$`, 'm'));
     // The proof the demo wrote verifies with the two manifests alone.
-    const v = meterchain(['proof', 'verify', join(out, 'cross-tier-proof.cbor'), '--manifest', join(out, 'north', 'manifest.cbor'), '--widearea-manifest', join(out, 'grid-wide', 'manifest.cbor')]);
+    const proven = /^proof holds: reading of mc[0-9a-f]{40} seq \d+, round \d+, committed at height \d+ of (north|south) /m.exec(r.stdout)![1]!;
+    const v = meterchain(['proof', 'verify', join(out, 'cross-tier-proof.cbor'), '--manifest', join(out, proven, 'manifest.cbor'), '--widearea-manifest', join(out, 'grid-wide', 'manifest.cbor')]);
     expect(v.code).toBe(0);
   } finally {
     rmSync(dirname(out), { recursive: true, force: true });

@@ -46,23 +46,31 @@ export interface RegionsDemoOptions {
   anchorWaitS?: number;
 }
 
+/** One node process: a substation, a region's gate, or the other meters of a region (several nodes in one process,
+ * each with its own key, data directory and broker connection, as a data concentrator hosts them). */
 interface NodeView {
   tier: string;
   name: string;
   gate: boolean;
   proc: ChildProcess;
-  height: number;
-  connected: boolean;
-  anchored: number;
+  nodes: number;
+  /** Each node's stored height, by its address. */
+  heights: Map<string, number>;
+  /** Nodes connected to their broker. */
+  connected: Set<string>;
   exited?: number | null;
   lastError?: string;
 }
 
-function spawnNode(tier: string, name: string, config: string, gate = false): NodeView {
-  const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const view: NodeView = { tier, name, gate, proc, height: -1, connected: false, anchored: 0 };
-  // Each node's log beside its configuration, for a look afterwards.
-  const log = createWriteStream(join(dirname(config), 'node.log'));
+/** The lowest height of the process's nodes (−1 until each has stored a block), and the highest. */
+const lowest = (v: NodeView) => (v.heights.size < v.nodes ? -1 : Math.min(...v.heights.values()));
+const highest = (v: NodeView) => Math.max(-1, ...v.heights.values());
+
+function spawnNodes(tier: string, name: string, configs: string[], gate = false): NodeView {
+  const proc = spawn(process.execPath, [bin, 'node', ...configs.flatMap((c) => ['--config', c])], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const view: NodeView = { tier, name, gate, proc, nodes: configs.length, heights: new Map(), connected: new Set() };
+  // The process's log beside its first configuration, for a look afterwards.
+  const log = createWriteStream(join(dirname(configs[0]!), 'node.log'));
   proc.on('exit', () => log.end());
   createInterface({ input: proc.stdout! }).on('line', (line) => {
     log.write(line + '\n');
@@ -72,13 +80,11 @@ function spawnNode(tier: string, name: string, config: string, gate = false): No
     } catch {
       return;
     }
-    if (rec['msg'] === 'status') {
-      view.height = rec['height'] as number;
-      view.connected = rec['connected'] as boolean;
-      if (typeof rec['anchored'] === 'number') view.anchored = rec['anchored'];
-    } else if (rec['msg'] === 'block committed') view.height = Math.max(view.height, rec['height'] as number);
-    else if (rec['msg'] === 'regional block anchored') view.anchored++;
-    else if (rec['msg'] === 'broker connected') view.connected = true;
+    const meter = String(rec['meter'] ?? '');
+    if (rec['msg'] === 'status' || rec['msg'] === 'block committed') {
+      view.heights.set(meter, Math.max(view.heights.get(meter) ?? -1, rec['height'] as number));
+      if (rec['connected'] === true) view.connected.add(meter);
+    } else if (rec['msg'] === 'broker connected') view.connected.add(meter);
     else if (rec['level'] === 'error') view.lastError = String(rec['msg']);
   });
   createInterface({ input: proc.stderr! }).on('line', (line) => {
@@ -152,7 +158,8 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
   const roundMs = 1000;
   const blockRounds = 5;
   const names = REGION_NAMES.slice(0, o.regions);
-  const processes = o.regions * o.meters + o.substations;
+  const nodes = o.regions * o.meters + o.substations;
+  const processes = 2 * o.regions + o.substations;
   const binary = o.brokers === 'embedded' ? undefined : findMosquitto();
   if (o.brokers === 'mosquitto' && !binary) {
     io.err('demo: --brokers mosquitto: mosquitto not found (install the Debian package "mosquitto")');
@@ -163,7 +170,7 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
   mkdirSync(join(out, 'control-centre'), { recursive: true });
   const database = await openDatabase({ dataDir: join(out, 'control-centre') });
   // Every node process starts on a small, shared machine before round 0: 12 of them took over 25 s beside other load.
-  const genesisMs = Math.ceil((Date.now() + 8000 + 2000 * processes) / 1000) * 1000;
+  const genesisMs = Math.ceil((Date.now() + 8000 + 2500 * processes + 250 * nodes) / 1000) * 1000;
   const regions = names.map((name) =>
     createCluster(join(out, name), { name, members: o.meters, rule: 'bft', roundMs, blockRounds, skewMs: 1500, timeoutMs: 2 * roundMs, genesisMs }),
   );
@@ -194,16 +201,19 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
   let centre: ControlCentre | undefined;
   try {
     regions.forEach((c, r) => {
-      c.members.forEach((m, i) => {
+      const configs = c.members.map((m, i) => {
         const config = join(m.dir, 'node.yaml');
         writeFileSync(config, meterYaml(c, m, 100 * r + i + 1, regionalUrl(c.manifest.cluster), i === 0));
-        meters.push(spawnNode(c.manifest.cluster, m.name, config, i === 0));
+        return config;
       });
+      // The gate in a process of its own (it stops last), the region's other meters together in another.
+      meters.push(spawnNodes(c.manifest.cluster, c.members[0]!.name, configs.slice(0, 1), true));
+      meters.push(spawnNodes(c.manifest.cluster, c.members.slice(1).map((m) => m.name).join('+'), configs.slice(1)));
     });
     for (const m of wide.members) {
       const config = join(m.dir, 'node.yaml');
       writeFileSync(config, substationYaml(wide, m, wideUrl, regions));
-      substations.push(spawnNode(WIDEAREA, m.name, config));
+      substations.push(spawnNodes(WIDEAREA, m.name, [config]));
     }
     const gateChain = (c: ClusterFiles) => join(c.members[0]!.dir, 'data', 'chain');
     const wideChain = join(wide.members[0]!.dir, 'data', 'chain');
@@ -238,11 +248,11 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
     const line = async (phase: string) => {
       const a = await anchoredCount().catch(() => ({}) as Awaited<ReturnType<typeof anchoredCount>>);
       const parts = names.map((n) => {
-        const h = Math.max(-1, ...meters.filter((m) => m.tier === n).map((m) => m.height));
+        const h = Math.max(-1, ...meters.filter((m) => m.tier === n).map(highest));
         const x = a[n];
         return `${n} h${h}${x ? ` ${x.anchored}/${x.blocks} anchored` : ''}`;
       });
-      const wh = Math.max(-1, ...substations.map((s) => s.height));
+      const wh = Math.max(-1, ...substations.map(highest));
       io.out(`${phase}   ${parts.join(', ')}   wide-area h${wh}`);
     };
 
@@ -254,8 +264,8 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
       await new Promise((r) => setTimeout(r, 2000));
       const now = Date.now();
       if (now < genesisMs) {
-        const up = [...meters, ...substations].filter((v) => v.connected).length;
-        io.out(`starting ${processes} nodes: ${up} connected, rounds begin in ${Math.ceil((genesisMs - now) / 1000)} s`);
+        const up = [...meters, ...substations].reduce((a, v) => a + v.connected.size, 0);
+        io.out(`starting ${nodes} nodes in ${processes} processes: ${up} connected, rounds begin in ${Math.ceil((genesisMs - now) / 1000)} s`);
         continue;
       }
       const round = Math.min(o.rounds, roundOf(t, now) + 1);
@@ -265,7 +275,7 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
         io.err(`demo: ${dead.tier}/${dead.name} exited (${dead.exited}): ${dead.lastError ?? 'see its log'}`);
         break;
       }
-      if ((meters.every((m) => m.height >= lastHeight) && now > genesisMs + o.rounds * roundMs) || now > regionalEnd) break;
+      if ((meters.every((m) => lowest(m) >= lastHeight) && now > genesisMs + o.rounds * roundMs) || now > regionalEnd) break;
     }
     // The gates stop last: a block the other members committed reaches them before they go.
     await stopNodes(meters.filter((m) => !m.gate));
@@ -344,22 +354,27 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
     io.out(`check: control centre total ${centreSum} readings = sum of the regional chains' readings ${chainSum}: ${centreSum === chainSum && chainSum > 0 ? 'yes' : 'NO'}`);
     if (centreSum !== chainSum || chainSum === 0) fail('the control centre\'s totals are not the regional chains\'');
 
-    // A cross-tier proof: a reading of the first region, through its regional block, to the wide-area block.
-    const first = regions[0]!;
-    const opened = await openChain(gateChain(first));
+    // A cross-tier proof: a reading of the first region that has one, through its regional block, to the wide-area
+    // block that anchored it.
     let pick: { meter: string; seq: number } | undefined;
-    try {
-      const blocks = await opened.source.read(0, opened.source.count);
-      for (let h = blocks.length - 1; h >= 0 && !pick; h--) {
-        const rows = readingsOf(blocks[h]!, (r) => roundOf(first.manifest, r.ts));
-        if (!('reason' in rows) && rows.length > 0) pick = { meter: addressToText(rows[0]!.reading.meter), seq: rows[0]!.reading.seq };
+    let first = regions[0]!;
+    for (const c of regions) {
+      const opened = await openChain(gateChain(c));
+      try {
+        const blocks = await opened.source.read(0, opened.source.count);
+        for (let h = blocks.length - 1; h >= 0 && !pick; h--) {
+          const rows = readingsOf(blocks[h]!, (r) => roundOf(c.manifest, r.ts));
+          if (!('reason' in rows) && rows.length > 0) pick = { meter: addressToText(rows[0]!.reading.meter), seq: rows[0]!.reading.seq };
+        }
+      } finally {
+        await opened.close();
       }
-    } finally {
-      await opened.close();
+      first = c;
+      if (pick) break;
     }
     const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
     let proofOk = false;
-    if (!pick) fail(`${first.manifest.cluster}: no reading to prove`);
+    if (!pick) fail('no region holds a reading to prove');
     else {
       const proofPath = join(out, 'cross-tier-proof.cbor');
       const proveArgs = ['prove', gateChain(first), '--meter', pick.meter, '--seq', String(pick.seq), '--out', proofPath, '--manifest', first.manifestPath, '--widearea', wideChain, '--widearea-manifest', wide.manifestPath];
