@@ -2,7 +2,7 @@
 // and a 4-member cluster that votes, accepts and commits a block that then verifies. Ed25519 cannot run there, so a
 // stand-in signer (SHA-256 of key and message) takes its place; nothing else is faked. Throws on the first failure.
 import { compareBytes, concatBytes, sha256, toHex, utf8Encode, type Manifest, type Member, type Reading, type Signer, type Verifier } from '@meterchain/core';
-import { ConsensusNode, merkleRoot, threshold, verifyChain, type Effect, type Topic } from './src/index.ts';
+import { effectsOf, ConsensusNode, merkleRoot, threshold, verifyChain, type Effect, type Topic } from './src/index.ts';
 
 function check(condition: boolean, what: string): void {
   if (!condition) {
@@ -96,13 +96,13 @@ export function smoke(): number {
           channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2301 + i }],
           quality: 0,
         };
-        handle(i, node.step({ type: 'reading', now, reading }));
+        handle(i, effectsOf(node.step({ type: 'reading', now, reading })));
       }
-      handle(i, node.step({ type: 'tick', now }));
+      handle(i, effectsOf(node.step({ type: 'tick', now })));
     }
     while (queue.length > 0) {
       const m = queue.shift()!;
-      handle(m.to, nodes[m.to]!.step({ type: 'message', now, topic: m.topic, bytes: m.bytes }));
+      handle(m.to, effectsOf(nodes[m.to]!.step({ type: 'message', now, topic: m.topic, bytes: m.bytes })));
     }
   }
   check(accepted === 8, `8 readings accepted, got ${accepted}`);

@@ -1,6 +1,7 @@
 // The meter node: sensor → edge → sign → publish → vote → block → store. The consensus state machine decides; this
-// shell performs its effects one at a time, in the order given (docs/protocol.md §11): every persist is durable
-// before the next effect runs, so nothing signed is published before it is on disk.
+// shell performs the record each step returns (docs/protocol.md §11–§12), each machine's share one item at a time in
+// the order given: every persist is durable before the next item runs, and a frame that names the record it rests on
+// goes out only once that record is durable, so nothing signed is published before it is on disk.
 import {
   addressFromPublicKey,
   addressToText,
@@ -27,16 +28,19 @@ import {
   emptyJudgments,
   encodeHeader,
   merkleRoot,
-  machineOfEffect,
   machineOfTopic,
   reasonName,
   roundOf,
   roundStart,
   signVote,
   type Batch,
-  type Effect,
+  type Committed,
   type Judges,
   type NodeEvent,
+  type Outcome,
+  type PersistRecord,
+  type StepEntry,
+  type StepResult,
   type Topic,
   type SharedChecks,
 } from '@meterchain/consensus';
@@ -150,15 +154,21 @@ export const ADDRESSABLE: Topic[] = ['vote', 'block', 'sync', 'proposal'];
  */
 const ADDRESSED = /^([a-z-]+)-to-(\d+)$/;
 
+/** One item of a step's record, waiting in its machine's lane. */
+interface Job {
+  result: StepResult;
+  entry: StepEntry;
+  /** Which of the step's records are durable, by index in `result.persist` (a failed or refused one is not). */
+  durable: boolean[];
+}
+
 interface Lane {
-  queue: Effect[];
+  queue: Job[];
   draining: Promise<void> | undefined;
-  /** The last persist failed or was refused: the publish it guards is dropped. */
-  skipPublish: boolean;
 }
 
 function newLane(): Lane {
-  return { queue: [], draining: undefined, skipPublish: false };
+  return { queue: [], draining: undefined };
 }
 
 interface Held {
@@ -358,36 +368,40 @@ export class MeterNode {
     this.feed({ type: 'tick', now });
   }
 
-  /** Feeds the state machine and queues its effects; the timer follows its next deadline. */
+  /** Feeds the state machine and queues each item of its record in its machine's lane; the timer follows its next
+   * deadline. */
   private feed(event: NodeEvent): void {
     if (this.stopped) return;
-    let effects: Effect[];
-    const dropped = this.consensus.stats.dropped;
+    let result: StepResult | undefined;
     try {
-      effects = this.consensus.step(event);
-      if (this.consensus.stats.dropped !== dropped && this.o.log.debugging) this.logDrops(event);
+      result = this.consensus.step(event);
     } catch (e) {
       this.o.log.error('consensus step failed', { event: event.type, error: e as Error });
-      effects = [];
     }
-    for (const e of effects) {
-      const lane = machineOfEffect(e) === 'rounds' ? this.lanes.round : this.lanes.block;
-      lane.queue.push(e);
-      if (!lane.draining) lane.draining = this.drain(lane);
+    if (result) {
+      if (result.dropped.length > 0 && this.o.log.debugging) {
+        this.o.log.debug('dropped', { event: event.type === 'message' ? event.topic : event.type, reasons: result.dropped.map((d) => d.reason).join(',') });
+      }
+      const durable: boolean[] = [];
+      for (const entry of result.order) {
+        const lane = entry.machine === 'rounds' ? this.lanes.round : this.lanes.block;
+        lane.queue.push({ result, entry, durable });
+        if (!lane.draining) lane.draining = this.drain(lane);
+      }
     }
     this.schedule();
   }
 
   private async drain(lane: Lane): Promise<void> {
     while (lane.queue.length > 0) {
-      const effect = lane.queue.shift()!;
+      const job = lane.queue.shift()!;
       try {
-        await this.perform(effect, lane);
+        await this.perform(job);
       } catch (e) {
-        this.o.log.error('effect failed', { effect: effect.type, error: e as Error });
-        this.o.metrics.counter('meterchain_effect_errors_total', 'Effects that failed to perform.', 1, { effect: effect.type });
-        // A failed persist must not be followed by the publish it guards.
-        if (effect.type === 'persist') lane.skipPublish = true;
+        // A persist that failed leaves its record not durable: the frames resting on it are not published.
+        const what = jobName(job);
+        this.o.log.error('effect failed', { effect: what, error: e as Error });
+        this.o.metrics.counter('meterchain_effect_errors_total', 'Effects that failed to perform.', 1, { effect: what });
       }
     }
     lane.draining = undefined;
@@ -488,18 +502,6 @@ export class MeterNode {
       now: this.now(),
       batch: { v: 1, cluster: o.manifest.cluster, meter: this.address, round, count: bytes.length, first, last: first + bytes.length - 1, root: merkleRoot(o.hash, bytes), summary: { ...summary, config: o.hash(taken.config) } },
     });
-  }
-
-  /** Why the node just dropped a message (debug): the reasons whose count grew in this step. */
-  private readonly dropsSeen: { [reason: string]: number } = {};
-  private logDrops(event: NodeEvent): void {
-    const grew: string[] = [];
-    const drops = this.consensus.stats.drops;
-    for (const k of Object.keys(drops)) {
-      if (drops[k] !== this.dropsSeen[k]) grew.push(k);
-      this.dropsSeen[k] = drops[k]!;
-    }
-    this.o.log.debug('dropped', { event: event.type === 'message' ? event.topic : event.type, reasons: grew.join(',') });
   }
 
   /** A round's submission from the node's submission source, if it has one waiting. */
@@ -766,41 +768,60 @@ export class MeterNode {
 
   // ---- effects ----
 
-  private async perform(effect: Effect, lane: Lane): Promise<void> {
+  /** Performs one item of a step's record. */
+  private async perform(job: Job): Promise<void> {
+    const { result, entry } = job;
+    switch (entry.list) {
+      case 'persist':
+        job.durable[entry.index] = await this.persist(result.persist[entry.index]!);
+        return;
+      case 'publish': {
+        const p = result.publish[entry.index]!;
+        // The record it rests on failed or was refused: never publish what is not on disk.
+        if (p.after >= 0 && job.durable[p.after] !== true) return;
+        const receipt = await this.publish(p.topic, p.bytes, p.to);
+        if (receipt && p.confirms !== undefined) this.awaitAcknowledgment(receiptKey(receipt), p.confirms);
+        if (this.o.log.debugging) this.o.log.debug('published', { topic: p.topic });
+        this.o.metrics.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', this.o.transport.stats().queued);
+        return;
+      }
+      case 'outcomes':
+        return this.report(result.outcomes[entry.index]!);
+      case 'committed':
+        return this.report(result.committed[entry.index]!);
+      case 'syncRequests': {
+        // A member asks for a block this node no longer holds in memory: it is answered from the store.
+        const s = result.syncRequests[entry.index]!;
+        const block = await this.o.store.get(s.height);
+        if (block) await this.publish('block', block, s.from);
+        return;
+      }
+    }
+  }
+
+  /** Makes a record durable (fdatasync) before the next item of its lane; false if the node state refused it. */
+  private async persist(record: PersistRecord): Promise<boolean> {
+    const o = this.o;
+    // An own reading's pending entry is written alongside, so both share one sync (the state's journal commits
+    // concurrent writes together).
+    const reading = record.kind === 'submission' ? this.ownReading(record.bytes) : undefined;
+    if (reading) await this.makeRoomForPending();
+    const [decision] = await Promise.all([o.state.persist(record), reading ? o.state.addPending({ meter: this.address, seq: reading.seq, bytes: record.bytes }) : undefined]);
+    if (!decision.ok) {
+      // Never publish a second, different message for a slot (equivocation), nor one for a slot the node may have
+      // signed and no longer remembers; say so loudly.
+      o.log.error(decision.code === 'conflict' ? 'refused to publish a second message for a signed slot' : 'refused to sign for a slot below what the node remembers', { kind: record.kind, round: record.round, height: record.height, code: decision.code, reason: decision.reason });
+      return false;
+    }
+    if (reading) o.log.info('reading signed', { seq: reading.seq, round: record.round });
+    return true;
+  }
+
+  /** Reports an outcome, evidence or a refusal, or stores a committed block. */
+  private async report(effect: Outcome | Committed): Promise<void> {
     const o = this.o;
     const m = o.metrics;
     switch (effect.type) {
-      case 'persist': {
-        // Durable (fdatasync) before the next effect, which may publish what was signed. An own reading's pending
-        // entry is written alongside, so both share one sync (the state's journal commits concurrent writes together).
-        const reading = effect.record.kind === 'submission' ? this.ownReading(effect.record.bytes) : undefined;
-        if (reading) await this.makeRoomForPending();
-        const [decision] = await Promise.all([
-          o.state.persist(effect.record),
-          reading ? o.state.addPending({ meter: this.address, seq: reading.seq, bytes: effect.record.bytes }) : undefined,
-        ]);
-        if (!decision.ok) {
-          // Never publish a second, different message for a slot (equivocation), nor one for a slot the node may have
-          // signed and no longer remembers; say so loudly.
-          lane.skipPublish = true;
-          o.log.error(decision.code === 'conflict' ? 'refused to publish a second message for a signed slot' : 'refused to sign for a slot below what the node remembers', { kind: effect.record.kind, round: effect.record.round, height: effect.record.height, code: decision.code, reason: decision.reason });
-          return;
-        }
-        lane.skipPublish = false;
-        if (reading) o.log.info('reading signed', { seq: reading.seq, round: effect.record.round });
-        return;
-      }
-      case 'publish': {
-        if (lane.skipPublish) {
-          lane.skipPublish = false;
-          return;
-        }
-        const receipt = await this.publish(effect.topic, effect.bytes, effect.to);
-        if (receipt && effect.confirms !== undefined) this.awaitAcknowledgment(receiptKey(receipt), effect.confirms);
-        if (o.log.debugging) o.log.debug('published', { topic: effect.topic });
-        m.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', o.transport.stats().queued);
-        return;
-      }
       case 'accepted':
       case 'rejected':
       case 'not-enough-votes':
@@ -877,13 +898,17 @@ export class MeterNode {
         if (effect.what === 'batch') o.log.warn('own batch not submitted', { round: effect.round, reason: effect.reason });
         return;
       }
-      case 'sync-request': {
-        const block = await o.store.get(effect.height);
-        if (block) await this.publish('block', block, effect.from);
-        return;
-      }
     }
   }
+}
+
+/** What a job performs, named as its effect (the label of the error counter). */
+function jobName(job: Job): string {
+  const { list, index } = job.entry;
+  if (list === 'outcomes') return job.result.outcomes[index]!.type;
+  if (list === 'committed') return 'committed';
+  if (list === 'syncRequests') return 'sync-request';
+  return list;
 }
 
 function receiptKey(r: PublishReceipt): string {

@@ -1,13 +1,15 @@
 // What the machines of one consensus node share (rounds.ts, block-agreement.ts, the node composing them): who the
-// member is in the manifest, the time of the event being handled, the effects collected in the step so far (their
-// order is the order the machines emit them in), the node's counters, the protocol's timetable, and signature checks
-// with memory (a signature found valid once is not checked again).
+// member is in the manifest, the time of the event being handled, the step's record so far (the effects the machines
+// emit, filed in the order emitted, each publish naming the record it rests on), the node's counters, the protocol's
+// timetable, and signature checks with memory (a signature found valid once is not checked again). Each part reads
+// the slice of it it needs (a Pick of NodeContext).
 import { equalBytes, toHex, type Hash, type Manifest, type Signer, type Verifier } from '@meterchain/core';
 import type { SignatureCheck } from './certificate.ts';
 import { firstRoundOf, proposerOf } from './chain.ts';
 import { consensusError } from './codes.ts';
 import type { DropReason } from './drops.ts';
-import type { Effect, NodeConfig, NodeStats, PersistRecord } from './effects.ts';
+import { emptyStep, type Effect, type Machine, type NodeConfig, type NodeStats, type PersistRecord, type Publish, type StepResult } from './effects.ts';
+import { machineOfEffect } from './lanes.ts';
 import { BoundedMemo } from './memo.ts';
 import { Quorum } from './quorum.ts';
 import type { SharedChecks } from './shared.ts';
@@ -47,7 +49,10 @@ export class NodeContext {
   /** The time of the event being handled. */
   now: number;
   private readonly verifier: Verifier;
-  private out: Effect[];
+  private out: StepResult;
+  /** Per machine, the record persisted last in this step with no publish of that machine since: what the machine's
+   * next publish rests on (−1: none). */
+  private guard: { [m in Machine]: number };
   /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
   private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
   /** Roots of judgment lists by the SHA-256 of the list: one hash instead of a Merkle tree of n leaves per list seen
@@ -79,7 +84,8 @@ export class NodeContext {
     this.manifestKey = toHex(cfg.manifestDigest);
     this.stats = { verifications: 0, recalled: 0, votesCast: 0, blocksCommitted: 0, proposals: 0, timeouts: 0, dropped: 0, drops: {}, surplus: 0, surplusVotes: 0 };
     this.now = 0;
-    this.out = [];
+    this.out = emptyStep();
+    this.guard = { rounds: -1, 'block-agreement': -1 };
     this.memo = new BoundedMemo(cfg.shared ? 1 : 8192);
     this.listRoots = cfg.shared ? cfg.shared.listRoots : new BoundedMemo(2048);
     this.rootOf = (list) => this.listRoot(list);
@@ -87,21 +93,47 @@ export class NodeContext {
 
   // ---- the step ----
 
-  /** Starts a step at `now` with no effects. */
+  /** Starts a step at `now` with an empty record. */
   begin(now: number): void {
-    this.out = [];
+    this.out = emptyStep();
+    this.guard = { rounds: -1, 'block-agreement': -1 };
     this.now = now;
   }
 
-  /** The effects of the step, in order; the next step starts empty. */
-  finish(): Effect[] {
-    const effects = this.out;
-    this.out = [];
-    return effects;
+  /** The step's record; the next step starts empty. */
+  finish(): StepResult {
+    const r = this.out;
+    this.out = emptyStep();
+    return r;
   }
 
+  /** Files an effect into the step's record, in order. A publish rests on the record its machine persisted last in
+   * this step, unless a publish of that machine came between. */
   emit(e: Effect): void {
-    this.out.push(e);
+    const r = this.out;
+    const machine = machineOfEffect(e);
+    if (e.type === 'persist') {
+      this.guard[machine] = r.persist.length;
+      r.order.push({ list: 'persist', index: r.persist.length, machine });
+      r.persist.push(e.record);
+    } else if (e.type === 'publish') {
+      const after = this.guard[machine];
+      this.guard[machine] = -1;
+      r.order.push({ list: 'publish', index: r.publish.length, machine });
+      const p: Publish = { topic: e.topic, bytes: e.bytes, after };
+      if (e.to !== undefined) p.to = e.to;
+      if (e.confirms !== undefined) p.confirms = e.confirms;
+      r.publish.push(p);
+    } else if (e.type === 'committed') {
+      r.order.push({ list: 'committed', index: r.committed.length, machine });
+      r.committed.push(e);
+    } else if (e.type === 'sync-request') {
+      r.order.push({ list: 'syncRequests', index: r.syncRequests.length, machine });
+      r.syncRequests.push(e);
+    } else {
+      r.order.push({ list: 'outcomes', index: r.outcomes.length, machine });
+      r.outcomes.push(e);
+    }
   }
 
   persistThenPublish(record: PersistRecord, topic: Topic, bytes: Uint8Array, to?: Uint8Array): void {
@@ -121,10 +153,11 @@ export class NodeContext {
     else this.emit({ type: 'publish', topic, bytes, confirms: round });
   }
 
-  /** Counts a dropped message under its reason. */
+  /** Counts a dropped message under its reason, and names it in the step's record. */
   drop(reason: DropReason): void {
     this.stats.dropped++;
     this.stats.drops[reason] = (this.stats.drops[reason] ?? 0) + 1;
+    this.out.dropped.push({ reason });
   }
 
   // ---- verification with memory (a signature verified once is not verified again) ----

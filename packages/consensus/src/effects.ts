@@ -1,7 +1,9 @@
-// What goes into a consensus node's step and comes out of it (docs/protocol.md §11–§12): the events, the effects the
-// runtime performs in the order given, the records it persists and restores the node from, the node's configuration
-// and its counters. Types only: the machines (rounds.ts, block-agreement.ts) and the node (node.ts) share them.
+// What goes into a consensus node's step and comes out of it (docs/protocol.md §11–§12): the events, the record of
+// what one step asks of the runtime (StepResult: records to persist, frames to publish, outcomes, committed blocks,
+// stored blocks asked for, messages dropped), the records a node persists and is restored from, the node's
+// configuration and its counters. The machines emit Effects into the step (context.ts files them into the record).
 import type { Hash, Manifest, Reading, Signer, Verifier } from '@meterchain/core';
+import type { DropReason } from './drops.ts';
 import type { EvidenceKind } from './evidence.ts';
 import type { Judges } from './judge.ts';
 import type { SharedChecks } from './shared.ts';
@@ -65,6 +67,77 @@ export type Effect =
    * round window (block agreement is behind: back-pressure, docs/protocol.md §10): it was not signed. */
   | { type: 'refused'; what: string; reason: string; round?: number; behind?: boolean }
   | { type: 'sync-request'; height: number; from: Uint8Array };
+
+/** Which machine of a node an item of its step belongs to: the runtime keeps each machine's items in order. */
+export type Machine = 'rounds' | 'block-agreement';
+
+/** A frame to publish (to one member when `to` is set). `after` is the index in the step's `persist` of the record
+ * that must be durable before it goes out (what it rests on: the submission, vote, block vote or timeout signed, the
+ * round record); −1 when it rests on none. If that record fails or is refused, the frame is not published. */
+export interface Publish {
+  topic: Topic;
+  bytes: Uint8Array;
+  to?: Uint8Array;
+  after: number;
+  /** With confirmOwnVotes: the round whose own vote this frame carries (see the publish effect). */
+  confirms?: number;
+}
+
+/** What the runtime reports: a submission's outcome, evidence caught, something refused. */
+export type Outcome = Extract<Effect, { type: 'accepted' | 'rejected' | 'not-enough-votes' | 'too-late' | 'evidence' | 'refused' }>;
+/** A block committed: the runtime stores it. */
+export type Committed = Extract<Effect, { type: 'committed' }>;
+/** A member asked for a committed block this node no longer holds in memory: the runtime answers from its store. */
+export type SyncRequest = Extract<Effect, { type: 'sync-request' }>;
+
+/** A message dropped in the step, and why (its topic when the step's event was a message). */
+export interface Dropped {
+  reason: DropReason;
+  topic?: Topic;
+}
+
+/** Where an item of the step's record is: its list, its index there, and the machine it belongs to. */
+export interface StepEntry {
+  list: 'persist' | 'publish' | 'outcomes' | 'committed' | 'syncRequests';
+  index: number;
+  machine: Machine;
+}
+
+/**
+ * What one step asks of the runtime, as one record. `order` lists every item in the order the machines produced it:
+ * the runtime performs each machine's items in that order (a record durable before the next item of its machine), so
+ * that an outcome follows the round record it rests on, and a committed block the votes before it.
+ */
+export interface StepResult {
+  persist: PersistRecord[];
+  publish: Publish[];
+  outcomes: Outcome[];
+  committed: Committed[];
+  syncRequests: SyncRequest[];
+  dropped: Dropped[];
+  order: StepEntry[];
+}
+
+export function emptyStep(): StepResult {
+  return { persist: [], publish: [], outcomes: [], committed: [], syncRequests: [], dropped: [], order: [] };
+}
+
+/** The step's record as one list of effects in the order produced (what the simulator's trace and the recorded
+ * effect-stream hashes read; a publish names no record there). */
+export function effectsOf(r: StepResult): Effect[] {
+  const out: Effect[] = [];
+  for (const e of r.order) {
+    if (e.list === 'persist') out.push({ type: 'persist', record: r.persist[e.index]! });
+    else if (e.list === 'publish') {
+      const p = r.publish[e.index]!;
+      const publish: Effect = { type: 'publish', topic: p.topic, bytes: p.bytes };
+      if (p.to !== undefined) publish.to = p.to;
+      if (p.confirms !== undefined) publish.confirms = p.confirms;
+      out.push(publish);
+    } else out.push(r[e.list][e.index]!);
+  }
+  return out;
+}
 
 export interface NodeRestore {
   /** The last committed block (stored bytes), if any. */

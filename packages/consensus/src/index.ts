@@ -55,7 +55,8 @@ export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJ
 export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle, EpochManifest, ChainVerdict } from './chain.ts';
 export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
 export type { Topic } from './topics.ts';
-export type { NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats } from './effects.ts';
+export type { NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats, StepResult, StepEntry, Publish, Outcome, Committed, SyncRequest, Dropped } from './effects.ts';
+export { effectsOf } from './effects.ts';
 export type { DropReason } from './drops.ts';
 export type { Machine } from './lanes.ts';
 export { machineOfTopic, machineOfEffect } from './lanes.ts';

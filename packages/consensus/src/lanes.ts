@@ -1,10 +1,10 @@
 // Which machine of a consensus node a message or an effect belongs to (docs/protocol.md §12): the rounds' or block
 // agreement's. A runtime that handles them apart (block agreement's messages in the background, each machine's
 // effects in a queue of their own) asks here instead of knowing the protocol's topics.
-import type { Effect } from './effects.ts';
+import type { Effect, Machine } from './effects.ts';
 import type { Topic } from './topics.ts';
 
-export type Machine = 'rounds' | 'block-agreement';
+export type { Machine };
 
 /** The topics of the rounds' messages; the others (proposal, block-vote, timeout, block, sync) are block agreement's. */
 const ROUND_TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'evidence'];

@@ -1,14 +1,14 @@
 // A member's consensus node: the voting rounds (rounds.ts), block agreement (block-agreement.ts) and catch-up
 // (catch-up.ts) of docs/protocol.md, composed as etcd's raft composes its parts. It takes events (a tick with the
 // time, an own reading, a message), hands each to the machine it concerns, acts on evidence (evidence-pool.ts), and
-// answers with the effects the machines emitted, for the runtime to perform in the order given. No I/O, no clock,
-// no randomness.
+// answers with one record of the step (StepResult, effects.ts) for the runtime to perform. No I/O, no clock, no
+// randomness.
 import { type Hash, type Manifest } from '@meterchain/core';
 import { BlockAgreement } from './block-agreement.ts';
 import { CatchUp, FUTURE_HEIGHTS } from './catch-up.ts';
 import { firstRoundOf } from './chain.ts';
 import { NodeContext } from './context.ts';
-import type { Effect, NodeConfig, NodeEvent, NodeRestore, NodeStats } from './effects.ts';
+import type { NodeConfig, NodeEvent, NodeRestore, NodeStats, StepResult } from './effects.ts';
 import { makeEvidence, openEvidence, type EvidenceClaim, type EvidenceKind } from './evidence.ts';
 import { EvidencePool } from './evidence-pool.ts';
 import { leafHash } from './merkle.ts';
@@ -17,7 +17,7 @@ import { roundOf } from './submission.ts';
 import type { Topic } from './topics.ts';
 
 export type { Topic };
-export type { Effect, NodeConfig, NodeEvent, NodeRestore, NodeStats, PersistRecord } from './effects.ts';
+export type { Effect, NodeConfig, NodeEvent, NodeRestore, NodeStats, PersistRecord, StepResult } from './effects.ts';
 
 export class ConsensusNode {
   readonly manifest: Manifest;
@@ -67,8 +67,8 @@ export class ConsensusNode {
 
   // ---- public surface ----
 
-  /** Feeds one event; returns the effects to perform, in order. */
-  step(event: NodeEvent): Effect[] {
+  /** Feeds one event; returns the record of what to persist, publish and report. */
+  step(event: NodeEvent): StepResult {
     this.ctx.begin(event.now);
     if (!this.started) this.start(event.now);
     if (event.type === 'tick') this.tick();
@@ -76,7 +76,9 @@ export class ConsensusNode {
     else if (event.type === 'batch') this.rounds.ownBatch(event.batch);
     else if (event.type === 'sent') this.rounds.onSent(event.round);
     else this.message(event.topic, event.bytes);
-    return this.ctx.finish();
+    const r = this.ctx.finish();
+    if (event.type === 'message') for (const d of r.dropped) d.topic = event.topic;
+    return r;
   }
 
   /** The earliest time a tick has something to do (the runtime may tick more often). */

@@ -6,7 +6,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { decode, equalBytes } from '@meterchain/core';
 import { ROUND_CERTIFICATE_SCHEMA } from '../src/certificate.ts';
-import { decodeVoteMessage, memberOutcome, proposerOf, tallyCertificate, roundCertificateFromCbor, type PersistRecord } from '../src/index.ts';
+import { effectsOf, decodeVoteMessage, memberOutcome, proposerOf, tallyCertificate, roundCertificateFromCbor, type PersistRecord } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, contents } from './helpers/cluster.ts';
 
 const BLOCK_TOPICS = new Set(['proposal', 'block-vote', 'timeout', 'block', 'sync']);
@@ -227,10 +227,10 @@ describe('a certificate that completes after its round closed', () => {
     const { c, late, votes, block, at } = lateVotes();
     expect(contents(c, block).sort()).toEqual(['0@0', '1@0', '2@0']);
     const effects = [];
-    for (const bytes of votes) effects.push(...late.step({ type: 'message', now: at, topic: 'vote', bytes }));
+    for (const bytes of votes) effects.push(...effectsOf(late.step({ type: 'message', now: at, topic: 'vote', bytes })));
     // Before: accepted at once, for rounds 0 and 1 (6 readings), although block 0 leaves out round 1's.
     expect(effects.filter((e) => e.type === 'accepted')).toEqual([]);
-    effects.push(...late.step({ type: 'message', now: at + 10, topic: 'block', bytes: block }));
+    effects.push(...effectsOf(late.step({ type: 'message', now: at + 10, topic: 'block', bytes: block })));
     const outcomes = effects.filter((e) => e.type === 'accepted' || e.type === 'too-late').map((e) => `${e.type} ${c.indexOf((e as { member: Uint8Array }).member)}@${(e as { round: number }).round}`);
     expect(outcomes.sort()).toEqual(['accepted 0@0', 'accepted 1@0', 'accepted 2@0', 'too-late 0@1', 'too-late 1@1', 'too-late 2@1']);
     expect(effects.findIndex((e) => e.type === 'too-late')).toBeLessThan(effects.findIndex((e) => e.type === 'committed'));
@@ -258,8 +258,8 @@ describe('a node that takes a round up after the vote deadline (a restart, a lag
     c.runUntil(at);
     const late = c.makeNode(c.signers[3]!);
     const effects = [];
-    for (const m of round1) effects.push(...late.step({ type: 'message', now: at, topic: m.topic as 'vote', bytes: m.bytes }));
-    effects.push(...late.step({ type: 'tick', now: at + 1 }));
+    for (const m of round1) effects.push(...effectsOf(late.step({ type: 'message', now: at, topic: m.topic as 'vote', bytes: m.bytes })));
+    effects.push(...effectsOf(late.step({ type: 'tick', now: at + 1 })));
     expect(at + 1).toBeLessThan(close);
     // Before: `accepted` at once for the round's readings, which members 0 and 1 then closed `not-enough-votes`.
     expect(effects.filter((e) => e.type === 'accepted')).toEqual([]);
@@ -269,7 +269,7 @@ describe('a node that takes a round up after the vote deadline (a restart, a lag
     c.runUntil(GENESIS + 10 * PARAMS.roundMs);
     const [block] = c.of('committed', 0);
     if (!block) throw new Error('block 0 was not committed');
-    const after = late.step({ type: 'message', now: c.now, topic: 'block', bytes: block.block });
+    const after = effectsOf(late.step({ type: 'message', now: c.now, topic: 'block', bytes: block.block }));
     const holds = new Set(contents(c, block.block));
     const outcomes = after.filter((e) => (e.type === 'accepted' || e.type === 'too-late') && e.round === 1).map((e) => ({ type: e.type, key: `${c.indexOf((e as { member: Uint8Array }).member)}@1` }));
     expect(outcomes.length).toBeGreaterThan(0);

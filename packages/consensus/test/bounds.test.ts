@@ -6,6 +6,7 @@ import { decode, encode, signReading, type CborValue } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
 import { Phase, signBlockVote } from '../src/block.ts';
 import {
+  effectsOf,
   decodeBody,
   decodeHeader,
   decodeStoredBlock,
@@ -54,7 +55,7 @@ describe('messages for later heights', () => {
       frames.push(encode({ header: headerBytes, compact: mib, view, vote: forged, timeouts: [], lock: null }));
     }
     let effects: Effect[] = [];
-    for (let k = 0; k < frames.length; k++) effects = effects.concat(node.step({ type: 'message', now: GENESIS + 100 + k, topic: 'proposal', bytes: frames[k]! }));
+    for (let k = 0; k < frames.length; k++) effects = effects.concat(effectsOf(node.step({ type: 'message', now: GENESIS + 100 + k, topic: 'proposal', bytes: frames[k]! })));
     const after = node.buffered();
     // Two later heights, one proposal each: about 2 MiB where 200 MiB came (before: 128 kept, unverified, 128 MiB).
     expect(after.messages - before.messages).toBeLessThanOrEqual(2);
@@ -106,7 +107,7 @@ describe('sync requests', () => {
   function signedRequest(c: Cluster): Uint8Array {
     const late = c.makeNode(c.signers[2]!);
     const notice = c.of('publish', 0).find((e) => e.topic === 'block' && e.to === undefined)!;
-    const effects = late.step({ type: 'message', now: c.now, topic: 'block', bytes: notice.bytes });
+    const effects = effectsOf(late.step({ type: 'message', now: c.now, topic: 'block', bytes: notice.bytes }));
     const ask = effects.find((e) => e.type === 'publish' && e.topic === 'sync') as { bytes: Uint8Array } | undefined;
     if (!ask) throw new Error('the late node asked for nothing');
     return ask.bytes;
@@ -129,7 +130,7 @@ describe('sync requests', () => {
     forged.sig[0]! ^= 1;
     for (let k = 0; k < 20000; k++) {
       const bytes = k % 2 === 0 ? encode({ height: 0, from: c.address(2) }) : encode(forged as unknown as CborValue);
-      answered += answers(node.step({ type: 'message', now: start + Math.floor(k / 2), topic: 'sync', bytes }));
+      answered += answers(effectsOf(node.step({ type: 'message', now: start + Math.floor(k / 2), topic: 'sync', bytes })));
     }
     expect(answered).toBe(0);
     const windows = Math.ceil(10000 / PARAMS.timeoutMs) + 1;
@@ -144,7 +145,7 @@ describe('sync requests', () => {
     let bytes = 0;
     const start = c.now;
     for (let k = 0; k < 20000; k++) {
-      const effects = node.step({ type: 'message', now: start + Math.floor(k / 2), topic: 'sync', bytes: request });
+      const effects = effectsOf(node.step({ type: 'message', now: start + Math.floor(k / 2), topic: 'sync', bytes: request }));
       answered += answers(effects);
       for (const e of effects) if (e.type === 'publish' && e.topic === 'block') bytes += e.bytes.length;
     }

@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { createManifest, verifyManifest } from '@meterchain/core';
 import { nodeSha256, signerFrom } from '@meterchain/testkit';
-import { ConsensusNode, verifyChain, type Effect } from '../src/index.ts';
+import { effectsOf, ConsensusNode, verifyChain, type Effect } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 describe('epochs', () => {
@@ -38,14 +38,14 @@ describe('epochs', () => {
     for (let now = genesis1; now < genesis1 + 4000; now += 20) {
       nodes.forEach((node, i) => {
         if (now === genesis1 + 100) {
-          handle(i, node.step({ type: 'reading', now, reading: { ...c.reading(i, now), seq: seq++ } }));
+          handle(i, effectsOf(node.step({ type: 'reading', now, reading: { ...c.reading(i, now), seq: seq++ } })));
         }
-        handle(i, node.step({ type: 'tick', now }));
+        handle(i, effectsOf(node.step({ type: 'tick', now })));
       });
       while (queue.length > 0) {
         const m = queue.shift()!;
         nodes.forEach((node, j) => {
-          if (j !== m.from) handle(j, node.step({ type: 'message', now, topic: m.topic, bytes: m.bytes }));
+          if (j !== m.from) handle(j, effectsOf(node.step({ type: 'message', now, topic: m.topic, bytes: m.bytes })));
         });
       }
     }

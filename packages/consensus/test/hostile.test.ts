@@ -2,7 +2,7 @@
 // mutated copies of real messages of every topic, fed to members at several points of a run.
 import { describe, expect, test } from '@jest/globals';
 import { decode, encode, mulberry32, type CborValue } from '@meterchain/core';
-import { decodeStoredBlock, encodeStoredBlock, type ConsensusNode, type Topic } from '../src/index.ts';
+import { effectsOf, decodeStoredBlock, encodeStoredBlock, type ConsensusNode, type Topic } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS } from './helpers/cluster.ts';
 
 const TOPICS: Topic[] = ['submission', 'vote', 'certificate', 'proposal', 'block-vote', 'timeout', 'evidence', 'block', 'sync'];
@@ -18,7 +18,7 @@ function harvest(voteMode: 'broadcast' | 'leader' = 'broadcast'): { c: Cluster; 
   const twin = c.makeNode(c.signers[1]!);
   const a = c.reading(1, c.now);
   c.submit(1, a);
-  const second = twin.step({ type: 'reading', now: c.now, reading: { ...a, channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2311 }] } }).find((e) => e.type === 'publish') as { bytes: Uint8Array };
+  const second = effectsOf(twin.step({ type: 'reading', now: c.now, reading: { ...a, channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2311 }] } })).find((e) => e.type === 'publish') as { bytes: Uint8Array };
   c.queue.push({ from: 1, topic: 'submission', bytes: second.bytes });
   for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
   c.deliverAll();
@@ -108,7 +108,7 @@ describe('hostile messages', () => {
     const fresh = c.makeNode(c.signers[2]!);
     let effects: unknown[] = [];
     expect(() => {
-      effects = fresh.step({ type: 'message', now: c.now, topic: 'block', bytes: forged });
+      effects = effectsOf(fresh.step({ type: 'message', now: c.now, topic: 'block', bytes: forged }));
     }).not.toThrow();
     // Nobody is asked for a block on such a frame's word.
     expect(effects).toEqual([]);

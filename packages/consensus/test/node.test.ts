@@ -3,7 +3,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { decode, decodeReading, Domain, encode, equalBytes, openEnvelope, QualityFlag, signingInput, toHex } from '@meterchain/core';
 import { nodeSha256 } from '@meterchain/testkit';
-import { ConsensusNode, SharedChecks, decodeBody, decodeRoundCertificate, decodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
+import { effectsOf, ConsensusNode, SharedChecks, decodeBody, decodeRoundCertificate, decodeStoredBlock, decodeVoteMessage, defaultJudges, feederJudge, openEvidence, Reason, redundancyJudge, verifyChain } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier } from './helpers/cluster.ts';
 
 /** A decoded CBOR value (the test fails on bytes that do not decode). */
@@ -77,7 +77,7 @@ describe('a voting round', () => {
     c.submit(1, a);
     // A second reading for the same round, signed by the same key, delivered as a message.
     const fresh = c.makeNode(c.signers[1]!);
-    const effects = fresh.step({ type: 'reading', now: c.now + 1, reading: { ...a, channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2311 }] } });
+    const effects = effectsOf(fresh.step({ type: 'reading', now: c.now + 1, reading: { ...a, channels: [{ id: '1-0:32.7.0', unit: 'V', scale: -1, value: 2311 }] } }));
     const second = effects.find((e) => e.type === 'publish')!;
     c.queue.push({ from: 1, topic: 'submission', bytes: (second as { bytes: Uint8Array }).bytes });
     for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
@@ -97,7 +97,7 @@ describe('a voting round', () => {
     const c = new Cluster({ n: 4 });
     c.offline.add(2);
     c.runUntil(GENESIS + 100);
-    const forged = c.makeNode(c.signers[2]!).step({ type: 'reading', now: c.now, reading: c.reading(2, c.now) }).find((e) => e.type === 'publish') as { bytes: Uint8Array };
+    const forged = effectsOf(c.makeNode(c.signers[2]!).step({ type: 'reading', now: c.now, reading: c.reading(2, c.now) })).find((e) => e.type === 'publish') as { bytes: Uint8Array };
     const bad = forged.bytes.slice();
     bad[bad.length - 1]! ^= 1;
     c.queue.push({ from: 2, topic: 'submission', bytes: bad });
@@ -164,7 +164,7 @@ describe('after a restart', () => {
     const persisted = c.effects.filter((x) => x.member === 0 && x.effect.type === 'persist').map((x) => (x.effect as { record: import('../src/index.ts').PersistRecord }).record);
     const vote = persisted.find((r) => r.kind === 'vote')!;
     const restarted = c.makeNode(c.signers[0]!, { restore: { records: persisted } });
-    const effects = restarted.step({ type: 'tick', now: ROUND_END(0) + PARAMS.skewMs + 1 });
+    const effects = effectsOf(restarted.step({ type: 'tick', now: ROUND_END(0) + PARAMS.skewMs + 1 }));
     expect(effects.filter((e) => e.type === 'persist' && e.record.kind === 'vote')).toEqual([]);
     const sent = effects.filter((e) => e.type === 'publish' && e.topic === 'vote');
     expect(sent.length).toBe(1);
@@ -176,7 +176,7 @@ describe('after a restart', () => {
     c.round(0);
     const persisted = c.effects.filter((x) => x.member === 2 && x.effect.type === 'persist').map((x) => (x.effect as { record: import('../src/index.ts').PersistRecord }).record);
     const restarted = c.makeNode(c.signers[2]!, { restore: { records: persisted } });
-    const effects = restarted.step({ type: 'reading', now: c.now + 10, reading: c.reading(2, c.now + 10) });
+    const effects = effectsOf(restarted.step({ type: 'reading', now: c.now + 10, reading: c.reading(2, c.now + 10) }));
     expect(effects.map((e) => e.type)).toEqual(['refused']);
   });
 
@@ -190,7 +190,7 @@ describe('after a restart', () => {
     const restarted = c.makeNode(c.signers[3]!, { restore: { records } });
     // Replay the proposal it prepared: the restarted node must not persist a new prepare.
     const proposal = c.effects.find((x) => x.effect.type === 'publish' && x.effect.topic === 'proposal')!.effect as { bytes: Uint8Array };
-    const effects = restarted.step({ type: 'message', now: c.now, topic: 'proposal', bytes: proposal.bytes });
+    const effects = effectsOf(restarted.step({ type: 'message', now: c.now, topic: 'proposal', bytes: proposal.bytes }));
     expect(effects.filter((e) => e.type === 'persist' && e.record.kind === 'prepare')).toEqual([]);
   });
 });
@@ -393,11 +393,11 @@ describe('blocks', () => {
     tampered[at + Math.floor(stored.block.body.length / 2)]! ^= 1;
     const votes = () => c.of('publish', 3).filter((e) => e.topic === 'block-vote').length;
     const before = { votes: votes(), dropped: c.nodes[3]!.stats.dropped, badBlock: c.nodes[3]!.stats.drops['bad-block'] ?? 0 };
-    c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: tampered }));
+    c.record(3, effectsOf(c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: tampered })));
     expect(votes()).toBe(before.votes);
     expect(c.nodes[3]!.stats.dropped).toBe(before.dropped + 1);
     expect(c.nodes[3]!.stats.drops['bad-block']).toBe(before.badBlock + 1);
-    c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: whole }));
+    c.record(3, effectsOf(c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'proposal', bytes: whole })));
     expect(votes()).toBe(before.votes + 1);
   });
 
@@ -488,7 +488,7 @@ describe('blocks', () => {
     const notice = cbor(held[0]!) as { header: Uint8Array; commit: { votes: [number, Uint8Array][] } };
     expect(notice.header).toEqual(stored.block.header);
     expect(held[0]!.length).toBeLessThan(stored.block.header.length + 1024);
-    const deliver = (bytes: Uint8Array) => c.record(3, c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'block', bytes }));
+    const deliver = (bytes: Uint8Array) => c.record(3, effectsOf(c.nodes[3]!.step({ type: 'message', now: c.now, topic: 'block', bytes })));
     const withVotes = (votes: [number, Uint8Array][]) => encode({ header: notice.header, commit: { ...notice.commit, votes } } as never);
     // Two commit votes of four: under the threshold of three.
     const dropped = c.nodes[3]!.stats.dropped;
@@ -568,7 +568,7 @@ describe('PMU batches', () => {
   test('a signed batch of frames is judged and accepted like a reading', () => {
     const c = new Cluster({ n: 4 });
     c.runUntil(GENESIS + 100);
-    c.record(1, c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 0, 1000) }));
+    c.record(1, effectsOf(c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 0, 1000) })));
     for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
     c.deliverAll();
     expect(c.of('accepted', 0).map((e) => c.indexOf(e.member)).sort()).toEqual([0, 1, 2, 3]);
@@ -577,11 +577,11 @@ describe('PMU batches', () => {
   test('a batch that repeats frames of the previous one is rejected as a replay', () => {
     const c = new Cluster({ n: 4 });
     c.runUntil(GENESIS + 100);
-    c.record(1, c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 0, 1000) }));
+    c.record(1, effectsOf(c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 0, 1000) })));
     for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
     c.deliverAll();
     c.runUntil(GENESIS + 1100);
-    c.record(1, c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 1, 1040) }));
+    c.record(1, effectsOf(c.nodes[1]!.step({ type: 'batch', now: c.now, batch: batch(c, 1, 1, 1040) })));
     for (const i of [0, 2, 3]) c.submit(i, c.reading(i, c.now));
     c.deliverAll();
     expect(c.of('rejected', 0).map((e) => [e.round, c.indexOf(e.member), e.reason])).toEqual([[1, 1, Reason.REPLAY]]);
@@ -593,7 +593,7 @@ describe('dropped messages', () => {
     const c = new Cluster({ n: 4 });
     const other = new Cluster({ n: 4, name: 'other' });
     const node = c.nodes[0]!;
-    const at = (topic: string, bytes: Uint8Array) => node.step({ type: 'message', now: GENESIS + 100, topic: topic as never, bytes });
+    const at = (topic: string, bytes: Uint8Array) => effectsOf(node.step({ type: 'message', now: GENESIS + 100, topic: topic as never, bytes }));
     expect(at('vote', Uint8Array.of(0xff))).toEqual([]);
     expect(at('proposal', Uint8Array.of(0xa0))).toEqual([]);
     // A submission signed by a member of another cluster's manifest names no member here.

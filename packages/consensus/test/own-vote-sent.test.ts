@@ -4,7 +4,7 @@
 // `accepted` resting on it would name a reading the cluster never accepted. The campaign found one: a member with a
 // full disk reported readings `accepted` that every other member had closed `not-enough-votes` (docs/reliability.md).
 import { describe, expect, test } from '@jest/globals';
-import { decodeVoteMessage } from '../src/index.ts';
+import { effectsOf, decodeVoteMessage } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, contents } from './helpers/cluster.ts';
 
 const WATCHED = 3;
@@ -41,7 +41,7 @@ function runAcking(c: Cluster, t: number, delayMs: number | undefined): Times {
       due.push({ at: c.now + delayMs, round: x.effect.confirms });
     }
     for (const d of due.filter((x) => x.at <= c.now)) {
-      c.record(WATCHED, c.nodes[WATCHED]!.step({ type: 'sent', now: c.now, round: d.round }));
+      c.record(WATCHED, effectsOf(c.nodes[WATCHED]!.step({ type: 'sent', now: c.now, round: d.round })));
       c.deliverAll();
     }
     due = due.filter((x) => x.at > c.now);

@@ -2,7 +2,7 @@
 // signed batch a round, submitted just after the round ends, judged by its summary and against the other PMUs of
 // its island. Four PMUs at 50 frames/s on one island, 1° apart; one of them may drift or disagree.
 import { describe, expect, test } from '@jest/globals';
-import { Reason, batchSummaryJudge, pmuIslandJudge, type Batch, type Effect } from '../src/index.ts';
+import { effectsOf, Reason, batchSummaryJudge, pmuIslandJudge, type Batch, type Effect } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, contents } from './helpers/cluster.ts';
 
 const FPS = 50;
@@ -60,7 +60,7 @@ function batch(c: Cluster, i: number, r: number, pmu: Pmu = {}): Batch {
 /** Every member submits its batch of round r 60 ms after the round ends (the last frames have arrived). */
 function batchRound(c: Cluster, r: number, pmus: Pmu[] = [], over?: (i: number) => Partial<Batch>): void {
   c.runUntil(GENESIS + (r + 1) * PARAMS.roundMs + 60);
-  for (let i = 0; i < 4; i++) c.record(i, c.nodes[i]!.step({ type: 'batch', now: c.now, batch: { ...batch(c, i, r, pmus[i]), ...(over ? over(i) : {}) } }));
+  for (let i = 0; i < 4; i++) c.record(i, effectsOf(c.nodes[i]!.step({ type: 'batch', now: c.now, batch: { ...batch(c, i, r, pmus[i]), ...(over ? over(i) : {}) } })));
   c.deliverAll();
 }
 

@@ -3,7 +3,7 @@
 // commits after a broker outage followed by restarts.
 import { describe, expect, test } from '@jest/globals';
 import { toHex } from '@meterchain/core';
-import { decodeBlockVote, decodeSigned, type PersistRecord } from '../src/index.ts';
+import { effectsOf, decodeBlockVote, decodeSigned, type PersistRecord } from '../src/index.ts';
 import { Cluster, PARAMS } from './helpers/cluster.ts';
 
 /** What the runtime restores (NodeState.lastRecords): the last record of each kind, by slot, and the last lock. */
@@ -138,7 +138,7 @@ describe('a member lagging a view behind', () => {
     const answerers: number[] = [];
     const now = c.now + 2 * PARAMS.timeoutMs;
     for (let i = 0; i < 6; i++) {
-      const effects = c.nodes[i]!.step({ type: 'message', now, topic: 'timeout', bytes: lagging.record.bytes });
+      const effects = effectsOf(c.nodes[i]!.step({ type: 'message', now, topic: 'timeout', bytes: lagging.record.bytes }));
       const sent = effects.filter((e) => e.type === 'publish' && e.topic === 'timeout');
       if (sent.length > 0) {
         answerers.push(i);

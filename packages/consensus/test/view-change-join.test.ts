@@ -3,6 +3,7 @@
 // change view (docs/protocol.md §8).
 import { describe, expect, test } from '@jest/globals';
 import type { Effect } from '../src/index.ts';
+import { effectsOf } from '../src/index.ts';
 import { Cluster, PARAMS } from './helpers/cluster.ts';
 
 function timeoutsOf(c: Cluster, member: number, view: number): Extract<Effect, { type: 'persist' }>[] {
@@ -24,9 +25,9 @@ describe('joining a view change', () => {
     c.runUntil(c.now + 3 * PARAMS.timeoutMs);
     // Back: it gets the two timeouts at once (its broker session held them) and has not timed out view 0 itself.
     c.offline.delete(2);
-    c.record(2, c.nodes[2]!.step({ type: 'tick', now: c.now }));
+    c.record(2, effectsOf(c.nodes[2]!.step({ type: 'tick', now: c.now })));
     const back = c.now;
-    for (const bytes of sent) c.record(2, c.nodes[2]!.step({ type: 'message', now: c.now, topic: 'timeout', bytes }));
+    for (const bytes of sent) c.record(2, effectsOf(c.nodes[2]!.step({ type: 'message', now: c.now, topic: 'timeout', bytes })));
     const own = timeoutsOf(c, 2, 0);
     expect(own.length).toBe(1);
     expect(c.now).toBe(back); // sent on receipt, not a view timeout later
@@ -45,8 +46,8 @@ describe('joining a view change', () => {
     while (timeoutsOf(c, 0, 0).length === 0) c.runUntil(c.now + 20);
     const sent = timeoutsOf(c, 0, 0)[0]!.record.bytes;
     c.offline.delete(2);
-    c.record(2, c.nodes[2]!.step({ type: 'tick', now: c.now }));
-    c.record(2, c.nodes[2]!.step({ type: 'message', now: c.now, topic: 'timeout', bytes: sent }));
+    c.record(2, effectsOf(c.nodes[2]!.step({ type: 'tick', now: c.now })));
+    c.record(2, effectsOf(c.nodes[2]!.step({ type: 'message', now: c.now, topic: 'timeout', bytes: sent })));
     expect(timeoutsOf(c, 2, 0)).toEqual([]);
   });
 });

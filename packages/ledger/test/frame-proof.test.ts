@@ -3,7 +3,7 @@
 // the committed block — with the manifest alone. Every field of the proof, changed, fails with a one-line reason.
 import { afterAll, describe, expect, test } from '@jest/globals';
 import { createManifest, decode, encode, verifyManifest, type CborValue, type Manifest } from '@meterchain/core';
-import { ConsensusNode, batchSummaryJudge, decodeStoredBlock, encodeBlockCertificate, defaultJudges, merkleRoot, pmuIslandJudge, roundStart, type Batch, type Effect, type Topic } from '@meterchain/consensus';
+import { effectsOf, ConsensusNode, batchSummaryJudge, decodeStoredBlock, encodeBlockCertificate, defaultJudges, merkleRoot, pmuIslandJudge, roundStart, type Batch, type Effect, type Topic } from '@meterchain/consensus';
 import { nodeSha256, nodeVerifier } from '@meterchain/crypto';
 import { signerFrom } from '@meterchain/crypto/sim';
 import { FrameStore, makeProof, verifyProof, type FrameRecord } from '@meterchain/ledger';
@@ -64,13 +64,13 @@ async function run(): Promise<Run> {
   const deliver = () => {
     while (queue.length > 0) {
       const m = queue.shift()!;
-      for (let j = 0; j < 4; j++) if (j !== m.from && (m.to === undefined || m.to === j)) take(j, nodes[j]!.step({ type: 'message', now, topic: m.topic, bytes: m.bytes }));
+      for (let j = 0; j < 4; j++) if (j !== m.from && (m.to === undefined || m.to === j)) take(j, effectsOf(nodes[j]!.step({ type: 'message', now, topic: m.topic, bytes: m.bytes })));
     }
   };
   const until = (t: number) => {
     while (now < t) {
       now = Math.min(t, now + 20);
-      for (let i = 0; i < 4; i++) take(i, nodes[i]!.step({ type: 'tick', now }));
+      for (let i = 0; i < 4; i++) take(i, effectsOf(nodes[i]!.step({ type: 'tick', now })));
       deliver();
     }
   };
@@ -100,7 +100,7 @@ async function run(): Promise<Run> {
       const summary = summarizeFrames(samples, (GENESIS + r * 1000 + 500) * 1000);
       const batch: Batch = { v: 1, cluster: 'pmu-7', meter: manifest.members[i]!.address, round: r, count: FPS, first: seq[i]!, last: seq[i]! + FPS - 1, root: merkleRoot(nodeSha256, frames), summary: { ...summary, config: nodeSha256(config) } };
       seq[i]! += FPS;
-      take(i, nodes[i]!.step({ type: 'batch', now, batch }));
+      take(i, effectsOf(nodes[i]!.step({ type: 'batch', now, batch })));
     }
     deliver();
   }

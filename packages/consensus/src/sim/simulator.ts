@@ -36,6 +36,7 @@ import {
   signVote,
   threshold,
   verifyChain,
+  effectsOf,
   type Effect,
   type Topic,
 } from '../index.ts';
@@ -421,7 +422,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
   }
 
   function step(m: Member, ev: Parameters<ConsensusNode['step']>[0], now: number): void {
-    handle(m, m.node.step(ev), now);
+    handle(m, effectsOf(m.node.step(ev)), now);
     schedule(m, Math.max(m.node.wakeAt() - m.skew, now + 1));
   }
 
@@ -430,7 +431,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     const address = manifest.members[m.index]!.address;
     const honestReading = nextReading(m.model, m.rng, manifest.cluster, address, local, params.roundMs);
     if (m.byzantine.size === 0) {
-      const effects = m.node.step({ type: 'reading', now: local, reading: honestReading });
+      const effects = effectsOf(m.node.step({ type: 'reading', now: local, reading: honestReading }));
       for (const e of effects) if (e.type === 'publish' && e.topic === 'submission') honestDigests.add(toHex(sha256(concat0(e.bytes))));
       handle(m, effects, now);
       schedule(m, Math.max(m.node.wakeAt() - m.skew, now + 1));
@@ -471,7 +472,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     m.previousReadings.push(r);
     m.previousEnvelopes.push(env);
     // Let the member's own state machine know its submission (it signs the same bytes: Ed25519 is deterministic).
-    handle(m, m.node.step({ type: 'reading', now: local, reading: r }), now);
+    handle(m, effectsOf(m.node.step({ type: 'reading', now: local, reading: r })), now);
     noteSeen(m, env);
     if (m.byzantine.has('equivocate')) {
       const twin = { ...r, channels: r.channels.map((c, i) => (i === 3 ? { ...c, value: c.value + 1 } : c)) };

@@ -3,7 +3,7 @@
 import { createManifest, verifyManifest, type Manifest, type ManifestParams, type Reading, type Signer, type VotingRule, type VoteMode } from '@meterchain/core';
 import { nodeVerifier } from '@meterchain/crypto';
 import { nodeSha256, signerFrom } from '@meterchain/testkit';
-import { ConsensusNode, decodeBody, decodeStoredBlock, openSubmission, type Effect, type NodeConfig, type Topic } from '../../src/index.ts';
+import { effectsOf, ConsensusNode, decodeBody, decodeStoredBlock, openSubmission, type Effect, type NodeConfig, type Topic } from '../../src/index.ts';
 import { afterAll, afterEach, beforeEach, expect } from '@jest/globals';
 import { basename } from 'node:path';
 import { EffectHasher, RecordedHashes } from './effect-hash.ts';
@@ -130,7 +130,7 @@ export class Cluster {
   }
 
   submit(i: number, r: Reading): Effect[] {
-    return this.record(i, this.nodes[i]!.step({ type: 'reading', now: this.now, reading: r }));
+    return this.record(i, effectsOf(this.nodes[i]!.step({ type: 'reading', now: this.now, reading: r })));
   }
 
   /** Delivers queued messages (and what they cause) until the queue is empty. */
@@ -143,7 +143,7 @@ export class Cluster {
         if (j === m.from || this.offline.has(j)) continue;
         if (m.to !== undefined && m.to !== j) continue;
         if (!this.filter(m, j)) continue;
-        this.record(j, this.nodes[j]!.step({ type: 'message', now: this.now, topic: m.topic, bytes: m.bytes }));
+        this.record(j, effectsOf(this.nodes[j]!.step({ type: 'message', now: this.now, topic: m.topic, bytes: m.bytes })));
       }
     }
   }
@@ -152,7 +152,7 @@ export class Cluster {
   runUntil(t: number, stepMs = 20): void {
     while (this.now < t) {
       this.now = Math.min(t, this.now + stepMs);
-      for (let i = 0; i < this.nodes.length; i++) if (!this.offline.has(i)) this.record(i, this.nodes[i]!.step({ type: 'tick', now: this.now }));
+      for (let i = 0; i < this.nodes.length; i++) if (!this.offline.has(i)) this.record(i, effectsOf(this.nodes[i]!.step({ type: 'tick', now: this.now })));
       this.deliverAll();
     }
   }

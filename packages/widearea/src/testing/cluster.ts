@@ -1,7 +1,7 @@
 // Test support: a wide-area chain of substations in one process, delivered in order, for tests and tools that need
 // a real one (the consensus engine, the anchor judge, cluster gates). Deterministic for its inputs.
 import { createManifest, verifyManifest, type Manifest, type Signer, type Verifier } from '@meterchain/core';
-import { ConsensusNode, roundStart, type Batch, type Effect, type Topic } from '@meterchain/consensus';
+import { effectsOf, ConsensusNode, roundStart, type Batch, type Effect, type Topic } from '@meterchain/consensus';
 import { nodeSha256 } from '@meterchain/crypto';
 import { signerFrom } from '@meterchain/crypto/sim';
 import type { ClusterGate } from '../gate.ts';
@@ -108,13 +108,13 @@ export function runWideArea(o: WideAreaRunOptions): WideAreaRun {
   const deliver = () => {
     while (queue.length > 0) {
       const m = queue.shift()!;
-      for (let j = 0; j < n; j++) if (j !== m.from) take(j, nodes[j]!.step({ type: 'message', now, topic: m.topic, bytes: m.bytes }));
+      for (let j = 0; j < n; j++) if (j !== m.from) take(j, effectsOf(nodes[j]!.step({ type: 'message', now, topic: m.topic, bytes: m.bytes })));
     }
   };
   const until = (t: number) => {
     while (now < t) {
       now = Math.min(t, now + 20);
-      for (let i = 0; i < n; i++) take(i, nodes[i]!.step({ type: 'tick', now }));
+      for (let i = 0; i < n; i++) take(i, effectsOf(nodes[i]!.step({ type: 'tick', now })));
       deliver();
     }
   };
@@ -123,7 +123,7 @@ export function runWideArea(o: WideAreaRunOptions): WideAreaRun {
     until(roundStart(manifest, r + 1) + 80);
     for (let i = 0; i < n; i++) {
       const b = gates[i]!.nextBatch(r) ?? (o.extra ? o.extra(r, i, manifest) : undefined);
-      if (b) take(i, nodes[i]!.step({ type: 'batch', now, batch: b }));
+      if (b) take(i, effectsOf(nodes[i]!.step({ type: 'batch', now, batch: b })));
     }
     deliver();
   }
