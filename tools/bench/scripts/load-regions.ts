@@ -24,6 +24,7 @@ import { SHIPPED_MOSQUITTO_ACL, SHIPPED_MOSQUITTO_CONF, startMosquitto, type Mos
 import { dropSchema, requirePostgres, scratchSchema, TEST_POSTGRES_URL } from '@meterchain/testkit/postgres';
 import { bridgeConfig, wideAreaBridgeAcl } from '@meterchain/transport';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
+import { rawVerifyRate } from '../src/harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -56,6 +57,9 @@ const databaseUrl = TEST_POSTGRES_URL;
 if (!(await requirePostgres('bench:load --regions (the control centre loads PostgreSQL)'))) usage(`no PostgreSQL at ${databaseUrl}`);
 
 const load0 = loadavg();
+// The limit signature checks put on this machine, measured before anything starts: raw node:crypto Ed25519
+// verifications per second on one core.
+const verifyPerSecond = rawVerifyRate(1500);
 const dir = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'mc-load-regions-')));
 mkdirSync(dir, { recursive: true });
 const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs') });
@@ -161,6 +165,12 @@ interface Proc {
   rss: number[];
 }
 const meterByAddress = new Map<string, Meter>();
+/** Signatures each node (meter or substation) verified since it started, from its last status line. */
+const verifiedBy = new Map<string, number>();
+const noteVerified = (line: string) => {
+  const v = /"msg":"status".*"verified":(\d+)/.exec(line);
+  if (v) verifiedBy.set(/"meter":"([^"]+)"/.exec(line)?.[1] ?? '', Number(v[1]));
+};
 const procs: Proc[] = [];
 /** When each gate logged a block committed, and when the first substation logged it anchored: region/height → ms. */
 const committedAt = new Map<string, number>();
@@ -184,6 +194,7 @@ for (const r of regions) {
     procs.push({ proc, kind: 'meters', nodes: hosted.length, rss: [] });
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       const address = /"meter":"([^"]+)"/.exec(line)?.[1] ?? '';
+      noteVerified(line);
       const p = meterByAddress.get(address);
       if (!p) return;
       if (address === gate && line.includes('"msg":"block committed"')) {
@@ -202,6 +213,7 @@ substations.forEach((m, i) => {
   const proc = spawn(process.execPath, [bundle.outfile, '--config', config], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push({ proc, kind: 'substation', nodes: 1, rss: [] });
   createInterface({ input: proc.stdout! }).on('line', (line) => {
+    noteVerified(line);
     if (line.includes('"msg":"status"')) {
       substationStatus[i]!.anchored = Number(/"anchored":(\d+)/.exec(line)?.[1] ?? 0);
       substationStatus[i]!.waiting = Number(/"anchorsWaiting":(\d+)/.exec(line)?.[1] ?? 0);
@@ -242,6 +254,7 @@ for (const p of procs) p.ticks0 = clockTicks(p.proc.pid!);
 const brokerTicks0 = brokers.map((b) => clockTicks(b.pid!));
 const latencyFrom = new Map([...meterByAddress].map(([a, m]) => [a, m.latencies.length]));
 const loaded0 = await readingsLoaded();
+const verified0 = [...verifiedBy.values()].reduce((a, b) => a + b, 0);
 const centreBusy0 = centreBusyMs;
 const cpu0 = process.cpuUsage();
 const sampler = setInterval(() => {
@@ -259,6 +272,7 @@ const measuredS = (Date.now() - measureFrom) / 1000;
 for (const p of procs) p.ticks1 = clockTicks(p.proc.pid!);
 const brokerTicks1 = brokers.map((b) => clockTicks(b.pid!));
 const loaded1 = await readingsLoaded();
+const verified1 = [...verifiedBy.values()].reduce((a, b) => a + b, 0);
 const centreBusy1 = centreBusyMs;
 const cpu1 = process.cpuUsage(cpu0);
 const load1 = loadavg();
@@ -373,6 +387,12 @@ const result = {
   cores: availableParallelism(),
   loadAverage: { before: load0.map((x) => Number(x.toFixed(1))), after: load1.map((x) => Number(x.toFixed(1))) },
   measuredSeconds: Math.round(measuredS),
+  signatures: {
+    verifiedPerSecond: (verified1 - verified0) / measuredS,
+    rawVerifyPerSecondOneCore: Math.round(verifyPerSecond),
+    /** Cores the nodes' signature checks alone take at the raw rate measured in this run. */
+    cores: (verified1 - verified0) / measuredS / verifyPerSecond,
+  },
   perRegion,
   readings: { signed: inChainTotal + unacceptedTotal + pendingTotal + lost, inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
   chainsVerify: verified && wideReport.ok,
@@ -403,6 +423,8 @@ else {
   console.log(`per meter (a process's share / ${perProcess}): ${f(result.meters)}`);
   console.log(`per substation: ${f(result.substationNodes)}`);
   console.log(`brokers CPU: wide-area ${result.brokersCpuPercent[0]!.toFixed(1)} %, regions ${result.brokersCpuPercent.slice(1).map((x) => x.toFixed(1)).join(', ')} %`);
+  const g = result.signatures;
+  console.log(`signature checks by all nodes: ${g.verifiedPerSecond.toFixed(0)}/s; raw verify ${g.rawVerifyPerSecondOneCore}/s on one core in this run, so the checks alone take ${g.cores.toFixed(2)} of the ${result.cores} cores`);
   const d = result.database;
   console.log(`PostgreSQL (${d.url}): ${d.readingsLoadedInWindow} readings loaded in the window, ${d.readingsPerSecond.toFixed(1)}/s against ${d.readingsAcceptedPerSecond.toFixed(1)}/s accepted; control centre busy ${(d.controlCentreBusyShare * 100).toFixed(0)} % of the window, this process's CPU ${d.controlCentreCpuPercent.toFixed(0)} %; at the end ${d.loadedAtEnd} loaded of ${d.chainReadings} in the gates' chains`);
 }
