@@ -30,6 +30,24 @@ describe('RTU frame decoder', () => {
     expect(frames).toEqual([{ kind: 'read-request', unit: 2, address: 7, quantity: 4 }]);
     expect(decoder.skipped).toBe(2 + damaged.length);
   });
+
+  test('after a silence, keeps a partial frame the new bytes complete (the reader was held up, not the line)', () => {
+    const broadcast = encodeWriteRequest(0, 9, new Uint8Array(200).fill(3));
+    const decoder = new RtuFrameDecoder();
+    expect(decoder.push(broadcast.subarray(0, 50))).toEqual([]);
+    const frames = decoder.pushAfterSilence(Buffer.concat([broadcast.subarray(50), encodeReadRequest(2, 7, 4)]));
+    expect(frames.map((f) => f.kind)).toEqual(['write-request', 'read-request']);
+    expect(decoder.skipped).toBe(0);
+  });
+
+  test('after a silence, drops a partial frame the new bytes do not complete, and finds the frame after it', () => {
+    const broadcast = encodeWriteRequest(0, 9, new Uint8Array(200).fill(3));
+    const decoder = new RtuFrameDecoder();
+    decoder.push(broadcast.subarray(0, 50));
+    const frames = decoder.pushAfterSilence(encodeReadRequest(2, 7, 4));
+    expect(frames).toEqual([{ kind: 'read-request', unit: 2, address: 7, quantity: 4 }]);
+    expect(decoder.skipped).toBe(50);
+  });
 });
 
 describe('pieces and messages', () => {

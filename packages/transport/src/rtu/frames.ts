@@ -157,6 +157,24 @@ export class RtuFrameDecoder {
     return frames;
   }
 
+  /**
+   * Bytes read after a silence. The partial frame held is kept if they complete it into a frame whose CRC checks
+   * (a reader held up between two reads of one frame hears a silence the line never had), and dropped first if not
+   * (its sender stopped, or it was garbage): a stray partial frame cannot hold back the frames after it.
+   */
+  pushAfterSilence(chunk: Uint8Array): RtuFrame[] {
+    if (this.#buffer.length > 0 && !this.#completedBy(chunk)) this.flush();
+    return this.push(chunk);
+  }
+
+  #completedBy(chunk: Uint8Array): boolean {
+    const merged = new Uint8Array(this.#buffer.length + chunk.length);
+    merged.set(this.#buffer);
+    merged.set(chunk, this.#buffer.length);
+    if (merged.length < 2) return false;
+    return candidates(merged).some((c) => c.length !== undefined && c.length > this.#buffer.length && c.length <= Math.min(merged.length, MAX_RTU_FRAME) && crcAt(merged, c.length) && c.parse(merged) !== undefined);
+  }
+
   /** Drops a partial frame (the line went quiet: nothing will complete it). */
   flush(): void {
     this.skipped += this.#buffer.length;

@@ -16,6 +16,7 @@ import {
   encodeWriteRequest,
   interFrameMs,
   MAX_READ_REGISTERS,
+  MAX_RTU_FRAME,
   wireMs,
   type RtuFrame,
 } from './frames.ts';
@@ -47,6 +48,11 @@ export interface ModbusRtuMasterOptions {
   members: BusMember[];
   /** Time a member has to start answering, beyond the wire time of request and answer (default 250 ms). */
   responseTimeoutMs?: number;
+  /**
+   * Silence kept after a request that got no valid answer, before the next frame (default 100 ms): an answer that
+   * comes this late is heard and dropped instead of running into the next frame (docs/transport.md §12.3).
+   */
+  guardMs?: number;
   /** Unanswered polls in a row before a member counts as gone (default 3). Gone members are tried one at a time,
    * one every `probeMs` (default 1000), so that a line with many absent members still serves the present ones. */
   failuresBeforeGone?: number;
@@ -68,9 +74,12 @@ export interface RtuMasterStats {
   /** Transactions started (requests and broadcasts written). */
   requests: number;
   broadcasts: number;
-  /** Requests that got no valid answer in time, and answers that came after their request's timeout. */
+  /** Requests that got no valid answer in time. */
   timeouts: number;
+  /** Answers that came after their request's timeout, heard while the master kept off the line, and dropped. */
   lateAnswers: number;
+  /** Frames held back while the line was not the master's: the guard after a silent timeout, a late answer heard out. */
+  heldBack: number;
   /** Uplink pieces read again, relay pieces written again. */
   rereads: number;
   rebroadcasts: number;
@@ -111,6 +120,11 @@ export class ModbusRtuMaster {
   readonly #bits: number;
   readonly #gapMs: number;
   readonly #responseTimeoutMs: number;
+  readonly #guardMs: number;
+  /** performance.now() before which the master must not transmit: a late answer may be on the line. */
+  #quietUntil = 0;
+  /** The bytes of the answer being waited for go here; bytes nobody waits for hold the master off the line. */
+  #awaiting: ((count: number) => void) | undefined;
   readonly #failuresBeforeGone: number;
   readonly #probeMs: number;
   readonly #historySize: number;
@@ -128,7 +142,7 @@ export class ModbusRtuMaster {
   #loop: Promise<void> | undefined;
   #wake: (() => void) | undefined;
   #closed = false;
-  readonly #stats = { requests: 0, broadcasts: 0, timeouts: 0, lateAnswers: 0, idlePolls: 0, rereads: 0, rebroadcasts: 0, messages: 0, refused: 0, lost: 0 };
+  readonly #stats = { requests: 0, broadcasts: 0, timeouts: 0, lateAnswers: 0, heldBack: 0, idlePolls: 0, rereads: 0, rebroadcasts: 0, messages: 0, refused: 0, lost: 0 };
   /** Called for every message relayed (a concentrator bridging to another transport, or the master's own member). */
   onMessage: (message: LinkMessage) => void = () => undefined;
 
@@ -139,6 +153,7 @@ export class ModbusRtuMaster {
     this.#bits = options.bitsPerByte ?? 11;
     this.#gapMs = interFrameMs(this.#baud, this.#bits);
     this.#responseTimeoutMs = options.responseTimeoutMs ?? 250;
+    this.#guardMs = options.guardMs ?? 100;
     this.#failuresBeforeGone = options.failuresBeforeGone ?? 3;
     this.#probeMs = options.probeMs ?? 1000;
     this.#historySize = options.historyPieces ?? 512;
@@ -154,9 +169,15 @@ export class ModbusRtuMaster {
         this.#expect = undefined;
         expect.resolve(frame);
       } else if (frame.kind === 'read-response' || frame.kind === 'write-response') {
-        // An answer nobody waits for: it came after its timeout (and may have run into the next request).
+        // An answer nobody waits for: it came after its timeout. The piece is read again (the same bytes).
         this.#stats.lateAnswers++;
       }
+    };
+    this.#port.onBytes = (count) => {
+      if (this.#awaiting) this.#awaiting(count);
+      // Bytes nobody asked for: a late answer is starting. Keep off the line for as long as the longest frame takes,
+      // from now (more of it moves this on), and the silence after it.
+      else this.#holdOff(wireMs(MAX_RTU_FRAME, this.#baud, this.#bits) + this.#gapMs);
     };
   }
 
@@ -281,7 +302,7 @@ export class ModbusRtuMaster {
     if (oldest !== undefined) {
       // A broadcast again rather than a write to one member: the members that have it ignore it, and noise on a
       // line tends to cost every drop the same piece.
-      this.#broadcast(oldest, this.#history.get(oldest)!);
+      await this.#broadcast(oldest, this.#history.get(oldest)!);
       this.#stats.rebroadcasts++;
       // Members keep the pieces after a missing one: assume this one fills their gap until their next answer says.
       for (const m of this.#members) if (m.relayNext === oldest) m.relayNext = this.#head;
@@ -296,15 +317,31 @@ export class ModbusRtuMaster {
     this.#history.set(num, data);
     this.#history.delete((num - this.#historySize) & 0xffff);
     this.#head = (num + 1) & 0xffff;
-    this.#broadcast(num, data);
+    await this.#broadcast(num, data);
     for (const m of this.#members) if (m.relayNext === num) m.relayNext = this.#head;
     await this.#afterBroadcast(data.length);
     return true;
   }
 
-  #broadcast(num: number, data: Uint8Array): void {
+  async #broadcast(num: number, data: Uint8Array): Promise<void> {
+    await this.#keepOff();
     this.#port.write(encodeWriteRequest(BROADCAST_UNIT, num, data));
     this.#stats.broadcasts++;
+  }
+
+  /** The line may carry a late answer until `ms` from now: no frame goes out before then. */
+  #holdOff(ms: number): void {
+    this.#quietUntil = Math.max(this.#quietUntil, performance.now() + ms);
+  }
+
+  /** Waits until the line is the master's again (§12.3: a late answer is heard out, never talked over). */
+  async #keepOff(): Promise<void> {
+    let waitMs = this.#quietUntil - performance.now();
+    if (waitMs > 0) this.#stats.heldBack++;
+    while (waitMs > 0 && !this.#closed) {
+      await sleep(waitMs);
+      waitMs = this.#quietUntil - performance.now();
+    }
   }
 
   /** Nobody answers a broadcast: the line is free once its bytes are out and the silence after them has passed. */
@@ -381,28 +418,36 @@ export class ModbusRtuMaster {
 
   /** Writes a request and waits for the answer that `match` accepts, or for the timeout. */
   async #transact(unit: number, request: Uint8Array, answerBytes: number, waitMs: number, match: (f: RtuFrame) => boolean): Promise<RtuFrame | undefined> {
+    await this.#keepOff();
+    if (this.#closed) return undefined;
     this.#stats.requests++;
     const timeoutMs = wireMs(request.length + answerBytes, this.#baud, this.#bits) + waitMs;
+    let received = 0;
+    let sent = false;
     const answer = await new Promise<RtuFrame | undefined>((resolve) => {
-      let received = 0;
       let giveUp: NodeJS.Timeout | undefined;
       const timer = setTimeout(() => done(undefined), timeoutMs);
       const done = (f: RtuFrame | undefined): void => {
         clearTimeout(timer);
         clearTimeout(giveUp);
-        this.#port.onBytes = () => undefined;
+        this.#awaiting = undefined;
         if (this.#expect?.resolve === done) this.#expect = undefined;
         resolve(f);
       };
       // As many bytes as the answer has came in and none of it made the answer (its CRC failed): no need to wait
       // out the timeout, only the few characters a longer frame could still need.
-      this.#port.onBytes = (count) => {
+      this.#awaiting = (count) => {
         received += count;
         if (received >= answerBytes && giveUp === undefined) giveUp = setTimeout(() => done(undefined), Math.max(2, wireMs(4, this.#baud, this.#bits)));
       };
       this.#expect = { unit, match, resolve: done };
-      if (!this.#port.write(request)) done(undefined);
+      sent = this.#port.write(request);
+      if (!sent) done(undefined);
     });
+    // Not a byte came back: the answer may still come, late (a member whose process was held up). The guard lets it
+    // be heard out instead of meeting the next frame; a member that hears the next frame first stays silent
+    // (member.ts). A damaged answer was the member's answer: nothing more comes after it.
+    if (!answer && sent && received === 0) this.#holdOff(this.#guardMs);
     // The silence that ends the answer before the next request (Modbus over serial line §2.5.1.1).
     await sleep(this.#gapMs);
     return answer;

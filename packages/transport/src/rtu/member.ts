@@ -53,6 +53,8 @@ export interface ModbusRtuTransportOptions {
 /** What the member saw of the line, for the operator (meterchain_rtu_* metrics, the demo's line figures). */
 export interface RtuMemberLinkStats {
   polls: number;
+  /** Requests left unanswered because the line carried something after them: the master had given up waiting (§12.3). */
+  staleRequests: number;
   /** Pieces read again by the master (a lost or damaged answer). */
   resentPieces: number;
   /** Relay pieces taken, and relay pieces that went missing before a resend filled them. */
@@ -89,7 +91,7 @@ export class ModbusRtuTransport implements Transport {
   readonly #flushWaiters = new FlushWaiters();
   readonly #writer = new PieceWriter<Outgoing>();
   readonly #assembler: MessageAssembler;
-  readonly #link = { polls: 0, resentPieces: 0, relayPieces: 0, relayGaps: 0, lostMessages: 0 };
+  readonly #link = { polls: 0, staleRequests: 0, resentPieces: 0, relayPieces: 0, relayGaps: 0, lostMessages: 0 };
   /** The uplink piece last handed to the master, until it asks for the next number. */
   #current: { num: number; consumed: number; quantity: number; encoded: Uint8Array } | undefined;
   #relayNext: number | undefined;
@@ -112,7 +114,7 @@ export class ModbusRtuTransport implements Transport {
     this.#assembler = new MessageAssembler(this.#maxFrameBytes);
     this.#inbox = new Inbox(this.cluster, this.#events, this.#counters);
     this.#port = new RtuPort({ path: options.path, baudRate: options.baudRate });
-    this.#port.onFrame = (frame) => this.#onFrame(frame);
+    this.#port.onFrame = (frame, heardAfter) => this.#onFrame(frame, heardAfter);
     this.#port.onLost = (reason) => this.#setConnected(false, reason);
     spool.onWritten = () => this.#refill();
   }
@@ -198,15 +200,21 @@ export class ModbusRtuTransport implements Transport {
 
   // ---- the line ----
 
-  #onFrame(frame: RtuFrame): void {
+  #onFrame(frame: RtuFrame, heardAfter: boolean): void {
     if (this.#closed) return;
-    if (frame.kind === 'read-request' && frame.unit === this.unit) this.#answerPoll(frame.address, frame.quantity);
-    else if (frame.kind === 'write-request' && (frame.unit === this.unit || frame.unit === BROADCAST_UNIT)) this.#takeRelay(frame.unit, frame.address, frame.data);
+    // A request followed by anything on the line is one its master gave up on: answering it now would talk over
+    // whatever came after (§12.3, late answers). Its effects still count; only the answer stays unsaid.
+    const answer = (bytes: Uint8Array): void => {
+      if (heardAfter) this.#link.staleRequests++;
+      else this.#port.write(bytes);
+    };
+    if (frame.kind === 'read-request' && frame.unit === this.unit) this.#answerPoll(frame.address, frame.quantity, answer);
+    else if (frame.kind === 'write-request' && (frame.unit === this.unit || frame.unit === BROADCAST_UNIT)) this.#takeRelay(frame.unit, frame.address, frame.data, answer);
   }
 
-  #answerPoll(num: number, quantity: number): void {
+  #answerPoll(num: number, quantity: number, answer: (bytes: Uint8Array) => void): void {
     if (quantity * 2 < UPLINK_HEADER) {
-      this.#port.write(encodeException(this.unit, 0x03, EXCEPTION_ILLEGAL_DATA_VALUE));
+      answer(encodeException(this.unit, 0x03, EXCEPTION_ILLEGAL_DATA_VALUE));
       return;
     }
     this.#link.polls++;
@@ -218,11 +226,11 @@ export class ModbusRtuTransport implements Transport {
       // afresh could put more in it, and a late copy of the first answer may be the one the master takes.
       if (current.consumed > 0) this.#link.resentPieces++;
       if (current.quantity === quantity) {
-        this.#port.write(current.encoded);
+        answer(current.encoded);
         return;
       }
       if (current.consumed > 0) {
-        this.#port.write(encodeException(this.unit, 0x03, EXCEPTION_ILLEGAL_DATA_VALUE));
+        answer(encodeException(this.unit, 0x03, EXCEPTION_ILLEGAL_DATA_VALUE));
         return;
       }
     } else if (current && num === ((current.num + 1) & 0xffff)) {
@@ -237,7 +245,7 @@ export class ModbusRtuTransport implements Transport {
     const more = this.#writer.pendingBytes - consumed + (this.#spool.hasUnsent ? MAX_UPLINK_DATA : 0);
     const encoded = encodeReadResponse(this.unit, encodeUplinkPiece({ num, relayNext: this.#relayNext, more, start: piece.start, data: piece.data }, quantity));
     this.#current = { num, consumed, quantity, encoded };
-    this.#port.write(encoded);
+    answer(encoded);
     if (this.#writer.length < REFILL_MESSAGES) this.#refill();
   }
 
@@ -252,9 +260,9 @@ export class ModbusRtuTransport implements Transport {
     if (done.length > 0 && this.#spool.queued === 0) this.#flushWaiters.release();
   }
 
-  #takeRelay(unit: number, num: number, data: Uint8Array): void {
+  #takeRelay(unit: number, num: number, data: Uint8Array, answer: (bytes: Uint8Array) => void): void {
     const decoded = decodeDownlinkPiece(data);
-    if (unit !== BROADCAST_UNIT) this.#port.write(decoded.ok ? encodeWriteResponse(this.unit, num, data.length / 2) : encodeException(this.unit, 0x10, EXCEPTION_ILLEGAL_DATA_VALUE));
+    if (unit !== BROADCAST_UNIT) answer(decoded.ok ? encodeWriteResponse(this.unit, num, data.length / 2) : encodeException(this.unit, 0x10, EXCEPTION_ILLEGAL_DATA_VALUE));
     if (!decoded.ok) return;
     if (unit === BROADCAST_UNIT && this.#relayNext !== undefined && num !== this.#relayNext) {
       // Ahead of a piece this member missed: kept until the master writes the missing one again (it learns which

@@ -1,6 +1,7 @@
 // One drop's serial port on the line: opened with serialport, reopened after the cable is pulled, and read through
 // the RTU frame decoder. Bytes of a partial frame are dropped after a silence (the sender is gone or the frame was
 // damaged), so a stray byte cannot hold back the frames that follow it.
+import { writeSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import type { SerialPort } from 'serialport';
 import { RtuFrameDecoder, type RtuFrame } from './frames.ts';
@@ -26,7 +27,11 @@ export interface RtuPortCounters {
 export class RtuPort {
   readonly path: string;
   readonly counters: RtuPortCounters = { bytesIn: 0, bytesOut: 0, framesIn: 0, framesOut: 0, garbageBytes: 0 };
-  onFrame: (frame: RtuFrame) => void = () => undefined;
+  /**
+   * Called for every frame with a valid CRC. `heardAfter`: the line carried more bytes after this frame in what the
+   * port has read so far (a request followed by anything has been given up by its master, docs/transport.md §12.3).
+   */
+  onFrame: (frame: RtuFrame, heardAfter: boolean) => void = () => undefined;
   /** Called with the size of every chunk received, before the frames it completes. */
   onBytes: (count: number) => void = () => undefined;
   onOpen: () => void = () => undefined;
@@ -38,6 +43,8 @@ export class RtuPort {
   #lastDataAt = 0;
   #closed = false;
   #lastError = '';
+  /** Writes handed to serialport's stream and not yet done: later frames queue behind them to keep the order. */
+  #queuedWrites = 0;
 
   constructor(options: RtuPortOptions) {
     if (typeof options.path !== 'string' || options.path === '') throw new TypeError(`modbus rtu: expected a serial port path, got ${JSON.stringify(options.path)}`);
@@ -63,10 +70,34 @@ export class RtuPort {
   write(frame: Uint8Array): boolean {
     const port = this.#port;
     if (!port?.isOpen || this.#closed) return false;
-    port.write(Buffer.from(frame));
+    const bytes = Buffer.from(frame);
+    const written = this.#writeNow(port, bytes);
+    if (written < bytes.length) {
+      this.#queuedWrites++;
+      port.write(bytes.subarray(written), () => {
+        if (this.#port === port) this.#queuedWrites--;
+      });
+    }
     this.counters.bytesOut += frame.length;
     this.counters.framesOut++;
     return true;
+  }
+
+  /**
+   * Hands the bytes to the driver in this turn of the event loop, as many as it takes at once (the port is
+   * non-blocking). serialport's own writes wait for a thread of libuv's pool, which a node's spool and ledger fsyncs
+   * can hold for tens of milliseconds: an answer decided in time then reaches the line after its master has moved on.
+   */
+  #writeNow(port: SerialPort, bytes: Buffer): number {
+    if (this.#queuedWrites > 0) return 0;
+    const fd = (port.port as { fd?: unknown } | undefined)?.fd;
+    if (typeof fd !== 'number') return 0;
+    try {
+      return writeSync(fd, bytes);
+    } catch {
+      // EAGAIN (the driver's buffer is full) and the like: the stream writes it when the port can take it.
+      return 0;
+    }
   }
 
   /**
@@ -113,6 +144,7 @@ export class RtuPort {
       return;
     }
     this.#decoder = new RtuFrameDecoder();
+    this.#queuedWrites = 0;
     this.#port = port;
     port.on('data', (chunk: Buffer) => this.#onData(port, chunk));
     port.on('error', (e: Error) => {
@@ -142,15 +174,17 @@ export class RtuPort {
     this.onBytes(chunk.length);
     const now = performance.now();
     const before = this.#decoder.skipped;
-    // A partial frame followed by a silence will never complete: drop it before the new bytes (no timer needed:
-    // nothing waits on a partial frame while the line is quiet).
-    if (this.#decoder.buffered > 0 && now - this.#lastDataAt > (this.#options.silenceMs ?? 30)) this.#decoder.flush();
+    // A partial frame followed by a silence will never complete, unless the silence was this process's, not the
+    // line's (held up between two reads of one frame): the decoder keeps it only if the new bytes complete it (no
+    // timer needed: nothing waits on a partial frame while the line is quiet).
+    const afterSilence = this.#decoder.buffered > 0 && now - this.#lastDataAt > (this.#options.silenceMs ?? 30);
     this.#lastDataAt = now;
-    const frames = this.#decoder.push(chunk);
+    const frames = afterSilence ? this.#decoder.pushAfterSilence(chunk) : this.#decoder.push(chunk);
     this.counters.garbageBytes += this.#decoder.skipped - before;
-    for (const frame of frames) {
+    const trailing = this.#decoder.buffered > 0;
+    frames.forEach((frame, i) => {
       this.counters.framesIn++;
-      this.onFrame(frame);
-    }
+      this.onFrame(frame, i < frames.length - 1 || trailing);
+    });
   }
 }
