@@ -6,12 +6,10 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChainStore } from '@meterchain/ledger';
-import type { Transport } from '@meterchain/transport';
+import { ANCHOR_KIND, type Transport } from '@meterchain/transport';
 import { anchorOfStoredBlock, encodeAnchor } from '@meterchain/widearea';
 import type { Logger } from './log.ts';
 import type { Metrics } from './metrics.ts';
-
-export const ANCHOR_KIND = 'anchor';
 
 export interface AnchorPublisherOptions {
   cluster: string;

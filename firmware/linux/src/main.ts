@@ -11,7 +11,7 @@ import { batchSummaryJudge, defaultJudges, pmuIslandJudge, type Judges, type Sha
 import type { Manifest } from '@meterchain/core';
 import { ChainStore, FrameStore, LedgerError, NodeState, REPAIR_COMMAND, nodeStateLimits } from '@meterchain/ledger';
 import { EastronMeter, ModbusBus, RegisterMapMeter, SunSpecMeter, loadRegisterMap, rtuWireMs, type Iec62056Options, type Link, type MeterDriver } from '@meterchain/modbus';
-import { DEFAULT_BACKOFF, openModbusRtuTransport, openMqttTransport, type Transport } from '@meterchain/transport';
+import { ANCHOR_KIND, DEFAULT_BACKOFF, openModbusRtuTransport, openMqttTransport, type Transport } from '@meterchain/transport';
 import type { Background } from './background.ts';
 import { THREE_PHASE_CHANNELS } from './channels.ts';
 import { ConfigError, loadConfig, type NodeConfig } from './config.ts';
@@ -23,7 +23,7 @@ import { NodeStatus, type LiveFigures } from './status.ts';
 import { STATUS_PAGE } from './status-page.ts';
 import { MeterNode, type NodeObserver, type UnacceptedEntry } from './runtime.ts';
 import { PmuFeed } from './pmu-feed.ts';
-import { AnchorPublisher, ANCHOR_KIND } from './cluster-gate.ts';
+import { AnchorPublisher } from './cluster-gate.ts';
 import { SubstationSource } from './substation.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
 import { SensorGateway, openModbusSensorLink, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
