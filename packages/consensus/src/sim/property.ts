@@ -54,6 +54,13 @@ export function propertyCase(rule: VotingRule, seed: number, scale?: CaseScale):
       partitions: partitioned ? [{ from: 1500, to: 1500 + rng.int(1, 4) * 1000, groups: [[...Array(cut).keys()], [...Array(n).keys()].slice(cut)] }] : [],
     },
   };
+  // A member restarts in some runs, restored from what it persisted; only where the others reach the threshold
+  // without it, so that liveness is still asserted. (Drawn last: the seeds' earlier draws stay as they were.)
+  const restart = n - k > t && rng.chance(0.3);
+  const restartAt = rng.int(500, rounds * 1000);
+  const restartMember = rng.int(0, n - 1);
+  const downMs = rng.int(0, 3000);
+  if (restart) options.restarts = [{ member: restartMember, at: restartAt, downMs }];
   return { options, live: !partitioned };
 }
 

@@ -1,5 +1,8 @@
 // The deterministic cluster simulator: N members each running the consensus state machine with real Ed25519, over a
-// seeded network (delay, loss, reordering, partitions that heal), with byzantine members. Same seed, same run.
+// seeded network (delay, loss, reordering, partitions that heal), with byzantine members. Same seed, same run. Members
+// run the production paths around the node too: what a node persists is kept (state.ts) and a member that restarts is
+// restored from it; a node keeps one committed block in memory, as the Linux runtime runs it, and the sync requests
+// for older ones are answered from the member's store.
 import {
   Domain,
   createManifest,
@@ -38,12 +41,14 @@ import {
   verifyChain,
   effectsOf,
   type Effect,
+  type NodeConfig,
   type Topic,
 } from '../index.ts';
 import { blockVoteBodyFor } from './forge.ts';
 import { EventQueue } from './heap.ts';
 import { forgeReading, newMeterModel, nextReading, type MeterModel } from './readings.ts';
 import { Rng } from './rng.ts';
+import { SimState } from './state.ts';
 
 export const BEHAVIOURS = ['forge', 'bad-signature', 'replay', 'equivocate', 'vote-invalid', 'silent', 'withhold', 'fork'] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
@@ -63,6 +68,13 @@ export interface NetworkOptions {
   partitions: Partition[];
 }
 
+/** A member down from `at` (ms after genesis) for `downMs`, then restarted from what it persisted. */
+export interface Restart {
+  member: number;
+  at: number;
+  downMs: number;
+}
+
 export interface SimOptions {
   meters: number;
   rounds: number;
@@ -79,6 +91,11 @@ export interface SimOptions {
   drainMs?: number;
   /** Which committed chains to verify at the end: every honest member's (default), or only the longest. */
   verifyChains?: 'all' | 'longest';
+  /** Committed blocks a node keeps in memory to answer sync requests (default 1, as the Linux runtime runs it); older
+   * ones are answered from the member's store. */
+  keepBlocks?: number;
+  /** Honest members that go down and restart (a byzantine member named here does not). */
+  restarts?: Restart[];
   /** Called with the effects of every step of every member, in simulation order (the tests hash this stream). */
   trace?: (member: number, effects: readonly Effect[]) => void;
 }
@@ -140,7 +157,8 @@ export interface SimResult {
 type SimEvent =
   | { at: number; seq: number; kind: 'tick'; node: number }
   | { at: number; seq: number; kind: 'deliver'; node: number; topic: Topic; bytes: Uint8Array }
-  | { at: number; seq: number; kind: 'reading'; node: number; round: number };
+  | { at: number; seq: number; kind: 'reading'; node: number; round: number }
+  | { at: number; seq: number; kind: 'down' | 'up'; node: number };
 
 const GENESIS = 1767225600000; // 2026-01-01T00:00:00Z
 const DEFAULT_PARAMS: ManifestParams = { roundMs: 1000, blockRounds: 5, skewMs: 250, timeoutMs: 1000 };
@@ -150,6 +168,12 @@ interface Member {
   signer: Signer;
   seedText: string;
   node: ConsensusNode;
+  /** What its node is made with (a restart adds what it persisted). */
+  config: NodeConfig;
+  /** What it persisted and the blocks it stored. */
+  state: SimState;
+  /** Down (between a restart's `down` and `up`): it takes no events. */
+  down: boolean;
   verifier: { count: number };
   skew: number;
   model: MeterModel;
@@ -210,11 +234,15 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     const s = byKey.get(toHex(m.publicKey))!;
     const verifier = memo.counting();
     const mrng = rng.fork(100 + index);
+    const config: NodeConfig = { manifest, manifestDigest: mv.digest, signer: s.signer, verifier, hash: sha256, keepBlocks: opts.keepBlocks ?? 1 };
     return {
       index,
       signer: s.signer,
       seedText: s.seedText,
-      node: new ConsensusNode({ manifest, manifestDigest: mv.digest, signer: s.signer, verifier, hash: sha256, keepBlocks: 100000 }),
+      node: new ConsensusNode(config),
+      config,
+      state: new SimState(),
+      down: false,
       verifier,
       skew: mrng.int(-20, 20),
       model: newMeterModel(mrng),
@@ -238,6 +266,8 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
   const acceptedBy = new Map<string, Set<string>>();
   const evidenceKeys = new Map<string, string>();
   const stats = { published: 0, delivered: 0, lost: 0 };
+  /** Readings honest members took (none while down). */
+  let honestReadings = 0;
 
   const q = new EventQueue<SimEvent>();
   const B = params.blockRounds;
@@ -252,6 +282,12 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
       q.push({ kind: 'reading', node: m.index, round: r, at: roundStart(manifest, r) + m.rng.int(50, Math.floor(params.roundMs / 4)) });
     }
     schedule(m, GENESIS);
+  }
+  for (const x of opts.restarts ?? []) {
+    const m = members[x.member];
+    if (!m || m.byzantine.size > 0) continue;
+    q.push({ kind: 'down', node: m.index, at: GENESIS + x.at });
+    q.push({ kind: 'up', node: m.index, at: GENESIS + x.at + x.downMs });
   }
 
   function schedule(m: Member, at: number): void {
@@ -407,8 +443,15 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     opts.trace?.(m.index, effects);
     for (const e of effects) {
       if (e.type === 'publish') outgoing(m, e, now);
-      else if (m.byzantine.size > 0) continue;
-      else if (e.type === 'committed') m.committed.set(e.height, { hash: toHex(e.hash), block: e.block });
+      else if (e.type === 'persist') m.state.persist(e.record);
+      else if (e.type === 'sync-request') {
+        // A block its node no longer holds in memory: answered from the member's store, as the Linux runtime does.
+        const block = m.state.blocks.get(e.height);
+        if (block) outgoing(m, { type: 'publish', topic: 'block', bytes: block, to: e.from }, now);
+      } else if (e.type === 'committed') {
+        m.state.committed(e.height, e.last, e.block);
+        if (m.byzantine.size === 0) m.committed.set(e.height, { hash: toHex(e.hash), block: e.block });
+      } else if (m.byzantine.size > 0) continue;
       else if (e.type === 'accepted') {
         const key = `${toHex(e.member)}:${e.round}`;
         const set = acceptedBy.get(key) ?? new Set<string>();
@@ -431,6 +474,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     const address = manifest.members[m.index]!.address;
     const honestReading = nextReading(m.model, m.rng, manifest.cluster, address, local, params.roundMs);
     if (m.byzantine.size === 0) {
+      honestReadings++;
       const effects = effectsOf(m.node.step({ type: 'reading', now: local, reading: honestReading }));
       for (const e of effects) if (e.type === 'publish' && e.topic === 'submission') honestDigests.add(toHex(sha256(concat0(e.bytes))));
       handle(m, effects, now);
@@ -495,13 +539,24 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     now = ev.at;
     events++;
     const m = members[ev.node]!;
-    if (ev.kind === 'tick') {
+    if (ev.kind === 'down') {
+      m.down = true;
+      m.nextTick = Number.POSITIVE_INFINITY;
+    } else if (ev.kind === 'up') {
+      // Restarted: a new node restored from what the member persisted and its last stored block.
+      m.down = false;
+      m.node = new ConsensusNode({ ...m.config, restore: m.state.restore() });
+      schedule(m, now);
+    } else if (m.down) {
+      // Down: no tick, no reading taken, and what reaches it is lost.
+      if (ev.kind === 'deliver') stats.lost++;
+    } else if (ev.kind === 'tick') {
       if (ev.at !== m.nextTick) continue;
       m.nextTick = Number.POSITIVE_INFINITY;
       step(m, { type: 'tick', now: now + m.skew }, now);
     } else if (ev.kind === 'reading') {
       reading(m, ev.round, now);
-    } else {
+    } else if (ev.kind === 'deliver') {
       stats.delivered++;
       if (ev.topic === 'submission' && m.byzantine.size > 0) noteSeen(m, ev.bytes);
       if (ev.topic === 'proposal' && m.byzantine.has('fork')) forkCosign(m, ev.bytes, now);
@@ -574,7 +629,6 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
         if (honestDigests.has(d)) honestAccepted++;
       }
     }
-    const honestReadings = honest.length * opts.rounds;
     const roundsRun = Math.max(1, Math.ceil((now - GENESIS) / params.roundMs));
     let verifications = 0;
     for (const h of honest) verifications += h.verifier.count;
