@@ -8,11 +8,11 @@ import mqtt from 'mqtt';
 import type { IClientOptions, IConnackPacket, MqttClient as MqttClientType } from 'mqtt';
 import { checkBackoffPolicy, DEFAULT_BACKOFF, reconnectDelay, type BackoffPolicy } from './backoff.ts';
 import { TransportEmitter } from './events.ts';
-import { decodeFramed, encodeFramed } from './header.ts';
-import { receiptOf } from './receipt.ts';
+import { decodeFramed } from './header.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from './inbox.ts';
-import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from './outgoing.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from './outgoing.ts';
 import { Spool, type FsyncPolicy, type SpoolRecord } from './spool.ts';
+import { SpooledOutbox } from './spooled.ts';
 import { assertAddressText, assertClusterName, filterTopic, frameTopic, parseFrameTopic, type FrameFilter } from './topic.ts';
 import {
   TransportClosedError,
@@ -96,14 +96,12 @@ export class MqttTransport implements Transport {
   readonly #port: number;
   readonly #backoff: BackoffPolicy;
   readonly #random: () => number;
-  readonly #maxFrameBytes: number;
   readonly #maxInflight: number;
   readonly #events = new TransportEmitter();
   readonly #counters: Counters = newCounters();
   readonly #inbox: Inbox;
-  readonly #sequences = new SequenceCounters();
+  readonly #outbox: SpooledOutbox;
   readonly #filters = new Map<string, FilterEntry>();
-  readonly #flushWaiters = new FlushWaiters();
   #protocolVersion: 4 | 5;
   #client: MqttClientType | undefined;
   #generation = 0;
@@ -130,7 +128,7 @@ export class MqttTransport implements Transport {
     this.#port = url.port === '' ? 1883 : Number(url.port);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#random = options.random ?? defaultRandom;
-    this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#outbox = new SpooledOutbox(spool, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, this.#counters, this.#events);
     this.#maxInflight = options.maxInflight ?? 64;
     this.#protocolVersion = options.protocolVersion ?? 5;
     this.#inbox = new Inbox(this.cluster, this.#events, this.#counters);
@@ -172,7 +170,7 @@ export class MqttTransport implements Transport {
   }
 
   get incarnation(): number {
-    return this.#spool.incarnation;
+    return this.#outbox.incarnation;
   }
 
   /** The protocol spoken on the current (or last) connection: 5, or 4 after a fallback. */
@@ -182,14 +180,7 @@ export class MqttTransport implements Transport {
 
   async publish(kind: string, frame: Uint8Array): Promise<PublishReceipt> {
     if (this.#closed) throw new TransportClosedError('publish()');
-    checkPublish(kind, frame, this.#maxFrameBytes);
-    const topic = frameTopic(this.cluster, kind, this.address);
-    const seq = this.#sequences.take(kind);
-    const incarnation = this.#spool.incarnation;
-    const payload = encodeFramed({ incarnation, seq }, frame);
-    this.#counters.published++;
-    await this.#spool.append(topic, payload);
-    return { kind, incarnation, seq };
+    return this.#outbox.publish(frameTopic(this.cluster, kind, this.address), kind, frame);
   }
 
   async subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription> {
@@ -218,9 +209,7 @@ export class MqttTransport implements Transport {
   }
 
   async flushed(timeoutMs = 30_000): Promise<void> {
-    if (this.#spool.queued === 0) return;
-    if (this.#closed) throw new TransportClosedError('flushed()');
-    await this.#flushWaiters.wait(() => this.#spool.queued, timeoutMs);
+    await this.#outbox.flushed(timeoutMs, this.#closed);
   }
 
   on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
@@ -228,7 +217,7 @@ export class MqttTransport implements Transport {
   }
 
   stats(): TransportStats {
-    return { ...this.#counters, queued: this.#spool.queued };
+    return this.#outbox.stats();
   }
 
   async close(): Promise<void> {
@@ -245,8 +234,7 @@ export class MqttTransport implements Transport {
     for (const entry of this.#filters.values()) for (const w of entry.waiters.splice(0)) w.reject(new TransportClosedError('subscribe()'));
     this.#filters.clear();
     this.#inbox.clear();
-    this.#flushWaiters.clear();
-    await this.#spool.close();
+    await this.#outbox.close();
     this.#events.clear();
   }
 
@@ -448,8 +436,7 @@ export class MqttTransport implements Transport {
         this.#client?.stream.destroy(); // back off, then resend from the spool
         return;
       }
-      this.#counters.refused++;
-      this.#spool.ack(record.offset);
+      this.#outbox.refused(record);
       const parsedTopic = parseFrameTopic(record.topic);
       const framed = decodeFramed(record.payload);
       this.#events.emit('refused', {
@@ -460,14 +447,9 @@ export class MqttTransport implements Transport {
         reason: error.message,
       });
     } else {
-      this.#counters.acknowledged++;
-      this.#spool.ack(record.offset);
-      if (this.#events.has('acknowledged')) {
-        const receipt = receiptOf(record.topic, record.payload);
-        if (receipt) this.#events.emit('acknowledged', receipt);
-      }
+      this.#outbox.acknowledged(record);
     }
-    if (this.#spool.queued === 0) this.#flushWaiters.release();
+    this.#outbox.settled();
     this.#pump();
   }
 }

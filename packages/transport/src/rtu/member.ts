@@ -2,13 +2,12 @@
 // master reads its outbox stream with Read Holding Registers and writes the relay stream (every member's frames)
 // to unit 0; docs/transport.md §12 has the link. Frames go through the on-disk spool as with MQTT: publish()
 // resolves when a frame is durable, and a frame counts as acknowledged once the master has read its last piece.
-import { assertAddressText, assertClusterName, filterTopic, parseFrameTopic, TOPIC_ROOT, type FrameFilter } from '../topic.ts';
+import { assertAddressText, assertClusterName, filterTopic, frameTopic, parseFrameTopic, TOPIC_ROOT, type FrameFilter } from '../topic.ts';
 import { TransportEmitter } from '../events.ts';
-import { encodeFramed } from '../header.ts';
-import { receiptOf } from '../receipt.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from '../inbox.ts';
-import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from '../outgoing.ts';
+import { DEFAULT_MAX_FRAME_BYTES } from '../outgoing.ts';
 import { Spool, type FsyncPolicy, type SpoolRecord } from '../spool.ts';
+import { SpooledOutbox } from '../spooled.ts';
 import {
   TransportClosedError,
   type FrameHandler,
@@ -87,8 +86,7 @@ export class ModbusRtuTransport implements Transport {
   readonly #events = new TransportEmitter();
   readonly #counters: Counters = newCounters();
   readonly #inbox: Inbox;
-  readonly #sequences = new SequenceCounters();
-  readonly #flushWaiters = new FlushWaiters();
+  readonly #outbox: SpooledOutbox;
   readonly #writer = new PieceWriter<Outgoing>();
   readonly #assembler: MessageAssembler;
   readonly #link = { polls: 0, staleRequests: 0, resentPieces: 0, relayPieces: 0, relayGaps: 0, lostMessages: 0 };
@@ -110,6 +108,7 @@ export class ModbusRtuTransport implements Transport {
     this.unit = options.unit;
     this.#spool = spool;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
+    this.#outbox = new SpooledOutbox(spool, this.#maxFrameBytes, this.#counters, this.#events);
     this.#pollTimeoutMs = options.pollTimeoutMs ?? 2000;
     this.#assembler = new MessageAssembler(this.#maxFrameBytes);
     this.#inbox = new Inbox(this.cluster, this.#events, this.#counters);
@@ -143,18 +142,12 @@ export class ModbusRtuTransport implements Transport {
   }
 
   get incarnation(): number {
-    return this.#spool.incarnation;
+    return this.#outbox.incarnation;
   }
 
   async publish(kind: string, frame: Uint8Array): Promise<PublishReceipt> {
     if (this.#closed) throw new TransportClosedError('publish()');
-    checkPublish(kind, frame, this.#maxFrameBytes);
-    const seq = this.#sequences.take(kind);
-    const incarnation = this.#spool.incarnation;
-    const payload = encodeFramed({ incarnation, seq }, frame);
-    this.#counters.published++;
-    await this.#spool.append(`${TOPIC_ROOT}/${this.cluster}/${kind}/${this.address}`, payload);
-    return { kind, incarnation, seq };
+    return this.#outbox.publish(frameTopic(this.cluster, kind, this.address), kind, frame);
   }
 
   async subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription> {
@@ -167,9 +160,7 @@ export class ModbusRtuTransport implements Transport {
   }
 
   async flushed(timeoutMs = 30_000): Promise<void> {
-    if (this.#spool.queued === 0) return;
-    if (this.#closed) throw new TransportClosedError('flushed()');
-    await this.#flushWaiters.wait(() => this.#spool.queued, timeoutMs);
+    await this.#outbox.flushed(timeoutMs, this.#closed);
   }
 
   on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
@@ -177,7 +168,7 @@ export class ModbusRtuTransport implements Transport {
   }
 
   stats(): TransportStats {
-    return { ...this.#counters, queued: this.#spool.queued };
+    return this.#outbox.stats();
   }
 
   linkStats(): RtuMemberLinkStats {
@@ -193,8 +184,7 @@ export class ModbusRtuTransport implements Transport {
     this.#connected = false;
     await this.#port.close();
     this.#inbox.clear();
-    this.#flushWaiters.clear();
-    await this.#spool.close();
+    await this.#outbox.close();
     this.#events.clear();
   }
 
@@ -250,14 +240,8 @@ export class ModbusRtuTransport implements Transport {
   }
 
   #acknowledge(done: Outgoing[]): void {
-    const tell = this.#events.has('acknowledged');
-    for (const o of done) {
-      this.#spool.ack(o.record.offset);
-      this.#counters.acknowledged++;
-      const receipt = tell ? receiptOf(o.record.topic, o.record.payload) : undefined;
-      if (receipt) this.#events.emit('acknowledged', receipt);
-    }
-    if (done.length > 0 && this.#spool.queued === 0) this.#flushWaiters.release();
+    for (const o of done) this.#outbox.acknowledged(o.record);
+    if (done.length > 0) this.#outbox.settled();
   }
 
   #takeRelay(unit: number, num: number, data: Uint8Array, answer: (bytes: Uint8Array) => void): void {
@@ -358,8 +342,7 @@ export class ModbusRtuTransport implements Transport {
         const parsed = parseFrameTopic(record.topic);
         if (!parsed.ok || parsed.cluster !== this.cluster) {
           // Spooled for another cluster by an earlier configuration: nobody on this line may take it.
-          this.#spool.ack(record.offset);
-          this.#counters.refused++;
+          this.#outbox.refused(record);
           continue;
         }
         this.#writer.push(encodeMessage({ kind: parsed.kind, from: parsed.from, payload: record.payload }), { record });
