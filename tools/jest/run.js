@@ -33,7 +33,7 @@ function jest(args, outputFile) {
 // Suites whose timing is the wire's: a simulated RS-485 line paced at its baud rate, a bus master answering within
 // its response timeout. In the full run they go after the rest, alone, so that another suite's load on the same
 // cores does not stretch their line (at load average 30-40 a member's late answer collided with the next poll).
-const ALONE = ['firmware/linux/test/rs485-', 'packages/transport/test/modbus-rtu'];
+const ALONE = ['firmware/linux/test/rs485-', 'packages/transport/test/modbus-rtu', 'packages/transport/test/rtu-late-answer'];
 
 const args = process.argv.slice(2);
 const full = args.length === 0;
