@@ -8,12 +8,9 @@ import {
   createManifest,
   encodeReading,
   sealEnvelope,
-  decode,
-  encode,
   signReading,
   toHex,
   verifyManifest,
-  type CborValue,
   type Hash,
   type Manifest,
   type ManifestParams,
@@ -25,30 +22,23 @@ import {
 } from '@meterchain/core';
 import {
   ConsensusNode,
-  Phase,
-  Verdict,
-  decodeBody,
-  decodeHeader,
-  decodeStoredBlock,
-  decodeVoteMessage,
-  encodeHeader,
   openEvidence,
   openSubmission,
   roundStart,
-  setJudgment,
-  signVote,
   threshold,
-  verifyChain,
   effectsOf,
   type Effect,
   type NodeConfig,
   type Topic,
 } from '../index.ts';
-import { blockVoteBodyFor } from './forge.ts';
 import { EventQueue } from './heap.ts';
 import { forgeReading, newMeterModel, nextReading, type MeterModel } from './readings.ts';
 import { Rng } from './rng.ts';
+import { ByzantineRewrites } from './byzantine.ts';
+import { concat0, reportRun, type SimReport, type SimResult } from './report.ts';
 import { SimState } from './state.ts';
+
+export type { SimReport, SimResult };
 
 export const BEHAVIOURS = ['forge', 'bad-signature', 'replay', 'equivocate', 'vote-invalid', 'silent', 'withhold', 'fork'] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
@@ -100,39 +90,6 @@ export interface SimOptions {
   trace?: (member: number, effects: readonly Effect[]) => void;
 }
 
-export interface SimReport {
-  meters: number;
-  rounds: number;
-  rule: VotingRule;
-  voteMode: VoteMode;
-  seed: number;
-  threshold: number;
-  byzantine: { index: number; address: string; behaviours: Behaviour[] }[];
-  /** Outcomes in the committed chain (the longest honest one). */
-  accepted: number;
-  rejected: number;
-  notEnoughVotes: number;
-  /** Distinct evidence (kind, member, slot) known to honest members, and who it accuses. */
-  evidence: number;
-  accused: string[];
-  blocksCommitted: number;
-  blocksExpected: number;
-  invalidSubmissionsAccepted: number;
-  /** Heights where honest members committed different blocks. */
-  conflictingCommits: number;
-  /** (member, round) slots for which honest members saw two different digests accepted. */
-  conflictingAcceptances: number;
-  honestReadings: number;
-  honestAccepted: number;
-  honestAcceptedRatio: number;
-  /** Every honest member's committed chain verifies from the manifest alone. */
-  chainsVerify: boolean;
-  chainError?: string;
-  verificationsPerMemberPerRound: number;
-  messages: { published: number; delivered: number; lost: number };
-  simulatedMs: number;
-}
-
 /**
  * The crypto a simulated cluster runs on, supplied by the host (on Node: @meterchain/crypto's node SHA-256 and
  * @meterchain/crypto/sim's keys from seed texts and memoising verifier), so this package stays free of Node crypto.
@@ -143,15 +100,6 @@ export interface SimCrypto {
   sha256: Hash;
   /** A verifier for one run, shared by its members: `counting()` gives each member a view that counts its calls. */
   sharedVerifier(): Verifier & { counting(): Verifier & { count: number } };
-}
-
-export interface SimResult {
-  report: SimReport;
-  manifest: Uint8Array;
-  /** The longest honest chain, stored blocks in height order. */
-  blocks: Uint8Array[];
-  /** Member keys (seed text) by manifest index, so proofs and replays can be made from a run. */
-  keys: { address: string; seedText: string }[];
 }
 
 type SimEvent =
@@ -257,7 +205,6 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     };
   });
   const honest = members.filter((m) => m.byzantine.size === 0);
-  const byzantine = members.filter((m) => m.byzantine.size > 0);
   const groupA = new Set(honest.slice(0, Math.ceil(honest.length / 2)).map((m) => m.index));
 
   // Oracle: digests of submissions the simulator knows are invalid, and of honest readings.
@@ -306,7 +253,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     return false;
   }
 
-  function send(from: Member, topic: Topic, bytes: Uint8Array, to: number[] | undefined, now: number): void {
+  function send(from: { index: number }, topic: Topic, bytes: Uint8Array, to: number[] | undefined, now: number): void {
     stats.published++;
     const targets = to ?? members.filter((x) => x.index !== from.index).map((x) => x.index);
     for (const d of targets) {
@@ -335,106 +282,19 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     byRound.set(o.submission.index, list);
   }
 
-  // ---- byzantine rewrites of outgoing messages ----
-
-  function byzantineVote(m: Member, bytes: Uint8Array, now: number, to: number[] | undefined): void {
-    const d = decodeVoteMessage(bytes);
-    if (!d.ok) return;
-    const round = d.message.vote.round;
-    let records = d.message.judgments;
-    if (m.byzantine.has('vote-invalid')) {
-      records = records.slice();
-      const seen = m.seen.get(round) ?? new Map<number, Uint8Array[]>();
-      for (const [i, list] of seen) {
-        const pick = list.find((b) => invalid.has(toHex(sha256(concat0(b))))) ?? list[0]!;
-        setJudgment(records, i, Verdict.ACCEPT, 0, sha256(concat0(pick)));
-      }
-      const v = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, sha256);
-      bytes = v.bytes;
-    }
-    if (m.byzantine.has('equivocate')) {
-      // The second vote rejects what the first accepts, and accepts the member's own twin submission: each half of
-      // the cluster sees one vote, and under majority each half may accept a different twin.
-      const other = records.slice();
-      for (let i = 0; i < n; i++) if (other[i * 34] === Verdict.ACCEPT) other[i * 34] = Verdict.REJECT;
-      const twin = m.twins.get(round);
-      if (twin) {
-        setJudgment(other, m.index, Verdict.ACCEPT, 0, sha256(concat0(twin)));
-        setJudgment(records, m.index, Verdict.ACCEPT, 0, sha256(concat0(m.previousEnvelopes[m.previousEnvelopes.length - 1]!)));
-        bytes = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, records, sha256).bytes;
-      }
-      if (other.every((x, i) => x === records[i])) other[m.index * 34] = Verdict.REJECT;
-      const v2 = signVote(manifest, round, m.signer, manifest.members[m.index]!.address, fixAbsent(other), sha256);
-      if (to) {
-        send(m, 'vote', bytes, to, now);
-        send(m, 'vote', v2.bytes, to, now);
-      } else {
-        send(m, 'vote', bytes, splitTargets(m, true), now);
-        send(m, 'vote', v2.bytes, splitTargets(m, false), now);
-      }
-      return;
-    }
-    send(m, 'vote', bytes, to, now);
-  }
-
-  function splitTargets(m: Member, a: boolean): number[] {
-    return members.filter((x) => x.index !== m.index && (x.byzantine.size > 0 || groupA.has(x.index) === a)).map((x) => x.index);
-  }
-
-  function forkProposal(m: Member, bytes: Uint8Array, now: number): void {
-    const d = decode(bytes, undefined, { maxBytes: 1 << 26 });
-    if (!d.ok) return;
-    const p = d.value as { header: Uint8Array; body?: Uint8Array; compact?: Uint8Array; view: number; vote: Uint8Array; timeouts: unknown; lock: unknown };
-    const h = decodeHeader(p.header);
-    if (!h.ok) return;
-    // The second block holds the same readings (members refuse one that leaves out readings they hold certificates
-    // for) under another header: it names another full member as its proposer, which no check ties to the view.
-    const other = manifest.members.find((x, i) => i !== m.index && x.role === 'full');
-    if (!other) return;
-    const headerB = encodeHeader({ ...h.header, proposer: other.address });
-    const hashB = sha256(headerB);
-    const voteB = blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, Phase.PREPARE, hashB);
-    const rest: { [key: string]: CborValue } = p.body ? { body: p.body } : { compact: p.compact! };
-    const proposalB = encode({ header: headerB, ...rest, view: p.view, vote: voteB, timeouts: p.timeouts as never, lock: p.lock as never });
-    forkSide.set(toHex(sha256(p.header)), true);
-    forkSide.set(toHex(hashB), false);
-    send(m, 'proposal', bytes, splitTargets(m, true), now);
-    send(m, 'proposal', proposalB, splitTargets(m, false), now);
-    forkCosign(m, proposalB, now);
-  }
-
-  /** A forking member co-signs every block it sees, prepare and commit, at every height and view. */
-  function forkCosign(m: Member, proposalBytes: Uint8Array, now: number): void {
-    const d = decode(proposalBytes, undefined, { maxBytes: 1 << 26 });
-    if (!d.ok) return;
-    const p = d.value as { header: Uint8Array; view: number };
-    const h = decodeHeader(p.header);
-    if (!h.ok) return;
-    const hash = sha256(p.header);
-    const key = `${h.header.height}:${p.view}:${toHex(hash)}`;
-    if (forkSigned.has(`${m.index}:${key}`)) return;
-    forkSigned.add(`${m.index}:${key}`);
-    // Votes for each side of a fork go to that side only, so that neither side sees the other's double signature.
-    const side = forkSide.get(toHex(hash));
-    const targets = side === undefined ? undefined : splitTargets(m, side);
-    for (const phase of [Phase.PREPARE, Phase.COMMIT]) {
-      send(m, 'block-vote', blockVoteBodyFor(manifest, m.signer, h.header.height, p.view, phase, hash), targets, now);
-    }
-  }
-  const forkSigned = new Set<string>();
-  const forkSide = new Map<string, boolean>();
+  const rewrites = new ByzantineRewrites(manifest, sha256, members, groupA, invalid, send);
 
   function outgoing(m: Member, e: Extract<Effect, { type: 'publish' }>, now: number): void {
     const to = e.to ? [indexOfAddress(e.to)] : undefined;
     if (m.byzantine.has('silent')) return;
     if (m.byzantine.size === 0) return send(m, e.topic, e.bytes, to, now);
     if (e.topic === 'submission') return; // byzantine members publish their own submissions (see reading events)
-    if (e.topic === 'vote' && (m.byzantine.has('vote-invalid') || m.byzantine.has('equivocate'))) return byzantineVote(m, e.bytes, now, to);
+    if (e.topic === 'vote' && (m.byzantine.has('vote-invalid') || m.byzantine.has('equivocate'))) return rewrites.vote(m, e.bytes, now, to);
     if ((e.topic === 'proposal' || e.topic === 'block') && m.byzantine.has('withhold')) return;
     if (e.topic === 'block-vote' && m.byzantine.has('fork')) return; // a forking member signs block votes itself (forkCosign)
     if (e.topic === 'proposal' && m.byzantine.has('fork')) {
-      forkProposal(m, e.bytes, now);
-      return forkCosign(m, e.bytes, now);
+      rewrites.forkProposal(m, e.bytes, now);
+      return rewrites.forkCosign(m, e.bytes, now);
     }
     send(m, e.topic, e.bytes, to, now);
   }
@@ -522,8 +382,8 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
       const twin = { ...r, channels: r.channels.map((c, i) => (i === 3 ? { ...c, value: c.value + 1 } : c)) };
       const env2 = signReading(twin, m.signer);
       m.twins.set(round, env2);
-      send(m, 'submission', env, splitTargets(m, true), now);
-      send(m, 'submission', env2, splitTargets(m, false), now);
+      send(m, 'submission', env, rewrites.splitTargets(m, true), now);
+      send(m, 'submission', env2, rewrites.splitTargets(m, false), now);
     } else {
       send(m, 'submission', env, undefined, now);
     }
@@ -559,116 +419,30 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     } else if (ev.kind === 'deliver') {
       stats.delivered++;
       if (ev.topic === 'submission' && m.byzantine.size > 0) noteSeen(m, ev.bytes);
-      if (ev.topic === 'proposal' && m.byzantine.has('fork')) forkCosign(m, ev.bytes, now);
+      if (ev.topic === 'proposal' && m.byzantine.has('fork')) rewrites.forkCosign(m, ev.bytes, now);
       step(m, { type: 'message', now: now + m.skew, topic: ev.topic, bytes: ev.bytes }, now);
     }
     if (now > endOfRounds && honest.every((h) => h.committed.size >= heights)) break;
   }
 
-  return finish();
-
-  function finish(): SimResult {
-    // Conflicts between honest members' commits.
-    const byHeight = new Map<number, Set<string>>();
-    for (const h of honest) for (const [height, c] of h.committed) {
-      const s = byHeight.get(height) ?? new Set<string>();
-      s.add(c.hash);
-      byHeight.set(height, s);
-    }
-    let conflictingCommits = 0;
-    for (const s of byHeight.values()) if (s.size > 1) conflictingCommits++;
-    let conflictingAcceptances = 0;
-    for (const s of acceptedBy.values()) if (s.size > 1) conflictingAcceptances++;
-
-    // The reference chain: the longest contiguous honest chain.
-    let reference: Member | undefined;
-    let best = -1;
-    for (const h of honest) {
-      let len = 0;
-      while (h.committed.has(len)) len++;
-      if (len > best) {
-        best = len;
-        reference = h;
-      }
-    }
-    const blocks: Uint8Array[] = [];
-    if (reference) for (let i = 0; i < best; i++) blocks.push(reference.committed.get(i)!.block);
-
-    // Every honest chain verifies from the manifest alone (the shared memory makes this cheap).
-    let chainsVerify = true;
-    let chainError: string | undefined;
-    for (const h of opts.verifyChains === 'longest' ? (reference ? [reference] : []) : honest) {
-      const chain: Uint8Array[] = [];
-      while (h.committed.has(chain.length)) chain.push(h.committed.get(chain.length)!.block);
-      const v = verifyChain([{ manifest, digest: mv.ok ? mv.digest : new Uint8Array(32) }], chain, memo, sha256);
-      if (!v.ok) {
-        chainsVerify = false;
-        chainError = `member ${h.index}, block ${v.index}: ${v.fault}: ${v.reason}`;
-      }
-    }
-
-    let accepted = 0;
-    let rejected = 0;
-    let undecided = 0;
-    let invalidAccepted = 0;
-    let honestAccepted = 0;
-    for (const bytes of blocks) {
-      const s = decodeStoredBlock(bytes);
-      if (!s.ok) continue;
-      const h = decodeHeader(s.block.header);
-      const b = decodeBody(s.block.body);
-      if (!h.ok || !b.ok) continue;
-      for (const r of h.header.rounds) {
-        rejected += r.rejected;
-        undecided += r.undecided;
-      }
-      for (const sub of b.body.submissions) {
-        accepted++;
-        const d = toHex(sha256(concat0(sub)));
-        if (invalid.has(d)) invalidAccepted++;
-        if (honestDigests.has(d)) honestAccepted++;
-      }
-    }
-    const roundsRun = Math.max(1, Math.ceil((now - GENESIS) / params.roundMs));
-    let verifications = 0;
-    for (const h of honest) verifications += h.verifier.count;
-    const accused = [...new Set(evidenceKeys.values())].sort().map((hex) => 'mc' + hex);
-    const report: SimReport = {
-      meters: n,
-      rounds: opts.rounds,
-      rule,
-      voteMode,
-      seed,
-      threshold: t,
-      byzantine: byzantine.map((b) => ({ index: b.index, address: 'mc' + toHex(manifest.members[b.index]!.address), behaviours: [...b.byzantine] })),
-      accepted,
-      rejected,
-      notEnoughVotes: undecided,
-      evidence: evidenceKeys.size,
-      accused,
-      blocksCommitted: blocks.length,
-      blocksExpected: heights,
-      invalidSubmissionsAccepted: invalidAccepted,
-      conflictingCommits,
-      conflictingAcceptances,
-      honestReadings,
-      honestAccepted,
-      honestAcceptedRatio: honestReadings === 0 ? 1 : honestAccepted / honestReadings,
-      chainsVerify,
-      verificationsPerMemberPerRound: honest.length === 0 ? 0 : verifications / honest.length / roundsRun,
-      messages: stats,
-      simulatedMs: now - GENESIS,
-    };
-    if (chainError) report.chainError = chainError;
-    return { report, manifest: manifestBytes, blocks, keys: members.map((m) => ({ address: 'mc' + toHex(manifest.members[m.index]!.address), seedText: m.seedText })) };
-  }
-}
-
-/** 0x00 || bytes: the RFC 6962 leaf input, whose hash is a submission's digest. */
-function concat0(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.length + 1);
-  out.set(bytes, 1);
-  return out;
+  return reportRun({
+    opts,
+    manifest,
+    manifestBytes,
+    digest: mv.digest,
+    verifier: memo,
+    sha256,
+    threshold: t,
+    heights,
+    members,
+    invalid,
+    honestDigests,
+    acceptedBy,
+    evidenceKeys,
+    stats,
+    honestReadings,
+    simulatedMs: now - GENESIS,
+  });
 }
 
 /** The same envelope with one signature bit flipped (the signature is the last 64 bytes of the encoding). */
@@ -676,14 +450,4 @@ function corrupt(envelope: Uint8Array): Uint8Array {
   const out = envelope.slice();
   out[out.length - 1]! ^= 0x01;
   return out;
-}
-
-/** Absent records must be all zero; a flipped verdict on an absent record is put back. */
-function fixAbsent(records: Uint8Array): Uint8Array {
-  for (let i = 0; i < records.length; i += 34) {
-    let zero = true;
-    for (let j = i + 2; j < i + 34; j++) if (records[j] !== 0) zero = false;
-    if (zero) records[i] = 0;
-  }
-  return records;
 }
