@@ -101,9 +101,15 @@ export class BlockVotes {
     const v = bv.vote;
     const m = this.ctx.manifest;
     const hs = this.st.hs;
-    if (v.cluster !== m.cluster || v.epoch !== m.epoch) return;
+    if (v.cluster !== m.cluster || v.epoch !== m.epoch) {
+      this.ctx.drop('foreign');
+      return;
+    }
     const voter = memberIndex(m, v.voter);
-    if (voter < 0 || m.members[voter]!.role !== 'full') return;
+    if (voter < 0 || m.members[voter]!.role !== 'full') {
+      this.ctx.drop('not-a-voter');
+      return;
+    }
     if (v.height < hs.height) return;
     if (v.height > hs.height) {
       if (!this.ctx.verify(m.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) this.ctx.drop('bad-signature');

@@ -61,15 +61,20 @@ export class ProposalCheck {
     const hash = this.ctx.hash(p.header);
     // The proposer's prepare vote signs the proposal.
     const sv = decodeSigned(p.vote);
-    if (!sv.ok) return;
-    const bv = decodeBlockVote(sv.body);
-    if (!bv.ok) return;
+    const bv = sv.ok ? decodeBlockVote(sv.body) : undefined;
+    if (!sv.ok || !bv || !bv.ok) {
+      this.ctx.drop('bad-proposer-vote');
+      return;
+    }
     const vote = bv.vote;
     if (vote.phase !== Phase.PREPARE || vote.height !== height || vote.view !== p.view || !equalBytes(vote.block, hash) || !equalBytes(vote.voter, m.members[proposer]!.address)) {
       this.ctx.drop('bad-proposer-vote');
       return;
     }
-    if (vote.cluster !== m.cluster || vote.epoch !== m.epoch) return;
+    if (vote.cluster !== m.cluster || vote.epoch !== m.epoch) {
+      this.ctx.drop('foreign');
+      return;
+    }
     if (!this.ctx.verify(m.members[proposer]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) {
       this.ctx.drop('bad-signature');
       return;

@@ -113,9 +113,15 @@ export class ViewChange {
     const m = this.ctx.manifest;
     const hs = this.st.hs;
     const tm: Timeout = t.timeout;
-    if (tm.cluster !== m.cluster || tm.epoch !== m.epoch) return;
+    if (tm.cluster !== m.cluster || tm.epoch !== m.epoch) {
+      this.ctx.drop('foreign');
+      return;
+    }
     const voter = memberIndex(m, tm.voter);
-    if (voter < 0 || m.members[voter]!.role !== 'full') return;
+    if (voter < 0 || m.members[voter]!.role !== 'full') {
+      this.ctx.drop('not-a-voter');
+      return;
+    }
     if (tm.height < hs.height) return;
     if (tm.height > hs.height) {
       if (!this.ctx.verify(m.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) this.ctx.drop('bad-signature');
@@ -136,7 +142,11 @@ export class ViewChange {
     }
     let cert: BlockCertificate | undefined;
     if (tm.lock !== undefined) {
-      if (o.cert === null) return;
+      if (o.cert === null) {
+        // A lock named without its prepare certificate.
+        this.ctx.drop('bad-certificate');
+        return;
+      }
       cert = blockCertificateFromCbor(o.cert);
       if (cert.view !== tm.lockView || checkBlockCertificate(m, cert, Phase.PREPARE, tm.height, tm.lock, this.ctx.oracle()) !== '') {
         this.ctx.drop('bad-certificate');

@@ -1,6 +1,8 @@
 // One step returns one record (StepResult, effects.ts): the records to persist, the frames to publish each naming
 // the record it rests on, the outcomes, the committed blocks and the messages dropped with their reason.
 import { describe, expect, test } from '@jest/globals';
+import { encode } from '@meterchain/core';
+import { Phase, signBlockVote, timeoutBody } from '../src/block.ts';
 import { effectsOf } from '../src/index.ts';
 import { Cluster, GENESIS } from './helpers/cluster.ts';
 
@@ -47,5 +49,22 @@ describe('the record of a step', () => {
     const node = c.makeNode(c.signers[2]!);
     const r = node.step({ type: 'reading', now: GENESIS + 100, reading: c.reading(2, GENESIS + 100) });
     expect(effectsOf(r).map((e) => e.type)).toEqual(['persist', 'publish']);
+  });
+});
+
+describe('block agreement names what it drops', () => {
+  test('a block vote or a timeout of another cluster is dropped as foreign, one from no full member as not-a-voter', () => {
+    const c = new Cluster({ n: 4 });
+    const other = new Cluster({ n: 4, name: 'other' });
+    const node = c.makeNode(c.signers[0]!);
+    const elsewhere = { ...c.manifest, cluster: 'feeder-8' };
+    const foreign = signBlockVote(elsewhere, 0, 0, Phase.PREPARE, new Uint8Array(32), c.address(1), c.signers[1]!);
+    expect(node.step({ type: 'message', now: GENESIS + 100, topic: 'block-vote', bytes: foreign.bytes }).dropped).toEqual([{ reason: 'foreign', topic: 'block-vote' }]);
+    // This cluster's, but naming a voter it does not hold.
+    const stranger = signBlockVote(c.manifest, 0, 0, Phase.PREPARE, new Uint8Array(32), other.address(1), other.signers[1]!);
+    expect(node.step({ type: 'message', now: GENESIS + 100, topic: 'block-vote', bytes: stranger.bytes }).dropped).toEqual([{ reason: 'not-a-voter', topic: 'block-vote' }]);
+    const timeout = encode({ body: timeoutBody(elsewhere, 0, 0, c.address(1), null, null), sig: new Uint8Array(64), cert: null });
+    expect(node.step({ type: 'message', now: GENESIS + 100, topic: 'timeout', bytes: timeout }).dropped).toEqual([{ reason: 'foreign', topic: 'timeout' }]);
+    expect(node.stats.drops).toEqual({ foreign: 2, 'not-a-voter': 1 });
   });
 });
