@@ -9,10 +9,9 @@ import { hexKey, type NodeContext } from './context.ts';
 import type { PersistRecord } from './effects.ts';
 import type { EvidenceKind } from './evidence.ts';
 import type { RoundsView } from './rounds-view.ts';
-import { memberIndex } from './submission.ts';
 import type { Topic } from './topics.ts';
 
-type VotesContext = Pick<NodeContext, 'manifest' | 'selfIndex' | 'self' | 'isVoter' | 'quorum' | 'signer' | 'stats' | 'verify' | 'emit' | 'publish' | 'drop'>;
+type VotesContext = Pick<NodeContext, 'manifest' | 'selfIndex' | 'self' | 'isVoter' | 'quorum' | 'signer' | 'stats' | 'verify' | 'voterOf' | 'emit' | 'publish' | 'drop'>;
 
 /** What block votes need of the rest of block agreement. */
 export interface VotesNeed {
@@ -101,15 +100,8 @@ export class BlockVotes {
     const v = bv.vote;
     const m = this.ctx.manifest;
     const hs = this.st.hs;
-    if (v.cluster !== m.cluster || v.epoch !== m.epoch) {
-      this.ctx.drop('foreign');
-      return;
-    }
-    const voter = memberIndex(m, v.voter);
-    if (voter < 0 || m.members[voter]!.role !== 'full') {
-      this.ctx.drop('not-a-voter');
-      return;
-    }
+    const voter = this.ctx.voterOf(v);
+    if (voter < 0) return;
     if (v.height < hs.height) return;
     if (v.height > hs.height) {
       if (!this.ctx.verify(m.members[voter]!.publicKey, signingInput(Domain.BLOCK, sv.body), sv.sig)) this.ctx.drop('bad-signature');

@@ -160,6 +160,22 @@ export class NodeContext {
     this.out.dropped.push({ reason });
   }
 
+  /** The index of the full member a block vote or timeout names as its signer, for this cluster and epoch; −1, and
+   * the message dropped with its reason ('foreign', 'not-a-voter'), when it is not one. */
+  voterOf(signed: { cluster: string; epoch: number; voter: Uint8Array }): number {
+    const m = this.manifest;
+    if (signed.cluster !== m.cluster || signed.epoch !== m.epoch) {
+      this.drop('foreign');
+      return -1;
+    }
+    const voter = memberIndex(m, signed.voter);
+    if (voter < 0 || m.members[voter]!.role !== 'full') {
+      this.drop('not-a-voter');
+      return -1;
+    }
+    return voter;
+  }
+
   // ---- verification with memory (a signature verified once is not verified again) ----
 
   verify(pk: Uint8Array, msg: Uint8Array, sig: Uint8Array): boolean {

@@ -8,13 +8,12 @@ import { Phase, blockCertificateFromCbor, blockCertificateToCbor, decodeTimeout,
 import { checkBlockCertificate } from './chain.ts';
 import type { NodeContext } from './context.ts';
 import type { PersistRecord } from './effects.ts';
-import { memberIndex } from './submission.ts';
 import type { Topic } from './topics.ts';
 import { decodeTimeoutMessage } from './wire/block-agreement.ts';
 
 type ViewContext = Pick<
   NodeContext,
-  'manifest' | 'selfIndex' | 'self' | 'isVoter' | 'quorum' | 'signer' | 'stats' | 'now' | 'verify' | 'oracle' | 'publish' | 'persistThenPublish' | 'drop' | 'viewTimeout'
+  'manifest' | 'selfIndex' | 'self' | 'isVoter' | 'quorum' | 'signer' | 'stats' | 'now' | 'verify' | 'voterOf' | 'oracle' | 'publish' | 'persistThenPublish' | 'drop' | 'viewTimeout'
 >;
 
 /** What view change needs of the rest of block agreement. */
@@ -113,15 +112,8 @@ export class ViewChange {
     const m = this.ctx.manifest;
     const hs = this.st.hs;
     const tm: Timeout = t.timeout;
-    if (tm.cluster !== m.cluster || tm.epoch !== m.epoch) {
-      this.ctx.drop('foreign');
-      return;
-    }
-    const voter = memberIndex(m, tm.voter);
-    if (voter < 0 || m.members[voter]!.role !== 'full') {
-      this.ctx.drop('not-a-voter');
-      return;
-    }
+    const voter = this.ctx.voterOf(tm);
+    if (voter < 0) return;
     if (tm.height < hs.height) return;
     if (tm.height > hs.height) {
       if (!this.ctx.verify(m.members[voter]!.publicKey, timeoutSigningInput(o.body), o.sig)) this.ctx.drop('bad-signature');
