@@ -5,7 +5,7 @@ import { decode, encode, toHex, type CborValue, type Hash, type Manifest, type S
 import { Phase, Verdict, decodeHeader, decodeVoteMessage, encodeHeader, setJudgment, signVote, type Topic } from '../index.ts';
 import { blockVoteBodyFor } from './forge.ts';
 import { concat0 } from './report.ts';
-import type { Behaviour } from './simulator.ts';
+import type { Behaviour } from './options.ts';
 
 /** What the rewrites read of a member. */
 export interface RewritingMember {

@@ -3,7 +3,7 @@
 // chain, worked out from what the members committed and what the simulator's oracle knows.
 import { toHex, type Hash, type Manifest, type Verifier, type VoteMode, type VotingRule } from '@meterchain/core';
 import { decodeBody, decodeHeader, decodeStoredBlock, verifyChain } from '../index.ts';
-import type { Behaviour, SimOptions } from './simulator.ts';
+import type { Behaviour, SimOptions } from './options.ts';
 
 export interface SimReport {
   meters: number;
