@@ -19,6 +19,7 @@ import { openChain, verifyBlocks } from '@meterchain/ledger';
 import { PmuSimulator } from '@meterchain/pmu/sim';
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
+import { clockTicks, quantile, rssKiB } from '../src/proc.ts';
 
 const LIMIT_MS = 1500;
 
@@ -39,31 +40,6 @@ const dir = resolve(values.out ?? mkdtempSync(join(tmpdir(), 'mc-load-pmus-')));
 mkdirSync(dir, { recursive: true });
 const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs') });
 for (const w of bundle.warnings) process.stderr.write(`load: bundle warning: ${w}\n`);
-
-/** CPU clock ticks of a process (100 Hz); zero for one that has exited (its frames are then counted as lost). */
-function clockTicks(pid: number): { user: number; system: number } {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  } catch {
-    return { user: 0, system: 0 };
-  }
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]), system: Number(fields[12]) };
-}
-function rssKiB(pid: number): number {
-  let status = '';
-  try {
-    status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  } catch {
-    return 0;
-  }
-  const m = /VmRSS:\s+(\d+) kB/.exec(status);
-  return m ? Number(m[1]) : 0;
-}
-function quantile(sorted: number[], q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-}
 
 const members = Array.from({ length: n }, (_, i) => {
   const name = `p${String(i + 1).padStart(3, '0')}`;

@@ -25,6 +25,7 @@ import { dropSchema, requirePostgres, scratchSchema, TEST_POSTGRES_URL } from '@
 import { bridgeConfig, wideAreaBridgeAcl } from '@meterchain/transport';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 import { rawVerifyRate } from '../src/harness.ts';
+import { clockTicks, quantile, rssKiB, type Ticks } from '../src/proc.ts';
 
 const { values } = parseArgs({
   options: {
@@ -65,22 +66,6 @@ mkdirSync(dir, { recursive: true });
 const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs') });
 process.stderr.write(`load: built ${bundle.outfile} in ${bundle.ms} ms\n`);
 
-interface Ticks {
-  user: number;
-  system: number;
-}
-function clockTicks(pid: number): Ticks {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(f[11]), system: Number(f[12]) };
-}
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-function quantile(sorted: number[], q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-}
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
 
 // ---- the clusters: keys, passwords, manifests ----

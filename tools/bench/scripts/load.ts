@@ -30,6 +30,7 @@ import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledg
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 import { rawVerifyRate } from '../src/harness.ts';
+import { clockTicks, quantile, rssKiB, type Ticks } from '../src/proc.ts';
 
 // `--pmus N`: the PMU cluster benchmark instead (load-pmus.ts), which ends the process itself.
 if (process.argv.slice(2).includes('--pmus')) await import('./load-pmus.ts');
@@ -59,22 +60,6 @@ const bundle = await buildNodeBundle({ outfile: join(dir, 'meterchain-node.mjs')
 for (const w of bundle.warnings) process.stderr.write(`load: bundle warning: ${w}\n`);
 process.stderr.write(`load: built ${bundle.outfile} in ${bundle.ms} ms\n`);
 
-interface Ticks {
-  user: number;
-  system: number;
-}
-function clockTicks(pid: number): Ticks {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { user: Number(fields[11]), system: Number(fields[12]) }; // utime, stime: clock ticks (100 Hz)
-}
-function rssKiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : 0;
-}
-function quantile(sorted: number[], q: number): number {
-  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : NaN;
-}
 
 // The clusters: keys, passwords, manifests (bft unless --rule, rounds of 1 s, blocks of 10 rounds).
 const members: { name: string; dir: string; address: string; password: string; publicKey: Uint8Array }[] = [];

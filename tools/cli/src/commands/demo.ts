@@ -16,6 +16,7 @@ import { startLine } from '../demo/line.ts';
 import { requireSocat, sensorYaml, startBoard, stopSensor, wireSensor, type DemoSensor } from '../demo/sensors.ts';
 import { runPmuDemo } from '../demo/pmus.ts';
 import { REGION_NAMES, runRegionsDemo } from '../demo/regions.ts';
+import { stopProcesses } from '../demo/processes.ts';
 import { provisionSensor } from '../sensor-files.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
@@ -327,20 +328,7 @@ centre's totals equal the regional chains' readings, and that a cross-tier proof
     });
 
     await Promise.all(sensors.map(stopSensor));
-    for (const m of meters) if (m.exited === undefined) m.proc.kill('SIGTERM');
-    await Promise.all(
-      meters.map(
-        (m) =>
-          new Promise<void>((r) => {
-            if (m.exited !== undefined) return r();
-            const kill = setTimeout(() => m.proc.kill('SIGKILL'), 15_000);
-            m.proc.once('exit', () => {
-              clearTimeout(kill);
-              r();
-            });
-          }),
-      ),
-    );
+    await stopProcesses(meters);
     await embedded?.close();
     const figures = line ? await line.stop() : undefined;
 

@@ -17,6 +17,7 @@ import type { Io } from '../command.ts';
 import { command as chainCommand } from '../commands/chain.ts';
 import { command as proofCommand } from '../commands/proof.ts';
 import { startEmbeddedBroker } from './broker.ts';
+import { stopProcesses } from './processes.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
 
@@ -165,20 +166,7 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
       }
     }, 1000);
   });
-  for (const v of views) if (v.exited === undefined) v.proc.kill('SIGTERM');
-  await Promise.all(
-    views.map(
-      (v) =>
-        new Promise<void>((r) => {
-          if (v.exited !== undefined) return r();
-          const kill = setTimeout(() => v.proc.kill('SIGKILL'), 15_000);
-          v.proc.once('exit', () => {
-            clearTimeout(kill);
-            r();
-          });
-        }),
-    ),
-  );
+  await stopProcesses(views);
   await sim.close();
   await embedded?.close();
 

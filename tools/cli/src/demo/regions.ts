@@ -24,6 +24,7 @@ import { command as proofCommand } from '../commands/proof.ts';
 import { loadManifest } from '../files.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { findMosquitto, startDemoBrokers } from './mosquitto.ts';
+import { stopProcesses } from './processes.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
 export const REGION_NAMES = ['north', 'south', 'east', 'west', 'centre', 'coast', 'hills', 'valley'];
@@ -92,23 +93,6 @@ function spawnNodes(tier: string, name: string, configs: string[], gate = false)
   });
   proc.on('exit', (code) => (view.exited = code));
   return view;
-}
-
-async function stopNodes(views: NodeView[]): Promise<void> {
-  for (const v of views) if (v.exited === undefined) v.proc.kill('SIGTERM');
-  await Promise.all(
-    views.map(
-      (v) =>
-        new Promise<void>((r) => {
-          if (v.exited !== undefined) return r();
-          const kill = setTimeout(() => v.proc.kill('SIGKILL'), 15_000);
-          v.proc.once('exit', () => {
-            clearTimeout(kill);
-            r();
-          });
-        }),
-    ),
-  );
 }
 
 function header(c: ClusterFiles, dir: string, what: string): string[] {
@@ -278,8 +262,8 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
       if ((meters.every((m) => lowest(m) >= lastHeight) && now > genesisMs + o.rounds * roundMs) || now > regionalEnd) break;
     }
     // The gates stop last: a block the other members committed reaches them before they go.
-    await stopNodes(meters.filter((m) => !m.gate));
-    await stopNodes(meters);
+    await stopProcesses(meters.filter((m) => !m.gate));
+    await stopProcesses(meters);
 
     // Phase 2: the substations anchor the last regional blocks (the gates' final anchors are with the brokers).
     const gateBlocks: { [region: string]: number } = {};
@@ -299,7 +283,7 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
       if (complete) break;
       await new Promise((r) => setTimeout(r, 2000));
     }
-    await stopNodes(substations);
+    await stopProcesses(substations);
     await centre.stopPolling();
     await centre.catchUp();
 
@@ -397,7 +381,7 @@ export async function runRegionsDemo(io: Io, o: RegionsDemoOptions): Promise<num
     if (!complete) io.err(`demo: the substations were stopped ${o.anchorWaitS ?? 90} s after the meters, before every regional block was anchored`);
     return failed > 0 ? 1 : 0;
   } finally {
-    await stopNodes([...meters, ...substations]);
+    await stopProcesses([...meters, ...substations]);
     await (centre ? centre.close() : database.close());
     await brokers?.stop();
     await embedded?.close();
