@@ -70,7 +70,11 @@ export class SequenceTracker {
     const lo = ((digest[4]! << 24) | (digest[5]! << 16) | (digest[6]! << 8) | digest[7]!) >>> 0;
     let state = this.#streams.get(stream);
     if (state !== undefined) {
-      if (this.#seenBefore(state, hi, lo)) return { deliver: false, reason: 'duplicate' };
+      // A payload seen before carries the header it had then, and every header seen in the current incarnation is
+      // at or below `last`: a higher number in that incarnation is new, with no need to search the ring (the usual
+      // case, once per frame and subscriber).
+      const fresh = incarnation === state.incarnation && seq > state.last;
+      if (!fresh && this.#seenBefore(state, hi, lo)) return { deliver: false, reason: 'duplicate' };
       // Most recently seen last: the first entry is the one to forget when the map is full.
       this.#streams.delete(stream);
       this.#streams.set(stream, state);

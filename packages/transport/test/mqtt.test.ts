@@ -264,6 +264,55 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     }
   });
 
+  test('the acknowledgements of frames that arrive together leave in one socket write, and every frame is delivered once', async () => {
+    const created: Socket[] = [];
+    const originalNoDelay = Socket.prototype.setNoDelay;
+    Socket.prototype.setNoDelay = function (this: Socket, noDelay?: boolean) {
+      created.push(this);
+      return originalNoDelay.call(this, noDelay);
+    };
+    const writes = new Map<Socket, number>();
+    const proto = Socket.prototype as unknown as { _write: (...a: unknown[]) => void; _writev: (...a: unknown[]) => void };
+    const originalWrite = proto._write;
+    const originalWritev = proto._writev;
+    const count = (s: Socket): void => void writes.set(s, (writes.get(s) ?? 0) + 1);
+    proto._write = function (this: Socket, ...a: unknown[]) {
+      count(this);
+      return originalWrite.apply(this, a);
+    };
+    proto._writev = function (this: Socket, ...a: unknown[]) {
+      count(this);
+      return originalWritev.apply(this, a);
+    };
+    try {
+      // The receiver's session holds its subscription while it is away; 200 frames wait for it at the broker, which
+      // sends them in bursts as soon as it is back (as many as it lets be in flight), each asking for a PUBACK.
+      const spoolDir = join(root, 'acks-receiver');
+      const away = await open(ADDRESSES[17]!, { spoolDir });
+      await away.subscribe({ from: ADDRESSES[18]! }, () => undefined);
+      await away.close();
+      const sender = await open(ADDRESSES[18]!);
+      for (let i = 0; i < 200; i++) await sender.publish('submission', new Uint8Array([i, i >> 8, 7, 7, 7, 7]));
+      await sender.flushed(10_000);
+      const got: Delivery[] = [];
+      const before = created.length;
+      const receiver = await openMqttTransport(options(ADDRESSES[17]!, { spoolDir }));
+      opened.push(receiver);
+      await receiver.subscribe({ from: ADDRESSES[18]! }, (d) => void got.push(d));
+      await waitFor(() => got.length === 200, '200 frames', 10_000);
+      await settle();
+      expect(got.map((d) => d.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      const socket = created[before]!;
+      expect(socket.remotePort).toBe(broker.port);
+      // One write per PUBACK would be over 200 (the CONNECT and SUBSCRIBE besides); one per burst is far fewer.
+      expect(writes.get(socket) ?? 0).toBeLessThan(100);
+    } finally {
+      Socket.prototype.setNoDelay = originalNoDelay;
+      proto._write = originalWrite;
+      proto._writev = originalWritev;
+    }
+  });
+
 });
 
 describe('MQTT transport with no broker listening', () => {
