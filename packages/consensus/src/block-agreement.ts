@@ -57,7 +57,7 @@ export class BlockAgreement {
     });
     this.views = new ViewChange(ctx, st, { keepLater, enterView });
     this.proposer = new Proposer(ctx, st, rounds, evidence, this.votes, cfg.labCensor === true);
-    this.check = new ProposalCheck(ctx, st, rounds, this.votes, { keepLater, enterView, syncRequest: (height, view) => catchUp.request(height, view) });
+    this.check = new ProposalCheck(ctx, st, rounds, this.votes, { keepLater, enterView, giveUp: (view) => this.views.giveUp(view), syncRequest: (height, view) => catchUp.request(height, view) });
     this.commits = new Commit(ctx, st, rounds, this.votes, evidence, catchUp);
     this.resumed = [];
   }

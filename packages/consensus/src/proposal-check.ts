@@ -27,6 +27,8 @@ export interface CheckNeed {
   syncRequest(height: number, view: number): Uint8Array;
   /** A justified proposal of a later view: this node enters it. */
   enterView(view: number): void;
+  /** A proposal of the view this node is in that it refuses for a reason it can show: it gives the view up at once. */
+  giveUp(view: number): void;
 }
 
 export class ProposalCheck {
@@ -90,10 +92,16 @@ export class ProposalCheck {
       const ok = this.checkJustification(height, p.view, hash, p.timeouts, lockCert);
       if (!ok) {
         this.ctx.drop('bad-justification');
+        // Signed by the view's proposer: it is faulty, and this view will not commit its block here.
+        this.need.giveUp(p.view);
         return;
       }
     }
     const key = hexKey(hash);
+    // A second, different proposal of the proposer for this view (its two signed prepares are evidence, block-votes.ts):
+    // whichever one others prepare, this node gives the view up rather than wait out its timer.
+    const before = hs.signedBy[`${Phase.PREPARE}:${p.view}:${proposer}`];
+    if (before && before.hash !== key) this.need.giveUp(p.view);
     if (!hs.contents[key]) {
       const body = p.body ?? this.sharedBody(hash) ?? this.expand(p.compact!);
       if (body === undefined) {
@@ -105,6 +113,9 @@ export class ProposalCheck {
       const verdict = this.inspectProposal(p.header, body, hash);
       if (!verdict.ok) {
         this.ctx.drop('bad-block');
+        // A block its proposer signed that fails the checks of §9 where every member expects it: no correct member
+        // prepares it, so this node gives the view up at once.
+        this.need.giveUp(p.view);
         return;
       }
       hs.contents[key] = { header: p.header, body, hash, checked: verdict.block };
@@ -148,15 +159,20 @@ export class ProposalCheck {
   }
 
   /**
-   * Refuses a proposal that leaves out readings this node holds certificates for, and hands them over (once per
-   * view): the round certificates and the submissions it holds, to everyone, so that the next proposer, and every
-   * member, holds them too.
+   * Refuses a proposal that leaves out readings this node holds certificates for, hands them over (once per view):
+   * the round certificates and the submissions it holds, to everyone, so that the next proposer, and every member,
+   * holds them too; then gives the view up at once (its timeout after them, so they reach the next proposer first).
    */
   private refuseProposal(view: number, missing: { round: number; member: number; digest: Uint8Array }[]): void {
     const hs = this.st.hs;
     const first = missing[0]!;
     this.ctx.emit({ type: 'refused', what: 'proposal', reason: `block ${hs.height} view ${view} leaves out ${missing.length} accepted reading(s), the first of member ${first.member} in round ${first.round}` });
-    if (hs.handedOver[view]) return;
+    if (!hs.handedOver[view]) this.handOver(view, missing);
+    this.need.giveUp(view);
+  }
+
+  private handOver(view: number, missing: { round: number; member: number; digest: Uint8Array }[]): void {
+    const hs = this.st.hs;
     hs.handedOver[view] = true;
     let lastRound = -1;
     for (const x of missing) {

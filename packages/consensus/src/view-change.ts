@@ -1,7 +1,8 @@
 // View change (docs/protocol.md §10): a member's timeouts at the height under agreement. It signs a timeout when its
 // view's time runs out (naming its lock, with the lock's prepare certificate) and says it again until the view
 // changes, checks and counts the others', moves to the next view on t timeouts for one, gives a view up at once when
-// n − t + 1 members have, and re-sends a left view's timeouts to a member lagging behind.
+// n − t + 1 members have or when it refuses the view's proposal for a reason it can show, and re-sends a left view's
+// timeouts to a member lagging behind.
 import { encode, equalBytes } from '@meterchain/core';
 import type { AgreementState, HeightState, TimeoutEntry } from './agreement-state.ts';
 import { Phase, blockCertificateFromCbor, blockCertificateToCbor, decodeTimeout, timeoutBody, timeoutSigningInput, type BlockCertificate, type Timeout } from './block.ts';
@@ -66,6 +67,17 @@ export class ViewChange {
       hs.lastTimeoutSent = this.ctx.now;
       this.ctx.publish('timeout', mine);
     }
+  }
+
+  /**
+   * Gives view `view` up at once, without waiting out its timer: this node refused the view's proposal for a reason it
+   * can show (docs/protocol.md §10 step 5), so it will sign nothing for that proposal, and waiting only delays the next
+   * proposer. Only in the view it is in, once entered, and as a voter; the timeout is the one its timer would sign.
+   */
+  giveUp(view: number): void {
+    const hs = this.st.hs;
+    if (view !== hs.view || !hs.entered || !this.ctx.isVoter || hs.myTimeout[view]) return;
+    this.send();
   }
 
   /** This node's own timeout message as counted (its lock and signature), from the bytes it persisted. */

@@ -21,6 +21,7 @@ import {
   submissionDigest,
   verifyChain,
   type ConsensusNode,
+  type Effect,
   type EvidenceClaim,
 } from '../src/index.ts';
 import { Cluster, GENESIS, PARAMS, verifier, contents } from './helpers/cluster.ts';
@@ -157,5 +158,94 @@ describe('a member does not help commit a block that covers rounds still open by
       expect(contents(c, e!.block).sort()).toEqual(['1@0', '1@1', '2@0', '2@1', '3@0', '3@1']);
       expect(e!.view).toBeGreaterThanOrEqual(1);
     }
+  });
+});
+
+/** Stamps every effect the cluster records with the time it was recorded: `at[k]` is the time of `c.effects[k]`. */
+function stamped(c: Cluster): number[] {
+  const at: number[] = [];
+  const record = c.record.bind(c);
+  c.record = (member, effects) => {
+    for (let k = 0; k < effects.length; k++) at.push(c.now);
+    return record(member, effects);
+  };
+  return at;
+}
+
+/** When member i first persisted its timeout for `view` at height 0, or undefined. */
+function timedOutAt(c: Cluster, at: number[], i: number, view: number): number | undefined {
+  const k = c.effects.findIndex((x) => x.member === i && x.effect.type === 'persist' && x.effect.record.kind === 'timeout' && x.effect.record.height === 0 && x.effect.record.view === view);
+  return k < 0 ? undefined : at[k];
+}
+
+/** The view-0 proposal of member 0 for height 0, as it went out. */
+function isViewZeroProposal(m: { topic: string; from: number; bytes: Uint8Array }): boolean {
+  if (m.topic !== 'proposal' || m.from !== 0) return false;
+  const p = decode(m.bytes, undefined, { maxBytes: 1 << 26 });
+  return p.ok && (p.value as { view: number }).view === 0;
+}
+
+describe('a member that must refuse the view\'s proposal gives the view up at once (docs/protocol.md §10 step 5)', () => {
+  test('a proposal that leaves out accepted readings: each honest member sends its timeout with its refusal, and view 1 commits within a view timeout', () => {
+    const c = new Cluster({ n: 4 });
+    const at = stamped(c);
+    c.round(0);
+    c.round(1);
+    let bad: { bytes: Uint8Array; hash: string } | undefined;
+    c.filter = (m, to) => {
+      if (to !== undefined || m.bytes === bad?.bytes || !isViewZeroProposal(m)) return true;
+      bad = censored(c, m.bytes, 0, () => true);
+      c.queue.push({ from: 0, topic: 'proposal', bytes: bad.bytes });
+      return false;
+    };
+    c.runUntil(CLOSE(1) + 20 * PARAMS.timeoutMs);
+    expect(bad).toBeDefined();
+    let firstRefusal = Infinity;
+    for (const i of [1, 2, 3]) {
+      const k = c.effects.findIndex((x) => x.member === i && x.effect.type === 'refused' && x.effect.what === 'proposal');
+      expect(k).toBeGreaterThanOrEqual(0);
+      firstRefusal = Math.min(firstRefusal, at[k]!);
+      // The timeout for view 0 goes out with the refusal, not a view timeout after the view began.
+      expect(timedOutAt(c, at, i, 0)).toBe(at[k]);
+    }
+    for (const i of [0, 1, 2, 3]) {
+      const k = c.effects.findIndex((x) => x.member === i && x.effect.type === 'committed');
+      expect(k).toBeGreaterThanOrEqual(0);
+      const e = c.effects[k]!.effect as Extract<Effect, { type: 'committed' }>;
+      expect(e.view).toBe(1);
+      expect(contents(c, e.block).sort()).toEqual(['0@0', '0@1', '1@0', '1@1', '2@0', '2@1', '3@0', '3@1']);
+      expect(at[k]! - firstRefusal).toBeLessThan(PARAMS.timeoutMs / 2);
+    }
+  });
+
+  test('a forged header (a block that fails the checks, signed by its proposer): each honest member times the view out on receipt', () => {
+    const c = new Cluster({ n: 4 });
+    const at = stamped(c);
+    c.round(0);
+    c.round(1);
+    let forged: Uint8Array | undefined;
+    let deliveredAt = -1;
+    c.filter = (m, to) => {
+      if (m.bytes === forged) {
+        if (to !== undefined && deliveredAt < 0) deliveredAt = c.now;
+        return true;
+      }
+      if (to !== undefined || !isViewZeroProposal(m)) return true;
+      const d = decode(m.bytes, undefined, { maxBytes: 1 << 26 });
+      if (!d.ok) throw new Error(d.reason);
+      const p = d.value as { header: Uint8Array; compact: Uint8Array; view: number; timeouts: CborValue; lock: CborValue };
+      const h = decodeHeader(p.header);
+      if (!h.ok) throw new Error(h.reason);
+      // A header naming a previous block no member holds, its hash signed by the proposer.
+      const header = encodeHeader({ ...h.header, prev: new Uint8Array(32).fill(7) });
+      const vote = signBlockVote(c.manifest, 0, 0, Phase.PREPARE, nodeSha256(header), c.address(0), c.signers[0]!).bytes;
+      forged = encode({ header, compact: p.compact, view: 0, vote, timeouts: p.timeouts, lock: p.lock });
+      c.queue.push({ from: 0, topic: 'proposal', bytes: forged });
+      return false;
+    };
+    c.runUntil(CLOSE(1) + 20 * PARAMS.timeoutMs);
+    expect(deliveredAt).toBeGreaterThan(0);
+    for (const i of [1, 2, 3]) expect(timedOutAt(c, at, i, 0)).toBe(deliveredAt);
+    for (const i of [0, 1, 2, 3]) expect(c.of('committed', i)[0]?.view).toBe(1);
   });
 });
