@@ -212,6 +212,8 @@ export class MeterNode {
   private readonly unconfirmed = new Map<string, number>();
   private readonly recentAcks = new Set<string>();
   private offAcknowledged: (() => void) | undefined;
+  /** The broker connection's ups and downs, fed to the node as its link to the others (its view timer waits meanwhile). */
+  private offLink: (() => void)[] = [];
   /** What this node has seen since it started, for its status line. */
   readonly counts = { accepted: 0, rejected: 0, notEnoughVotes: 0, evidence: 0, blocks: 0, ownAccepted: 0, ownRefused: 0 };
   /** Own readings (or batches) by round: whether the broker was unreachable when it was submitted, and the outcome seen. */
@@ -249,6 +251,10 @@ export class MeterNode {
       ...(o.byzantine?.includes('censor') ? { labCensor: true } : {}),
     });
     this.offAcknowledged = o.transport.on('acknowledged', (r) => this.onAcknowledged(receiptKey(r)));
+    this.offLink = [
+      o.transport.on('connect', () => this.feed({ type: 'link', now: this.now(), up: true })),
+      o.transport.on('disconnect', () => this.feed({ type: 'link', now: this.now(), up: false })),
+    ];
     const ids = o.edgeChannels.map((c) => c.edge);
     this.pipeline = createPipeline(o.profile, ids);
     await o.sensor.configure();
@@ -292,6 +298,8 @@ export class MeterNode {
     });
     const now = this.now();
     this.nextSample = this.slotAfter(now);
+    // Not connected yet (the broker is down, or slow to answer): the node's view timer waits for the connection.
+    if (!o.transport.connected) this.feed({ type: 'link', now, up: false });
     this.schedule();
   }
 
@@ -299,6 +307,7 @@ export class MeterNode {
   async stop(): Promise<void> {
     this.stopped = true;
     this.offAcknowledged?.();
+    for (const off of this.offLink) off();
     if (this.timer) clearTimeout(this.timer);
     await Promise.all([this.lanes.round.draining, this.lanes.block.draining]);
     await Promise.all(this.subscriptions.map((x) => x.unsubscribe().catch(() => undefined)));

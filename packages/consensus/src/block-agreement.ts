@@ -119,6 +119,11 @@ export class BlockAgreement {
     this.commits.onBlock(bytes);
   }
 
+  /** The link to the other members went down or came back: the view timer is held meanwhile (view-change.ts). */
+  link(up: boolean): void {
+    this.views.link(up);
+  }
+
   // ---- restart ----
 
   /** Takes up the last committed block (stored bytes) after a restart; returns its header. */

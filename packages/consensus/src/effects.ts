@@ -17,7 +17,10 @@ export type NodeEvent =
   | { type: 'message'; now: number; topic: Topic; bytes: Uint8Array }
   /** With `confirmOwnVotes`: the broker acknowledged the publish that carried this node's vote of `round` (the publish
    * effect's `confirms`). */
-  | { type: 'sent'; now: number; round: number };
+  | { type: 'sent'; now: number; round: number }
+  /** The node's link to the other members (its broker connection) went down or came back (docs/protocol.md §10
+   * step 5: while it is down the view timer is held, and it starts again when the link is back). */
+  | { type: 'link'; now: number; up: boolean };
 
 /** What a node signed for a slot, to be stored durably before the message is published. `lock` is the prepare
  * certificate a node is locked on, with the block it certifies. `round` is the round certificate a node holds for a

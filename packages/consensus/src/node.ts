@@ -75,6 +75,7 @@ export class ConsensusNode {
     else if (event.type === 'reading') this.rounds.ownReading(event.reading);
     else if (event.type === 'batch') this.rounds.ownBatch(event.batch);
     else if (event.type === 'sent') this.rounds.onSent(event.round);
+    else if (event.type === 'link') this.blocks.link(event.up);
     else this.message(event.topic, event.bytes);
     const r = this.ctx.finish();
     if (event.type === 'message') for (const d of r.dropped) d.topic = event.topic;

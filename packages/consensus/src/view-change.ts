@@ -28,6 +28,8 @@ export interface ViewNeed {
 export class ViewChange {
   /** The last timeout this node signed: (height, view). */
   private mark: { height: number; view: number };
+  /** The link to the other members is down (the runtime said so): the view timer is held. */
+  private down = false;
 
   constructor(
     private readonly ctx: ViewContext,
@@ -51,15 +53,34 @@ export class ViewChange {
     if (entry) this.count(entry, rec.view);
   }
 
+  /**
+   * The link to the other members went down or came back. While it is down this node signs no timeout and says none
+   * again: nothing it sends leaves, and the proposal it waits for may be held behind the outage (spooled at its
+   * proposer, or at the broker). When it comes back the timer of the view it is in starts again, unless it already
+   * gave that view up, so that the proposal sent meanwhile can still arrive (docs/protocol.md §10 step 5).
+   */
+  link(up: boolean): void {
+    if (!up) {
+      this.down = true;
+      return;
+    }
+    if (!this.down) return;
+    this.down = false;
+    const hs = this.st.hs;
+    if (hs.entered && !hs.myTimeout[hs.view]) hs.viewStart = this.ctx.now;
+  }
+
   /** The earliest time the view's timer has something to do. */
   wakeAt(): number {
     const hs = this.st.hs;
+    if (this.down) return Number.POSITIVE_INFINITY;
     if (!hs.myTimeout[hs.view]) return hs.viewStart + this.ctx.viewTimeout(hs.view);
     return hs.lastTimeoutSent + this.ctx.manifest.params.timeoutMs;
   }
 
   /** Times the view of `hs` out (the height's state when the tick began), and says so again until the view changes. */
   tick(hs: HeightState): void {
+    if (this.down) return;
     const mine = hs.myTimeout[hs.view];
     if (!mine && this.ctx.now >= hs.viewStart + this.ctx.viewTimeout(hs.view)) this.send();
     else if (mine && this.ctx.now >= hs.lastTimeoutSent + this.ctx.manifest.params.timeoutMs) {
