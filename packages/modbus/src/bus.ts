@@ -107,6 +107,8 @@ const RETRY_EXCEPTIONS = [5, 6, 11];
 /** Replies a confirmed read asks for before it gives up (at a byte error rate of 1e-2 about one 80-register Modbus TCP
  * reply in six is intact: ten replies find two intact ones about half the time). */
 const CONFIRM_MAX_REPLIES = 10;
+/** Requests after the line last carried a stray frame during which confirmed reads listen for the whole timeout. */
+const STRAY_REQUESTS = 4;
 
 export class ModbusBus {
   readonly link: Link;
@@ -125,10 +127,16 @@ export class ModbusBus {
   private closed = false;
   // Raw bytes seen on the line since the current request was sent (serial links): lets a timeout tell
   // "nothing came" from "a reply came from another unit".
-  private rx = Buffer.alloc(512);
+  private rx = Buffer.alloc(1024);
   private rxLength = 0;
   private lastRxAt = 0;
   private afterTimeout = false;
+  // When the current request went out, and the slowest recent time a device took to answer besides the reply's own
+  // time on the wire (decaying): a confirmed read knows how long to listen for the answer a stale copy stood in for.
+  private sentAt = 0;
+  private deviceMs = 0;
+  // The request count when the line last carried bytes nobody asked for (late replies, copies of replies).
+  private strayAt = -Infinity;
 
   constructor(options: BusOptions) {
     if (!options || !options.link) throw new Error('expected bus options with a link ({kind: "rtu"|"tcp"|"rtu-over-tcp", ...})');
@@ -256,21 +264,70 @@ export class ModbusBus {
   /**
    * Reads until two replies agree word for word (any two of those received: on a noisy link most replies may be
    * garbled, each differently), at most CONFIRM_MAX_REPLIES replies; each reply is itself retried as any read is.
+   * On a serial line the reply that completes a pair must be the only thing the line said (see answeredOnly).
    */
   private async readConfirmed(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
     const seen: Uint16Array[] = [];
-    while (seen.length < CONFIRM_MAX_REPLIES) {
+    for (let replies = 0; replies < CONFIRM_MAX_REPLIES; replies++) {
       const words = (await this.readWithRetries(request)).slice();
       const same = seen.find((s) => s.every((w, i) => w === words[i]));
-      if (same) {
+      if (!same) {
+        this.heardOnly(request, words);
+        if (seen.length > 0) this.counters.disagreements++;
+        seen.push(words);
+      } else if (await this.answeredOnly(request, words)) {
         const out = target ?? new Uint16Array(request.count);
         out.set(words);
         return out;
-      }
-      if (seen.length > 0) this.counters.disagreements++;
-      seen.push(words);
+      } else this.counters.mismatches++;
     }
     throw new ModbusReplyMismatchError(this.context(request), `no two of ${CONFIRM_MAX_REPLIES} replies agreed: the link is garbling bytes`);
+  }
+
+  /**
+   * A serial line has no transaction id: a copy of an earlier reply (a repeater or gateway sending a frame twice)
+   * that arrives after the next request went out is a well-formed answer to it when the lengths match, and two such
+   * copies would agree with each other. The device's own answer then still comes, after the copy. So the reply that
+   * would confirm a read is kept only if the line, listened to for as long as the device may take to answer, said
+   * nothing since the request but that reply, once or repeated: the agreeing pair then holds the device's own
+   * answer, whatever the other one was. It listens, from the request, for the reply's time on the wire and twice the
+   * device's slowest recent reaction (three times while the line carries stray frames: any in the last
+   * STRAY_REQUESTS requests), at most the reply timeout. Modbus TCP replies carry their transaction id: nothing to
+   * listen for.
+   */
+  private async answeredOnly(request: ReadRequest, words: Uint16Array): Promise<boolean> {
+    if (this.link.kind === 'tcp') return true;
+    const quietMs = this.quietMs();
+    const strays = this.counters.requests - this.strayAt <= STRAY_REQUESTS;
+    const until = this.sentAt + Math.min(this.timeoutMs, this.replyWireMs(request.count) + (strays ? 3 : 2) * this.deviceMs + quietMs);
+    if (Date.now() < until) await this.sleep(until - Date.now());
+    for (let i = 0; i < 20 && Date.now() - this.lastRxAt < quietMs; i++) await this.sleep(quietMs);
+    return this.heardOnly(request, words);
+  }
+
+  /** Whether the line said nothing since the request but the reply of `words`, once or repeated; anything more is
+   * counted as stray (a late reply). Forgets what it heard. */
+  private heardOnly(request: ReadRequest, words: Uint16Array): boolean {
+    if (this.link.kind === 'tcp') return true;
+    const frame = replyFrame(request, words);
+    const heard = this.rx.subarray(0, this.rxLength);
+    const full = this.rxLength === this.rx.length;
+    this.rxLength = 0;
+    if (heard.length === frame.length) return heard.equals(frame);
+    this.strayAt = this.counters.requests;
+    this.counters.lateReplies++;
+    if (heard.length === 0 || heard.length % frame.length !== 0 || full) return false;
+    for (let at = 0; at < heard.length; at += frame.length) if (!heard.subarray(at, at + frame.length).equals(frame)) return false;
+    return true;
+  }
+
+  /** Time on the wire of the request and its reply of `count` registers (0 over TCP: unknown, the gateway's). */
+  private replyWireMs(count: number): number {
+    return this.link.kind === 'rtu' ? (8 + 5 + 2 * count) * charTimeMs(this.link.baudRate) : 0;
+  }
+
+  private quietMs(): number {
+    return this.link.kind === 'rtu' ? Math.max(5, 3.5 * charTimeMs(this.link.baudRate)) : 5;
   }
 
   private async readWithRetries(request: ReadRequest, target?: Uint16Array): Promise<Uint16Array> {
@@ -321,6 +378,7 @@ export class ModbusBus {
     await this.dropStaleBytes(client);
     this.counters.requests++;
     client.setID(request.unit);
+    this.sentAt = Date.now();
     let result: { data: number[]; buffer: Buffer; responses?: Buffer[] };
     try {
       result = (request.fn === 3
@@ -348,7 +406,9 @@ export class ModbusBus {
       throw new ModbusReplyMismatchError(context, `${result.data.length} registers instead of ${request.count}`);
     }
     this.counters.replies++;
-    this.rxLength = 0;
+    this.deviceMs = Math.max(Date.now() - this.sentAt - this.replyWireMs(request.count), 0.8 * this.deviceMs);
+    // A confirmed read on a serial line still looks at what the line said since the request (heardOnlyReply).
+    if (!this.confirmReads || this.link.kind === 'tcp') this.rxLength = 0;
     const words = target ?? new Uint16Array(request.count);
     if (words.length < request.count) throw new Error(`target buffer of ${words.length} registers is too small for ${request.count}`);
     for (let i = 0; i < request.count; i++) words[i] = result.data[i]!;
@@ -380,10 +440,13 @@ export class ModbusBus {
       this.afterTimeout = false;
       await this.sleep(this.lateReplyWindowMs);
     }
-    const quietMs = this.link.kind === 'rtu' ? Math.max(5, 3.5 * charTimeMs(this.link.baudRate)) : 5;
+    const quietMs = this.quietMs();
     for (let i = 0; i < 20 && Date.now() - this.lastRxAt < quietMs; i++) await this.sleep(quietMs);
     const port = (client as unknown as { _port: RawPort })._port;
-    if (this.rxLength > 0 || (port._buffer && port._buffer.length > 0)) this.counters.lateReplies++;
+    if (this.rxLength > 0 || (port._buffer && port._buffer.length > 0)) {
+      this.counters.lateReplies++;
+      this.strayAt = this.counters.requests;
+    }
     if (port._buffer) port._buffer = Buffer.alloc(0);
     this.rxLength = 0;
   }
@@ -459,4 +522,17 @@ function checkRequest(request: ReadRequest): void {
   if (request.fn !== 3 && request.fn !== 4) throw new Error(`expected function 3 or 4, got ${request.fn}`);
   if (!Number.isInteger(request.address) || request.address < 0 || request.address > 65535) throw new Error(`expected a register address 0-65535, got ${request.address}`);
   if (!Number.isInteger(request.count) || request.count < 1 || request.count > 125) throw new Error(`expected 1-125 registers per read (Modbus limit), got ${request.count}`);
+}
+
+/** The RTU frame a device sends for `words` read by `request`: unit, function, byte count, the words, CRC. */
+function replyFrame(request: ReadRequest, words: Uint16Array): Buffer {
+  const frame = Buffer.alloc(5 + 2 * request.count);
+  frame[0] = request.unit;
+  frame[1] = request.fn;
+  frame[2] = 2 * request.count;
+  for (let i = 0; i < request.count; i++) frame.writeUInt16BE(words[i]!, 3 + 2 * i);
+  const crc = crc16(frame, 0, frame.length - 2);
+  frame[frame.length - 2] = crc & 0xff;
+  frame[frame.length - 1] = crc >> 8;
+  return frame;
 }
