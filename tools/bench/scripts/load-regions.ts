@@ -15,10 +15,9 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { addressFromText, createManifest, equalBytes, verifyManifest, type Manifest } from '@meterchain/core';
-import { decodeHeader, decodeStoredBlock, roundOf } from '@meterchain/consensus';
+import { addressFromText, createManifest, verifyManifest, type Manifest } from '@meterchain/core';
 import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@meterchain/crypto';
-import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledger';
+import { openChain, verifyBlocks } from '@meterchain/ledger';
 import { ControlCentre } from '@meterchain/control-centre';
 import { SHIPPED_MOSQUITTO_ACL, SHIPPED_MOSQUITTO_CONF, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { dropSchema, requirePostgres, scratchSchema, TEST_POSTGRES_URL } from '@meterchain/testkit/postgres';
@@ -26,6 +25,7 @@ import { bridgeConfig, wideAreaBridgeAcl } from '@meterchain/transport';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 import { rawVerifyRate } from '../src/harness.ts';
 import { clockTicks, quantile, rssKiB, type Ticks } from '../src/proc.ts';
+import { tallySigned } from '../src/signed.ts';
 
 const { values } = parseArgs({
   options: {
@@ -305,30 +305,11 @@ for (const r of regions) {
       if (report.ok) chainReadings += report.readings;
     }
     await opened.close();
-    const inChain = new Set<number>();
-    let lastRound = -1;
-    for (const b of blocks) {
-      const rows = readingsOf(b, (x) => roundOf(r.manifest, x.ts));
-      if (!('reason' in rows)) for (const row of rows) if (equalBytes(row.reading.meter, me)) inChain.add(row.reading.seq);
-      const s = decodeStoredBlock(b);
-      const h = s.ok ? decodeHeader(s.block.header) : undefined;
-      if (h?.ok) lastRound = h.header.last;
-    }
-    const unaccepted = new Set(
-      readFileSync(join(m.dir, 'data', 'unaccepted.jsonl'), { encoding: 'utf8', flag: 'a+' })
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => (JSON.parse(l) as { seq: number }).seq),
-    );
-    const state = await NodeState.open(join(m.dir, 'data', 'state'));
-    const pending = new Set(state.pending().map((x) => x.seq));
-    await state.close();
-    for (const seq of meterByAddress.get(m.address)!.signed) {
-      if (inChain.has(seq)) inChainTotal++;
-      else if (unaccepted.has(seq)) unacceptedTotal++;
-      else if (seq > lastRound && pending.has(seq)) pendingTotal++;
-      else lost++;
-    }
+    const tally = await tallySigned(blocks, r.manifest, me, join(m.dir, 'data'), meterByAddress.get(m.address)!.signed);
+    inChainTotal += tally.inChain;
+    unacceptedTotal += tally.unaccepted;
+    pendingTotal += tally.pending;
+    lost += tally.lost;
   }
 }
 const wideOpened = await openChain(join(substations[0]!.dir, 'data', 'chain'));

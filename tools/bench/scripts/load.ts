@@ -18,19 +18,19 @@
 //   MC_LOG_FIRST=FILE keeps the first meter's debug log (and its process's lines that name no meter);
 //   MC_CPU_PROFILE=DIR writes the first process's V8 CPU profile; MC_NODE_ARGS='--trace-gc' passes options to its node.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { addressFromText, createManifest, equalBytes, verifyManifest } from '@meterchain/core';
-import { decodeHeader, decodeStoredBlock, roundOf } from '@meterchain/consensus';
+import { addressFromText, createManifest, verifyManifest } from '@meterchain/core';
 import { createNodeSigner, generateSeed, nodeVerifier, writeKeyPair } from '@meterchain/crypto';
-import { NodeState, openChain, readingsOf, verifyBlocks } from '@meterchain/ledger';
+import { openChain, verifyBlocks } from '@meterchain/ledger';
 import { startMosquitto } from '@meterchain/testkit/mosquitto';
 import { buildNodeBundle } from '../../cli/scripts/build-node.ts';
 import { rawVerifyRate } from '../src/harness.ts';
 import { clockTicks, quantile, rssKiB, type Ticks } from '../src/proc.ts';
+import { tallySigned } from '../src/signed.ts';
 
 // `--pmus N`: the PMU cluster benchmark instead (load-pmus.ts), which ends the process itself.
 if (process.argv.slice(2).includes('--pmus')) await import('./load-pmus.ts');
@@ -212,32 +212,11 @@ for (const [i, m] of members.entries()) {
   // The first meter of each cluster: its chain checked from the manifest alone.
   if (i % clusterSize === 0) verified &&= (await verifyBlocks([{ manifest, digest }], opened.source)).ok;
   await opened.close();
-  const inChain = new Set<number>();
-  let lastRound = -1;
-  for (const b of blocks) {
-    const rows = readingsOf(b, (r) => roundOf(manifest, r.ts));
-    if (!('reason' in rows)) for (const row of rows) if (equalBytes(row.reading.meter, me)) inChain.add(row.reading.seq);
-    const s = decodeStoredBlock(b);
-    if (s.ok) {
-      const h = decodeHeader(s.block.header);
-      if (h.ok) lastRound = h.header.last;
-    }
-  }
-  const unaccepted = new Set(
-    readFileSync(join(m.dir, 'data', 'unaccepted.jsonl'), { encoding: 'utf8', flag: 'a+' })
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { seq: number }).seq),
-  );
-  const state = await NodeState.open(join(m.dir, 'data', 'state'));
-  const pending = new Set(state.pending().map((x) => x.seq));
-  await state.close();
-  for (const seq of meters[i]!.signed) {
-    if (inChain.has(seq)) inChainTotal++;
-    else if (unaccepted.has(seq)) unacceptedTotal++;
-    else if (seq > lastRound && pending.has(seq)) pendingTotal++;
-    else lost++;
-  }
+  const tally = await tallySigned(blocks, manifest, me, join(m.dir, 'data'), meters[i]!.signed);
+  inChainTotal += tally.inChain;
+  unacceptedTotal += tally.unaccepted;
+  pendingTotal += tally.pending;
+  lost += tally.lost;
 }
 
 const latencies = meters.flatMap((m, i) => m.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
