@@ -1,10 +1,9 @@
 // `meterchain demo` (what `npm start` runs): a regional cluster of simulated three-phase meters on this machine, each
 // meter its own process with its own key and data directory, over an MQTT broker (or, with --transport modbus-rtu, a
 // simulated RS-485 line and its bus master); live progress; the chain verified.
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { addressToText, toHex } from '@meterchain/core';
 import { roundOf } from '@meterchain/consensus';
@@ -16,7 +15,7 @@ import { startLine } from '../demo/line.ts';
 import { requireSocat, sensorYaml, startBoard, stopSensor, wireSensor, type DemoSensor } from '../demo/sensors.ts';
 import { runPmuDemo } from '../demo/pmus.ts';
 import { REGION_NAMES, runRegionsDemo } from '../demo/regions.ts';
-import { stopProcesses } from '../demo/processes.ts';
+import { startNode, stopProcesses } from '../demo/processes.ts';
 import { provisionSensor } from '../sensor-files.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
@@ -268,15 +267,9 @@ centre's totals equal the regional chains' readings, and that a cross-tier proof
       const fault = i < k ? behaviour : 'none';
       const config = join(m.dir, 'node.yaml');
       writeFileSync(config, nodeYaml(cluster, m, i, peersOf(i), fault, sensors.filter((x) => x.host === m.name)));
-      const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-      const view: MeterView = { name: m.name, proc, fault, round: -1, height: -1, connected: false, accepted: 0, rejected: 0, ownAccepted: 0, ownRefused: 0, evidence: 0 };
-      createInterface({ input: proc.stdout! }).on('line', (line) => {
-        let rec: Record<string, unknown>;
-        try {
-          rec = JSON.parse(line);
-        } catch {
-          return;
-        }
+      const view: Omit<MeterView, 'proc'> = { name: m.name, fault, round: -1, height: -1, connected: false, accepted: 0, rejected: 0, ownAccepted: 0, ownRefused: 0, evidence: 0 };
+      // Each meter's log (JSON lines) beside its configuration.
+      const proc = startNode(bin, [config], join(m.dir, 'node.log'), view, (rec) => {
         if (rec['msg'] === 'status') {
           view.round = rec['round'] as number;
           view.height = rec['height'] as number;
@@ -294,33 +287,35 @@ centre's totals equal the regional chains' readings, and that a cross-tier proof
           view.connected = false;
         } else if (String(rec['msg']).startsWith('sensor frame refused') || rec['msg'] === 'sensor frames accepted again') {
           view.sensorIssue = rec['msg'] === 'sensor frames accepted again' ? undefined : `${String(rec['msg'])} (${String(rec['sensor'])}: ${String(rec['detail'])})`;
-        } else if (rec['level'] === 'error') {
-          view.lastError = String(rec['msg']);
         }
       });
-      createInterface({ input: proc.stderr! }).on('line', (line) => {
-        if (!/stopping$/.test(line)) view.lastError = line;
-      });
-      proc.on('exit', (code) => (view.exited = code));
-      return view;
+      return Object.assign(view, { proc });
     });
 
     for (const x of sensors) startBoard(bin, x, values.espruino);
     const tty = process.stdout.isTTY === true;
-    const lastRound = rounds - 1;
-    const lastHeight = Math.floor(rounds / blockRounds) - 1;
-    // Done when every honest meter stored the blocks covering the rounds, or a generous deadline passed.
-    const deadline = genesisMs + (rounds + 4 * blockRounds) * roundMs + 20_000;
+    // The R rounds count from the first round in which every meter runs: on a loaded machine starting N node processes
+    // can take longer than the start-up margin, and rounds before that are not the cluster's.
+    let firstRound = -1;
+    let lastHeight = Math.floor(rounds / blockRounds) - 1;
+    const startBy = genesisMs + 120_000;
     let first = true;
     await new Promise<void>((done) => {
       const timer = setInterval(() => {
-        const round = Math.min(lastRound, roundOf(t, Math.max(Date.now(), genesisMs)));
-        render(io, meters, sensors, Date.now() < genesisMs ? -1 : round, rounds, tty, first, genesisMs, reached);
+        const now = Date.now();
+        if (firstRound < 0 && meters.every((m) => m.connected)) {
+          firstRound = Math.max(0, roundOf(t, now) + 1);
+          lastHeight = Math.floor((firstRound + rounds) / blockRounds) - 1;
+        }
+        const round = firstRound < 0 || now < genesisMs ? -1 : Math.max(0, roundOf(t, now) - firstRound);
+        render(io, meters, sensors, round, rounds, tty, first, genesisMs, reached);
         first = false;
         const honest = meters.filter((m) => m.fault === 'none');
-        const finished = honest.every((m) => m.height >= lastHeight) && Date.now() > genesisMs + rounds * roundMs;
+        const endMs = genesisMs + (firstRound + rounds) * roundMs;
+        const finished = firstRound >= 0 && honest.every((m) => m.height >= lastHeight) && now > endMs;
         const dead = honest.some((m) => m.exited !== undefined);
-        if (finished || dead || Date.now() > deadline) {
+        const late = firstRound < 0 ? now > startBy : now > endMs + 4 * blockRounds * roundMs + 20_000;
+        if (finished || dead || late) {
           clearInterval(timer);
           done();
         }
@@ -381,7 +376,7 @@ centre's totals equal the regional chains' readings, and that a cross-tier proof
         await opened.close();
       }
     }
-    render(io, meters, sensors, lastRound, rounds, tty, first, genesisMs, reached, counts);
+    render(io, meters, sensors, rounds - 1, rounds, tty, first, genesisMs, reached, counts);
     for (const m of meters) if (m.lastError) io.err(`${m.name}: ${m.lastError}`);
     for (const m of meters) if (m.sensorIssue) io.err(`${m.name}: ${m.sensorIssue}`);
     for (const x of sensors) if (x.exited !== undefined && x.exited !== 0) io.err(`${x.name}: ${x.lastLine ?? 'exited'}`);

@@ -3,10 +3,9 @@
 // process batching its station's frames a round; `--spoof K` lets the first K stations' clocks drift (a spoofed GPS
 // receiver that keeps reporting lock), and their batches are refused by the angle-drift cross-check. Ends by proving
 // one frame of an accepted batch (`chain prove --frame`) and checking the proof with the manifest alone.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { addressToText, equalBytes, toHex } from '@meterchain/core';
 import { reasonName, roundOf } from '@meterchain/consensus';
@@ -17,7 +16,7 @@ import type { Io } from '../command.ts';
 import { command as chainCommand } from '../commands/chain.ts';
 import { command as proofCommand } from '../commands/proof.ts';
 import { startEmbeddedBroker } from './broker.ts';
-import { stopProcesses } from './processes.ts';
+import { startNode, stopProcesses } from './processes.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
 
@@ -101,19 +100,9 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
     ].join('\n');
     const config = join(m.dir, 'node.yaml');
     writeFileSync(config, yaml);
-    const proc = spawn(process.execPath, [bin, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const view: PmuView = { name: m.name, station, spoofed: i < o.spoof, proc, height: -1, connected: false, batches: 0, accepted: 0, refused: {}, gaps: 0, notSubmitted: 0, started: false };
+    const view: Omit<PmuView, 'proc'> = { name: m.name, station, spoofed: i < o.spoof, height: -1, connected: false, batches: 0, accepted: 0, refused: {}, gaps: 0, notSubmitted: 0, started: false };
     // Each member's log (JSON lines) beside its configuration.
-    const logFile = createWriteStream(join(m.dir, 'node.log'));
-    proc.on('exit', () => logFile.end());
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      logFile.write(line + '\n');
-      let rec: Record<string, unknown>;
-      try {
-        rec = JSON.parse(line);
-      } catch {
-        return;
-      }
+    const proc = startNode(bin, [config], join(m.dir, 'node.log'), view, (rec) => {
       const msg = String(rec['msg']);
       if (msg === 'status') {
         view.height = rec['height'] as number;
@@ -128,13 +117,8 @@ export async function runPmuDemo(io: Io, o: PmuDemoOptions): Promise<number> {
         const why = msg === 'own batch rejected' ? String(rec['reason']) : msg.slice('own batch '.length);
         view.refused[why] = (view.refused[why] ?? 0) + 1;
       } else if (msg === 'PMU: no frames in the round: gap') view.gaps++;
-      else if (rec['level'] === 'error') view.lastError = msg;
     });
-    createInterface({ input: proc.stderr! }).on('line', (line) => {
-      if (!/stopping$/.test(line)) view.lastError = line;
-    });
-    proc.on('exit', (code) => (view.exited = code));
-    return view;
+    return Object.assign(view, { proc });
   });
 
   const refusedText = (v: PmuView) => Object.entries(v.refused).map(([k, c]) => `${k} ${c}`).join(', ') || '0';

@@ -7,10 +7,9 @@
 // meters stop, the substations go on until every regional block is anchored (or a deadline), and the demo checks
 // and prints: every block anchored, the control centre's totals equal to the regional chains' readings, a cross-tier
 // proof verified with the two manifests alone.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { addressToText, toHex } from '@meterchain/core';
 import { roundOf } from '@meterchain/consensus';
@@ -24,7 +23,7 @@ import { command as proofCommand } from '../commands/proof.ts';
 import { loadManifest } from '../files.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { findMosquitto, startDemoBrokers } from './mosquitto.ts';
-import { stopProcesses } from './processes.ts';
+import { startNode, stopProcesses } from './processes.ts';
 
 const bin = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'bin', 'meterchain.js');
 export const REGION_NAMES = ['north', 'south', 'east', 'west', 'centre', 'coast', 'hills', 'valley'];
@@ -68,31 +67,16 @@ const lowest = (v: NodeView) => (v.heights.size < v.nodes ? -1 : Math.min(...v.h
 const highest = (v: NodeView) => Math.max(-1, ...v.heights.values());
 
 function spawnNodes(tier: string, name: string, configs: string[], gate = false): NodeView {
-  const proc = spawn(process.execPath, [bin, 'node', ...configs.flatMap((c) => ['--config', c])], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const view: NodeView = { tier, name, gate, proc, nodes: configs.length, heights: new Map(), connected: new Set() };
+  const view: Omit<NodeView, 'proc'> = { tier, name, gate, nodes: configs.length, heights: new Map(), connected: new Set() };
   // The process's log beside its first configuration, for a look afterwards.
-  const log = createWriteStream(join(dirname(configs[0]!), 'node.log'));
-  proc.on('exit', () => log.end());
-  createInterface({ input: proc.stdout! }).on('line', (line) => {
-    log.write(line + '\n');
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line);
-    } catch {
-      return;
-    }
+  const proc = startNode(bin, configs, join(dirname(configs[0]!), 'node.log'), view, (rec) => {
     const meter = String(rec['meter'] ?? '');
     if (rec['msg'] === 'status' || rec['msg'] === 'block committed') {
       view.heights.set(meter, Math.max(view.heights.get(meter) ?? -1, rec['height'] as number));
       if (rec['connected'] === true) view.connected.add(meter);
     } else if (rec['msg'] === 'broker connected') view.connected.add(meter);
-    else if (rec['level'] === 'error') view.lastError = String(rec['msg']);
   });
-  createInterface({ input: proc.stderr! }).on('line', (line) => {
-    if (!/stopping$/.test(line)) view.lastError = line;
-  });
-  proc.on('exit', (code) => (view.exited = code));
-  return view;
+  return Object.assign(view, { proc });
 }
 
 function header(c: ClusterFiles, dir: string, what: string): string[] {
