@@ -5,6 +5,7 @@
 import {
   addressFromPublicKey,
   addressToText,
+  decode,
   decodeReading,
   Domain,
   encode,
@@ -571,7 +572,7 @@ export class MeterNode {
       bytes = bytes.subarray(20);
     }
     if (!(TOPICS as string[]).includes(kind)) return;
-    if (this.o.log.debugging) this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8) });
+    if (this.o.log.debugging) this.o.log.debug('received', { topic: kind, from: d.from.slice(0, 8), ...slotOf(kind, bytes) });
     const topic = kind as Topic;
     // Block agreement's messages are handled in the background (background.ts); its effects wait in the block lane.
     if (machineOfTopic(topic) === 'rounds') this.feed({ type: 'message', now: this.now(), topic, bytes });
@@ -790,7 +791,7 @@ export class MeterNode {
         if (p.after >= 0 && job.durable[p.after] !== true) return;
         const receipt = await this.publish(p.topic, p.bytes, p.to);
         if (receipt && p.confirms !== undefined) this.awaitAcknowledgment(receiptKey(receipt), p.confirms);
-        if (this.o.log.debugging) this.o.log.debug('published', { topic: p.topic });
+        if (this.o.log.debugging) this.o.log.debug('published', { topic: p.topic, ...slotOf(p.topic, p.bytes) });
         this.o.metrics.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', this.o.transport.stats().queued);
         return;
       }
@@ -922,4 +923,22 @@ function jobName(job: Job): string {
 
 function receiptKey(r: PublishReceipt): string {
   return `${r.kind}:${r.incarnation}:${r.seq}`;
+}
+
+/**
+ * For the debug log: the height and view of a block vote or timeout (and the block vote's phase), so that a trace of
+ * block agreement (tools/campaign, --keep) reads which view each one was for. Nothing for other topics (a proposal can
+ * be large) or what does not decode.
+ */
+function slotOf(topic: string, bytes: Uint8Array): { height?: number; view?: number; phase?: number } {
+  if (topic !== 'timeout' && topic !== 'block-vote') return {};
+  const outer = decode(bytes);
+  if (!outer.ok) return {};
+  const body = (outer.value as { body?: unknown }).body;
+  if (!(body instanceof Uint8Array)) return {};
+  const inner = decode(body);
+  if (!inner.ok) return {};
+  const o = inner.value as { height?: unknown; view?: unknown; phase?: unknown };
+  if (typeof o.height !== 'number' || typeof o.view !== 'number') return {};
+  return typeof o.phase === 'number' ? { height: o.height, view: o.view, phase: o.phase } : { height: o.height, view: o.view };
 }
