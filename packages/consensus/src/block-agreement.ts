@@ -119,6 +119,11 @@ export class BlockAgreement {
     this.commits.onBlock(bytes);
   }
 
+  /** A round certificate or submission came in: the view's proposal may now leave out a reading this node holds. */
+  heldMore(): void {
+    this.check.reconsider();
+  }
+
   /** The link to the other members went down or came back: the view timer is held meanwhile (view-change.ts). */
   link(up: boolean): void {
     this.views.link(up);

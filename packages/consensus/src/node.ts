@@ -154,6 +154,9 @@ export class ConsensusNode {
     else if (topic === 'block') this.blocks.onBlock(bytes);
     else if (topic === 'sync') this.catchUp.onSync(bytes);
     else this.ctx.drop('unknown-topic');
+    // What a member that refused the view's proposal hands over may show this node that the proposal leaves out a
+    // reading it now holds too (docs/protocol.md §10 step 5).
+    if (topic === 'submission' || topic === 'certificate') this.blocks.heldMore();
   }
 
   // ---- evidence ----

@@ -159,6 +159,26 @@ export class ProposalCheck {
   }
 
   /**
+   * Gives the view up at once when the view's proposal (prepared here or not) leaves out a reading this node now holds
+   * the certificate and the submission of: handed over by a member that refused it, they show this node what it
+   * would have refused the proposal for, and without it the view waits out every other timer (one refusing member's
+   * timeout moves no one). A re-proposed lock is exempt, as for a prepare, and so is a block with t prepares here.
+   */
+  reconsider(): void {
+    const hs = this.st.hs;
+    const view = hs.view;
+    if (!this.ctx.isVoter || !hs.entered || hs.myTimeout[view]) return;
+    const proposed = hs.signedBy[`${Phase.PREPARE}:${view}:${this.ctx.proposerIndex(hs.height, view)}`];
+    if (!proposed || hs.justified[proposed.hash]) return;
+    // t prepares already: the block is locked and will be re-proposed whatever this node does; giving up only delays it.
+    if (this.ctx.quorum.reached(hs.counts.get(`${Phase.PREPARE}:${view}:${proposed.hash}`))) return;
+    const content = hs.contents[proposed.hash];
+    if (!content || !this.rounds.roundsClosed(content.checked.header.last)) return;
+    if (this.rounds.missingAccepted(content.checked).length === 0) return;
+    this.need.giveUp(view);
+  }
+
+  /**
    * Refuses a proposal that leaves out readings this node holds certificates for, hands them over (once per view):
    * the round certificates and the submissions it holds, to everyone, so that the next proposer, and every member,
    * holds them too; then gives the view up at once (its timeout after them, so they reach the next proposer first).

@@ -218,6 +218,45 @@ describe('a member that must refuse the view\'s proposal gives the view up at on
     }
   });
 
+  test('a member that prepared it gives the view up once a refusing member hands over what the proposal leaves out', () => {
+    const c = new Cluster({ n: 4 });
+    const at = stamped(c);
+    // Member 3 is away (down, or behind). Member 1 misses the votes of 0 and 2 until the rounds close: it holds no
+    // certificate and prepares the proposal below, with the proposer; member 2 holds them all and refuses it. Two
+    // prepares: the view cannot commit it.
+    c.offline.add(3);
+    c.filter = (m, to) => {
+      if (m.topic === 'vote' && to === 1 && (m.from === 0 || m.from === 2)) return c.now >= CLOSE(1);
+      return true;
+    };
+    c.round(0);
+    c.round(1);
+    let bad: { bytes: Uint8Array; hash: string } | undefined;
+    const votes = c.filter;
+    c.filter = (m, to) => {
+      if (!votes(m, to)) return false;
+      if (to !== undefined || m.bytes === bad?.bytes || !isViewZeroProposal(m)) return true;
+      bad = censored(c, m.bytes, 0, (member) => member === 2);
+      c.queue.push({ from: 0, topic: 'proposal', bytes: bad.bytes });
+      return false;
+    };
+    c.runUntil(CLOSE(1) + 20 * PARAMS.timeoutMs);
+    expect(bad).toBeDefined();
+    expect(prepared(c, 1)).toContain(bad!.hash);
+    const k = c.effects.findIndex((x) => x.member === 2 && x.effect.type === 'refused' && x.effect.what === 'proposal');
+    expect(k).toBeGreaterThanOrEqual(0);
+    // The hand-over reaches member 1 in the step of the refusal: it gives view 0 up then, not a view timeout later,
+    // and with the refusing member's timeout that makes n − t + 1: the proposer joins, and view 1 begins at once.
+    for (const i of [0, 1, 2]) expect(timedOutAt(c, at, i, 0)).toBe(at[k]);
+    for (const i of [0, 1, 2]) {
+      const j = c.effects.findIndex((x) => x.member === i && x.effect.type === 'committed');
+      const e = c.effects[j]!.effect as Extract<Effect, { type: 'committed' }>;
+      expect(e.view).toBe(1);
+      expect(at[j]! - at[k]!).toBeLessThan(PARAMS.timeoutMs / 2);
+      expect(contents(c, e.block).sort()).toEqual(['0@0', '0@1', '1@0', '1@1', '2@0', '2@1']);
+    }
+  });
+
   test('a forged header (a block that fails the checks, signed by its proposer): each honest member times the view out on receipt', () => {
     const c = new Cluster({ n: 4 });
     const at = stamped(c);
