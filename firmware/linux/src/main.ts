@@ -442,7 +442,13 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         transport
           .subscribe({ cluster: region, kind: ANCHOR_KIND }, (d) => {
             const v = substation.offer(d.cluster, d.frame);
-            if (!v.ok) nodeLog.warn('gate frame refused', { region: d.cluster, from: d.from, reason: v.reason });
+            if (!v.ok) {
+              nodeLog.warn('gate frame refused', { region: d.cluster, from: d.from, reason: v.reason });
+              return;
+            }
+            if (nodeLog.debugging) nodeLog.debug('gate frame', { region: d.cluster, kind: v.kind, height: v.height, anchored: v.anchored === true });
+            // Something new to submit: in this round if there is still time (runtime.ts), not at the next round's slot.
+            if (!v.anchored) node.submissionsWaiting();
           })
           .catch((error: unknown) => nodeLog.error('broker refused the subscription to a region\'s anchors', { region, error: error as Error }));
       }

@@ -204,6 +204,9 @@ export class MeterNode {
   private timerDue = 0;
   private timerLateMax = 0;
   private nextSample: SampleSlot = { at: Infinity, round: -1, reading: true };
+  /** The last round the submission source's batch was made for, and a batch asked for between slots (made on the next turn). */
+  private sourceRound = -1;
+  private sourceSoon: NodeJS.Immediate | undefined;
   private subscriptions: Subscription[] = [];
   /** This member's index in the manifest (members in address order): the tag of the frames addressed to it. */
   private readonly selfIndex: number;
@@ -310,6 +313,7 @@ export class MeterNode {
     this.offAcknowledged?.();
     for (const off of this.offLink) off();
     if (this.timer) clearTimeout(this.timer);
+    if (this.sourceSoon) clearImmediate(this.sourceSoon);
     await Promise.all([this.lanes.round.draining, this.lanes.block.draining]);
     await Promise.all(this.subscriptions.map((x) => x.unsubscribe().catch(() => undefined)));
     await this.o.sensor.close();
@@ -329,6 +333,28 @@ export class MeterNode {
     if (this.stopped) return;
     this.feed({ type: 'message', now: this.now(), topic: 'submission', bytes });
     await this.o.transport.publish('submission', bytes);
+  }
+
+  /**
+   * The submission source has something new (a substation was handed a region's anchor): rather than leave it for the
+   * next round's slot, submit it in the current round, if this node has made no submission in it and its members will
+   * still judge it with time to spare (half a round before their vote deadline). A regional block is then anchored by
+   * the wide-area block of the round its anchor came in, not the next one's (regional blocks commit late in a round,
+   * so the anchor is not held back any longer than the frames that came with it: one turn of the event loop).
+   */
+  submissionsWaiting(): void {
+    if (this.stopped || !this.o.submissions || this.sourceSoon) return;
+    this.sourceSoon = setImmediate(() => {
+      this.sourceSoon = undefined;
+      if (this.stopped) return;
+      const m = this.o.manifest;
+      const now = this.now();
+      const round = roundOf(m, now);
+      // Before the round's own slot, the slot submits it; a round already submitted in waits for the next one.
+      if (round < 0 || round <= this.sourceRound || now < roundStart(m, round) + (this.o.readingOffsetMs ?? 10)) return;
+      if (now + m.params.roundMs / 2 > roundStart(m, round + 1) + m.params.skewMs) return;
+      this.batchFromSource(round);
+    });
   }
 
   /** The first sampling slot at or after `now` (round 0 onwards): the reading, then the look-ahead, each round. */
@@ -516,8 +542,15 @@ export class MeterNode {
 
   /** A round's submission from the node's submission source, if it has one waiting. */
   private submitFromSource(now: number, round: number): void {
-    const o = this.o;
     this.status(now);
+    this.batchFromSource(round);
+  }
+
+  private batchFromSource(round: number): void {
+    const o = this.o;
+    // One submission a round: one made between slots leaves the round's slot (late, if the event loop was held up)
+    // nothing to do.
+    if (round <= this.sourceRound) return;
     let batch: Batch | undefined;
     try {
       batch = o.submissions!.next(round);
@@ -526,6 +559,7 @@ export class MeterNode {
       return;
     }
     if (!batch || o.fault === 'silent') return;
+    this.sourceRound = round;
     this.own.set(round, { offline: !o.transport.connected });
     if (o.log.debugging) o.log.debug('batch made', { round, items: batch.count, first: batch.first });
     this.feed({ type: 'batch', now: this.now(), batch });

@@ -59,6 +59,32 @@ run('four substations over Mosquitto', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  test('an anchor that comes between two round slots is submitted in the round it came in, not at the next slot', async () => {
+    // Each substation offers the region's manifest itself from the start: wait until it is registered and nothing waits.
+    await waitFor('the manifest registered and nothing waiting', () => cluster.members.every((m) => lastStatus(m)?.['registered'] === 1 && lastStatus(m)?.['anchorsWaiting'] === 0), 60_000);
+    const { genesisMs, params } = cluster.manifest;
+    const roundAt = (t: number) => Math.floor((t - genesisMs) / params.roundMs);
+    const into = (t: number) => t - (genesisMs + roundAt(t) * params.roundMs);
+    // A fifth of the way into a round: past its slot (10 ms in); the members vote 750 ms after its end.
+    const round = roundAt(Date.now()) + 1;
+    await new Promise((r) => setTimeout(r, genesisMs + round * params.roundMs + params.roundMs / 5 - Date.now()));
+    await gate.publish('anchor', anchor(0));
+    const time = (l: Record<string, unknown>) => Date.parse(l['ts'] as string);
+    const cameAt = (m: TestMember) => m.logs.find((l) => l['msg'] === 'gate frame' && l['height'] === 0);
+    const madeAfter = (m: TestMember) => m.logs.find((l) => l['msg'] === 'batch made' && time(l) >= time(cameAt(m)!));
+    await waitFor('every substation took the anchor and submitted it', () => cluster.members.every((m) => cameAt(m) && madeAfter(m)), 30_000);
+    let between = 0;
+    for (const m of cluster.members) {
+      const came = time(cameAt(m)!);
+      // Came past the round's slot and not in its last 100 ms: submitted in that round.
+      if (into(came) < 20 || into(came) > params.roundMs - 100) continue;
+      between++;
+      expect(madeAfter(m)!['round']).toBe(roundAt(came));
+    }
+    expect(between).toBeGreaterThan(0);
+    await waitFor('block 0 anchored on every substation', () => cluster.members.every((m) => anchoredBy(m).has(0)), 60_000);
+  }, 120_000);
+
   test('anchor what a gate publishes; one stopped and restarted catches up with nothing left waiting', async () => {
     await gate.publish('anchor', north.manifest);
     await gate.publish('anchor', anchor(0));

@@ -70,11 +70,13 @@ export class ClusterGate {
     return n;
   }
 
-  /** The batch to submit in `round`, or undefined when nothing waits. Sequence numbers count items submitted. */
-  nextBatch(round: number): Batch | undefined {
+  /** The batch to submit in `round`, or undefined when nothing waits. Sequence numbers count items submitted.
+   * `skip`: items to leave out this time (they stay waiting). */
+  nextBatch(round: number, skip?: (item: Uint8Array) => boolean): Batch | undefined {
     const items: Uint8Array[] = [];
     let size = 0;
     const add = (b: Uint8Array): boolean => {
+      if (skip?.(b)) return true;
       if (items.length >= this.o.maxItems || size + b.length > this.o.maxBytes) return false;
       items.push(b);
       size += b.length;

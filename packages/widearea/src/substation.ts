@@ -3,7 +3,7 @@
 // offers the regions' anchors and manifests in its batches until the chain shows them anchored or registered. The
 // node runtime (firmware/linux) and the in-process test chain (testing/) both run substations through it.
 import { ChainChecker, MAX_BATCH_ITEMS, type Batch, type CheckedBlock, type EpochManifest, type Judges } from '@meterchain/consensus';
-import type { Hash, Verifier } from '@meterchain/core';
+import { toHex, type Hash, type Verifier } from '@meterchain/core';
 import { decodeAnchor } from './anchor.ts';
 import { ClusterGate } from './gate.ts';
 import { anchorJudge } from './judge.ts';
@@ -36,6 +36,11 @@ export class Substation {
   private readonly judged: RegionRegistry;
   /** Manifests seen that check: incoming anchors are checked against them before they are offered. */
   private readonly known: RegionRegistry;
+  /** Items this substation submitted, by their hash, with the round they went in; and the last round its committed
+   * chain covers. An item is not submitted again while its round is not covered: the block covering that round
+   * either anchors it (it leaves the gate) or commits without it (it goes again). */
+  private readonly sentIn = new Map<string, number>();
+  private covered = -1;
 
   constructor(o: SubstationOptions) {
     this.o = o;
@@ -84,7 +89,13 @@ export class Substation {
    * members saw from this substation would be refused as a replay. */
   next(round: number): Batch | undefined {
     this.gate.restoreSeq(round * MAX_BATCH_ITEMS);
-    return this.gate.nextBatch(round);
+    const key = (item: Uint8Array) => toHex(this.o.hash(item));
+    // Submitting an item again every round until a block anchors it would leave no round free for a new one: a
+    // substation holding only items already on their way submits nothing, and an anchor that comes mid-round goes in
+    // that round (the node asks for a batch when one comes).
+    const batch = this.gate.nextBatch(round, (item) => (this.sentIn.get(key(item)) ?? -1) > this.covered);
+    for (const item of batch?.items ?? []) this.sentIn.set(key(item), round);
+    return batch;
   }
 
   /** Items waiting for the wide-area chain. */
@@ -106,6 +117,8 @@ export class Substation {
       this.known.register(e.bytes);
     }
     this.gate.settle(this.ledger);
+    this.covered = Math.max(this.covered, c.block.header.last);
+    for (const [k, r] of this.sentIn) if (r <= this.covered) this.sentIn.delete(k);
     return { ok: true, step, block: c.block };
   }
 }

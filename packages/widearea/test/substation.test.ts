@@ -40,7 +40,26 @@ describe('Substation', () => {
     // Items numbered from round × 32: above anything a batch of an earlier round held.
     const b = s.next(7)!;
     expect([b.round, b.first, b.count, b.last]).toEqual([7, 224, 5, 228]);
+    s.offer('north', anchorBytes(north, 2));
     expect(s.next(8)!.first).toBe(256);
+  });
+
+  test('an item goes once, and again only when the block covering its round commits without it', () => {
+    const east = region({ blocks: 1, seed: 3, cluster: 'east', blockRounds: 1 });
+    // East is admitted here but not in the chain `wide` ran: its manifest is never registered there.
+    const regions = [north, south, east].map((r) => ({ trusted: trustedOf([r.chain], verifier)[0]!, manifest: r.chain.manifest }));
+    const s = new Substation({ manifests, member, regions, verifier, hash });
+    expect(s.next(2)!.items).toEqual([north.chain.manifest, south.chain.manifest, east.chain.manifest]);
+    // On their way: nothing to submit in the next round, which is left free for what comes next.
+    expect(s.next(3)).toBeUndefined();
+    s.offer('east', anchorBytes(east, 0));
+    expect(s.next(3)!.items).toEqual([anchorBytes(east, 0)]);
+    // Wide-area block 0 (rounds 0 and 1) registers north and south; rounds 2 and 3 are not covered yet.
+    expect(s.committed(wide.blocks[0]!).ok).toBe(true);
+    expect(s.next(4)).toBeUndefined();
+    // Block 1 covers rounds 2 and 3 without east's items: they go again.
+    expect(s.committed(wide.blocks[1]!).ok).toBe(true);
+    expect(s.next(5)!.items).toEqual([east.chain.manifest, anchorBytes(east, 0)]);
   });
 
   test('reads the committed chain back: what it anchored and registered leaves the gate', () => {
