@@ -52,8 +52,10 @@ export type { Evidence, EvidenceKind, EvidenceClaim, EvidenceResult } from './ev
 export { makeEvidence, openEvidence } from './evidence.ts';
 export type { MemberMemory, SubmissionJudge, RoundJudge, Judges, Limits } from './judge.ts';
 export { DEFAULT_REJECT_QUALITY, DEFAULT_LIMITS, baseJudge, limitsJudge, energyJudge, defaultJudges } from './judge.ts';
-export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle, EpochManifest, ChainVerdict } from './chain.ts';
-export { ChainChecker, verifyChain, inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
+export type { BlockFault, BlockExpectation, CheckedBlock, BlockVerdict, SignatureOracle } from './chain.ts';
+export { inspectBlock, checkBlockCertificate, proposerOf, firstRoundOf, countCertificates, excludedVoters } from './chain.ts';
+export type { EpochManifest, ChainVerdict } from './chain-verify.ts';
+export { ChainChecker, verifyChain } from './chain-verify.ts';
 export type { Topic } from './topics.ts';
 export type { NodeEvent, Effect, PersistRecord, NodeRestore, NodeConfig, NodeStats, StepResult, StepEntry, Publish, Outcome, Committed, SyncRequest, Dropped } from './effects.ts';
 export { effectsOf } from './effects.ts';
