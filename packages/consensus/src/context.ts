@@ -52,7 +52,7 @@ export class NodeContext {
   private out: StepResult;
   /** Per machine, the record persisted last in this step with no publish of that machine since: what the machine's
    * next publish rests on (−1: none). */
-  private guard: { [m in Machine]: number };
+  private readonly guard: { [m in Machine]: number };
   /** Signatures verified, by signature (hex): a signature verified once is not verified again. */
   private memo: BoundedMemo<{ pk: Uint8Array; msg: Uint8Array }>;
   /** Roots of judgment lists by the SHA-256 of the list: one hash instead of a Merkle tree of n leaves per list seen
@@ -96,15 +96,14 @@ export class NodeContext {
   /** Starts a step at `now` with an empty record. */
   begin(now: number): void {
     this.out = emptyStep();
-    this.guard = { rounds: -1, 'block-agreement': -1 };
+    this.guard.rounds = -1;
+    this.guard['block-agreement'] = -1;
     this.now = now;
   }
 
-  /** The step's record; the next step starts empty. */
+  /** The step's record (the next step's begin starts a new one: nothing is emitted between steps). */
   finish(): StepResult {
-    const r = this.out;
-    this.out = emptyStep();
-    return r;
+    return this.out;
   }
 
   /** Files an effect into the step's record, in order. A publish rests on the record its machine persisted last in

@@ -1,6 +1,6 @@
 // What a simulation is asked to run (simulate's options), apart from the simulator so that its parts (report.ts,
 // byzantine.ts) read the options without importing the simulator back.
-import type { ManifestParams, VoteMode, VotingRule } from '@meterchain/core';
+import type { Hash, ManifestParams, Signer, Verifier, VoteMode, VotingRule } from '@meterchain/core';
 import type { Effect } from '../index.ts';
 
 export const BEHAVIOURS = ['forge', 'bad-signature', 'replay', 'equivocate', 'vote-invalid', 'silent', 'withhold', 'fork'] as const;
@@ -51,4 +51,16 @@ export interface SimOptions {
   restarts?: Restart[];
   /** Called with the effects of every step of every member, in simulation order (the tests hash this stream). */
   trace?: (member: number, effects: readonly Effect[]) => void;
+}
+
+/**
+ * The crypto a simulated cluster runs on, supplied by the host (on Node: @meterchain/crypto's node SHA-256 and
+ * @meterchain/crypto/sim's keys from seed texts and memoising verifier), so this package stays free of Node crypto.
+ */
+export interface SimCrypto {
+  /** The signer of a seed text: the same text gives the same key, so a seed replays a cluster. */
+  signerFrom(seedText: string): Signer;
+  sha256: Hash;
+  /** A verifier for one run, shared by its members: `counting()` gives each member a view that counts its calls. */
+  sharedVerifier(): Verifier & { counting(): Verifier & { count: number } };
 }

@@ -1,23 +1,9 @@
 // The deterministic cluster simulator: N members each running the consensus state machine with real Ed25519, over a
 // seeded network (delay, loss, reordering, partitions that heal), with byzantine members. Same seed, same run. Members
-// run the production paths around the node too: what a node persists is kept (state.ts) and a member that restarts is
-// restored from it; a node keeps one committed block in memory, as the Linux runtime runs it, and the sync requests
-// for older ones are answered from the member's store.
-import {
-  Domain,
-  createManifest,
-  encodeReading,
-  sealEnvelope,
-  signReading,
-  toHex,
-  verifyManifest,
-  type Hash,
-  type Manifest,
-  type ManifestParams,
-  type Reading,
-  type Signer,
-  type Verifier,
-} from '@meterchain/core';
+// run the production paths around the node too: a member that restarts (members.ts, state.ts) keeps what its node
+// persists and is restored from it; a node keeps one committed block in memory, as the Linux runtime runs it, and the
+// sync requests for older ones are answered from the member's store.
+import { Domain, encodeReading, sealEnvelope, signReading, toHex, type ManifestParams } from '@meterchain/core';
 import {
   ConsensusNode,
   openEvidence,
@@ -25,33 +11,25 @@ import {
   roundStart,
   threshold,
   effectsOf,
-  type Effect,
-  type NodeConfig,
+  type Outcome,
+  type Publish,
+  type StepResult,
   type Topic,
 } from '../index.ts';
 import { EventQueue } from './heap.ts';
-import { forgeReading, newMeterModel, nextReading, type MeterModel } from './readings.ts';
+import { makeCluster, type Member } from './members.ts';
+import { forgeReading, nextReading } from './readings.ts';
 import { Rng } from './rng.ts';
 import { ByzantineRewrites } from './byzantine.ts';
 import { concat0, reportRun, type SimReport, type SimResult } from './report.ts';
-import { SimState } from './state.ts';
-import { BEHAVIOURS, type Behaviour, type NetworkOptions, type SimOptions } from './options.ts';
+import { BEHAVIOURS, type NetworkOptions, type SimCrypto, type SimOptions } from './options.ts';
 
 export type { SimReport, SimResult };
 
-export { BEHAVIOURS, type Behaviour, type NetworkOptions, type Partition, type Restart, type SimOptions } from './options.ts';
+export { BEHAVIOURS, type Behaviour, type NetworkOptions, type Partition, type Restart, type SimCrypto, type SimOptions } from './options.ts';
 
-/**
- * The crypto a simulated cluster runs on, supplied by the host (on Node: @meterchain/crypto's node SHA-256 and
- * @meterchain/crypto/sim's keys from seed texts and memoising verifier), so this package stays free of Node crypto.
- */
-export interface SimCrypto {
-  /** The signer of a seed text: the same text gives the same key, so a seed replays a cluster. */
-  signerFrom(seedText: string): Signer;
-  sha256: Hash;
-  /** A verifier for one run, shared by its members: `counting()` gives each member a view that counts its calls. */
-  sharedVerifier(): Verifier & { counting(): Verifier & { count: number } };
-}
+/** A frame a member publishes (to one member when `to` is set). */
+type Frame = Pick<Publish, 'topic' | 'bytes' | 'to'>;
 
 type SimEvent =
   | { at: number; seq: number; kind: 'tick'; node: number }
@@ -62,35 +40,9 @@ type SimEvent =
 const GENESIS = 1767225600000; // 2026-01-01T00:00:00Z
 const DEFAULT_PARAMS: ManifestParams = { roundMs: 1000, blockRounds: 5, skewMs: 250, timeoutMs: 1000 };
 
-interface Member {
-  index: number;
-  signer: Signer;
-  seedText: string;
-  node: ConsensusNode;
-  /** What its node is made with (a restart adds what it persisted). */
-  config: NodeConfig;
-  /** What it persisted and the blocks it stored. */
-  state: SimState;
-  /** Down (between a restart's `down` and `up`): it takes no events. */
-  down: boolean;
-  verifier: { count: number };
-  skew: number;
-  model: MeterModel;
-  rng: Rng;
-  byzantine: Set<Behaviour>;
-  nextTick: number;
-  /** Submissions this member has seen, by round then member index (byzantine members use them). */
-  seen: Map<number, Map<number, Uint8Array[]>>;
-  committed: Map<number, { hash: string; block: Uint8Array }>;
-  previousEnvelopes: Uint8Array[];
-  previousReadings: Reading[];
-  /** An equivocating member's second submission, by round. */
-  twins: Map<number, Uint8Array>;
-}
-
 /** Runs one simulation to the end and reports. Deterministic for a given set of options. */
 export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
-  const { signerFrom, sha256 } = crypto;
+  const { sha256 } = crypto;
   const seed = opts.seed ?? 1;
   const n = opts.meters;
   if (!Number.isInteger(n) || n < 1) throw new RangeError(`sim: meters must be a positive whole number, got ${n}`);
@@ -107,54 +59,8 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
   const rng = new Rng(seed);
   const netRng = rng.fork(1);
 
-  // Keys and the signed manifest.
-  const signers: { signer: Signer; seedText: string }[] = [];
-  for (let i = 0; i < n; i++) {
-    // Keys depend on the member, not the seed: the seed varies the network, the data and who is byzantine.
-    const seedText = `sim:member:${i}`;
-    signers.push({ signer: signerFrom(seedText), seedText });
-  }
-  const operator = signerFrom('sim:operator');
-  const manifestBytes = createManifest(
-    { cluster: 'sim', rule, voteMode, members: signers.map((s) => ({ publicKey: s.signer.publicKey })), params, genesisMs: GENESIS },
-    operator,
-  );
-  const memo = crypto.sharedVerifier();
-  const mv = verifyManifest(manifestBytes, memo, { hash: sha256 });
-  if (!mv.ok) throw new Error(`sim: manifest does not verify: ${mv.reason}`);
-  const manifest: Manifest = mv.manifest;
+  const { manifestBytes, manifest, digest, memo, members } = makeCluster(opts, crypto, { rule, voteMode, params, genesisMs: GENESIS }, behaviours, rng);
   const t = threshold(rule, n);
-
-  // Members in manifest order (sorted by address).
-  const byKey = new Map<string, { signer: Signer; seedText: string }>();
-  for (const s of signers) byKey.set(toHex(s.signer.publicKey), s);
-  const byzSet = new Set<number>(opts.byzantineIndexes ?? rng.fork(2).shuffle([...Array(n).keys()]).slice(0, k));
-  const members: Member[] = manifest.members.map((m, index) => {
-    const s = byKey.get(toHex(m.publicKey))!;
-    const verifier = memo.counting();
-    const mrng = rng.fork(100 + index);
-    const config: NodeConfig = { manifest, manifestDigest: mv.digest, signer: s.signer, verifier, hash: sha256, keepBlocks: opts.keepBlocks ?? 1 };
-    return {
-      index,
-      signer: s.signer,
-      seedText: s.seedText,
-      node: new ConsensusNode(config),
-      config,
-      state: new SimState(),
-      down: false,
-      verifier,
-      skew: mrng.int(-20, 20),
-      model: newMeterModel(mrng),
-      rng: mrng,
-      byzantine: new Set(byzSet.has(index) ? behaviours : []),
-      nextTick: Number.POSITIVE_INFINITY,
-      seen: new Map(),
-      committed: new Map(),
-      previousEnvelopes: [],
-      previousReadings: [],
-      twins: new Map(),
-    };
-  });
   const honest = members.filter((m) => m.byzantine.size === 0);
   const groupA = new Set(honest.slice(0, Math.ceil(honest.length / 2)).map((m) => m.index));
 
@@ -235,7 +141,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
 
   const rewrites = new ByzantineRewrites(manifest, sha256, members, groupA, invalid, send);
 
-  function outgoing(m: Member, e: Extract<Effect, { type: 'publish' }>, now: number): void {
+  function outgoing(m: Member, e: Frame, now: number): void {
     const to = e.to ? [indexOfAddress(e.to)] : undefined;
     if (m.byzantine.has('silent')) return;
     if (m.byzantine.size === 0) return send(m, e.topic, e.bytes, to, now);
@@ -250,33 +156,41 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     send(m, e.topic, e.bytes, to, now);
   }
 
-  function handle(m: Member, effects: Effect[], now: number): void {
-    opts.trace?.(m.index, effects);
-    for (const e of effects) {
-      if (e.type === 'publish') outgoing(m, e, now);
-      else if (e.type === 'persist') m.state.persist(e.record);
-      else if (e.type === 'sync-request') {
+  /** Performs a step's record, item by item in the order the node produced them (the trace reads them as effects). */
+  function handle(m: Member, r: StepResult, now: number): void {
+    if (opts.trace) opts.trace(m.index, effectsOf(r));
+    for (const item of r.order) {
+      const i = item.index;
+      if (item.list === 'publish') outgoing(m, r.publish[i]!, now);
+      else if (item.list === 'persist') m.state.persist(r.persist[i]!);
+      else if (item.list === 'syncRequests') {
         // A block its node no longer holds in memory: answered from the member's store, as the Linux runtime does.
+        const e = r.syncRequests[i]!;
         const block = m.state.blocks.get(e.height);
-        if (block) outgoing(m, { type: 'publish', topic: 'block', bytes: block, to: e.from }, now);
-      } else if (e.type === 'committed') {
+        if (block) outgoing(m, { topic: 'block', bytes: block, to: e.from }, now);
+      } else if (item.list === 'committed') {
+        const e = r.committed[i]!;
         m.state.committed(e.height, e.last, e.block);
         if (m.byzantine.size === 0) m.committed.set(e.height, { hash: toHex(e.hash), block: e.block });
-      } else if (m.byzantine.size > 0) continue;
-      else if (e.type === 'accepted') {
-        const key = `${toHex(e.member)}:${e.round}`;
-        const set = acceptedBy.get(key) ?? new Set<string>();
-        set.add(toHex(e.digest));
-        acceptedBy.set(key, set);
-      } else if (e.type === 'evidence') {
-        const o = openEvidence(manifest, e.evidence, sha256);
-        if (o.ok) evidenceKeys.set(o.claim.key, toHex(e.accused));
-      }
+      } else if (m.byzantine.size === 0) outcome(r.outcomes[i]!);
+    }
+  }
+
+  /** What the oracle learns from an honest member's outcome. */
+  function outcome(e: Outcome): void {
+    if (e.type === 'accepted') {
+      const key = `${toHex(e.member)}:${e.round}`;
+      const set = acceptedBy.get(key) ?? new Set<string>();
+      set.add(toHex(e.digest));
+      acceptedBy.set(key, set);
+    } else if (e.type === 'evidence') {
+      const o = openEvidence(manifest, e.evidence, sha256);
+      if (o.ok) evidenceKeys.set(o.claim.key, toHex(e.accused));
     }
   }
 
   function step(m: Member, ev: Parameters<ConsensusNode['step']>[0], now: number): void {
-    handle(m, effectsOf(m.node.step(ev)), now);
+    handle(m, m.node.step(ev), now);
     schedule(m, Math.max(m.node.wakeAt() - m.skew, now + 1));
   }
 
@@ -286,9 +200,9 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     const honestReading = nextReading(m.model, m.rng, manifest.cluster, address, local, params.roundMs);
     if (m.byzantine.size === 0) {
       honestReadings++;
-      const effects = effectsOf(m.node.step({ type: 'reading', now: local, reading: honestReading }));
-      for (const e of effects) if (e.type === 'publish' && e.topic === 'submission') honestDigests.add(toHex(sha256(concat0(e.bytes))));
-      handle(m, effects, now);
+      const r = m.node.step({ type: 'reading', now: local, reading: honestReading });
+      for (const p of r.publish) if (p.topic === 'submission') honestDigests.add(toHex(sha256(concat0(p.bytes))));
+      handle(m, r, now);
       schedule(m, Math.max(m.node.wakeAt() - m.skew, now + 1));
       return;
     }
@@ -327,7 +241,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     m.previousReadings.push(r);
     m.previousEnvelopes.push(env);
     // Let the member's own state machine know its submission (it signs the same bytes: Ed25519 is deterministic).
-    handle(m, effectsOf(m.node.step({ type: 'reading', now: local, reading: r })), now);
+    handle(m, m.node.step({ type: 'reading', now: local, reading: r }), now);
     noteSeen(m, env);
     if (m.byzantine.has('equivocate')) {
       const twin = { ...r, channels: r.channels.map((c, i) => (i === 3 ? { ...c, value: c.value + 1 } : c)) };
@@ -380,7 +294,7 @@ export function simulate(opts: SimOptions, crypto: SimCrypto): SimResult {
     opts,
     manifest,
     manifestBytes,
-    digest: mv.digest,
+    digest,
     verifier: memo,
     sha256,
     threshold: t,

@@ -20,7 +20,13 @@ export class SimState {
   /** Committed blocks (stored bytes) by height. */
   readonly blocks = new Map<number, Uint8Array>();
 
+  /** `keepRecords`: the member restarts in this run, so what its node persists is kept for the restore. A member that
+   * never restarts never reads its records back: keeping them would only hold every round record and lock of the run
+   * in memory (a 64-member run's ~12 MB, all of it until the block covering it commits). */
+  constructor(private readonly keepRecords: boolean) {}
+
   persist(record: PersistRecord): void {
+    if (!this.keepRecords) return;
     if (record.kind === 'submission') this.submissions.set(record.round, record);
     else if (record.kind === 'round') {
       if (record.round > this.roundFloor) this.rounds.set(record.round, record);
