@@ -1,5 +1,5 @@
-// What a simulation is asked to run (simulate's options), apart from the simulator so that its parts (report.ts,
-// byzantine.ts) read the options without importing the simulator back.
+// What a simulation is asked to run (simulate's options) and the crypto it runs on, apart from the simulator so that
+// its parts (report.ts, byzantine.ts, members.ts) read them without importing the simulator back.
 import type { Hash, ManifestParams, Signer, Verifier, VoteMode, VotingRule } from '@meterchain/core';
 import type { Effect } from '../index.ts';
 
