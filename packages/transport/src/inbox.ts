@@ -10,7 +10,7 @@ import type { FrameHandler, TransportStats } from './transport.ts';
 export type Counters = Omit<TransportStats, 'queued'>;
 
 export function newCounters(): Counters {
-  return { published: 0, acknowledged: 0, refused: 0, delivered: 0, duplicates: 0, gaps: 0, missed: 0, malformed: 0, reconnects: 0 };
+  return { published: 0, acknowledged: 0, refused: 0, expired: 0, delivered: 0, duplicates: 0, gaps: 0, missed: 0, malformed: 0, reconnects: 0 };
 }
 
 export interface LocalSubscription {

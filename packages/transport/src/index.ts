@@ -1,5 +1,5 @@
 // @meterchain/transport: publish and subscribe of opaque signed frames within a cluster (Node only).
-export type { Delivery, FrameHandler, PublishReceipt, Subscription, Transport, TransportEventName, TransportEvents, TransportStats } from './transport.ts';
+export type { Delivery, FrameHandler, PublishOptions, PublishReceipt, Subscription, Transport, TransportEventName, TransportEvents, TransportStats } from './transport.ts';
 export { FlushTimeoutError, FrameTooLargeError, TransportClosedError } from './transport.ts';
 export { TOPIC_ROOT, filterTopic, frameTopic, parseFrameTopic, isClusterName, isFrameKind, type FrameFilter, type TopicVerdict } from './topic.ts';
 export { HEADER_LENGTH, decodeFramed, encodeFramed, type FrameHeader, type FramedVerdict } from './header.ts';

@@ -7,10 +7,12 @@ import { encodeFramed } from './header.ts';
 import { receiptOf } from './receipt.ts';
 import { Inbox, newCounters, type Counters, type LocalSubscription } from './inbox.ts';
 import { checkPublish, DEFAULT_MAX_FRAME_BYTES, FlushWaiters, SequenceCounters } from './outgoing.ts';
+import { checkExpiry } from './spooled.ts';
 import { assertAddressText, assertClusterName, filterMatches, filterTopic, frameTopic, parseFrameTopic, type FrameFilter } from './topic.ts';
 import {
   TransportClosedError,
   type FrameHandler,
+  type PublishOptions,
   type PublishReceipt,
   type Subscription,
   type Transport,
@@ -31,11 +33,15 @@ export interface MemoryTransportOptions {
   cluster: string;
   address: string;
   maxFrameBytes?: number;
+  /** Wall clock in ms that publish()'s expiresAt is read against (default Date.now). */
+  now?: () => number;
 }
 
 interface Message {
   topic: string;
   payload: Uint8Array;
+  /** publish()'s expiresAt: past it, the frame leaves the outbox unsent (as from the MQTT transport's spool). */
+  expiresAt?: number;
 }
 
 interface Session {
@@ -175,14 +181,21 @@ export class MemoryHub {
   #flushOutbox(address: string): void {
     const outbox = this.#outboxes.get(address);
     if (!outbox) return;
+    const publisher = this.#sessions.find((s) => s.transport.address === address && !s.closed)?.transport;
+    const now = publisher ? publisher._now() : Date.now();
     const routed: Message[] = [];
+    let expired = 0;
     while (outbox.length > 0) {
       const message = outbox.shift()!;
+      if (message.expiresAt !== undefined && message.expiresAt < now) {
+        expired++;
+        continue;
+      }
       this.#route(message);
       routed.push(message);
     }
-    if (routed.length === 0) return;
-    for (const session of this.#sessions) if (session.transport.address === address && !session.closed) session.transport._acknowledged(routed);
+    if (routed.length === 0 && expired === 0) return;
+    for (const session of this.#sessions) if (session.transport.address === address && !session.closed) session.transport._acknowledged(routed, expired);
   }
 
   #route(message: Message): void {
@@ -234,6 +247,7 @@ export class MemoryTransport implements Transport {
   readonly #maxFrameBytes: number;
   readonly #events = new TransportEmitter();
   readonly #counters: Counters = newCounters();
+  readonly #now: () => number;
   readonly #inbox: Inbox;
   readonly #sequences = new SequenceCounters();
   readonly #session: Session;
@@ -244,6 +258,7 @@ export class MemoryTransport implements Transport {
 
   constructor(hub: MemoryHub, options: MemoryTransportOptions, incarnation: number) {
     this.#hub = hub;
+    this.#now = options.now ?? Date.now;
     this.cluster = options.cluster;
     this.address = options.address;
     this.#incarnation = incarnation;
@@ -263,13 +278,16 @@ export class MemoryTransport implements Transport {
     return this.#incarnation;
   }
 
-  async publish(kind: string, frame: Uint8Array): Promise<PublishReceipt> {
+  async publish(kind: string, frame: Uint8Array, options?: PublishOptions): Promise<PublishReceipt> {
     if (this.#closed) throw new TransportClosedError('publish()');
     checkPublish(kind, frame, this.#maxFrameBytes);
+    const expiresAt = checkExpiry(options);
     const seq = this.#sequences.take(kind);
     const payload = encodeFramed({ incarnation: this.#incarnation, seq }, frame);
     this.#counters.published++;
-    this.#hub._publish(this.#session, { topic: frameTopic(this.cluster, kind, this.address), payload });
+    const message: Message = { topic: frameTopic(this.cluster, kind, this.address), payload };
+    if (expiresAt !== undefined) message.expiresAt = expiresAt;
+    this.#hub._publish(this.#session, message);
     return { kind, incarnation: this.#incarnation, seq };
   }
 
@@ -326,8 +344,14 @@ export class MemoryTransport implements Transport {
     }
   }
 
-  _acknowledged(messages: Message[]): void {
+  _now(): number {
+    return this.#now();
+  }
+
+  /** The hub took `messages` and let `expired` more go unsent (past their expiry). */
+  _acknowledged(messages: Message[], expired = 0): void {
     this.#counters.acknowledged += messages.length;
+    this.#counters.expired += expired;
     if (this.#events.has('acknowledged')) {
       for (const m of messages) {
         const receipt = receiptOf(m.topic, m.payload);

@@ -17,6 +17,7 @@ import { assertAddressText, assertClusterName, filterTopic, frameTopic, parseFra
 import {
   TransportClosedError,
   type FrameHandler,
+  type PublishOptions,
   type PublishReceipt,
   type Subscription,
   type Transport,
@@ -80,7 +81,7 @@ export interface MqttTransportOptions {
   backoff?: Partial<BackoffPolicy>;
   /** Uniform random numbers in [0, 1) for the backoff jitter (default: node:crypto). */
   random?: () => number;
-  /** Wall clock in ms for the spool's incarnation (default Date.now). */
+  /** Wall clock in ms for the spool's incarnation and for publish()'s expiresAt (default Date.now). */
   now?: () => number;
 }
 
@@ -151,7 +152,7 @@ export class MqttTransport implements Transport {
     this.#port = url.port === '' ? 1883 : Number(url.port);
     this.#backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.#random = options.random ?? defaultRandom;
-    this.#outbox = new SpooledOutbox(spool, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, this.#counters, this.#events);
+    this.#outbox = new SpooledOutbox(spool, options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES, this.#counters, this.#events, options.now);
     this.#maxInflight = options.maxInflight ?? 64;
     this.#protocolVersion = options.protocolVersion ?? 5;
     this.#inbox = new Inbox(this.cluster, this.#events, this.#counters);
@@ -201,9 +202,9 @@ export class MqttTransport implements Transport {
     return this.#protocolVersion;
   }
 
-  async publish(kind: string, frame: Uint8Array): Promise<PublishReceipt> {
+  async publish(kind: string, frame: Uint8Array, options?: PublishOptions): Promise<PublishReceipt> {
     if (this.#closed) throw new TransportClosedError('publish()');
-    return this.#outbox.publish(frameTopic(this.cluster, kind, this.address), kind, frame);
+    return this.#outbox.publish(frameTopic(this.cluster, kind, this.address), kind, frame, options);
   }
 
   async subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription> {
@@ -434,7 +435,7 @@ export class MqttTransport implements Transport {
       const generation = this.#generation;
       let records: SpoolRecord[];
       try {
-        records = await this.#spool.take(this.#window - this.#spool.outstanding);
+        records = await this.#outbox.take(this.#window - this.#spool.outstanding);
       } catch (error) {
         this.#events.emit('error', { error: error as Error });
         return;

@@ -4,8 +4,10 @@
 //
 // Files in the spool directory:
 //   spool.log    a log of the storage layer's checked frames (@meterchain/storage: 16-byte header, then frames
-//                u32 length | 8-byte SHA-256 check | body), body = u8 topicLength | topic (ASCII) | payload. A spool
-//                written before (records u32 bodyLength | u32 CRC-32 | body, no header) is migrated on open.
+//                u32 length | 8-byte SHA-256 check | body), body = u8 topicLength | topic (ASCII) | payload, or, for
+//                a frame published with an expiry, 0x00 | u48 expiresAt (ms, big-endian) | the same (a topic is
+//                never empty, so the leading 0 tells the two apart, and a spool without expiries reads as before).
+//                A spool written before (records u32 bodyLength | u32 CRC-32 | body, no header) is migrated on open.
 //   spool.ack    u32 offsetHigh | u32 offsetLow | u32 crc32 of those 8 bytes: where the first unacknowledged record
 //                starts. Written without fsync: after a crash it may lag, and the lag is resent (receivers drop the
 //                duplicates by sequence number).
@@ -45,7 +47,14 @@ export interface SpoolRecord {
   topic: string;
   /** The framed payload, in a buffer of its own that nothing writes to again. */
   payload: Buffer;
+  /** Wall-clock ms after which the frame is not worth sending (publish option expiresAt); absent: it never expires. */
+  expiresAt?: number;
 }
+
+/** Largest expiry a record can hold: 2^48 - 1 ms (year 10889). */
+const MAX_EXPIRES_AT = 0xffffffffffff;
+/** Marker byte and expiry in front of an expiring record's topic. */
+const EXPIRY_PREFIX = 7;
 
 /** The spool holds its limit of bytes; the frame was not taken. */
 export class SpoolFullError extends Error {
@@ -89,12 +98,20 @@ function decodeAck(bytes: Buffer): number {
   return bytes.readUInt32BE(0) * 0x100000000 + bytes.readUInt32BE(4);
 }
 
-function encodeRecord(topic: string, payload: Uint8Array): Buffer {
+function encodeRecord(topic: string, payload: Uint8Array, expiresAt: number | undefined): Buffer {
   if (!/^[\x21-\x7e]{1,255}$/.test(topic)) throw new TypeError(`spool: expected a printable ASCII topic of 1-255 characters, got ${JSON.stringify(topic.slice(0, 300))}`);
-  const body = Buffer.allocUnsafe(1 + topic.length + payload.length);
-  body.writeUInt8(topic.length, 0);
-  body.write(topic, 1, 'latin1');
-  body.set(payload, 1 + topic.length);
+  if (expiresAt !== undefined && (!Number.isInteger(expiresAt) || expiresAt < 0 || expiresAt > MAX_EXPIRES_AT)) {
+    throw new RangeError(`spool: expected expiresAt as integer ms in 0..2^48-1, got ${expiresAt}`);
+  }
+  const prefix = expiresAt === undefined ? 0 : EXPIRY_PREFIX;
+  const body = Buffer.allocUnsafe(prefix + 1 + topic.length + payload.length);
+  if (expiresAt !== undefined) {
+    body.writeUInt8(0, 0);
+    body.writeUIntBE(expiresAt, 1, 6);
+  }
+  body.writeUInt8(topic.length, prefix);
+  body.write(topic, prefix + 1, 'latin1');
+  body.set(payload, prefix + 1 + topic.length);
   return encodeFrame(body);
 }
 
@@ -108,11 +125,19 @@ function parseRecord(chunk: Buffer, at: number, base: number): Parsed {
   const total = FRAME_HEADER_LENGTH + bodyLength;
   if (chunk.length - at < total) return { need: total };
   if (!frameIsIntact(chunk.subarray(at, at + total))) return { torn: true };
-  const body = chunk.subarray(at + FRAME_HEADER_LENGTH, at + total);
+  let body = chunk.subarray(at + FRAME_HEADER_LENGTH, at + total);
+  let expiresAt: number | undefined;
+  if (body[0] === 0) {
+    if (body.length < EXPIRY_PREFIX + 2) return { torn: true };
+    expiresAt = body.readUIntBE(1, 6);
+    body = body.subarray(EXPIRY_PREFIX);
+  }
   const topicLength = body[0]!;
   if (topicLength === 0 || topicLength + 1 > body.length) return { torn: true };
   const topic = body.toString('latin1', 1, 1 + topicLength);
-  return { record: { offset: base + at, end: base + at + total, topic, payload: body.subarray(1 + topicLength) } };
+  const record: SpoolRecord = { offset: base + at, end: base + at + total, topic, payload: body.subarray(1 + topicLength) };
+  if (expiresAt !== undefined) record.expiresAt = expiresAt;
+  return { record };
 }
 
 /**
@@ -316,10 +341,11 @@ export class Spool {
     return this.#written - this.#acked + this.#pendingBytes;
   }
 
-  /** Appends one framed payload; resolves when it is written (and synced under 'always'). */
-  append(topic: string, payload: Uint8Array): Promise<void> {
+  /** Appends one framed payload (with the time after which it is not worth sending, if any); resolves when it is
+   * written (and synced under 'always'). */
+  append(topic: string, payload: Uint8Array, expiresAt?: number): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('spool: append() after close()'));
-    const record = encodeRecord(topic, payload);
+    const record = encodeRecord(topic, payload, expiresAt);
     if (this.#written - this.#acked + this.#pendingBytes + record.length > this.#maxBytes) return Promise.reject(new SpoolFullError(this.#maxBytes));
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ record, resolve, reject });

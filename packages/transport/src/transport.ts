@@ -26,6 +26,17 @@ export interface Subscription {
   unsubscribe(): Promise<void>;
 }
 
+/** How one frame is published. */
+export interface PublishOptions {
+  /**
+   * Wall-clock ms (the transport's clock) after which the frame is useless to every receiver, e.g. a vote of a round
+   * they have all closed by then. A frame still waiting in the spool at that time is never sent: it leaves the queue
+   * counted as expired, with no 'acknowledged' event, also after a restart. Its sequence number is skipped, which
+   * receivers report as a gap (docs/transport.md). Absent: the frame waits as long as it takes.
+   */
+  expiresAt?: number;
+}
+
 /** What `publish()` resolves with: the frame is durable in the spool and will be sent in order. */
 export interface PublishReceipt {
   kind: string;
@@ -42,6 +53,8 @@ export interface TransportStats {
   queued: number;
   /** Frames refused by the broker (not authorised); dropped from the queue. */
   refused: number;
+  /** Frames dropped from the queue unsent because their expiry (PublishOptions.expiresAt) passed first. */
+  expired: number;
   delivered: number;
   duplicates: number;
   /** Gaps seen (events), and frames missed in them. */
@@ -77,9 +90,10 @@ export interface Transport {
   readonly connected: boolean;
   /**
    * Publishes one frame of `kind` under this member's address, QoS 1. The frame is copied at once, so the caller may
-   * reuse its buffer. Resolves when the frame is durable (spooled), before the broker has it; frames go out in order.
+   * reuse its buffer. Resolves when the frame is durable (spooled), before the broker has it; frames go out in order,
+   * except that one past `options.expiresAt` is not sent at all.
    */
-  publish(kind: string, frame: Uint8Array): Promise<PublishReceipt>;
+  publish(kind: string, frame: Uint8Array, options?: PublishOptions): Promise<PublishReceipt>;
   /** Delivers matching frames, each at most once, in publisher order; resolves once the broker confirmed. */
   subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription>;
   /** Resolves when every frame published so far has been acknowledged, or rejects after `timeoutMs`. */

@@ -83,6 +83,25 @@ describe('in-memory hub', () => {
     expect(hub.dropped).toBe(2);
   });
 
+  test('frames held while offline and past their expiry are not sent when the publisher comes back; the others are, in order', async () => {
+    const hub = createMemoryHub({ delivery: 'manual' });
+    let clock = 5_000;
+    const a = hub.open({ cluster: CLUSTER, address: A });
+    const b = hub.open({ cluster: CLUSTER, address: B, now: () => clock });
+    await Promise.resolve();
+    const got: Delivery[] = [];
+    await a.subscribe({}, (d) => got.push(d));
+    hub.setOnline(B, false);
+    await b.publish('vote', new Uint8Array([1]), { expiresAt: clock + 100 });
+    await b.publish('timeout', new Uint8Array([2]));
+    await b.publish('vote', new Uint8Array([3]), { expiresAt: clock + 10_000 });
+    clock += 1000;
+    hub.setOnline(B, true);
+    hub.deliverAll();
+    expect(got.map((d) => [d.kind, d.seq, d.frame[0]])).toEqual([['timeout', 1, 2], ['vote', 2, 3]]);
+    expect(b.stats()).toMatchObject({ published: 3, acknowledged: 2, expired: 1, queued: 0 });
+  });
+
   test("frames not taken before close() go out from the next open of the same address, under the old incarnation", async () => {
     const hub = createMemoryHub({ delivery: 'manual' });
     const a = hub.open({ cluster: CLUSTER, address: A });

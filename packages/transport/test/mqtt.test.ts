@@ -238,6 +238,55 @@ describeMosquitto('MQTT transport against Mosquitto', () => {
     expect([got[20]!.incarnation, got[20]!.seq, got[20]!.frame[0]]).toEqual([restarted.incarnation, 1, 99]);
   }, 40_000);
 
+  test('frames spooled past their expiry are not sent after a reconnect; the others are, in order', async () => {
+    const [publisherAddress, subscriberAddress] = [ADDRESSES[14]!, ADDRESSES[15]!];
+    const subscriber = await open(subscriberAddress);
+    const got: Delivery[] = [];
+    await subscriber.subscribe({ from: publisherAddress }, (d) => got.push(d));
+    let clock = 1_000_000;
+    const publisher = await open(publisherAddress, { now: () => clock });
+    await broker.kill();
+    await waitFor(() => !publisher.connected, 'the publisher to see the broker gone');
+    // A cut-off: round frames (expiring) and block agreement frames (never expiring) interleaved in the spool.
+    await publisher.publish('vote', new Uint8Array([1]), { expiresAt: clock + 500 });
+    await publisher.publish('timeout', new Uint8Array([2]));
+    await publisher.publish('vote', new Uint8Array([3]), { expiresAt: clock + 500 });
+    await publisher.publish('vote', new Uint8Array([4]), { expiresAt: clock + 60_000 });
+    await publisher.publish('block-vote', new Uint8Array([5]));
+    clock += 1000;
+    await broker.start();
+    await waitFor(() => got.length === 3, `the three frames still worth sending (have ${got.length})`, 20_000);
+    await publisher.flushed(5000);
+    await settle(300);
+    expect(got.map((d) => [d.kind, d.frame[0]])).toEqual([['timeout', 2], ['vote', 4], ['block-vote', 5]]);
+    // The skipped sequence numbers are reported, never held against the frames after them.
+    expect(got.find((d) => d.kind === 'vote')).toMatchObject({ seq: 3 });
+    expect(publisher.stats()).toMatchObject({ published: 5, acknowledged: 3, expired: 2, queued: 0 });
+  }, 40_000);
+
+  test('a frame past its expiry recovered from the spool after a restart is not sent either', async () => {
+    const [publisherAddress, subscriberAddress] = [ADDRESSES[16]!, ADDRESSES[17]!];
+    const spoolDir = join(root, 'expiring-restarted');
+    const subscriber = await open(subscriberAddress);
+    const got: Delivery[] = [];
+    await subscriber.subscribe({ from: publisherAddress }, (d) => got.push(d));
+    let clock = 2_000_000;
+    await broker.stop();
+    const first = await openMqttTransport(options(publisherAddress, { spoolDir, now: () => clock }));
+    await first.publish('submission', new Uint8Array([1]), { expiresAt: clock + 500 });
+    await first.publish('evidence', new Uint8Array([2]));
+    await first.publish('submission', new Uint8Array([3]), { expiresAt: clock + 60_000 });
+    await first.close();
+    clock += 1000;
+    await broker.start();
+    const restarted = await open(publisherAddress, { spoolDir, now: () => clock });
+    await restarted.flushed(10_000);
+    await waitFor(() => got.length === 2, `the two frames still worth sending (have ${got.length})`, 10_000);
+    await settle(300);
+    expect(got.map((d) => [d.kind, d.frame[0]])).toEqual([['evidence', 2], ['submission', 3]]);
+    expect(restarted.stats()).toMatchObject({ expired: 1, acknowledged: 2, queued: 0 });
+  }, 40_000);
+
   // The round trip itself, with and without TCP_NODELAY, is measured by `npm run bench -- transport` as ratios to raw
   // mqtt.js in the same run (docs/benchmarks.md), not here: a timed test fails on a loaded machine, not on a change.
   test('TCP_NODELAY is set on the socket of every connection, reconnects included', async () => {

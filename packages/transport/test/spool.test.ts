@@ -40,6 +40,18 @@ describe('Spool', () => {
     expect(await s.take(10)).toEqual([]);
   });
 
+  test('a record keeps its expiry across a reopen; records without one read as before', async () => {
+    const s = await spool();
+    await s.append('t/a', payload(1), 1_700_000_000_123);
+    await s.append('t/b', payload(2));
+    await s.append('t/c', payload(3), 0);
+    await closeAll();
+    const again = await spool();
+    expect(again.queued).toBe(3);
+    expect((await again.take(10)).map((r) => [r.topic, r.payload[0], r.expiresAt])).toEqual([['t/a', 1, 1_700_000_000_123], ['t/b', 2, undefined], ['t/c', 3, 0]]);
+    expect(() => again.append('t', payload(4), 2 ** 48)).toThrow(/expiresAt/);
+  });
+
   test('take(max) hands out at most max records, the rest on the next call', async () => {
     const s = await spool();
     for (let i = 0; i < 5; i++) await s.append('t', payload(i));

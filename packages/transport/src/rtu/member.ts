@@ -11,6 +11,7 @@ import { SpooledOutbox } from '../spooled.ts';
 import {
   TransportClosedError,
   type FrameHandler,
+  type PublishOptions,
   type PublishReceipt,
   type Subscription,
   type Transport,
@@ -108,7 +109,7 @@ export class ModbusRtuTransport implements Transport {
     this.unit = options.unit;
     this.#spool = spool;
     this.#maxFrameBytes = options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES;
-    this.#outbox = new SpooledOutbox(spool, this.#maxFrameBytes, this.#counters, this.#events);
+    this.#outbox = new SpooledOutbox(spool, this.#maxFrameBytes, this.#counters, this.#events, options.now);
     this.#pollTimeoutMs = options.pollTimeoutMs ?? 2000;
     this.#assembler = new MessageAssembler(this.#maxFrameBytes);
     this.#inbox = new Inbox(this.cluster, this.#events, this.#counters);
@@ -145,9 +146,9 @@ export class ModbusRtuTransport implements Transport {
     return this.#outbox.incarnation;
   }
 
-  async publish(kind: string, frame: Uint8Array): Promise<PublishReceipt> {
+  async publish(kind: string, frame: Uint8Array, options?: PublishOptions): Promise<PublishReceipt> {
     if (this.#closed) throw new TransportClosedError('publish()');
-    return this.#outbox.publish(frameTopic(this.cluster, kind, this.address), kind, frame);
+    return this.#outbox.publish(frameTopic(this.cluster, kind, this.address), kind, frame, options);
   }
 
   async subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription> {
@@ -336,7 +337,7 @@ export class ModbusRtuTransport implements Transport {
 
   async #refillLoop(): Promise<void> {
     while (!this.#closed && this.#writer.length < REFILL_MESSAGES && this.#spool.hasUnsent) {
-      const records = await this.#spool.take(REFILL_MESSAGES - this.#writer.length);
+      const records = await this.#outbox.take(REFILL_MESSAGES - this.#writer.length);
       if (this.#closed) return;
       for (const record of records) {
         const parsed = parseFrameTopic(record.topic);
