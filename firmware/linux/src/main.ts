@@ -332,6 +332,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         baudRate: rs485.baud,
         spoolDir,
         fsync: rs485.spoolSync ?? 'interval',
+        // The clock the node's round frames' expiries are read against: the node's own.
+        ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
       });
       opened.push(() => transport.close());
       transport.on('connect', () => logger.info('rs485 line: polled by the bus master', { path: rs485.path, unit }));
@@ -344,6 +346,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
         username: broker!.username ?? addressToText(address),
         ...(password !== undefined ? { password } : {}),
         spoolDir,
+        // The clock the node's round frames' expiries are read against: the node's own.
+        ...(cfg.lab?.clockOffsetMs ? { now: labClock(cfg.lab.clockOffsetMs) } : {}),
         // The node state syncs every signed message before it is published; the spool need not sync each frame again.
         fsync: broker!.spoolSync ?? 'interval',
         fsyncIntervalMs: 100,

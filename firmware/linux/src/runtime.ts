@@ -637,7 +637,9 @@ export class MeterNode {
     if (this.recentAcks.size > 64) this.recentAcks.delete(this.recentAcks.values().next().value!);
   }
 
-  private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array): Promise<PublishReceipt | undefined> {
+  /** `expiresAt`: the frame is dropped unsent if still queued then (an own submission or vote of a round every member
+   * has closed by then: docs/transport.md, expiry). */
+  private async publish(topic: Topic, bytes: Uint8Array, to?: Uint8Array, expiresAt?: number): Promise<PublishReceipt | undefined> {
     if (this.o.fault === 'silent' && (topic === 'submission' || topic === 'vote')) return undefined;
     let frame = bytes;
     if (this.o.fault === 'bad-signature' && topic === 'submission') {
@@ -651,9 +653,9 @@ export class MeterNode {
       addressed.set(frame, 20);
       const index = this.o.manifest.members.findIndex((m) => equalBytes(m.address, to));
       if (index < 0) return undefined;
-      return this.o.transport.publish(`${topic}-to-${index}`, addressed);
+      return this.o.transport.publish(`${topic}-to-${index}`, addressed, expiresAt === undefined ? undefined : { expiresAt });
     }
-    return this.o.transport.publish(topic, frame);
+    return this.o.transport.publish(topic, frame, expiresAt === undefined ? undefined : { expiresAt });
   }
 
   /**
@@ -823,7 +825,7 @@ export class MeterNode {
         const p = result.publish[entry.index]!;
         // The record it rests on failed or was refused: never publish what is not on disk.
         if (p.after >= 0 && job.durable[p.after] !== true) return;
-        const receipt = await this.publish(p.topic, p.bytes, p.to);
+        const receipt = await this.publish(p.topic, p.bytes, p.to, p.expiresAt);
         if (receipt && p.confirms !== undefined) this.awaitAcknowledgment(receiptKey(receipt), p.confirms);
         if (this.o.log.debugging) this.o.log.debug('published', { topic: p.topic, ...slotOf(p.topic, p.bytes) });
         this.o.metrics.gauge('meterchain_queue_depth', 'Frames waiting for the broker (spooled on disk).', this.o.transport.stats().queued);

@@ -122,6 +122,7 @@ export class NodeContext {
       const p: Publish = { topic: e.topic, bytes: e.bytes, after };
       if (e.to !== undefined) p.to = e.to;
       if (e.confirms !== undefined) p.confirms = e.confirms;
+      if (e.expiresAt !== undefined) p.expiresAt = e.expiresAt;
       r.publish.push(p);
     } else if (e.type === 'committed') {
       r.order.push({ list: 'committed', index: r.committed.length, machine });
@@ -145,11 +146,21 @@ export class NodeContext {
     else this.emit({ type: 'publish', topic, bytes });
   }
 
-  /** Publishes a frame carrying this node's own vote of `round`: with confirmOwnVotes, marked for a `sent` event. */
+  /** Publishes this node's own submission of round `round`, useless once every member has closed the round
+   * (frameExpiry). A copy handed over for a closed round goes through publish(): it must arrive. */
+  publishOwnSubmission(bytes: Uint8Array, round: number): void {
+    this.emit({ type: 'publish', topic: 'submission', bytes, expiresAt: this.frameExpiry(round) });
+  }
+
+  /** Publishes a frame carrying this node's own vote of `round`: with confirmOwnVotes, marked for a `sent` event. A
+   * vote is useless once every member has closed the round (frameExpiry); a leader's certificate is not (it may be
+   * handed over later). */
   publishOwnVote(topic: Topic, bytes: Uint8Array, round: number, to?: Uint8Array): void {
-    if (!this.confirmOwnVotes) return this.publish(topic, bytes, to);
-    if (to !== undefined) this.emit({ type: 'publish', topic, bytes, to, confirms: round });
-    else this.emit({ type: 'publish', topic, bytes, confirms: round });
+    const e: Effect = { type: 'publish', topic, bytes };
+    if (to !== undefined) e.to = to;
+    if (this.confirmOwnVotes) e.confirms = round;
+    if (topic === 'vote') e.expiresAt = this.frameExpiry(round);
+    this.emit(e);
   }
 
   /** Counts a dropped message under its reason, and names it in the step's record. */
@@ -233,6 +244,12 @@ export class NodeContext {
 
   closeAt(r: number): number {
     return this.voteDeadline(r) + this.manifest.params.timeoutMs;
+  }
+
+  /** When round r's submissions and votes are useless on arrival, by this node's clock: every honest member closes
+   * the round at closeAt(r) by its own clock, at most skewMs behind this one, and drops them after that. */
+  frameExpiry(r: number): number {
+    return this.closeAt(r) + this.manifest.params.skewMs;
   }
 
   lastRoundOf(height: number): number {

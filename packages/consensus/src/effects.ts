@@ -40,8 +40,11 @@ export interface PersistRecord {
 export type Effect =
   | { type: 'persist'; record: PersistRecord }
   /** `confirms`, with `confirmOwnVotes` only: the round whose own vote this frame carries (a vote, or a leader's
-   * certificate); the runtime feeds `{ type: 'sent', round }` once the broker has acknowledged it. */
-  | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array; confirms?: number }
+   * certificate); the runtime feeds `{ type: 'sent', round }` once the broker has acknowledged it. `expiresAt`: on
+   * this node's own submission or vote of a round, the time (this node's clock) past which every honest member has
+   * closed the round and drops the frame on arrival (close + skewMs, docs/protocol.md §3): the runtime has the
+   * transport drop it unsent if it is still queued then. */
+  | { type: 'publish'; topic: Topic; bytes: Uint8Array; to?: Uint8Array; confirms?: number; expiresAt?: number }
   /** Outcomes of a member's submission of a round (docs/protocol.md §7). `corrects` names an outcome this node
    * reported earlier for the same member and round and has taken back (a voter it counted was caught equivocating):
    * the last outcome reported for a member and round is the node's word on it. */
@@ -84,6 +87,8 @@ export interface Publish {
   after: number;
   /** With confirmOwnVotes: the round whose own vote this frame carries (see the publish effect). */
   confirms?: number;
+  /** Not worth sending after this time (see the publish effect). */
+  expiresAt?: number;
 }
 
 /** What the runtime reports: a submission's outcome, evidence caught, something refused. */
@@ -136,6 +141,7 @@ export function effectsOf(r: StepResult): Effect[] {
       const publish: Effect = { type: 'publish', topic: p.topic, bytes: p.bytes };
       if (p.to !== undefined) publish.to = p.to;
       if (p.confirms !== undefined) publish.confirms = p.confirms;
+      if (p.expiresAt !== undefined) publish.expiresAt = p.expiresAt;
       out.push(publish);
     } else out.push(r[e.list][e.index]!);
   }

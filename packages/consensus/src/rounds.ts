@@ -195,7 +195,7 @@ export class RoundMachine {
     if (ctx.now > ctx.voteDeadline(r) + ctx.manifest.params.skewMs) rs.lateHere = true;
     // Its own submission restored after a restart, in a round still open: sent again (the same signed bytes), as the
     // recorded vote is below: it may never have left, and after a power cut of every node no one else holds it.
-    if (this.own.place(rs) && ctx.now < ctx.closeAt(r)) ctx.publish('submission', rs.subs[ctx.selfIndex]!.sub.bytes);
+    if (this.own.place(rs) && ctx.now < ctx.closeAt(r)) ctx.publishOwnSubmission(rs.subs[ctx.selfIndex]!.sub.bytes, r);
     this.votes.takeUpVoted(rs);
     this.table.put(rs);
     return rs;
@@ -217,7 +217,7 @@ export class RoundMachine {
     if (resend) {
       this.resendVote = undefined;
       const own = resend.subs[ctx.selfIndex];
-      if (!resend.closed && own) ctx.publish('submission', own.sub.bytes);
+      if (!resend.closed && own) ctx.publishOwnSubmission(own.sub.bytes, resend.round);
       if (!resend.closed && resend.myVote) this.votes.publish(resend, resend.myVote);
     }
     const current = roundOf(ctx.manifest, ctx.now);
@@ -277,7 +277,8 @@ export class RoundMachine {
     }
     const bytes = signReading(reading, this.ctx.signer);
     this.subMark = r;
-    this.ctx.persistThenPublish({ kind: 'submission', round: r, height: -1, view: -1, bytes }, 'submission', bytes);
+    this.ctx.emit({ type: 'persist', record: { kind: 'submission', round: r, height: -1, view: -1, bytes } });
+    this.ctx.publishOwnSubmission(bytes, r);
     this.onSubmission(bytes);
   }
 
@@ -295,7 +296,8 @@ export class RoundMachine {
     }
     const bytes = signBatch(batch, this.ctx.signer, () => this.ctx.self);
     this.subMark = r;
-    this.ctx.persistThenPublish({ kind: 'submission', round: r, height: -1, view: -1, bytes }, 'submission', bytes);
+    this.ctx.emit({ type: 'persist', record: { kind: 'submission', round: r, height: -1, view: -1, bytes } });
+    this.ctx.publishOwnSubmission(bytes, r);
     this.onSubmission(bytes);
   }
 

@@ -248,6 +248,10 @@ describe('a member that must refuse the view\'s proposal gives the view up at on
     // The hand-over reaches member 1 in the step of the refusal: it gives view 0 up then, not a view timeout later,
     // and with the refusing member's timeout that makes n − t + 1: the proposer joins, and view 1 begins at once.
     for (const i of [0, 1, 2]) expect(timedOutAt(c, at, i, 0)).toBe(at[k]);
+    // What it hands over is of closed rounds, sent on purpose: it carries no expiry (docs/transport.md).
+    const handedOver = c.effects.filter((x, j) => j > k && at[j] === at[k] && x.member === 2 && x.effect.type === 'publish' && x.effect.topic === 'submission');
+    expect(handedOver.length).toBeGreaterThan(0);
+    for (const x of handedOver) expect((x.effect as Extract<Effect, { type: 'publish' }>).expiresAt).toBeUndefined();
     for (const i of [0, 1, 2]) {
       const j = c.effects.findIndex((x) => x.member === i && x.effect.type === 'committed');
       const e = c.effects[j]!.effect as Extract<Effect, { type: 'committed' }>;
