@@ -49,9 +49,12 @@ export interface MosquittoOptions {
   extraAcl?: string;
   /** A password file made elsewhere (e.g. by `meterchain cluster broker-config`): copied in before any `users`. */
   passwordFile?: string;
-  /** Keep sessions and queued messages across restarts (default false). When on, the database is saved after
-   * every change (autosave_on_changes, interval 1), so even a SIGKILL keeps what the broker had. */
-  persistence?: boolean;
+  /** Keep sessions and queued messages across restarts (default false). `true` saves the database after every change
+   * (autosave_on_changes, interval 1), so even a SIGKILL keeps what the broker had; each save writes the whole
+   * database, so a broker holding megabytes of queued frames then spends its time saving. `'shipped'` keeps the
+   * template's own schedule (the shipped file: every 30 s), so a SIGKILL loses what changed since the last save, as
+   * in the field. */
+  persistence?: boolean | 'shipped';
   /** Settings that replace the shipped file's value for the same key, or are added (e.g. max_queued_messages). */
   settings?: Record<string, string | number | boolean>;
   /** ACL text instead of the shipped acl.example (or of the ACL made from `cluster`). */
@@ -138,7 +141,7 @@ export async function freeLoopbackPort(): Promise<number> {
 }
 
 /** The settings the harness always sets, whatever the template says. */
-function harnessSettings(dir: string, persistence: boolean): { global: string[]; drop: Set<string> } {
+function harnessSettings(dir: string, persistence: boolean | 'shipped'): { global: string[]; drop: Set<string> } {
   const global = [
     `# ---- test harness overrides ----`,
     `log_dest stderr`,
@@ -147,16 +150,18 @@ function harnessSettings(dir: string, persistence: boolean): { global: string[];
     `log_type notice`,
     `connection_messages true`,
     persistence ? 'persistence true' : 'persistence false',
-    ...(persistence ? [`persistence_location ${dir}/`, 'autosave_interval 1', 'autosave_on_changes true'] : []),
+    ...(persistence ? [`persistence_location ${dir}/`] : []),
+    ...(persistence === true ? ['autosave_interval 1', 'autosave_on_changes true'] : []),
   ];
   // Running as root, Mosquitto would switch to the "mosquitto" user, which cannot read a private temp directory.
   if (typeof process.getuid === 'function' && process.getuid() === 0) global.push('user root');
-  const drop = new Set(['log_dest', 'log_type', 'connection_messages', 'persistence', 'persistence_location', 'persistence_file', 'autosave_interval', 'autosave_on_changes', 'user', 'pid_file', 'include_dir', 'bind_address', 'port']);
+  const drop = new Set(['log_dest', 'log_type', 'connection_messages', 'persistence', 'persistence_location', 'persistence_file', 'user', 'pid_file', 'include_dir', 'bind_address', 'port']);
+  if (persistence !== 'shipped') drop.add('autosave_interval').add('autosave_on_changes');
   return { global, drop };
 }
 
 /** Rewrites a Mosquitto configuration for a test: one loopback listener on `port`, files in `dir`. */
-export function rewriteConfig(template: string, dir: string, port: number, options: { persistence?: boolean; settings?: Record<string, string | number | boolean> } = {}): string {
+export function rewriteConfig(template: string, dir: string, port: number, options: { persistence?: boolean | 'shipped'; settings?: Record<string, string | number | boolean> } = {}): string {
   if (port === FORBIDDEN_PORT) throw new RangeError('mosquitto harness: port 1883 belongs to the system broker, not to tests');
   const { global, drop } = harnessSettings(dir, options.persistence ?? false);
   const settings = new Map(Object.entries(options.settings ?? {}).map(([k, v]) => [k, String(v)]));

@@ -61,6 +61,17 @@ describe('rewriteConfig', () => {
     expect(text.indexOf('max_inflight_messages 3')).toBeLessThan(text.indexOf('listener 41000'));
   });
 
+  test("persistence true saves after every change; 'shipped' keeps the template's own schedule", () => {
+    const shipped = `autosave_interval 30\n${template}`;
+    const everyChange = rewriteConfig(shipped, '/tmp/t', 41000, { persistence: true });
+    expect(everyChange.match(/^autosave_.*$/gm)).toEqual(['autosave_interval 1', 'autosave_on_changes true']);
+    expect(everyChange).toMatch(/^persistence_location \/tmp\/t\/$/m);
+    const asShipped = rewriteConfig(shipped, '/tmp/t', 41000, { persistence: 'shipped' });
+    expect(asShipped.match(/^autosave_.*$/gm)).toEqual(['autosave_interval 30']);
+    expect(asShipped.match(/^persistence .*$/gm)).toEqual(['persistence true']);
+    expect(asShipped).toMatch(/^persistence_location \/tmp\/t\/$/m);
+  });
+
   test('refuses port 1883', () => {
     expect(() => rewriteConfig(template, '/tmp/t', 1883)).toThrow(/1883/);
   });
