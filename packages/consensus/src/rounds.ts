@@ -18,7 +18,7 @@ import { RoundTable } from './round-table.ts';
 import { RoundVotes } from './round-votes.ts';
 import { RoundsForBlocks } from './rounds-for-blocks.ts';
 import type { RoundsView } from './rounds-view.ts';
-import { openSubmission, roundOf, signBatch, submissionDomain, type Batch } from './submission.ts';
+import { openSubmission, roundOf, roundStart, signBatch, submissionDomain, type Batch } from './submission.ts';
 
 /** What the round machine reads of the rest of the node. */
 export interface RoundsNeed {
@@ -47,6 +47,9 @@ export class RoundMachine {
   private subMark: number;
   /** A round restored from its record and open again, whose recorded vote the first tick re-sends (reopenRestored). */
   private resendVote: Round | undefined;
+  /** The last round of what this node signed before its restart, when its clock at the start was behind that (start):
+   * rounds up to it are taken up as late ones. -1: none. */
+  private signedAhead: number;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -71,6 +74,7 @@ export class RoundMachine {
     this.heldBack = false;
     this.subMark = -1;
     this.resendVote = undefined;
+    this.signedAhead = -1;
   }
 
   // ---- what the node asks ----
@@ -105,7 +109,21 @@ export class RoundMachine {
     // Restarted while its last voted round is still open: take that round up again to re-send the recorded vote.
     const last = this.votes.last;
     if (last && now < this.ctx.closeAt(last.round) && last.round < this.nextRound) this.nextRound = last.round;
-    for (const round of this.table.held) this.reopenRestored(this.table.get(round)!);
+    // Restarted with its clock behind what it signed before (a clock stepped back, a real-time clock that lost its
+    // time): it signed its own submission of a round no earlier than the round's start, and its vote no earlier than
+    // the vote deadline. By that clock the others may still count the rounds it signed in, though they closed them
+    // long ago: what it completes there waits for the block covering them, as in a round taken up late
+    // (docs/protocol.md §7; campaign seed 20261210 saw such a node report `accepted` for readings no block held).
+    const signedFrom = Math.max(this.subMark >= 0 ? roundStart(this.ctx.manifest, this.subMark) : -Infinity, last ? this.ctx.voteDeadline(last.round) : -Infinity);
+    if (now < signedFrom) {
+      this.signedAhead = Math.max(this.subMark, last?.round ?? -1);
+      for (const round of this.table.held) this.signedAhead = Math.max(this.signedAhead, round);
+    }
+    for (const round of this.table.held) {
+      const rs = this.table.get(round)!;
+      if (round <= this.signedAhead) rs.lateHere = true;
+      this.reopenRestored(rs);
+    }
   }
 
   /** The last round of a restored tip (of this epoch; rounds start again at 0 in a new one) is the last one done. */
@@ -192,7 +210,7 @@ export class RoundMachine {
     const rs = new Round(ctx, r);
     // Taken up after every honest member's vote deadline (a restart, a lag): what it gathers now may complete
     // certificates the others, closing on time, never could (decideClosed).
-    if (ctx.now > ctx.voteDeadline(r) + ctx.manifest.params.skewMs) rs.lateHere = true;
+    if (ctx.now > ctx.voteDeadline(r) + ctx.manifest.params.skewMs || r <= this.signedAhead) rs.lateHere = true;
     // Its own submission restored after a restart, in a round still open: sent again (the same signed bytes), as the
     // recorded vote is below: it may never have left, and after a power cut of every node no one else holds it.
     if (this.own.place(rs) && ctx.now < ctx.closeAt(r)) ctx.publishOwnSubmission(rs.subs[ctx.selfIndex]!.sub.bytes, r);

@@ -276,3 +276,42 @@ describe('a node that takes a round up after the vote deadline (a restart, a lag
     for (const o of outcomes) expect(`${o.key} ${o.type}`).toBe(`${o.key} ${holds.has(o.key) ? 'accepted' : 'too-late'}`);
   });
 });
+
+describe('a node restarted with its clock behind what it signed before the restart', () => {
+  test('takes the rounds it signed in up as late ones: too-late, not accepted, for a reading the block leaves out', () => {
+    // Every round-1 vote is lost on the way, so members 0-2 close round 1 `not-enough-votes` and commit block 0 (rounds
+    // 0-1) without its readings. Member 3 signed its round-1 reading and vote and went down before either counted.
+    // It restarts 4.5 s later with its clock 4.5 s slow (a clock stepped back, a real-time clock that lost its time):
+    // by that clock round 1 is still before its vote deadline, and the round-1 votes of the others, queued for it by
+    // the broker, make a certificate.
+    const c = new Cluster({ n: 4 });
+    const round1: Uint8Array[] = [];
+    c.filter = (m, recipient) => {
+      if (m.topic !== 'vote') return true;
+      const d = decodeVoteMessage(m.bytes);
+      if (!d.ok || d.message.vote.round !== 1) return true;
+      if (recipient === undefined && m.from !== 3) round1.push(m.bytes);
+      return false;
+    };
+    c.round(0);
+    c.round(1);
+    c.runUntil(GENESIS + 2 * PARAMS.roundMs + PARAMS.skewMs + 40);
+    expect(c.effects.some((x) => x.member === 3 && x.effect.type === 'persist' && x.effect.record.kind === 'vote' && x.effect.record.round === 1)).toBe(true);
+    c.offline.add(3);
+    c.runUntil(GENESIS + 6 * PARAMS.roundMs);
+    const [block] = c.of('committed', 0);
+    if (!block) throw new Error('block 0 was not committed');
+    expect(contents(c, block.block).sort()).toEqual(['0@0', '1@0', '2@0', '3@0']);
+    const restarted = c.makeNode(c.signers[3]!, { restore: { records: restoredRecords(c, 3) } });
+    const skewed = c.now - 4500;
+    expect(skewed).toBeLessThan(GENESIS + 2 * PARAMS.roundMs); // round 1, by its clock, not yet voted
+    const effects = [...effectsOf(restarted.step({ type: 'tick', now: skewed }))];
+    for (const bytes of round1) effects.push(...effectsOf(restarted.step({ type: 'message', now: skewed + 10, topic: 'vote', bytes })));
+    effects.push(...effectsOf(restarted.step({ type: 'tick', now: skewed + 20 })));
+    // Before: `accepted` at once for its round-1 reading, which no block holds.
+    expect(effects.filter((e) => e.type === 'accepted' && e.round === 1)).toEqual([]);
+    effects.push(...effectsOf(restarted.step({ type: 'message', now: skewed + 30, topic: 'block', bytes: block.block })));
+    const mine = effects.filter((e) => (e.type === 'accepted' || e.type === 'too-late') && e.round === 1 && c.indexOf((e as { member: Uint8Array }).member) === 3);
+    expect(mine.map((e) => e.type)).toEqual(['too-late']);
+  });
+});
