@@ -932,7 +932,7 @@ export class MeterNode {
         // The node never signs for this block's rounds or height again: its state forgets them (and stays bounded).
         await o.state.committed(effect.height, effect.last);
         o.submissions?.committed?.(effect.height, effect.block);
-        o.log.info('block committed', { height: effect.height, view: effect.view, submissions: effect.submissions, hash: effect.hash });
+        o.log.info('block committed', { height: effect.height, view: effect.view, last: effect.last, submissions: effect.submissions, hash: effect.hash });
         this.tell('committed', { at: this.now(), height: effect.height, view: effect.view, hash: toHex(effect.hash), submissions: effect.submissions, last: effect.last, own: effect.own });
         return;
       }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { requireMosquitto, startMosquitto, type MosquittoBroker } from '@meterchain/testkit/mosquitto';
 import { account } from './support/accounting.ts';
-import { createTestCluster, heightOf, waitFor, type TestCluster, type TestMember } from './support/cluster.ts';
+import { createTestCluster, waitFor, type TestCluster, type TestMember } from './support/cluster.ts';
 
 const run = requireMosquitto('the broker-down-at-start test') ? describe : describe.skip;
 
@@ -32,12 +32,13 @@ run('meters that start while the broker is down', () => {
     }
     const duringOutage = new Map(cluster.members.map((m) => [m, m.logs.filter((l) => l['msg'] === 'reading signed').map((l) => l['seq'] as number)]));
     await broker.start();
-    // The blocks first committed may cover only rounds of the outage; wait for each meter's first reading accepted
-    // once the broker was up, then for two more blocks (the one covering its round is among them).
-    const accepted = (m: TestMember) => m.logs.some((l) => l['msg'] === 'own reading accepted');
-    await waitFor('a reading of every meter accepted after the broker came up', () => cluster.members.every(accepted), 30_000);
-    const height = Math.max(...cluster.members.map(heightOf));
-    await waitFor('two more blocks on every meter', () => cluster.members.every((m) => heightOf(m) >= height + 2), 30_000);
+    // The blocks first committed cover rounds of the outage, as many as block agreement has to catch up on (more under
+    // load): wait for each meter's first reading accepted once the broker was up, then for a block on that meter that
+    // covers its round.
+    const acceptedRound = (m: TestMember) => m.logs.find((l) => l['msg'] === 'own reading accepted')?.['round'] as number | undefined;
+    await waitFor('a reading of every meter accepted after the broker came up', () => cluster.members.every((m) => acceptedRound(m) !== undefined), 30_000);
+    const covers = (m: TestMember) => m.logs.some((l) => l['msg'] === 'block committed' && (l['last'] as number) >= acceptedRound(m)!);
+    await waitFor('a block covering that round on every meter', () => cluster.members.every(covers), 60_000);
     await cluster.stopAll();
 
     for (const m of cluster.members) {
