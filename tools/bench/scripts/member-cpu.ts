@@ -3,21 +3,23 @@
 // the time it arrived, to a fresh node of that member with the real node:crypto verifier, and the CPU time of each
 // step is summed by topic. Transport, runtime and MQTT costs are not in it: this is the floor of a member's CPU.
 //
-//   npx tsx tools/bench/scripts/member-cpu.ts [--meters 64] [--rounds 10] [--repeat 3]
+//   npx tsx tools/bench/scripts/member-cpu.ts [--meters 64] [--rounds 10] [--repeat 3] [--vote-mode broadcast|leader]
 import { parseArgs } from 'node:util';
 import { nodeVerifier } from '@meterchain/crypto';
 import { nodeSha256 } from '@meterchain/testkit';
 import { ConsensusNode, type Effect, type Topic } from '@meterchain/consensus';
 import { Cluster, GENESIS } from '../../../packages/consensus/test/helpers/cluster.ts';
 
-const { values } = parseArgs({ options: { meters: { type: 'string' }, rounds: { type: 'string' }, repeat: { type: 'string' } } });
+const { values } = parseArgs({ options: { meters: { type: 'string' }, rounds: { type: 'string' }, repeat: { type: 'string' }, 'vote-mode': { type: 'string' } } });
 const n = Number(values.meters ?? 64);
 const rounds = Number(values.rounds ?? 10);
 const repeat = Number(values.repeat ?? 3);
+const voteMode = values['vote-mode'] ?? 'broadcast';
+if (voteMode !== 'broadcast' && voteMode !== 'leader') throw new Error('--vote-mode broadcast or leader');
 if (!(n >= 4 && n <= 256) || !(rounds >= 1 && rounds <= 100) || !(repeat >= 1 && repeat <= 20)) throw new Error('--meters 4..256, --rounds 1..100, --repeat 1..20');
 
 const ME = 1; // not the proposer of the first block, so its proposal arrives as a message
-const cluster = new Cluster({ n, params: { blockRounds: rounds, skewMs: 50, timeoutMs: 4000 } });
+const cluster = new Cluster({ n, voteMode, params: { blockRounds: rounds, skewMs: 50, timeoutMs: 4000 } });
 const received: { topic: Topic; bytes: Uint8Array; now: number }[] = [];
 const record = cluster.record.bind(cluster);
 cluster.record = (member: number, effects: Effect[]): Effect[] => {
@@ -41,5 +43,5 @@ for (let rep = 0; rep < repeat; rep++) {
   }
   const total = Object.values(ms).reduce((a, b) => a + b, 0);
   const parts = Object.keys(ms).map((k) => `${k} ${(ms[k]! / rounds).toFixed(1)} ms (${(count[k]! / rounds).toFixed(1)} msgs)`);
-  console.log(`meters ${n}, run ${rep + 1}: ${(total / rounds).toFixed(1)} ms of CPU per round, ${(node.stats.verifications / rounds).toFixed(1)} verifications per round, block committed: ${node.height >= 0}; per round: ${parts.join(', ')}`);
+  console.log(`meters ${n} (${voteMode}), run ${rep + 1}: ${(total / rounds).toFixed(1)} ms of CPU per round, ${(node.stats.verifications / rounds).toFixed(1)} verifications per round, block committed: ${node.height >= 0}; per round: ${parts.join(', ')}`);
 }

@@ -4,7 +4,7 @@ import { createManifest, verifyManifest, type Manifest, type ManifestParams, typ
 import { nodeVerifier } from '@meterchain/crypto';
 import { nodeSha256, signerFrom } from '@meterchain/testkit';
 import { effectsOf, ConsensusNode, decodeBody, decodeStoredBlock, openSubmission, type Effect, type NodeConfig, type Topic } from '../../src/index.ts';
-import { afterAll, afterEach, beforeEach, expect } from '@jest/globals';
+import type { expect as Expect } from '@jest/globals';
 import { basename } from 'node:path';
 import { EffectHasher, RecordedHashes } from './effect-hash.ts';
 
@@ -13,20 +13,24 @@ import { EffectHasher, RecordedHashes } from './effect-hash.ts';
 // through a Cluster are not listed.
 let hasher = new EffectHasher();
 let recorded: RecordedHashes | undefined;
-beforeEach(() => {
-  hasher = new EffectHasher();
-});
-afterEach(() => {
-  if (hasher.count === 0) return;
-  const state = expect.getState();
-  recorded ??= new RecordedHashes(`node-${basename(state.testPath ?? 'unknown', '.test.ts')}`);
-  const key = state.currentTestName ?? 'unnamed';
-  const observed = hasher.digest();
-  expect(`${key}: ${observed}`).toBe(`${key}: ${recorded.expected(key, observed)}`);
-});
-afterAll(() => {
-  recorded?.save();
-});
+// The hooks are Jest's globals, so that the bench scripts can drive a Cluster outside Jest (they hash nothing).
+const jest = globalThis as unknown as { beforeEach?: (f: () => void) => void; afterEach: (f: () => void) => void; afterAll: (f: () => void) => void; expect: typeof Expect };
+if (typeof jest.beforeEach === 'function') {
+  jest.beforeEach(() => {
+    hasher = new EffectHasher();
+  });
+  jest.afterEach(() => {
+    if (hasher.count === 0) return;
+    const state = jest.expect.getState();
+    recorded ??= new RecordedHashes(`node-${basename(state.testPath ?? 'unknown', '.test.ts')}`);
+    const key = state.currentTestName ?? 'unnamed';
+    const observed = hasher.digest();
+    jest.expect(`${key}: ${observed}`).toBe(`${key}: ${recorded.expected(key, observed)}`);
+  });
+  jest.afterAll(() => {
+    recorded?.save();
+  });
+}
 
 export const GENESIS = 1767225600000;
 export const PARAMS: ManifestParams = { roundMs: 1000, blockRounds: 2, skewMs: 100, timeoutMs: 400 };
