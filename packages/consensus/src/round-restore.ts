@@ -55,6 +55,7 @@ export class OwnSubmissions {
     const o = openSubmission(this.ctx.manifest, bytes, this.ctx.hash);
     if (!o.ok || o.submission.round !== rs.round || o.submission.index !== self) return false;
     rs.subs[self] = { sub: o.submission, reason: 0, late: rs.voted };
+    rs.changes++;
     this.table.index(o.submission);
     rs.received++;
     return true;
@@ -97,6 +98,7 @@ export function restoreRound(ctx: RestoreContext, table: RoundTable, rec: Persis
     if (!opened.ok || opened.submission.round !== rs.round || rs.subs[opened.submission.index]) continue;
     const sub = opened.submission;
     rs.subs[sub.index] = { sub, reason: 0, late: true };
+    rs.changes++;
     table.index(sub);
     rs.received++;
   }

@@ -64,6 +64,9 @@ export class Round {
    * others may close the round before its vote reaches them, and it may count votes they no longer do, so its
    * certificates in the round are reported only when the block covering the round commits (decideClosed). */
   lateHere: boolean;
+  /** Counts every change to what the round holds (submissions, the tally, closing): a reader that derived something
+   * from the round knows it still holds while this is unchanged (RoundsForBlocks.missingAccepted). */
+  changes: number;
 
   constructor(
     private readonly ctx: RoundContext,
@@ -89,10 +92,12 @@ export class Round {
     this.lateHere = false;
     this.ownSent = false;
     this.restored = false;
+    this.changes = 0;
   }
 
   /** Adds a vote's judgment list to the tally; a list seen before (by root) lands where it landed. */
   tallyVote(records: Uint8Array, root: Uint8Array): void {
+    this.changes++;
     const key = hexKey(root);
     const where = this.placed[key];
     if (where) tallyAddAgain(this.tally, where, records);
@@ -113,6 +118,7 @@ export class Round {
   exclude(voter: number): void {
     if (this.excluded[voter]) return;
     this.excluded[voter] = true;
+    this.changes++;
     this.tally = emptyTally(this.ctx.n);
     this.placed = {};
     for (const v of this.votes) if (v && !this.excluded[v.voter]) this.tallyVote(v.records, v.root);
@@ -286,6 +292,7 @@ export class Round {
   close(): void {
     this.decide();
     this.closed = true;
+    this.changes++;
     for (let i = 0; i < this.ctx.n; i++) {
       if (this.decided[i]) continue;
       const o = this.ctx.quorum.outcome(this.tally[i]!);

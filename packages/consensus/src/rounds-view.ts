@@ -15,7 +15,7 @@ export interface RoundsView {
   heldSubmission(digest: Uint8Array): Submission | undefined;
   knownSubmission(): (digest: Uint8Array) => Submission | undefined;
   /** The accepted readings held here that a block of these rounds leaves out. */
-  missingAccepted(block: CheckedBlock): { round: number; member: number; digest: Uint8Array }[];
+  missingAccepted(block: CheckedBlock): readonly { round: number; member: number; digest: Uint8Array }[];
   /** Compares a block's votes and submissions with those held: a difference is evidence. */
   compareWithBlock(block: CheckedBlock): void;
   /** A block covering these rounds is committed: the outcomes that waited for it. */

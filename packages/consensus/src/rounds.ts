@@ -175,6 +175,7 @@ export class RoundMachine {
     if (!rs.restored || this.ctx.now >= this.ctx.closeAt(rs.round)) return;
     rs.restored = false;
     rs.closed = false;
+    rs.changes++;
     rs.certSent = false;
     rs.certSeen = false;
     rs.fallbackSent = false;
@@ -365,6 +366,7 @@ export class RoundMachine {
       let reason = 0;
       if (s.reading && s.reading.ts > ctx.now + ctx.manifest.params.skewMs) reason = Reason.FUTURE;
       rs.subs[i] = { sub: s, reason, late: rs.voted };
+      rs.changes++;
       this.table.index(s);
       rs.received++;
       // An accepted member's submission that came after its certificate: the round record gets it too.
@@ -374,6 +376,7 @@ export class RoundMachine {
     }
     if (equalBytes(slot.sub.digest, s.digest) || slot.other) return;
     slot.other = s;
+    rs.changes++;
     this.need.recordEvidence('submission', slot.sub.bytes, bytes);
   }
 
