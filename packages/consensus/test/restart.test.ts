@@ -147,4 +147,28 @@ describe('a member lagging a view behind', () => {
     }
     expect(answerers).toEqual([0, 1, 2]);
   });
+
+  test('is answered only once the others have been in the next view for timeoutMs (before, its timeout crossed theirs)', () => {
+    const c = new Cluster({ n: 7 });
+    c.round(0);
+    c.round(1);
+    const blockTopics = ['proposal', 'block-vote', 'timeout', 'block'];
+    c.filter = (m, to) => m.topic !== 'proposal' && !(to === 6 && blockTopics.includes(m.topic));
+    while (!persisted(c, 6, 'timeout', 0)) c.runUntil(c.now + 50);
+    // Every member timed view 0 out within these 50 ms (their views started together) and moved to view 1 on the
+    // timeouts: member 6's, said again now, may simply have crossed theirs.
+    c.runUntil(c.now + 50);
+    const lagging = c.effects.find((x) => x.member === 6 && x.effect.type === 'persist' && x.effect.record.kind === 'timeout')!.effect as { record: PersistRecord };
+    const answers = (now: number): number[] => {
+      const answerers: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const effects = effectsOf(c.nodes[i]!.step({ type: 'message', now, topic: 'timeout', bytes: lagging.record.bytes }));
+        if (effects.some((e) => e.type === 'publish' && e.topic === 'timeout')) answerers.push(i);
+      }
+      return answerers;
+    };
+    expect(answers(c.now)).toEqual([]);
+    // Said again timeoutMs later (view 1 lasts 2 · timeoutMs): member 6 does lag, and is answered.
+    expect(answers(c.now + PARAMS.timeoutMs)).toEqual([0, 1, 2]);
+  });
 });
