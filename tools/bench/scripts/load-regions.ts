@@ -10,7 +10,7 @@
 //   npm run bench:load -- --regions 4 --meters 64 [--substations 4] [--minutes 2] [--warmup 30] [--per-process 16]
 //     [--out DIR] [--json]        (PostgreSQL: MC_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test)
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -177,7 +177,10 @@ for (const r of regions) {
     const configs = hosted.flatMap((m, k) => ['--config', writeYaml(m, r.path, regionBroker[r.name]!, ['sensor:', '  type: simulated', `  seed: ${first + k + 1}`, ...(m.address === gate ? ['gate: true'] : [])])]);
     const proc = spawn(process.execPath, [bundle.outfile, ...configs], { stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push({ proc, kind: 'meters', nodes: hosted.length, rss: [] });
+    // The process's log, kept in the output directory: where a reading the accounting misses can be looked up.
+    const log = createWriteStream(join(dir, `${r.name}-${String(first + 1).padStart(3, '0')}.log`));
     createInterface({ input: proc.stdout! }).on('line', (line) => {
+      log.write(line + '\n');
       const address = /"meter":"([^"]+)"/.exec(line)?.[1] ?? '';
       noteVerified(line);
       const p = meterByAddress.get(address);
@@ -310,6 +313,7 @@ for (const r of regions) {
     unacceptedTotal += tally.unaccepted;
     pendingTotal += tally.pending;
     lost += tally.lost;
+    if (tally.lost > 0) process.stderr.write(`load: ${m.name} (${m.address}): readings lost, seq ${tally.lostSeqs.join(' ')} (its process's log is in ${dir})\n`);
   }
 }
 const wideOpened = await openChain(join(substations[0]!.dir, 'data', 'chain'));

@@ -217,6 +217,7 @@ for (const [i, m] of members.entries()) {
   unacceptedTotal += tally.unaccepted;
   pendingTotal += tally.pending;
   lost += tally.lost;
+  if (tally.lost > 0) process.stderr.write(`load: ${m.name}: readings lost, seq ${tally.lostSeqs.join(' ')} (look for them in its log)\n`);
 }
 
 const latencies = meters.flatMap((m, i) => m.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);

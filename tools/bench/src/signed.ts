@@ -11,6 +11,8 @@ export interface SignedTally {
   unaccepted: number;
   pending: number;
   lost: number;
+  /** The sequence numbers of the readings lost (to look them up in the meter's log). */
+  lostSeqs: number[];
 }
 
 /** Tallies the readings `signed` (their sequence numbers) by meter `me` against its chain's `blocks` and its data dir. */
@@ -33,12 +35,15 @@ export async function tallySigned(blocks: Uint8Array[], manifest: Manifest, me: 
   const state = await NodeState.open(join(dataDir, 'state'));
   const pending = new Set(state.pending().map((x) => x.seq));
   await state.close();
-  const tally: SignedTally = { inChain: 0, unaccepted: 0, pending: 0, lost: 0 };
+  const tally: SignedTally = { inChain: 0, unaccepted: 0, pending: 0, lost: 0, lostSeqs: [] };
   for (const seq of signed) {
     if (inChain.has(seq)) tally.inChain++;
     else if (unaccepted.has(seq)) tally.unaccepted++;
     else if (seq > lastRound && pending.has(seq)) tally.pending++;
-    else tally.lost++;
+    else {
+      tally.lost++;
+      tally.lostSeqs.push(seq);
+    }
   }
   return tally;
 }
