@@ -295,6 +295,7 @@ let lost = 0;
 let inChainTotal = 0;
 let unacceptedTotal = 0;
 let pendingTotal = 0;
+let staleTotal = 0;
 let verified = true;
 let chainReadings = 0;
 for (const r of regions) {
@@ -312,6 +313,7 @@ for (const r of regions) {
     inChainTotal += tally.inChain;
     unacceptedTotal += tally.unaccepted;
     pendingTotal += tally.pending;
+    staleTotal += tally.stale;
     lost += tally.lost;
     if (tally.lost > 0) process.stderr.write(`load: ${m.name} (${m.address}): readings lost, seq ${tally.lostSeqs.join(' ')} (its process's log is in ${dir})\n`);
   }
@@ -364,7 +366,7 @@ const result = {
     cores: (verified1 - verified0) / measuredS / verifyPerSecond,
   },
   perRegion,
-  readings: { signed: inChainTotal + unacceptedTotal + pendingTotal + lost, inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
+  readings: { signed: inChainTotal + unacceptedTotal + pendingTotal + staleTotal + lost, inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, stale: staleTotal, lost },
   chainsVerify: verified && wideReport.ok,
   wideAreaBlocks: wideReport.ok ? wideReport.blocks : -1,
   meters: perNode('meters'),
@@ -388,7 +390,7 @@ else {
   for (const x of perRegion) {
     console.log(`${x.region}: round end -> acceptance p50 ${x.roundEndToAcceptanceMs.p50} ms, p99 ${x.roundEndToAcceptanceMs.p99} ms, max ${x.roundEndToAcceptanceMs.max} ms (${x.acceptances} of ~${x.expected} accepted in the window); commit -> anchored p50 ${x.commitToAnchorMs.p50} ms, p99 ${x.commitToAnchorMs.p99} ms, max ${x.commitToAnchorMs.max} ms; ${x.anchored} of ${x.blocks} blocks anchored`);
   }
-  console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}; chains verify: ${result.chainsVerify} (wide-area ${result.wideAreaBlocks} blocks)`);
+  console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, pending for rounds the chain covers ${staleTotal}, LOST ${lost}; chains verify: ${result.chainsVerify} (wide-area ${result.wideAreaBlocks} blocks)`);
   const f = (x: ReturnType<typeof perNode>) => `CPU ${x.cpuPercent.mean.toFixed(1)} % mean (max ${x.cpuPercent.max.toFixed(1)} %), RSS ${x.rssMiB.mean.toFixed(0)} MiB mean (max ${x.rssMiB.max.toFixed(0)} MiB)`;
   console.log(`per meter (a process's share / ${perProcess}): ${f(result.meters)}`);
   console.log(`per substation: ${f(result.substationNodes)}`);

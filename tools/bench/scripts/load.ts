@@ -203,6 +203,7 @@ let lost = 0;
 let inChainTotal = 0;
 let unacceptedTotal = 0;
 let pendingTotal = 0;
+let staleTotal = 0;
 let verified = true;
 for (const [i, m] of members.entries()) {
   const me = addressFromText(m.address);
@@ -216,6 +217,7 @@ for (const [i, m] of members.entries()) {
   inChainTotal += tally.inChain;
   unacceptedTotal += tally.unaccepted;
   pendingTotal += tally.pending;
+  staleTotal += tally.stale;
   lost += tally.lost;
   if (tally.lost > 0) process.stderr.write(`load: ${m.name}: readings lost, seq ${tally.lostSeqs.join(' ')} (look for them in its log)\n`);
 }
@@ -256,7 +258,7 @@ const result = {
   roundEndToAcceptanceMs: { p50: quantile(latencies, 0.5), p90: quantile(latencies, 0.9), p99: quantile(latencies, 0.99), max: latencies[latencies.length - 1] },
   acceptedBeforeRoundEnd: latencies.filter((l) => l <= 0).length / Math.max(1, latencies.length),
   lateByRoundInBlock: lateByPosition,
-  readings: { signed: meters.reduce((s, m) => s + m.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, lost },
+  readings: { signed: meters.reduce((s, m) => s + m.signed.length, 0), inChain: inChainTotal, unaccepted: unacceptedTotal, pending: pendingTotal, stale: staleTotal, lost },
   chainVerifies: verified,
   cpuPercentPerMeter: { mean: mean(cpu), max: Math.max(...cpu), user: { mean: mean(cpuUser), max: Math.max(...cpuUser) }, system: { mean: mean(cpuSystem), max: Math.max(...cpuSystem) } },
   rssMiBPerMeter: { mean: mean(rss), max: Math.max(...rss) },
@@ -278,7 +280,7 @@ else {
   console.log(`meters ${n}${clusterCount > 1 ? ` in ${clusterCount} clusters of ${clusterSize}` : ''}, ${procs.length} processes (rule ${rule}, ${values['vote-mode'] === 'leader' ? 'leader certificates' : 'broadcast votes'}), measured ${result.measuredSeconds} s (${result.rounds} rounds) after ${warmupMs / 1000} s warm-up`);
   console.log(`accepted before the round ended: ${(result.acceptedBeforeRoundEnd * 100).toFixed(1)} %; late acceptances by round within the block period: ${lateByPosition.join(' ')}`);
   console.log(`round end -> acceptance (negative: before the end): p50 ${result.roundEndToAcceptanceMs.p50} ms, p90 ${result.roundEndToAcceptanceMs.p90} ms, p99 ${result.roundEndToAcceptanceMs.p99} ms, max ${result.roundEndToAcceptanceMs.max} ms (${latencies.length} of ~${result.expectedAcceptances} readings accepted in the window)`);
-  console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, LOST ${lost}`);
+  console.log(`readings signed ${result.readings.signed}: in chain ${inChainTotal}, unaccepted (reported) ${unacceptedTotal}, pending ${pendingTotal}, pending for rounds the chain covers ${staleTotal}, LOST ${lost}`);
   console.log(`chain verifies: ${verified}${clusterCount > 1 ? ' (first meter of each cluster)' : ''}`);
   const c = result.cpuPercentPerMeter;
   console.log(`per meter${perProcess > 1 ? ` (a process's share divided by the ${perProcess} meters it runs; RSS per process ${result.rssMiBPerProcess.mean.toFixed(0)} MiB mean)` : ' process'}: CPU ${c.mean.toFixed(1)} % mean (max ${c.max.toFixed(1)} %; user ${c.user.mean.toFixed(1)} % mean, max ${c.user.max.toFixed(1)} %; system ${c.system.mean.toFixed(1)} % mean, max ${c.system.max.toFixed(1)} %), RSS ${result.rssMiBPerMeter.mean.toFixed(0)} MiB mean (max ${result.rssMiBPerMeter.max.toFixed(0)} MiB)`);
