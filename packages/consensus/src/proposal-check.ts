@@ -10,7 +10,7 @@ import type { BlockVotes } from './block-votes.ts';
 import { buildRoundCertificate, encodeRoundCertificate, roundCertificateFromCbor, type RoundCertificate } from './certificate.ts';
 import { checkBlockCertificate, inspectBlock, type BlockVerdict } from './chain.ts';
 import { hexKey, type NodeContext } from './context.ts';
-import type { RoundsView } from './rounds-view.ts';
+import type { Missing, RoundsView } from './rounds-view.ts';
 import type { Topic } from './topics.ts';
 import { decodeCompactBody, decodeProposalMessage } from './wire/block-agreement.ts';
 
@@ -183,7 +183,7 @@ export class ProposalCheck {
    * the round certificates and the submissions it holds, to everyone, so that the next proposer, and every member,
    * holds them too; then gives the view up at once (its timeout after them, so they reach the next proposer first).
    */
-  private refuseProposal(view: number, missing: readonly { round: number; member: number; digest: Uint8Array }[]): void {
+  private refuseProposal(view: number, missing: readonly Missing[]): void {
     const hs = this.st.hs;
     const first = missing[0]!;
     this.ctx.emit({ type: 'refused', what: 'proposal', reason: `block ${hs.height} view ${view} leaves out ${missing.length} accepted reading(s), the first of member ${first.member} in round ${first.round}` });
@@ -191,7 +191,7 @@ export class ProposalCheck {
     this.need.giveUp(view);
   }
 
-  private handOver(view: number, missing: readonly { round: number; member: number; digest: Uint8Array }[]): void {
+  private handOver(view: number, missing: readonly Missing[]): void {
     const hs = this.st.hs;
     hs.handedOver[view] = true;
     let lastRound = -1;

@@ -8,7 +8,7 @@ import { hexKey, type NodeContext } from './context.ts';
 import type { EvidenceKind } from './evidence.ts';
 import { UNDECIDED, type Round } from './round.ts';
 import type { RoundTable } from './round-table.ts';
-import type { RoundsView } from './rounds-view.ts';
+import type { Missing, RoundsView } from './rounds-view.ts';
 import type { Submission } from './submission.ts';
 import { voteBodyFor, voteEnvelope } from './vote.ts';
 
@@ -22,13 +22,6 @@ export interface ForBlocksNeed {
   recordEvidence(kind: EvidenceKind, a: Uint8Array, b: Uint8Array): void;
   /** Forgets this node's own restored submissions of rounds up to `last` (a committed block covers them). */
   forgetOwnThrough(last: number): void;
-}
-
-/** An accepted reading a block leaves out. */
-export interface Missing {
-  round: number;
-  member: number;
-  digest: Uint8Array;
 }
 
 /** missingAccepted's last answer, with each of the block's rounds (and its change count) it was read from. */

@@ -4,6 +4,13 @@ import type { HeldVote } from './certificate.ts';
 import type { CheckedBlock } from './chain.ts';
 import type { Submission } from './submission.ts';
 
+/** An accepted reading a block leaves out. */
+export interface Missing {
+  round: number;
+  member: number;
+  digest: Uint8Array;
+}
+
 export interface RoundsView {
   /** Whether every round up to `last` is closed here: by this node's clock, and in its state. */
   roundsClosed(last: number): boolean;
@@ -15,7 +22,7 @@ export interface RoundsView {
   heldSubmission(digest: Uint8Array): Submission | undefined;
   knownSubmission(): (digest: Uint8Array) => Submission | undefined;
   /** The accepted readings held here that a block of these rounds leaves out. */
-  missingAccepted(block: CheckedBlock): readonly { round: number; member: number; digest: Uint8Array }[];
+  missingAccepted(block: CheckedBlock): readonly Missing[];
   /** Compares a block's votes and submissions with those held: a difference is evidence. */
   compareWithBlock(block: CheckedBlock): void;
   /** A block covering these rounds is committed: the outcomes that waited for it. */

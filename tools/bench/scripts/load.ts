@@ -219,7 +219,7 @@ for (const [i, m] of members.entries()) {
   pendingTotal += tally.pending;
   staleTotal += tally.stale;
   lost += tally.lost;
-  if (tally.lost > 0) process.stderr.write(`load: ${m.name}: readings lost, seq ${tally.lostSeqs.join(' ')} (look for them in its log)\n`);
+  if (tally.lost > 0) process.stderr.write(`load: ${m.name}: readings lost, seq ${tally.lostSeqs.join(' ')} (MC_LOG_FIRST=FILE keeps the first meter's log)\n`);
 }
 
 const latencies = meters.flatMap((m, i) => m.latencies.slice(latencyFrom[i])).sort((a, b) => a - b);
