@@ -26,6 +26,7 @@ import { PmuFeed } from './pmu-feed.ts';
 import { AnchorPublisher } from './cluster-gate.ts';
 import { SubstationSource } from './substation.ts';
 import { Lines, SimulatedThreePhase, iec62056Sensor, modbusSensor, type Sensor } from './sensor.ts';
+import type { Receptions } from './receptions.ts';
 import { SensorGateway, openModbusSensorLink, openMqttSensorLink, openSerialSensorLink, readLinkKey, sensorStateFile, type SensorLink } from './sensor-gateway.ts';
 
 
@@ -208,6 +209,8 @@ export interface StartOptions {
   background?: Background;
   /** The bus lines of the process: nodes whose meters share a serial port or a Modbus TCP gateway share its bus. */
   lines?: Lines;
+  /** The process's shared receivers (`--receiver`): the cluster's broadcast frames arrive once for all its nodes. */
+  reception?: Receptions;
   /** Told what the status page is told (samples, outcomes, blocks): a lab runner that judges the node's readings. */
   observer?: NodeObserver;
 }
@@ -358,6 +361,25 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       });
       transport = mqttTransport;
       opened.push(() => transport.close());
+      if (options.reception) {
+        // The cluster's broadcast frames come over the process's one receiver (receptions.ts); the node's own
+        // connection publishes and takes the frames addressed to it alone.
+        transport = await options.reception.attach(broker!.url, mqttTransport, (login) =>
+          openMqttTransport({
+            cluster: manifest.cluster,
+            address: addressToText(address),
+            url: broker!.url,
+            username: login.username,
+            clientId: login.username,
+            ...(login.password !== undefined ? { password: login.password } : {}),
+            // It publishes nothing; the spool is only what every MQTT transport keeps.
+            spoolDir: join(cfg.dataDir, 'receiver-spool'),
+            fsync: 'interval',
+            ...(broker!.keepaliveS ? { keepaliveSeconds: broker!.keepaliveS } : {}),
+            backoff: { maxMs: Math.min(DEFAULT_BACKOFF.maxMs, Math.max(DEFAULT_BACKOFF.initialMs, manifest.params.timeoutMs)) },
+          }),
+        );
+      }
       transport.on('connect', () => logger.info('broker connected', { url: broker!.url }));
       transport.on('disconnect', (e) => logger.warn('broker disconnected', { reason: e.reason }));
       transport.on('reconnecting', (e) => {

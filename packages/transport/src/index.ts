@@ -14,3 +14,4 @@ export { ModbusRtuTransport, openModbusRtuTransport, type ModbusRtuTransportOpti
 export { ModbusRtuMaster, type BusMember, type ModbusRtuMasterOptions, type RtuMasterStats } from './rtu/master.ts';
 export { openLineBridge, type LineBridge, type LineBridgeOptions, type LineBridgeStats } from './rtu/bridge.ts';
 export { ANCHOR_KIND, bridgeConfig, gateAcl, wideAreaBridgeAcl, type BridgeOptions } from './bridge.ts';
+export { SharedReception } from './shared-reception.ts';

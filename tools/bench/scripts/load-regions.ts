@@ -7,7 +7,7 @@
 // its anchoring (the first substation's log), readings lost (must be 0), regional blocks anchored, CPU and memory per
 // meter and per substation, the brokers' CPU, and the database's ingest rate with the control centre's lag.
 //
-//   npm run bench:load -- --regions 4 --meters 64 [--substations 4] [--minutes 2] [--warmup 30] [--per-process 16]
+//   npm run bench:load -- --regions 4 --meters 64 [--substations 4] [--minutes 2] [--warmup 30] [--per-process 16] [--receiver]
 //     [--out DIR] [--json]        (PostgreSQL: MC_TEST_POSTGRES, default postgres://postgres@127.0.0.1:5432/test)
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     minutes: { type: 'string' },
     warmup: { type: 'string' },
     'per-process': { type: 'string' },
+    receiver: { type: 'boolean' },
     out: { type: 'string' },
     json: { type: 'boolean' },
   },
@@ -128,9 +129,15 @@ const wideBroker = await startMosquitto({
 });
 brokers.push(wideBroker);
 const regionBroker: { [name: string]: MosquittoBroker } = {};
+// `--receiver`: each meter process receives its region's broadcast frames over one connection (meterchain node
+// --receiver) of a login of its own, which the lab ACL lets read; the broker takes the client id from the login.
+const receiverOf = (region: string, first: number) => ({ username: `rx-${region}-${first + 1}`, password: `pw-rx-${region}-${first + 1}`, file: join(dir, `rx-${region}-${first + 1}.pass`) });
+const receiversOf = (region: string) => (values.receiver ? Array.from({ length: M / perProcess }, (_, p) => receiverOf(region, p * perProcess)) : []);
+for (const r of regions) for (const x of receiversOf(r.name)) writeFileSync(x.file, x.password + '\n', { mode: 0o600 });
 for (const r of regions) {
   const template = readFileSync(SHIPPED_MOSQUITTO_CONF, 'utf8') + '\n' + bridgeConfig({ region: r.name, widearea: WIDE, host: wideBroker.host, port: wideBroker.port, login: bridgeLogin(r.name).username, password: bridgeLogin(r.name).password, retryMax: 2 });
-  const b = await startMosquitto({ template, users: r.members.map((m) => ({ username: m.address, password: m.password })), settings: { max_queued_messages: 20000 } });
+  const users = [...r.members.map((m) => ({ username: m.address, password: m.password })), ...receiversOf(r.name).map((x) => ({ username: x.username, password: x.password }))];
+  const b = await startMosquitto({ template, users, settings: { max_queued_messages: 20000 } });
   brokers.push(b);
   regionBroker[r.name] = b;
 }
@@ -175,6 +182,8 @@ for (const r of regions) {
   for (let first = 0; first < M; first += perProcess) {
     const hosted = r.members.slice(first, first + perProcess);
     const configs = hosted.flatMap((m, k) => ['--config', writeYaml(m, r.path, regionBroker[r.name]!, ['sensor:', '  type: simulated', `  seed: ${first + k + 1}`, ...(m.address === gate ? ['gate: true'] : [])])]);
+    const receiver = values.receiver ? receiverOf(r.name, first) : undefined;
+    if (receiver) configs.push('--receiver', receiver.username, '--receiver-password-file', receiver.file);
     const proc = spawn(process.execPath, [bundle.outfile, ...configs], { stdio: ['ignore', 'pipe', 'inherit'] });
     procs.push({ proc, kind: 'meters', nodes: hosted.length, rss: [] });
     // The process's log, kept in the output directory: where a reading the accounting misses can be looked up.

@@ -13,7 +13,7 @@
 //   npx tsx tools/bench/scripts/load.ts [--meters 64] [--minutes 10] [--warmup 30] [--skew-ms 50] [--per-process 1]
 //   npx tsx tools/bench/scripts/load.ts --pmus 16 [--fps 60] [--minutes 10] ...: PMU members (load-pmus.ts)
 //   npx tsx tools/bench/scripts/load.ts --regions 4 --meters 64 ...: both tiers (load-regions.ts)
-//     [--clusters 1] [--check-each]
+//     [--clusters 1] [--check-each] [--receiver]
 //     [--vote-mode broadcast|leader] [--rule bft|majority] [--out DIR] [--json]
 //   MC_LOG_FIRST=FILE keeps the first meter's debug log (and its process's lines that name no meter);
 //   MC_CPU_PROFILE=DIR writes the first process's V8 CPU profile; MC_NODE_ARGS='--trace-gc' passes options to its node.
@@ -38,7 +38,7 @@ if (process.argv.slice(2).includes('--pmus')) await import('./load-pmus.ts');
 if (process.argv.slice(2).includes('--regions')) await import('./load-regions.ts');
 
 const { values } = parseArgs({
-  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' }, 'per-process': { type: 'string' }, clusters: { type: 'string' }, 'check-each': { type: 'boolean' } },
+  options: { meters: { type: 'string' }, minutes: { type: 'string' }, out: { type: 'string' }, json: { type: 'boolean' }, 'vote-mode': { type: 'string' }, warmup: { type: 'string' }, 'skew-ms': { type: 'string' }, rule: { type: 'string' }, 'per-process': { type: 'string' }, clusters: { type: 'string' }, 'check-each': { type: 'boolean' }, receiver: { type: 'boolean' } },
 });
 const n = Number(values.meters ?? 64);
 const minutes = Number(values.minutes ?? 10);
@@ -100,7 +100,13 @@ const clusterOf = (i: number) => clusters[Math.floor(i / clusterSize)]!;
 
 // Queues sized for the cluster: each subscriber gets 2·N messages a round (DESIGN §4: past max_queued_messages
 // Mosquitto drops QoS 1 messages silently).
-const broker = await startMosquitto({ users: members.map((m) => ({ username: m.address, password: m.password })), settings: { max_queued_messages: 20000 } });
+// `--receiver`: each process receives its cluster's broadcast frames over one connection of its own login (meterchain
+// node --receiver), which the lab ACL lets read the clusters; one login a process (the broker takes the client id
+// from the login).
+const receiverOf = (first: number) => ({ username: `rx-${members[first]!.name}`, password: `pw-rx-${first}`, file: join(dir, `rx-${members[first]!.name}.pass`) });
+const receivers = values.receiver ? Array.from({ length: Math.ceil(n / perProcess) }, (_, p) => receiverOf(p * perProcess)) : [];
+for (const r of receivers) writeFileSync(r.file, r.password + '\n', { mode: 0o600 });
+const broker = await startMosquitto({ users: [...members, ...receivers].map((m) => ({ username: 'address' in m ? m.address : m.username, password: m.password })), settings: { max_queued_messages: 20000 } });
 const mosquittoPid = broker.pid!;
 
 /** One meter: what its log lines said. */
@@ -142,7 +148,12 @@ for (let first = 0; first < n; first += perProcess) {
   const profile = first === 0 && process.env.MC_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.MC_CPU_PROFILE}`] : [];
   // MC_NODE_ARGS='--trace-gc ...' passes V8 and Node options to the first process (those NODE_OPTIONS refuses).
   if (first === 0 && process.env.MC_NODE_ARGS) profile.push(...process.env.MC_NODE_ARGS.split(' ').filter(Boolean));
-  const configs = [...hosted.flatMap((m) => ['--config', join(m.dir, 'node.yaml')]), ...(values['check-each'] ? ['--check-each'] : [])];
+  const receiver = values.receiver ? receiverOf(first) : undefined;
+  const configs = [
+    ...hosted.flatMap((m) => ['--config', join(m.dir, 'node.yaml')]),
+    ...(values['check-each'] ? ['--check-each'] : []),
+    ...(receiver ? ['--receiver', receiver.username, '--receiver-password-file', receiver.file] : []),
+  ];
   const proc = spawn(process.execPath, [...profile, bundle.outfile, ...configs], { stdio: ['ignore', 'pipe', 'inherit'] });
   procs.push({ proc, meters: hosted.length, rss: [] });
   const keep = first === 0 && process.env.MC_LOG_FIRST ? process.env.MC_LOG_FIRST : undefined;

@@ -116,6 +116,13 @@ describe('several meters in one process', () => {
     expect(r.stderr).toMatch(new RegExp(`^meterchain node: ${join(dir, 'bad.yaml')}: sensor\\.type: must be one of`));
   });
 
+  test('--receiver: a password file without a login, or one that cannot be read, is one line and exit 2', () => {
+    const config = cluster.members[3]!.config;
+    expect(runBundle(['--config', config, '--receiver-password-file', join(dir, 'none.pass')])).toEqual({ code: 2, stdout: '', stderr: 'meterchain node: --receiver-password-file needs --receiver LOGIN\n' });
+    const unreadable = runBundle(['--config', config, '--receiver', 'rx-gateway', '--receiver-password-file', join(dir, 'none.pass')]);
+    expect(unreadable).toEqual({ code: 2, stdout: '', stderr: `meterchain node: --receiver-password-file: cannot read ${join(dir, 'none.pass')}: ENOENT\n` });
+  });
+
   test('the same file named twice is a usage error', () => {
     const r = runBundle(['--config', cluster.members[3]!.config, '--config', cluster.members[3]!.config]);
     expect(r).toEqual({ code: 2, stdout: '', stderr: 'meterchain node: --config: the same file is named twice\n' });
@@ -137,11 +144,14 @@ withMosquitto('four bundled meters over Mosquitto, two to a process', () => {
 
   beforeAll(async () => {
     cluster = createTestCluster({ members: 4, brokerUrl: () => broker.url, roundMs: 500, blockRounds: 4, genesisMs: Math.ceil((Date.now() + 3000) / 500) * 500 });
-    broker = await startMosquitto({ users: cluster.members.map((m) => ({ username: m.address, password: m.password })) });
+    broker = await startMosquitto({ users: [...cluster.members.map((m) => ({ username: m.address, password: m.password })), { username: 'rx-gateway', password: 'pw-rx-gateway' }] });
     for (const m of cluster.members) cluster.configure(m);
     const [m1, m2, m3, m4] = cluster.members as [TestMember, TestMember, TestMember, TestMember];
-    // The second process checks every signature in each of its nodes (--check-each).
-    for (const [hosted, extra] of [[[m1, m2], []], [[m3, m4], ['--check-each']]] as const) {
+    // The first process receives the cluster's broadcast frames over one connection of its own login (--receiver);
+    // the second checks every signature in each of its nodes (--check-each).
+    const receiverPass = join(cluster.dir, 'rx-gateway.pass');
+    writeFileSync(receiverPass, 'pw-rx-gateway\n');
+    for (const [hosted, extra] of [[[m1, m2], ['--receiver', 'rx-gateway', '--receiver-password-file', receiverPass]], [[m3, m4], ['--check-each']]] as const) {
       const configs = [...hosted.flatMap((m) => ['--config', m.config]), ...extra];
       const child = spawn(process.execPath, [bundle.outfile, ...configs], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
       const p: Proc = { child, logs: [], stderr: '', exit: new Promise((resolve) => child.once('exit', (code) => resolve(code))) };
@@ -171,6 +181,8 @@ withMosquitto('four bundled meters over Mosquitto, two to a process', () => {
     const [m1, m2, m3, m4] = cluster.members as [TestMember, TestMember, TestMember, TestMember];
     expect((recalled(procs[0]!, m1) as number) + (recalled(procs[0]!, m2) as number)).toBeGreaterThan(0);
     expect([recalled(procs[1]!, m3), recalled(procs[1]!, m4)]).toEqual([0, 0]);
+    // The first process's receiver logged in once, for both its meters.
+    expect(broker.log().match(/New client connected .* as rx-gateway /g)?.length).toBe(1);
     for (const p of procs) p.child.kill('SIGTERM');
     expect(await Promise.all(procs.map((p) => p.exit))).toEqual([0, 0]);
     for (const p of procs) expect(p.stderr).toBe('meterchain node: SIGTERM: stopping\n');

@@ -2,13 +2,15 @@
 // `meterchain node repair --config node.yaml`: repairs a node's data directory after damage.
 import { resolve } from 'node:path';
 import { SharedChecks } from '@meterchain/consensus';
-import { Background, ConfigError, Lines, identify, repairNode, startNode, type RunningNode } from '@meterchain/firmware-linux';
+import { readFileSync } from 'node:fs';
+import { Background, ConfigError, Lines, Receptions, identify, repairNode, startNode, type RunningNode } from '@meterchain/firmware-linux';
 import { InputError, intOption, parse, UsageError, type Command, type Io } from '../command.ts';
 
 export const command: Command = {
   name: 'node',
   summary: 'run a meter node (acquire, check, sign, vote, chain) from a YAML configuration',
   usage: `usage: meterchain node --config node.yaml [--config other.yaml ...] [--check-each]
+                      [--receiver LOGIN --receiver-password-file FILE]
        meterchain node repair --config node.yaml [--above-height H]
 
 Runs one meter node: samples its sensor every round, checks the sample at the edge, signs it, votes with the other
@@ -23,6 +25,13 @@ list or the verdict on a proposed block is not worked out again by the others (-
 everything itself). Every file is checked before any node starts: an error names its file, and two files on one key
 or one data directory are refused.
 
+--receiver LOGIN: the nodes of one cluster on one broker receive their cluster's broadcast frames (submissions,
+votes, certificates, proposals, block votes, ...) over one connection of the process, logged in as LOGIN, instead of
+each over its own: the broker sends each frame once to the process, not once to each meter. LOGIN must be a login of
+its own that the broker's ACL lets read the cluster (\`meterchain cluster broker-config --observer LOGIN\`), not a
+meter's (the shipped broker takes the client id from the login). Each node still publishes, and receives what is
+addressed to it alone, over its own connection. --receiver-password-file names the file holding LOGIN's password.
+
 \`node repair\` makes the node's data directory usable again after damage the node refused to start with (a damaged
 node-state journal or snapshot, a damaged block below the chain's durable mark, signing records missing though the
 node ran before). The node must be stopped. It cuts the chain at its first damaged block (the node fetches the rest
@@ -33,9 +42,11 @@ chain is empty or was cut, --above-height H (the height of the last block a peer
 moved to state/repaired-<ms>/, never deleted. See docs/ledger.md.`,
   async run(argv, io) {
     if (argv[0] === 'repair') return repair(argv.slice(1), io);
-    const { values } = parse(argv, { config: { type: 'string', multiple: true }, 'check-each': { type: 'boolean' } });
+    const { values } = parse(argv, { config: { type: 'string', multiple: true }, 'check-each': { type: 'boolean' }, receiver: { type: 'string' }, 'receiver-password-file': { type: 'string' } });
     const paths = values.config ?? [];
     if (paths.length === 0) throw new UsageError('missing required option --config');
+    if (values['receiver-password-file'] !== undefined && values.receiver === undefined) throw new UsageError('--receiver-password-file needs --receiver LOGIN');
+    const reception = values.receiver === undefined ? undefined : new Receptions({ username: values.receiver, ...receiverPassword(values['receiver-password-file']) });
     if (new Set(paths.map((p) => resolve(p))).size !== paths.length) throw new UsageError('--config: the same file is named twice');
     const claimed = new Map<string, string>();
     for (const path of paths) inputErrors(path, paths.length, () => claim(claimed, identify(path), path));
@@ -47,7 +58,7 @@ moved to state/repaired-<ms>/, never deleted. See docs/ledger.md.`,
     const running: RunningNode[] = [];
     for (const path of paths) {
       try {
-        running.push(await startNode(path, undefined, shared ? { shared, background, lines } : { background, lines }));
+        running.push(await startNode(path, undefined, { ...(shared ? { shared } : {}), ...(reception ? { reception } : {}), background, lines }));
       } catch (e) {
         await Promise.all(running.map((r) => r.stop()));
         inputErrors(path, paths.length, () => {
@@ -78,6 +89,16 @@ moved to state/repaired-<ms>/, never deleted. See docs/ledger.md.`,
     return 0;
   },
 };
+
+/** The receiver's password, read from its file (one line; a missing or unreadable file is an input error). */
+function receiverPassword(path: string | undefined): { password?: string } {
+  if (path === undefined) return {};
+  try {
+    return { password: readFileSync(path, 'utf8').trim() };
+  } catch (e) {
+    throw new InputError(`--receiver-password-file: cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
 
 /** Runs `f`, turning configuration and key file errors into one-line input errors (exit 2) that name the file when
  * there are several (errors in the file itself name it already). */
