@@ -1,7 +1,7 @@
-// CI's fault campaign: `npm run campaign -- --minutes 3 --json` (rounds of 250 ms: over 700 rounds), a real cluster
-// of bundled nodes and a real Mosquitto under every kind of fault, judged from what the nodes stored. Each of the five
+// CI's fault campaigns: `npm run campaign -- --minutes 3 --json [--receiver]` (rounds of 250 ms: over 700 rounds), a
+// real cluster of bundled nodes and a real Mosquitto under every kind of fault, judged from what the nodes stored. Each of the five
 // counters that must be 0 is its own assertion, so a failure names it. In CI a missing Mosquitto is a failure.
-// It loads both cores for about four minutes: tools/jest/run.js runs it alone, after the rest of the suite.
+// Each loads both cores for about four minutes: tools/jest/run.js runs them alone, after the rest of the suite.
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -23,13 +23,18 @@ interface Result {
   blocks: number;
 }
 
-run('a 3-minute fault campaign', () => {
+// Twice: nodes on their own connections, and each node with a receiving connection of its own (--receiver: the
+// cluster's broadcast frames over a second login, through the same proxy), which must ride out the same faults.
+run.each([
+  ['a 3-minute fault campaign', []],
+  ['a 3-minute fault campaign, each node receiving over a shared receiver (--receiver)', ['--receiver']],
+])('%s', (_title: string, extra: string[]) => {
   let result: Result;
   let stderr = '';
 
   beforeAll(async () => {
     const seed = process.env.MC_CAMPAIGN_SEED ?? String(Math.floor(Math.random() * 2 ** 31));
-    const child = spawn('npm', ['run', '--silent', 'campaign', '--', '--minutes', '3', '--json', '--seed', seed], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('npm', ['run', '--silent', 'campaign', '--', '--minutes', '3', '--json', '--seed', seed, ...extra], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
     child.stderr.on('data', (c: Buffer) => {

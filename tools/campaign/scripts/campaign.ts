@@ -1,5 +1,6 @@
-// `npm run campaign -- --minutes M [--seed S] [--json] [--round-ms 250] [--meters 4] [--keep DIR] [--control]`: the
-// fault campaign (src/run.ts); --control runs the same cluster without any fault. Prints the ten figures (as one JSON
+// `npm run campaign -- --minutes M [--seed S] [--json] [--round-ms 250] [--meters 4] [--keep DIR] [--control]
+// [--receiver]`: the fault campaign (src/run.ts); --control runs the same cluster without any fault; --receiver runs
+// each node with a receiving connection of its own (meterchain node --receiver). Prints the ten figures (as one JSON
 // line with --json), and exits 0 only when forks, acceptedMissing, ownLost, restartsFailed and stallsOverLimit are all
 // 0; otherwise 1, naming them. Bad options: one line and exit 2.
 import { parseArgs } from 'node:util';
@@ -21,6 +22,7 @@ try {
       meters: { type: 'string' },
       keep: { type: 'string' },
       control: { type: 'boolean' },
+      receiver: { type: 'boolean' },
     },
   }));
 } catch (e) {
@@ -46,7 +48,7 @@ watchdog.unref();
 
 let report;
 try {
-  report = await runCampaign({ minutes, seed, roundMs, meters, progress, control: values.control ?? false, ...(values.keep ? { keepDir: values.keep } : {}) });
+  report = await runCampaign({ minutes, seed, roundMs, meters, progress, control: values.control ?? false, receiver: values.receiver ?? false, ...(values.keep ? { keepDir: values.keep } : {}) });
 } catch (e) {
   process.stderr.write(`campaign: ${(e as Error).message.split('\n')[0]}\n`);
   process.exit(2);

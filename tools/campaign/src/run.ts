@@ -23,6 +23,9 @@ export interface CampaignOptions {
   meters: number;
   /** No faults at all (a control run: does this machine keep the cluster committing at this round length?). */
   control?: boolean;
+  /** Each node process receives the cluster's broadcast frames over a receiving connection of its own login
+   * (`meterchain node --receiver`, an observer of the cluster's ACL), through the same proxy as its own connection. */
+  receiver?: boolean;
   /** Keep the campaign's directory (logs, data) here instead of a removed temporary one. */
   keepDir?: string;
   /** Progress lines (stderr). */
@@ -190,6 +193,7 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       publicKeys.push(pair.publicKey);
       const password = `pw-${name}-${pair.address.slice(2, 12)}`;
       writeFileSync(join(mdir, 'broker.pass'), password + '\n');
+      if (o.receiver) writeFileSync(join(mdir, 'receiver.pass'), `rx-${password}\n`);
       members.push({ index: i, name, address: pair.address, password, dir: mdir, dataDir: join(mdir, 'data'), logPath: join(dir, 'logs', `${name}.log`), honest: i !== byzantine, heldDown: false, up: false, clockOffsetMs: 0, outOfModel: [], byzantine: [] });
     }
     mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -220,7 +224,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
     // packet it read: a member back from a cut-off during a flood had its frames held for seconds (docs/reliability.md).
     const byAddress = new Map(members.map((m) => [m.address, m]));
     const ordered = manifest.members.map((x) => byAddress.get(addressToText(x.address))!);
-    broker = await startMosquitto({ cluster: { name: manifest.cluster, members: ordered.map((m) => ({ username: m.address, password: m.password })) }, persistence: 'shipped' });
+    const observers = o.receiver ? members.map((m) => ({ username: `rx-${m.name}`, password: `rx-${m.password}` })) : [];
+    broker = await startMosquitto({ cluster: { name: manifest.cluster, members: ordered.map((m) => ({ username: m.address, password: m.password })), observers }, persistence: 'shipped' });
     for (const m of members) {
       m.proxy = await startTcpProxy('127.0.0.1', broker.port);
       proxies.push(m.proxy);
@@ -277,7 +282,8 @@ export async function runCampaign(o: CampaignOptions): Promise<CampaignReport> {
       writeConfig(m);
       m.log ??= createWriteStream(m.logPath, { flags: 'a' });
       m.up = false;
-      const child = spawn(process.execPath, [bundle, '--config', join(m.dir, 'node.yaml')], { stdio: ['ignore', 'pipe', 'pipe'], cwd: m.dir });
+      const receiver = o.receiver ? ['--receiver', `rx-${m.name}`, '--receiver-password-file', join(m.dir, 'receiver.pass')] : [];
+      const child = spawn(process.execPath, [bundle, '--config', join(m.dir, 'node.yaml'), ...receiver], { stdio: ['ignore', 'pipe', 'pipe'], cwd: m.dir });
       m.proc = child;
       children.add(child);
       if (restart) restarts++;
