@@ -51,7 +51,7 @@ export class SharedReception {
     return this.#receiver;
   }
 
-  /** Whether a subscription of the filter goes over the receiver: one broadcast kind of the own cluster, from anyone. */
+  /** Whether a subscription goes over the receiver: one broadcast kind of the own cluster, from anyone. */
   static shares(filter: FrameFilter, cluster: string): boolean {
     return filter.kind !== undefined && !filter.kind.includes('-to-') && filter.from === undefined && (filter.cluster === undefined || filter.cluster === cluster);
   }

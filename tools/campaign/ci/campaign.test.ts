@@ -1,6 +1,7 @@
 // CI's fault campaigns: `npm run campaign -- --minutes 3 --json [--receiver]` (rounds of 250 ms: over 700 rounds), a
-// real cluster of bundled nodes and a real Mosquitto under every kind of fault, judged from what the nodes stored. Each of the five
-// counters that must be 0 is its own assertion, so a failure names it. In CI a missing Mosquitto is a failure.
+// real cluster of bundled nodes and a real Mosquitto under every kind of fault, judged from what the nodes stored.
+// Each of the five counters that must be 0 is its own assertion, so a failure names it. In CI a missing Mosquitto is
+// a failure.
 // Each loads both cores for about four minutes: tools/jest/run.js runs them alone, after the rest of the suite.
 import { beforeAll, describe, expect, test } from '@jest/globals';
 import { spawn } from 'node:child_process';
