@@ -364,8 +364,8 @@ export async function startNode(configPath: string, log?: Logger, options: Start
       if (options.reception) {
         // The cluster's broadcast frames come over the process's one receiver (receptions.ts); the node's own
         // connection publishes and takes the frames addressed to it alone.
-        transport = await options.reception.attach(broker!.url, mqttTransport, (login) =>
-          openMqttTransport({
+        transport = await options.reception.attach(broker!.url, mqttTransport, async (login) => {
+          const receiver = await openMqttTransport({
             cluster: manifest.cluster,
             address: addressToText(address),
             url: broker!.url,
@@ -377,8 +377,13 @@ export async function startNode(configPath: string, log?: Logger, options: Start
             fsync: 'interval',
             ...(broker!.keepaliveS ? { keepaliveSeconds: broker!.keepaliveS } : {}),
             backoff: { maxMs: Math.min(DEFAULT_BACKOFF.maxMs, Math.max(DEFAULT_BACKOFF.initialMs, manifest.params.timeoutMs)) },
-          }),
-        );
+          });
+          // Logged once for the process, under the first node that opened it: a refused login says so here.
+          receiver.on('connect', () => logger.info('shared receiver connected', { url: broker!.url, login: login.username }));
+          receiver.on('disconnect', (e) => logger.warn('shared receiver disconnected', { reason: e.reason }));
+          receiver.on('error', (e) => logger.warn('shared receiver: broker error', { login: login.username, error: e.error }));
+          return receiver;
+        });
       }
       transport.on('connect', () => logger.info('broker connected', { url: broker!.url }));
       transport.on('disconnect', (e) => logger.warn('broker disconnected', { reason: e.reason }));

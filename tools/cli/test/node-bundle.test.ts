@@ -192,4 +192,21 @@ withMosquitto('four bundled meters over Mosquitto, two to a process', () => {
       if (report.ok) expect(report.blocks).toBeGreaterThanOrEqual(1);
     }
   }, 35_000);
+
+  test('a receiver login the broker refuses is logged as such, and the node still stops cleanly', async () => {
+    const wrong = join(cluster.dir, 'rx-wrong.pass');
+    writeFileSync(wrong, 'not-the-password\n');
+    const child = spawn(process.execPath, [bundle.outfile, '--config', cluster.members[0]!.config, '--receiver', 'rx-gateway', '--receiver-password-file', wrong], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const logs: Record<string, unknown>[] = [];
+    createInterface({ input: child.stdout! }).on('line', (line) => logs.push(JSON.parse(line) as Record<string, unknown>));
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    const refused = () => logs.find((l) => l['msg'] === 'shared receiver: broker error');
+    await waitFor('the refused receiver login in the log', () => refused() !== undefined || child.exitCode !== null, 15_000);
+    expect(refused()).toMatchObject({ level: 'warn', login: 'rx-gateway' });
+    expect(String((refused()!['error'] as { message?: string }).message ?? refused()!['error'])).toMatch(/[Bb]ad user name or password|[Nn]ot authori[sz]ed/);
+    // Its own connection is fine: it starts (the broadcast subscriptions wait for the receiver), and stops on SIGTERM.
+    await waitFor('the node started', () => logs.some((l) => l['msg'] === 'node started') || child.exitCode !== null, 15_000);
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+  }, 30_000);
 });
