@@ -22,8 +22,9 @@ import type {
 } from './transport.ts';
 import { TransportClosedError } from './transport.ts';
 
-/** Receive-side events of the receiver that each attached node hears as if its own connection had seen them. */
-const RECEIVED_EVENTS: readonly TransportEventName[] = ['duplicate', 'gap', 'malformed'];
+/** Events a node hears from this module: connect and disconnect of both connections, the receiver's receive events
+ * (as if its own connection had seen them), and errors of its handlers on frames the receiver handed over. */
+const MERGED_EVENTS: readonly TransportEventName[] = ['connect', 'disconnect', 'duplicate', 'gap', 'malformed', 'error'];
 
 interface Attached {
   readonly address: string;
@@ -31,7 +32,8 @@ interface Attached {
 }
 
 interface KindEntry {
-  readonly handlers: Attached[];
+  /** Replaced, never changed in place: a dispatch runs over the list as it was when the frame came. */
+  handlers: readonly Attached[];
   /** The receiver's subscription to the kind, resolved once the broker confirmed it. */
   readonly subscription: Promise<Subscription>;
 }
@@ -69,24 +71,23 @@ export class SharedReception {
     if (this.#closed) throw new TransportClosedError('subscribe()');
     let entry = this.#kinds.get(kind);
     if (!entry) {
-      const handlers: Attached[] = [];
-      entry = { handlers, subscription: this.#receiver.subscribe({ kind }, (d) => this.#dispatch(handlers, d)) };
+      const created: KindEntry = { handlers: [], subscription: this.#receiver.subscribe({ kind }, (d) => dispatch(created.handlers, d)) };
+      entry = created;
       this.#kinds.set(kind, entry);
-      const failed = entry;
       entry.subscription.catch(() => {
-        if (this.#kinds.get(kind) === failed) this.#kinds.delete(kind);
+        if (this.#kinds.get(kind) === created) this.#kinds.delete(kind);
       });
     }
-    entry.handlers.push(attached);
+    const subscribed = entry;
+    subscribed.handlers = [...subscribed.handlers, attached];
     try {
-      await entry.subscription;
+      await subscribed.subscription;
     } catch (error) {
-      remove(entry.handlers, attached);
+      remove(subscribed, attached);
       throw error;
     }
-    const subscribed = entry;
     return async () => {
-      if (!remove(subscribed.handlers, attached) || subscribed.handlers.length > 0) return;
+      if (!remove(subscribed, attached) || subscribed.handlers.length > 0) return;
       if (this.#kinds.get(kind) === subscribed) this.#kinds.delete(kind);
       if (!this.#closed) await (await subscribed.subscription).unsubscribe();
     };
@@ -99,23 +100,16 @@ export class SharedReception {
     await this.#receiver.close();
   }
 
-  #dispatch(handlers: readonly Attached[], d: Delivery): void {
-    for (const a of [...handlers]) {
-      if (a.address === d.from) continue;
-      // One node's failure is its own: the others still get the frame (a handler should not throw).
-      try {
-        a.handler(d);
-      } catch {
-        // nothing to do here: the node's own handler reports what it refuses
-      }
-    }
-  }
 }
 
-function remove<T>(list: T[], item: T): boolean {
-  const i = list.indexOf(item);
-  if (i < 0) return false;
-  list.splice(i, 1);
+/** Hands a frame to each node but its publisher. The handlers never throw: each node's reports its own failure. */
+function dispatch(handlers: readonly Attached[], d: Delivery): void {
+  for (const a of handlers) if (a.address !== d.from) a.handler(d);
+}
+
+function remove(entry: KindEntry, attached: Attached): boolean {
+  if (!entry.handlers.includes(attached)) return false;
+  entry.handlers = entry.handlers.filter((a) => a !== attached);
   return true;
 }
 
@@ -172,9 +166,15 @@ class SharedMember implements Transport {
   async subscribe(filter: FrameFilter, handler: FrameHandler): Promise<Subscription> {
     if (this.#closed) throw new TransportClosedError('subscribe()');
     if (!SharedReception.shares(filter, this.cluster)) return this.#own.subscribe(filter, handler);
+    // As the transports' own inbox does: a handler that throws is reported as 'error', and the other nodes still
+    // get the frame.
     const counted: FrameHandler = (d) => {
       this.#received.delivered++;
-      handler(d);
+      try {
+        handler(d);
+      } catch (error) {
+        this.#events.emit('error', { error: error instanceof Error ? error : new Error(String(error)) });
+      }
     };
     const removal = await this.#reception.add(filter.kind!, { address: this.address, handler: counted });
     this.#removals.add(removal);
@@ -191,16 +191,14 @@ class SharedMember implements Transport {
   }
 
   on<E extends TransportEventName>(event: E, listener: (payload: TransportEvents[E]) => void): () => void {
-    if (event === 'connect' || event === 'disconnect' || (RECEIVED_EVENTS as string[]).includes(event)) {
-      // The own connection's receive events still count (frames addressed to this node).
-      const offOwn = (RECEIVED_EVENTS as string[]).includes(event) ? this.#own.on(event, listener) : undefined;
-      const off = this.#events.on(event, listener);
-      return () => {
-        off();
-        offOwn?.();
-      };
-    }
-    return this.#own.on(event, listener);
+    // Connect and disconnect are this node's view of both connections; receive events and handler errors come from
+    // both (the own connection still carries the frames addressed to this node); the rest from the own connection.
+    const offs: (() => void)[] = [];
+    if (event !== 'connect' && event !== 'disconnect') offs.push(this.#own.on(event, listener));
+    if (MERGED_EVENTS.includes(event)) offs.push(this.#events.on(event, listener));
+    return () => {
+      for (const off of offs) off();
+    };
   }
 
   /** The own connection's figures, with what the receiver handed to this node and the receive events it passed on. */

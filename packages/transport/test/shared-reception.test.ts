@@ -118,6 +118,28 @@ describe('one receiver for several nodes', () => {
     await c.close();
   });
 
+  test("a node's handler that throws is reported as that node's 'error', and the other node still gets the frame", async () => {
+    const hub = createMemoryHub();
+    const reception = new SharedReception(hub.open({ cluster: CLUSTER, address: RX }));
+    const a = reception.attach(hub.open({ cluster: CLUSTER, address: A }));
+    const b = reception.attach(hub.open({ cluster: CLUSTER, address: B }));
+    const c = hub.open({ cluster: CLUSTER, address: C });
+    await waitFor(() => a.connected && b.connected && c.connected, 'the hub connections');
+    const errors: { a: string[]; b: string[] } = { a: [], b: [] };
+    a.on('error', (e) => errors.a.push(e.error.message));
+    b.on('error', (e) => errors.b.push(e.error.message));
+    const got: number[] = [];
+    await a.subscribe({ kind: 'proposal' }, () => {
+      throw new Error('a refuses');
+    });
+    await b.subscribe({ kind: 'proposal' }, (d) => got.push(d.frame[0]!));
+    await c.publish('proposal', bytes(7));
+    await waitFor(() => got.length === 1 && errors.a.length === 1, "b's frame and a's error");
+    expect(got).toEqual([7]);
+    expect(errors).toEqual({ a: ['a refuses'], b: [] });
+    await Promise.all([a.close(), b.close(), c.close()]);
+  });
+
   test('a node is connected while both its own connection and the receiver are, and hears when either goes', async () => {
     const hub = createMemoryHub();
     const reception = new SharedReception(hub.open({ cluster: CLUSTER, address: RX }));
